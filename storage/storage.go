@@ -1,0 +1,213 @@
+// Package storage opens the SQL database that verso's stores share: an
+// embedded SQLite file (modernc.org/sqlite, pure Go) by default, or
+// PostgreSQL (through pgx) for servers that run on several machines.
+//
+// Every store of verso (pins, idempotency keys, webhooks, the demo API's
+// objects) takes a *DB, so that one transaction can span them: an object
+// write, its event and the saved idempotent response commit together.
+//
+//	db, err := storage.Open(ctx, "verso.db")                     // SQLite
+//	db, err := storage.Open(ctx, "postgres://u@127.0.0.1/verso") // PostgreSQL
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Dialect names the SQL database behind a DB.
+type Dialect int
+
+// The supported dialects.
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// DB is a database handle that knows its dialect. It is safe for concurrent
+// use.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+	URL     string
+}
+
+// Open opens the database named by url: a postgres:// or postgresql:// URL
+// for PostgreSQL, anything else is a SQLite file path (":memory:" for a
+// private in-memory database). SQLite is opened in WAL mode with a busy
+// timeout and immediate write transactions, so concurrent writers queue
+// instead of failing.
+func Open(ctx context.Context, url string) (*DB, error) {
+	if url == "" {
+		return nil, errors.New("storage: empty database URL")
+	}
+	var (
+		db  *sql.DB
+		d   Dialect
+		err error
+	)
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		d = Postgres
+		db, err = sql.Open("pgx", url)
+		if err == nil {
+			db.SetMaxOpenConns(20)
+		}
+	} else {
+		d = SQLite
+		db, err = sql.Open("sqlite", sqliteDSN(url))
+		if err == nil && url == ":memory:" {
+			// Each connection would otherwise get its own empty database.
+			db.SetMaxOpenConns(1)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", d, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storage: connect to %s database: %w", d, err)
+	}
+	return &DB{DB: db, Dialect: d, URL: url}, nil
+}
+
+func sqliteDSN(path string) string {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	p := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	if path != ":memory:" {
+		p += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	}
+	if strings.HasPrefix(path, "file:") {
+		return path + sep + p
+	}
+	return "file:" + path + sep + p
+}
+
+// Rebind rewrites a query written with '?' placeholders for the dialect:
+// PostgreSQL gets $1, $2, ... A '?' inside a single-quoted literal is kept.
+func (db *DB) Rebind(q string) string {
+	if db.Dialect != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n, quoted := 0, false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			quoted = !quoted
+			b.WriteByte(c)
+		case c == '?' && !quoted:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// Exec runs a statement written with '?' placeholders.
+func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return db.DB.ExecContext(ctx, db.Rebind(q), args...)
+}
+
+// Query runs a query written with '?' placeholders.
+func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return db.DB.QueryContext(ctx, db.Rebind(q), args...)
+}
+
+// QueryRow runs a query written with '?' placeholders that returns one row.
+func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return db.DB.QueryRowContext(ctx, db.Rebind(q), args...)
+}
+
+// Tx is a transaction on a DB, with the same '?' placeholder helpers.
+type Tx struct {
+	*sql.Tx
+	db *DB
+}
+
+// Begin starts a transaction.
+func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	tx, err := db.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{Tx: tx, db: db}, nil
+}
+
+// InTx runs fn in a transaction, committing when fn returns nil and rolling
+// back otherwise.
+func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Dialect returns the dialect of the transaction's database.
+func (tx *Tx) Dialect() Dialect { return tx.db.Dialect }
+
+// DB returns the database the transaction runs on.
+func (tx *Tx) DB() *DB { return tx.db }
+
+// Exec runs a statement written with '?' placeholders.
+func (tx *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return tx.Tx.ExecContext(ctx, tx.db.Rebind(q), args...)
+}
+
+// Query runs a query written with '?' placeholders.
+func (tx *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return tx.Tx.QueryContext(ctx, tx.db.Rebind(q), args...)
+}
+
+// QueryRow runs a query written with '?' placeholders that returns one row.
+func (tx *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return tx.Tx.QueryRowContext(ctx, tx.db.Rebind(q), args...)
+}
+
+// Migrate runs schema statements (CREATE TABLE IF NOT EXISTS ...) in one
+// transaction. Stores call it when they are constructed.
+func (db *DB) Migrate(ctx context.Context, stmts ...string) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		for _, s := range stmts {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				return fmt.Errorf("storage: migrate: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505") || strings.Contains(s, "duplicate key value")
+}

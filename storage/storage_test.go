@@ -1,0 +1,45 @@
+package storage_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/verso-api/verso/storage"
+)
+
+// URLs returns the databases a shared store suite should run on: a fresh
+// SQLite file, and PostgreSQL when VERSO_TEST_POSTGRES_URL is set.
+func TestOpenAndRebind(t *testing.T) {
+	ctx := context.Background()
+	db, err := storage.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.Migrate(ctx, `CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT)`))
+	_, err = db.Exec(ctx, `INSERT INTO kv (k, v) VALUES (?, ?)`, "a", "?")
+	require.NoError(t, err)
+	_, err = db.Exec(ctx, `INSERT INTO kv (k, v) VALUES (?, ?)`, "a", "b")
+	require.True(t, storage.IsUniqueViolation(err), "got %v", err)
+	var v string
+	require.NoError(t, db.QueryRow(ctx, `SELECT v FROM kv WHERE k = ?`, "a").Scan(&v))
+	require.Equal(t, "?", v)
+
+	pg := &storage.DB{Dialect: storage.Postgres}
+	require.Equal(t, `SELECT $1, '?', $2`, pg.Rebind(`SELECT ?, '?', ?`))
+}
+
+func TestPostgres(t *testing.T) {
+	url := os.Getenv("VERSO_TEST_POSTGRES_URL")
+	if url == "" {
+		t.Skip("VERSO_TEST_POSTGRES_URL is unset: skipping the PostgreSQL test (.ci/run sets it)")
+	}
+	ctx := context.Background()
+	db, err := storage.Open(ctx, url)
+	require.NoError(t, err)
+	defer db.Close()
+	var n int
+	require.NoError(t, db.QueryRow(ctx, `SELECT ?::int + 1`, 41).Scan(&n))
+	require.Equal(t, 42, n)
+}
