@@ -1,0 +1,102 @@
+package pins
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/verso-api/verso/versions"
+)
+
+// Memory is a Store held in memory: for tests and single-process servers that
+// may forget their pins on restart.
+type Memory struct {
+	opts    Options
+	mu      sync.RWMutex
+	pins    map[string]Pin
+	history map[string][]Change
+}
+
+var _ Store = (*Memory)(nil)
+
+// NewMemory returns an empty in-memory Store.
+func NewMemory(opts Options) *Memory {
+	return &Memory{
+		opts:    opts.withDefaults(),
+		pins:    make(map[string]Pin),
+		history: make(map[string][]Change),
+	}
+}
+
+// Get implements Store.
+func (m *Memory) Get(ctx context.Context, account string) (Pin, error) {
+	if err := checkAccount(account); err != nil {
+		return Pin{}, err
+	}
+	m.mu.RLock()
+	p, ok := m.pins[account]
+	m.mu.RUnlock()
+	if !ok {
+		return Pin{}, ErrNotPinned
+	}
+	return p, nil
+}
+
+// PinIfAbsent implements Store.
+func (m *Memory) PinIfAbsent(ctx context.Context, account string, v versions.Version) (Pin, bool, error) {
+	if err := checkArgs(account, v); err != nil {
+		return Pin{}, false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p, ok := m.pins[account]; ok {
+		return p, false, nil
+	}
+	now := m.opts.now()
+	p := Pin{Account: account, Version: v, PinnedAt: now}
+	m.pins[account] = p
+	m.history[account] = append(m.history[account], Change{Account: account, Kind: Pinned, To: v, At: now})
+	return p, true, nil
+}
+
+// Upgrade implements Store.
+func (m *Memory) Upgrade(ctx context.Context, account string, to versions.Version) (Pin, error) {
+	if err := checkArgs(account, to); err != nil {
+		return Pin{}, err
+	}
+	return m.move(account, func(p Pin) (Pin, Change, error) { return upgrade(p, to, m.opts.now()) })
+}
+
+// Rollback implements Store.
+func (m *Memory) Rollback(ctx context.Context, account string) (Pin, error) {
+	if err := checkAccount(account); err != nil {
+		return Pin{}, err
+	}
+	return m.move(account, func(p Pin) (Pin, Change, error) { return rollback(p, m.opts.RollbackWindow, m.opts.now()) })
+}
+
+func (m *Memory) move(account string, f func(Pin) (Pin, Change, error)) (Pin, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.pins[account]
+	if !ok {
+		return Pin{}, ErrNotPinned
+	}
+	p, c, err := f(p)
+	if err != nil {
+		return p, err
+	}
+	m.pins[account] = p
+	m.history[account] = append(m.history[account], c)
+	return p, nil
+}
+
+// History implements Store.
+func (m *Memory) History(ctx context.Context, account string) ([]Change, error) {
+	if err := checkAccount(account); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return slices.Clone(m.history[account]), nil
+}

@@ -1,0 +1,157 @@
+package pins
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/verso-api/verso/versions"
+)
+
+// DefaultRollbackWindow is how long after a move an account may roll its pin
+// back to the previous version: 72 hours, as Stripe allows.
+const DefaultRollbackWindow = 72 * time.Hour
+
+// Errors returned by every Store.
+var (
+	// ErrNotPinned: the account has no pin yet.
+	ErrNotPinned = errors.New("pins: account is not pinned")
+	// ErrNotNewer: Upgrade was asked for a version that is not newer than the pin.
+	ErrNotNewer = errors.New("pins: version is not newer than the pinned version")
+	// ErrNoPrevious: Rollback was asked but the pin has never moved, or was
+	// already rolled back.
+	ErrNoPrevious = errors.New("pins: no previous version to roll back to")
+	// ErrRollbackExpired: the last move is older than the rollback window.
+	ErrRollbackExpired = errors.New("pins: rollback window has expired")
+	// ErrEmptyAccount: the account id is empty.
+	ErrEmptyAccount = errors.New("pins: empty account")
+	// ErrZeroVersion: the version is the zero versions.Version.
+	ErrZeroVersion = errors.New("pins: zero version")
+)
+
+// Pin is the API version an account is pinned to.
+type Pin struct {
+	Account string
+	// Version is the version the account is answered in when a request
+	// names none.
+	Version versions.Version
+	// PinnedAt is when the account was first pinned.
+	PinnedAt time.Time
+	// Previous is the version before the last upgrade, the one Rollback
+	// returns to. It is zero when the pin never moved or was rolled back.
+	Previous versions.Version
+	// MovedAt is when the pin last moved (upgrade or rollback); zero when it
+	// never moved.
+	MovedAt time.Time
+}
+
+// Kind says what a Change did.
+type Kind string
+
+// The kinds of Change.
+const (
+	Pinned     Kind = "pin"      // the first pin of an account
+	Upgraded   Kind = "upgrade"  // a move to a newer version
+	RolledBack Kind = "rollback" // a return to the previous version
+)
+
+// Change is one entry of an account's pin history.
+type Change struct {
+	Account string
+	Kind    Kind
+	// From is the version before the change; zero for the first pin.
+	From versions.Version
+	To   versions.Version
+	At   time.Time
+}
+
+// Store keeps the version pin of each account and its history. Every
+// implementation is safe for concurrent use, and PinIfAbsent is atomic across
+// all the processes that share the store's database.
+type Store interface {
+	// Get returns the account's pin, or ErrNotPinned.
+	Get(ctx context.Context, account string) (Pin, error)
+	// PinIfAbsent pins the account to v unless it is already pinned. It
+	// returns the pin that holds afterwards, and created=true only for the
+	// one caller whose pin was stored: when many first requests race, one
+	// wins and every caller gets the winning pin.
+	PinIfAbsent(ctx context.Context, account string, v versions.Version) (p Pin, created bool, err error)
+	// Upgrade moves the pin to a newer version and records the move.
+	// It returns ErrNotPinned, or ErrNotNewer when to is not newer than the
+	// pinned version. It does not check that to is on a timeline: the caller
+	// does.
+	Upgrade(ctx context.Context, account string, to versions.Version) (Pin, error)
+	// Rollback moves the pin back to its previous version when the last move
+	// is within the rollback window, and records the move. It returns
+	// ErrNotPinned, ErrNoPrevious or ErrRollbackExpired. A rollback cannot
+	// itself be rolled back: upgrade again instead.
+	Rollback(ctx context.Context, account string) (Pin, error)
+	// History returns the account's changes, oldest first; an account never
+	// pinned has an empty history.
+	History(ctx context.Context, account string) ([]Change, error)
+}
+
+// Options configure a Store. The zero value is right for a server.
+type Options struct {
+	// Now returns the current time.
+	// Optional. Default value time.Now.
+	Now func() time.Time
+	// RollbackWindow is how long after a move Rollback is allowed.
+	// A negative window disables rollback.
+	// Optional. Default value DefaultRollbackWindow.
+	RollbackWindow time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.RollbackWindow == 0 {
+		o.RollbackWindow = DefaultRollbackWindow
+	}
+	return o
+}
+
+// now returns the clock's time in UTC without a monotonic reading, so that
+// what a store returns compares equal to what it stored.
+func (o Options) now() time.Time { return o.Now().UTC().Round(0) }
+
+func checkAccount(account string) error {
+	if account == "" {
+		return ErrEmptyAccount
+	}
+	return nil
+}
+
+func checkArgs(account string, v versions.Version) error {
+	if err := checkAccount(account); err != nil {
+		return err
+	}
+	if v.IsZero() {
+		return ErrZeroVersion
+	}
+	return nil
+}
+
+// upgrade applies an upgrade to p at time now.
+func upgrade(p Pin, to versions.Version, now time.Time) (Pin, Change, error) {
+	if !to.After(p.Version) {
+		return p, Change{}, ErrNotNewer
+	}
+	c := Change{Account: p.Account, Kind: Upgraded, From: p.Version, To: to, At: now}
+	p.Previous, p.Version, p.MovedAt = p.Version, to, now
+	return p, c, nil
+}
+
+// rollback applies a rollback to p at time now.
+func rollback(p Pin, window time.Duration, now time.Time) (Pin, Change, error) {
+	if p.Previous.IsZero() {
+		return p, Change{}, ErrNoPrevious
+	}
+	if window < 0 || now.Sub(p.MovedAt) > window {
+		return p, Change{}, ErrRollbackExpired
+	}
+	c := Change{Account: p.Account, Kind: RolledBack, From: p.Version, To: p.Previous, At: now}
+	p.Version, p.Previous, p.MovedAt = p.Previous, versions.Version{}, now
+	return p, c, nil
+}

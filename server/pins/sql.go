@@ -1,0 +1,258 @@
+package pins
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/verso-api/verso/storage"
+	"github.com/verso-api/verso/versions"
+)
+
+// SQL is a Store in a SQL database: a SQLite file (the embedded default) or
+// PostgreSQL (for servers on several machines). Pins live in the table
+// verso_pins and their history in verso_pin_history; times are stored as Unix
+// nanoseconds.
+type SQL struct {
+	db   *storage.DB
+	opts Options
+}
+
+var _ Store = (*SQL)(nil)
+
+// NewSQLite returns a Store in the SQLite database db, creating its tables
+// if needed. The caller owns db and closes it.
+func NewSQLite(ctx context.Context, db *storage.DB, opts Options) (*SQL, error) {
+	return newSQL(ctx, db, storage.SQLite, opts)
+}
+
+// NewPostgres returns a Store in the PostgreSQL database db, creating its
+// tables if needed. The caller owns db and closes it.
+func NewPostgres(ctx context.Context, db *storage.DB, opts Options) (*SQL, error) {
+	return newSQL(ctx, db, storage.Postgres, opts)
+}
+
+// New returns a Store in db, whichever its dialect.
+func New(ctx context.Context, db *storage.DB, opts Options) (*SQL, error) {
+	if db == nil {
+		return nil, errors.New("pins: nil database")
+	}
+	return newSQL(ctx, db, db.Dialect, opts)
+}
+
+// migrateLock is the PostgreSQL advisory lock key that serializes the
+// creation of the pin tables when several servers start at once
+// (concurrent CREATE TABLE IF NOT EXISTS can otherwise fail).
+const migrateLock = 0x7665_7273_6f70_696e // "versopin"
+
+var schema = []string{
+	`CREATE TABLE IF NOT EXISTS verso_pins (
+		account      TEXT PRIMARY KEY,
+		version      TEXT NOT NULL,
+		previous     TEXT,
+		pinned_at_ns BIGINT NOT NULL,
+		moved_at_ns  BIGINT,
+		seq          BIGINT NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS verso_pin_history (
+		account      TEXT NOT NULL,
+		seq          BIGINT NOT NULL,
+		kind         TEXT NOT NULL,
+		from_version TEXT,
+		to_version   TEXT NOT NULL,
+		at_ns        BIGINT NOT NULL,
+		PRIMARY KEY (account, seq)
+	)`,
+}
+
+func newSQL(ctx context.Context, db *storage.DB, want storage.Dialect, opts Options) (*SQL, error) {
+	if db == nil {
+		return nil, errors.New("pins: nil database")
+	}
+	if db.Dialect != want {
+		return nil, fmt.Errorf("pins: want a %s database, got %s", want, db.Dialect)
+	}
+	stmts := schema
+	if db.Dialect == storage.Postgres {
+		stmts = append([]string{fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrateLock)}, schema...)
+	}
+	if err := db.Migrate(ctx, stmts...); err != nil {
+		return nil, fmt.Errorf("pins: %w", err)
+	}
+	return &SQL{db: db, opts: opts.withDefaults()}, nil
+}
+
+// DB returns the database the store uses.
+func (s *SQL) DB() *storage.DB { return s.db }
+
+const selectPin = `SELECT account, version, previous, pinned_at_ns, moved_at_ns, seq FROM verso_pins WHERE account = ?`
+
+type querier interface {
+	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// getPin reads a pin and its change count.
+func getPin(ctx context.Context, q querier, query, account string) (Pin, int64, error) {
+	var (
+		p      Pin
+		pinned int64
+		moved  sql.NullInt64
+		seq    int64
+	)
+	err := q.QueryRow(ctx, query, account).Scan(&p.Account, &p.Version, &p.Previous, &pinned, &moved, &seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Pin{}, 0, ErrNotPinned
+	}
+	if err != nil {
+		return Pin{}, 0, fmt.Errorf("pins: get %q: %w", account, err)
+	}
+	p.PinnedAt = fromNanos(pinned)
+	if moved.Valid {
+		p.MovedAt = fromNanos(moved.Int64)
+	}
+	return p, seq, nil
+}
+
+func fromNanos(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+func nanos(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+// Get implements Store.
+func (s *SQL) Get(ctx context.Context, account string) (Pin, error) {
+	if err := checkAccount(account); err != nil {
+		return Pin{}, err
+	}
+	p, _, err := getPin(ctx, s.db, selectPin, account)
+	return p, err
+}
+
+// PinIfAbsent implements Store. The database's primary key on the account
+// decides which of several racing callers pins: INSERT ... ON CONFLICT DO
+// NOTHING stores at most one row, and the losers read the winner's.
+func (s *SQL) PinIfAbsent(ctx context.Context, account string, v versions.Version) (Pin, bool, error) {
+	if err := checkArgs(account, v); err != nil {
+		return Pin{}, false, err
+	}
+	now := s.opts.now()
+	created := false
+	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
+		res, err := tx.Exec(ctx, `INSERT INTO verso_pins (account, version, pinned_at_ns, seq) VALUES (?, ?, ?, 1)
+			ON CONFLICT (account) DO NOTHING`, account, v, now.UnixNano())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		created = true
+		return insertChange(ctx, tx, 1, Change{Account: account, Kind: Pinned, To: v, At: now})
+	})
+	if err != nil {
+		return Pin{}, false, fmt.Errorf("pins: pin %q: %w", account, err)
+	}
+	if created {
+		return Pin{Account: account, Version: v, PinnedAt: now}, true, nil
+	}
+	p, err := s.Get(ctx, account)
+	return p, false, err
+}
+
+func insertChange(ctx context.Context, tx *storage.Tx, seq int64, c Change) error {
+	_, err := tx.Exec(ctx, `INSERT INTO verso_pin_history (account, seq, kind, from_version, to_version, at_ns)
+		VALUES (?, ?, ?, ?, ?, ?)`, c.Account, seq, string(c.Kind), c.From, c.To, c.At.UnixNano())
+	return err
+}
+
+// Upgrade implements Store.
+func (s *SQL) Upgrade(ctx context.Context, account string, to versions.Version) (Pin, error) {
+	if err := checkArgs(account, to); err != nil {
+		return Pin{}, err
+	}
+	return s.move(ctx, account, func(p Pin) (Pin, Change, error) { return upgrade(p, to, s.opts.now()) })
+}
+
+// Rollback implements Store.
+func (s *SQL) Rollback(ctx context.Context, account string) (Pin, error) {
+	if err := checkAccount(account); err != nil {
+		return Pin{}, err
+	}
+	return s.move(ctx, account, func(p Pin) (Pin, Change, error) { return rollback(p, s.opts.RollbackWindow, s.opts.now()) })
+}
+
+// move reads the pin with a write lock (SQLite write transactions are
+// immediate; PostgreSQL takes the row with FOR UPDATE), applies f, and
+// writes the pin and the change in the same transaction.
+func (s *SQL) move(ctx context.Context, account string, f func(Pin) (Pin, Change, error)) (Pin, error) {
+	query := selectPin
+	if s.db.Dialect == storage.Postgres {
+		query += ` FOR UPDATE`
+	}
+	var out Pin
+	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
+		p, seq, err := getPin(ctx, tx, query, account)
+		if err != nil {
+			return err
+		}
+		p, c, err := f(p)
+		out = p
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE verso_pins SET version = ?, previous = ?, moved_at_ns = ?, seq = ? WHERE account = ?`,
+			p.Version, p.Previous, nanos(p.MovedAt), seq+1, account); err != nil {
+			return fmt.Errorf("pins: update %q: %w", account, err)
+		}
+		if err := insertChange(ctx, tx, seq+1, c); err != nil {
+			return fmt.Errorf("pins: record change of %q: %w", account, err)
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotPinned) {
+			return Pin{}, err
+		}
+		return out, err
+	}
+	return out, nil
+}
+
+// History implements Store.
+func (s *SQL) History(ctx context.Context, account string) ([]Change, error) {
+	if err := checkAccount(account); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Query(ctx, `SELECT kind, from_version, to_version, at_ns FROM verso_pin_history
+		WHERE account = ? ORDER BY seq`, account)
+	if err != nil {
+		return nil, fmt.Errorf("pins: history of %q: %w", account, err)
+	}
+	defer rows.Close()
+	var out []Change
+	for rows.Next() {
+		var (
+			c    = Change{Account: account}
+			kind string
+			at   int64
+		)
+		if err := rows.Scan(&kind, &c.From, &c.To, &at); err != nil {
+			return nil, fmt.Errorf("pins: history of %q: %w", account, err)
+		}
+		c.Kind, c.At = Kind(kind), fromNanos(at)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pins: history of %q: %w", account, err)
+	}
+	return out, nil
+}

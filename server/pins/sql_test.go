@@ -1,0 +1,118 @@
+package pins_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/verso-api/verso/server/pins"
+	"github.com/verso-api/verso/server/pins/pinstest"
+	"github.com/verso-api/verso/storage"
+)
+
+func TestSQLite(t *testing.T) {
+	pinstest.Run(t, pinstest.Backend{
+		Open: func(t *testing.T, opts pins.Options) pins.Store {
+			return openSQL(t, filepath.Join(t.TempDir(), "pins.db"), opts)
+		},
+		Reopen: reopenSQL,
+	})
+}
+
+func TestPostgres(t *testing.T) {
+	base := postgresURL(t)
+	pinstest.Run(t, pinstest.Backend{
+		Open: func(t *testing.T, opts pins.Options) pins.Store {
+			return openSQL(t, postgresSchema(t, base), opts)
+		},
+		Reopen: reopenSQL,
+	})
+}
+
+func TestConstructorsCheckTheDialect(t *testing.T) {
+	ctx := context.Background()
+	db, err := storage.Open(ctx, filepath.Join(t.TempDir(), "pins.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+
+	_, err = pins.NewPostgres(ctx, db, pins.Options{})
+	require.ErrorContains(t, err, "want a postgres database, got sqlite")
+	_, err = pins.NewSQLite(ctx, nil, pins.Options{})
+	require.ErrorContains(t, err, "nil database")
+	_, err = pins.NewSQLite(ctx, db, pins.Options{})
+	require.NoError(t, err)
+	_, err = pins.NewSQLite(ctx, db, pins.Options{})
+	require.NoError(t, err, "opening a second store on the same database migrates nothing")
+
+	if u := os.Getenv("VERSO_TEST_POSTGRES_URL"); u != "" {
+		pg, err := storage.Open(ctx, u)
+		require.NoError(t, err)
+		t.Cleanup(func() { pg.Close() })
+		_, err = pins.NewSQLite(ctx, pg, pins.Options{})
+		require.ErrorContains(t, err, "want a sqlite database, got postgres")
+	}
+}
+
+// openSQL opens the database at u and a store on it, both closed at the end
+// of the test.
+func openSQL(t *testing.T, u string, opts pins.Options) *pins.SQL {
+	t.Helper()
+	ctx := context.Background()
+	db, err := storage.Open(ctx, u)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	var s *pins.SQL
+	if db.Dialect == storage.Postgres {
+		s, err = pins.NewPostgres(ctx, db, opts)
+	} else {
+		s, err = pins.NewSQLite(ctx, db, opts)
+	}
+	require.NoError(t, err)
+	return s
+}
+
+func reopenSQL(t *testing.T, s pins.Store, opts pins.Options) pins.Store {
+	t.Helper()
+	db := s.(*pins.SQL).DB()
+	require.NoError(t, db.Close())
+	return openSQL(t, db.URL, opts)
+}
+
+func postgresURL(t testing.TB) string {
+	u := os.Getenv("VERSO_TEST_POSTGRES_URL")
+	if u == "" {
+		t.Skip("VERSO_TEST_POSTGRES_URL is unset: skipping the PostgreSQL tests (.ci/run sets it)")
+	}
+	return u
+}
+
+// postgresSchema creates a schema of its own for one test, dropped at the
+// end, and returns a URL whose connections use it (search_path is a pgx
+// runtime parameter, so every pooled connection gets it).
+func postgresSchema(t testing.TB, base string) string {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := storage.Open(ctx, base)
+	require.NoError(t, err)
+	t.Cleanup(func() { admin.Close() })
+	name := "verso_pins_" + strings.ToLower(rand.Text()[:12])
+	_, err = admin.Exec(ctx, "CREATE SCHEMA "+name)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if _, err := admin.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return fmt.Sprint(u)
+}
