@@ -61,7 +61,7 @@ func TestConstructorsCheckTheDialect(t *testing.T) {
 
 // openSQL opens the database at u and a store on it, both closed at the end
 // of the test.
-func openSQL(t *testing.T, u string, opts pins.Options) *pins.SQL {
+func openSQL(t testing.TB, u string, opts pins.Options) *pins.SQL {
 	t.Helper()
 	ctx := context.Background()
 	db, err := storage.Open(ctx, u)

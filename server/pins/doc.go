@@ -1,0 +1,28 @@
+// Package pins keeps the API version each account is pinned to.
+//
+// An account that sends no version header is answered in its pinned version.
+// Its first request pins it, atomically, to the newest version: when many
+// first requests race, exactly one pin is stored and every request sees it.
+// Later the account may Upgrade to a newer version, and Rollback to the
+// previous one within 72 hours of the move (Options.RollbackWindow); every
+// pin and move is kept in its History.
+//
+// Three Stores share one behaviour, checked by the suite in package
+// pinstest:
+//
+//   - NewMemory: in memory, for tests and servers that may forget pins;
+//   - NewSQLite: a SQLite file through modernc.org/sqlite, the embedded default;
+//   - NewPostgres: PostgreSQL through pgx, for servers on several machines.
+//
+// The SQL stores take a *storage.DB that the caller opens and closes, and
+// create their tables (verso_pins, verso_pin_history) when constructed.
+// Pinning relies on the database's primary key (INSERT ... ON CONFLICT DO
+// NOTHING), so it stays atomic across processes sharing the database.
+//
+//	db, _ := storage.Open(ctx, "verso.db")
+//	store, _ := pins.NewSQLite(ctx, db, pins.Options{})
+//	p, err := store.Get(ctx, account)
+//	if errors.Is(err, pins.ErrNotPinned) {
+//		p, _, err = store.PinIfAbsent(ctx, account, timeline.Newest())
+//	}
+package pins
