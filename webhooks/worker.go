@@ -1,0 +1,468 @@
+package webhooks
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+	"github.com/verso-api/verso/versions"
+)
+
+// Renderer renders a stored event, in the newest schema, in the API
+// version to. The transform engine provides it; it must be safe for
+// concurrent use. The worker sets the "api_version" field of what it
+// returns to to.
+type Renderer func(event []byte, to versions.Version) ([]byte, error)
+
+// Headers the worker sends with every delivery besides the signature.
+const (
+	EventIDHeader = "Verso-Event-Id"         // the event id, stable across retries
+	AttemptHeader = "Verso-Delivery-Attempt" // 1 for the first attempt
+)
+
+// Errors returned by the Worker.
+var (
+	ErrRunning = errors.New("webhooks: worker is already running")
+	ErrConfig  = errors.New("webhooks: invalid worker config")
+)
+
+// Backoff is the retry schedule: the n-th failed attempt is retried after
+// min(Initial * Factor^(n-1), Max), scaled by a random factor in
+// [1-Jitter, 1+Jitter]. A delivery whose next attempt would come later than
+// MaxAge after its event is marked failed instead.
+type Backoff struct {
+	Initial time.Duration // Optional. Default value 1 minute.
+	Factor  float64       // Optional. Default value 2.
+	Max     time.Duration // Optional. Default value 6 hours.
+	Jitter  float64       // Optional. Default value 0.2; negative for none.
+	MaxAge  time.Duration // Optional. Default value 72 hours.
+}
+
+// DefaultBackoff retries for three days: after 1, 2, 4, ... minutes, then
+// every 6 hours.
+var DefaultBackoff = Backoff{Initial: time.Minute, Factor: 2, Max: 6 * time.Hour, Jitter: 0.2, MaxAge: 72 * time.Hour}
+
+func (b Backoff) withDefaults() Backoff {
+	if b.Initial <= 0 {
+		b.Initial = DefaultBackoff.Initial
+	}
+	if b.Factor < 1 {
+		b.Factor = DefaultBackoff.Factor
+	}
+	if b.Max <= 0 {
+		b.Max = DefaultBackoff.Max
+	}
+	if b.Max < b.Initial {
+		b.Max = b.Initial
+	}
+	if b.Jitter == 0 {
+		b.Jitter = DefaultBackoff.Jitter
+	}
+	if b.Jitter < 0 {
+		b.Jitter = 0
+	}
+	if b.Jitter > 1 {
+		b.Jitter = 1
+	}
+	if b.MaxAge <= 0 {
+		b.MaxAge = DefaultBackoff.MaxAge
+	}
+	return b
+}
+
+// Delay returns the wait after the n-th failed attempt (n >= 1), with r in
+// [0, 1) choosing the jitter.
+func (b Backoff) Delay(n int, r float64) time.Duration {
+	b = b.withDefaults()
+	d := float64(b.Initial) * math.Pow(b.Factor, float64(max(n, 1)-1))
+	d = min(d, float64(b.Max))
+	d *= 1 - b.Jitter + 2*b.Jitter*r
+	return time.Duration(d)
+}
+
+// Config configures a Worker. Store and Renderer are required.
+type Config struct {
+	// Store holds the deliveries. Required.
+	Store *Store
+	// Renderer renders events in each endpoint's version. Required.
+	Renderer Renderer
+	// Client sends the requests. Optional. Default value: a client that
+	// does not follow redirects (a 3xx is a failed attempt).
+	Client *http.Client
+	// Timeout bounds one attempt, from connecting to reading the status.
+	// Optional. Default value 30 seconds.
+	Timeout time.Duration
+	// Backoff is the retry schedule. Optional. Default value DefaultBackoff.
+	Backoff Backoff
+	// Concurrency bounds the deliveries in flight. Optional. Default value 16.
+	Concurrency int
+	// PerEndpoint bounds the deliveries in flight to one endpoint, so that
+	// a slow or dead endpoint holds at most that many of the Concurrency
+	// slots. Optional. Default value 2.
+	PerEndpoint int
+	// PollInterval is how often the worker looks for due deliveries when
+	// it has nothing to do (Notify wakes it sooner).
+	// Optional. Default value 1 second.
+	PollInterval time.Duration
+	// Lease is how long a claimed delivery stays invisible to other
+	// workers; if this worker dies, the delivery is retried after it.
+	// Optional. Default value Timeout + 30 seconds; at least Timeout.
+	Lease time.Duration
+	// Clock tells the time for schedules and signatures.
+	// Optional. Default value time.Now.
+	Clock func() time.Time
+	// Registerer receives the worker's Prometheus collectors.
+	// Optional. Default value nil: no metrics are registered.
+	Registerer prometheus.Registerer
+	// Logger logs failed attempts and database errors.
+	// Optional. Default value slog.Default().
+	Logger *slog.Logger
+	// UserAgent is sent with every delivery.
+	// Optional. Default value "verso-webhooks/1".
+	UserAgent string
+}
+
+// DefaultConfig holds the defaults of every optional field.
+var DefaultConfig = Config{
+	Timeout:      30 * time.Second,
+	Backoff:      DefaultBackoff,
+	Concurrency:  16,
+	PerEndpoint:  2,
+	PollInterval: time.Second,
+	UserAgent:    "verso-webhooks/1",
+}
+
+// Worker delivers pending deliveries: it claims due ones with a lease,
+// renders each event in its endpoint's version, signs it and POSTs it,
+// then records the outcome and schedules a retry. Several workers, in one
+// process or several, can share a Store; delivery is at least once.
+type Worker struct {
+	cfg     Config
+	store   *Store
+	now     func() time.Time
+	m       *metrics
+	wake    chan struct{}
+	running atomic.Bool
+	log     *slog.Logger
+}
+
+// NewWorker checks cfg, fills in the defaults and registers the metrics.
+func NewWorker(cfg Config) (*Worker, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("%w: Store is required", ErrConfig)
+	}
+	if cfg.Renderer == nil {
+		return nil, fmt.Errorf("%w: Renderer is required", ErrConfig)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultConfig.Timeout
+	}
+	cfg.Backoff = cfg.Backoff.withDefaults()
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConfig.Concurrency
+	}
+	if cfg.PerEndpoint <= 0 {
+		cfg.PerEndpoint = DefaultConfig.PerEndpoint
+	}
+	cfg.PerEndpoint = min(cfg.PerEndpoint, cfg.Concurrency)
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultConfig.PollInterval
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = cfg.Timeout + 30*time.Second
+	}
+	cfg.Lease = max(cfg.Lease, cfg.Timeout)
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultConfig.UserAgent
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{
+			Transport: http.DefaultTransport.(*http.Transport).Clone(),
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}
+	}
+	w := &Worker{cfg: cfg, store: cfg.Store, now: cfg.Clock, wake: make(chan struct{}, 1), log: cfg.Logger}
+	m, err := newMetrics(cfg.Registerer, cfg.Store, cfg.Clock)
+	if err != nil {
+		return nil, err
+	}
+	w.m = m
+	return w, nil
+}
+
+// Notify wakes the worker to look for due deliveries now rather than at
+// its next poll; call it after committing a transaction that recorded
+// events. It never blocks.
+func (w *Worker) Notify() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx is cancelled, then waits for the attempts in
+// flight to stop: their requests are cancelled and their deliveries given
+// back, due at once and with no attempt counted, so that a restarted
+// worker resumes them. Run returns nil after a cancellation; it returns
+// ErrRunning if the worker is already running.
+func (w *Worker) Run(ctx context.Context) error {
+	if !w.running.CompareAndSwap(false, true) {
+		return ErrRunning
+	}
+	defer w.running.Store(false)
+	done := make(chan string, w.cfg.Concurrency)
+	busy := map[string]int{}
+	inflight := 0
+	timer := time.NewTimer(w.cfg.PollInterval)
+	defer timer.Stop()
+	for {
+		if free := w.cfg.Concurrency - inflight; free > 0 && ctx.Err() == nil {
+			now := w.now()
+			jobs, err := w.store.claim(ctx, now, now.Add(w.cfg.Lease), newID("lease_"), free, w.cfg.PerEndpoint, busy)
+			if err != nil && ctx.Err() == nil {
+				w.log.Error("webhooks: claim deliveries", "err", err)
+			}
+			for _, j := range jobs {
+				busy[j.endpoint.ID]++
+				inflight++
+				w.m.inflight.Inc()
+				go func() {
+					defer func() { done <- j.endpoint.ID }()
+					w.deliver(ctx, j)
+				}()
+			}
+		}
+		timer.Reset(w.cfg.PollInterval)
+		select {
+		case <-ctx.Done():
+			for ; inflight > 0; inflight-- {
+				<-done
+				w.m.inflight.Dec()
+			}
+			return nil
+		case ep := <-done:
+			inflight--
+			w.m.inflight.Dec()
+			if busy[ep]--; busy[ep] <= 0 {
+				delete(busy, ep)
+			}
+		case <-w.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// deliver makes one attempt at a claimed delivery and records it.
+func (w *Worker) deliver(ctx context.Context, j job) {
+	attempt := j.attempts + 1
+	status, err := w.send(ctx, &j.endpoint, j.body, j.endpoint.APIVersion, attempt)
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	now := w.now()
+	if err != nil && ctx.Err() != nil {
+		// Stopping: the attempt was cut short by us, not the receiver.
+		if rerr := w.store.release(bg, j, now); rerr != nil {
+			w.log.Warn("webhooks: release delivery", "delivery", j.id, "err", rerr)
+		}
+		return
+	}
+	o := outcome{state: StateDelivered, status: status}
+	if err != nil {
+		o.err = err.Error()
+		o.next = now.Add(w.cfg.Backoff.Delay(attempt, rand.Float64()))
+		o.state = StatePending
+		if o.next.Sub(j.windowStart) > w.cfg.Backoff.MaxAge {
+			o.state = StateFailed
+		}
+		w.log.Info("webhooks: delivery attempt failed", "delivery", j.id, "event", j.eventID,
+			"endpoint", j.endpoint.ID, "attempt", attempt, "err", err, "state", o.state)
+	}
+	held, ferr := w.store.finish(bg, j, now, o)
+	switch {
+	case ferr != nil:
+		w.log.Error("webhooks: record attempt", "delivery", j.id, "err", ferr)
+		return
+	case !held:
+		return // the lease ran out or the endpoint is gone: someone else owns the outcome
+	}
+	switch o.state {
+	case StateDelivered:
+		w.m.deliveries.WithLabelValues("delivered").Inc()
+		w.m.attemptsPer.Observe(float64(attempt))
+	case StateFailed:
+		w.m.deliveries.WithLabelValues("failed").Inc()
+		w.m.attemptsPer.Observe(float64(attempt))
+	}
+}
+
+// AttemptError is a failed attempt: a status other than 2xx, a timeout or
+// a connection error.
+type AttemptError struct {
+	Status int   // the response's status, 0 if there was none
+	Err    error // the transport error, nil if there was a response
+}
+
+func (e *AttemptError) Error() string {
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	return "receiver answered " + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status)
+}
+
+func (e *AttemptError) Unwrap() error { return e.Err }
+
+// render renders the event in v and stamps it with v.
+func (w *Worker) render(event []byte, v versions.Version) ([]byte, error) {
+	out, err := w.cfg.Renderer(event, v)
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: render event in %s: %w", v, err)
+	}
+	out, err = sjson.SetBytes(out, "api_version", v.String())
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: render event in %s: %w", v, err)
+	}
+	return out, nil
+}
+
+// send renders, signs and POSTs one event to ep and returns the status.
+// It returns an *AttemptError when the receiver did not take the event.
+func (w *Worker) send(ctx context.Context, ep *Endpoint, event []byte, v versions.Version, attempt int) (int, error) {
+	start := time.Now()
+	body, err := w.render(event, v)
+	if err != nil {
+		w.m.attempts.WithLabelValues("render_error").Inc()
+		return 0, err
+	}
+	req, err := w.request(ctx, ep, body, attempt)
+	if err != nil {
+		w.m.attempts.WithLabelValues("error").Inc()
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
+	defer cancel()
+	resp, err := w.cfg.Client.Do(req.WithContext(ctx))
+	w.m.duration.Observe(time.Since(start).Seconds())
+	if err != nil {
+		w.m.attempts.WithLabelValues("error").Inc()
+		return 0, &AttemptError{Err: err}
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		w.m.attempts.WithLabelValues("non_2xx").Inc()
+		return resp.StatusCode, &AttemptError{Status: resp.StatusCode}
+	}
+	w.m.attempts.WithLabelValues("2xx").Inc()
+	return resp.StatusCode, nil
+}
+
+func (w *Worker) request(ctx context.Context, ep *Endpoint, body []byte, attempt int) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: endpoint %s: %w", ep.ID, err)
+	}
+	id := gjson.GetBytes(body, "id").String()
+	now := w.now()
+	switch ep.Scheme {
+	case SchemeStandard:
+		h, err := SignStandard(ep.Secret, id, now, body)
+		if err != nil {
+			return nil, fmt.Errorf("webhooks: endpoint %s: %w", ep.ID, err)
+		}
+		for k, v := range h {
+			req.Header[k] = v
+		}
+	default:
+		req.Header.Set(SignatureHeader, Sign(ep.Secret, now, body))
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("User-Agent", w.cfg.UserAgent)
+	req.Header.Set(EventIDHeader, id)
+	req.Header.Set(AttemptHeader, strconv.Itoa(attempt))
+	return req, nil
+}
+
+// TestResult is the outcome of a test send.
+type TestResult struct {
+	EventID    string
+	APIVersion versions.Version
+	Status     int    // the receiver's status, 0 if there was no response
+	Error      string // why the receiver did not take it; empty on a 2xx
+}
+
+// SendTest sends event, a JSON event in the newest schema, to the
+// account's endpoint once, rendered in v (the endpoint's own version when
+// v is zero), signed with the endpoint's secret. The endpoint and the
+// delivery queue are left unchanged. An event without an "id" gets a fresh
+// one. The error reports what kept the event from being sent (no such
+// endpoint, a version the renderer refuses); the receiver's answer, good
+// or bad, is in the result.
+func (w *Worker) SendTest(ctx context.Context, account, endpointID string, event []byte, v versions.Version) (TestResult, error) {
+	ep, err := w.store.endpointWithSecret(ctx, account, endpointID)
+	if err != nil {
+		return TestResult{}, err
+	}
+	if v.IsZero() {
+		v = ep.APIVersion
+	}
+	if !gjson.ValidBytes(event) || !gjson.ParseBytes(event).IsObject() {
+		return TestResult{}, invalid("test event must be a JSON object")
+	}
+	id := gjson.GetBytes(event, "id").String()
+	if id == "" {
+		id = NewEventID()
+		if event, err = sjson.SetBytes(event, "id", id); err != nil {
+			return TestResult{}, invalid("test event: %v", err)
+		}
+	}
+	res := TestResult{EventID: id, APIVersion: v}
+	status, err := w.send(ctx, ep, event, v, 1)
+	res.Status = status
+	var ae *AttemptError
+	switch {
+	case errors.As(err, &ae):
+		res.Error = ae.Error()
+	case err != nil:
+		return res, err
+	}
+	return res, nil
+}
+
+// SendTestEvent sends the account's stored event eventID as SendTest does.
+func (w *Worker) SendTestEvent(ctx context.Context, account, endpointID, eventID string, v versions.Version) (TestResult, error) {
+	ev, err := w.store.GetEvent(ctx, account, eventID)
+	if err != nil {
+		return TestResult{}, err
+	}
+	return w.SendTest(ctx, account, endpointID, ev.Body, v)
+}
+
+// Resend queues the account's delivery again (see Store.Resend) and wakes
+// the worker.
+func (w *Worker) Resend(ctx context.Context, account, deliveryID string) error {
+	if err := w.store.Resend(ctx, account, deliveryID); err != nil {
+		return err
+	}
+	w.Notify()
+	return nil
+}
