@@ -1,0 +1,239 @@
+package gates
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Kind is the kind of an operation.
+type Kind uint8
+
+// The operation kinds.
+const (
+	KindRename Kind = iota + 1
+	KindAdded
+	KindRemoved
+	KindRetype
+	KindEnum
+	KindCustom
+	KindBehavior
+)
+
+var kindNames = [...]string{
+	KindRename:   "rename",
+	KindAdded:    "added",
+	KindRemoved:  "removed",
+	KindRetype:   "retype",
+	KindEnum:     "enum",
+	KindCustom:   "custom",
+	KindBehavior: "behavior",
+}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", k)
+}
+
+func kindByName(s string) (Kind, bool) {
+	for k, n := range kindNames {
+		if n == s && n != "" {
+			return Kind(k), true
+		}
+	}
+	return 0, false
+}
+
+// Type is a JSON type a retype converts between.
+type Type string
+
+// The types retype converts between. Decimal is a JSON string holding a
+// decimal number ("12.50"); String holding an integer is also accepted
+// between Integer and String.
+const (
+	Integer Type = "integer"
+	Number  Type = "number"
+	String  Type = "string"
+	Decimal Type = "decimal"
+)
+
+// retypePairs lists the conversions retype supports, as {was, now}.
+var retypePairs = map[[2]Type]bool{
+	{Integer, String}: true, {String, Integer}: true,
+	{Integer, Decimal}: true, {Decimal, Integer}: true,
+	{Number, String}: true, {String, Number}: true,
+	{Number, Decimal}: true, {Decimal, Number}: true,
+	{Integer, Number}: true, {Number, Integer}: true,
+}
+
+// EnumValue maps one enum value of the newer version to the value the
+// older version used.
+type EnumValue struct {
+	Now string
+	Was string
+}
+
+// Pos is a position in a timeline file. The zero Pos means the declaration
+// came from Go code.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+func (p Pos) String() string {
+	switch {
+	case p.File != "" && p.Line > 0:
+		return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+	case p.Line > 0:
+		return fmt.Sprintf("%d:%d", p.Line, p.Col)
+	}
+	return p.File
+}
+
+// Op is one operation of a change. Build one with Rename, Added,
+// RemovedDefault, RemovedFrom, RemovedCustom, Retype, Enum, Custom or
+// Behavior.
+type Op struct {
+	Kind Kind
+	// Field is the path the operation is about, in the newer version's terms
+	// (for removed: the field the older version had). Dots step into objects
+	// and "[]" into arrays of objects: "items[].price".
+	Field string
+	// Was is the older path of a rename.
+	Was string
+	// Default is the JSON literal a removed field is put back with.
+	Default json.RawMessage
+	// From is the path a removed field is copied from.
+	From string
+	// Func names the registered function of a custom op or a removed op
+	// with `custom`.
+	Func string
+	// WasType and NowType are the types of a retype.
+	WasType, NowType Type
+	// Values are the renamed values of an enum op.
+	Values []EnumValue
+	// Pos is where the op was declared.
+	Pos Pos
+}
+
+// Rename declares that the newer version calls a field `field` where the
+// older one called it `was`.
+func Rename(field, was string) Op { return Op{Kind: KindRename, Field: field, Was: was} }
+
+// Added declares a field the newer version has and the older did not.
+func Added(field string) Op { return Op{Kind: KindAdded, Field: field} }
+
+// RemovedDefault declares a field the newer version dropped; walking back
+// puts it back as the JSON encoding of def.
+func RemovedDefault(field string, def any) Op {
+	raw, err := json.Marshal(def)
+	if err != nil {
+		raw = nil // reported by validation as a missing default
+	}
+	return Op{Kind: KindRemoved, Field: field, Default: raw}
+}
+
+// RemovedFrom declares a field the newer version dropped; walking back
+// copies it from the path from.
+func RemovedFrom(field, from string) Op { return Op{Kind: KindRemoved, Field: field, From: from} }
+
+// RemovedCustom declares a field the newer version dropped; the registered
+// function fn puts it back (and, if it has a forward half, maps it on
+// requests).
+func RemovedCustom(field, fn string) Op { return Op{Kind: KindRemoved, Field: field, Func: fn} }
+
+// Retype declares that a field changed JSON type from was to now.
+func Retype(field string, was, now Type) Op {
+	return Op{Kind: KindRetype, Field: field, WasType: was, NowType: now}
+}
+
+// Enum declares renamed enum values of a field; wasByNow maps each value of
+// the newer version to the older version's value.
+func Enum(field string, wasByNow map[string]string) Op {
+	vals := make([]EnumValue, 0, len(wasByNow))
+	for now, was := range wasByNow {
+		vals = append(vals, EnumValue{Now: now, Was: was})
+	}
+	slices.SortFunc(vals, func(a, b EnumValue) int { return strings.Compare(a.Now, b.Now) })
+	return Op{Kind: KindEnum, Field: field, Values: vals}
+}
+
+// Custom declares an operation done by the function registered as name.
+func Custom(name string) Op { return Op{Kind: KindCustom, Func: name} }
+
+// Behavior declares a change of behaviour with no body change. Handler
+// code asks Active(ctx, id).
+func Behavior() Op { return Op{Kind: KindBehavior} }
+
+// Breaking reports whether the op can break an integration written for the
+// older version: everything but added fields and behaviour changes, which
+// the change may still mark breaking itself.
+func (op Op) Breaking() bool {
+	return op.Kind != KindAdded && op.Kind != KindBehavior
+}
+
+// Fields returns the paths the op writes in a body (the field, and the old
+// name of a rename).
+func (op Op) Fields() []string {
+	switch op.Kind {
+	case KindRename:
+		return []string{op.Field, op.Was}
+	case KindCustom, KindBehavior:
+		return nil
+	}
+	return []string{op.Field}
+}
+
+// Describe returns one precise sentence about the op, for changelogs, with
+// field paths prefixed by the resource (which may be empty).
+func (op Op) Describe(resource string) string {
+	q := func(p string) string {
+		if resource != "" {
+			p = resource + "." + p
+		}
+		return "`" + p + "`"
+	}
+	switch op.Kind {
+	case KindRename:
+		return fmt.Sprintf("%s is now %s.", q(op.Was), q(op.Field))
+	case KindAdded:
+		return fmt.Sprintf("%s is new.", q(op.Field))
+	case KindRemoved:
+		switch {
+		case op.From != "":
+			return fmt.Sprintf("%s is removed; use %s.", q(op.Field), q(op.From))
+		case op.Func != "":
+			return fmt.Sprintf("%s is removed.", q(op.Field))
+		}
+		return fmt.Sprintf("%s is removed (older versions return `%s`).", q(op.Field), string(op.Default))
+	case KindRetype:
+		return fmt.Sprintf("%s is now %s (was %s).", q(op.Field), article(op.NowType), article(op.WasType))
+	case KindEnum:
+		parts := make([]string, len(op.Values))
+		for i, v := range op.Values {
+			parts[i] = fmt.Sprintf("`%s` is now `%s`", v.Was, v.Now)
+		}
+		return fmt.Sprintf("Values of %s renamed: %s.", q(op.Field), strings.Join(parts, ", "))
+	case KindCustom:
+		return fmt.Sprintf("Transformed by `%s`.", op.Func)
+	case KindBehavior:
+		return "Behaviour change; no change to request or response bodies."
+	}
+	return ""
+}
+
+func article(t Type) string {
+	switch t {
+	case Integer:
+		return "an integer"
+	case Number:
+		return "a number"
+	case Decimal:
+		return "a decimal string"
+	}
+	return "a string"
+}

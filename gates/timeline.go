@@ -1,0 +1,422 @@
+package gates
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/verso-api/verso/versions"
+)
+
+// DefaultHeader is the request and response header that carries the
+// version when a timeline names none.
+const DefaultHeader = "Stripe-Version"
+
+// Change is what one version changed relative to the version before it.
+type Change struct {
+	// ID names the change; unique in the timeline. Behaviour gates are
+	// asked by it.
+	ID string
+	// Description is written for API users; it is the changelog entry.
+	Description string
+	// Resources are the object types (the "object" field) the ops apply to.
+	Resources []string
+	// Endpoints scope the request side: a request body is walked forward
+	// through the change only on these endpoints.
+	Endpoints []Endpoint
+	// Ops are the operations, in declared order.
+	Ops []Op
+	// Breaking, when set, overrides whether the change is marked breaking
+	// in changelogs (by default it is when any op is).
+	Breaking *bool
+	// Pos is where the change was declared.
+	Pos Pos
+}
+
+// IsBreaking reports whether the change can break an integration written
+// for the older version.
+func (c *Change) IsBreaking() bool {
+	if c.Breaking != nil {
+		return *c.Breaking
+	}
+	for _, op := range c.Ops {
+		if op.Breaking() {
+			return true
+		}
+	}
+	return false
+}
+
+// IsBehavior reports whether the change has a behaviour op.
+func (c *Change) IsBehavior() bool {
+	for _, op := range c.Ops {
+		if op.Kind == KindBehavior {
+			return true
+		}
+	}
+	return false
+}
+
+// Version is one version of a timeline and the changes it made.
+type Version struct {
+	Version versions.Version
+	Changes []Change
+	Pos     Pos
+}
+
+// Timeline is a validated, immutable list of versions, newest first, with
+// the changes each made. The oldest version is the base and has no
+// changes. A Timeline is safe for concurrent use.
+type Timeline struct {
+	api      string
+	header   string
+	list     []Version
+	versions *versions.Timeline
+	funcs    *Registry
+	changeAt map[string]versions.Version
+}
+
+// Options configures NewTimeline and Load. The zero value is valid.
+type Options struct {
+	// Funcs holds the custom functions the timeline may name.
+	Funcs *Registry
+}
+
+// Spec is a timeline declared in Go, the counterpart of the YAML file.
+type Spec struct {
+	API      string
+	Header   string    // DefaultHeader when empty
+	Versions []Version // newest first
+}
+
+// NewTimeline validates a timeline declared in Go.
+func NewTimeline(spec Spec, opts *Options) (*Timeline, error) {
+	var funcs *Registry
+	if opts != nil {
+		funcs = opts.Funcs
+	}
+	var errs ErrorList
+	t := build(spec, funcs, &errs)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// MustNewTimeline is like NewTimeline but panics on an invalid timeline.
+// It is meant for tests and package-level declarations.
+func MustNewTimeline(spec Spec, opts *Options) *Timeline {
+	t, err := NewTimeline(spec, opts)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+var (
+	idPattern       = regexp.MustCompile(`^[a-z][a-z0-9_.-]*$`)
+	resourcePattern = regexp.MustCompile(`^[a-z][a-z0-9_.]*$`)
+	headerPattern   = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
+)
+
+func build(spec Spec, funcs *Registry, errs *ErrorList) *Timeline {
+	t := &Timeline{api: spec.API, header: spec.Header, funcs: funcs, changeAt: map[string]versions.Version{}}
+	if t.header == "" {
+		t.header = DefaultHeader
+	} else if !headerPattern.MatchString(t.header) {
+		errs.add(Pos{}, "", "header %q is not a valid HTTP header name", t.header)
+	}
+	if len(spec.Versions) == 0 {
+		errs.add(Pos{}, "", "no versions: a timeline needs at least its base version")
+		return t
+	}
+	seenVersion := map[versions.Version]Pos{}
+	seenChange := map[string]Pos{}
+	var vs []versions.Version
+	for i, v := range spec.Versions {
+		switch {
+		case v.Version.IsZero():
+			errs.add(v.Pos, "", "version %d has no version", i+1)
+			continue
+		case seenVersion[v.Version] != (Pos{}) || containsVersion(vs, v.Version):
+			errs.add(v.Pos, "", "version %s is listed twice (first at %s)", v.Version, seenVersion[v.Version])
+			continue
+		case len(vs) > 0 && !v.Version.Before(vs[len(vs)-1]):
+			errs.add(v.Pos, "", "version %s is listed after %s but is not older: list versions newest first", v.Version, vs[len(vs)-1])
+			continue
+		}
+		seenVersion[v.Version] = v.Pos
+		vs = append(vs, v.Version)
+		if i == len(spec.Versions)-1 && len(v.Changes) > 0 {
+			errs.add(v.Pos, "", "version %s is the base (the oldest) and cannot have changes; add an older version below it", v.Version)
+		}
+		for ci := range v.Changes {
+			c := &v.Changes[ci]
+			if c.ID == "" {
+				errs.add(c.Pos, "", "change %d of %s has no id", ci+1, v.Version)
+			} else if !idPattern.MatchString(c.ID) {
+				errs.add(c.Pos, c.ID, "id must be lower-case letters, digits, '_', '-' or '.', starting with a letter")
+			} else if first, dup := seenChange[c.ID]; dup {
+				errs.add(c.Pos, c.ID, "duplicate change id (first at %s)", first)
+			} else {
+				seenChange[c.ID] = c.Pos
+				t.changeAt[c.ID] = v.Version
+			}
+			checkChange(c, funcs, errs)
+		}
+		checkCollisions(v, errs)
+	}
+	if len(*errs) > 0 {
+		return t
+	}
+	tl, err := versions.NewTimeline(vs...)
+	if err != nil {
+		errs.add(Pos{}, "", "%v", err)
+		return t
+	}
+	t.versions = tl
+	t.list = spec.Versions
+	return t
+}
+
+func containsVersion(vs []versions.Version, v versions.Version) bool {
+	for _, x := range vs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func checkChange(c *Change, funcs *Registry, errs *ErrorList) {
+	if strings.TrimSpace(c.Description) == "" {
+		errs.add(c.Pos, c.ID, "missing description: it is what API users read in the changelog")
+	}
+	for _, r := range c.Resources {
+		if !resourcePattern.MatchString(r) {
+			errs.add(c.Pos, c.ID, "resource %q is not an object type (lower-case letters, digits, '_' and '.')", r)
+		}
+	}
+	if len(c.Ops) == 0 {
+		errs.add(c.Pos, c.ID, "no ops: declare what changed (or `behavior` for a change of behaviour)")
+	}
+	bodyOps := false
+	for i := range c.Ops {
+		op := &c.Ops[i]
+		pos := op.Pos
+		if pos == (Pos{}) {
+			pos = c.Pos
+		}
+		if op.Kind != KindBehavior {
+			bodyOps = true
+		}
+		checkOp(op, pos, c.ID, funcs, errs)
+	}
+	if bodyOps && len(c.Resources) == 0 && len(c.Endpoints) == 0 {
+		errs.add(c.Pos, c.ID, "no resources and no endpoints: the ops would apply to nothing")
+	}
+}
+
+func checkOp(op *Op, pos Pos, id string, funcs *Registry, errs *ErrorList) {
+	name := op.Kind.String()
+	needPath := func(key, p string) {
+		if p == "" {
+			errs.add(pos, id, "%s: missing key %q", name, key)
+		} else if err := CheckPath(p); err != nil {
+			errs.add(pos, id, "%s: %s %q: %v", name, key, p, err)
+		}
+	}
+	needFunc := func(fn string) {
+		if _, ok := funcs.Lookup(fn); !ok {
+			errs.add(pos, id, "%s: no Go function is registered as %q (register it on the Registry passed to the loader)", name, fn)
+		}
+	}
+	switch op.Kind {
+	case KindRename:
+		needPath("field", op.Field)
+		needPath("was", op.Was)
+		if op.Field != "" && op.Field == op.Was {
+			errs.add(pos, id, "rename: field and was are both %q", op.Field)
+		}
+	case KindAdded:
+		needPath("field", op.Field)
+	case KindRemoved:
+		needPath("field", op.Field)
+		n := 0
+		if op.Default != nil {
+			n++
+		}
+		if op.From != "" {
+			n++
+			needPath("from", op.From)
+		}
+		if op.Func != "" {
+			n++
+			needFunc(op.Func)
+		}
+		if n != 1 {
+			errs.add(pos, id, "removed: give exactly one of default, from or custom (how older versions get %q back)", op.Field)
+		}
+	case KindRetype:
+		needPath("field", op.Field)
+		if op.WasType == "" || op.NowType == "" {
+			errs.add(pos, id, "retype: missing key %q", map[bool]string{true: "was", false: "now"}[op.WasType == ""])
+		} else if !retypePairs[[2]Type{op.WasType, op.NowType}] {
+			errs.add(pos, id, "retype: cannot convert between %s and %s (supported: integer, number, string, decimal)", op.WasType, op.NowType)
+		}
+	case KindEnum:
+		needPath("field", op.Field)
+		if len(op.Values) == 0 {
+			errs.add(pos, id, "enum: missing key %q (a map of new value: old value)", "was")
+		}
+		seen := map[string]bool{}
+		for _, v := range op.Values {
+			if seen[v.Now] {
+				errs.add(pos, id, "enum: value %q mapped twice", v.Now)
+			}
+			seen[v.Now] = true
+		}
+	case KindCustom:
+		if op.Func == "" {
+			errs.add(pos, id, "custom: missing key %q", "func")
+		} else {
+			needFunc(op.Func)
+		}
+	case KindBehavior:
+	default:
+		errs.add(pos, id, "unknown op kind %d", op.Kind)
+	}
+}
+
+// CheckPath reports whether p is a valid field path: keys separated by
+// dots, each optionally followed by "[]" to step into an array of objects.
+func CheckPath(p string) error {
+	if p == "" {
+		return fmt.Errorf("empty path")
+	}
+	for _, seg := range strings.Split(p, ".") {
+		key := strings.TrimSuffix(seg, "[]")
+		if key == "" {
+			return fmt.Errorf("empty key in path")
+		}
+		if strings.ContainsAny(key, "[]\"\\ ") {
+			return fmt.Errorf("key %q has a character paths do not allow", key)
+		}
+	}
+	if strings.HasSuffix(p, "[]") {
+		return fmt.Errorf("path ends in []: name a field inside the array's objects")
+	}
+	return nil
+}
+
+// checkCollisions refuses two ops of one version that write the same field
+// of the same resource (or one inside the other).
+func checkCollisions(v Version, errs *ErrorList) {
+	type claim struct {
+		change string
+		op     string
+	}
+	claims := map[string]claim{} // scope + "\x00" + path
+	for _, c := range v.Changes {
+		scopes := append([]string{}, c.Resources...)
+		for _, e := range c.Endpoints {
+			scopes = append(scopes, "endpoint "+e.String())
+		}
+		for _, op := range c.Ops {
+			pos := op.Pos
+			if pos == (Pos{}) {
+				pos = c.Pos
+			}
+			for _, f := range op.Fields() {
+				for _, s := range scopes {
+					for key, cl := range claims {
+						cs, cp, _ := strings.Cut(key, "\x00")
+						if cs == s && pathsOverlap(cp, f) {
+							errs.add(pos, c.ID, "%s: %s.%s collides with %s of change %s in the same version", op.Kind, s, f, cl.op, cl.change)
+						}
+					}
+				}
+			}
+			for _, f := range op.Fields() {
+				for _, s := range scopes {
+					claims[s+"\x00"+f] = claim{change: c.ID, op: op.Kind.String() + " " + f}
+				}
+			}
+		}
+	}
+}
+
+func pathsOverlap(a, b string) bool {
+	a, b = strings.ReplaceAll(a, "[]", ""), strings.ReplaceAll(b, "[]", "")
+	return a == b || strings.HasPrefix(a, b+".") || strings.HasPrefix(b, a+".")
+}
+
+// API returns the API's name, used in titles of generated docs.
+func (t *Timeline) API() string { return t.api }
+
+// Header returns the version header (DefaultHeader unless the timeline
+// names another).
+func (t *Timeline) Header() string { return t.header }
+
+// Versions returns the ordered versions.
+func (t *Timeline) Versions() *versions.Timeline { return t.versions }
+
+// Newest returns the newest version.
+func (t *Timeline) Newest() versions.Version { return t.versions.Newest() }
+
+// List returns the versions with their changes, newest first. The caller
+// must not modify it.
+func (t *Timeline) List() []Version { return t.list }
+
+// Funcs returns the registry of custom functions.
+func (t *Timeline) Funcs() *Registry { return t.funcs }
+
+// Resolve parses s and checks that the timeline supports it.
+func (t *Timeline) Resolve(s string) (versions.Version, error) { return t.versions.Resolve(s) }
+
+// ChangeVersion returns the version that introduced the change id.
+func (t *Timeline) ChangeVersion(id string) (versions.Version, bool) {
+	v, ok := t.changeAt[id]
+	return v, ok
+}
+
+// Change returns the change with the given id.
+func (t *Timeline) Change(id string) (*Change, bool) {
+	v, ok := t.changeAt[id]
+	if !ok {
+		return nil, false
+	}
+	for i := range t.list {
+		if t.list[i].Version != v {
+			continue
+		}
+		for j := range t.list[i].Changes {
+			if t.list[i].Changes[j].ID == id {
+				return &t.list[i].Changes[j], true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Active reports whether the change id is in effect at version v: v is the
+// change's version or newer. An unknown id is an error.
+func (t *Timeline) Active(v versions.Version, id string) (bool, error) {
+	at, ok := t.changeAt[id]
+	if !ok {
+		return false, fmt.Errorf("gates: no change %q in the timeline", id)
+	}
+	return !v.Before(at), nil
+}
+
+// Between returns the versions strictly newer than older and at most
+// newer, newest first: the versions whose changes separate the two.
+func (t *Timeline) Between(older, newer versions.Version) []Version {
+	var out []Version
+	for _, v := range t.list {
+		if v.Version.After(older) && !v.Version.After(newer) {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,114 @@
+package transform
+
+import (
+	"fmt"
+
+	"github.com/verso-api/verso/versions"
+)
+
+// Apply walks body through the plan and returns the result. Objects are
+// found by their "object" field at any depth; an event's
+// data.previous_attributes is walked with the type of its data.object.
+// Bytes no operation touches are copied as they were, and when nothing
+// changes the result is body itself. body is not modified.
+func (p *Plan) Apply(body []byte) ([]byte, error) {
+	return p.e.walk(body, p, nil)
+}
+
+// AppendApply is like Apply but appends the result to dst.
+func (p *Plan) AppendApply(dst, body []byte) ([]byte, error) {
+	out, err := p.Apply(body)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, out...), nil
+}
+
+func (e *Engine) walk(body []byte, p *Plan, root *objPlan) ([]byte, error) {
+	w := e.walkers.Get().(*walker)
+	w.src, w.out, w.mark, w.depth, w.changed = body, nil, 0, 0, false
+	w.maxDepth, w.plan, w.root = e.maxDepth, p, root
+	if p != nil && p.Empty() {
+		w.plan = nil
+	}
+	out, err := w.run()
+	w.src, w.out, w.plan, w.root = nil, nil, nil, nil
+	w.spans = w.spans[:0]
+	if cap(w.scratch) > 1<<20 {
+		w.scratch = nil
+	}
+	e.walkers.Put(w)
+	return out, err
+}
+
+// Back walks a response body in the newest schema back to version to.
+//
+//	old, err := engine.Back(body, versions.MustParse("2019-10-17"))
+func (e *Engine) Back(body []byte, to versions.Version) ([]byte, error) {
+	return e.Render(body, e.tl.Newest(), to)
+}
+
+// Render walks a body in version from's schema to version to's: back when
+// from is newer, forward when it is older.
+func (e *Engine) Render(body []byte, from, to versions.Version) ([]byte, error) {
+	p, err := e.Plan(from, to)
+	if err != nil {
+		return nil, err
+	}
+	return p.Apply(body)
+}
+
+// Valid reports whether body is one valid JSON value within the engine's
+// depth limit, and why not.
+func (e *Engine) Valid(body []byte) error {
+	return validate(body, e.maxDepth)
+}
+
+// Upgrade walks a JSON request body sent by a client on version from
+// forward to the newest schema, through the changes whose endpoints match
+// method and path. Bodies of endpoints no change names come back as they
+// were.
+func (e *Engine) Upgrade(body []byte, from versions.Version, method, path string) ([]byte, error) {
+	p, err := e.requestPlan(from, method, path)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil || len(p.steps) == 0 {
+		if err := e.Valid(body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	out, err := e.walk(body, nil, p)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpgradeForm walks an application/x-www-form-urlencoded request body (or
+// a query string) in Stripe's bracket syntax forward, as Upgrade does for
+// JSON. Form values are strings, so a retype to a string leaves them as
+// they are.
+func (e *Engine) UpgradeForm(form string, from versions.Version, method, path string) (string, error) {
+	p, err := e.requestPlan(from, method, path)
+	if err != nil {
+		return "", err
+	}
+	if p == nil || len(p.steps) == 0 {
+		return form, nil
+	}
+	js, err := FormToJSON(form)
+	if err != nil {
+		return "", err
+	}
+	out, err := e.walk(js, nil, p)
+	if err != nil {
+		return "", err
+	}
+	f, err := JSONToForm(out)
+	if err != nil {
+		return "", fmt.Errorf("transform: re-encode form: %w", err)
+	}
+	return f, nil
+}

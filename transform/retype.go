@@ -1,0 +1,149 @@
+package transform
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/verso-api/verso/gates"
+)
+
+// converter turns one raw JSON value into another type. A value already of
+// the target type, and null, are returned unchanged. Numbers move as their
+// exact digits, never through float64.
+type converter func(raw []byte) ([]byte, error)
+
+func newConverter(to gates.Type) converter {
+	switch to {
+	case gates.String, gates.Decimal:
+		return toString
+	case gates.Integer:
+		return toInteger
+	default:
+		return toNumber
+	}
+}
+
+func toString(raw []byte) ([]byte, error) {
+	switch {
+	case raw[0] == '"' || isNull(raw):
+		return raw, nil
+	case raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9':
+		b := make([]byte, 0, len(raw)+2)
+		b = append(b, '"')
+		b = append(b, raw...)
+		return append(b, '"'), nil
+	}
+	return nil, fmt.Errorf("cannot convert %s to a string", describe(raw))
+}
+
+func toInteger(raw []byte) ([]byte, error) {
+	switch {
+	case isNull(raw):
+		return raw, nil
+	case raw[0] == '"':
+		s, err := unquote(raw)
+		if err != nil {
+			return nil, err
+		}
+		n, ok := integerText(s)
+		if !ok {
+			return nil, fmt.Errorf("cannot convert %s to an integer", describe(raw))
+		}
+		return n, nil
+	case raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9':
+		n, ok := integerText(raw)
+		if !ok {
+			return nil, fmt.Errorf("cannot convert %s to an integer", describe(raw))
+		}
+		return n, nil
+	}
+	return nil, fmt.Errorf("cannot convert %s to an integer", describe(raw))
+}
+
+func toNumber(raw []byte) ([]byte, error) {
+	switch {
+	case isNull(raw):
+		return raw, nil
+	case raw[0] == '"':
+		s, err := unquote(raw)
+		if err != nil {
+			return nil, err
+		}
+		s = bytes.TrimSpace(s)
+		if len(s) == 0 {
+			return nil, fmt.Errorf("cannot convert %s to a number", describe(raw))
+		}
+		if end, err := scanNumber(s, 0); err != nil || end != len(s) {
+			return nil, fmt.Errorf("cannot convert %s to a number", describe(raw))
+		}
+		return s, nil
+	case raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9':
+		return raw, nil
+	}
+	return nil, fmt.Errorf("cannot convert %s to a number", describe(raw))
+}
+
+// integerText checks that s is an integer, optionally signed, and returns
+// its canonical JSON form: leading zeros dropped, and a number with a
+// fraction of zeros (12.00) accepted as the integer it is.
+func integerText(s []byte) ([]byte, bool) {
+	s = bytes.TrimSpace(s)
+	neg := len(s) > 0 && s[0] == '-'
+	d := s
+	if neg {
+		d = s[1:]
+	}
+	if whole, frac, ok := bytes.Cut(d, []byte(".")); ok {
+		if len(frac) == 0 || len(bytes.Trim(frac, "0")) != 0 {
+			return nil, false
+		}
+		d = whole
+	}
+	if len(d) == 0 {
+		return nil, false
+	}
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return nil, false
+		}
+	}
+	d = bytes.TrimLeft(d, "0")
+	if len(d) == 0 {
+		return []byte("0"), true
+	}
+	if !neg {
+		return d, true
+	}
+	return append([]byte{'-'}, d...), true
+}
+
+func isNull(raw []byte) bool { return string(raw) == "null" }
+
+func unquote(raw []byte) ([]byte, error) {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1], nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, errors.New("invalid string")
+	}
+	return []byte(s), nil
+}
+
+func describe(raw []byte) string {
+	const max = 40
+	switch raw[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	}
+	if len(raw) > max {
+		return string(raw[:max]) + "..."
+	}
+	return string(raw)
+}

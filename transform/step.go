@@ -1,0 +1,274 @@
+package transform
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/verso-api/verso/gates"
+)
+
+// seg is one step of a field path: a key, and whether the path then steps
+// into each element of the array found there.
+type seg struct {
+	key  string
+	each bool
+}
+
+func parsePath(p string) []seg {
+	parts := strings.Split(p, ".")
+	out := make([]seg, len(parts))
+	for i, s := range parts {
+		out[i] = seg{key: strings.TrimSuffix(s, "[]"), each: strings.HasSuffix(s, "[]")}
+	}
+	return out
+}
+
+type stepKind uint8
+
+const (
+	stepRename stepKind = iota + 1
+	stepDrop
+	stepDefault
+	stepCopy
+	stepConvert
+	stepEnum
+	stepCustom
+)
+
+// step is one compiled operation, in one direction, for one object type.
+type step struct {
+	kind   stepKind
+	parent []seg  // the object holding the field (empty for the top level)
+	key    string // the field's key in parent
+	// rename: the source and destination, relative to parent; copy: the
+	// source path from the top level.
+	dst  []seg
+	from []seg
+	raw  []byte
+	conv converter
+	enum map[string][]byte // raw quoted value -> raw quoted value
+	fn   gates.Func
+	name string // resource.field, for errors
+}
+
+// objPlan is the compiled list of steps for one object type.
+type objPlan struct {
+	steps []step
+}
+
+// Error is a value a plan could not convert, naming the field.
+type Error struct {
+	Field string // resource.path
+	Msg   string
+}
+
+func (e *Error) Error() string { return e.Field + ": " + e.Msg }
+
+// visit calls fn on every object reached by path from o (every element
+// when a segment steps into an array).
+func (d *domPool) visit(o *object, path []seg, fn func(*object) error) error {
+	if len(path) == 0 {
+		return fn(o)
+	}
+	i := o.find(path[0].key)
+	if i < 0 {
+		return nil
+	}
+	m := &o.members[i]
+	if !path[0].each {
+		c := d.memberObject(m)
+		if c == nil {
+			return nil
+		}
+		return d.visit(c, path[1:], fn)
+	}
+	a := d.memberArray(m)
+	if a == nil {
+		return nil
+	}
+	for k := range a.elems {
+		if c := d.elemObject(&a.elems[k]); c != nil {
+			if err := d.visit(c, path[1:], fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// lookup returns the raw value at path (no array steps), or nil.
+func (d *domPool) lookup(o *object, path []seg) []byte {
+	for k, s := range path {
+		i := o.find(s.key)
+		if i < 0 {
+			return nil
+		}
+		m := &o.members[i]
+		if k == len(path)-1 {
+			return m.value()
+		}
+		if o = d.memberObject(m); o == nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// ensure returns the object at path under o, creating empty objects on the
+// way (no array steps).
+func (d *domPool) ensure(o *object, path []seg) *object {
+	for _, s := range path {
+		i := o.find(s.key)
+		if i < 0 {
+			o.add(s.key, []byte("{}"))
+			i = len(o.members) - 1
+		}
+		c := d.memberObject(&o.members[i])
+		if c == nil {
+			return nil // a non-object is in the way: leave it
+		}
+		o = c
+	}
+	return o
+}
+
+func (p *objPlan) apply(d *domPool, o *object) (*object, error) {
+	return p.run(d, o, false)
+}
+
+// applyPartial runs the plan on a partial object such as an event's
+// previous_attributes: fields present are renamed, converted or dropped;
+// nothing is put back.
+func (p *objPlan) applyPartial(d *domPool, o *object) (*object, error) {
+	return p.run(d, o, true)
+}
+
+func (p *objPlan) run(d *domPool, o *object, partial bool) (*object, error) {
+	for i := range p.steps {
+		s := &p.steps[i]
+		if partial && (s.kind == stepDefault || s.kind == stepCopy || s.kind == stepCustom) {
+			continue
+		}
+		if s.kind == stepCustom {
+			n, err := d.custom(o, s)
+			if err != nil {
+				return nil, err
+			}
+			o = n
+			continue
+		}
+		var from []byte
+		if s.kind == stepCopy {
+			if from = d.lookup(o, s.from); from == nil {
+				continue
+			}
+		}
+		err := d.visit(o, s.parent, func(obj *object) error { return d.do(obj, s, from) })
+		if err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+func (d *domPool) do(o *object, s *step, from []byte) error {
+	i := o.find(s.key)
+	switch s.kind {
+	case stepRename:
+		return d.rename(o, s)
+	case stepDrop:
+		if i >= 0 {
+			o.members[i].dead = true
+		}
+	case stepDefault:
+		if i < 0 {
+			o.add(s.key, s.raw)
+		}
+	case stepCopy:
+		if i < 0 {
+			o.add(s.key, from)
+		}
+	case stepConvert:
+		if i < 0 {
+			return nil
+		}
+		m := &o.members[i]
+		if m.obj != nil || m.arr != nil {
+			return &Error{Field: s.name, Msg: "cannot convert an object or array"}
+		}
+		v, err := s.conv(m.val)
+		if err != nil {
+			return &Error{Field: s.name, Msg: err.Error()}
+		}
+		m.set(v)
+	case stepEnum:
+		if i < 0 {
+			return nil
+		}
+		m := &o.members[i]
+		if m.obj != nil || m.arr != nil {
+			return nil
+		}
+		if v, ok := s.enum[string(m.val)]; ok {
+			m.set(v)
+		}
+	}
+	return nil
+}
+
+// custom runs a registered function on the object's bytes and parses what
+// it returns.
+func (d *domPool) custom(o *object, s *step) (*object, error) {
+	in := o.appendTo(nil)
+	out, err := s.fn(in)
+	if err != nil {
+		return nil, &Error{Field: s.name, Msg: err.Error()}
+	}
+	if err := validate(out, DefaultMaxDepth); err != nil {
+		return nil, &Error{Field: s.name, Msg: fmt.Sprintf("custom function returned invalid JSON: %v", err)}
+	}
+	j := skipSpace(out, 0)
+	if out[j] != '{' {
+		return nil, &Error{Field: s.name, Msg: "custom function must return a JSON object"}
+	}
+	return d.parseObject(out[j:]), nil
+}
+
+// rename moves the value at s.from to s.dst, both relative to o. A rename
+// within one object keeps the member's place.
+func (d *domPool) rename(o *object, s *step) error {
+	src := o
+	for _, x := range s.from[:len(s.from)-1] {
+		i := src.find(x.key)
+		if i < 0 {
+			return nil
+		}
+		if src = d.memberObject(&src.members[i]); src == nil {
+			return nil
+		}
+	}
+	i := src.find(s.from[len(s.from)-1].key)
+	if i < 0 {
+		return nil
+	}
+	k := s.dst[len(s.dst)-1].key
+	if len(s.from) == 1 && len(s.dst) == 1 {
+		if j := o.find(k); j >= 0 {
+			o.members[j].dead = true
+		}
+		o.members[i].key = quoteKey(k)
+		return nil
+	}
+	v := src.members[i].value()
+	src.members[i].dead = true
+	t := d.ensure(o, s.dst[:len(s.dst)-1])
+	if t == nil {
+		return nil
+	}
+	if j := t.find(k); j >= 0 {
+		t.members[j].set(v)
+	} else {
+		t.add(k, v)
+	}
+	return nil
+}

@@ -1,0 +1,286 @@
+package transform
+
+import "fmt"
+
+// span is one member of an object being walked, in output coordinates.
+type span struct {
+	seg      int // just after the '{' or ',' before the member
+	keyStart int // the key's opening quote
+	keyEnd   int // just past the key's closing quote
+	valStart int
+	valEnd   int
+	end      int // the ',' or '}' after the member
+}
+
+// walker makes one pass over a document, finds the objects whose "object"
+// field names a type with a plan, and rewrites each on its own bytes.
+//
+// Bytes are copied to out lazily: src[mark:] has not been copied yet, so a
+// source offset p >= mark is at output offset len(out)+p-mark. Nothing is
+// copied unless some object is rewritten; a document no plan touches comes
+// back as the very same slice.
+type walker struct {
+	src      []byte
+	out      []byte
+	mark     int
+	maxDepth int
+	depth    int
+	changed  bool
+
+	plan    *Plan    // the types to rewrite; nil only validates
+	root    *objPlan // applied to the top-level object (requests)
+	spans   []span
+	scratch []byte
+	dom     domPool
+}
+
+func (w *walker) outPos(p int) int { return len(w.out) + p - w.mark }
+
+func (w *walker) flush(p int) {
+	w.out = append(w.out, w.src[w.mark:p]...)
+	w.mark = p
+}
+
+// run walks the whole document and returns the result.
+func (w *walker) run() ([]byte, error) {
+	i := skipSpace(w.src, 0)
+	if i >= len(w.src) {
+		return nil, syntaxErr(w.src, i, "empty body")
+	}
+	i, err := w.value(i)
+	if err != nil {
+		return nil, err
+	}
+	if j := skipSpace(w.src, i); j != len(w.src) {
+		return nil, syntaxErr(w.src, j, "data after the top-level value")
+	}
+	if !w.changed {
+		return w.src, nil
+	}
+	w.flush(len(w.src))
+	return w.out, nil
+}
+
+func (w *walker) value(i int) (int, error) {
+	switch c := w.src[i]; {
+	case c == '{':
+		return w.object(i)
+	case c == '[':
+		return w.array(i)
+	case c == '"':
+		return scanString(w.src, i)
+	case c == 't':
+		return scanLiteral(w.src, i, "true")
+	case c == 'f':
+		return scanLiteral(w.src, i, "false")
+	case c == 'n':
+		return scanLiteral(w.src, i, "null")
+	default:
+		return scanNumber(w.src, i)
+	}
+}
+
+func (w *walker) enter(i int) error {
+	w.depth++
+	if w.depth > w.maxDepth {
+		return fmt.Errorf("%w: more than %d levels at offset %d", ErrTooDeep, w.maxDepth, i)
+	}
+	return nil
+}
+
+func (w *walker) array(i int) (int, error) {
+	if err := w.enter(i); err != nil {
+		return i, err
+	}
+	b := w.src
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		w.depth--
+		return i + 1, nil
+	}
+	for {
+		if i >= len(b) {
+			return i, syntaxErr(b, i, "unterminated array")
+		}
+		var err error
+		if i, err = w.value(i); err != nil {
+			return i, err
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return i, syntaxErr(b, i, "unterminated array")
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			w.depth--
+			return i + 1, nil
+		default:
+			return i, syntaxErr(b, i, "want ',' or ']' in array")
+		}
+	}
+}
+
+func (w *walker) object(i int) (int, error) {
+	if err := w.enter(i); err != nil {
+		return i, err
+	}
+	b := w.src
+	start := w.outPos(i)
+	topLevel := w.depth == 1
+	base := len(w.spans)
+	typStart, typEnd := -1, -1
+	i++
+	for {
+		seg := w.outPos(i)
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return i, syntaxErr(b, i, "unterminated object")
+		}
+		if b[i] == '}' && len(w.spans) == base {
+			i++
+			break
+		}
+		if b[i] != '"' {
+			return i, syntaxErr(b, i, "want a string key in object")
+		}
+		keyStart := i
+		var err error
+		if i, err = scanString(b, i); err != nil {
+			return i, err
+		}
+		keyEnd := i
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != ':' {
+			return i, syntaxErr(b, i, "want ':' after object key")
+		}
+		i = skipSpace(b, i+1)
+		if i >= len(b) {
+			return i, syntaxErr(b, i, "unterminated object")
+		}
+		sp := span{seg: seg, keyStart: w.outPos(keyStart), keyEnd: w.outPos(keyEnd)}
+		isType := keyEnd-keyStart == 8 && string(b[keyStart+1:keyEnd-1]) == "object" && b[i] == '"'
+		sp.valStart = w.outPos(i)
+		if i, err = w.value(i); err != nil {
+			return i, err
+		}
+		sp.valEnd = w.outPos(i)
+		if isType {
+			typStart, typEnd = sp.valStart+1, sp.valEnd-1
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return i, syntaxErr(b, i, "unterminated object")
+		}
+		sp.end = w.outPos(i)
+		w.spans = append(w.spans, sp)
+		if b[i] == ',' {
+			i++
+			continue
+		}
+		if b[i] != '}' {
+			return i, syntaxErr(b, i, "want ',' or '}' in object")
+		}
+		i++
+		break
+	}
+	w.depth--
+	if w.plan != nil || w.root != nil {
+		var p *objPlan
+		var typ string
+		if topLevel && w.root != nil {
+			p = w.root
+		} else if typStart >= 0 && w.plan != nil {
+			// The type's bytes are in out or still in src.
+			typ = w.typeName(typStart, typEnd)
+			p = w.plan.types[typ]
+			if typ == "event" && w.plan.hasPartial {
+				if err := w.rewrite(start, i, base, p, true); err != nil {
+					w.spans = w.spans[:base]
+					return i, err
+				}
+				w.spans = w.spans[:base]
+				return i, nil
+			}
+		}
+		if p != nil {
+			if err := w.rewrite(start, i, base, p, false); err != nil {
+				w.spans = w.spans[:base]
+				return i, err
+			}
+		}
+	}
+	w.spans = w.spans[:base]
+	return i, nil
+}
+
+// typeName returns the type between output offsets s and e, which may not
+// have been copied to out yet.
+func (w *walker) typeName(s, e int) string {
+	if s >= len(w.out) {
+		d := w.mark - len(w.out)
+		return string(w.src[s+d : e+d])
+	}
+	return string(w.out[s:e])
+}
+
+// rewrite applies p to the object that starts at output offset start and
+// ends at source offset end, whose members are w.spans[base:].
+func (w *walker) rewrite(start, end, base int, p *objPlan, event bool) error {
+	w.flush(end)
+	obj := w.out[start:]
+	w.dom.reset()
+	o := w.dom.fromSpans(obj, w.spans[base:], start)
+	var err error
+	if p != nil {
+		if o, err = p.apply(&w.dom, o); err != nil {
+			return err
+		}
+	}
+	if event {
+		if err := w.previousAttributes(o); err != nil {
+			return err
+		}
+		if p == nil && !w.dom.touched {
+			return nil
+		}
+	}
+	w.scratch = o.appendTo(w.scratch[:0])
+	w.out = append(w.out[:start], w.scratch...)
+	w.changed = true
+	return nil
+}
+
+// previousAttributes walks an event's data.previous_attributes with the
+// plan of the type of its data.object, in partial mode: only the fields
+// present are touched, nothing is put back.
+func (w *walker) previousAttributes(ev *object) error {
+	data := w.dom.child(ev, "data")
+	if data == nil {
+		return nil
+	}
+	obj := w.dom.child(data, "object")
+	if obj == nil {
+		return nil
+	}
+	k := obj.find("object")
+	if k < 0 {
+		return nil
+	}
+	tv := obj.members[k].val
+	if len(tv) < 2 || tv[0] != '"' {
+		return nil
+	}
+	p := w.plan.types[string(tv[1:len(tv)-1])]
+	if p == nil {
+		return nil
+	}
+	prev := w.dom.child(data, "previous_attributes")
+	if prev == nil {
+		return nil
+	}
+	w.dom.touched = true
+	_, err := p.applyPartial(&w.dom, prev)
+	return err
+}
