@@ -1,0 +1,67 @@
+package ratelimit
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+)
+
+// BenchmarkAllow measures the middleware on the path every request takes:
+// identify, find the route's limit, take a token, set the headers.
+func BenchmarkAllow(b *testing.B) {
+	for _, bc := range []struct {
+		name    string
+		headers bool
+		routes  map[string]Limit
+	}{
+		{"default", true, nil},
+		{"route", true, map[string]Limit{"POST /v1/charges": {Rate: 1e9, Burst: 1 << 20}}},
+		{"no-headers", false, nil},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			mw := WithConfig(Config{
+				Identifier:     func(echo.Context) (string, error) { return "sk_test_bench", nil },
+				Default:        Limit{Rate: 1e9, Burst: 1 << 20},
+				Routes:         bc.routes,
+				DisableHeaders: !bc.headers,
+			})
+			h := mw(func(echo.Context) error { return nil })
+			e := echo.New()
+			rec := httptest.NewRecorder()
+			c := e.NewContext(httptest.NewRequest(http.MethodPost, "/v1/charges", nil), rec)
+			c.SetPath("/v1/charges")
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(rec.Header())
+				if err := h(c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMemoryStoreTake measures the store alone, from all cores, over
+// 10,000 keys.
+func BenchmarkMemoryStoreTake(b *testing.B) {
+	s := NewMemoryStore(MemoryStoreConfig{})
+	keys := make([]Key, 10000)
+	for i := range keys {
+		keys[i] = Key{Scope: "key", ID: fmt.Sprint("sk_test_", i)}
+	}
+	l := Limit{Rate: 1e9, Burst: 1 << 20}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := s.Take(keys[i%len(keys)], l); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+}

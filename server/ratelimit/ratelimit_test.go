@@ -1,0 +1,511 @@
+package ratelimit
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// clock is an injected clock that moves only when told to.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// apiKey identifies a request by its bearer key; no key is a 401.
+func apiKey(c echo.Context) (string, error) {
+	key, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return "", echo.NewHTTPError(http.StatusUnauthorized, "no api key")
+	}
+	return key, nil
+}
+
+func ok(c echo.Context) error { return c.String(http.StatusOK, "ok") }
+
+// newEcho returns an echo server with routes like the demo API's behind mw.
+func newEcho(mw echo.MiddlewareFunc) *echo.Echo {
+	e := echo.New()
+	e.Use(mw)
+	e.GET("/v1/customers", ok)
+	e.GET("/v1/customers/:id", ok)
+	e.POST("/v1/customers", ok)
+	e.POST("/v1/charges", ok)
+	e.GET("/health", ok)
+	return e
+}
+
+func TestLimits(t *testing.T) {
+	type step struct {
+		method, path, key string
+		advance           time.Duration // before the request
+		want              int
+	}
+	routes := map[string]Limit{
+		"POST /v1/charges":      {Rate: 1, Burst: 2},
+		"GET /v1/customers/:id": {Rate: 10, Burst: 1},
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"default burst then 429", []step{
+			{"GET", "/v1/customers", "a", 0, 200},
+			{"POST", "/v1/customers", "a", 0, 200},
+			{"GET", "/v1/customers", "a", 0, 200},
+			{"GET", "/v1/customers", "a", 0, 429},
+		}},
+		{"keys are independent", []step{
+			{"GET", "/v1/customers", "a", 0, 200},
+			{"GET", "/v1/customers", "a", 0, 200},
+			{"GET", "/v1/customers", "a", 0, 200},
+			{"GET", "/v1/customers", "a", 0, 429},
+			{"GET", "/v1/customers", "b", 0, 200},
+		}},
+		{"refill at the default rate", []step{
+			{"GET", "/v1/customers", "a", 0, 200},
+			{"GET", "/v1/customers", "a", 0, 200},
+			{"GET", "/v1/customers", "a", 0, 200},
+			{"GET", "/v1/customers", "a", 0, 429},
+			{"GET", "/v1/customers", "a", 499 * time.Millisecond, 429},
+			{"GET", "/v1/customers", "a", time.Millisecond, 200}, // 2/s: one token per 500ms
+			{"GET", "/v1/customers", "a", 0, 429},
+		}},
+		{"a route has its own bucket", []step{
+			{"POST", "/v1/charges", "a", 0, 200},
+			{"POST", "/v1/charges", "a", 0, 200},
+			{"POST", "/v1/charges", "a", 0, 429},
+			{"GET", "/v1/customers", "a", 0, 200},
+			{"POST", "/v1/charges", "b", 0, 200},
+			{"POST", "/v1/charges", "a", time.Second, 200},
+		}},
+		{"the default bucket does not feed a route", []step{
+			{"GET", "/v1/customers", "a", 0, 200},
+			{"GET", "/v1/customers", "a", 0, 200},
+			{"GET", "/v1/customers", "a", 0, 200},
+			{"GET", "/v1/customers", "a", 0, 429},
+			{"POST", "/v1/charges", "a", 0, 200},
+		}},
+		{"routes match the pattern, not the path", []step{
+			{"GET", "/v1/customers/cus_1", "a", 0, 200},
+			{"GET", "/v1/customers/cus_2", "a", 0, 429},
+			{"GET", "/v1/customers/cus_2", "a", 100 * time.Millisecond, 200},
+		}},
+		{"no identifier: the identifier's error, nothing counted", []step{
+			{"GET", "/v1/customers", "", 0, 401},
+			{"GET", "/v1/customers", "", 0, 401},
+			{"GET", "/v1/customers", "", 0, 401},
+			{"GET", "/v1/customers", "", 0, 401},
+			{"GET", "/v1/customers", "a", 0, 200},
+		}},
+		{"skipped", []step{
+			{"GET", "/health", "a", 0, 200},
+			{"GET", "/health", "a", 0, 200},
+			{"GET", "/health", "a", 0, 200},
+			{"GET", "/health", "a", 0, 200},
+			{"GET", "/v1/customers", "a", 0, 200},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			mw, err := Config{
+				Skipper:    func(c echo.Context) bool { return c.Path() == "/health" },
+				Identifier: apiKey,
+				Default:    Limit{Rate: 2, Burst: 3},
+				Routes:     routes,
+				Store:      NewMemoryStore(MemoryStoreConfig{Clock: clk.Now}),
+			}.ToMiddleware()
+			require.NoError(t, err)
+			e := newEcho(mw)
+			for i, s := range tt.steps {
+				clk.Advance(s.advance)
+				req := httptest.NewRequest(s.method, s.path, nil)
+				if s.key != "" {
+					req.Header.Set("Authorization", "Bearer "+s.key)
+				}
+				rec := httptest.NewRecorder()
+				e.ServeHTTP(rec, req)
+				assert.Equal(t, s.want, rec.Code, "step %d: %s %s as %q", i, s.method, s.path, s.key)
+			}
+		})
+	}
+}
+
+// TestTooManyRequests checks the 429 over real HTTP: status, headers and
+// Stripe's error body.
+func TestTooManyRequests(t *testing.T) {
+	tests := []struct {
+		limit      Limit
+		retryAfter string
+	}{
+		{Limit{Rate: 0.1, Burst: 1}, "10"},
+		{Limit{Rate: 1.0 / 3, Burst: 2}, "3"},
+		{Limit{Rate: 1000, Burst: 5}, "1"}, // 1ms rounds up to the minimum
+		{Per(100, time.Minute), "1"},       // 600ms
+		{Per(10, time.Hour), "360"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.limit.String(), func(t *testing.T) {
+			clk := newClock()
+			e := newEcho(WithConfig(Config{Default: tt.limit, Store: NewMemoryStore(MemoryStoreConfig{Clock: clk.Now})}))
+			srv := httptest.NewServer(e)
+			defer srv.Close()
+			for i := range tt.limit.Burst {
+				resp, err := http.Get(srv.URL + "/v1/customers")
+				require.NoError(t, err)
+				resp.Body.Close()
+				require.Equal(t, http.StatusOK, resp.StatusCode)
+				assert.Equal(t, fmt.Sprint(tt.limit.Burst), resp.Header.Get(HeaderLimit))
+				assert.Equal(t, fmt.Sprint(tt.limit.Burst-1-i), resp.Header.Get(HeaderRemaining))
+			}
+			resp, err := http.Get(srv.URL + "/v1/customers")
+			require.NoError(t, err)
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+			assert.Equal(t, tt.retryAfter, resp.Header.Get("Retry-After"))
+			assert.Equal(t, "0", resp.Header.Get(HeaderRemaining))
+			assert.Contains(t, resp.Header.Get("Content-Type"), "application/json")
+			assert.JSONEq(t, `{"error":{"type":"rate_limit_error","code":"rate_limit","message":`+
+				mustJSON(DefaultMessage)+`}}`, string(body))
+		})
+	}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func TestDeniedErrorForEcho(t *testing.T) {
+	mw := WithConfig(Config{Default: Limit{Rate: 1, Burst: 1}, Message: "slow down", DisableHeaders: true})
+	e := echo.New()
+	h := mw(ok)
+	c := e.NewContext(httptest.NewRequest("GET", "/", nil), httptest.NewRecorder())
+	require.NoError(t, h(c))
+	c = e.NewContext(httptest.NewRequest("GET", "/", nil), httptest.NewRecorder())
+	err := h(c)
+	assert.ErrorIs(t, err, ErrRateLimited)
+	var he *echo.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, http.StatusTooManyRequests, he.Code)
+	assert.Equal(t, ErrorBody{Error: ErrorDetail{Type: "rate_limit_error", Code: "rate_limit", Message: "slow down"}}, he.Message)
+	assert.Empty(t, c.Response().Header().Get(HeaderLimit), "headers disabled")
+	assert.Equal(t, "1", c.Response().Header().Get("Retry-After"))
+}
+
+func TestRetryAfterSeconds(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want int64
+	}{{0, 1}, {1, 1}, {time.Second, 1}, {time.Second + 1, 2}, {2500 * time.Millisecond, 3}, {time.Hour, 3600}} {
+		assert.Equal(t, tt.want, retryAfterSeconds(tt.d), "%s", tt.d)
+	}
+}
+
+// TestConcurrentBurst sends many requests at once over real HTTP with the
+// clock stopped: exactly Burst of them pass.
+func TestConcurrentBurst(t *testing.T) {
+	const burst, workers, each = 100, 40, 10
+	clk := newClock()
+	var handled atomic.Int64
+	e := echo.New()
+	e.Use(WithConfig(Config{Identifier: apiKey, Default: Limit{Rate: 1, Burst: burst},
+		Store: NewMemoryStore(MemoryStoreConfig{Clock: clk.Now})}))
+	e.POST("/v1/charges", func(c echo.Context) error {
+		handled.Add(1)
+		return c.NoContent(http.StatusOK)
+	})
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+
+	var allowed, denied atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				req, _ := http.NewRequest("POST", srv.URL+"/v1/charges", nil)
+				req.Header.Set("Authorization", "Bearer sk_test_same")
+				resp, err := http.DefaultClient.Do(req)
+				if !assert.NoError(t, err) {
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				switch resp.StatusCode {
+				case http.StatusOK:
+					allowed.Add(1)
+				case http.StatusTooManyRequests:
+					denied.Add(1)
+				default:
+					t.Errorf("status %d", resp.StatusCode)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.EqualValues(t, burst, allowed.Load())
+	assert.EqualValues(t, workers*each-burst, denied.Load())
+	assert.EqualValues(t, burst, handled.Load())
+}
+
+func TestStoreConcurrentExact(t *testing.T) {
+	clk := newClock()
+	s := NewMemoryStore(MemoryStoreConfig{Clock: clk.Now})
+	const burst = 5000
+	var allowed atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for range 1000 {
+				r, err := s.Take(Key{ID: "k"}, Limit{Rate: 1, Burst: burst})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if r.Allowed {
+					allowed.Add(1)
+				}
+				// Other keys in the same shards, concurrently.
+				s.Take(Key{ID: fmt.Sprint(g)}, Limit{Rate: 1, Burst: 1})
+			}
+		})
+	}
+	wg.Wait()
+	assert.EqualValues(t, burst, allowed.Load())
+}
+
+func TestMemoryStoreTake(t *testing.T) {
+	clk := newClock()
+	s := NewMemoryStore(MemoryStoreConfig{Clock: clk.Now})
+	l := Limit{Rate: 2, Burst: 3}
+	k := Key{ID: "a"}
+	want := []Result{
+		{Allowed: true, Limit: 3, Remaining: 2},
+		{Allowed: true, Limit: 3, Remaining: 1},
+		{Allowed: true, Limit: 3, Remaining: 0},
+		{Allowed: false, Limit: 3, RetryAfter: 500 * time.Millisecond},
+	}
+	for i, w := range want {
+		r, err := s.Take(k, l)
+		require.NoError(t, err)
+		assert.Equal(t, w, r, "take %d", i)
+	}
+	clk.Advance(200 * time.Millisecond)
+	r, _ := s.Take(k, l)
+	assert.Equal(t, Result{Limit: 3, RetryAfter: 300 * time.Millisecond}, r)
+	clk.Advance(time.Second + 300*time.Millisecond) // 3 tokens back: full
+	r, _ = s.Take(k, l)
+	assert.Equal(t, Result{Allowed: true, Limit: 3, Remaining: 2}, r)
+	clk.Advance(time.Hour) // never more than a full bucket
+	r, _ = s.Take(k, l)
+	assert.Equal(t, Result{Allowed: true, Limit: 3, Remaining: 2}, r)
+
+	_, err := s.Take(k, Limit{Rate: -1, Burst: 1})
+	assert.ErrorIs(t, err, ErrInvalidLimit)
+}
+
+// TestMemoryStoreEviction shows the store shrinks: buckets full for
+// IdleTimeout go, and a bucket still refilling stays whatever its age.
+func TestMemoryStoreEviction(t *testing.T) {
+	clk := newClock()
+	s := NewMemoryStore(MemoryStoreConfig{Clock: clk.Now, IdleTimeout: time.Minute, SweepInterval: 10 * time.Second})
+	fast := Limit{Rate: 100, Burst: 1}       // full again 10ms after a take
+	slow := Limit{Rate: 1.0 / 600, Burst: 2} // a token every 10 minutes
+	for i := range 10000 {
+		_, err := s.Take(Key{ID: fmt.Sprint("ip", i)}, fast)
+		require.NoError(t, err)
+	}
+	s.Take(Key{ID: "drained"}, slow)
+	s.Take(Key{ID: "drained"}, slow)
+	assert.Equal(t, 10001, s.Len())
+
+	clk.Advance(30 * time.Second)
+	s.Take(Key{ID: "new"}, fast) // sweeps: nothing idle long enough yet
+	assert.Equal(t, 10002, s.Len())
+
+	clk.Advance(31 * time.Second)
+	s.Take(Key{ID: "new"}, fast) // sweeps: the 10000 have been full for a minute
+	assert.Equal(t, 2, s.Len(), "only the drained bucket and the new one are left")
+
+	r, _ := s.Take(Key{ID: "drained"}, slow)
+	assert.False(t, r.Allowed, "the drained bucket was kept: its client is still limited")
+
+	clk.Advance(21*time.Minute + time.Minute)
+	assert.Equal(t, 2, s.Sweep())
+	assert.Equal(t, 0, s.Len())
+}
+
+func TestPreAuthIPLimiter(t *testing.T) {
+	clk := newClock()
+	e := echo.New()
+	// Before routing and authentication: per client address.
+	e.Pre(WithConfig(Config{Scope: "ip", Default: Limit{Rate: 1, Burst: 3},
+		Store: NewMemoryStore(MemoryStoreConfig{Clock: clk.Now})}))
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if c.Request().Header.Get("Authorization") != "Bearer sk_good" {
+				return echo.NewHTTPError(http.StatusUnauthorized)
+			}
+			return next(c)
+		}
+	})
+	e.GET("/v1/customers", ok)
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+
+	var got []int
+	for i := range 5 {
+		req, _ := http.NewRequest("GET", srv.URL+"/v1/customers", nil)
+		req.Header.Set("Authorization", fmt.Sprint("Bearer sk_guess_", i))
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.0.0.%d", i)) // forged: ignored
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		got = append(got, resp.StatusCode)
+	}
+	assert.Equal(t, []int{401, 401, 401, 429, 429}, got)
+}
+
+func TestRealIP(t *testing.T) {
+	tests := []struct {
+		name       string
+		remote     string
+		xff        string
+		trustProxy bool
+		want       string
+		wantErr    bool
+	}{
+		{"ipv4", "192.0.2.7:5555", "", false, "192.0.2.7", false},
+		{"forwarded header ignored", "192.0.2.7:5555", "203.0.113.9", false, "192.0.2.7", false},
+		{"trusted proxy", "127.0.0.1:5555", "203.0.113.9", true, "203.0.113.9", false},
+		{"ipv6 per /64", "[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:443", "", false, "2001:db8:1:2::/64", false},
+		{"same /64", "[2001:db8:1:2::1]:443", "", false, "2001:db8:1:2::/64", false},
+		{"ipv4 in ipv6", "[::ffff:192.0.2.7]:443", "", false, "192.0.2.7", false},
+		{"no address", "", "", false, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := echo.New()
+			if tt.trustProxy {
+				e.IPExtractor = echo.ExtractIPFromXFFHeader()
+			}
+			req := httptest.NewRequest("GET", "/", nil)
+			req.RemoteAddr = tt.remote
+			if tt.xff != "" {
+				req.Header.Set("X-Forwarded-For", tt.xff)
+			}
+			got, err := RealIP(e.NewContext(req, httptest.NewRecorder()))
+			if tt.wantErr {
+				assert.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		ok   bool
+	}{
+		{"zero", Config{}, true},
+		{"rate only", Config{Default: Limit{Rate: 2.5}}, true},
+		{"per", Config{Default: Per(1000, time.Hour), Routes: map[string]Limit{"POST /v1/charges": Per(5, time.Second)}}, true},
+		{"negative rate", Config{Default: Limit{Rate: -1, Burst: 1}}, false},
+		{"burst only", Config{Default: Limit{Burst: 5}}, false},
+		{"negative burst", Config{Default: Limit{Rate: 1, Burst: -1}}, false},
+		{"too slow", Config{Default: Limit{Rate: 1e-9, Burst: 10}}, false},
+		{"infinite", Config{Default: Per(5, 0)}, false},
+		{"route without method", Config{Routes: map[string]Limit{"/v1/charges": {Rate: 1}}}, false},
+		{"lower-case method", Config{Routes: map[string]Limit{"post /v1/charges": {Rate: 1}}}, false},
+		{"relative path", Config{Routes: map[string]Limit{"POST v1/charges": {Rate: 1}}}, false},
+		{"two spaces", Config{Routes: map[string]Limit{"POST  /v1/charges": {Rate: 1}}}, false},
+		{"bad route limit", Config{Routes: map[string]Limit{"POST /v1/charges": {}}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mw, err := tt.cfg.ToMiddleware()
+			if tt.ok {
+				assert.NoError(t, err)
+				assert.NotNil(t, mw)
+			} else {
+				assert.Error(t, err)
+			}
+		})
+	}
+	assert.Panics(t, func() { New(Limit{Rate: -1}) })
+}
+
+type failingStore struct{}
+
+func (failingStore) Take(Key, Limit) (Result, error) {
+	return Result{}, errors.New("redis: connection refused")
+}
+
+func TestStoreFailure(t *testing.T) {
+	e := newEcho(WithConfig(Config{Store: failingStore{}}))
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/customers", nil))
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.JSONEq(t, `{"error":{"type":"api_error","message":"The rate limiter is unavailable."}}`, rec.Body.String())
+
+	err := WithConfig(Config{Store: failingStore{}})(ok)(echo.New().NewContext(httptest.NewRequest("GET", "/", nil), httptest.NewRecorder()))
+	assert.ErrorIs(t, err, ErrStore)
+	assert.ErrorContains(t, err, "connection refused")
+}
+
+// FuzzConfig feeds route names and limits to ToMiddleware: it never panics,
+// and a config it accepts serves a request.
+func FuzzConfig(f *testing.F) {
+	f.Add("POST /v1/charges", 1.0, 2, "POST", "/v1/charges")
+	f.Add("GET /v1/customers/:id", 1e9, 1, "GET", "/v1/customers/cus_1")
+	f.Add("X /", 1e-9, 1<<30, "X", "/")
+	f.Fuzz(func(t *testing.T, route string, rate float64, burst int, method, path string) {
+		mw, err := Config{Routes: map[string]Limit{route: {Rate: rate, Burst: burst}}}.ToMiddleware()
+		if err != nil {
+			return
+		}
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Method, req.URL.Path = method, path
+		c := echo.New().NewContext(req, httptest.NewRecorder())
+		c.SetPath(path)
+		if err := mw(ok)(c); err != nil && !errors.Is(err, ErrRateLimited) {
+			t.Fatalf("route %q rate %g burst %d: %v", route, rate, burst, err)
+		}
+	})
+}
