@@ -70,9 +70,6 @@ func (b Backoff) withDefaults() Backoff {
 	if b.Jitter == 0 {
 		b.Jitter = DefaultBackoff.Jitter
 	}
-	if b.Jitter < 0 {
-		b.Jitter = 0
-	}
 	if b.Jitter > 1 {
 		b.Jitter = 1
 	}
@@ -88,7 +85,9 @@ func (b Backoff) Delay(n int, r float64) time.Duration {
 	b = b.withDefaults()
 	d := float64(b.Initial) * math.Pow(b.Factor, float64(max(n, 1)-1))
 	d = min(d, float64(b.Max))
-	d *= 1 - b.Jitter + 2*b.Jitter*r
+	if j := b.Jitter; j > 0 {
+		d *= 1 - j + 2*j*r
+	}
 	return time.Duration(d)
 }
 

@@ -1,0 +1,599 @@
+package webhooks
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
+	"github.com/verso-api/verso/storage"
+	"github.com/verso-api/verso/versions"
+)
+
+// received is one request a receiver got.
+type received struct {
+	body   []byte
+	header http.Header
+}
+
+// receiver is a real HTTP server on 127.0.0.1 that records what it gets
+// and answers with whatever status its handle func returns (n counts the
+// requests, from 1).
+type receiver struct {
+	*httptest.Server
+	mu     sync.Mutex
+	got    []received
+	handle func(n int, r *http.Request) int
+}
+
+func newReceiver(t testing.TB, handle func(n int, r *http.Request) int) *receiver {
+	rc := &receiver{handle: handle}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.got = append(rc.got, received{body: body, header: r.Header.Clone()})
+		n := len(rc.got)
+		rc.mu.Unlock()
+		status := http.StatusOK
+		if rc.handle != nil {
+			status = rc.handle(n, r)
+		}
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(rc.Server.Close)
+	return rc
+}
+
+func (rc *receiver) requests() []received {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]received(nil), rc.got...)
+}
+
+func (rc *receiver) distinctIDs() map[string]int {
+	ids := map[string]int{}
+	for _, r := range rc.requests() {
+		ids[gjson.GetBytes(r.body, "id").String()]++
+	}
+	return ids
+}
+
+// eventually polls cond until it holds; the deadline only stops a hung
+// test, it asserts nothing about speed.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// fastConfig retries within milliseconds.
+func fastConfig(s *Store) Config {
+	return Config{
+		Store:        s,
+		Renderer:     fakeRender,
+		Timeout:      5 * time.Second,
+		Backoff:      Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond, MaxAge: time.Hour},
+		Concurrency:  8,
+		PollInterval: 5 * time.Millisecond,
+	}
+}
+
+// start runs w until the test ends and returns a func that stops it and
+// waits for Run to return.
+func start(t testing.TB, w *Worker) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func mustWorker(t testing.TB, cfg Config) *Worker {
+	w, err := NewWorker(cfg)
+	require.NoError(t, err)
+	return w
+}
+
+func deliveryOf(t testing.TB, s *Store, account, eventID string) Delivery {
+	ds, _, err := s.ListDeliveries(context.Background(), account, DeliveryListParams{EventID: eventID})
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	return ds[0]
+}
+
+func TestWorker(t *testing.T) {
+	forEachDB(t, func(t *testing.T, open opener) {
+		t.Run("each endpoint in its own version", func(t *testing.T) { testEachVersion(t, open(t)) })
+		t.Run("fails three times then succeeds", func(t *testing.T) { testRetries(t, open(t)) })
+		t.Run("slower than the timeout is retried", func(t *testing.T) { testTimeout(t, open(t)) })
+		t.Run("restart mid-backlog loses nothing", func(t *testing.T) { testRestart(t, open(t)) })
+		t.Run("a dead endpoint does not hold up others", func(t *testing.T) { testFairness(t, open(t)) })
+		t.Run("failed after max age, then resent", func(t *testing.T) { testMaxAgeAndResend(t, open(t)) })
+		t.Run("test send at another version", func(t *testing.T) { testSendTest(t, open(t)) })
+	})
+}
+
+func testEachVersion(t *testing.T, db *storage.DB) {
+	ctx := context.Background()
+	s := newStore(t, db, nil)
+	oldRc, newRc := newReceiver(t, nil), newReceiver(t, nil)
+	oldEp, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_v", URL: oldRc.URL + "/hook", EnabledEvents: []string{"*"}, APIVersion: vOld})
+	require.NoError(t, err)
+	newEp, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_v", URL: newRc.URL + "/hook", EnabledEvents: []string{"customer.created"}, APIVersion: vNew, Scheme: SchemeStandard})
+	require.NoError(t, err)
+	ev := customerEvent("acct_v", "customer.created", 42)
+	ev.ID = NewEventID()
+	require.NoError(t, s.RecordEvent(ctx, nil, ev))
+
+	w := mustWorker(t, fastConfig(s))
+	start(t, w)
+	w.Notify()
+	eventually(t, "both endpoints receive the event", func() bool {
+		return len(oldRc.requests()) == 1 && len(newRc.requests()) == 1
+	})
+
+	o := oldRc.requests()[0]
+	require.NoError(t, Verify(o.body, o.header.Get(SignatureHeader), oldEp.Secret, 0))
+	require.Equal(t, ev.ID, gjson.GetBytes(o.body, "id").String())
+	require.Equal(t, vOld.String(), gjson.GetBytes(o.body, "api_version").String())
+	require.Equal(t, int64(42), gjson.GetBytes(o.body, "data.object.account_balance").Int())
+	require.False(t, gjson.GetBytes(o.body, "data.object.balance").Exists())
+	require.Equal(t, ev.ID, o.header.Get(EventIDHeader))
+	require.Equal(t, "1", o.header.Get(AttemptHeader))
+	require.Equal(t, "application/json; charset=utf-8", o.header.Get("Content-Type"))
+	require.ErrorIs(t, Verify(o.body, o.header.Get(SignatureHeader), newEp.Secret, 0), ErrMismatch, "each endpoint has its own secret")
+
+	n := newRc.requests()[0]
+	require.Empty(t, n.header.Get(SignatureHeader), "the standard scheme sends no Stripe-Signature")
+	require.NoError(t, VerifyStandard(n.body, n.header, newEp.Secret, 0))
+	require.Equal(t, ev.ID, n.header.Get(StandardIDHeader))
+	require.Equal(t, vNew.String(), gjson.GetBytes(n.body, "api_version").String())
+	require.Equal(t, int64(42), gjson.GetBytes(n.body, "data.object.balance").Int())
+	require.False(t, gjson.GetBytes(n.body, "data.object.account_balance").Exists())
+
+	eventually(t, "both deliveries recorded", func() bool {
+		ds, _, err := s.ListDeliveries(ctx, "acct_v", DeliveryListParams{State: StateDelivered})
+		return err == nil && len(ds) == 2
+	})
+}
+
+func testRetries(t *testing.T, db *storage.DB) {
+	ctx := context.Background()
+	s := newStore(t, db, nil)
+	rc := newReceiver(t, func(n int, _ *http.Request) int {
+		if n <= 3 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	ep, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_r", URL: rc.URL, EnabledEvents: []string{"*"}, APIVersion: vNew})
+	require.NoError(t, err)
+	ev := customerEvent("acct_r", "customer.created", 1)
+	ev.ID = NewEventID()
+	require.NoError(t, s.RecordEvent(ctx, nil, ev))
+
+	reg := prometheus.NewRegistry()
+	cfg := fastConfig(s)
+	cfg.Registerer = reg
+	w := mustWorker(t, cfg)
+	start(t, w)
+	eventually(t, "delivered", func() bool { return deliveryOf(t, s, "acct_r", ev.ID).State == StateDelivered })
+	d := deliveryOf(t, s, "acct_r", ev.ID)
+	require.Equal(t, 4, d.Attempts, "delivered on the fourth attempt")
+	require.Equal(t, 200, d.LastStatus)
+	require.Empty(t, d.LastError)
+	require.Equal(t, ep.ID, d.EndpointID)
+	got := rc.requests()
+	require.Len(t, got, 4)
+	for i, r := range got {
+		require.Equal(t, ev.ID, gjson.GetBytes(r.body, "id").String(), "the id is stable across retries")
+		require.Equal(t, strconv.Itoa(i+1), r.header.Get(AttemptHeader))
+		require.NoError(t, Verify(r.body, r.header.Get(SignatureHeader), ep.Secret, 0))
+	}
+	require.Equal(t, 3.0, testutil.ToFloat64(w.m.attempts.WithLabelValues("non_2xx")))
+	require.Equal(t, 1.0, testutil.ToFloat64(w.m.attempts.WithLabelValues("2xx")))
+	require.Equal(t, 1.0, testutil.ToFloat64(w.m.deliveries.WithLabelValues("delivered")))
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP verso_webhook_queue_depth Webhook deliveries waiting to be delivered (pending), in every worker.
+# TYPE verso_webhook_queue_depth gauge
+verso_webhook_queue_depth 0
+# HELP verso_webhook_oldest_undelivered_age_seconds Age of the event of the oldest pending webhook delivery; 0 when none is pending.
+# TYPE verso_webhook_oldest_undelivered_age_seconds gauge
+verso_webhook_oldest_undelivered_age_seconds 0
+`), "verso_webhook_queue_depth", "verso_webhook_oldest_undelivered_age_seconds"))
+	n, err := testutil.GatherAndCount(reg, "verso_webhook_delivery_attempts", "verso_webhook_attempt_duration_seconds", "verso_webhook_deliveries_in_flight")
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+}
+
+func testTimeout(t *testing.T, db *storage.DB) {
+	ctx := context.Background()
+	s := newStore(t, db, nil)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	rc := newReceiver(t, func(n int, r *http.Request) int {
+		if n == 1 {
+			select { // hang until the worker gives up on us
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return http.StatusOK
+		}
+		return http.StatusOK
+	})
+	_, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_t", URL: rc.URL, EnabledEvents: []string{"*"}, APIVersion: vNew})
+	require.NoError(t, err)
+	ev := customerEvent("acct_t", "customer.created", 1)
+	ev.ID = NewEventID()
+	require.NoError(t, s.RecordEvent(ctx, nil, ev))
+	cfg := fastConfig(s)
+	cfg.Timeout = 200 * time.Millisecond
+	w := mustWorker(t, cfg)
+	start(t, w)
+	eventually(t, "delivered", func() bool { return deliveryOf(t, s, "acct_t", ev.ID).State == StateDelivered })
+	require.Equal(t, 2, deliveryOf(t, s, "acct_t", ev.ID).Attempts)
+	require.Len(t, rc.requests(), 2)
+	require.Equal(t, 1.0, testutil.ToFloat64(w.m.attempts.WithLabelValues("error")), "the timeout counts as an error")
+}
+
+func testRestart(t *testing.T, db *storage.DB) {
+	ctx := context.Background()
+	s := newStore(t, db, nil)
+	var (
+		gate    = make(chan struct{})
+		blocked atomic.Int32
+	)
+	rc := newReceiver(t, func(n int, r *http.Request) int {
+		if n > 50 {
+			blocked.Add(1)
+			select { // the first worker is stopped while these hang
+			case <-gate:
+			case <-r.Context().Done():
+				return http.StatusServiceUnavailable
+			}
+		}
+		return http.StatusOK
+	})
+	_, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_rs", URL: rc.URL, EnabledEvents: []string{"*"}, APIVersion: vOld})
+	require.NoError(t, err)
+	const events = 200
+	want := map[string]bool{}
+	for i := range events {
+		ev := customerEvent("acct_rs", "customer.created", i)
+		ev.ID = NewEventID()
+		want[ev.ID] = true
+		require.NoError(t, s.RecordEvent(ctx, nil, ev))
+	}
+	cfg := fastConfig(s)
+	cfg.Concurrency, cfg.PerEndpoint = 4, 4
+	stop := start(t, mustWorker(t, cfg))
+	eventually(t, "the first worker is mid-backlog", func() bool { return blocked.Load() >= 1 })
+	stop()
+	close(gate)
+	firstRun := len(rc.distinctIDs())
+	require.Less(t, firstRun, events, "the first worker stopped mid-backlog")
+
+	// A worker that died holding leases: its deliveries come back once the
+	// leases run out.
+	now := time.Now()
+	orphans, err := s.claim(ctx, now, now.Add(300*time.Millisecond), "lease_dead", 20, 20, nil)
+	require.NoError(t, err)
+	require.NotEmpty(t, orphans)
+
+	start(t, mustWorker(t, cfg))
+	eventually(t, "every event delivered", func() bool {
+		ds, _, err := s.ListDeliveries(ctx, "acct_rs", DeliveryListParams{State: StatePending, ListParams: ListParams{Limit: 1}})
+		return err == nil && len(ds) == 0
+	})
+	got := rc.distinctIDs()
+	require.Len(t, got, events, "no event lost")
+	for id := range want {
+		require.NotZero(t, got[id], "event %s never arrived", id)
+	}
+	for _, o := range orphans {
+		require.NotZero(t, got[o.eventID], "an orphaned lease's event arrived")
+	}
+	st, err := s.Stats(ctx)
+	require.NoError(t, err)
+	require.Zero(t, st.Pending)
+}
+
+func testFairness(t *testing.T, db *storage.DB) {
+	ctx := context.Background()
+	s := newStore(t, db, nil)
+	var inflight, most atomic.Int32
+	hang := make(chan struct{})
+	slow := newReceiver(t, func(_ int, r *http.Request) int {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+		return http.StatusServiceUnavailable
+	})
+	fast := newReceiver(t, nil)
+	_, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_f", URL: slow.URL, EnabledEvents: []string{"*"}, APIVersion: vNew})
+	require.NoError(t, err)
+	// Every slow delivery is due before the first fast one.
+	for i := range 20 {
+		require.NoError(t, s.RecordEvent(ctx, nil, customerEvent("acct_f", "customer.created", i)))
+	}
+	_, err = s.CreateEndpoint(ctx, EndpointParams{Account: "acct_f", URL: fast.URL, EnabledEvents: []string{"*"}, APIVersion: vNew})
+	require.NoError(t, err)
+	for i := range 20 {
+		require.NoError(t, s.RecordEvent(ctx, nil, customerEvent("acct_f", "charge.succeeded", i)))
+	}
+	cfg := fastConfig(s)
+	cfg.Concurrency, cfg.PerEndpoint = 4, 2
+	cfg.Timeout = time.Minute
+	start(t, mustWorker(t, cfg))
+	eventually(t, "the fast endpoint gets all its events", func() bool { return len(fast.distinctIDs()) == 20 })
+	require.LessOrEqual(t, most.Load(), int32(2), "the slow endpoint never holds more than PerEndpoint slots")
+	require.Equal(t, int32(2), inflight.Load(), "the slow endpoint is still hanging")
+	close(hang)
+}
+
+func testMaxAgeAndResend(t *testing.T, db *storage.DB) {
+	ctx := context.Background()
+	clock := newManualClock()
+	s := newStore(t, db, clock.Now)
+	var healthy atomic.Bool
+	var secret string
+	var badSig atomic.Int32
+	rc := newReceiver(t, func(_ int, r *http.Request) int {
+		if healthy.Load() {
+			return http.StatusOK
+		}
+		return http.StatusBadGateway
+	})
+	ep, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_m", URL: rc.URL, EnabledEvents: []string{"*"}, APIVersion: vNew})
+	require.NoError(t, err)
+	secret = ep.Secret
+	ev := customerEvent("acct_m", "customer.created", 1)
+	ev.ID = NewEventID()
+	require.NoError(t, s.RecordEvent(ctx, nil, ev))
+
+	reg := prometheus.NewRegistry()
+	cfg := fastConfig(s)
+	cfg.Clock = clock.Now
+	cfg.Registerer = reg
+	cfg.Backoff = Backoff{Initial: 10 * time.Minute, Factor: 2, Max: time.Hour, Jitter: -1, MaxAge: time.Hour}
+	w := mustWorker(t, cfg)
+	start(t, w)
+	attempts := func(n int) func() bool {
+		return func() bool { return deliveryOf(t, s, "acct_m", ev.ID).Attempts == n }
+	}
+	eventually(t, "first attempt", attempts(1))
+	d := deliveryOf(t, s, "acct_m", ev.ID)
+	require.Equal(t, StatePending, d.State)
+	require.Equal(t, clock.Now().Add(10*time.Minute), d.NextAttemptAt)
+	require.Equal(t, 502, d.LastStatus)
+	require.Contains(t, d.LastError, "502")
+	require.Equal(t, 1.0, testutil.ToFloat64(w.m.attempts.WithLabelValues("non_2xx")))
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP verso_webhook_queue_depth Webhook deliveries waiting to be delivered (pending), in every worker.
+# TYPE verso_webhook_queue_depth gauge
+verso_webhook_queue_depth 1
+`), "verso_webhook_queue_depth"))
+
+	clock.Add(9 * time.Minute)
+	w.Notify()
+	time.Sleep(20 * time.Millisecond) // not due yet: nothing must happen (checked just below)
+	require.Equal(t, 1, deliveryOf(t, s, "acct_m", ev.ID).Attempts, "a retry waits for its time")
+	require.Equal(t, 540.0, gaugeValue(t, reg, "verso_webhook_oldest_undelivered_age_seconds"))
+
+	clock.Add(time.Minute)
+	w.Notify()
+	eventually(t, "second attempt", attempts(2))
+	require.Equal(t, clock.Now().Add(20*time.Minute), deliveryOf(t, s, "acct_m", ev.ID).NextAttemptAt)
+	clock.Add(20 * time.Minute)
+	w.Notify()
+	eventually(t, "failed after the max age", func() bool { return deliveryOf(t, s, "acct_m", ev.ID).State == StateFailed })
+	d = deliveryOf(t, s, "acct_m", ev.ID)
+	require.Equal(t, 3, d.Attempts, "the fourth attempt would come after the max age")
+	failed, _, err := s.ListDeliveries(ctx, "acct_m", DeliveryListParams{State: StateFailed})
+	require.NoError(t, err)
+	require.Len(t, failed, 1, "failed deliveries are kept and listed")
+	require.Equal(t, 1.0, testutil.ToFloat64(w.m.deliveries.WithLabelValues("failed")))
+
+	healthy.Store(true)
+	require.NoError(t, w.Resend(ctx, "acct_m", d.ID))
+	eventually(t, "resent and delivered", func() bool { return deliveryOf(t, s, "acct_m", ev.ID).State == StateDelivered })
+	require.Equal(t, 4, deliveryOf(t, s, "acct_m", ev.ID).Attempts)
+	for _, r := range rc.requests() {
+		if verifyAt(r.body, r.header.Get(SignatureHeader), secret, 0, clock.Now()) != nil &&
+			verifyAt(r.body, r.header.Get(SignatureHeader), secret, time.Hour, clock.Now()) != nil {
+			badSig.Add(1)
+		}
+	}
+	require.Zero(t, badSig.Load(), "signed with the worker's clock")
+	require.Len(t, rc.requests(), 4)
+	require.ErrorIs(t, w.Resend(ctx, "acct_m", "whd_missing"), ErrNotFound)
+}
+
+func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
+
+func testSendTest(t *testing.T, db *storage.DB) {
+	ctx := context.Background()
+	s := newStore(t, db, nil)
+	var status atomic.Int32
+	status.Store(200)
+	rc := newReceiver(t, func(int, *http.Request) int { return int(status.Load()) })
+	ep, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_s", URL: rc.URL, EnabledEvents: []string{"charge.succeeded"}, APIVersion: vOld})
+	require.NoError(t, err)
+	ev := customerEvent("acct_s", "customer.created", 9) // not a type the endpoint wants
+	ev.ID = NewEventID()
+	require.NoError(t, s.RecordEvent(ctx, nil, ev))
+	stored, err := s.GetEvent(ctx, "acct_s", ev.ID)
+	require.NoError(t, err)
+	w := mustWorker(t, fastConfig(s)) // never started: test sends need no Run
+
+	tests := []struct {
+		name       string
+		send       func() (TestResult, error)
+		version    versions.Version
+		newField   bool
+		wantStatus int
+	}{
+		{"stored event at the newest version", func() (TestResult, error) {
+			return w.SendTestEvent(ctx, "acct_s", ep.ID, ev.ID, vNew)
+		}, vNew, true, 200},
+		{"stored event at the endpoint's version", func() (TestResult, error) {
+			return w.SendTestEvent(ctx, "acct_s", ep.ID, ev.ID, versions.Version{})
+		}, vOld, false, 200},
+		{"given bytes at a middle version", func() (TestResult, error) {
+			return w.SendTest(ctx, "acct_s", ep.ID, stored.Body, vMid)
+		}, vMid, true, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(rc.requests())
+			res, err := tt.send()
+			require.NoError(t, err)
+			require.Equal(t, tt.wantStatus, res.Status)
+			require.Empty(t, res.Error)
+			require.Equal(t, ev.ID, res.EventID)
+			require.Equal(t, tt.version, res.APIVersion)
+			got := rc.requests()
+			require.Len(t, got, before+1)
+			r := got[len(got)-1]
+			require.NoError(t, Verify(r.body, r.header.Get(SignatureHeader), ep.Secret, 0))
+			require.Equal(t, tt.version.String(), gjson.GetBytes(r.body, "api_version").String())
+			require.Equal(t, tt.newField, gjson.GetBytes(r.body, "data.object.balance").Exists())
+			require.Equal(t, !tt.newField, gjson.GetBytes(r.body, "data.object.account_balance").Exists())
+		})
+	}
+
+	t.Run("sample event without an id", func(t *testing.T) {
+		res, err := w.SendTest(ctx, "acct_s", ep.ID, []byte(`{"object":"event","type":"charge.succeeded","data":{"object":{"object":"charge"}}}`), vNew)
+		require.NoError(t, err)
+		require.True(t, strings.HasPrefix(res.EventID, "evt_"))
+	})
+	t.Run("receiver failure is in the result", func(t *testing.T) {
+		status.Store(500)
+		defer status.Store(200)
+		res, err := w.SendTestEvent(ctx, "acct_s", ep.ID, ev.ID, vNew)
+		require.NoError(t, err)
+		require.Equal(t, 500, res.Status)
+		require.Contains(t, res.Error, "500")
+	})
+	t.Run("errors", func(t *testing.T) {
+		_, err := w.SendTestEvent(ctx, "acct_s", "we_missing", ev.ID, vNew)
+		require.ErrorIs(t, err, ErrNotFound)
+		_, err = w.SendTestEvent(ctx, "acct_other", ep.ID, ev.ID, vNew)
+		require.ErrorIs(t, err, ErrNotFound, "another account's endpoint")
+		_, err = w.SendTestEvent(ctx, "acct_s", ep.ID, "evt_missing", vNew)
+		require.ErrorIs(t, err, ErrNotFound)
+		_, err = w.SendTest(ctx, "acct_s", ep.ID, []byte(`[1]`), vNew)
+		require.ErrorIs(t, err, ErrInvalid)
+		refusing := mustWorker(t, Config{Store: s, Renderer: func([]byte, versions.Version) ([]byte, error) {
+			return nil, errors.New("unsupported version")
+		}})
+		_, err = refusing.SendTestEvent(ctx, "acct_s", ep.ID, ev.ID, vNew)
+		require.ErrorContains(t, err, "unsupported version")
+	})
+
+	// The endpoint and the queue are untouched.
+	got, err := s.GetEndpoint(ctx, "acct_s", ep.ID)
+	require.NoError(t, err)
+	require.Equal(t, vOld, got.APIVersion)
+	ds, _, err := s.ListDeliveries(ctx, "acct_s", DeliveryListParams{})
+	require.NoError(t, err)
+	require.Empty(t, ds)
+}
+
+func TestWorkerConfig(t *testing.T) {
+	s := newStore(t, openDB(t, ":memory:"), nil)
+	_, err := NewWorker(Config{Renderer: fakeRender})
+	require.ErrorIs(t, err, ErrConfig)
+	_, err = NewWorker(Config{Store: s})
+	require.ErrorIs(t, err, ErrConfig)
+	w := mustWorker(t, Config{Store: s, Renderer: fakeRender})
+	require.Equal(t, 30*time.Second, w.cfg.Timeout)
+	require.Equal(t, 16, w.cfg.Concurrency)
+	require.Equal(t, DefaultBackoff, w.cfg.Backoff)
+
+	reg := prometheus.NewRegistry()
+	mustWorker(t, Config{Store: s, Renderer: fakeRender, Registerer: reg})
+	_, err = NewWorker(Config{Store: s, Renderer: fakeRender, Registerer: reg})
+	require.Error(t, err, "registering twice on one registry")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	eventually(t, "running", w.running.Load)
+	require.ErrorIs(t, w.Run(ctx), ErrRunning)
+	cancel()
+	require.NoError(t, <-done)
+}
+
+func TestBackoff(t *testing.T) {
+	b := Backoff{Initial: time.Second, Factor: 2, Max: 10 * time.Second, Jitter: 0.5, MaxAge: time.Hour}
+	tests := []struct {
+		n    int
+		r    float64
+		want time.Duration
+	}{
+		{1, 0.5, time.Second},
+		{2, 0.5, 2 * time.Second},
+		{4, 0.5, 8 * time.Second},
+		{5, 0.5, 10 * time.Second},
+		{50, 0.5, 10 * time.Second},
+		{1, 0, 500 * time.Millisecond},
+		{1, 0.999999, 1499999 * time.Microsecond},
+		{0, 0.5, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.n), func(t *testing.T) {
+			require.InDelta(t, float64(tt.want), float64(b.Delay(tt.n, tt.r)), float64(time.Microsecond))
+		})
+	}
+	// The default schedule keeps retrying for three days.
+	var total time.Duration
+	n := 0
+	for total < DefaultBackoff.MaxAge {
+		n++
+		total += DefaultBackoff.Delay(n, 0.5)
+	}
+	require.Equal(t, 20, n)
+}
