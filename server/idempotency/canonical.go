@@ -49,24 +49,9 @@ func CanonicalParams(contentType string, body []byte) ([]byte, error) {
 	if len(trimmed) == 0 {
 		return []byte{}, nil
 	}
-	kind := ""
-	if contentType != "" {
-		mt, _, err := mime.ParseMediaType(contentType)
-		if err != nil {
-			return nil, fmt.Errorf("idempotency: content type: %w", err)
-		}
-		switch {
-		case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-			kind = "json"
-		case mt == "application/x-www-form-urlencoded":
-			kind = "form"
-		default:
-			return nil, fmt.Errorf("idempotency: cannot canonicalise %s", mt)
-		}
-	} else if trimmed[0] == '{' || trimmed[0] == '[' {
-		kind = "json"
-	} else {
-		kind = "form"
+	kind, err := bodyKind(contentType, trimmed)
+	if err != nil {
+		return nil, err
 	}
 	if kind == "json" {
 		return canonicalJSON(trimmed)
@@ -76,6 +61,27 @@ func CanonicalParams(contentType string, body []byte) ([]byte, error) {
 		return nil, err
 	}
 	return appendCanonical(nil, tree), nil
+}
+
+// bodyKind says how to parse a non-empty body: "json" or "form".
+func bodyKind(contentType string, trimmed []byte) (string, error) {
+	if contentType == "" {
+		if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+			return "json", nil
+		}
+		return "form", nil
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return "", fmt.Errorf("idempotency: content type: %w", err)
+	}
+	switch {
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		return "json", nil
+	case mt == "application/x-www-form-urlencoded":
+		return "form", nil
+	}
+	return "", fmt.Errorf("idempotency: cannot canonicalise %s", mt)
 }
 
 func canonicalJSON(body []byte) ([]byte, error) {
