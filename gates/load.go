@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -40,7 +41,10 @@ func Load(filename string, data []byte, opts *Options) (*Timeline, error) {
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		l.errs.add(Pos{File: filename, Line: 1, Col: 1}, "", "empty file: want a mapping with `versions`")
+		return nil, l.errs.Err()
+	} else if err != nil {
 		l.errs.add(l.yamlErrPos(err), "", "%s", yamlErrMsg(err))
 		return nil, l.errs.Err()
 	}

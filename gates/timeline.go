@@ -237,6 +237,8 @@ func checkOp(op *Op, pos Pos, id string, funcs *Registry, errs *ErrorList) {
 		needPath("was", op.Was)
 		if op.Field != "" && op.Field == op.Was {
 			errs.add(pos, id, "rename: field and was are both %q", op.Field)
+		} else if op.Field != "" && op.Was != "" && crossesArray(op.Field, op.Was) {
+			errs.add(pos, id, "rename: %q and %q must step into the same arrays: moving a field into or out of an array needs a custom op", op.Was, op.Field)
 		}
 	case KindAdded:
 		needPath("field", op.Field)
@@ -249,6 +251,9 @@ func checkOp(op *Op, pos Pos, id string, funcs *Registry, errs *ErrorList) {
 		if op.From != "" {
 			n++
 			needPath("from", op.From)
+			if strings.Contains(op.From, "[]") {
+				errs.add(pos, id, "removed: from %q: a path into an array cannot be copied; use custom", op.From)
+			}
 		}
 		if op.Func != "" {
 			n++
@@ -419,4 +424,21 @@ func (t *Timeline) Between(older, newer versions.Version) []Version {
 		}
 	}
 	return out
+}
+
+// crossesArray reports whether a rename between paths a and b would move a
+// value into or out of an array: past their common prefix, neither path may
+// step into an array.
+func crossesArray(a, b string) bool {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	n := 0
+	for n < len(as)-1 && n < len(bs)-1 && as[n] == bs[n] {
+		n++
+	}
+	for _, s := range append(as[n:], bs[n:]...) {
+		if strings.HasSuffix(s, "[]") {
+			return true
+		}
+	}
+	return false
 }

@@ -1,13 +1,13 @@
 package transform
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrForm is wrapped by the errors FormToJSON returns.
@@ -166,8 +166,7 @@ func isIndex(s string) bool {
 func (n *fnode) appendJSON(b []byte) []byte {
 	switch {
 	case n.leaf != nil:
-		q, _ := json.Marshal(*n.leaf)
-		return append(b, q...)
+		return appendQuoted(b, *n.leaf)
 	case n.isArr:
 		b = append(b, '[')
 		idx := make([]int, 0, len(n.index))
@@ -197,8 +196,7 @@ func (n *fnode) appendJSON(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		q, _ := json.Marshal(key)
-		b = append(b, q...)
+		b = appendQuoted(b, key)
 		b = append(b, ':')
 		b = n.fields[key].appendJSON(b)
 	}
@@ -293,4 +291,28 @@ func formValue(b *strings.Builder, d *domPool, v []byte, name string) error {
 func formEscape(name string) string {
 	e := url.QueryEscape(name)
 	return strings.NewReplacer("%5B", "[", "%5D", "]").Replace(e)
+}
+
+// appendQuoted appends s as a JSON string, escaping only what JSON
+// requires; invalid UTF-8 becomes U+FFFD.
+func appendQuoted(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		switch {
+		case r == '"' || r == '\\':
+			b = append(b, '\\', byte(r))
+		case r == '\n':
+			b = append(b, '\\', 'n')
+		case r == '\r':
+			b = append(b, '\\', 'r')
+		case r == '\t':
+			b = append(b, '\\', 't')
+		case r < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return append(b, '"')
 }

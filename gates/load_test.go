@@ -1,0 +1,181 @@
+package gates_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/versions"
+)
+
+func TestLoadStripeTimeline(t *testing.T) {
+	tl, err := gates.LoadFile("../testdata/stripe.yaml", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "Stripe-like Payments", tl.API())
+	assert.Equal(t, "Stripe-Version", tl.Header())
+	assert.Equal(t, 10, tl.Versions().Len())
+	assert.Equal(t, "2024-09-30.acacia", tl.Newest().String())
+	c, ok := tl.Change("customer_balance")
+	require.True(t, ok)
+	assert.Equal(t, []gates.Op{{Kind: gates.KindRename, Field: "balance", Was: "account_balance", Pos: c.Ops[0].Pos}}, c.Ops)
+	assert.Equal(t, 71, c.Ops[0].Pos.Line)
+	pi, _ := tl.Change("payment_intent_latest_charge")
+	assert.JSONEq(t, `{"object":"list","data":[],"has_more":false}`, string(pi.Ops[1].Default))
+	assert.Equal(t, `{"object":"list","data":[],"has_more":false}`, string(pi.Ops[1].Default), "key order kept")
+	on, err := tl.Active(versions.MustParse("2023-08-16"), "payment_intent_automatic_payment_methods")
+	require.NoError(t, err)
+	assert.True(t, on)
+	on, _ = tl.Active(versions.MustParse("2022-11-15"), "payment_intent_automatic_payment_methods")
+	assert.False(t, on)
+}
+
+const base = "api: T\nversions:\n"
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want string // the first error, exactly
+	}{
+		{"malformed yaml", "versions: [", "t.yaml:1:1: malformed YAML: did not find expected node content"},
+		{"empty", "", "t.yaml:1:1: empty file: want a mapping with `versions`"},
+		{"not a mapping", "- a\n", "t.yaml:1:1: timeline: want a mapping, got a list"},
+		{"unknown top key", "apiname: x\nversions: []\n", `t.yaml:1:1: timeline: unknown key "apiname" (allowed: api, header, versions)`},
+		{"no versions key", "api: x\n", `t.yaml:1:1: missing key "versions"`},
+		{"bad version", base + "  - version: 2019-13-01\n", `t.yaml:3:14: malformed version "2019-13-01": month out of range`},
+		{"out of order", base + "  - version: 2015-02-18\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{added: {field: f}}]}\n  - version: 2019-10-17\n",
+			"t.yaml:6:14: version 2019-10-17 is listed after 2015-02-18 but is not older: list versions newest first"},
+		{"duplicate version", base + "  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{added: {field: f}}]}\n  - version: 2019-10-17\n",
+			"t.yaml:6:14: version 2019-10-17 is listed twice (first at t.yaml:3:14)"},
+		{"base with changes", base + "  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{added: {field: f}}]}\n",
+			"t.yaml:3:14: version 2019-10-17 is the base (the oldest) and cannot have changes; add an older version below it"},
+		{"duplicate change id", base + "  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{added: {field: f}}]}\n      - {id: a, description: d, resources: [x], ops: [{added: {field: g}}]}\n  - version: 2015-01-01\n",
+			"t.yaml:6:9: a: duplicate change id (first at t.yaml:5:9)"},
+		{"unknown op", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - rname: {field: a, was: b}\n  - version: 2015-01-01\n",
+			`t.yaml:9:13: a: unknown op "rname" (want rename, added, removed, retype, enum, custom or behavior)`},
+		{"missing key", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - rename: {field: a}\n  - version: 2015-01-01\n",
+			`t.yaml:9:13: a: rename: missing key "was"`},
+		{"unknown op key", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - rename: {field: a, was: b, to: c}\n  - version: 2015-01-01\n",
+			`t.yaml:9:40: a: rename: unknown key "to" (allowed: field, was)`},
+		{"collision", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [customer]\n        ops:\n          - rename: {field: balance, was: account_balance}\n      - id: b\n        description: d\n        resources: [customer]\n        ops:\n          - added: {field: balance}\n  - version: 2015-01-01\n",
+			"t.yaml:14:13: b: added: customer.balance collides with rename balance of change a in the same version"},
+		{"collision nested", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [customer]\n        ops:\n          - removed: {field: address, default: null}\n          - rename: {field: address.city, was: city}\n  - version: 2015-01-01\n",
+			"t.yaml:10:13: a: rename: customer.address.city collides with removed address of change a in the same version"},
+		{"custom not registered", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - custom: {func: split_name}\n  - version: 2015-01-01\n",
+			`t.yaml:9:13: a: custom: no Go function is registered as "split_name" (register it on the Registry passed to the loader)`},
+		{"removed needs one source", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - removed: {field: card}\n  - version: 2015-01-01\n",
+			`t.yaml:9:13: a: removed: give exactly one of default, from or custom (how older versions get "card" back)`},
+		{"bad retype", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - retype: {field: amount, was: integer, now: boolean}\n  - version: 2015-01-01\n",
+			"t.yaml:9:13: a: retype: cannot convert between integer and boolean (supported: integer, number, string, decimal)"},
+		{"no description", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        resources: [x]\n        ops:\n          - added: {field: f}\n  - version: 2015-01-01\n",
+			`t.yaml:5:9: a: missing key "description"`},
+		{"no scope", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        ops:\n          - added: {field: f}\n  - version: 2015-01-01\n",
+			"t.yaml:5:9: a: no resources and no endpoints: the ops would apply to nothing"},
+		{"bad endpoint", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        endpoints: [\"FETCH /v1/x\"]\n        ops:\n          - added: {field: f}\n  - version: 2015-01-01\n",
+			`t.yaml:7:20: a: endpoint "FETCH /v1/x": unknown method "FETCH"`},
+		{"bad path", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - added: {field: \"a..b\"}\n  - version: 2015-01-01\n",
+			`t.yaml:9:13: a: added: field "a..b": empty key in path`},
+		{"rename across arrays", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - rename: {field: \"items[].price\", was: plan}\n  - version: 2015-01-01\n",
+			`t.yaml:9:13: a: rename: "plan" and "items[].price" must step into the same arrays: moving a field into or out of an array needs a custom op`},
+		{"two documents", base + "  - version: 2019-10-17\n---\na: 1\n", "t.yaml:4:1: more than one YAML document: a timeline is one document"},
+		{"bad header", "header: \"Stripe Version\"\n" + "versions:\n  - version: 2019-10-17\n", `header "Stripe Version" is not a valid HTTP header name`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := gates.Load("t.yaml", []byte(tt.yaml), nil)
+			require.Error(t, err)
+			require.True(t, errors.Is(err, gates.ErrInvalid))
+			var list gates.ErrorList
+			require.ErrorAs(t, err, &list)
+			assert.Equal(t, tt.want, list[0].Error())
+		})
+	}
+}
+
+func TestLoadReportsEveryError(t *testing.T) {
+	y := base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - rename: {field: a}\n          - retype: {field: b, was: integer}\n  - version: 2015-01-01\n"
+	_, err := gates.Load("t.yaml", []byte(y), nil)
+	var list gates.ErrorList
+	require.ErrorAs(t, err, &list)
+	require.Len(t, list, 2)
+	assert.Contains(t, err.Error(), "(and 1 more errors)")
+}
+
+func TestGoDeclaredTimeline(t *testing.T) {
+	reg := gates.NewRegistry()
+	require.NoError(t, reg.Register("split", func(b []byte) ([]byte, error) { return b, nil }, nil))
+	require.Error(t, reg.Register("split", func(b []byte) ([]byte, error) { return b, nil }, nil))
+	tl, err := gates.NewTimeline(gates.Spec{API: "Acme", Versions: []gates.Version{
+		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{
+			{ID: "c", Description: "d", Resources: []string{"customer"}, Ops: []gates.Op{gates.Rename("balance", "account_balance"), gates.Custom("split")}},
+			{ID: "b", Description: "d", Ops: []gates.Op{gates.Behavior()}},
+		}},
+		{Version: versions.MustParse("2020-01-01")},
+	}}, &gates.Options{Funcs: reg})
+	require.NoError(t, err)
+	assert.Equal(t, gates.DefaultHeader, tl.Header())
+
+	ctx := gates.NewContext(context.Background(), tl, versions.MustParse("2020-01-01"))
+	assert.False(t, gates.Active(ctx, "b"))
+	ctx = gates.NewContext(context.Background(), tl, versions.MustParse("2024-01-01"))
+	assert.True(t, gates.Active(ctx, "b"))
+	assert.False(t, gates.Active(ctx, "nope"))
+	assert.False(t, gates.Active(context.Background(), "b"))
+
+	_, err = gates.NewTimeline(gates.Spec{Versions: []gates.Version{
+		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "c", Description: "d", Resources: []string{"customer"}, Ops: []gates.Op{gates.Custom("missing")}}}},
+		{Version: versions.MustParse("2020-01-01")},
+	}}, nil)
+	require.ErrorContains(t, err, `c: custom: no Go function is registered as "missing"`)
+}
+
+func TestEndpointMatch(t *testing.T) {
+	tests := []struct {
+		pattern, method, path string
+		want                  bool
+	}{
+		{"POST /v1/customers/:id", "POST", "/v1/customers/cus_1", true},
+		{"POST /v1/customers/:id", "GET", "/v1/customers/cus_1", false},
+		{"POST /v1/customers/:id", "POST", "/v1/customers", false},
+		{"POST /v1/customers/:id", "POST", "/v1/customers/cus_1/sources", false},
+		{"POST /v1/customers", "POST", "/v1/customers", true},
+		{"* /v1/customers", "DELETE", "/v1/customers", true},
+		{"GET /v1/charges/:id/refunds/:rid", "GET", "/v1/charges/ch_1/refunds/re_2", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pattern+" "+tt.method+" "+tt.path, func(t *testing.T) {
+			e, err := gates.ParseEndpoint(tt.pattern)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, e.Match(tt.method, tt.path))
+		})
+	}
+	e, _ := gates.ParseEndpoint("GET /v1/charges/:id/refunds/:rid")
+	assert.Equal(t, map[string]string{"id": "ch_1", "rid": "re_2"}, e.PathParams("/v1/charges/ch_1/refunds/re_2"))
+}
+
+func FuzzLoad(f *testing.F) {
+	f.Add([]byte(base + "  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{rename: {field: a, was: b}}]}\n  - version: 2015-01-01\n"))
+	f.Add([]byte("versions: [{version: 2019-10-17}]"))
+	f.Add([]byte("a: &a [*a]"))
+	f.Add([]byte("versions:\n  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{removed: {field: a, default: {x: [1, {y: 2}]}}}]}\n  - version: 2015-01-01\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tl, err := gates.Load("f.yaml", data, nil)
+		if err != nil {
+			if !errors.Is(err, gates.ErrInvalid) {
+				t.Fatalf("error is not an ErrorList: %v", err)
+			}
+			if strings.Contains(err.Error(), "\n") && !strings.Contains(string(data), "\n") {
+				t.Fatalf("multi-line error: %q", err)
+			}
+			return
+		}
+		if tl.Versions().Len() == 0 {
+			t.Fatal("loaded a timeline with no versions")
+		}
+	})
+}
