@@ -371,6 +371,8 @@ func (c *Client) resolve(path string) (*url.URL, error) {
 	}
 	u := *c.base
 	u.Path = c.base.Path + "/" + strings.TrimLeft(ref.Path, "/")
+	// Keep the caller's escaping, so "cus%2F1" stays one path segment.
+	u.RawPath = c.base.EscapedPath() + "/" + strings.TrimLeft(ref.EscapedPath(), "/")
 	u.RawQuery = ref.RawQuery
 	u.Fragment = ""
 	return &u, nil

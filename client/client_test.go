@@ -464,7 +464,18 @@ func TestBaseURLPath(t *testing.T) {
 	require.NoError(t, c.Get(context.Background(), "/x", nil, &raw))
 	assert.Contains(t, string(raw), `"Path":"/api/x"`)
 
+	srv2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%q", r.URL.EscapedPath())
+	}))
+	defer srv2.Close()
+	c2, err := client.New(client.Config{BaseURL: srv2.URL})
+	require.NoError(t, err)
+	var path string
+	require.NoError(t, c2.Get(context.Background(), "/v1/customers/cus%2F1", nil, &path))
+	assert.Equal(t, "/v1/customers/cus%2F1", path)
+
 	assert.Error(t, c.Get(context.Background(), "http://evil.example/steal", nil, nil), "another host is refused")
+	assert.Error(t, c.Get(context.Background(), "//evil.example/steal", nil, nil), "another host is refused")
 }
 
 func TestNew(t *testing.T) {

@@ -108,3 +108,21 @@ func FuzzEncodeForm(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkEncodeForm(b *testing.B) {
+	params := map[string]any{
+		"amount":   2000,
+		"currency": "usd",
+		"metadata": map[string]string{"order": "6735", "customer_ref": "ada"},
+		"expand":   []string{"customer", "latest_charge"},
+		"items":    []map[string]any{{"price": "price_1", "quantity": 2}, {"price": "price_2", "quantity": 1}},
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		vals, err := client.EncodeForm(params)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = vals.Encode()
+	}
+}
