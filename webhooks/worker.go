@@ -35,6 +35,7 @@ const (
 // Errors returned by the Worker.
 var (
 	ErrRunning = errors.New("webhooks: worker is already running")
+	ErrRender  = errors.New("webhooks: cannot render the event")
 	ErrConfig  = errors.New("webhooks: invalid worker config")
 )
 
@@ -334,11 +335,11 @@ func (e *AttemptError) Unwrap() error { return e.Err }
 func (w *Worker) render(event []byte, v versions.Version) ([]byte, error) {
 	out, err := w.cfg.Renderer(event, v)
 	if err != nil {
-		return nil, fmt.Errorf("webhooks: render event in %s: %w", v, err)
+		return nil, fmt.Errorf("%w in %s: %w", ErrRender, v, err)
 	}
 	out, err = sjson.SetBytes(out, "api_version", v.String())
 	if err != nil {
-		return nil, fmt.Errorf("webhooks: render event in %s: %w", v, err)
+		return nil, fmt.Errorf("%w in %s: %w", ErrRender, v, err)
 	}
 	return out, nil
 }
