@@ -337,6 +337,9 @@ func (w *Worker) render(event []byte, v versions.Version) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w in %s: %w", ErrRender, v, err)
 	}
+	if gjson.GetBytes(out, "api_version").Str == v.String() {
+		return out, nil
+	}
 	out, err = sjson.SetBytes(out, "api_version", v.String())
 	if err != nil {
 		return nil, fmt.Errorf("%w in %s: %w", ErrRender, v, err)

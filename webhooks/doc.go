@@ -1,0 +1,73 @@
+// Package webhooks sends an account's events to the URLs it registers,
+// each rendered in the API version of its endpoint, signed, and retried
+// until delivered or three days old.
+//
+// # Recording events
+//
+// A Store keeps endpoints, events and deliveries in a storage.DB (SQLite
+// or PostgreSQL). Events are written in the newest schema, in the same
+// transaction as the change they describe (a transactional outbox):
+//
+//	err := db.InTx(ctx, func(tx *storage.Tx) error {
+//		if err := saveCustomer(ctx, tx, cus); err != nil {
+//			return err
+//		}
+//		return store.RecordEvent(ctx, tx, webhooks.Event{
+//			Account: acct, Type: "customer.created",
+//			APIVersion: timeline.Newest(), Object: cusJSON,
+//		})
+//	})
+//	worker.Notify()
+//
+// RecordEvent also queues one delivery per endpoint of the account that
+// subscribes to the event's type, in that transaction: an event is never
+// stored without its deliveries, and an endpoint created later does not
+// receive older events.
+//
+// # Delivering them
+//
+// A Worker claims due deliveries with a lease (so that several workers, or
+// a restarted one, neither lose nor double-track them), renders each event
+// with a Renderer in its endpoint's version, sets "api_version", signs and
+// POSTs it. A 2xx marks it delivered; any other status, a timeout or a
+// connection error schedules a retry with exponential backoff and jitter;
+// a delivery whose next attempt would fall after Backoff.MaxAge (72 hours)
+// is marked failed, kept, listed with Store.ListDeliveries and sent again
+// with Worker.Resend. Delivery is at least once: receivers deduplicate on
+// the event id, which is stable across retries and also sent in the
+// Verso-Event-Id header. Config.Concurrency bounds the requests in flight
+// and Config.PerEndpoint bounds those of one endpoint, so a slow or dead
+// endpoint never holds up the others.
+//
+// Worker.SendTest and Worker.SendTestEvent send one event to an endpoint in
+// any version, leaving the endpoint and the queue unchanged, so that an API
+// user can try an upgrade before pinning it.
+//
+// # Signatures
+//
+// By default a delivery carries Stripe's header,
+//
+//	Stripe-Signature: t=1700000000,v1=<hex HMAC-SHA256(secret, "1700000000." + body)>
+//
+// which a receiver checks with Verify. An endpoint created with
+// SchemeStandard carries the Standard Webhooks headers instead
+// (webhook-id, webhook-timestamp, webhook-signature: v1,<base64>), checked
+// with VerifyStandard or any Standard Webhooks library. Secrets look like
+// "whsec_" + base64 and serve both schemes.
+//
+// # The API
+//
+// Routes registers POST/GET/DELETE /v1/webhook_endpoints and friends on an
+// echo group; HandlersConfig says how to find the request's account and
+// its pinned version.
+//
+// # Metrics
+//
+// With Config.Registerer set, the worker exports
+// verso_webhook_deliveries_total{outcome}, verso_webhook_attempts_total{result},
+// verso_webhook_delivery_attempts (a histogram of attempts per finished
+// delivery), verso_webhook_attempt_duration_seconds,
+// verso_webhook_deliveries_in_flight, and, read from the database at each
+// scrape, verso_webhook_queue_depth and
+// verso_webhook_oldest_undelivered_age_seconds.
+package webhooks
