@@ -81,7 +81,7 @@ func NewSQLStore(ctx context.Context, db *storage.DB, opts *SQLOptions) (*SQLSto
 				locked_until = ?, expires_at = ?, status = 0, header = '', body = NULL
 			WHERE account = ? AND idem_key = ? AND (expires_at <= ?
 				OR (state = 0 AND locked_until <= ? AND method = ? AND path = ? AND params = ?))`,
-		get: `SELECT method, path, params, state, status, header, body FROM ` + table + `
+		get: `SELECT method, path, params, state, locked_until, expires_at, status, header, body FROM ` + table + `
 			WHERE account = ? AND idem_key = ?`,
 		complete: `UPDATE ` + table + ` SET state = 1, status = ?, header = ?, body = ?, expires_at = ?
 			WHERE account = ? AND idem_key = ? AND token = ? AND state = 0`,
@@ -104,43 +104,50 @@ func validTable(s string) bool {
 	return true
 }
 
-// Claim implements Store: an INSERT that does nothing on conflict, then a
-// conditional UPDATE that takes over an expired key or an abandoned one, then
-// a read of whoever holds the key. Each step is one atomic statement.
+// Claim implements Store. It reads the key first; every decision that hands
+// the key to the caller is then one atomic statement: an INSERT that does
+// nothing on conflict for a new key, a conditional UPDATE for an expired or
+// abandoned one. When that statement loses a race, Claim reads again.
 func (s *SQLStore) Claim(ctx context.Context, c Claim) (Record, error) {
 	now := c.Now.UnixMicro()
 	for range 5 {
-		r, err := s.db.Exec(ctx, s.q.insert, c.Account, c.Key.Key, c.Method, c.Path, c.Params, c.Token,
-			c.LockedUntil.UnixMicro(), c.ExpiresAt.UnixMicro())
-		if err != nil {
-			return Record{}, fmt.Errorf("idempotency: claim: %w", err)
-		}
-		if n, _ := r.RowsAffected(); n == 1 {
-			return Record{State: Claimed, Fingerprint: c.Fingerprint}, nil
-		}
-		r, err = s.db.Exec(ctx, s.q.takeover, c.Method, c.Path, c.Params, c.Token,
-			c.LockedUntil.UnixMicro(), c.ExpiresAt.UnixMicro(),
-			c.Account, c.Key.Key, now, now, c.Method, c.Path, c.Params)
-		if err != nil {
-			return Record{}, fmt.Errorf("idempotency: claim: %w", err)
-		}
-		if n, _ := r.RowsAffected(); n == 1 {
-			return Record{State: Claimed, Fingerprint: c.Fingerprint}, nil
-		}
 		var (
-			rec    Record
-			state  int
-			header string
-			body   []byte
+			rec                    Record
+			state                  int
+			lockedUntil, expiresAt int64
+			header                 string
+			body                   []byte
 		)
-		err = s.db.QueryRow(ctx, s.q.get, c.Account, c.Key.Key).Scan(
+		err := s.db.QueryRow(ctx, s.q.get, c.Account, c.Key.Key).Scan(
 			&rec.Fingerprint.Method, &rec.Fingerprint.Path, &rec.Fingerprint.Params,
-			&state, &rec.Response.Status, &header, &body)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue // released or swept since the insert: try again
-		}
-		if err != nil {
+			&state, &lockedUntil, &expiresAt, &rec.Response.Status, &header, &body)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			r, err := s.db.Exec(ctx, s.q.insert, c.Account, c.Key.Key, c.Method, c.Path, c.Params, c.Token,
+				c.LockedUntil.UnixMicro(), c.ExpiresAt.UnixMicro())
+			if err != nil {
+				return Record{}, fmt.Errorf("idempotency: claim: %w", err)
+			}
+			if n, _ := r.RowsAffected(); n == 1 {
+				return Record{State: Claimed, Fingerprint: c.Fingerprint}, nil
+			}
+			continue // another request inserted it first
+		case err != nil:
 			return Record{}, fmt.Errorf("idempotency: claim: %w", err)
+		}
+		expired := expiresAt <= now
+		abandoned := state == 0 && lockedUntil <= now && rec.Fingerprint == c.Fingerprint
+		if expired || abandoned {
+			r, err := s.db.Exec(ctx, s.q.takeover, c.Method, c.Path, c.Params, c.Token,
+				c.LockedUntil.UnixMicro(), c.ExpiresAt.UnixMicro(),
+				c.Account, c.Key.Key, now, now, c.Method, c.Path, c.Params)
+			if err != nil {
+				return Record{}, fmt.Errorf("idempotency: claim: %w", err)
+			}
+			if n, _ := r.RowsAffected(); n == 1 {
+				return Record{State: Claimed, Fingerprint: c.Fingerprint}, nil
+			}
+			continue // another request took it over first
 		}
 		if state == 0 {
 			return Record{State: InProgress, Fingerprint: rec.Fingerprint}, nil

@@ -1,0 +1,76 @@
+// Package idempotency makes POST requests safe to retry: an echo middleware
+// that honours the Idempotency-Key header the way Stripe does.
+//
+// A client that sends POST /v1/charges and times out does not know whether
+// the charge was made. It retries with the same Idempotency-Key, and the
+// middleware answers the retry with the response saved the first time,
+// without running the handler again:
+//
+//	e := echo.New()
+//	e.Use(versioning)                   // verso's versioning middleware: it sets the account
+//	e.Use(idempotency.WithConfig(idempotency.Config{
+//		Store:   store,                 // NewMemoryStore() or NewSQLStore(ctx, db, nil)
+//		Account: accountOf,             // keys are scoped to the authenticated account
+//	}))
+//	go idempotency.Sweeper{Store: store}.Run(ctx) // deletes expired keys
+//
+// For a POST carrying the key (any other request passes through):
+//
+//   - A key that is empty, longer than 255 characters or sent twice gets 400.
+//   - The key, scoped to the account, is claimed atomically (a unique
+//     constraint, not a read-then-write) together with a fingerprint of the
+//     request: method, path and canonical parameters (see CanonicalParams:
+//     key order and form vs JSON do not matter).
+//   - The first request runs the handler; its status, the headers listed in
+//     Config.SaveHeaders and its body are saved, 500s included. A 409 or 429
+//     is not saved, nor a request that fails before the handler runs; a
+//     handler that panics frees the key.
+//   - A retry with the same fingerprint gets the saved response with the
+//     header Idempotent-Replayed: true.
+//   - A retry while the first request is still running gets 409 with code
+//     idempotency_key_in_use (and Retry-After: 1); a different request with
+//     the key gets 409 with code idempotency_key_reused and a message saying
+//     whether the method, the path or the parameters differ. Errors come in
+//     Stripe's shape, {"error":{"type":...,"code":...,"message":...}}, as an
+//     *echo.HTTPError whose Message is an ErrorBody.
+//   - A saved result expires after Config.TTL (24 hours); the key may then
+//     be used again. A key left in progress by a process that died becomes
+//     retryable after Config.Lease (1 minute).
+//
+// # Versions
+//
+// The middleware sits inside verso's versioning middleware. It sees the
+// request already walked forward to the newest schema, and saves the
+// response the handler wrote in the newest schema; a replay writes that
+// response back through the versioning middleware, which renders it in the
+// version of the client retrying, whichever it is.
+//
+// # Saving in the handler's transaction
+//
+// If the process dies after the handler's writes commit but before the
+// response is saved, a retry would run the handler again. A handler writing
+// to the database closes that gap by saving the response in its own
+// transaction with Handle.SaveInTx, just before committing:
+//
+//	err := db.InTx(ctx, func(tx *storage.Tx) error {
+//		if err := insertCharge(ctx, tx, ch); err != nil {
+//			return err
+//		}
+//		return idempotency.FromContext(c).SaveInTx(ctx, tx, http.StatusOK, nil, body)
+//	})
+//	if err != nil {
+//		return err // ErrClaimLost included: nothing was committed
+//	}
+//	return c.JSONBlob(http.StatusOK, body)
+//
+// FromContext returns nil for a request without a key, and a nil *Handle
+// does nothing, so the handler needs no special case. The middleware then
+// saves nothing itself; if the transaction rolled back, it frees the key.
+//
+// # Stores
+//
+// Store has three implementations: MemoryStore, and SQLStore on SQLite or
+// PostgreSQL (a *storage.DB, shared with the rest of the server so that one
+// transaction spans the handler's writes and the saved response). Package
+// idemtest holds the suite they all pass.
+package idempotency
