@@ -1,0 +1,259 @@
+package shadow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"regexp"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/verso-api/verso/transform"
+	"github.com/verso-api/verso/versions"
+)
+
+// SamplerConfig configures a Sampler.
+type SamplerConfig struct {
+	// Engine renders the bodies. Required.
+	Engine *transform.Engine
+	// Rate is the share of submitted responses compared, in (0, 1].
+	// Optional. Default value 0.01.
+	Rate float64
+	// Workers is how many goroutines compare in the background.
+	// Optional. Default value 1.
+	Workers int
+	// QueueSize bounds the responses waiting for a worker; Submit drops a
+	// response when the queue is full. Optional. Default value 64.
+	QueueSize int
+	// MaxBodySize is the largest body compared; larger ones are not
+	// sampled (Submit copies a sampled body). Optional. Default value 1 MiB.
+	MaxBodySize int
+	// Registerer receives the metrics. Optional. Default value
+	// prometheus.DefaultRegisterer.
+	Registerer prometheus.Registerer
+	// Logger receives one record per response that differs (Info) or
+	// fails to render (Warn). Optional. Default value slog.Default().
+	Logger *slog.Logger
+	// Random returns a number in [0, 1) to sample with. Optional. Default
+	// value math/rand/v2.Float64.
+	Random func() float64
+}
+
+// DefaultSamplerConfig is the default Sampler config; Engine must still be
+// set.
+var DefaultSamplerConfig = SamplerConfig{
+	Rate:        0.01,
+	Workers:     1,
+	QueueSize:   64,
+	MaxBodySize: 1 << 20,
+}
+
+// SamplerStats counts what a Sampler did.
+type SamplerStats struct {
+	Submitted uint64 // calls to Submit
+	Sampled   uint64 // responses queued for comparison
+	Dropped   uint64 // sampled responses dropped because the queue was full or the sampler closed
+	Compared  uint64 // responses compared
+	Differed  uint64 // compared responses whose candidate rendering differs
+	Failed    uint64 // responses that could not be rendered
+}
+
+// Sampler compares, in the background, a sample of live responses as served
+// with how a candidate version would render them, and records the
+// differences as Prometheus metrics and slog records: an operator can tell
+// an account what would change for it if it upgraded. Submit never blocks
+// and never changes the response. A Sampler is safe for concurrent use.
+type Sampler struct {
+	cfg    SamplerConfig
+	queue  chan job
+	quit   chan struct{}
+	wg     sync.WaitGroup
+	closed atomic.Bool
+	once   sync.Once
+
+	submitted, sampled, dropped, compared, differed, failed atomic.Uint64
+
+	differences *prometheus.CounterVec
+	comparisons *prometheus.CounterVec
+	drops       prometheus.Counter
+}
+
+type job struct {
+	body              []byte
+	served, candidate versions.Version
+	attrs             []slog.Attr
+}
+
+// NewSampler starts a Sampler's workers. Close stops them.
+func NewSampler(cfg SamplerConfig) (*Sampler, error) {
+	if cfg.Engine == nil {
+		return nil, errors.New("shadow: sampler needs an Engine")
+	}
+	if cfg.Rate == 0 {
+		cfg.Rate = DefaultSamplerConfig.Rate
+	}
+	if cfg.Rate < 0 || cfg.Rate > 1 {
+		return nil, fmt.Errorf("shadow: sample rate %v is not in (0, 1]", cfg.Rate)
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultSamplerConfig.Workers
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = DefaultSamplerConfig.QueueSize
+	}
+	if cfg.MaxBodySize <= 0 {
+		cfg.MaxBodySize = DefaultSamplerConfig.MaxBodySize
+	}
+	if cfg.Registerer == nil {
+		cfg.Registerer = prometheus.DefaultRegisterer
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Random == nil {
+		cfg.Random = rand.Float64
+	}
+	s := &Sampler{cfg: cfg, queue: make(chan job, cfg.QueueSize), quit: make(chan struct{})}
+	var err error
+	if s.differences, err = register(cfg.Registerer, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "verso_shadow_differences_total",
+		Help: "Sampled responses whose candidate rendering differs from the served one at a path (array indexes as []), counted once per response and path.",
+	}, []string{"served", "candidate", "path"})); err != nil {
+		return nil, err
+	}
+	if s.comparisons, err = register(cfg.Registerer, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "verso_shadow_comparisons_total",
+		Help: "Sampled responses compared with a candidate version, by result: same, different or error.",
+	}, []string{"served", "candidate", "result"})); err != nil {
+		return nil, err
+	}
+	if s.drops, err = register(cfg.Registerer, prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "verso_shadow_dropped_total",
+		Help: "Sampled responses dropped because the shadow queue was full.",
+	})); err != nil {
+		return nil, err
+	}
+	for range cfg.Workers {
+		s.wg.Add(1)
+		go s.work()
+	}
+	return s, nil
+}
+
+func register[C prometheus.Collector](r prometheus.Registerer, c C) (C, error) {
+	if err := r.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing, nil
+			}
+		}
+		return c, fmt.Errorf("shadow: register metrics: %w", err)
+	}
+	return c, nil
+}
+
+// Submit offers a response: body in the newest schema, the version it was
+// served in and the candidate version to compare with. A sampled body is
+// copied, so the caller may reuse body at once. attrs are added to the log
+// record (the account, the request path). Submit never blocks: it reports
+// whether the response was queued, and drops it when the queue is full.
+func (s *Sampler) Submit(body []byte, served, candidate versions.Version, attrs ...slog.Attr) bool {
+	s.submitted.Add(1)
+	if s.closed.Load() || served == candidate || len(body) > s.cfg.MaxBodySize || s.cfg.Random() >= s.cfg.Rate {
+		return false
+	}
+	j := job{body: append([]byte(nil), body...), served: served, candidate: candidate, attrs: attrs}
+	select {
+	case s.queue <- j:
+		s.sampled.Add(1)
+		return true
+	default:
+		s.dropped.Add(1)
+		s.drops.Inc()
+		return false
+	}
+}
+
+// Close stops accepting responses, waits for the queued ones to be
+// compared and stops the workers.
+func (s *Sampler) Close() {
+	s.once.Do(func() {
+		s.closed.Store(true)
+		close(s.quit)
+	})
+	s.wg.Wait()
+}
+
+// Stats returns the sampler's counters.
+func (s *Sampler) Stats() SamplerStats {
+	return SamplerStats{
+		Submitted: s.submitted.Load(), Sampled: s.sampled.Load(), Dropped: s.dropped.Load(),
+		Compared: s.compared.Load(), Differed: s.differed.Load(), Failed: s.failed.Load(),
+	}
+}
+
+func (s *Sampler) work() {
+	defer s.wg.Done()
+	for {
+		select {
+		case j := <-s.queue:
+			s.compare(j)
+		case <-s.quit:
+			for {
+				select {
+				case j := <-s.queue:
+					s.compare(j)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+var indexes = regexp.MustCompile(`\[[0-9]+\]`)
+
+func (s *Sampler) compare(j job) {
+	sv, cv := j.served.String(), j.candidate.String()
+	diffs, err := DiffVersions(s.cfg.Engine, j.body, j.served, j.candidate)
+	if err != nil {
+		s.failed.Add(1)
+		s.comparisons.WithLabelValues(sv, cv, "error").Inc()
+		s.cfg.Logger.LogAttrs(context.Background(), slog.LevelWarn, "shadow: cannot render the candidate version",
+			append([]slog.Attr{slog.String("served", sv), slog.String("candidate", cv), slog.String("error", err.Error())}, j.attrs...)...)
+		return
+	}
+	s.compared.Add(1)
+	if len(diffs) == 0 {
+		s.comparisons.WithLabelValues(sv, cv, "same").Inc()
+		return
+	}
+	s.differed.Add(1)
+	s.comparisons.WithLabelValues(sv, cv, "different").Inc()
+	paths := make([]string, 0, len(diffs))
+	seen := map[string]bool{}
+	for _, d := range diffs {
+		p := indexes.ReplaceAllString(d.Path, "[]")
+		if p == "" {
+			p = "(root)"
+		}
+		if !seen[p] {
+			seen[p] = true
+			paths = append(paths, p)
+			s.differences.WithLabelValues(sv, cv, p).Inc()
+		}
+	}
+	const maxLogged = 20
+	logged := paths
+	if len(logged) > maxLogged {
+		logged = logged[:maxLogged]
+	}
+	s.cfg.Logger.LogAttrs(context.Background(), slog.LevelInfo, "shadow: candidate version differs",
+		append([]slog.Attr{slog.String("served", sv), slog.String("candidate", cv),
+			slog.Int("differences", len(diffs)), slog.Any("paths", logged)}, j.attrs...)...)
+}
