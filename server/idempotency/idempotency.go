@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -225,8 +226,9 @@ func (m *mw) handle(next echo.HandlerFunc) echo.HandlerFunc {
 func (m *mw) params(req *http.Request) (string, error) {
 	h := sha256.New()
 	switch {
-	case req.PostForm != nil:
-		// An outer middleware parsed the form and consumed the body.
+	case req.PostForm != nil && formBody(req.Header.Get(echo.HeaderContentType)):
+		// An outer middleware parsed the form and consumed the body. (A
+		// multipart form's files are not part of the fingerprint.)
 		canon, err := canonicalValues(req.PostForm)
 		if err != nil {
 			return "", err
@@ -259,6 +261,13 @@ func (m *mw) params(req *http.Request) (string, error) {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// formBody reports whether a request of content type ct has a body that
+// http.Request.ParseForm or ParseMultipartForm consumes.
+func formBody(ct string) bool {
+	mt, _, _ := mime.ParseMediaType(ct)
+	return mt == echo.MIMEApplicationForm || mt == echo.MIMEMultipartForm
 }
 
 // run runs the handler holding the claim, then saves what it answered or

@@ -154,7 +154,10 @@ func (a *app) createCharge(c echo.Context) error {
 	}
 	n := a.runs.Add(1)
 	if a.hold != nil {
-		<-a.hold
+		select {
+		case <-a.hold:
+		case <-time.After(30 * time.Second): // no duplicate came: the test then fails
+		}
 	}
 	id := fmt.Sprintf("ch_%d", n)
 	body := fmt.Sprintf(`{"id":%q,"object":"charge","amount":%s}`, id, amount)
@@ -621,8 +624,13 @@ func TestFormParsedByOuterMiddleware(t *testing.T) {
 	e.POST("/", func(c echo.Context) error { runs++; return c.String(200, c.FormValue("amount")) })
 	send := func(body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Idempotency-Key", "k")
+		if strings.HasPrefix(body, "{") {
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", "json")
+		} else {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Idempotency-Key", "form")
+		}
 		rec := httptest.NewRecorder()
 		e.ServeHTTP(rec, req)
 		return rec
@@ -631,6 +639,11 @@ func TestFormParsedByOuterMiddleware(t *testing.T) {
 	require.Equal(t, "true", send("currency=usd&amount=100").Header().Get("Idempotent-Replayed"))
 	require.Equal(t, 409, send("amount=200&currency=usd").Code)
 	require.Equal(t, 1, runs)
+	// A JSON body is still read: ParseForm left it alone.
+	require.Equal(t, 200, send(`{"amount":100}`).Code)
+	require.Equal(t, 409, send(`{"amount":200}`).Code)
+	require.Equal(t, "true", send(`{"amount":100}`).Header().Get("Idempotent-Replayed"))
+	require.Equal(t, 2, runs)
 }
 
 func TestSweeper(t *testing.T) {
@@ -644,20 +657,27 @@ func TestSweeper(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, store.Complete(ctx, nil, k, "t", idempotency.Response{Status: 200}, now.Add(ttl)))
 
-	swept := make(chan int, 100)
+	type sweep struct {
+		n   int
+		err error
+	}
+	swept := make(chan sweep, 100)
 	done := make(chan error)
 	go func() {
 		done <- idempotency.Sweeper{Store: store, Interval: time.Millisecond, Clock: clock.Now,
 			Swept: func(n int, err error) {
-				require.NoError(t, err)
-				swept <- n
+				select {
+				case swept <- sweep{n, err}:
+				case <-ctx.Done():
+				}
 			}}.Run(ctx)
 	}()
-	require.Equal(t, 0, <-swept, "nothing expired yet")
+	require.Equal(t, sweep{0, nil}, <-swept, "nothing expired yet")
 	clock.Advance(ttl)
-	for n := range swept {
-		if n > 0 {
-			require.Equal(t, 1, n)
+	for s := range swept {
+		require.NoError(t, s.err)
+		if s.n > 0 {
+			require.Equal(t, 1, s.n)
 			break
 		}
 	}
