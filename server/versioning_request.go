@@ -1,0 +1,154 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/verso-api/verso/transform"
+	"github.com/verso-api/verso/versions"
+)
+
+// upgrade walks a request sent at version v forward to the newest schema:
+// its query string, and its body when it is JSON or a form. The endpoint
+// patterns of the timeline's changes are matched against the request's
+// method and URL path, for the query string as for the body. Path
+// parameters are not walked: they carry identifiers, which versions do not
+// rename; a route that changed is a new route.
+func (m *versioning) upgrade(c echo.Context, req *http.Request, v versions.Version) error {
+	if q := req.URL.RawQuery; q != "" {
+		nq, err := m.walkForm(q, v, req.Method, req.URL.Path)
+		if err != nil {
+			return invalidBody("query string", err)
+		}
+		if nq != q {
+			req.URL.RawQuery = nq
+			req.Form = nil
+			refreshQuery(c, req.URL)
+		}
+	}
+	if req.Body == nil || req.Body == http.NoBody || req.ContentLength == 0 {
+		return nil
+	}
+	ct := req.Header.Get(echo.HeaderContentType)
+	asJSON, asForm := isJSON(ct), isForm(ct)
+	if !asJSON && !asForm {
+		return nil
+	}
+	body, err := readBody(req.Body, m.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	var out []byte
+	if asJSON {
+		out, err = m.walkJSON(body, v, req.Method, req.URL.Path)
+	} else {
+		var s string
+		s, err = m.walkForm(string(body), v, req.Method, req.URL.Path)
+		out = []byte(s)
+	}
+	if err != nil {
+		return invalidBody("body", err)
+	}
+	req.Body = io.NopCloser(bytes.NewReader(out))
+	req.ContentLength = int64(len(out))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(out)), nil }
+	if req.Header.Get(echo.HeaderContentLength) != "" {
+		req.Header.Set(echo.HeaderContentLength, strconv.Itoa(len(out)))
+	}
+	req.Form, req.PostForm = nil, nil
+	return nil
+}
+
+func (m *versioning) walkJSON(body []byte, v versions.Version, method, path string) ([]byte, error) {
+	var start time.Time
+	if m.Metrics != nil {
+		start = time.Now()
+	}
+	out, err := m.Engine.Upgrade(body, v, method, path)
+	if m.Metrics != nil {
+		m.Metrics.walked(dirRequest, len(body), time.Since(start), err)
+	}
+	return out, err
+}
+
+func (m *versioning) walkForm(form string, v versions.Version, method, path string) (string, error) {
+	var start time.Time
+	if m.Metrics != nil {
+		start = time.Now()
+	}
+	out, err := m.Engine.UpgradeForm(form, v, method, path)
+	if m.Metrics != nil {
+		m.Metrics.walked(dirRequest, len(form), time.Since(start), err)
+	}
+	return out, err
+}
+
+// refreshQuery keeps echo's cached query parameters, if a middleware
+// before this one read them, in step with the walked query string.
+func refreshQuery(c echo.Context, u *url.URL) {
+	cached := c.QueryParams() // parses the new query when nothing was cached
+	fresh := u.Query()
+	for k := range cached {
+		delete(cached, k)
+	}
+	for k, vs := range fresh {
+		cached[k] = vs
+	}
+}
+
+// readBody reads a request body of at most max bytes.
+func readBody(r io.Reader, max int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge(mbe.Limit)
+		}
+		return nil, withMessage(ErrInvalidBody, err, "The request body could not be read.")
+	}
+	if int64(len(body)) > max {
+		return nil, tooLarge(max)
+	}
+	return body, nil
+}
+
+func tooLarge(max int64) error {
+	return withMessage(ErrBodyTooLarge, nil, fmt.Sprintf("The request body is larger than %d bytes.", max))
+}
+
+// invalidBody is the 400 for a request part that could not be walked
+// forward.
+func invalidBody(part string, err error) error {
+	var msg string
+	var terr *transform.Error
+	switch {
+	case errors.Is(err, transform.ErrSyntax):
+		msg = fmt.Sprintf("Invalid JSON in the request %s: %v.", part, err)
+	case errors.Is(err, transform.ErrTooDeep):
+		msg = fmt.Sprintf("The request %s is nested too deeply.", part)
+	case errors.Is(err, transform.ErrForm):
+		msg = fmt.Sprintf("Invalid form-encoded request %s: %v.", part, err)
+	case errors.As(err, &terr):
+		msg = fmt.Sprintf("Invalid value in the request %s: %s: %s.", part, terr.Field, terr.Msg)
+	default:
+		msg = fmt.Sprintf("The request %s could not be read: %v.", part, err)
+	}
+	return withMessage(ErrInvalidBody, err, msg)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

@@ -1,0 +1,122 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/verso-api/verso/transform"
+)
+
+// errResponseTooLarge is what a handler's Write gets once the buffered
+// response is over VersioningConfig.MaxResponseBytes.
+var errResponseTooLarge = errors.New("server: response too large to render in the client's version")
+
+// backWriter is the response writer of a request served at an older
+// version. It buffers a JSON response until the handler (and the error
+// handler) are done, so that the middleware can walk it back in one pass
+// and fix its Content-Length. A response that is not JSON, or has no body,
+// is passed through as it is written.
+type backWriter struct {
+	w    http.ResponseWriter // the writer the middleware replaced
+	plan *transform.Plan
+	max  int64
+
+	wroteHeader bool
+	passthrough bool
+	overflow    bool
+	status      int
+	buf         bytes.Buffer
+}
+
+var backWriters = sync.Pool{New: func() any { return new(backWriter) }}
+
+func getBackWriter(w http.ResponseWriter, plan *transform.Plan, max int64) *backWriter {
+	bw := backWriters.Get().(*backWriter)
+	bw.w, bw.plan, bw.max = w, plan, max
+	return bw
+}
+
+func putBackWriter(bw *backWriter) {
+	if bw.buf.Cap() > 1<<20 {
+		bw.buf = bytes.Buffer{}
+	}
+	bw.buf.Reset()
+	*bw = backWriter{buf: bw.buf}
+	backWriters.Put(bw)
+}
+
+// Header returns the header of the underlying writer.
+func (bw *backWriter) Header() http.Header { return bw.w.Header() }
+
+// WriteHeader decides, from the Content-Type set by now, whether the
+// response is buffered to be walked back or passed through.
+func (bw *backWriter) WriteHeader(code int) {
+	if bw.wroteHeader {
+		return
+	}
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		bw.w.WriteHeader(code) // informational: not the final status
+		return
+	}
+	bw.wroteHeader, bw.status = true, code
+	if !bodyAllowed(code) || !isJSON(bw.w.Header().Get("Content-Type")) {
+		bw.passthrough = true
+		bw.w.WriteHeader(code)
+	}
+}
+
+// Write buffers a JSON body, or passes any other through.
+func (bw *backWriter) Write(p []byte) (int, error) {
+	if !bw.wroteHeader {
+		bw.WriteHeader(http.StatusOK)
+	}
+	if bw.passthrough {
+		return bw.w.Write(p)
+	}
+	if bw.overflow || int64(bw.buf.Len())+int64(len(p)) > bw.max {
+		bw.overflow = true
+		return 0, errResponseTooLarge
+	}
+	return bw.buf.Write(p)
+}
+
+// Flush flushes a response passed through; a buffered one is sent when the
+// handler returns.
+func (bw *backWriter) Flush() {
+	if bw.passthrough {
+		_ = http.NewResponseController(bw.w).Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (bw *backWriter) Unwrap() http.ResponseWriter { return bw.w }
+
+// sent reports whether anything reached the underlying writer.
+func (bw *backWriter) sent() bool { return bw.passthrough }
+
+func bodyAllowed(status int) bool {
+	return status != http.StatusNoContent && status != http.StatusNotModified && status >= 200
+}
+
+// isJSON reports whether a Content-Type is JSON: application/json or any
+// application/*+json, with or without parameters, in any case.
+func isJSON(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
+	if strings.EqualFold(mt, "application/json") {
+		return true
+	}
+	if len(mt) > len("application/") && strings.EqualFold(mt[:len("application/")], "application/") {
+		return len(mt) >= 5 && strings.EqualFold(mt[len(mt)-5:], "+json")
+	}
+	return false
+}
+
+// isForm reports whether a Content-Type is application/x-www-form-urlencoded.
+func isForm(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded")
+}
