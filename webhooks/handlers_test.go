@@ -261,3 +261,33 @@ func TestNewHandlersConfig(t *testing.T) {
 		require.ErrorIs(t, err, ErrConfig)
 	}
 }
+
+func FuzzReadParams(f *testing.F) {
+	f.Add(true, `{"url":"https://e.com/","enabled_events":["*"],"api_version":null}`)
+	f.Add(false, "url=https%3A%2F%2Fe.com&enabled_events[]=a.b&enabled_events[2]=c.d&enabled_events[0]=*")
+	f.Add(false, "a[=1&b]=2&c[-1]=3&%zz")
+	f.Add(true, `[1,2]`)
+	f.Fuzz(func(t *testing.T, isJSON bool, body string) {
+		e := echo.New()
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		req.Header.Set("Content-Type", map[bool]string{true: jsonCT, false: formCT}[isJSON])
+		c := e.NewContext(req, httptest.NewRecorder())
+		p, perr := readParams(c)
+		if perr != nil {
+			if perr.status < 400 || perr.status > 499 || perr.Message == "" {
+				t.Fatalf("bad error %+v", perr)
+			}
+			return
+		}
+		for k := range p.lists {
+			if p.list(k) == nil {
+				t.Fatalf("list %q lost", k)
+			}
+		}
+		for k, v := range p.values {
+			if _, isList := p.lists[k]; !isList && p.list(k)[0] != v {
+				t.Fatalf("value %q lost", k)
+			}
+		}
+	})
+}
