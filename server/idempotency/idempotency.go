@@ -184,6 +184,9 @@ func (m *mw) handle(next echo.HandlerFunc) echo.HandlerFunc {
 		if key == "" {
 			return errInvalidKey("The %s header is empty; send a unique key of up to %d characters.", m.Header, m.MaxKeyLength)
 		}
+		if !utf8.ValidString(key) {
+			return errInvalidKey("The %s header is not valid UTF-8.", m.Header)
+		}
 		if n := utf8.RuneCountInString(key); n > m.MaxKeyLength {
 			return errInvalidKey("The %s header is %d characters long; keys may be at most %d characters.", m.Header, n, m.MaxKeyLength)
 		}
@@ -196,7 +199,7 @@ func (m *mw) handle(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		k := Key{Account: account, Key: key}
-		fp := Fingerprint{Method: req.Method, Path: req.URL.Path, Params: params}
+		fp := Fingerprint{Method: req.Method, Path: req.URL.EscapedPath(), Params: params}
 		now := m.Clock()
 		token := rand.Text()
 		rec, err := m.Store.Claim(req.Context(), Claim{

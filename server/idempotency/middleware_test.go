@@ -140,6 +140,18 @@ func newApp(t *testing.T, b backend) *app {
 			return errors.New("the write fails after the save")
 		})
 	})
+	e.POST("/v1/crash", func(c echo.Context) error {
+		// Commits the charge and its saved response, then the connection
+		// drops before the client hears anything.
+		if err := a.createCharge(c); err != nil {
+			return err
+		}
+		conn, _, err := http.NewResponseController(c.Response().Writer).Hijack()
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	})
 	a.server = httptest.NewServer(e)
 	t.Cleanup(a.server.Close)
 	a.url = a.server.URL
@@ -164,6 +176,9 @@ func (a *app) createCharge(c echo.Context) error {
 	c.Response().Header().Set("Location", "/v1/charges/"+id)
 	if !a.inTx {
 		return c.JSONBlob(http.StatusOK, []byte(body))
+	}
+	if c.Path() == "/v1/crash" {
+		c.Response().Writer = nopWriter{c.Response().Writer}
 	}
 	ctx := c.Request().Context()
 	err = a.db.InTx(ctx, func(tx *storage.Tx) error {
@@ -401,6 +416,7 @@ func TestMiddleware(t *testing.T) {
 					{"empty", []string{""}, 400, "empty"},
 					{"256 characters", []string{strings.Repeat("k", 256)}, 400, "256 characters long; keys may be at most 255"},
 					{"two keys", []string{"a", "b"}, 400, "one Idempotency-Key header"},
+					{"invalid UTF-8", []string{"k\xff"}, 400, "not valid UTF-8"},
 					{"255 characters", []string{strings.Repeat("k", 255)}, 200, ""},
 					{"255 two-byte characters", []string{strings.Repeat("é", 255)}, 200, ""},
 				}
@@ -528,6 +544,26 @@ func TestMiddleware(t *testing.T) {
 			})
 
 			if b.inTx {
+				t.Run("committed then the connection dropped", func(t *testing.T) {
+					a := newApp(t, b)
+					req, err := http.NewRequest(http.MethodPost, a.url+"/v1/crash", strings.NewReader(`{"amount":99}`))
+					require.NoError(t, err)
+					req.Header.Set("Authorization", "Bearer acct_1")
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Idempotency-Key", "k12")
+					// A fresh connection: net/http's transport would itself retry a
+					// request with an Idempotency-Key that failed on a reused one.
+					client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+					_, err = client.Do(req)
+					require.Error(t, err, "the client heard nothing")
+					r := a.post("/v1/crash", "k12", `{"amount":99}`)
+					require.Equal(t, 200, r.status)
+					require.True(t, r.replayed)
+					require.Equal(t, `{"id":"ch_1","object":"charge","amount":99}`, r.body, "the original charge id")
+					require.EqualValues(t, 1, a.runs.Load())
+					require.Equal(t, 1, a.charges())
+				})
+
 				t.Run("rolled back transaction frees the key", func(t *testing.T) {
 					a := newApp(t, b)
 					require.Equal(t, 500, a.post("/v1/rollback", "k11", `{}`).status)
@@ -541,6 +577,15 @@ func TestMiddleware(t *testing.T) {
 		})
 	}
 }
+
+// nopWriter drops what is written to it, as a process that died would.
+type nopWriter struct{ http.ResponseWriter }
+
+func (nopWriter) WriteHeader(int)             {}
+func (nopWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// Unwrap gives http.ResponseController the writer to hijack.
+func (w nopWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // fingerprintOf reads back the fingerprint a completed key was saved with.
 func fingerprintOf(t *testing.T, a *app, key string) idempotency.Fingerprint {
