@@ -275,7 +275,7 @@ func formBody(ct string) bool {
 
 // run runs the handler holding the claim, then saves what it answered or
 // releases the key.
-func (m *mw) run(c echo.Context, next echo.HandlerFunc, h *Handle) (err error) {
+func (m *mw) run(c echo.Context, next echo.HandlerFunc, h *Handle) error {
 	c.Set(contextKey, h)
 	res := c.Response()
 	orig := res.Writer
