@@ -13,9 +13,15 @@ type member struct {
 	obj  *object
 	arr  *array
 	dead bool
+	// lo and hi delimit the member's bytes (pre to post) in its object's
+	// raw bytes; lo < 0 for a member that was added. dirty marks a member
+	// whose key or value changed.
+	lo, hi int
+	dirty  bool
 }
 
 type object struct {
+	raw     []byte // the bytes the members were parsed from
 	members []member
 	tail    []byte // white space before '}'
 }
@@ -76,17 +82,21 @@ func (p *domPool) newArray() *array {
 // recorded; off is the output offset of b[0].
 func (p *domPool) fromSpans(b []byte, spans []span, off int) *object {
 	o := p.newObject()
+	o.raw = b
 	for k, s := range spans {
 		m := member{
 			pre: b[s.seg-off : s.keyStart-off],
 			key: b[s.keyStart-off : s.keyEnd-off],
 			mid: b[s.keyEnd-off : s.valStart-off],
 			val: b[s.valStart-off : s.valEnd-off],
+			lo:  s.seg - off,
+			hi:  s.end - off,
 		}
-		if k < len(spans)-1 {
-			m.post = b[s.valEnd-off : s.end-off]
-		} else {
+		if k == len(spans)-1 {
 			o.tail = b[s.valEnd-off : s.end-off]
+			m.hi = s.valEnd - off
+		} else {
+			m.post = b[s.valEnd-off : s.end-off]
 		}
 		o.members = append(o.members, m)
 	}
@@ -99,6 +109,7 @@ func (p *domPool) fromSpans(b []byte, spans []span, off int) *object {
 // parseObject builds the DOM of the valid JSON object b.
 func (p *domPool) parseObject(b []byte) *object {
 	o := p.newObject()
+	o.raw = b
 	i := 1
 	for {
 		j := skipSpace(b, i)
@@ -108,7 +119,7 @@ func (p *domPool) parseObject(b []byte) *object {
 			}
 			return o
 		}
-		var m member
+		m := member{lo: i}
 		m.pre = b[i:j]
 		k := skipString(b, j)
 		m.key = b[j:k]
@@ -120,10 +131,12 @@ func (p *domPool) parseObject(b []byte) *object {
 		n := skipSpace(b, e)
 		if b[n] == '}' {
 			o.tail = b[e:n]
+			m.hi = e
 			o.members = append(o.members, m)
 			return o
 		}
 		m.post = b[e:n]
+		m.hi = n
 		o.members = append(o.members, m)
 		i = n + 1
 	}
@@ -224,13 +237,15 @@ func (m *member) value() []byte {
 
 // set replaces a member's value.
 func (m *member) set(raw []byte) {
-	m.val, m.obj, m.arr = raw, nil, nil
+	m.val, m.obj, m.arr, m.dirty = raw, nil, nil, true
 }
+
+func (m *member) clean() bool { return !m.dirty && m.obj == nil && m.arr == nil && m.lo >= 0 }
 
 // add appends a member, borrowing the white space of the last live member
 // so that pretty-printed objects stay pretty.
-func (o *object) add(key string, raw []byte) {
-	m := member{key: quoteKey(key), mid: []byte(":"), val: raw}
+func (o *object) add(qkey, raw []byte) {
+	m := member{key: qkey, mid: colon, val: raw, lo: -1, dirty: true}
 	for i := len(o.members) - 1; i >= 0; i-- {
 		if !o.members[i].dead {
 			m.pre, m.mid = o.members[i].pre, o.members[i].mid
@@ -240,6 +255,8 @@ func (o *object) add(key string, raw []byte) {
 	o.members = append(o.members, m)
 }
 
+var colon = []byte(":")
+
 func quoteKey(k string) []byte {
 	b := make([]byte, 0, len(k)+2)
 	b = append(b, '"')
@@ -247,19 +264,36 @@ func quoteKey(k string) []byte {
 	return append(b, '"')
 }
 
+// appendTo writes the object. Runs of members that did not change are
+// copied from the raw bytes in one piece, commas included.
 func (o *object) appendTo(b []byte) []byte {
 	b = append(b, '{')
 	n := 0
-	last := -1
-	for i := range o.members {
-		if !o.members[i].dead {
-			last = i
-		}
-	}
+	runLo, runHi, prev := -1, -1, -2
 	for i := range o.members {
 		m := &o.members[i]
 		if m.dead {
 			continue
+		}
+		if m.clean() {
+			if runLo >= 0 && prev == i-1 {
+				runHi = m.hi
+			} else {
+				if runLo >= 0 {
+					b = append(b, o.raw[runLo:runHi]...)
+				}
+				if n > 0 {
+					b = append(b, ',')
+				}
+				runLo, runHi = m.lo, m.hi
+			}
+			prev = i
+			n++
+			continue
+		}
+		if runLo >= 0 {
+			b = append(b, o.raw[runLo:runHi]...)
+			runLo = -1
 		}
 		if n > 0 {
 			b = append(b, ',')
@@ -276,9 +310,10 @@ func (o *object) appendTo(b []byte) []byte {
 		default:
 			b = append(b, m.val...)
 		}
-		if i != last {
-			b = append(b, m.post...)
-		}
+		b = append(b, m.post...)
+	}
+	if runLo >= 0 {
+		b = append(b, o.raw[runLo:runHi]...)
 	}
 	b = append(b, o.tail...)
 	return append(b, '}')

@@ -26,7 +26,7 @@ func (p *Plan) AppendApply(dst, body []byte) ([]byte, error) {
 
 func (e *Engine) walk(body []byte, p *Plan, root *objPlan) ([]byte, error) {
 	w := e.walkers.Get().(*walker)
-	w.src, w.out, w.mark, w.depth, w.changed = body, nil, 0, 0, false
+	w.src, w.out, w.mark, w.depth, w.changed, w.rewrites = body, nil, 0, 0, false, 0
 	w.maxDepth, w.plan, w.root = e.maxDepth, p, root
 	if p != nil && p.Empty() {
 		w.plan = nil

@@ -170,6 +170,7 @@ func compileOp(funcs *gates.Registry, op gates.Op, resource string, back bool) (
 		}
 		s.kind = stepRename
 		s.parent, s.from, s.dst = ss[:n], ss[n:], ds[n:]
+		s.qdst = quoteKey(s.dst[len(s.dst)-1].key)
 		return s, true, nil
 	case gates.KindAdded:
 		if !back {
@@ -243,6 +244,10 @@ func compileOp(funcs *gates.Registry, op gates.Op, resource string, back bool) (
 		s.kind, s.fn, s.name = stepCustom, fn, resource+": custom "+op.Func
 	default:
 		return s, false, nil
+	}
+	s.qkey = quoteKey(s.key)
+	if len(s.dst) > 0 {
+		s.qdst = quoteKey(s.dst[len(s.dst)-1].key)
 	}
 	return s, true, nil
 }

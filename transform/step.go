@@ -40,6 +40,8 @@ type step struct {
 	kind   stepKind
 	parent []seg  // the object holding the field (empty for the top level)
 	key    string // the field's key in parent
+	qkey   []byte // key, quoted
+	qdst   []byte // the last key of dst, quoted
 	// rename: the source and destination, relative to parent; copy: the
 	// source path from the top level.
 	dst  []seg
@@ -77,6 +79,7 @@ func (d *domPool) visit(o *object, path []seg, fn func(*object) error) error {
 	m := &o.members[i]
 	if !path[0].each {
 		c := d.memberObject(m)
+		m.dirty = true
 		if c == nil {
 			return nil
 		}
@@ -88,6 +91,7 @@ func (d *domPool) visit(o *object, path []seg, fn func(*object) error) error {
 	}
 	for k := range a.elems {
 		if c := d.elemObject(&a.elems[k]); c != nil {
+			m.dirty = true
 			if err := d.visit(c, path[1:], fn); err != nil {
 				return err
 			}
@@ -120,7 +124,7 @@ func (d *domPool) ensure(o *object, path []seg) *object {
 	for _, s := range path {
 		i := o.find(s.key)
 		if i < 0 {
-			o.add(s.key, []byte("{}"))
+			o.add(quoteKey(s.key), []byte("{}"))
 			i = len(o.members) - 1
 		}
 		c := d.memberObject(&o.members[i])
@@ -182,11 +186,11 @@ func (d *domPool) do(o *object, s *step, from []byte) error {
 		}
 	case stepDefault:
 		if i < 0 {
-			o.add(s.key, s.raw)
+			o.add(s.qkey, s.raw)
 		}
 	case stepCopy:
 		if i < 0 {
-			o.add(s.key, from)
+			o.add(s.qkey, from)
 		}
 	case stepConvert:
 		if i < 0 {
@@ -256,7 +260,8 @@ func (d *domPool) rename(o *object, s *step) error {
 		if j := o.find(k); j >= 0 {
 			o.members[j].dead = true
 		}
-		o.members[i].key = quoteKey(k)
+		o.members[i].key = s.qdst
+		o.members[i].dirty = true
 		return nil
 	}
 	v := src.members[i].value()
@@ -268,7 +273,7 @@ func (d *domPool) rename(o *object, s *step) error {
 	if j := t.find(k); j >= 0 {
 		t.members[j].set(v)
 	} else {
-		t.add(k, v)
+		t.add(s.qdst, v)
 	}
 	return nil
 }

@@ -27,6 +27,8 @@ type walker struct {
 	depth    int
 	changed  bool
 
+	rewrites int // objects rewritten so far
+
 	plan    *Plan    // the types to rewrite; nil only validates
 	root    *objPlan // applied to the top-level object (requests)
 	spans   []span
@@ -37,6 +39,10 @@ type walker struct {
 func (w *walker) outPos(p int) int { return len(w.out) + p - w.mark }
 
 func (w *walker) flush(p int) {
+	if w.out == nil {
+		// One allocation for the whole result in the common case.
+		w.out = make([]byte, 0, len(w.src)+len(w.src)/2+1024)
+	}
 	w.out = append(w.out, w.src[w.mark:p]...)
 	w.mark = p
 }
@@ -127,7 +133,9 @@ func (w *walker) object(i int) (int, error) {
 		return i, err
 	}
 	b := w.src
+	srcStart := i
 	start := w.outPos(i)
+	rewrites := w.rewrites
 	topLevel := w.depth == 1
 	base := len(w.spans)
 	typStart, typEnd := -1, -1
@@ -196,7 +204,7 @@ func (w *walker) object(i int) (int, error) {
 			typ = w.typeName(typStart, typEnd)
 			p = w.plan.types[typ]
 			if typ == "event" && w.plan.hasPartial {
-				if err := w.rewrite(start, i, base, p, true); err != nil {
+				if err := w.rewrite(srcStart, start, i, base, p, true, rewrites == w.rewrites); err != nil {
 					w.spans = w.spans[:base]
 					return i, err
 				}
@@ -205,7 +213,7 @@ func (w *walker) object(i int) (int, error) {
 			}
 		}
 		if p != nil {
-			if err := w.rewrite(start, i, base, p, false); err != nil {
+			if err := w.rewrite(srcStart, start, i, base, p, false, rewrites == w.rewrites); err != nil {
 				w.spans = w.spans[:base]
 				return i, err
 			}
@@ -225,11 +233,19 @@ func (w *walker) typeName(s, e int) string {
 	return string(w.out[s:e])
 }
 
-// rewrite applies p to the object that starts at output offset start and
-// ends at source offset end, whose members are w.spans[base:].
-func (w *walker) rewrite(start, end, base int, p *objPlan, event bool) error {
-	w.flush(end)
-	obj := w.out[start:]
+// rewrite applies p to the object that starts at source offset srcStart
+// (output offset start) and ends at source offset end, whose members are
+// w.spans[base:]. When no object inside it was rewritten (clean), its
+// bytes are still those of the source: the DOM is built on them and
+// written straight to the output, with no intermediate copy.
+func (w *walker) rewrite(srcStart, start, end, base int, p *objPlan, event, clean bool) error {
+	var obj []byte
+	if clean {
+		obj = w.src[srcStart:end]
+	} else {
+		w.flush(end)
+		obj = w.out[start:]
+	}
 	w.dom.reset()
 	o := w.dom.fromSpans(obj, w.spans[base:], start)
 	var err error
@@ -246,8 +262,15 @@ func (w *walker) rewrite(start, end, base int, p *objPlan, event bool) error {
 			return nil
 		}
 	}
-	w.scratch = o.appendTo(w.scratch[:0])
-	w.out = append(w.out[:start], w.scratch...)
+	if clean {
+		w.flush(srcStart)
+		w.out = o.appendTo(w.out)
+		w.mark = end
+	} else {
+		w.scratch = o.appendTo(w.scratch[:0])
+		w.out = append(w.out[:start], w.scratch...)
+	}
+	w.rewrites++
 	w.changed = true
 	return nil
 }
