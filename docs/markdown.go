@@ -23,14 +23,15 @@ func (l *Log) Markdown(w io.Writer) error {
 		}
 		for _, c := range v.Changes {
 			fmt.Fprintf(bw, "\n### `%s`%s\n\n%s\n\n", c.ID, mdBadges(c.Breaking, c.Behavior), strings.TrimSpace(c.Description))
+			var meta []string
 			if len(c.Resources) > 0 {
-				fmt.Fprintf(bw, "Resources: %s  \n", mdCodes(c.Resources))
+				meta = append(meta, "Resources: "+mdCodes(c.Resources)+".")
 			}
 			if len(c.Endpoints) > 0 {
-				fmt.Fprintf(bw, "Endpoints: %s  \n", mdCodes(c.Endpoints))
+				meta = append(meta, "Endpoints: "+mdCodes(c.Endpoints)+".")
 			}
-			if len(c.Resources) > 0 || len(c.Endpoints) > 0 {
-				bw.WriteString("\n")
+			if len(meta) > 0 {
+				fmt.Fprintf(bw, "%s\n\n", strings.Join(meta, " "))
 			}
 			for _, op := range c.Ops {
 				fmt.Fprintf(bw, "- %s\n", op.Text)
