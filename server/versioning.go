@@ -148,9 +148,11 @@ func (config VersioningConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 		list:             vt.List(),
 	}
 	m.names = make([]string, len(m.list))
+	m.values = make([][]string, len(m.list))
 	m.plans = make([]*transform.Plan, len(m.list))
 	for i, v := range m.list {
 		m.names[i] = v.String()
+		m.values[i] = []string{m.names[i]}[:1:1]
 		p, err := config.Engine.Plan(m.newest, v)
 		if err != nil {
 			return nil, fmt.Errorf("server: versioning config: compiling the walk back to %s: %w", v, err)
@@ -185,6 +187,9 @@ type versioning struct {
 	newest versions.Version
 	list   []versions.Version // newest first, as the timeline
 	names  []string           // list[i].String()
+	// values[i] is the response header's value for list[i]; shared by
+	// every response, with no room to append in place.
+	values [][]string
 	// plans[i] walks a response back from the newest to list[i]; nil when
 	// that walk changes nothing, so the response streams through.
 	plans     []*transform.Plan
@@ -224,7 +229,7 @@ func (m *versioning) handle(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		v := m.list[vi]
 		res := c.Response()
-		res.Header().Set(m.Header, m.names[vi])
+		res.Header()[m.Header] = m.values[vi]
 		req = req.WithContext(gates.NewContext(req.Context(), m.tl, v))
 		c.SetRequest(req)
 		if vi != 0 {

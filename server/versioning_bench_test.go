@@ -1,0 +1,95 @@
+package server_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/transform"
+	"github.com/verso-api/verso/versions"
+)
+
+// benchTimeline has eleven versions: ten, each changing one or two fields
+// of a charge, over a base. Walking testdata/charge.json from the newest
+// to the base crosses all ten.
+func benchTimeline(tb testing.TB) *transform.Engine {
+	tb.Helper()
+	change := func(id string, ops ...gates.Op) []gates.Change {
+		return []gates.Change{{ID: id, Description: id + ".", Resources: []string{"charge"}, Ops: ops}}
+	}
+	list := func() map[string]any { return map[string]any{"object": "list", "data": []any{}, "has_more": false} }
+	v := versions.MustParse
+	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
+		{Version: v("2025-10-01"), Changes: change("amount_string", gates.Retype("amount", gates.Integer, gates.String))},
+		{Version: v("2025-09-01"), Changes: change("captured_string", gates.Retype("amount_captured", gates.Integer, gates.String))},
+		{Version: v("2025-08-01"), Changes: change("refunded_string", gates.Retype("amount_refunded", gates.Integer, gates.String))},
+		{Version: v("2025-07-01"), Changes: change("postal_code", gates.Rename("billing_details.address.postal_code", "billing_details.address.zip"))},
+		{Version: v("2025-06-01"), Changes: change("disputed", gates.Added("disputed"), gates.RemovedDefault("dispute", nil))},
+		{Version: v("2025-05-01"), Changes: change("refunds", gates.RemovedDefault("refunds", list()))},
+		{Version: v("2025-04-01"), Changes: change("status_succeeded", gates.Enum("status", map[string]string{"succeeded": "paid"}))},
+		{Version: v("2025-03-01"), Changes: change("source", gates.RemovedFrom("card", "source"))},
+		{Version: v("2025-02-01"), Changes: change("payment_method_details", gates.Rename("payment_method_details", "payment_details"))},
+		{Version: v("2025-01-01"), Changes: change("receipt", gates.Rename("receipt_email", "email_receipt"), gates.Added("calculated_statement_descriptor"))},
+		{Version: v("2024-12-01")},
+	}}, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return transform.New(tl, nil)
+}
+
+func chargeJSON(tb testing.TB) []byte {
+	tb.Helper()
+	b, err := os.ReadFile("testdata/charge.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// BenchmarkMiddleware serves testdata/charge.json (3.6 KB) through echo:
+// plain, with no versioning; newest, through the middleware at the newest
+// version; back10, walked back across ten versions.
+func BenchmarkMiddleware(b *testing.B) {
+	charge := chargeJSON(b)
+	handler := func(c echo.Context) error { return c.JSONBlob(http.StatusOK, charge) }
+	plain := echo.New()
+	plain.GET("/v1/charges/:id", handler)
+	versioned := echo.New()
+	versioned.Use(server.Versioning(benchTimeline(b)))
+	versioned.GET("/v1/charges/:id", handler)
+
+	for _, bc := range []struct {
+		name    string
+		e       *echo.Echo
+		version string
+		want    string // a fragment of the response
+	}{
+		{"plain", plain, "", `"status": "succeeded"`},
+		{"newest", versioned, "2025-10-01", `"status": "succeeded"`},
+		{"back10", versioned, "2024-12-01", `"status": "paid"`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/v1/charges/ch_1", nil)
+			if bc.version != "" {
+				req.Header.Set("Stripe-Version", bc.version)
+			}
+			rec := httptest.NewRecorder()
+			bc.e.ServeHTTP(rec, req)
+			if rec.Code != 200 || !bytes.Contains(rec.Body.Bytes(), []byte(bc.want)) {
+				b.Fatalf("status %d, no %s in %s", rec.Code, bc.want, rec.Body)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(charge)))
+			for b.Loop() {
+				bc.e.ServeHTTP(httptest.NewRecorder(), req)
+			}
+		})
+	}
+}
