@@ -179,3 +179,5 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func mustVersion(s string) versions.Version { return versions.MustParse(s) }

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/transform"
+	"github.com/verso-api/verso/versions"
+)
+
+func init() {
+	register(&command{name: "render", summary: "walk a JSON body back (or forward) to a version", run: runRender, usage: `Usage: verso render -f TIMELINE --to VERSION [--from VERSION] [FILE]
+
+Reads JSON in the newest schema (or --from's) from FILE or standard input and
+writes it as version --to would have returned it. Objects are found by their
+"object" field at any depth.
+
+Flags:
+  -f, --timeline FILE   the YAML timeline (required)
+  --to VERSION          the version to render (required)
+  --from VERSION        the schema of the input (default: the newest version)
+`})
+	register(&command{name: "upgrade", summary: "walk a request body forward to the newest schema", run: runUpgrade, usage: `Usage: verso upgrade -f TIMELINE --from VERSION [--endpoint "POST /v1/customers"] [FILE]
+
+Reads a request body sent by a client on --from (JSON, or a form body in
+Stripe's bracket syntax such as metadata[order]=6735) and writes it in the
+newest schema. With --endpoint, the changes scoped to that endpoint apply;
+without it, the body is walked as typed objects by their "object" field.
+
+Flags:
+  -f, --timeline FILE   the YAML timeline (required)
+  --from VERSION        the client's version (required)
+  --endpoint "M /path"  the request's method and path, e.g. "POST /v1/customers/cus_123"
+`})
+	register(&command{name: "check", summary: "validate a timeline", run: runCheck, usage: `Usage: verso check -f TIMELINE [--all]
+
+Validates the timeline and prints a one-line summary. An invalid timeline
+exits 1 with "file:line:col: change: message".
+
+Flags:
+  -f, --timeline FILE   the YAML timeline (required)
+  --all                 print every problem, one per line, not just the first
+`})
+	register(&command{name: "versions", summary: "list a timeline's versions, newest first", run: runVersions, usage: `Usage: verso versions -f TIMELINE
+
+Prints the versions of the timeline, newest first, one per line.
+
+Flags:
+  -f, --timeline FILE   the YAML timeline (required)
+`})
+}
+
+// timelineFlag registers -f and --timeline on fs.
+func timelineFlag(fs *flag.FlagSet) *string {
+	p := new(string)
+	fs.StringVar(p, "f", "", "")
+	fs.StringVar(p, "timeline", "", "")
+	return p
+}
+
+func loadTimeline(path string) (*gates.Timeline, error) {
+	if path == "" {
+		return nil, usagef("missing -f TIMELINE")
+	}
+	return gates.LoadFile(path, nil)
+}
+
+func resolve(tl *gates.Timeline, flagName, s string) (versions.Version, error) {
+	if s == "" {
+		return versions.Version{}, usagef("missing --%s VERSION", flagName)
+	}
+	v, err := tl.Resolve(s)
+	if err != nil {
+		return v, fmt.Errorf("--%s: %w", flagName, err)
+	}
+	return v, nil
+}
+
+func writeBody(e *env, b []byte) error {
+	if _, err := e.stdout.Write(b); err != nil {
+		return err
+	}
+	if !bytes.HasSuffix(b, []byte("\n")) {
+		_, err := e.stdout.Write([]byte("\n"))
+		return err
+	}
+	return nil
+}
+
+func runRender(e *env, args []string) error {
+	fs := flag.NewFlagSet("render", flag.ContinueOnError)
+	file := timelineFlag(fs)
+	to := fs.String("to", "", "")
+	from := fs.String("from", "", "")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	tl, err := loadTimeline(*file)
+	if err != nil {
+		return err
+	}
+	tv, err := resolve(tl, "to", *to)
+	if err != nil {
+		return err
+	}
+	fv := tl.Newest()
+	if *from != "" {
+		if fv, err = resolve(tl, "from", *from); err != nil {
+			return err
+		}
+	}
+	body, err := readInput(e, pos)
+	if err != nil {
+		return err
+	}
+	out, err := transform.New(tl, nil).Render(body, fv, tv)
+	if err != nil {
+		return err
+	}
+	return writeBody(e, out)
+}
+
+func runUpgrade(e *env, args []string) error {
+	fs := flag.NewFlagSet("upgrade", flag.ContinueOnError)
+	file := timelineFlag(fs)
+	from := fs.String("from", "", "")
+	endpoint := fs.String("endpoint", "", "")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	tl, err := loadTimeline(*file)
+	if err != nil {
+		return err
+	}
+	fv, err := resolve(tl, "from", *from)
+	if err != nil {
+		return err
+	}
+	var ep gates.Endpoint
+	if *endpoint != "" {
+		if ep, err = gates.ParseEndpoint(*endpoint); err != nil {
+			return usagef("--endpoint: %v", err)
+		}
+	}
+	body, err := readInput(e, pos)
+	if err != nil {
+		return err
+	}
+	eng := transform.New(tl, nil)
+	trimmed := bytes.TrimSpace(body)
+	isJSON := len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')
+	var out []byte
+	switch {
+	case ep.Method == "":
+		if !isJSON {
+			return errors.New("without --endpoint the body must be JSON objects with an \"object\" field")
+		}
+		out, err = eng.Render(body, fv, tl.Newest())
+	case isJSON:
+		out, err = eng.Upgrade(body, fv, ep.Method, ep.Path)
+	default:
+		var s string
+		s, err = eng.UpgradeForm(string(trimmed), fv, ep.Method, ep.Path)
+		out = []byte(s)
+	}
+	if err != nil {
+		return err
+	}
+	return writeBody(e, out)
+}
+
+func runCheck(e *env, args []string) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	file := timelineFlag(fs)
+	all := fs.Bool("all", false, "")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	tl, err := loadTimeline(*file)
+	if err != nil {
+		var list gates.ErrorList
+		if *all && errors.As(err, &list) {
+			for _, x := range list[1:] {
+				fmt.Fprintln(e.stderr, x)
+			}
+			return list[0]
+		}
+		return err
+	}
+	changes, ops := 0, 0
+	for _, v := range tl.List() {
+		changes += len(v.Changes)
+		for _, c := range v.Changes {
+			ops += len(c.Ops)
+		}
+	}
+	vt := tl.Versions()
+	fmt.Fprintf(e.stdout, "ok: %s: %d versions (newest %s, base %s), %d changes, %d ops\n", *file, vt.Len(), vt.Newest(), vt.Base(), changes, ops)
+	return nil
+}
+
+func runVersions(e *env, args []string) error {
+	fs := flag.NewFlagSet("versions", flag.ContinueOnError)
+	file := timelineFlag(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	tl, err := loadTimeline(*file)
+	if err != nil {
+		return err
+	}
+	for _, v := range tl.Versions().List() {
+		fmt.Fprintln(e.stdout, v)
+	}
+	return nil
+}

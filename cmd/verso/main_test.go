@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+const tl = "../../testdata/stripe.yaml"
+
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(&env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb}, args)
+	return code, out.String(), errb.String()
+}
+
+func TestCLI(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("versions:\n  - version: 2019-10-17\n  - version: 2020-01-01\n"), 0o644)
+	input := filepath.Join(dir, "in.json")
+	os.WriteFile(input, []byte(`{"object":"charge","amount":"100","status":"succeeded","source":null}`), 0o644)
+	tests := []struct {
+		name       string
+		stdin      string
+		args       []string
+		code       int
+		out, errIs string // exact stdout; substring of stderr
+	}{
+		{"check", "", []string{"check", "-f", tl}, 0, "ok: ../../testdata/stripe.yaml: 10 versions (newest 2024-09-30.acacia, base 2014-12-22), 12 changes, 19 ops\n", ""},
+		{"check invalid", "", []string{"check", "-f", bad}, 1, "", "bad.yaml:3:14: version 2020-01-01 is listed after 2019-10-17 but is not older"},
+		{"check missing file", "", []string{"check", "-f", filepath.Join(dir, "nope.yaml")}, 1, "", "no such file"},
+		{"versions", "", []string{"versions", "--timeline", tl}, 0, "2024-09-30.acacia\n2024-04-10\n2023-08-16\n2022-11-15\n2020-08-27\n2019-10-17\n2017-01-27\n2016-07-06\n2015-02-18\n2014-12-22\n", ""},
+		{"render stdin", `{"object":"customer","balance":5}`, []string{"render", "-f", tl, "--to", "2019-10-17"}, 0,
+			`{"object":"customer","balance":5,"tax_ids":{"object":"list","data":[],"has_more":false},"subscriptions":{"object":"list","data":[],"has_more":false},"sources":{"object":"list","data":[],"has_more":false}}` + "\n", ""},
+		{"render before a rename", `{"object":"customer","balance":5}`, []string{"render", "-f", tl, "--to", "2017-01-27"}, 0,
+			`{"object":"customer","account_balance":5,"subscriptions":{"object":"list","data":[],"has_more":false},"sources":{"object":"list","data":[],"has_more":false},"tax_info_verification":null,"tax_info":null}` + "\n", ""},
+		{"render file, flags after", "", []string{"render", input, "-f", tl, "--to", "2016-07-06"}, 0,
+			`{"object":"charge","amount":100,"status":"succeeded","source":null,"refunds":{"object":"list","data":[],"has_more":false,"total_count":0},"dispute":null}` + "\n", ""},
+		{"render from", `{"object":"customer","account_balance":5}`, []string{"render", "-f", tl, "--from", "2019-09-01", "--to", "2014-12-22"}, 1, "", "--from: unknown version 2019-09-01; supported versions: 2024-09-30.acacia,"},
+		{"render bad version", "{}", []string{"render", "-f", tl, "--to", "2019-13-01"}, 1, "", `--to: malformed version "2019-13-01": month out of range`},
+		{"render bad json", `{"a":`, []string{"render", "-f", tl, "--to", "2019-10-17"}, 1, "", "malformed JSON"},
+		{"render unconvertible", `{"object":"charge","amount":"12.5"}`, []string{"render", "-f", tl, "--to", "2019-10-17"}, 1, "", `charge.amount: cannot convert "12.5" to an integer`},
+		{"render missing to", "{}", []string{"render", "-f", tl}, 2, "", "missing --to VERSION"},
+		{"render two files", "{}", []string{"render", "-f", tl, "--to", "2019-10-17", "a", "b"}, 2, "", "want at most one FILE"},
+		{"upgrade json", `{"account_balance":5}`, []string{"upgrade", "-f", tl, "--from", "2014-12-22", "--endpoint", "POST /v1/customers/cus_1"}, 0, `{"balance":5}` + "\n", ""},
+		{"upgrade form", "account_balance=5&default_card=card_1&expand[]=sources", []string{"upgrade", "-f", tl, "--from", "2014-12-22", "--endpoint", "POST /v1/customers"}, 0, "balance=5&default_source=card_1&expand[]=sources\n", ""},
+		{"upgrade typed", `{"object":"charge","amount":100,"status":"paid"}`, []string{"upgrade", "-f", tl, "--from", "2014-12-22"}, 0, `{"object":"charge","amount":"100","status":"succeeded"}` + "\n", ""},
+		{"upgrade bad endpoint", "{}", []string{"upgrade", "-f", tl, "--from", "2014-12-22", "--endpoint", "/v1/x"}, 2, "", "--endpoint"},
+		{"unknown flag", "", []string{"check", "--nope"}, 2, "", "flag provided but not defined"},
+		{"unknown command", "", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
+		{"no command", "", nil, 2, "", "Commands:"},
+		{"help", "", []string{"render", "--help"}, 0, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, tt.stdin, tt.args...)
+			assert.Equal(t, tt.code, code, "stderr: %s", errs)
+			if tt.out != "" {
+				assert.Equal(t, tt.out, out)
+			}
+			if tt.errIs != "" {
+				assert.Contains(t, errs, tt.errIs)
+			}
+			if code == 1 {
+				assert.Equal(t, 1, strings.Count(errs, "\n"), "one line on stderr: %q", errs)
+			}
+			assert.NotContains(t, errs, "goroutine", "no stack trace")
+		})
+	}
+}
+
+func TestHelpForEveryCommand(t *testing.T) {
+	for name := range commands {
+		code, out, _ := runCLI(t, "", name, "--help")
+		assert.Equal(t, 0, code, name)
+		assert.Contains(t, out, "Usage: verso "+name, name)
+	}
+}

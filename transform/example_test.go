@@ -1,0 +1,61 @@
+package transform_test
+
+import (
+	"fmt"
+
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/transform"
+	"github.com/verso-api/verso/versions"
+)
+
+const timelineYAML = `
+versions:
+  - version: 2024-09-30.acacia
+    changes:
+      - id: amount_as_string
+        description: Amounts are strings of minor units.
+        resources: [charge]
+        ops:
+          - retype: {field: amount, was: integer, now: string}
+  - version: 2019-10-17
+    changes:
+      - id: customer_balance
+        description: "account_balance on Customer is renamed to balance."
+        resources: [customer]
+        endpoints: ["POST /v1/customers"]
+        ops:
+          - rename: {field: balance, was: account_balance}
+  - version: 2015-02-18
+`
+
+func ExampleEngine_Back() {
+	tl, err := gates.Load("timeline.yaml", []byte(timelineYAML), nil)
+	if err != nil {
+		panic(err)
+	}
+	engine := transform.New(tl, nil)
+	newest := []byte(`{"object":"charge","amount":"2000","customer":{"object":"customer","balance":-500}}`)
+	old, err := engine.Back(newest, versions.MustParse("2015-02-18"))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(old))
+	// Output:
+	// {"object":"charge","amount":2000,"customer":{"object":"customer","account_balance":-500}}
+}
+
+func ExampleEngine_Upgrade() {
+	tl, err := gates.Load("timeline.yaml", []byte(timelineYAML), nil)
+	if err != nil {
+		panic(err)
+	}
+	engine := transform.New(tl, nil)
+	old := versions.MustParse("2015-02-18")
+	body, _ := engine.Upgrade([]byte(`{"account_balance":500,"email":"a@example.com"}`), old, "POST", "/v1/customers")
+	fmt.Println(string(body))
+	form, _ := engine.UpgradeForm("account_balance=500&metadata[order]=6735", old, "POST", "/v1/customers")
+	fmt.Println(form)
+	// Output:
+	// {"balance":500,"email":"a@example.com"}
+	// balance=500&metadata[order]=6735
+}
