@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verso-api/verso/storage"
 	"github.com/verso-api/verso/versions"
 )
 
@@ -79,3 +80,50 @@ func BenchmarkSend(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWorker measures deliveries through the whole pipeline: claim
+// with a lease, render, sign, POST to 127.0.0.1, record the outcome; ten
+// endpoints on three versions. Recording the events is not timed.
+func BenchmarkWorker(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchWorkerOn(b, openDB(b, b.TempDir()+"/bench.db")) })
+	b.Run("postgres", func(b *testing.B) { benchWorkerOn(b, openPostgres(b)) })
+}
+
+func benchWorkerOn(b *testing.B, db *storage.DB) {
+	ctx := context.Background()
+	s := newStore(b, db, nil)
+	rc := newReceiver(b, func(int, *http.Request) int { return http.StatusNoContent })
+	for i := range 10 {
+		v := []versions.Version{vNew, vMid, vOld}[i%3]
+		if _, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_b", URL: rc.URL, EnabledEvents: []string{"*"}, APIVersion: v}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	n := max(b.N/10, 1)
+	for range n {
+		if err := s.RecordEvent(ctx, nil, Event{Account: "acct_b", Type: "customer.updated", APIVersion: vNew, Object: []byte(gjsonObject)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cfg := fastConfig(s)
+	cfg.Concurrency, cfg.PerEndpoint = 16, 2
+	w := mustWorker(b, cfg)
+	b.ReportAllocs()
+	b.ResetTimer()
+	stop := start(b, w)
+	for {
+		st, err := s.Stats(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st.Pending == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.StopTimer()
+	stop()
+	b.ReportMetric(float64(n*10)/b.Elapsed().Seconds(), "deliveries/s")
+}
+
+var gjsonObject = `{"id":"cus_NffrFeUfNV2Hib","object":"customer","balance":-1250,"email":"jenny.rosen@example.com","name":"Jenny Rosen","metadata":{"order_id":"6735"}}`

@@ -23,7 +23,9 @@ type job struct {
 // lease, taking at most perEndpoint[endpoint] from each endpoint (missing
 // endpoints get maxPer) and none from the endpoints in full. Rows are taken
 // round-robin across endpoints, oldest first within each, so that a backlog
-// on one endpoint cannot starve the others.
+// on one endpoint cannot starve the others. Only the oldest few dozen due
+// rows of endpoints not in full are considered, which keeps a claim's cost
+// independent of the backlog's size.
 //
 // A lease is the row's next_attempt_at moved to leaseUntil together with a
 // fresh token: another worker sees the row as not due, and a worker that
@@ -48,14 +50,15 @@ func (s *Store) claim(ctx context.Context, now, leaseUntil time.Time, lease stri
 			args = append(args, ep)
 		}
 	}
-	args = append(args, maxPer, limit+len(busy)*maxPer)
+	args = append(args, max(64, 4*limit), maxPer, limit+len(busy)*maxPer)
 	var out []job
 	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT d.id, d.account, d.event_id, d.attempts, d.window_start, d.next_attempt_at,
 				e.id, e.account, e.url, e.enabled_events, e.api_version, e.scheme, e.description, e.created_at, e.secret, ev.body
-			FROM (SELECT id, account, event_id, endpoint_id, attempts, window_start, next_attempt_at,
-					ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rn
-				FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?`+excl+`) d
+			FROM (SELECT c.*, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rn
+				FROM (SELECT id, account, event_id, endpoint_id, attempts, window_start, next_attempt_at
+					FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?`+excl+`
+					ORDER BY next_attempt_at LIMIT ?) c) d
 			JOIN webhook_endpoints e ON e.id = d.endpoint_id
 			JOIN webhook_events ev ON ev.id = d.event_id
 			WHERE d.rn <= ?

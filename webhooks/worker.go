@@ -261,10 +261,18 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			return nil
 		case ep := <-done:
-			inflight--
-			w.m.inflight.Dec()
-			if busy[ep]--; busy[ep] <= 0 {
-				delete(busy, ep)
+			// Collect every attempt that has finished, then claim once.
+			for more := true; more; {
+				inflight--
+				w.m.inflight.Dec()
+				if busy[ep]--; busy[ep] <= 0 {
+					delete(busy, ep)
+				}
+				select {
+				case ep = <-done:
+				default:
+					more = false
+				}
 			}
 		case <-w.wake:
 		case <-timer.C:
