@@ -9,8 +9,9 @@
 //  2. chooses the version: the request header (Stripe-Version unless the
 //     timeline names another) beats the account's pin; an account with no
 //     pin is pinned, atomically through pins.Store.PinIfAbsent, to the
-//     newest version on its first request; with no account (or no
-//     VersioningConfig.Pins) the newest version is served;
+//     newest version on its first request that names no version (a
+//     request with the header neither reads nor writes the pin); with no
+//     account (or no VersioningConfig.Pins) the newest version is served;
 //  3. answers a malformed or unsupported version with 400 in Stripe's
 //     shape, listing the supported versions (ErrInvalidVersion);
 //  4. walks the request forward to the newest schema: a JSON body

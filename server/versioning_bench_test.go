@@ -93,3 +93,20 @@ func BenchmarkMiddleware(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWalkBack10 is the engine's share of BenchmarkMiddleware/back10:
+// the same walk with no HTTP around it.
+func BenchmarkWalkBack10(b *testing.B) {
+	charge := chargeJSON(b)
+	p, err := benchTimeline(b).Plan(versions.MustParse("2025-10-01"), versions.MustParse("2024-12-01"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(charge)))
+	for b.Loop() {
+		if _, err := p.Apply(charge); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -50,7 +50,7 @@ func TestVersionChoice(t *testing.T) {
 		{name: "header beats pin", account: "acct_b", pin: "2017-01-27", header: newest, want: newest, balance: "balance", wantPin: "2017-01-27"},
 		{name: "older header beats newer pin", account: "acct_c", pin: newest, header: "2019-10-17", want: "2019-10-17", balance: "balance", wantPin: newest},
 		{name: "first request pins newest", account: "acct_d", want: newest, balance: "balance", wantPin: newest},
-		{name: "first request with header still pins newest", account: "acct_e", header: "2017-01-27", want: "2017-01-27", balance: "account_balance", wantPin: ""},
+		{name: "a request with a header does not pin", account: "acct_e", header: "2017-01-27", want: "2017-01-27", balance: "account_balance", wantPin: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
