@@ -149,10 +149,12 @@ func (config VersioningConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 	}
 	m.names = make([]string, len(m.list))
 	m.values = make([][]string, len(m.list))
+	m.byName = make(map[string]int, len(m.list))
 	m.plans = make([]*transform.Plan, len(m.list))
 	for i, v := range m.list {
 		m.names[i] = v.String()
 		m.values[i] = []string{m.names[i]}[:1:1]
+		m.byName[m.names[i]] = i
 		p, err := config.Engine.Plan(m.newest, v)
 		if err != nil {
 			return nil, fmt.Errorf("server: versioning config: compiling the walk back to %s: %w", v, err)
@@ -190,6 +192,7 @@ type versioning struct {
 	// values[i] is the response header's value for list[i]; shared by
 	// every response, with no room to append in place.
 	values [][]string
+	byName map[string]int // names[i] -> i: the header's fast path
 	// plans[i] walks a response back from the newest to list[i]; nil when
 	// that walk changes nothing, so the response streams through.
 	plans     []*transform.Plan
@@ -283,6 +286,9 @@ func (m *versioning) handle(next echo.HandlerFunc) echo.HandlerFunc {
 // version's index in m.list and how it was chosen.
 func (m *versioning) version(ctx context.Context, header, account string) (int, int, error) {
 	if header != "" {
+		if i, ok := m.byName[header]; ok {
+			return i, sourceHeader, nil
+		}
 		v, err := m.vt.Resolve(header)
 		if err != nil {
 			m.invalidVersion()
