@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -107,6 +108,53 @@ func BenchmarkWalkBack10(b *testing.B) {
 	for b.Loop() {
 		if _, err := p.Apply(charge); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestNewestAddsNoBytePerBodyByte checks that at the newest version the
+// middleware allocates the same few bytes whatever the size of the body:
+// it never buffers or copies a response it does not walk. At an older
+// version it does (the check can fail).
+func TestNewestAddsNoBytePerBodyByte(t *testing.T) {
+	for _, size := range []int{4 << 10, 256 << 10} {
+		body := []byte(`{"object":"charge","pad":"` + string(bytes.Repeat([]byte("x"), size)) + `"}`)
+		handler := func(c echo.Context) error { return c.JSONBlob(http.StatusOK, body) }
+		plain := echo.New()
+		plain.GET("/", handler)
+		versioned := echo.New()
+		versioned.Use(server.Versioning(benchTimeline(t)))
+		versioned.GET("/", handler)
+		perOp := func(e *echo.Echo, version string) int64 {
+			req := httptest.NewRequest("GET", "/", nil)
+			req.Header.Set("Stripe-Version", version)
+			// One recorder, reset each time, so that its own buffer does
+			// not count.
+			rec := httptest.NewRecorder()
+			serve := func() {
+				rec.Body.Reset()
+				rec.HeaderMap = http.Header{}
+				e.ServeHTTP(rec, req)
+			}
+			for range 10 {
+				serve()
+			}
+			const n = 200
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			for range n {
+				serve()
+			}
+			runtime.ReadMemStats(&after)
+			return int64(after.TotalAlloc-before.TotalAlloc) / n
+		}
+		base := perOp(plain, "")
+		if extra := perOp(versioned, "2025-10-01") - base; extra > 1024 {
+			t.Errorf("newest, body of %d bytes: the middleware allocates %d bytes more than plain echo", size, extra)
+		}
+		if extra := perOp(versioned, "2024-12-01") - base; extra < int64(size) {
+			t.Errorf("older, body of %d bytes: the middleware allocates only %d bytes more than plain echo; the check is broken", size, extra)
 		}
 	}
 }
