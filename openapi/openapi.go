@@ -113,12 +113,12 @@ func parse(spec []byte) (map[string]any, error) {
 			return nil, fmt.Errorf("openapi: %w: data after the document", ErrSyntax)
 		}
 	} else {
-		var y any
-		if err := yaml.Unmarshal(trimmed, &y); err != nil {
+		var n yaml.Node
+		if err := yaml.Unmarshal(trimmed, &n); err != nil {
 			return nil, fmt.Errorf("openapi: %w: %v", ErrSyntax, err)
 		}
 		var err error
-		if v, err = fromYAML(y, 0); err != nil {
+		if v, err = (&yamlConv{}).value(&n, 0); err != nil {
 			return nil, fmt.Errorf("openapi: %w: %v", ErrSyntax, err)
 		}
 	}
@@ -138,52 +138,73 @@ func parse(spec []byte) (map[string]any, error) {
 	return m, nil
 }
 
-// fromYAML turns what yaml.v3 decodes into what encoding/json would.
-func fromYAML(v any, depth int) (any, error) {
-	if depth > 10000 {
-		return nil, errors.New("nested too deeply")
+// maxYAMLNodes bounds the values a YAML document may expand to through
+// aliases.
+const maxYAMLNodes = 1 << 20
+
+// yamlConv turns a YAML node tree into what encoding/json would decode,
+// keeping numbers exactly as written.
+type yamlConv struct{ nodes int }
+
+func (c *yamlConv) value(n *yaml.Node, depth int) (any, error) {
+	c.nodes++
+	if depth > 10000 || c.nodes > maxYAMLNodes {
+		return nil, errors.New("document nested or aliased too deeply")
 	}
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			y, err := fromYAML(x, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			v[k] = y
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
 		}
-		return v, nil
-	case map[any]any:
-		m := make(map[string]any, len(v))
-		for k, x := range v {
-			y, err := fromYAML(x, depth+1)
+		return c.value(n.Content[0], depth+1)
+	case yaml.AliasNode:
+		return c.value(n.Alias, depth+1)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v, err := c.value(n.Content[i+1], depth+1)
 			if err != nil {
 				return nil, err
 			}
-			m[fmt.Sprint(k)] = y
+			m[n.Content[i].Value] = v
 		}
 		return m, nil
-	case []any:
-		for i, x := range v {
-			y, err := fromYAML(x, depth+1)
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for _, x := range n.Content {
+			v, err := c.value(x, depth+1)
 			if err != nil {
 				return nil, err
 			}
-			v[i] = y
+			out = append(out, v)
 		}
-		return v, nil
-	case int:
-		return json.Number(fmt.Sprint(v)), nil
-	case int64, uint64, uint:
-		return json.Number(fmt.Sprint(v)), nil
-	case float64:
-		b, err := json.Marshal(v)
-		if err != nil {
+		return out, nil
+	}
+	switch n.ShortTag() {
+	case "!!null":
+		return nil, nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
 			return nil, err
+		}
+		return b, nil
+	case "!!int", "!!float":
+		v := strings.ReplaceAll(n.Value, "_", "")
+		if json.Valid([]byte(v)) && v != "" && (v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) {
+			return json.Number(v), nil
+		}
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(f)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %s is not a JSON number", n.Line, n.Value)
 		}
 		return json.Number(b), nil
 	}
-	return v, nil
+	return n.Value, nil
 }
 
 type doc struct {
@@ -259,6 +280,17 @@ func (d *doc) lookup(ref string) any {
 // holder returns the object schema among s and its allOf, anyOf and oneOf
 // members whose properties hold key.
 func (d *doc) holder(s map[string]any, key string) map[string]any {
+	return d.holderDepth(s, key, 0)
+}
+
+// maxDepth bounds how deeply holder and object look into combined schemas,
+// which $ref can make cyclic.
+const maxDepth = 16
+
+func (d *doc) holderDepth(s map[string]any, key string, depth int) map[string]any {
+	if depth > maxDepth {
+		return nil
+	}
 	if props, ok := s["properties"].(map[string]any); ok {
 		if _, ok := props[key]; ok {
 			return s
@@ -268,7 +300,7 @@ func (d *doc) holder(s map[string]any, key string) map[string]any {
 		list, _ := s[comb].([]any)
 		for _, x := range list {
 			if m := d.resolve(x); m != nil {
-				if h := d.holder(m, key); h != nil {
+				if h := d.holderDepth(m, key, depth+1); h != nil {
 					return h
 				}
 			}
@@ -280,7 +312,11 @@ func (d *doc) holder(s map[string]any, key string) map[string]any {
 // object returns the object schema inside s: s itself, or the member of
 // its anyOf or oneOf that has properties (an expandable field).
 func (d *doc) object(s map[string]any) map[string]any {
-	if s == nil {
+	return d.objectDepth(s, 0)
+}
+
+func (d *doc) objectDepth(s map[string]any, depth int) map[string]any {
+	if s == nil || depth > maxDepth {
 		return nil
 	}
 	if _, ok := s["properties"]; ok {
@@ -289,7 +325,7 @@ func (d *doc) object(s map[string]any) map[string]any {
 	for _, comb := range []string{"allOf", "anyOf", "oneOf"} {
 		list, _ := s[comb].([]any)
 		for _, x := range list {
-			if m := d.object(d.resolve(x)); m != nil {
+			if m := d.objectDepth(d.resolve(x), depth+1); m != nil {
 				return m
 			}
 		}

@@ -270,3 +270,21 @@ func TestSamplerConcurrentSubmit(t *testing.T) {
 		t.Errorf("stats = %+v", st)
 	}
 }
+
+// BenchmarkSamplerSubmit is the cost Submit adds to a response: at the
+// default 1% rate most calls only draw a random number.
+func BenchmarkSamplerSubmit(b *testing.B) {
+	tl := load(b, "stripe.yaml")
+	s, err := shadow.NewSampler(shadow.SamplerConfig{Engine: transform.New(tl, nil),
+		Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	body := []byte(customer)
+	old := versions.MustParse("2014-12-22")
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Submit(body, old, tl.Newest())
+	}
+}

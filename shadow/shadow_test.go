@@ -277,3 +277,19 @@ func TestDiffVersionsGolden(t *testing.T) {
 		t.Error("DiffVersions accepted an unknown version")
 	}
 }
+
+func BenchmarkCompare(b *testing.B) {
+	old, broken := load(b, "stripe.yaml"), load(b, "broken_moved.yaml")
+	samples := docs.DefaultSamples()
+	n := 0
+	for _, s := range samples {
+		n += len(s.Body)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(n))
+	for b.Loop() {
+		if _, err := shadow.Compare(old, broken, samples, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
