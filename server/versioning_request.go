@@ -47,6 +47,10 @@ func (m *versioning) upgrade(c echo.Context, req *http.Request, v versions.Versi
 	if err != nil {
 		return err
 	}
+	if len(body) == 0 { // a body of unknown length that was empty
+		req.Body, req.ContentLength = http.NoBody, 0
+		return nil
+	}
 	var out []byte
 	if asJSON {
 		out, err = m.walkJSON(body, v, req.Method, req.URL.Path)

@@ -290,6 +290,17 @@ func TestRequestWalkedForward(t *testing.T) {
 		{name: "other content type untouched", version: "2017-01-27", method: "POST", target: "/v1/customers", ct: "text/plain",
 			body: "account_balance=5", wantBody: "account_balance=5"},
 	}
+	t.Run("empty body of unknown length", func(t *testing.T) {
+		req := httptest.NewRequest("POST", "/v1/customers", strings.NewReader(""))
+		req.ContentLength = -1
+		req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+		req.Header.Set("Stripe-Version", "2017-01-27")
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"body":""`) {
+			t.Errorf("got %d %s", rec.Code, rec.Body)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := do(e, tt.method, tt.target, tt.ct, tt.body, "Stripe-Version", tt.version)
