@@ -244,3 +244,25 @@ func DiffVersions(e *transform.Engine, body []byte, from, to versions.Version) (
 	}
 	return Diff(a, b), nil
 }
+
+// ProgressWriter returns a Progress callback that keeps one status line up
+// to date on w ("shadow: 120/500 renderings (24%)"), rewriting it with a
+// carriage return and ending it with a newline when done. Use it when w is
+// a terminal.
+func ProgressWriter(w io.Writer) func(done, total int) {
+	last := -1
+	return func(done, total int) {
+		if total <= 0 {
+			return
+		}
+		pct := done * 100 / total
+		if pct == last && done != total {
+			return
+		}
+		last = pct
+		fmt.Fprintf(w, "\rshadow: %d/%d renderings (%d%%)", done, total, pct)
+		if done >= total {
+			fmt.Fprintln(w)
+		}
+	}
+}

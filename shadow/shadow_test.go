@@ -293,3 +293,15 @@ func BenchmarkCompare(b *testing.B) {
 		}
 	}
 }
+
+func TestProgressWriter(t *testing.T) {
+	var buf bytes.Buffer
+	p := shadow.ProgressWriter(&buf)
+	for _, d := range []int{1, 2, 200, 201, 400} {
+		p(d, 400)
+	}
+	want := "\rshadow: 1/400 renderings (0%)\rshadow: 200/400 renderings (50%)\rshadow: 400/400 renderings (100%)\n"
+	if buf.String() != want {
+		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}
