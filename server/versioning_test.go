@@ -18,6 +18,7 @@ import (
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/server/idempotency"
 	"github.com/verso-api/verso/server/pins"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
@@ -836,5 +837,40 @@ func TestRealHTTP(t *testing.T) {
 	}
 	if len(customers) != 4 {
 		t.Errorf("created %d customers, want 4: %v", len(customers), customers)
+	}
+}
+
+// TestIdempotentReplayRendered: with the idempotency middleware inside
+// versioning, what is saved is the newest-schema response, and a replay is
+// rendered in the retrying client's version.
+func TestIdempotentReplayRendered(t *testing.T) {
+	e := echo.New()
+	e.HTTPErrorHandler = server.ErrorHandler
+	e.Use(testAuth, server.VersioningWithConfig(server.VersioningConfig{Engine: stripe(t)}),
+		idempotency.WithConfig(idempotency.Config{Store: idempotency.NewMemoryStore(), Account: authAccount}))
+	runs := 0
+	e.POST("/v1/customers", func(c echo.Context) error {
+		runs++
+		return c.JSONBlob(200, []byte(customerJSON))
+	})
+	for i, tt := range []struct{ version, field string }{
+		{"2017-01-27", "account_balance"},
+		{"2017-01-27", "account_balance"},
+		{newest, "balance"},
+	} {
+		rec := do(e, "POST", "/v1/customers", "application/x-www-form-urlencoded", "name=Jenny",
+			"Stripe-Version", tt.version, "Idempotency-Key", "key-1", "Authorization", "Bearer key_acct_idem")
+		if rec.Code != 200 {
+			t.Fatalf("request %d: status %d: %s", i, rec.Code, rec.Body)
+		}
+		if _, ok := decode(t, rec.Body.Bytes())[tt.field]; !ok {
+			t.Errorf("request %d at %s: no %q in %s", i, tt.version, tt.field, rec.Body)
+		}
+		if replayed := rec.Header().Get(idempotency.HeaderReplayed) == "true"; replayed != (i > 0) {
+			t.Errorf("request %d: replayed = %v", i, replayed)
+		}
+	}
+	if runs != 1 {
+		t.Errorf("the handler ran %d times, want 1", runs)
 	}
 }
