@@ -96,11 +96,11 @@ const pageCSS = `{{define "css"}}<style>
 html{scroll-padding-top:1rem}
 body{margin:0;font:16px/1.55 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
 .layout{display:grid;grid-template-columns:17rem minmax(0,1fr);max-width:76rem;margin:0 auto}
-nav.toc{position:sticky;top:0;align-self:start;max-height:100vh;overflow:auto;padding:2rem 1.25rem;border-right:1px solid var(--line);background:var(--side)}
+nav.toc{position:sticky;top:0;align-self:start;height:100vh;overflow:auto;padding:2rem 1.25rem;border-right:1px solid var(--line);background:var(--side)}
 nav.toc h2{font-size:.8rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:0 0 .6rem}
 nav.toc ol{list-style:none;margin:0 0 1.5rem;padding:0}
 nav.toc li{margin:.15rem 0}
-nav.toc a{color:var(--fg);text-decoration:none;font-size:.92rem}
+nav.toc a{color:var(--fg);text-decoration:none;font-size:.92rem;overflow-wrap:anywhere}
 nav.toc a:hover{color:var(--accent)}
 main{padding:2rem 2.5rem 4rem;min-width:0}
 header h1{font-size:1.9rem;line-height:1.2;margin:0 0 .5rem}
@@ -133,7 +133,7 @@ nav.toc .badge{font-size:.62rem;padding:.05rem .35rem;margin-left:.25rem}
 .examples .name{grid-column:1/-1;margin:.6rem 0 -.4rem;font-size:.9rem;color:var(--muted)}
 pre{margin:0;padding:.8rem 1rem;background:#0f1729;color:#e6edf3;border-radius:6px;overflow:auto;font:.82rem/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 footer{margin-top:3rem;color:var(--muted);font-size:.85rem}
-@media (max-width:52rem){.layout{display:block}nav.toc{position:static;max-height:none;border-right:0;border-bottom:1px solid var(--line)}main{padding:1.5rem 1rem}.examples{grid-template-columns:1fr}}
+@media (max-width:52rem){.layout{display:block}nav.toc{position:static;height:auto;border-right:0;border-bottom:1px solid var(--line)}main{padding:1.5rem 1rem}.examples{grid-template-columns:minmax(0,1fr)}}
 </style>{{end}}`
 
 const pageTemplates = `
