@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -872,5 +873,29 @@ func TestIdempotentReplayRendered(t *testing.T) {
 	}
 	if runs != 1 {
 		t.Errorf("the handler ran %d times, want 1", runs)
+	}
+}
+
+// TestCompressionOutside: echo's Gzip middleware before versioning
+// compresses the walked body.
+func TestCompressionOutside(t *testing.T) {
+	e := echo.New()
+	e.HTTPErrorHandler = server.ErrorHandler
+	e.Use(middleware.Gzip(), server.Versioning(stripe(t)))
+	customerRoute(e)
+	rec := do(e, "GET", "/v1/customers/cus_1", "", "", "Stripe-Version", "2017-01-27", "Accept-Encoding", "gzip")
+	if rec.Code != 200 || rec.Header().Get(echo.HeaderContentEncoding) != "gzip" {
+		t.Fatalf("status %d, encoding %q", rec.Code, rec.Header().Get(echo.HeaderContentEncoding))
+	}
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := decode(t, body)["account_balance"]; !ok {
+		t.Errorf("not walked back: %s", body)
 	}
 }
