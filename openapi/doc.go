@@ -17,6 +17,12 @@
 //     adjusted to fit;
 //   - enum: the enum values are renamed back.
 //
+// The same ops apply to the request body schemas of the operations a
+// change's endpoints name ("POST /v1/customers/:id" matches the path
+// /v1/customers/{customer}); a request schema given by $ref is copied into
+// the operation before it is edited, so the shared component is left as it
+// was.
+//
 // A resource's schema is the one in components.schemas whose x-resourceId
 // extension names it, or else the one named like it. Paths inside an
 // object (billing_details.address.city, items[].price) walk properties and

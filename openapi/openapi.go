@@ -42,7 +42,8 @@ type Result struct {
 // retyped fields, renamed enum values. A resource's schema is the one in
 // components.schemas whose x-resourceId is the resource, or else the one
 // named like it. info.version is set to to. Ops that cannot be applied are
-// left out silently; DeriveResult reports them.
+// left out silently; DeriveResult reports them. The ops of a change with
+// endpoints also apply to those operations' request body schemas.
 func Derive(spec []byte, tl *gates.Timeline, to versions.Version) ([]byte, error) {
 	r, err := DeriveResult(spec, tl, to)
 	if err != nil {
@@ -76,6 +77,9 @@ func DeriveResult(spec []byte, tl *gates.Timeline, to versions.Version) (*Result
 			for oi := len(c.Ops) - 1; oi >= 0; oi-- {
 				for _, r := range c.Resources {
 					d.apply(c.ID, r, c.Ops[oi])
+				}
+				for _, ep := range c.Endpoints {
+					d.applyRequest(c.ID, ep, c.Ops[oi])
 				}
 			}
 		}
@@ -490,7 +494,7 @@ func (d *doc) apply(id, resource string, op gates.Op) {
 }
 
 func (d *doc) applyTo(id, resource string, s map[string]any, op gates.Op) {
-	missing := func(path string) { d.warnf(id, "%s: %s.%s is not in the schema", op.Kind, resource, path) }
+	missing := func(path string) { d.warnf(id, "%s: %s is not in the schema of %s", op.Kind, path, resource) }
 	switch op.Kind {
 	case gates.KindRename:
 		h, key := d.field(s, op.Field, false)
@@ -649,4 +653,85 @@ func (d *doc) infer(v any) map[string]any {
 		return map[string]any{"type": "object", "properties": p}
 	}
 	return map[string]any{}
+}
+
+// applyRequest applies the schema side of one op to the request body
+// schemas of the operations an endpoint names.
+func (d *doc) applyRequest(id string, ep gates.Endpoint, op gates.Op) {
+	if op.Kind == gates.KindBehavior || op.Kind == gates.KindCustom {
+		return
+	}
+	paths, _ := d.root["paths"].(map[string]any)
+	names := make([]string, 0, len(paths))
+	for p := range paths {
+		if pathMatches(ep.Path, p) {
+			names = append(names, p)
+		}
+	}
+	sort.Strings(names)
+	found := false
+	for _, p := range names {
+		item, _ := paths[p].(map[string]any)
+		for _, method := range []string{"get", "put", "post", "delete", "patch"} {
+			if ep.Method != "*" && !strings.EqualFold(ep.Method, method) {
+				continue
+			}
+			operation, _ := item[method].(map[string]any)
+			body := d.resolve(operation["requestBody"])
+			content, _ := body["content"].(map[string]any)
+			for _, ct := range sortedKeys(content) {
+				media, _ := content[ct].(map[string]any)
+				schema, ok := media["schema"].(map[string]any)
+				if !ok {
+					continue
+				}
+				if _, isRef := schema["$ref"]; isRef {
+					// The request schema may be shared, with a resource
+					// schema say: edit a copy of it.
+					r := d.resolve(schema)
+					if r == nil {
+						continue
+					}
+					schema = deepCopy(r).(map[string]any)
+					media["schema"] = schema
+				}
+				found = true
+				d.applyTo(id, strings.ToUpper(method)+" "+p+" ("+ct+")", schema, op)
+			}
+		}
+	}
+	if !found {
+		d.warnf(id, "no request body for endpoint %s in the document", ep)
+	}
+}
+
+// pathMatches reports whether an endpoint path ("/v1/customers/:id")
+// matches a path template of the document ("/v1/customers/{customer}").
+func pathMatches(pattern, template string) bool {
+	ps := strings.Split(strings.Trim(pattern, "/"), "/")
+	ts := strings.Split(strings.Trim(template, "/"), "/")
+	if len(ps) != len(ts) {
+		return false
+	}
+	for i, p := range ps {
+		param := strings.HasPrefix(ts[i], "{") && strings.HasSuffix(ts[i], "}")
+		switch {
+		case strings.HasPrefix(p, ":"):
+			if !param {
+				return false
+			}
+		case p != ts[i]:
+			return false
+		}
+	}
+	return true
+}
+
+func sortedKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -256,7 +256,7 @@ func TestDeriveYAMLAndJSONAgree(t *testing.T) {
 			t.Errorf("output lacks %s:\n%s", want, out)
 		}
 	}
-	wantWarnings := "size_string: added: widget.nothere is not in the schema"
+	wantWarnings := "size_string: added: nothere is not in the schema of widget"
 	if got := strings.Join(fromJSON.Warnings, "\n"); got != wantWarnings {
 		t.Errorf("warnings = %q, want %q", got, wantWarnings)
 	}
@@ -326,6 +326,60 @@ func BenchmarkDerive(b *testing.B) {
 	for b.Loop() {
 		if _, err := openapi.Derive(s, tl, base); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestDeriveRequestBodies(t *testing.T) {
+	tl := load(t, "stripe.yaml")
+	form := "application/x-www-form-urlencoded"
+	for _, tc := range []struct {
+		version string
+		path    []string
+		want    string
+	}{
+		{"2024-09-30.acacia", []string{"paths", "/v1/charges", "post", "requestBody", "content", form, "schema", "properties", "amount", "type"}, `"string"`},
+		{"2024-04-10", []string{"paths", "/v1/charges", "post", "requestBody", "content", form, "schema", "properties", "amount", "type"}, `"integer"`},
+		{"2014-12-22", []string{"paths", "/v1/charges", "post", "requestBody", "content", form, "schema", "properties", "card"}, `{"maxLength":5000,"type":"string"}`},
+		// A $ref'd request schema is copied into place before it is edited;
+		// the shared component stays as it was.
+		{"2017-01-27", []string{"paths", "/v1/customers/{customer}", "post", "requestBody", "content", form, "schema", "properties", "account_balance", "type"}, `"integer"`},
+		{"2017-01-27", []string{"paths", "/v1/customers/{customer}", "post", "requestBody", "content", form, "schema", "properties", "balance"}, `null`},
+		{"2017-01-27", []string{"components", "schemas", "customer_update_params", "properties", "balance", "type"}, `"integer"`},
+		{"2014-12-22", []string{"paths", "/v1/customers/{customer}", "post", "requestBody", "content", form, "schema", "properties", "default_card", "maxLength"}, `500`},
+		{"2024-04-10", []string{"paths", "/v1/customers/{customer}", "post", "requestBody", "content", form, "schema"}, `{"$ref":"#/components/schemas/customer_update_params"}`},
+	} {
+		t.Run(tc.version+" "+strings.Join(tc.path, "."), func(t *testing.T) {
+			doc := derive(t, tl, tc.version)
+			if got := js(get(t, doc, tc.path...)); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+	r, err := openapi.DeriveResult(spec(t), tl, versions.MustParse("2014-12-22"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "customer_sources: no request body for endpoint POST /v1/customers in the document"
+	if !strings.Contains(strings.Join(r.Warnings, "\n"), want) {
+		t.Errorf("warnings lack %q:\n%s", want, strings.Join(r.Warnings, "\n"))
+	}
+}
+
+func TestPathMatches(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, template string
+		want              bool
+	}{
+		{"/v1/customers/:id", "/v1/customers/{customer}", true},
+		{"/v1/customers", "/v1/customers", true},
+		{"/v1/customers/:id", "/v1/customers", false},
+		{"/v1/customers/:id", "/v1/customers/search", false},
+		{"/v1/customers/search", "/v1/customers/{customer}", false},
+		{"/v1/charges", "/v1/refunds", false},
+	} {
+		if got := openapi.PathMatches(tc.pattern, tc.template); got != tc.want {
+			t.Errorf("PathMatches(%q, %q) = %v", tc.pattern, tc.template, got)
 		}
 	}
 }

@@ -1,0 +1,4 @@
+package openapi
+
+// PathMatches is pathMatches, for tests.
+var PathMatches = pathMatches
