@@ -1,0 +1,193 @@
+package api
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/tidwall/gjson"
+
+	"github.com/verso-api/verso/transform"
+)
+
+// params are a request's parameters, from a JSON or form body (already in
+// the newest schema: the versioning middleware walked them forward) and
+// the query string.
+type params struct {
+	body  gjson.Result
+	query gjson.Result
+}
+
+// paramError is a 400 naming the parameter at fault.
+type paramError struct {
+	param, msg string
+}
+
+func (e *paramError) Error() string { return e.msg }
+
+func invalid(param, format string, args ...any) *paramError {
+	return &paramError{param: param, msg: sprintf(format, args...)}
+}
+
+func readParams(c echo.Context) (*params, error) {
+	req := c.Request()
+	p := &params{}
+	if q := req.URL.RawQuery; q != "" {
+		js, err := transform.FormToJSON(q)
+		if err != nil {
+			return nil, invalid("", "invalid query string: %v", err)
+		}
+		p.query = gjson.ParseBytes(js)
+	}
+	if req.Body == nil || req.Method == http.MethodGet || req.Method == http.MethodDelete {
+		return p, nil
+	}
+	raw, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, invalid("", "could not read the request body: %v", err)
+	}
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		return p, nil
+	}
+	ct, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	switch {
+	case ct == echo.MIMEApplicationJSON || strings.HasSuffix(ct, "+json"):
+		if !gjson.ValidBytes(raw) {
+			return nil, invalid("", "invalid JSON body")
+		}
+		p.body = gjson.ParseBytes(raw)
+		if !p.body.IsObject() {
+			return nil, invalid("", "the JSON body must be an object")
+		}
+	default:
+		js, err := transform.FormToJSON(string(raw))
+		if err != nil {
+			return nil, invalid("", "invalid form body: %v", err)
+		}
+		p.body = gjson.ParseBytes(js)
+	}
+	return p, nil
+}
+
+// get returns a body parameter, or a query parameter when the body has none.
+func (p *params) get(path string) gjson.Result {
+	if r := p.body.Get(path); r.Exists() {
+		return r
+	}
+	return p.query.Get(path)
+}
+
+func (p *params) has(name string) bool { return p.get(name).Exists() }
+
+func (p *params) str(name string, max int) (string, error) {
+	r := p.get(name)
+	switch {
+	case !r.Exists() || r.Type == gjson.Null:
+		return "", nil
+	case r.Type != gjson.String && r.Type != gjson.Number:
+		return "", invalid(name, "%s must be a string", name)
+	}
+	s := r.String()
+	if len(s) > max {
+		return "", invalid(name, "%s is longer than %d characters", name, max)
+	}
+	return s, nil
+}
+
+// amount reads a positive amount of minor units. The newest schema sends
+// it as a string of digits; a number is accepted too.
+func (p *params) amount(name string, required bool) (int64, bool, error) {
+	r := p.get(name)
+	if !r.Exists() || r.Type == gjson.Null {
+		if required {
+			return 0, false, invalid(name, "missing required param: %s", name)
+		}
+		return 0, false, nil
+	}
+	s := r.String()
+	if r.Type == gjson.Number {
+		s = r.Raw
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, false, invalid(name, "%s must be a positive integer number of minor units, as a string: got %q", name, truncate(s, 40))
+	}
+	return n, true, nil
+}
+
+func (p *params) boolean(name string) (bool, error) {
+	r := p.get(name)
+	switch {
+	case !r.Exists():
+		return false, nil
+	case r.Type == gjson.True, r.String() == "true":
+		return true, nil
+	case r.Type == gjson.False, r.String() == "false", r.String() == "":
+		return false, nil
+	}
+	return false, invalid(name, "%s must be true or false", name)
+}
+
+func (p *params) limit() (int, error) {
+	r := p.get("limit")
+	if !r.Exists() {
+		return 10, nil
+	}
+	n, err := strconv.Atoi(r.String())
+	if err != nil || n < 1 || n > 100 {
+		return 0, invalid("limit", "limit must be an integer between 1 and 100")
+	}
+	return n, nil
+}
+
+// metadata returns the metadata to merge: values "" delete keys.
+func (p *params) metadata() (map[string]string, error) {
+	r := p.get("metadata")
+	if !r.Exists() || r.Type == gjson.Null || (r.Type == gjson.String && r.Str == "") {
+		return nil, nil
+	}
+	if !r.IsObject() {
+		return nil, invalid("metadata", "metadata must be an object of strings")
+	}
+	m := map[string]string{}
+	var err error
+	r.ForEach(func(k, v gjson.Result) bool {
+		if len(m) >= 50 {
+			err = invalid("metadata", "metadata has more than 50 keys")
+			return false
+		}
+		if len(k.String()) > 40 || len(v.String()) > 500 || v.IsObject() || v.IsArray() {
+			err = invalid("metadata", "metadata keys are at most 40 characters and values at most 500")
+			return false
+		}
+		m[k.String()] = v.String()
+		return true
+	})
+	return m, err
+}
+
+// expand lists the expand[] parameter.
+func (p *params) expand() []string {
+	var out []string
+	for _, r := range p.get("expand").Array() {
+		if s := r.String(); s != "" {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		if s := p.get("expand").String(); s != "" && !p.get("expand").IsArray() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
