@@ -254,7 +254,6 @@ func listJSON(url string, items [][]byte, more bool) []byte {
 	return append(b, "]}"...)
 }
 
-
 // checkExpand refuses expand paths the resource cannot expand.
 func (s *Server) checkExpand(r *resource, paths []string) error {
 	for _, path := range paths {
