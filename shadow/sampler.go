@@ -38,7 +38,8 @@ type SamplerConfig struct {
 	// Logger receives one record per response that differs (Info) or
 	// fails to render (Warn). Optional. Default value slog.Default().
 	Logger *slog.Logger
-	// Random returns a number in [0, 1) to sample with. Optional. Default
+	// Random returns a number in [0, 1) to sample with; it must be safe for
+	// concurrent use. Optional. Default
 	// value math/rand/v2.Float64.
 	Random func() float64
 }
