@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -43,9 +44,7 @@ var hexDigit = func() (t [256]bool) {
 func scanString(b []byte, i int) (int, error) {
 	i++
 	for {
-		for i+4 <= len(b) && !strStop[b[i]] && !strStop[b[i+1]] && !strStop[b[i+2]] && !strStop[b[i+3]] {
-			i += 4
-		}
+		i = plainRun(b, i)
 		for i < len(b) && !strStop[b[i]] {
 			i++
 		}
@@ -172,6 +171,10 @@ func skipValue(b []byte, i int) int {
 func skipString(b []byte, i int) int {
 	i++
 	for i < len(b) {
+		i = plainRun(b, i)
+		if i >= len(b) {
+			return i
+		}
 		switch b[i] {
 		case '"':
 			return i + 1
@@ -190,4 +193,26 @@ func validate(b []byte, maxDepth int) error {
 	w := walker{src: b, maxDepth: maxDepth}
 	_, err := w.run()
 	return err
+}
+
+const (
+	lo8 = 0x0101010101010101
+	hi8 = 0x8080808080808080
+)
+
+// plainRun skips, eight bytes at a time, the bytes from i on that need no
+// attention inside a string: it stops at the first word holding a quote, a
+// backslash or a control character (or at the last full word).
+func plainRun(b []byte, i int) int {
+	for i+8 <= len(b) {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q := x ^ (lo8 * '"')
+		s := x ^ (lo8 * '\\')
+		// A byte is zero in q or s, or below 0x20 in x.
+		if ((q-lo8)&^q|(s-lo8)&^s|(x-lo8*0x20)&^x)&hi8 != 0 {
+			return i
+		}
+		i += 8
+	}
+	return i
 }
