@@ -183,4 +183,4 @@ func (s *syncBuffer) String() string {
 }
 
 // customerJSON is a customer in the newest schema of stripe.yaml.
-const customerJSON = `{"id":"cus_1","object":"customer","balance":5,"name":"Jenny Rosen","default_source":"card_1","sources":{"object":"list","data":[],"has_more":false}}`
+const customerJSON = `{"id":"cus_1","object":"customer","balance":5,"name":"Ana Sousa","default_source":"card_1","sources":{"object":"list","data":[],"has_more":false}}`

@@ -14,6 +14,7 @@ import (
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/server/pins"
+	"github.com/verso-api/verso/shadow"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
 )
@@ -71,6 +72,17 @@ type VersioningConfig struct {
 	// bodies.
 	// Optional. Default value nil: no metrics.
 	Metrics *Metrics
+
+	// Shadow, when set, hands a sample of the successful responses that
+	// are walked back to a shadow.Sampler, which renders them in a
+	// candidate version in the background and records what would change
+	// for the account if it moved. It never delays or changes the response.
+	// Optional. Default value nil: no shadow rendering.
+	Shadow *shadow.Sampler
+
+	// ShadowCandidate picks the version a shadowed response is compared
+	// with. Optional. Default value: the newest version.
+	ShadowCandidate func(c echo.Context, served versions.Version) versions.Version
 }
 
 // DefaultVersioningConfig is the default versioning middleware config (it
@@ -378,6 +390,13 @@ func (m *versioning) finish(c echo.Context, bw *backWriter, v versions.Version) 
 	bw.w.WriteHeader(bw.status)
 	n, _ := bw.w.Write(out)
 	res.Size = int64(n)
+	if m.Shadow != nil && bw.status < 300 {
+		cand := m.Engine.Timeline().Newest()
+		if m.ShadowCandidate != nil {
+			cand = m.ShadowCandidate(c, v)
+		}
+		m.Shadow.Submit(body, v, cand, slog.String("method", c.Request().Method), slog.String("path", c.Request().URL.Path))
+	}
 }
 
 // renderFailed answers 500 in Stripe's shape instead of a response that

@@ -13,11 +13,11 @@ import (
 
 // benchEvent is a customer.updated event of about 1 KB, in the newest schema.
 var benchEvent = []byte(`{"id":"evt_1NQxyz2eZvKYlo2C0a1b2c3d","object":"event","type":"customer.updated","api_version":"2024-09-30.acacia","created":1700000000,` +
-	`"data":{"object":{"id":"cus_NffrFeUfNV2Hib","object":"customer","address":{"city":"Berlin","country":"DE","line1":"Unter den Linden 1","line2":null,"postal_code":"10117","state":null},` +
+	`"data":{"object":{"id":"cus_VrsSampleCus1","object":"customer","address":{"city":"Berlin","country":"DE","line1":"Unter den Linden 1","line2":null,"postal_code":"10117","state":null},` +
 	`"balance":-1250,"created":1680000000,"currency":"eur","default_source":null,"delinquent":false,"description":"Regular customer","discount":null,` +
-	`"email":"jenny.rosen@example.com","invoice_prefix":"0759376C","invoice_settings":{"custom_fields":null,"default_payment_method":"pm_1NQ","footer":null,"rendering_options":null},` +
-	`"livemode":false,"metadata":{"order_id":"6735","segment":"smb"},"name":"Jenny Rosen","next_invoice_sequence":4,"phone":"+4930123456","preferred_locales":["de","en"],` +
-	`"shipping":{"address":{"city":"Berlin","country":"DE","line1":"Unter den Linden 1","line2":null,"postal_code":"10117","state":null},"name":"Jenny Rosen","phone":null},` +
+	`"email":"ana.sousa@example.com","invoice_prefix":"0759376C","invoice_settings":{"custom_fields":null,"default_payment_method":"pm_1NQ","footer":null,"rendering_options":null},` +
+	`"livemode":false,"metadata":{"order_id":"6735","segment":"smb"},"name":"Ana Sousa","next_invoice_sequence":4,"phone":"+4930123456","preferred_locales":["de","en"],` +
+	`"shipping":{"address":{"city":"Berlin","country":"DE","line1":"Unter den Linden 1","line2":null,"postal_code":"10117","state":null},"name":"Ana Sousa","phone":null},` +
 	`"tax_exempt":"none","test_clock":null},"previous_attributes":{"balance":0,"metadata":{"segment":null}}},"livemode":false,"pending_webhooks":2,"request":{"id":"req_abc","idempotency_key":null}}`)
 
 func benchWorker(b *testing.B) *Worker {
@@ -126,4 +126,4 @@ func benchWorkerOn(b *testing.B, db *storage.DB) {
 	b.ReportMetric(float64(n*10)/b.Elapsed().Seconds(), "deliveries/s")
 }
 
-var gjsonObject = `{"id":"cus_NffrFeUfNV2Hib","object":"customer","balance":-1250,"email":"jenny.rosen@example.com","name":"Jenny Rosen","metadata":{"order_id":"6735"}}`
+var gjsonObject = `{"id":"cus_VrsSampleCus1","object":"customer","balance":-1250,"email":"ana.sousa@example.com","name":"Ana Sousa","metadata":{"order_id":"6735"}}`

@@ -33,6 +33,8 @@ Flags:
   --timeline FILE      serve this YAML timeline instead of the built-in one
   --log-format F       text or json (default text)
   --rate N             requests per second per API key (default 100)
+  --shadow-rate R      share of old-version responses also rendered in the
+                       newest, differences counted at /metrics (default 0)
 `})
 	register(&command{name: "keys", summary: "create or list API keys of the demo API", run: runKeys, usage: `Usage: verso keys create [--db verso.db] [--account acct_...]
        verso keys list   [--db verso.db] [--account acct_...]
@@ -76,6 +78,7 @@ func runServe(e *env, args []string) error {
 	tlPath := fs.String("timeline", "", "")
 	logFormat := fs.String("log-format", "text", "")
 	rate := fs.Int("rate", 100, "")
+	shadowRate := fs.Float64("shadow-rate", 0, "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -88,6 +91,9 @@ func runServe(e *env, args []string) error {
 			return usagef("--port %d is out of range", *port)
 		}
 		*addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(*port))
+	}
+	if *shadowRate < 0 || *shadowRate > 1 {
+		return usagef("--shadow-rate must be between 0 and 1")
 	}
 	if *rate < 1 {
 		return usagef("--rate must be at least 1")
@@ -112,7 +118,7 @@ func runServe(e *env, args []string) error {
 			}
 		}()
 	}
-	s, db, err := openAPI(ctx, *dbURL, *tlPath, logger, api.Config{KeyLimit: ratelimit.Per(*rate, time.Second)})
+	s, db, err := openAPI(ctx, *dbURL, *tlPath, logger, api.Config{KeyLimit: ratelimit.Per(*rate, time.Second), ShadowRate: *shadowRate})
 	if err != nil {
 		return err
 	}

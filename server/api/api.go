@@ -23,6 +23,7 @@ import (
 	"github.com/verso-api/verso/server/idempotency"
 	"github.com/verso-api/verso/server/pins"
 	"github.com/verso-api/verso/server/ratelimit"
+	"github.com/verso-api/verso/shadow"
 	"github.com/verso-api/verso/storage"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
@@ -66,6 +67,11 @@ type Config struct {
 	// Webhooks configures the delivery worker; Store, Renderer, Logger and
 	// Registerer are filled in. Optional.
 	Webhooks webhooks.Config
+	// ShadowRate, when above zero, is the share of responses served in an
+	// old version that are also rendered in the newest in the background,
+	// their differences counted in verso_shadow_differences_total: what
+	// would change for each account if it upgraded. Optional. Default 0.
+	ShadowRate float64
 	// IdempotencyTTL and IdempotencyLease configure saved responses.
 	// Optional. Default values 24 hours and 1 minute.
 	IdempotencyTTL, IdempotencyLease time.Duration
@@ -90,6 +96,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	byType   map[string]*resource
+	sampler  *shadow.Sampler
 }
 
 const accountKey = "verso.account"
@@ -181,7 +188,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.ShadowRate > 0 {
+		if s.sampler, err = shadow.NewSampler(shadow.SamplerConfig{Engine: s.Engine, Rate: min(cfg.ShadowRate, 1), Registerer: s.Registry, Logger: s.log}); err != nil {
+			return nil, err
+		}
+	}
 	versioning, err := server.VersioningConfig{
+		Shadow:       s.sampler,
 		Engine:       s.Engine,
 		Account:      func(c echo.Context) (string, error) { return accountOf(c), nil },
 		Pins:         s.Pins,
@@ -316,6 +329,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 		<-done
 		return err
 	case <-ctx.Done():
+	}
+	if s.sampler != nil {
+		defer s.sampler.Close()
 	}
 	sctx, scancel := context.WithTimeout(context.Background(), grace)
 	defer scancel()

@@ -1,10 +1,14 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/verso-api/verso/versions"
+	"github.com/verso-api/verso/webhooks"
 )
 
 // sampleEvent returns a sample event of a type, in the newest schema, for
@@ -31,4 +35,18 @@ func (s *Server) sampleEvent(c echo.Context, typ string) ([]byte, error) {
 	ev := fmt.Sprintf(`{"id":"evt_sample_%d","object":"event","api_version":%q,"created":%d,"type":%q,"data":{"object":%s}}`,
 		time.Now().UnixNano(), s.timeline.Newest(), now, typ, obj)
 	return []byte(ev), nil
+}
+
+// SendTest sends one event to an account's webhook endpoint, rendered in
+// v, without changing the endpoint or its queue: the recorded event eventID,
+// or else a sample event of type typ.
+func (s *Server) SendTest(ctx context.Context, account, endpointID, eventID, typ string, v versions.Version) (webhooks.TestResult, error) {
+	if eventID != "" {
+		return s.worker.SendTestEvent(ctx, account, endpointID, eventID, v)
+	}
+	ev, err := s.sampleEvent(nil, typ)
+	if err != nil {
+		return webhooks.TestResult{}, err
+	}
+	return s.worker.SendTest(ctx, account, endpointID, ev, v)
 }

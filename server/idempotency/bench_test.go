@@ -17,10 +17,10 @@ import (
 
 const (
 	benchRequest  = `{"amount":2000,"currency":"usd","source":"tok_visa","description":"Charge for order 1234","metadata":{"order_id":"1234"}}`
-	benchResponse = `{"id":"ch_3MmlLrLkdIwHu7ix0snN0B15","object":"charge","amount":2000,"amount_captured":2000,"amount_refunded":0,` +
-		`"balance_transaction":"txn_3MmlLrLkdIwHu7ix0uke3Ezy","captured":true,"created":1679090539,"currency":"usd",` +
+	benchResponse = `{"id":"ch_3Vrs0rSample00snN0B15","object":"charge","amount":2000,"amount_captured":2000,"amount_refunded":0,` +
+		`"balance_transaction":"txn_3Vrs0rSample00uke3Ezy","captured":true,"created":1679090539,"currency":"usd",` +
 		`"description":"Charge for order 1234","livemode":false,"metadata":{"order_id":"1234"},"paid":true,` +
-		`"payment_method":"card_1MmlLrLkdIwHu7ixIJwEWSNR","refunded":false,"status":"succeeded"}`
+		`"payment_method":"card_1Vrs0rSample0IJwEWSNR","refunded":false,"status":"succeeded"}`
 )
 
 // BenchmarkIdempotency measures a POST through echo: plain (no middleware),

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/verso-api/verso/docs"
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/openapi"
+	"github.com/verso-api/verso/shadow"
+	"github.com/verso-api/verso/transform"
+	"github.com/verso-api/verso/versions"
+)
+
+// errFailed is returned by a command that ran but found a failure (shadow
+// found differences); its report is already printed.
+var errFailed = errors.New("failed")
+
+func init() {
+	register(&command{name: "changelog", summary: "print the changelog or an upgrade guide", run: runChangelog, usage: `Usage: verso changelog -f TIMELINE [--from A] [--to B] [--format md|json|html]
+       verso changelog -f TIMELINE --guide --from A [--to B] [--samples PATH] [--format md|json|html]
+
+Prints every version between --from and --to (newest first), each change
+with its description, the resources and endpoints it touches and one
+sentence per operation; breaking and behaviour changes are marked.
+
+With --guide, prints what an integration pinned at A must change to move to
+B (default: the newest), grouped by resource and endpoint, with before and
+after examples rendered by the engine from --samples (a directory of .json
+files or a JSON-lines file of newest-schema objects).
+
+Flags:
+  -f, --timeline FILE   the YAML timeline (required)
+  --from VERSION        the oldest version to include / the version pinned now
+  --to VERSION          the newest version to include / the version to move to
+  --format F            md (default), json or html (one self-contained page)
+  --guide               print an upgrade guide instead of the changelog
+  --samples PATH        sample objects for the guide's examples
+`})
+	register(&command{name: "openapi", summary: "derive an old version's OpenAPI document", run: runOpenAPI, usage: `Usage: verso openapi -f TIMELINE --spec openapi.json --to VERSION
+
+Derives the OpenAPI 3 document of version --to from the newest one (JSON or
+YAML) by applying the schema side of each operation, and prints it as JSON.
+Warnings go to standard error.
+
+Flags:
+  -f, --timeline FILE   the YAML timeline (required)
+  --spec FILE           the newest version's OpenAPI document (required)
+  --to VERSION          the version to derive (required)
+`})
+	register(&command{name: "shadow", summary: "prove a timeline edit breaks no pinned version", run: runShadow, usage: `Usage: verso shadow --old OLD.yaml --new NEW.yaml [--format text|json] SAMPLES
+
+Renders every sample (newest-schema JSON objects: a directory of .json files
+or a JSON-lines file) at every version both timelines share, with each
+timeline, and reports every difference with its version, sample and path.
+Exits 1 when an existing version's output changes.
+
+Flags:
+  --old FILE            the timeline as it is deployed (required)
+  --new FILE            the edited timeline (required)
+  --format F            text (default) or json
+`})
+	register(&command{name: "diff", summary: "show what changes in a payload between two versions", run: runDiff, usage: `Usage: verso diff -f TIMELINE --from A --to B [--format text|json] [FILE]
+
+Renders FILE (newest-schema JSON, or standard input) at A and at B and
+prints the field-level differences.
+
+Flags:
+  -f, --timeline FILE   the YAML timeline (required)
+  --from VERSION        the first version (required)
+  --to VERSION          the second version (required)
+  --format F            text (default) or json
+`})
+}
+
+func optionalVersion(tl *gates.Timeline, name, s string) (versions.Version, error) {
+	if s == "" {
+		return versions.Version{}, nil
+	}
+	return resolve(tl, name, s)
+}
+
+func checkFormat(f string, allowed ...string) error {
+	for _, a := range allowed {
+		if f == a {
+			return nil
+		}
+	}
+	return usagef("--format %q: want one of %v", f, allowed)
+}
+
+func runChangelog(e *env, args []string) error {
+	fs := flag.NewFlagSet("changelog", flag.ContinueOnError)
+	file := timelineFlag(fs)
+	from := fs.String("from", "", "")
+	to := fs.String("to", "", "")
+	format := fs.String("format", "md", "")
+	guide := fs.Bool("guide", false, "")
+	samplesPath := fs.String("samples", "", "")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if err := checkFormat(*format, "md", "json", "html"); err != nil {
+		return err
+	}
+	tl, err := loadTimeline(*file)
+	if err != nil {
+		return err
+	}
+	fv, err := optionalVersion(tl, "from", *from)
+	if err != nil {
+		return err
+	}
+	tv, err := optionalVersion(tl, "to", *to)
+	if err != nil {
+		return err
+	}
+	var doc docs.Document
+	if *guide {
+		if fv.IsZero() {
+			return usagef("--guide needs --from, the version the integration is pinned at")
+		}
+		if tv.IsZero() {
+			tv = tl.Newest()
+		}
+		var samples []docs.Sample
+		if *samplesPath != "" {
+			if samples, err = docs.LoadSamples(*samplesPath); err != nil {
+				return err
+			}
+		}
+		g, err := docs.UpgradeGuide(tl, transform.New(tl, nil), fv, tv, samples)
+		if err != nil {
+			return err
+		}
+		doc = g
+	} else {
+		if *samplesPath != "" {
+			return usagef("--samples goes with --guide")
+		}
+		l, err := docs.Changelog(tl, docs.ChangelogOptions{From: fv, To: tv})
+		if err != nil {
+			return err
+		}
+		doc = l
+	}
+	return docs.Write(e.stdout, doc, *format)
+}
+
+func runOpenAPI(e *env, args []string) error {
+	fs := flag.NewFlagSet("openapi", flag.ContinueOnError)
+	file := timelineFlag(fs)
+	spec := fs.String("spec", "", "")
+	to := fs.String("to", "", "")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if *spec == "" {
+		return usagef("missing --spec FILE")
+	}
+	tl, err := loadTimeline(*file)
+	if err != nil {
+		return err
+	}
+	tv, err := resolve(tl, "to", *to)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(*spec)
+	if err != nil {
+		return err
+	}
+	r, err := openapi.DeriveResult(data, tl, tv)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *spec, err)
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+	return writeBody(e, r.JSON)
+}
+
+func runShadow(e *env, args []string) error {
+	fs := flag.NewFlagSet("shadow", flag.ContinueOnError)
+	oldPath := fs.String("old", "", "")
+	newPath := fs.String("new", "", "")
+	format := fs.String("format", "text", "")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *oldPath == "" || *newPath == "" {
+		return usagef("want --old OLD.yaml and --new NEW.yaml")
+	}
+	if len(pos) != 1 {
+		return usagef("want one SAMPLES path, got %d", len(pos))
+	}
+	if err := checkFormat(*format, "text", "json"); err != nil {
+		return err
+	}
+	oldTL, err := gates.LoadFile(*oldPath, nil)
+	if err != nil {
+		return err
+	}
+	newTL, err := gates.LoadFile(*newPath, nil)
+	if err != nil {
+		return err
+	}
+	samples, err := docs.LoadSamples(pos[0])
+	if err != nil {
+		return err
+	}
+	opts := &shadow.Options{}
+	if isTerminal(e.stderr) {
+		opts.Progress = shadow.ProgressWriter(e.stderr)
+	}
+	r, err := shadow.Compare(oldTL, newTL, samples, opts)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		err = r.JSON(e.stdout)
+	} else {
+		err = r.Text(e.stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if r.Failed() {
+		return fmt.Errorf("%w: the new timeline changes what pinned versions return (%d differences)", errFailed, len(r.Findings))
+	}
+	return nil
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func runDiff(e *env, args []string) error {
+	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
+	file := timelineFlag(fs)
+	from := fs.String("from", "", "")
+	to := fs.String("to", "", "")
+	format := fs.String("format", "text", "")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := checkFormat(*format, "text", "json"); err != nil {
+		return err
+	}
+	tl, err := loadTimeline(*file)
+	if err != nil {
+		return err
+	}
+	fv, err := resolve(tl, "from", *from)
+	if err != nil {
+		return err
+	}
+	tv, err := resolve(tl, "to", *to)
+	if err != nil {
+		return err
+	}
+	body, err := readInput(e, pos)
+	if err != nil {
+		return err
+	}
+	diffs, err := shadow.DiffVersions(transform.New(tl, nil), body, fv, tv)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return shadow.WriteJSON(e.stdout, diffs)
+	}
+	return shadow.WriteText(e.stdout, diffs)
+}

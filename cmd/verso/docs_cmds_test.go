@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDocsCommands(t *testing.T) {
+	dir := t.TempDir()
+	notSpec := filepath.Join(dir, "not.json")
+	require.NoError(t, os.WriteFile(notSpec, []byte(`{"swagger":"2.0"}`), 0o644))
+	badSamples := filepath.Join(dir, "bad.jsonl")
+	require.NoError(t, os.WriteFile(badSamples, []byte("{\"object\":\"customer\"}\nnot json\n"), 0o644))
+	tests := []struct {
+		name   string
+		args   []string
+		stdin  string
+		code   int
+		out    []string // substrings of stdout
+		errOut string   // substring of stderr
+	}{
+		{"changelog md", []string{"changelog", "-f", tl}, "", 0, []string{"# Stripe-like Payments: Changelog", "`customer.account_balance` is now `customer.balance`."}, ""},
+		{"changelog html", []string{"changelog", "-f", tl, "--format", "html"}, "", 0, []string{"<!doctype html>", `id="v2019-10-17"`}, ""},
+		{"changelog json range", []string{"changelog", "-f", tl, "--from", "2019-10-17", "--to", "2020-08-27", "--format", "json"}, "", 0, []string{`"customer_lists_not_expanded"`}, ""},
+		{"changelog from after to", []string{"changelog", "-f", tl, "--from", "2022-11-15", "--to", "2019-10-17"}, "", 1, nil, "2022-11-15"},
+		{"changelog bad format", []string{"changelog", "-f", tl, "--format", "pdf"}, "", 2, nil, "--format"},
+		{"guide", []string{"changelog", "-f", tl, "--guide", "--from", "2019-10-17", "--samples", "../../docs/samples"}, "", 0, []string{"`charge.refunds` is removed"}, ""},
+		{"guide needs from", []string{"changelog", "-f", tl, "--guide"}, "", 2, nil, "--guide needs --from"},
+		{"guide bad samples", []string{"changelog", "-f", tl, "--guide", "--from", "2019-10-17", "--samples", badSamples}, "", 1, nil, "bad.jsonl:2"},
+		{"openapi", []string{"openapi", "-f", "../../openapi/testdata/stripe.yaml", "--spec", "../../openapi/testdata/spec.json", "--to", "2019-10-17"}, "", 0, []string{`"openapi"`, `"2019-10-17"`}, ""},
+		{"openapi not a spec", []string{"openapi", "-f", tl, "--spec", notSpec, "--to", "2019-10-17"}, "", 1, nil, "not.json"},
+		{"openapi unknown version", []string{"openapi", "-f", tl, "--spec", notSpec, "--to", "2019-10-18"}, "", 1, nil, "unknown version"},
+		{"shadow broken edit fails", []string{"shadow", "--old", "../../shadow/testdata/stripe.yaml", "--new", "../../shadow/testdata/broken_rename.yaml", "../../docs/samples"}, "", 1, []string{"2017-01-27", "acct_balance"}, "changes what pinned versions return"},
+		{"shadow additive passes", []string{"shadow", "--old", "../../shadow/testdata/stripe.yaml", "--new", "../../shadow/testdata/additive.yaml", "--format", "json", "../../docs/samples"}, "", 0, []string{`"findings"`}, ""},
+		{"shadow samples not json", []string{"shadow", "--old", tl, "--new", tl, badSamples}, "", 1, nil, "bad.jsonl:2"},
+		{"shadow usage", []string{"shadow", "--old", tl}, "", 2, nil, "--new"},
+		{"diff", []string{"diff", "-f", tl, "--from", "2014-12-22", "--to", "2024-09-30.acacia"}, `{"object":"customer","balance":5}`, 0, []string{"- account_balance: 5", "+ balance: 5"}, ""},
+		{"diff json", []string{"diff", "-f", tl, "--from", "2014-12-22", "--to", "2019-10-17", "--format", "json"}, `{"object":"customer","balance":5}`, 0, []string{`"path"`}, ""},
+		{"diff not json", []string{"diff", "-f", tl, "--from", "2014-12-22", "--to", "2019-10-17"}, `nope`, 1, nil, "malformed JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, tt.stdin, tt.args...)
+			assert.Equal(t, tt.code, code, "stderr: %s\nstdout: %.500s", errs, out)
+			for _, s := range tt.out {
+				assert.Contains(t, out, s)
+			}
+			if tt.errOut != "" {
+				assert.Contains(t, errs, tt.errOut)
+			}
+			if strings.Contains(strings.Join(tt.args, " "), "--format json") && code == 0 {
+				assert.True(t, json.Valid([]byte(out)), "valid JSON output")
+			}
+		})
+	}
+}
