@@ -373,17 +373,7 @@ func applyCustomer(p *params, cus *customer, prev map[string]any) error {
 		}
 		cus.Balance = n
 	}
-	md, err := p.metadata()
-	if err != nil {
-		return err
-	}
-	if md != nil {
-		if prev != nil {
-			prev["metadata"] = cus.Metadata
-		}
-		cus.Metadata = mergeMetadata(copyMap(cus.Metadata), md)
-	}
-	return nil
+	return applyDescMeta(p, nil, &cus.Metadata, prev)
 }
 
 func eqp(p *string, v string) bool {
@@ -415,15 +405,8 @@ func createCharge(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write
 	}
 	ch := charge{ID: newID("ch_"), Object: "charge", Amount: amount(amt), AmountCaptured: amt, Captured: true,
 		Created: w.now.Unix(), Currency: cur, Paid: true, Status: "succeeded", Metadata: map[string]string{}}
-	if cus, err := p.str("customer", 64); err != nil {
+	if ch.Customer, err = s.customerParam(ctx, tx, p, w.account); err != nil {
 		return err
-	} else if cus != "" {
-		if _, err := s.objects.get(ctx, tx, w.account, "customer", cus); errors.Is(err, errNotFound) {
-			return invalid("customer", "No such customer: '%s'", cus)
-		} else if err != nil {
-			return err
-		}
-		ch.Customer = &cus
 	}
 	src, err := p.str("source", 64)
 	if err != nil {
@@ -436,16 +419,9 @@ func createCharge(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write
 	if ch.Source == nil && src != "" {
 		return invalid("source", "No such source: '%s'; use a test token such as tok_visa", src)
 	}
-	if d, err := p.str("description", 1000); err != nil {
-		return err
-	} else {
-		ch.Description = strp(d)
-	}
-	md, err := p.metadata()
-	if err != nil {
+	if err := applyDescMeta(p, &ch.Description, &ch.Metadata, nil); err != nil {
 		return err
 	}
-	ch.Metadata = mergeMetadata(ch.Metadata, md)
 	w.body = marshal(ch)
 	w.event("charge.succeeded", w.body, nil)
 	return s.objects.insert(ctx, tx, w.account, "charge", ch.ID, ch.Created, w.now.UnixNano(), w.body)
@@ -478,21 +454,8 @@ func updateCharge(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write
 		return err
 	}
 	prev := map[string]any{}
-	if p.has("description") {
-		d, err := p.str("description", 1000)
-		if err != nil {
-			return err
-		}
-		prev["description"] = ch.Description
-		ch.Description = strp(d)
-	}
-	md, err := p.metadata()
-	if err != nil {
+	if err := applyDescMeta(p, &ch.Description, &ch.Metadata, prev); err != nil {
 		return err
-	}
-	if md != nil {
-		prev["metadata"] = ch.Metadata
-		ch.Metadata = mergeMetadata(copyMap(ch.Metadata), md)
 	}
 	w.body = marshal(ch)
 	w.event("charge.updated", w.body, prev)
@@ -526,26 +489,12 @@ func createPaymentIntent(s *Server, c echo.Context, tx *storage.Tx, p *params, w
 	default:
 		pi.PaymentMethodTypes = []string{"card"}
 	}
-	if cus, err := p.str("customer", 64); err != nil {
-		return err
-	} else if cus != "" {
-		if _, err := s.objects.get(ctx, tx, w.account, "customer", cus); errors.Is(err, errNotFound) {
-			return invalid("customer", "No such customer: '%s'", cus)
-		} else if err != nil {
-			return err
-		}
-		pi.Customer = &cus
-	}
-	if d, err := p.str("description", 1000); err != nil {
-		return err
-	} else {
-		pi.Description = strp(d)
-	}
-	md, err := p.metadata()
-	if err != nil {
+	if pi.Customer, err = s.customerParam(ctx, tx, p, w.account); err != nil {
 		return err
 	}
-	pi.Metadata = mergeMetadata(pi.Metadata, md)
+	if err := applyDescMeta(p, &pi.Description, &pi.Metadata, nil); err != nil {
+		return err
+	}
 	w.event("payment_intent.created", marshal(pi), nil)
 	confirm, err := p.boolean("confirm")
 	if err != nil {
@@ -634,21 +583,8 @@ func updatePaymentIntent(s *Server, c echo.Context, tx *storage.Tx, p *params, w
 		prev["amount"] = pi.Amount
 		pi.Amount = amount(amt)
 	}
-	if p.has("description") {
-		d, err := p.str("description", 1000)
-		if err != nil {
-			return err
-		}
-		prev["description"] = pi.Description
-		pi.Description = strp(d)
-	}
-	md, err := p.metadata()
-	if err != nil {
+	if err := applyDescMeta(p, &pi.Description, &pi.Metadata, prev); err != nil {
 		return err
-	}
-	if md != nil {
-		prev["metadata"] = pi.Metadata
-		pi.Metadata = mergeMetadata(copyMap(pi.Metadata), md)
 	}
 	w.body = marshal(pi)
 	w.event("payment_intent.updated", w.body, prev)
@@ -699,11 +635,9 @@ func createRefund(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write
 		}
 		re.Reason = &r
 	}
-	md, err := p.metadata()
-	if err != nil {
+	if err := applyDescMeta(p, nil, &re.Metadata, nil); err != nil {
 		return err
 	}
-	re.Metadata = mergeMetadata(re.Metadata, md)
 	prevRefunded := ch.AmountRefunded
 	ch.AmountRefunded += amt
 	ch.Refunded = ch.AmountRefunded == int64(ch.Amount)
@@ -722,14 +656,9 @@ func updateRefund(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write
 	if err := json.Unmarshal(old, &re); err != nil {
 		return err
 	}
-	md, err := p.metadata()
-	if err != nil {
-		return err
-	}
 	prev := map[string]any{}
-	if md != nil {
-		prev["metadata"] = re.Metadata
-		re.Metadata = mergeMetadata(copyMap(re.Metadata), md)
+	if err := applyDescMeta(p, nil, &re.Metadata, prev); err != nil {
+		return err
 	}
 	w.body = marshal(re)
 	w.event("refund.updated", w.body, prev)
@@ -776,4 +705,43 @@ func (s *Server) retrieveEvent(c echo.Context) error {
 		return s.fail(c, err)
 	}
 	return c.JSONBlob(http.StatusOK, ev.Body)
+}
+
+// applyDescMeta sets the description (when desc is not nil) and merges the
+// metadata from p, recording the old values in prev when it is not nil.
+func applyDescMeta(p *params, desc **string, md *map[string]string, prev map[string]any) error {
+	if desc != nil && p.has("description") {
+		d, err := p.str("description", 1000)
+		if err != nil {
+			return err
+		}
+		if prev != nil {
+			prev["description"] = *desc
+		}
+		*desc = strp(d)
+	}
+	m, err := p.metadata()
+	if err != nil || m == nil {
+		return err
+	}
+	if prev != nil {
+		prev["metadata"] = *md
+	}
+	*md = mergeMetadata(copyMap(*md), m)
+	return nil
+}
+
+// customerParam reads the optional customer parameter, which must name a
+// customer of the account.
+func (s *Server) customerParam(ctx context.Context, tx *storage.Tx, p *params, account string) (*string, error) {
+	cus, err := p.str("customer", 64)
+	if err != nil || cus == "" {
+		return nil, err
+	}
+	if _, err := s.objects.get(ctx, tx, account, "customer", cus); errors.Is(err, errNotFound) {
+		return nil, invalid("customer", "No such customer: '%s'", cus)
+	} else if err != nil {
+		return nil, err
+	}
+	return &cus, nil
 }

@@ -2,13 +2,11 @@ package pins_test
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/verso-api/verso/storage/storagetest"
 
 	"github.com/stretchr/testify/require"
 	"github.com/verso-api/verso/server/pins"
@@ -92,27 +90,5 @@ func postgresURL(t testing.TB) string {
 	return u
 }
 
-// postgresSchema creates a schema of its own for one test, dropped at the
-// end, and returns a URL whose connections use it (search_path is a pgx
-// runtime parameter, so every pooled connection gets it).
-func postgresSchema(t testing.TB, base string) string {
-	t.Helper()
-	ctx := context.Background()
-	admin, err := storage.Open(ctx, base)
-	require.NoError(t, err)
-	t.Cleanup(func() { admin.Close() })
-	name := "verso_pins_" + strings.ToLower(rand.Text()[:12])
-	_, err = admin.Exec(ctx, "CREATE SCHEMA "+name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if _, err := admin.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return fmt.Sprint(u)
-}
+// postgresSchema gives the test a PostgreSQL schema of its own.
+func postgresSchema(t testing.TB, base string) string { return storagetest.Schema(t, base) }

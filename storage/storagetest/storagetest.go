@@ -54,6 +54,15 @@ func PostgresURL(t testing.TB) string {
 	if base == "" {
 		t.Skip(EnvPostgres + " is unset: skipping the PostgreSQL test (.ci/run sets it)")
 	}
+	return Schema(t, base)
+}
+
+// Schema creates a schema for t in the PostgreSQL database at base,
+// dropped at the end of t, and returns a URL whose connections use it
+// (search_path is a pgx runtime parameter, so every pooled connection
+// gets it).
+func Schema(t testing.TB, base string) string {
+	t.Helper()
 	ctx := context.Background()
 	admin, err := storage.Open(ctx, base)
 	if err != nil {

@@ -1,0 +1,49 @@
+package webhooks
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/transform"
+)
+
+// BenchmarkRenderAndSignEngine is BenchmarkRenderAndSign with verso's own
+// engine over the ten-version Stripe-like timeline: one endpoint on the
+// oldest version, and ten endpoints, one on each version.
+func BenchmarkRenderAndSignEngine(b *testing.B) {
+	tl, err := gates.LoadFile("../testdata/stripe.yaml", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng := transform.New(tl, nil)
+	s := newStore(b, openDB(b, ":memory:"), nil)
+	w, err := NewWorker(Config{Store: s, Renderer: eng.Back})
+	if err != nil {
+		b.Fatal(err)
+	}
+	all := tl.Versions().List()
+	for _, n := range []int{1, 10} {
+		b.Run(strconv.Itoa(n)+"_endpoints", func(b *testing.B) {
+			eps := make([]Endpoint, n)
+			for i := range eps {
+				eps[i] = Endpoint{ID: "we_" + strconv.Itoa(i), APIVersion: all[len(all)-1-i], Secret: NewSecret()}
+			}
+			now := time.Unix(1700000000, 0)
+			b.SetBytes(int64(len(benchEvent) * n))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				for i := range eps {
+					out, err := w.render(benchEvent, eps[i].APIVersion)
+					if err != nil {
+						b.Fatal(err)
+					}
+					_ = Sign(eps[i].Secret, now, out)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
