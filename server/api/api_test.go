@@ -478,3 +478,64 @@ func TestTimelineCopiesAgree(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(b), string(api.DefaultTimeline), "server/api/timeline.yaml and testdata/stripe.yaml must be the same file")
 }
+
+func TestPinUpgradeAndRollback(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+		var mu sync.Mutex
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		a := start(t, b, api.Config{Clock: clock})
+		key := a.newAccount(t)
+		acct, err := a.Accounts.Authenticate(context.Background(), key)
+		require.NoError(t, err)
+		_, _, err = a.Pins.PinIfAbsent(context.Background(), acct.ID, versions.MustParse("2015-02-18"))
+		require.NoError(t, err)
+
+		g := a.do(t, key, "GET", "/v1/account/api_version", "", "")
+		require.Equal(t, 200, g.status, g.body)
+		assert.Equal(t, "2015-02-18", g.get("version").String())
+		assert.Len(t, g.get("supported_versions").Array(), 10)
+
+		u := a.do(t, key, "POST", "/v1/account/api_version", "", "version=2019-10-17")
+		require.Equal(t, 200, u.status, u.body)
+		assert.Equal(t, "2019-10-17", u.get("version").String())
+		assert.Equal(t, "2015-02-18", u.get("previous_version").String())
+		assert.Len(t, u.get("history").Array(), 2)
+		// Requests without a header now get the new pin.
+		assert.Equal(t, "2019-10-17", a.do(t, key, "GET", "/v1/customers", "", "").header.Get("Stripe-Version"))
+
+		down := a.do(t, key, "POST", "/v1/account/api_version", "", "version=2015-02-18")
+		assert.Equal(t, 400, down.status, "an upgrade only moves forward")
+		bad := a.do(t, key, "POST", "/v1/account/api_version", "", "version=2019-10-18")
+		assert.Equal(t, 400, bad.status)
+		assert.Contains(t, bad.get("error.message").String(), "supported versions")
+
+		mu.Lock()
+		now = now.Add(71 * time.Hour)
+		mu.Unlock()
+		r := a.do(t, key, "POST", "/v1/account/api_version/rollback", "", "")
+		require.Equal(t, 200, r.status, r.body)
+		assert.Equal(t, "2015-02-18", r.get("version").String())
+		assert.Equal(t, "rollback", r.get("history.2.kind").String())
+
+		// A second upgrade, then past the window: refused.
+		require.Equal(t, 200, a.do(t, key, "POST", "/v1/account/api_version", "", "version=2020-08-27").status)
+		mu.Lock()
+		now = now.Add(73 * time.Hour)
+		mu.Unlock()
+		late := a.do(t, key, "POST", "/v1/account/api_version/rollback", "", "")
+		assert.Equal(t, 400, late.status)
+		assert.Equal(t, "rollback_expired", late.get("error.code").String())
+	})
+}
+
+func TestChangelogPage(t *testing.T) {
+	a := start(t, storagetest.Backends()[0], api.Config{})
+	res, err := http.Get(a.url + "/changelog")
+	require.NoError(t, err)
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	assert.Equal(t, 200, res.StatusCode)
+	assert.Contains(t, res.Header.Get("Content-Type"), "text/html")
+	assert.Contains(t, string(body), `id="v2019-10-17"`)
+}
