@@ -4,26 +4,78 @@ package transform
 // keep their raw key and value slices and the white space around them, so
 // what no operation touches is written back byte for byte.
 
+// member is one member of an object. It holds no pointers, so building
+// and copying members costs no write barriers: its bytes are offsets in the
+// object's raw bytes (pre is raw[lo:ks], the key raw[ks:ke], mid
+// raw[ke:vs], the value raw[vs:ve], post raw[ve:hi]), and a member whose
+// key or value changed, or that was added, has its bytes in an ext.
 type member struct {
-	pre  []byte // white space between '{' or ',' and the key
-	key  []byte // the key with its quotes
-	mid  []byte // white space, ':' and white space
-	val  []byte // the raw value, when obj and arr are nil
-	post []byte // white space after the value
-	obj  *object
-	arr  *array
-	dead bool
-	// lo and hi delimit the member's bytes (pre to post) in its object's
-	// raw bytes; lo < 0 for a member that was added. dirty marks a member
-	// whose key or value changed.
-	lo, hi int
-	dirty  bool
+	lo, ks, ke, vs, ve, hi int
+	// sub and subn delimit, in the pool's kept spans, the members of an
+	// object value the walker already scanned; sub < 0 when there are none.
+	sub, subn int32
+	// obj, arr and ext are 1-based indexes of the parsed object or array
+	// value in the pool and of the member's ext in its object; 0 for none.
+	obj, arr, ext int32
+	dead          bool
+	// dirty marks a member whose key or value changed; lo < 0 marks one
+	// that was added.
+	dirty bool
+}
+
+// mext holds the bytes of a member that changed or was added.
+type mext struct {
+	pre, key, mid, val []byte
 }
 
 type object struct {
 	raw     []byte // the bytes the members were parsed from
+	off     int    // the output offset of raw[0], for kept spans
+	idx     int32  // 1-based index in the pool
 	members []member
+	exts    []mext
 	tail    []byte // white space before '}'
+}
+
+func (o *object) keyOf(m *member) []byte {
+	if m.ext != 0 {
+		return o.exts[m.ext-1].key
+	}
+	return o.raw[m.ks:m.ke]
+}
+
+func (o *object) preOf(m *member) []byte {
+	if m.ext != 0 {
+		return o.exts[m.ext-1].pre
+	}
+	return o.raw[m.lo:m.ks]
+}
+
+func (o *object) midOf(m *member) []byte {
+	if m.ext != 0 {
+		return o.exts[m.ext-1].mid
+	}
+	return o.raw[m.ke:m.vs]
+}
+
+// valOf returns the raw value of m, which is stale when m.obj or m.arr is
+// set.
+func (o *object) valOf(m *member) []byte {
+	if m.ext != 0 {
+		return o.exts[m.ext-1].val
+	}
+	return o.raw[m.vs:m.ve]
+}
+
+func (o *object) postOf(m *member) []byte { return o.raw[m.ve:m.hi] }
+
+// ext returns the ext of m, making one from its raw bytes if needed.
+func (o *object) ext(m *member) *mext {
+	if m.ext == 0 {
+		o.exts = append(o.exts, mext{pre: o.raw[m.lo:m.ks], key: o.raw[m.ks:m.ke], mid: o.raw[m.ke:m.vs], val: o.raw[m.vs:m.ve]})
+		m.ext = int32(len(o.exts))
+	}
+	return &o.exts[m.ext-1]
 }
 
 type elem struct {
@@ -35,6 +87,7 @@ type elem struct {
 }
 
 type array struct {
+	idx   int32 // 1-based index in the pool
 	elems []elem
 	tail  []byte
 }
@@ -46,6 +99,10 @@ type domPool struct {
 	nobj    int
 	narr    int
 	touched bool
+	// kept holds the member spans of nested objects the walker scanned,
+	// which members point at through sub and subn; off of an object built
+	// from them maps their output offsets into its raw bytes.
+	kept []span
 }
 
 func (p *domPool) reset() { p.nobj, p.narr, p.touched = 0, 0, false }
@@ -55,12 +112,15 @@ func (p *domPool) newObject() *object {
 		o := p.objs[p.nobj]
 		p.nobj++
 		o.members = o.members[:0]
+		o.exts = o.exts[:0]
 		o.tail = nil
+		o.off = 0
 		return o
 	}
 	o := &object{members: make([]member, 0, 16)}
 	p.objs = append(p.objs, o)
 	p.nobj++
+	o.idx = int32(p.nobj)
 	return o
 }
 
@@ -75,6 +135,7 @@ func (p *domPool) newArray() *array {
 	a := &array{elems: make([]elem, 0, 8)}
 	p.arrs = append(p.arrs, a)
 	p.narr++
+	a.idx = int32(p.narr)
 	return a
 }
 
@@ -82,27 +143,27 @@ func (p *domPool) newArray() *array {
 // recorded; off is the output offset of b[0].
 func (p *domPool) fromSpans(b []byte, spans []span, off int) *object {
 	o := p.newObject()
-	o.raw = b
-	for k, s := range spans {
-		m := member{
-			pre: b[s.seg-off : s.keyStart-off],
-			key: b[s.keyStart-off : s.keyEnd-off],
-			mid: b[s.keyEnd-off : s.valStart-off],
-			val: b[s.valStart-off : s.valEnd-off],
-			lo:  s.seg - off,
-			hi:  s.end - off,
-		}
-		if k == len(spans)-1 {
-			o.tail = b[s.valEnd-off : s.end-off]
-			m.hi = s.valEnd - off
-		} else {
-			m.post = b[s.valEnd-off : s.end-off]
-		}
-		o.members = append(o.members, m)
-	}
+	o.raw, o.off = b, off
 	if len(spans) == 0 {
 		o.tail = b[1 : len(b)-1]
+		return o
 	}
+	if cap(o.members) < len(spans) {
+		o.members = make([]member, 0, len(spans)+len(spans)/2)
+	}
+	ms := o.members[:len(spans)]
+	for k := range spans {
+		s := &spans[k]
+		ms[k] = member{
+			lo: s.seg - off, ks: s.keyStart - off, ke: s.keyEnd - off,
+			vs: s.valStart - off, ve: s.valEnd - off, hi: s.end - off,
+			sub: s.sub, subn: s.subn,
+		}
+	}
+	last := &ms[len(ms)-1]
+	o.tail = b[last.ve:last.hi]
+	last.hi = last.ve
+	o.members = ms
 	return o
 }
 
@@ -119,15 +180,14 @@ func (p *domPool) parseObject(b []byte) *object {
 			}
 			return o
 		}
-		m := member{lo: i}
-		m.pre = b[i:j]
+		m := member{lo: i, ks: j, sub: -1}
 		k := skipString(b, j)
-		m.key = b[j:k]
+		m.ke = k
 		v := skipSpace(b, k)
 		v = skipSpace(b, v+1)
-		m.mid = b[k:v]
+		m.vs = v
 		e := skipValue(b, v)
-		m.val = b[v:e]
+		m.ve = e
 		n := skipSpace(b, e)
 		if b[n] == '}' {
 			o.tail = b[e:n]
@@ -135,7 +195,6 @@ func (p *domPool) parseObject(b []byte) *object {
 			o.members = append(o.members, m)
 			return o
 		}
-		m.post = b[e:n]
 		m.hi = n
 		o.members = append(o.members, m)
 		i = n + 1
@@ -175,8 +234,17 @@ func keyIs(k []byte, name string) bool {
 
 // find returns the index of the live member named key, or -1.
 func (o *object) find(key string) int {
+	n := len(key) + 2
 	for i := range o.members {
-		if !o.members[i].dead && keyIs(o.members[i].key, key) {
+		m := &o.members[i]
+		if m.dead {
+			continue
+		}
+		if m.ext == 0 {
+			if m.ke-m.ks == n && string(o.raw[m.ks+1:m.ke-1]) == key {
+				return i
+			}
+		} else if keyIs(o.exts[m.ext-1].key, key) {
 			return i
 		}
 	}
@@ -190,27 +258,44 @@ func (p *domPool) child(o *object, key string) *object {
 	if i < 0 {
 		return nil
 	}
-	return p.memberObject(&o.members[i])
+	return p.memberObject(o, &o.members[i])
 }
 
-func (p *domPool) memberObject(m *member) *object {
-	if m.obj == nil {
-		if m.arr != nil || len(m.val) == 0 || m.val[0] != '{' {
-			return nil
-		}
-		m.obj = p.parseObject(m.val)
+func (p *domPool) memberObject(o *object, m *member) *object {
+	if m.obj != 0 {
+		return p.objs[m.obj-1]
 	}
-	return m.obj
+	if m.arr != 0 {
+		return nil
+	}
+	v := o.valOf(m)
+	if len(v) == 0 || v[0] != '{' {
+		return nil
+	}
+	var c *object
+	if m.sub >= 0 {
+		c = p.fromSpans(v, p.kept[m.sub:m.sub+m.subn], o.off+m.vs)
+	} else {
+		c = p.parseObject(v)
+	}
+	m.obj = c.idx
+	return c
 }
 
-func (p *domPool) memberArray(m *member) *array {
-	if m.arr == nil {
-		if m.obj != nil || len(m.val) == 0 || m.val[0] != '[' {
-			return nil
-		}
-		m.arr = p.parseArray(m.val)
+func (p *domPool) memberArray(o *object, m *member) *array {
+	if m.arr != 0 {
+		return p.arrs[m.arr-1]
 	}
-	return m.arr
+	if m.obj != 0 {
+		return nil
+	}
+	v := o.valOf(m)
+	if len(v) == 0 || v[0] != '[' {
+		return nil
+	}
+	a := p.parseArray(v)
+	m.arr = a.idx
+	return a
 }
 
 func (p *domPool) elemObject(e *elem) *object {
@@ -225,34 +310,44 @@ func (p *domPool) elemObject(e *elem) *object {
 
 // value returns the raw bytes of a member's value, serializing a parsed
 // child when there is one.
-func (m *member) value() []byte {
+func (p *domPool) value(o *object, m *member) []byte {
 	switch {
-	case m.obj != nil:
-		return m.obj.appendTo(nil)
-	case m.arr != nil:
-		return m.arr.appendTo(nil)
+	case m.obj != 0:
+		return p.appendObject(nil, p.objs[m.obj-1])
+	case m.arr != 0:
+		return p.appendArray(nil, p.arrs[m.arr-1])
 	}
-	return m.val
+	return o.valOf(m)
 }
 
-// set replaces a member's value.
-func (m *member) set(raw []byte) {
-	m.val, m.obj, m.arr, m.dirty = raw, nil, nil, true
+// set replaces the value of member i.
+func (o *object) set(i int, raw []byte) {
+	m := &o.members[i]
+	o.ext(m).val = raw
+	m.obj, m.arr, m.sub, m.dirty = 0, 0, -1, true
 }
 
-func (m *member) clean() bool { return !m.dirty && m.obj == nil && m.arr == nil && m.lo >= 0 }
+// setKey renames member i.
+func (o *object) setKey(i int, qkey []byte) {
+	m := &o.members[i]
+	o.ext(m).key = qkey
+	m.dirty = true
+}
+
+func (m *member) clean() bool { return !m.dirty && m.obj == 0 && m.arr == 0 && m.lo >= 0 }
 
 // add appends a member, borrowing the white space of the last live member
 // so that pretty-printed objects stay pretty.
 func (o *object) add(qkey, raw []byte) {
-	m := member{key: qkey, mid: colon, val: raw, lo: -1, dirty: true}
+	e := mext{key: qkey, mid: colon, val: raw}
 	for i := len(o.members) - 1; i >= 0; i-- {
-		if !o.members[i].dead {
-			m.pre, m.mid = o.members[i].pre, o.members[i].mid
+		if m := &o.members[i]; !m.dead {
+			e.pre, e.mid = o.preOf(m), o.midOf(m)
 			break
 		}
 	}
-	o.members = append(o.members, m)
+	o.exts = append(o.exts, e)
+	o.members = append(o.members, member{lo: -1, sub: -1, ext: int32(len(o.exts)), dirty: true})
 }
 
 var colon = []byte(":")
@@ -264,9 +359,9 @@ func quoteKey(k string) []byte {
 	return append(b, '"')
 }
 
-// appendTo writes the object. Runs of members that did not change are
+// appendObject writes the object. Runs of members that did not change are
 // copied from the raw bytes in one piece, commas included.
-func (o *object) appendTo(b []byte) []byte {
+func (p *domPool) appendObject(b []byte, o *object) []byte {
 	b = append(b, '{')
 	n := 0
 	runLo, runHi, prev := -1, -1, -2
@@ -299,18 +394,18 @@ func (o *object) appendTo(b []byte) []byte {
 			b = append(b, ',')
 		}
 		n++
-		b = append(b, m.pre...)
-		b = append(b, m.key...)
-		b = append(b, m.mid...)
+		b = append(b, o.preOf(m)...)
+		b = append(b, o.keyOf(m)...)
+		b = append(b, o.midOf(m)...)
 		switch {
-		case m.obj != nil:
-			b = m.obj.appendTo(b)
-		case m.arr != nil:
-			b = m.arr.appendTo(b)
+		case m.obj != 0:
+			b = p.appendObject(b, p.objs[m.obj-1])
+		case m.arr != 0:
+			b = p.appendArray(b, p.arrs[m.arr-1])
 		default:
-			b = append(b, m.val...)
+			b = append(b, o.valOf(m)...)
 		}
-		b = append(b, m.post...)
+		b = append(b, o.postOf(m)...)
 	}
 	if runLo >= 0 {
 		b = append(b, o.raw[runLo:runHi]...)
@@ -319,7 +414,7 @@ func (o *object) appendTo(b []byte) []byte {
 	return append(b, '}')
 }
 
-func (a *array) appendTo(b []byte) []byte {
+func (p *domPool) appendArray(b []byte, a *array) []byte {
 	b = append(b, '[')
 	for i := range a.elems {
 		e := &a.elems[i]
@@ -329,9 +424,9 @@ func (a *array) appendTo(b []byte) []byte {
 		b = append(b, e.pre...)
 		switch {
 		case e.obj != nil:
-			b = e.obj.appendTo(b)
+			b = p.appendObject(b, e.obj)
 		case e.arr != nil:
-			b = e.arr.appendTo(b)
+			b = p.appendArray(b, e.arr)
 		default:
 			b = append(b, e.val...)
 		}

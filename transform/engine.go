@@ -33,7 +33,10 @@ func (e *Engine) walk(body []byte, p *Plan, root *objPlan) ([]byte, error) {
 	}
 	out, err := w.run()
 	w.src, w.out, w.plan, w.root = nil, nil, nil, nil
-	w.spans = w.spans[:0]
+	w.spans, w.kept, w.dom.kept = w.spans[:0], w.kept[:0], nil
+	if cap(w.kept) > 1<<16 {
+		w.kept = nil
+	}
 	if cap(w.scratch) > 1<<20 {
 		w.scratch = nil
 	}

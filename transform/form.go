@@ -230,7 +230,7 @@ func formObject(b *strings.Builder, d *domPool, o *object, prefix string) error 
 		if m.dead {
 			continue
 		}
-		k, err := unquote(m.key)
+		k, err := unquote(o.keyOf(m))
 		if err != nil {
 			return err
 		}
@@ -238,7 +238,7 @@ func formObject(b *strings.Builder, d *domPool, o *object, prefix string) error 
 		if prefix != "" {
 			name = prefix + "[" + name + "]"
 		}
-		if err := formValue(b, d, m.value(), name); err != nil {
+		if err := formValue(b, d, d.value(o, m), name); err != nil {
 			return err
 		}
 	}

@@ -78,14 +78,14 @@ func (d *domPool) visit(o *object, path []seg, fn func(*object) error) error {
 	}
 	m := &o.members[i]
 	if !path[0].each {
-		c := d.memberObject(m)
+		c := d.memberObject(o, m)
 		m.dirty = true
 		if c == nil {
 			return nil
 		}
 		return d.visit(c, path[1:], fn)
 	}
-	a := d.memberArray(m)
+	a := d.memberArray(o, m)
 	if a == nil {
 		return nil
 	}
@@ -109,9 +109,9 @@ func (d *domPool) lookup(o *object, path []seg) []byte {
 		}
 		m := &o.members[i]
 		if k == len(path)-1 {
-			return m.value()
+			return d.value(o, m)
 		}
-		if o = d.memberObject(m); o == nil {
+		if o = d.memberObject(o, m); o == nil {
 			return nil
 		}
 	}
@@ -127,7 +127,7 @@ func (d *domPool) ensure(o *object, path []seg) *object {
 			o.add(quoteKey(s.key), []byte("{}"))
 			i = len(o.members) - 1
 		}
-		c := d.memberObject(&o.members[i])
+		c := d.memberObject(o, &o.members[i])
 		if c == nil {
 			return nil // a non-object is in the way: leave it
 		}
@@ -197,24 +197,24 @@ func (d *domPool) do(o *object, s *step, from []byte) error {
 			return nil
 		}
 		m := &o.members[i]
-		if m.obj != nil || m.arr != nil {
+		if m.obj != 0 || m.arr != 0 {
 			return &Error{Field: s.name, Msg: "cannot convert an object or array"}
 		}
-		v, err := s.conv(m.val)
+		v, err := s.conv(o.valOf(m))
 		if err != nil {
 			return &Error{Field: s.name, Msg: err.Error()}
 		}
-		m.set(v)
+		o.set(i, v)
 	case stepEnum:
 		if i < 0 {
 			return nil
 		}
 		m := &o.members[i]
-		if m.obj != nil || m.arr != nil {
+		if m.obj != 0 || m.arr != 0 {
 			return nil
 		}
-		if v, ok := s.enum[string(m.val)]; ok {
-			m.set(v)
+		if v, ok := s.enum[string(o.valOf(m))]; ok {
+			o.set(i, v)
 		}
 	}
 	return nil
@@ -223,7 +223,7 @@ func (d *domPool) do(o *object, s *step, from []byte) error {
 // custom runs a registered function on the object's bytes and parses what
 // it returns.
 func (d *domPool) custom(o *object, s *step) (*object, error) {
-	in := o.appendTo(nil)
+	in := d.appendObject(nil, o)
 	out, err := s.fn(in)
 	if err != nil {
 		return nil, &Error{Field: s.name, Msg: err.Error()}
@@ -247,7 +247,7 @@ func (d *domPool) rename(o *object, s *step) error {
 		if i < 0 {
 			return nil
 		}
-		if src = d.memberObject(&src.members[i]); src == nil {
+		if src = d.memberObject(src, &src.members[i]); src == nil {
 			return nil
 		}
 	}
@@ -260,18 +260,17 @@ func (d *domPool) rename(o *object, s *step) error {
 		if j := o.find(k); j >= 0 {
 			o.members[j].dead = true
 		}
-		o.members[i].key = s.qdst
-		o.members[i].dirty = true
+		o.setKey(i, s.qdst)
 		return nil
 	}
-	v := src.members[i].value()
+	v := d.value(src, &src.members[i])
 	src.members[i].dead = true
 	t := d.ensure(o, s.dst[:len(s.dst)-1])
 	if t == nil {
 		return nil
 	}
 	if j := t.find(k); j >= 0 {
-		t.members[j].set(v)
+		t.set(j, v)
 	} else {
 		t.add(s.qdst, v)
 	}

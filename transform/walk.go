@@ -10,6 +10,9 @@ type span struct {
 	valStart int
 	valEnd   int
 	end      int // the ',' or '}' after the member
+	// sub and subn delimit the kept spans of an object value's members;
+	// sub < 0 when they were not kept.
+	sub, subn int32
 }
 
 // walker makes one pass over a document, finds the objects whose "object"
@@ -29,11 +32,15 @@ type walker struct {
 
 	rewrites int // objects rewritten so far
 
-	plan    *Plan    // the types to rewrite; nil only validates
-	root    *objPlan // applied to the top-level object (requests)
-	spans   []span
-	scratch []byte
-	dom     domPool
+	plan  *Plan    // the types to rewrite; nil only validates
+	root  *objPlan // applied to the top-level object (requests)
+	spans []span
+	kept  []span // see object
+	// lastSub and lastSubn delimit in kept the spans of the object just
+	// walked; lastSub < 0 when they were not kept.
+	lastSub, lastSubn int32
+	scratch           []byte
+	dom               domPool
 }
 
 func (w *walker) outPos(p int) int { return len(w.out) + p - w.mark }
@@ -53,7 +60,7 @@ func (w *walker) run() ([]byte, error) {
 	if i >= len(w.src) {
 		return nil, syntaxErr(w.src, i, "empty body")
 	}
-	i, err := w.value(i)
+	i, err := w.value(i, false)
 	if err != nil {
 		return nil, err
 	}
@@ -67,10 +74,12 @@ func (w *walker) run() ([]byte, error) {
 	return w.out, nil
 }
 
-func (w *walker) value(i int) (int, error) {
+// value walks the value at b[i]; inObject tells whether it is a member's
+// value, whose spans an object keeps for its parent.
+func (w *walker) value(i int, inObject bool) (int, error) {
 	switch c := w.src[i]; {
 	case c == '{':
-		return w.object(i)
+		return w.object(i, inObject)
 	case c == '[':
 		return w.array(i)
 	case c == '"':
@@ -109,7 +118,7 @@ func (w *walker) array(i int) (int, error) {
 			return i, syntaxErr(b, i, "unterminated array")
 		}
 		var err error
-		if i, err = w.value(i); err != nil {
+		if i, err = w.value(i, false); err != nil {
 			return i, err
 		}
 		i = skipSpace(b, i)
@@ -128,7 +137,12 @@ func (w *walker) array(i int) (int, error) {
 	}
 }
 
-func (w *walker) object(i int) (int, error) {
+// object walks the object at b[i]. When a plan is set, it records the
+// spans of its members in w.spans and, unless it was rewritten, leaves
+// them in w.kept for the object holding it (through w.lastSub and
+// w.lastSubn), so that a plan stepping into it needs no second parse.
+// Spans of objects in arrays are not kept.
+func (w *walker) object(i int, inObject bool) (int, error) {
 	if err := w.enter(i); err != nil {
 		return i, err
 	}
@@ -137,7 +151,10 @@ func (w *walker) object(i int) (int, error) {
 	start := w.outPos(i)
 	rewrites := w.rewrites
 	topLevel := w.depth == 1
+	track := w.plan != nil || w.root != nil
 	base := len(w.spans)
+	keptBase := len(w.kept)
+	n := 0
 	typStart, typEnd := -1, -1
 	i++
 	for {
@@ -146,7 +163,7 @@ func (w *walker) object(i int) (int, error) {
 		if i >= len(b) {
 			return i, syntaxErr(b, i, "unterminated object")
 		}
-		if b[i] == '}' && len(w.spans) == base {
+		if b[i] == '}' && n == 0 {
 			i++
 			break
 		}
@@ -167,22 +184,32 @@ func (w *walker) object(i int) (int, error) {
 		if i >= len(b) {
 			return i, syntaxErr(b, i, "unterminated object")
 		}
-		sp := span{seg: seg, keyStart: w.outPos(keyStart), keyEnd: w.outPos(keyEnd)}
 		isType := keyEnd-keyStart == 8 && string(b[keyStart+1:keyEnd-1]) == "object" && b[i] == '"'
-		sp.valStart = w.outPos(i)
-		if i, err = w.value(i); err != nil {
+		isObj := b[i] == '{'
+		// Output offsets before the value: rewriting an object inside it
+		// moves them.
+		keyOut, keyEndOut, valStart := w.outPos(keyStart), w.outPos(keyEnd), w.outPos(i)
+		if i, err = w.value(i, true); err != nil {
 			return i, err
 		}
-		sp.valEnd = w.outPos(i)
+		n++
 		if isType {
-			typStart, typEnd = sp.valStart+1, sp.valEnd-1
+			typStart, typEnd = valStart+1, w.outPos(i)-1
 		}
-		i = skipSpace(b, i)
+		if track {
+			sp := span{seg: seg, keyStart: keyOut, keyEnd: keyEndOut, valStart: valStart, valEnd: w.outPos(i), sub: -1}
+			if isObj {
+				sp.sub, sp.subn = w.lastSub, w.lastSubn
+			}
+			i = skipSpace(b, i)
+			sp.end = w.outPos(i)
+			w.spans = append(w.spans, sp)
+		} else {
+			i = skipSpace(b, i)
+		}
 		if i >= len(b) {
 			return i, syntaxErr(b, i, "unterminated object")
 		}
-		sp.end = w.outPos(i)
-		w.spans = append(w.spans, sp)
 		if b[i] == ',' {
 			i++
 			continue
@@ -194,30 +221,32 @@ func (w *walker) object(i int) (int, error) {
 		break
 	}
 	w.depth--
-	if w.plan != nil || w.root != nil {
-		var p *objPlan
-		var typ string
-		if topLevel && w.root != nil {
-			p = w.root
-		} else if typStart >= 0 && w.plan != nil {
-			// The type's bytes are in out or still in src.
-			typ = w.typeName(typStart, typEnd)
-			p = w.plan.types[typ]
-			if typ == "event" && w.plan.hasPartial {
-				if err := w.rewrite(srcStart, start, i, base, p, true, rewrites == w.rewrites); err != nil {
-					w.spans = w.spans[:base]
-					return i, err
-				}
-				w.spans = w.spans[:base]
-				return i, nil
-			}
+	if !track {
+		return i, nil
+	}
+	before := w.rewrites
+	var p *objPlan
+	event := false
+	if topLevel && w.root != nil {
+		p = w.root
+	} else if typStart >= 0 && w.plan != nil {
+		// The type's bytes are in out or still in src.
+		typ := w.typeName(typStart, typEnd)
+		p = w.plan.types[typ]
+		event = typ == "event" && w.plan.hasPartial
+	}
+	if p != nil || event {
+		if err := w.rewrite(srcStart, start, i, base, p, event, rewrites == w.rewrites); err != nil {
+			w.spans = w.spans[:base]
+			return i, err
 		}
-		if p != nil {
-			if err := w.rewrite(srcStart, start, i, base, p, false, rewrites == w.rewrites); err != nil {
-				w.spans = w.spans[:base]
-				return i, err
-			}
-		}
+	}
+	if inObject && w.rewrites == before {
+		w.lastSub, w.lastSubn = int32(len(w.kept)), int32(len(w.spans)-base)
+		w.kept = append(w.kept, w.spans[base:]...)
+	} else {
+		w.kept = w.kept[:keptBase]
+		w.lastSub, w.lastSubn = -1, 0
 	}
 	w.spans = w.spans[:base]
 	return i, nil
@@ -247,6 +276,7 @@ func (w *walker) rewrite(srcStart, start, end, base int, p *objPlan, event, clea
 		obj = w.out[start:]
 	}
 	w.dom.reset()
+	w.dom.kept = w.kept
 	o := w.dom.fromSpans(obj, w.spans[base:], start)
 	var err error
 	if p != nil {
@@ -264,10 +294,10 @@ func (w *walker) rewrite(srcStart, start, end, base int, p *objPlan, event, clea
 	}
 	if clean {
 		w.flush(srcStart)
-		w.out = o.appendTo(w.out)
+		w.out = w.dom.appendObject(w.out, o)
 		w.mark = end
 	} else {
-		w.scratch = o.appendTo(w.scratch[:0])
+		w.scratch = w.dom.appendObject(w.scratch[:0], o)
 		w.out = append(w.out[:start], w.scratch...)
 	}
 	w.rewrites++
@@ -291,7 +321,7 @@ func (w *walker) previousAttributes(ev *object) error {
 	if k < 0 {
 		return nil
 	}
-	tv := obj.members[k].val
+	tv := obj.valOf(&obj.members[k])
 	if len(tv) < 2 || tv[0] != '"' {
 		return nil
 	}
