@@ -8,21 +8,34 @@ import (
 
 type ctxKey struct{}
 
-type ctxValue struct {
+// versionCtx carries the timeline and the version a request is served in.
+// It is its own context type, so that NewContext costs one allocation.
+type versionCtx struct {
+	context.Context
 	t *Timeline
 	v versions.Version
+}
+
+func (c *versionCtx) Value(key any) any {
+	if key == (ctxKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
 }
 
 // NewContext returns a context carrying the timeline and the version a
 // request is served in. The versioning middleware calls it.
 func NewContext(ctx context.Context, t *Timeline, v versions.Version) context.Context {
-	return context.WithValue(ctx, ctxKey{}, ctxValue{t, v})
+	return &versionCtx{Context: ctx, t: t, v: v}
 }
 
 // FromContext returns the version and timeline stored by NewContext.
 func FromContext(ctx context.Context) (versions.Version, *Timeline, bool) {
-	cv, ok := ctx.Value(ctxKey{}).(ctxValue)
-	return cv.v, cv.t, ok
+	c, ok := ctx.Value(ctxKey{}).(*versionCtx)
+	if !ok {
+		return versions.Version{}, nil, false
+	}
+	return c.v, c.t, true
 }
 
 // Active reports whether the change id (typically a behavior change) is in
@@ -32,10 +45,10 @@ func FromContext(ctx context.Context) (versions.Version, *Timeline, bool) {
 //
 //	if gates.Active(ctx, "charge_capture_async") { ... new behaviour ... }
 func Active(ctx context.Context, id string) bool {
-	cv, ok := ctx.Value(ctxKey{}).(ctxValue)
-	if !ok || cv.t == nil {
+	v, t, ok := FromContext(ctx)
+	if !ok || t == nil {
 		return false
 	}
-	on, err := cv.t.Active(cv.v, id)
+	on, err := t.Active(v, id)
 	return err == nil && on
 }

@@ -181,3 +181,23 @@ func FuzzLoad(f *testing.F) {
 }
 
 func mustVersion(s string) versions.Version { return versions.MustParse(s) }
+
+func TestContextAllocs(t *testing.T) {
+	tl, err := gates.LoadFile("../testdata/stripe.yaml", nil)
+	require.NoError(t, err)
+	v := versions.MustParse("2019-10-17")
+	base := context.WithValue(context.Background(), struct{ k int }{1}, "kept")
+	n := testing.AllocsPerRun(100, func() {
+		ctx := gates.NewContext(base, tl, v)
+		if !gates.Active(ctx, "customer_balance") {
+			panic("inactive")
+		}
+	})
+	assert.LessOrEqual(t, n, 1.0)
+	ctx := gates.NewContext(base, tl, v)
+	got, gt, ok := gates.FromContext(ctx)
+	assert.True(t, ok)
+	assert.Equal(t, v, got)
+	assert.Same(t, tl, gt)
+	assert.Equal(t, "kept", ctx.Value(struct{ k int }{1}), "parent values still found")
+}
