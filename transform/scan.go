@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 )
 
 // ErrSyntax is wrapped by the error returned for a body that is not valid
@@ -201,16 +202,19 @@ const (
 )
 
 // plainRun skips, eight bytes at a time, the bytes from i on that need no
-// attention inside a string: it stops at the first word holding a quote, a
-// backslash or a control character (or at the last full word).
+// attention inside a string: it returns the index of the first quote,
+// backslash or control character, or of the first byte of the last partial
+// word when there is none before it.
 func plainRun(b []byte, i int) int {
 	for i+8 <= len(b) {
 		x := binary.LittleEndian.Uint64(b[i:])
 		q := x ^ (lo8 * '"')
 		s := x ^ (lo8 * '\\')
-		// A byte is zero in q or s, or below 0x20 in x.
-		if ((q-lo8)&^q|(s-lo8)&^s|(x-lo8*0x20)&^x)&hi8 != 0 {
-			return i
+		// A byte is zero in q or s, or below 0x20 in x. Borrows may flag
+		// bytes above a flagged one, never below, so the lowest flag is
+		// exact.
+		if m := ((q-lo8)&^q | (s-lo8)&^s | (x-lo8*0x20)&^x) & hi8; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
 		i += 8
 	}
