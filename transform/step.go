@@ -176,10 +176,11 @@ func (p *objPlan) run(d *domPool, o *object, partial bool) (*object, error) {
 }
 
 func (d *domPool) do(o *object, s *step, from []byte) error {
+	if s.kind == stepRename {
+		return d.rename(o, s)
+	}
 	i := o.find(s.key)
 	switch s.kind {
-	case stepRename:
-		return d.rename(o, s)
 	case stepDrop:
 		if i >= 0 {
 			o.members[i].dead = true
