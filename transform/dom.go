@@ -4,11 +4,13 @@ package transform
 // keep their raw key and value slices and the white space around them, so
 // what no operation touches is written back byte for byte.
 
-// member is one member of an object. It holds no pointers, so building
-// and copying members costs no write barriers: its bytes are offsets in the
-// object's raw bytes (pre is raw[lo:ks], the key raw[ks:ke], mid
-// raw[ke:vs], the value raw[vs:ve], post raw[ve:hi]), and a member whose
-// key or value changed, or that was added, has its bytes in an ext.
+// member is one member of an object. The walker records members as it
+// goes and a rewritten object's DOM is built on them as they are. A member
+// holds no pointers, so recording and copying members costs no write
+// barriers: its bytes are given by offsets, which are those of its
+// object's raw bytes plus the object's off (pre is at lo:ks, the key at
+// ks:ke, mid at ke:vs, the value at vs:ve, post at ve:hi), and a member
+// whose key or value changed, or that was added, has its bytes in an ext.
 type member struct {
 	lo, ks, ke, vs, ve, hi int
 	// sub and subn delimit, in the pool's kept spans, the members of an
@@ -30,9 +32,10 @@ type mext struct {
 
 type object struct {
 	raw     []byte // the bytes the members were parsed from
-	off     int    // the output offset of raw[0], for kept spans
+	off     int    // the offset of raw[0] in the members' offsets
 	idx     int32  // 1-based index in the pool
 	members []member
+	buf     []member // the pool's buffer for members; members may be the walker's
 	exts    []mext
 	tail    []byte // white space before '}'
 }
@@ -41,21 +44,21 @@ func (o *object) keyOf(m *member) []byte {
 	if m.ext != 0 {
 		return o.exts[m.ext-1].key
 	}
-	return o.raw[m.ks:m.ke]
+	return o.raw[m.ks-o.off : m.ke-o.off]
 }
 
 func (o *object) preOf(m *member) []byte {
 	if m.ext != 0 {
 		return o.exts[m.ext-1].pre
 	}
-	return o.raw[m.lo:m.ks]
+	return o.raw[m.lo-o.off : m.ks-o.off]
 }
 
 func (o *object) midOf(m *member) []byte {
 	if m.ext != 0 {
 		return o.exts[m.ext-1].mid
 	}
-	return o.raw[m.ke:m.vs]
+	return o.raw[m.ke-o.off : m.vs-o.off]
 }
 
 // valOf returns the raw value of m, which is stale when m.obj or m.arr is
@@ -64,15 +67,20 @@ func (o *object) valOf(m *member) []byte {
 	if m.ext != 0 {
 		return o.exts[m.ext-1].val
 	}
-	return o.raw[m.vs:m.ve]
+	return o.raw[m.vs-o.off : m.ve-o.off]
 }
 
-func (o *object) postOf(m *member) []byte { return o.raw[m.ve:m.hi] }
+func (o *object) postOf(m *member) []byte {
+	if m.lo < 0 {
+		return nil
+	}
+	return o.raw[m.ve-o.off : m.hi-o.off]
+}
 
 // ext returns the ext of m, making one from its raw bytes if needed.
 func (o *object) ext(m *member) *mext {
 	if m.ext == 0 {
-		o.exts = append(o.exts, mext{pre: o.raw[m.lo:m.ks], key: o.raw[m.ks:m.ke], mid: o.raw[m.ke:m.vs], val: o.raw[m.vs:m.ve]})
+		o.exts = append(o.exts, mext{pre: o.preOf(m), key: o.keyOf(m), mid: o.midOf(m), val: o.valOf(m)})
 		m.ext = int32(len(o.exts))
 	}
 	return &o.exts[m.ext-1]
@@ -99,10 +107,9 @@ type domPool struct {
 	nobj    int
 	narr    int
 	touched bool
-	// kept holds the member spans of nested objects the walker scanned,
-	// which members point at through sub and subn; off of an object built
-	// from them maps their output offsets into its raw bytes.
-	kept []span
+	// kept holds the members of nested objects the walker scanned, which
+	// members point at through sub and subn.
+	kept []member
 }
 
 func (p *domPool) reset() { p.nobj, p.narr, p.touched = 0, 0, false }
@@ -111,13 +118,14 @@ func (p *domPool) newObject() *object {
 	if p.nobj < len(p.objs) {
 		o := p.objs[p.nobj]
 		p.nobj++
-		o.members = o.members[:0]
+		o.members = o.buf[:0]
 		o.exts = o.exts[:0]
 		o.tail = nil
 		o.off = 0
 		return o
 	}
-	o := &object{members: make([]member, 0, 16)}
+	o := &object{buf: make([]member, 0, 16)}
+	o.members = o.buf
 	p.objs = append(p.objs, o)
 	p.nobj++
 	o.idx = int32(p.nobj)
@@ -139,29 +147,18 @@ func (p *domPool) newArray() *array {
 	return a
 }
 
-// fromSpans builds the DOM of the object b from the spans the walker
-// recorded; off is the output offset of b[0].
-func (p *domPool) fromSpans(b []byte, spans []span, off int) *object {
+// fromMembers builds the DOM of the object b on the members the walker
+// recorded for it, in output offsets; off is the output offset of b[0].
+// The DOM takes the members over: each is built once.
+func (p *domPool) fromMembers(b []byte, ms []member, off int) *object {
 	o := p.newObject()
 	o.raw, o.off = b, off
-	if len(spans) == 0 {
+	if len(ms) == 0 {
 		o.tail = b[1 : len(b)-1]
 		return o
 	}
-	if cap(o.members) < len(spans) {
-		o.members = make([]member, 0, len(spans)+len(spans)/2)
-	}
-	ms := o.members[:len(spans)]
-	for k := range spans {
-		s := &spans[k]
-		ms[k] = member{
-			lo: s.seg - off, ks: s.keyStart - off, ke: s.keyEnd - off,
-			vs: s.valStart - off, ve: s.valEnd - off, hi: s.end - off,
-			sub: s.sub, subn: s.subn,
-		}
-	}
 	last := &ms[len(ms)-1]
-	o.tail = b[last.ve:last.hi]
+	o.tail = b[last.ve-off : last.hi-off]
 	last.hi = last.ve
 	o.members = ms
 	return o
@@ -193,6 +190,7 @@ func (p *domPool) parseObject(b []byte) *object {
 			o.tail = b[e:n]
 			m.hi = e
 			o.members = append(o.members, m)
+			o.buf = o.members[:0]
 			return o
 		}
 		m.hi = n
@@ -241,7 +239,7 @@ func (o *object) find(key string) int {
 			continue
 		}
 		if m.ext == 0 {
-			if m.ke-m.ks == n && string(o.raw[m.ks+1:m.ke-1]) == key {
+			if m.ke-m.ks == n && string(o.raw[m.ks+1-o.off:m.ke-1-o.off]) == key {
 				return i
 			}
 		} else if keyIs(o.exts[m.ext-1].key, key) {
@@ -274,7 +272,10 @@ func (p *domPool) memberObject(o *object, m *member) *object {
 	}
 	var c *object
 	if m.sub >= 0 {
-		c = p.fromSpans(v, p.kept[m.sub:m.sub+m.subn], o.off+m.vs)
+		// Capped, so that adding to it does not write over the next
+		// object's members.
+		e := m.sub + m.subn
+		c = p.fromMembers(v, p.kept[m.sub:e:e], m.vs)
 	} else {
 		c = p.parseObject(v)
 	}
@@ -364,7 +365,7 @@ func quoteKey(k string) []byte {
 func (p *domPool) appendObject(b []byte, o *object) []byte {
 	b = append(b, '{')
 	n := 0
-	runLo, runHi, prev := -1, -1, -2
+	runLo, runHi, prev := -1, -1, -2 // in raw
 	for i := range o.members {
 		m := &o.members[i]
 		if m.dead {
@@ -372,7 +373,7 @@ func (p *domPool) appendObject(b []byte, o *object) []byte {
 		}
 		if m.clean() {
 			if runLo >= 0 && prev == i-1 {
-				runHi = m.hi
+				runHi = m.hi - o.off
 			} else {
 				if runLo >= 0 {
 					b = append(b, o.raw[runLo:runHi]...)
@@ -380,7 +381,7 @@ func (p *domPool) appendObject(b []byte, o *object) []byte {
 				if n > 0 {
 					b = append(b, ',')
 				}
-				runLo, runHi = m.lo, m.hi
+				runLo, runHi = m.lo-o.off, m.hi-o.off
 			}
 			prev = i
 			n++

@@ -1,19 +1,9 @@
 package transform
 
-import "fmt"
-
-// span is one member of an object being walked, in output coordinates.
-type span struct {
-	seg      int // just after the '{' or ',' before the member
-	keyStart int // the key's opening quote
-	keyEnd   int // just past the key's closing quote
-	valStart int
-	valEnd   int
-	end      int // the ',' or '}' after the member
-	// sub and subn delimit the kept spans of an object value's members;
-	// sub < 0 when they were not kept.
-	sub, subn int32
-}
+import (
+	"fmt"
+	"slices"
+)
 
 // walker makes one pass over a document, finds the objects whose "object"
 // field names a type with a plan, and rewrites each on its own bytes.
@@ -34,9 +24,9 @@ type walker struct {
 
 	plan  *Plan    // the types to rewrite; nil only validates
 	root  *objPlan // applied to the top-level object (requests)
-	spans []span
-	kept  []span // see object
-	// lastSub and lastSubn delimit in kept the spans of the object just
+	spans []member // the members of the objects being walked
+	kept  []member // see object
+	// lastSub and lastSubn delimit in kept the members of the object just
 	// walked; lastSub < 0 when they were not kept.
 	lastSub, lastSubn int32
 	scratch           []byte
@@ -137,11 +127,11 @@ func (w *walker) array(i int) (int, error) {
 	}
 }
 
-// object walks the object at b[i]. When a plan is set, it records the
-// spans of its members in w.spans and, unless it was rewritten, leaves
-// them in w.kept for the object holding it (through w.lastSub and
-// w.lastSubn), so that a plan stepping into it needs no second parse.
-// Spans of objects in arrays are not kept.
+// object walks the object at b[i]. When a plan is set, it records its
+// members in w.spans, in output offsets, and unless a DOM was built on
+// them leaves them in w.kept for the object holding it (through w.lastSub
+// and w.lastSubn), so that a plan stepping into it needs no second parse.
+// Members of objects in arrays are not kept.
 func (w *walker) object(i int, inObject bool) (int, error) {
 	if err := w.enter(i); err != nil {
 		return i, err
@@ -197,13 +187,13 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 			typStart, typEnd = valStart+1, w.outPos(i)-1
 		}
 		if track {
-			sp := span{seg: seg, keyStart: keyOut, keyEnd: keyEndOut, valStart: valStart, valEnd: w.outPos(i), sub: -1}
+			m := member{lo: seg, ks: keyOut, ke: keyEndOut, vs: valStart, ve: w.outPos(i), sub: -1}
 			if isObj {
-				sp.sub, sp.subn = w.lastSub, w.lastSubn
+				m.sub, m.subn = w.lastSub, w.lastSubn
 			}
 			i = skipSpace(b, i)
-			sp.end = w.outPos(i)
-			w.spans = append(w.spans, sp)
+			m.hi = w.outPos(i)
+			w.spans = append(w.spans, m)
 		} else {
 			i = skipSpace(b, i)
 		}
@@ -224,7 +214,6 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 	if !track {
 		return i, nil
 	}
-	before := w.rewrites
 	var p *objPlan
 	event := false
 	if topLevel && w.root != nil {
@@ -241,7 +230,7 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 			return i, err
 		}
 	}
-	if inObject && w.rewrites == before {
+	if inObject && p == nil && !event {
 		w.lastSub, w.lastSubn = int32(len(w.kept)), int32(len(w.spans)-base)
 		w.kept = append(w.kept, w.spans[base:]...)
 	} else {
@@ -264,7 +253,7 @@ func (w *walker) typeName(s, e int) string {
 
 // rewrite applies p to the object that starts at source offset srcStart
 // (output offset start) and ends at source offset end, whose members are
-// w.spans[base:]. When no object inside it was rewritten (clean), its
+// w.spans[base:]; the DOM takes them over. When no object inside it was rewritten (clean), its
 // bytes are still those of the source: the DOM is built on them and
 // written straight to the output, with no intermediate copy.
 func (w *walker) rewrite(srcStart, start, end, base int, p *objPlan, event, clean bool) error {
@@ -277,7 +266,9 @@ func (w *walker) rewrite(srcStart, start, end, base int, p *objPlan, event, clea
 	}
 	w.dom.reset()
 	w.dom.kept = w.kept
-	o := w.dom.fromSpans(obj, w.spans[base:], start)
+	// Room for added members, which are appended to w.spans[base:].
+	w.spans = slices.Grow(w.spans, 16)
+	o := w.dom.fromMembers(obj, w.spans[base:], start)
 	var err error
 	if p != nil {
 		if o, err = p.apply(&w.dom, o); err != nil {
