@@ -36,6 +36,10 @@ type object struct {
 	idx     int32  // 1-based index in the pool
 	members []member
 	buf     []member // the pool's buffer for members; members may be the walker's
+	// fps holds, once find has been called, the fingerprint of each
+	// member's key (keyFP), or 0 for a dead member.
+	fps     []uint32
+	fpsDone bool
 	exts    []mext
 	tail    []byte // white space before '}'
 }
@@ -120,6 +124,7 @@ func (p *domPool) newObject() *object {
 		p.nobj++
 		o.members = o.buf[:0]
 		o.exts = o.exts[:0]
+		o.fps, o.fpsDone = o.fps[:0], false
 		o.tail = nil
 		o.off = 0
 		return o
@@ -230,23 +235,54 @@ func keyIs(k []byte, name string) bool {
 	return len(k) == len(name)+2 && string(k[1:len(k)-1]) == name
 }
 
+// keyFP is the fingerprint of a quoted key: its length and three of its
+// bytes. It is never 0.
+func keyFP(k []byte) uint32 {
+	n := len(k)
+	return uint32(n)<<24 | uint32(k[1])<<16 | uint32(k[n-2])<<8 | uint32(k[n/2])
+}
+
+// nameFP is keyFP of name quoted.
+func nameFP(name string) uint32 {
+	n := len(name) + 2
+	at := func(j int) uint32 {
+		if j == 0 || j == n-1 {
+			return '"'
+		}
+		return uint32(name[j-1])
+	}
+	return uint32(n)<<24 | at(1)<<16 | at(n-2)<<8 | at(n/2)
+}
+
 // find returns the index of the live member named key, or -1.
 func (o *object) find(key string) int {
-	n := len(key) + 2
-	for i := range o.members {
-		m := &o.members[i]
-		if m.dead {
-			continue
-		}
-		if m.ext == 0 {
-			if m.ke-m.ks == n && string(o.raw[m.ks+1-o.off:m.ke-1-o.off]) == key {
-				return i
+	if !o.fpsDone {
+		o.fps = o.fps[:0]
+		for i := range o.members {
+			m := &o.members[i]
+			if m.dead {
+				o.fps = append(o.fps, 0)
+			} else {
+				o.fps = append(o.fps, keyFP(o.keyOf(m)))
 			}
-		} else if keyIs(o.exts[m.ext-1].key, key) {
+		}
+		o.fpsDone = true
+	}
+	fp := nameFP(key)
+	for i, f := range o.fps {
+		if f == fp && keyIs(o.keyOf(&o.members[i]), key) {
 			return i
 		}
 	}
 	return -1
+}
+
+// kill removes member i.
+func (o *object) kill(i int) {
+	o.members[i].dead = true
+	if o.fpsDone {
+		o.fps[i] = 0
+	}
 }
 
 // child returns the parsed object value of member key, or nil when it is
@@ -333,6 +369,9 @@ func (o *object) setKey(i int, qkey []byte) {
 	m := &o.members[i]
 	o.ext(m).key = qkey
 	m.dirty = true
+	if o.fpsDone && !m.dead {
+		o.fps[i] = keyFP(qkey)
+	}
 }
 
 func (m *member) clean() bool { return !m.dirty && m.obj == 0 && m.arr == 0 && m.lo >= 0 }
@@ -349,6 +388,9 @@ func (o *object) add(qkey, raw []byte) {
 	}
 	o.exts = append(o.exts, e)
 	o.members = append(o.members, member{lo: -1, sub: -1, ext: int32(len(o.exts)), dirty: true})
+	if o.fpsDone {
+		o.fps = append(o.fps, keyFP(qkey))
+	}
 }
 
 var colon = []byte(":")

@@ -183,7 +183,7 @@ func (d *domPool) do(o *object, s *step, from []byte) error {
 	switch s.kind {
 	case stepDrop:
 		if i >= 0 {
-			o.members[i].dead = true
+			o.kill(i)
 		}
 	case stepDefault:
 		if i < 0 {
@@ -259,13 +259,13 @@ func (d *domPool) rename(o *object, s *step) error {
 	k := s.dst[len(s.dst)-1].key
 	if len(s.from) == 1 && len(s.dst) == 1 {
 		if j := o.find(k); j >= 0 {
-			o.members[j].dead = true
+			o.kill(j)
 		}
 		o.setKey(i, s.qdst)
 		return nil
 	}
 	v := d.value(src, &src.members[i])
-	src.members[i].dead = true
+	src.kill(i)
 	t := d.ensure(o, s.dst[:len(s.dst)-1])
 	if t == nil {
 		return nil
