@@ -111,13 +111,17 @@ func integerText(s []byte) ([]byte, bool) {
 	}
 	d = bytes.TrimLeft(d, "0")
 	if len(d) == 0 {
-		return []byte("0"), true
+		return zeroText, true
 	}
 	if !neg {
 		return d, true
 	}
 	return append([]byte{'-'}, d...), true
 }
+
+// zeroText is the integer 0. Values are never written to in place, so
+// all may share it.
+var zeroText = []byte("0")
 
 func isNull(raw []byte) bool { return string(raw) == "null" }
 
