@@ -187,13 +187,23 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 			typStart, typEnd = valStart+1, w.outPos(i)-1
 		}
 		if track {
-			m := member{lo: seg, ks: keyOut, ke: keyEndOut, vs: valStart, ve: w.outPos(i), sub: -1}
+			valEnd := w.outPos(i)
+			i = skipSpace(b, i)
+			k := len(w.spans)
+			if k == cap(w.spans) {
+				w.spans = slices.Grow(w.spans, 1)
+			}
+			w.spans = w.spans[:k+1]
+			// Field by field, in place: a composite literal is built on
+			// the stack and copied, which stalls on store forwarding.
+			m := &w.spans[k]
+			m.lo, m.ks, m.ke, m.vs, m.ve, m.hi = seg, keyOut, keyEndOut, valStart, valEnd, w.outPos(i)
+			m.sub, m.subn = -1, 0
 			if isObj {
 				m.sub, m.subn = w.lastSub, w.lastSubn
 			}
-			i = skipSpace(b, i)
-			m.hi = w.outPos(i)
-			w.spans = append(w.spans, m)
+			m.obj, m.arr, m.ext = 0, 0, 0
+			m.dead, m.dirty = false, false
 		} else {
 			i = skipSpace(b, i)
 		}
