@@ -15,23 +15,42 @@ func (p *Plan) Apply(body []byte) ([]byte, error) {
 	return p.e.walk(body, p, nil)
 }
 
-// AppendApply is like Apply but appends the result to dst.
+// AppendApply is like Apply but appends the result to dst. With room in
+// dst, a small body is walked with no allocation.
 func (p *Plan) AppendApply(dst, body []byte) ([]byte, error) {
-	out, err := p.Apply(body)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, out...), nil
+	return p.e.walkTo(dst, body, p, nil, true)
 }
 
 func (e *Engine) walk(body []byte, p *Plan, root *objPlan) ([]byte, error) {
+	return e.walkTo(nil, body, p, root, false)
+}
+
+// walkTo walks body and appends the result to dst when appendTo is set;
+// otherwise it returns the result in a slice of its own, or body itself
+// when nothing changed.
+func (e *Engine) walkTo(dst, body []byte, p *Plan, root *objPlan, appendTo bool) ([]byte, error) {
 	w := e.walkers.Get().(*walker)
-	w.src, w.out, w.mark, w.depth, w.changed, w.rewrites = body, nil, 0, 0, false, 0
+	w.src, w.out, w.mark, w.depth, w.changed, w.rewrites, w.pooled = body, nil, 0, 0, false, 0, false
 	w.maxDepth, w.plan, w.root = e.maxDepth, p, root
 	if p != nil && p.Empty() {
 		w.plan = nil
 	}
 	out, err := w.run()
+	switch {
+	case err != nil:
+		if appendTo {
+			out = dst
+		}
+	case appendTo:
+		out = append(dst, out...)
+	case w.pooled:
+		// A copy of exactly the result costs less than the room to grow
+		// that out had.
+		out = append([]byte(nil), out...)
+	}
+	if w.pooled && cap(w.out) <= 2*maxPooledOut {
+		w.buf = w.out[:0]
+	}
 	w.src, w.out, w.plan, w.root = nil, nil, nil, nil
 	w.spans, w.kept, w.dom.kept = w.spans[:0], w.kept[:0], nil
 	if cap(w.kept) > 1<<16 {

@@ -31,20 +31,39 @@ type walker struct {
 	lastSub, lastSubn int32
 	scratch           []byte
 	dom               domPool
+
+	// buf is the walker's own buffer for out, kept between walks; pooled
+	// tells that out is in it, so the result must be copied out of it.
+	buf    []byte
+	pooled bool
 }
+
+// maxPooledOut bounds the outputs a walker builds in its own buffer, which
+// it keeps (as it keeps scratch) for the next walk. Past it, out is
+// allocated for the walk and handed over as the result.
+const maxPooledOut = 1 << 20
 
 func (w *walker) outPos(p int) int { return len(w.out) + p - w.mark }
 
 func (w *walker) flush(p int) {
 	if w.out == nil {
-		// One allocation for the whole result in the common case.
-		w.out = make([]byte, 0, len(w.src)+len(w.src)/2+1024)
+		// Room for the result to grow, so that one allocation does.
+		n := len(w.src) + len(w.src)/2 + 1024
+		if n <= maxPooledOut {
+			if cap(w.buf) < n {
+				w.buf = make([]byte, 0, n)
+			}
+			w.out, w.pooled = w.buf[:0], true
+		} else {
+			w.out = make([]byte, 0, n)
+		}
 	}
 	w.out = append(w.out, w.src[w.mark:p]...)
 	w.mark = p
 }
 
-// run walks the whole document and returns the result.
+// run walks the whole document and returns the result, which is in w.buf
+// when w.pooled.
 func (w *walker) run() ([]byte, error) {
 	i := skipSpace(w.src, 0)
 	if i >= len(w.src) {
