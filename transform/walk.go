@@ -165,9 +165,12 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 	keptBase := len(w.kept)
 	n := 0
 	typStart, typEnd := -1, -1
+	// d maps source offsets to output offsets (see outPos). Only walking
+	// an object or array value can change it: rewriting an object in it.
+	d := len(w.out) - w.mark
 	i++
 	for {
-		seg := w.outPos(i)
+		seg := i + d
 		i = skipSpace(b, i)
 		if i >= len(b) {
 			return i, syntaxErr(b, i, "unterminated object")
@@ -193,20 +196,30 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 		if i >= len(b) {
 			return i, syntaxErr(b, i, "unterminated object")
 		}
-		isType := keyEnd-keyStart == 8 && string(b[keyStart+1:keyEnd-1]) == "object" && b[i] == '"'
-		isObj := b[i] == '{'
+		c := b[i]
+		isType := c == '"' && keyEnd-keyStart == 8 && string(b[keyStart+1:keyEnd-1]) == "object"
+		isObj := c == '{'
 		// Output offsets before the value: rewriting an object inside it
 		// moves them.
-		keyOut, keyEndOut, valStart := w.outPos(keyStart), w.outPos(keyEnd), w.outPos(i)
-		if i, err = w.value(i, true); err != nil {
+		keyOut, keyEndOut, valStart := keyStart+d, keyEnd+d, i+d
+		if c == '"' {
+			// Most values are strings: no need to dispatch.
+			i, err = scanString(b, i)
+		} else {
+			i, err = w.value(i, true)
+			if c == '{' || c == '[' {
+				d = len(w.out) - w.mark
+			}
+		}
+		if err != nil {
 			return i, err
 		}
 		n++
+		valEnd := i + d
 		if isType {
-			typStart, typEnd = valStart+1, w.outPos(i)-1
+			typStart, typEnd = valStart+1, valEnd-1
 		}
 		if track {
-			valEnd := w.outPos(i)
 			i = skipSpace(b, i)
 			k := len(w.spans)
 			if k == cap(w.spans) {
@@ -216,7 +229,7 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 			// Field by field, in place: a composite literal is built on
 			// the stack and copied, which stalls on store forwarding.
 			m := &w.spans[k]
-			m.lo, m.ks, m.ke, m.vs, m.ve, m.hi = seg, keyOut, keyEndOut, valStart, valEnd, w.outPos(i)
+			m.lo, m.ks, m.ke, m.vs, m.ve, m.hi = seg, keyOut, keyEndOut, valStart, valEnd, i+d
 			m.sub, m.subn = -1, 0
 			if isObj {
 				m.sub, m.subn = w.lastSub, w.lastSubn
