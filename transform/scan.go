@@ -45,14 +45,32 @@ var hexDigit = func() (t [256]bool) {
 func scanString(b []byte, i int) (int, error) {
 	i++
 	for {
-		i = plainRun(b, i)
-		for i < len(b) && !strStop[b[i]] {
-			i++
+		// Find the next quote, backslash or control character c, eight
+		// bytes at a time (see plainRun), taking c from the word read.
+		var c byte
+		found := false
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q := x ^ (lo8 * '"')
+			s := x ^ (lo8 * '\\')
+			if m := ((q-lo8)&^q | (s-lo8)&^s | (x-lo8*0x20)&^x) & hi8; m != 0 {
+				t := bits.TrailingZeros64(m) // the high bit of the byte
+				i += t >> 3
+				c, found = byte(x>>(t-7)), true
+				break
+			}
+			i += 8
 		}
-		if i >= len(b) {
-			return i, syntaxErr(b, i, "unterminated string")
+		if !found {
+			for i < len(b) && !strStop[b[i]] {
+				i++
+			}
+			if i >= len(b) {
+				return i, syntaxErr(b, i, "unterminated string")
+			}
+			c = b[i]
 		}
-		switch c := b[i]; c {
+		switch c {
 		case '"':
 			return i + 1, nil
 		case '\\':
