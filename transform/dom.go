@@ -111,12 +111,33 @@ type domPool struct {
 	nobj    int
 	narr    int
 	touched bool
+	// usedObj and usedArr count the nodes used since the last release.
+	usedObj, usedArr int
 	// kept holds the members of nested objects the walker scanned, which
 	// members point at through sub and subn.
 	kept []member
 }
 
-func (p *domPool) reset() { p.nobj, p.narr, p.touched = 0, 0, false }
+func (p *domPool) reset() {
+	p.usedObj, p.usedArr = max(p.usedObj, p.nobj), max(p.usedArr, p.narr)
+	p.nobj, p.narr, p.touched = 0, 0, false
+}
+
+// release drops what the nodes used since the last release point to, such
+// as the body walked and the walker's members, so that a pooled walker
+// holds on to none of them.
+func (p *domPool) release() {
+	p.reset()
+	for _, o := range p.objs[:p.usedObj] {
+		clear(o.exts)
+		o.raw, o.tail, o.members, o.exts = nil, nil, o.buf[:0], o.exts[:0]
+	}
+	for _, a := range p.arrs[:p.usedArr] {
+		clear(a.elems)
+		a.elems, a.tail = a.elems[:0], nil
+	}
+	p.usedObj, p.usedArr, p.kept = 0, 0, nil
+}
 
 func (p *domPool) newObject() *object {
 	if p.nobj < len(p.objs) {

@@ -52,8 +52,13 @@ func (e *Engine) walkTo(dst, body []byte, p *Plan, root *objPlan, appendTo bool)
 		w.buf = w.out[:0]
 	}
 	w.src, w.out, w.plan, w.root = nil, nil, nil, nil
-	w.spans, w.kept, w.dom.kept = w.spans[:0], w.kept[:0], nil
-	if cap(w.kept) > 1<<16 {
+	w.dom.release()
+	w.spans, w.kept = w.spans[:0], w.kept[:0]
+	// Members are 72 bytes: keep room for 16384.
+	if cap(w.spans) > 1<<14 {
+		w.spans = nil
+	}
+	if cap(w.kept) > 1<<14 {
 		w.kept = nil
 	}
 	if cap(w.scratch) > 1<<20 {
