@@ -378,7 +378,8 @@ func (m *versioning) finish(c echo.Context, bw *backWriter, v versions.Version) 
 	if m.Metrics != nil {
 		start = time.Now()
 	}
-	out, err := bw.plan.Apply(body)
+	out, err := bw.plan.AppendApply(bw.out[:0], body)
+	bw.out = out
 	if m.Metrics != nil {
 		m.Metrics.walked(dirResponse, len(body), time.Since(start), err)
 	}

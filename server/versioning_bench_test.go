@@ -115,7 +115,9 @@ func BenchmarkWalkBack10(b *testing.B) {
 // TestNewestAddsNoBytePerBodyByte checks that at the newest version the
 // middleware allocates the same few bytes whatever the size of the body:
 // it never buffers or copies a response it does not walk. At an older
-// version it does (the check can fail).
+// version it buffers and walks the body in pooled buffers, so it does not
+// allocate per byte either once warm. A handler that copies the body shows
+// that the measurement sees per-byte allocations (the check can fail).
 func TestNewestAddsNoBytePerBodyByte(t *testing.T) {
 	for _, size := range []int{4 << 10, 256 << 10} {
 		body := []byte(`{"object":"charge","pad":"` + string(bytes.Repeat([]byte("x"), size)) + `"}`)
@@ -153,8 +155,15 @@ func TestNewestAddsNoBytePerBodyByte(t *testing.T) {
 		if extra := perOp(versioned, "2025-10-01") - base; extra > 1024 {
 			t.Errorf("newest, body of %d bytes: the middleware allocates %d bytes more than plain echo", size, extra)
 		}
-		if extra := perOp(versioned, "2024-12-01") - base; extra < int64(size) {
-			t.Errorf("older, body of %d bytes: the middleware allocates only %d bytes more than plain echo; the check is broken", size, extra)
+		// A pool emptied by the GC costs a refill now and then: allow a
+		// small fraction of one copy of the body per request on average.
+		if extra := perOp(versioned, "2024-12-01") - base; extra > 1024+int64(size)/8 && !raceEnabled {
+			t.Errorf("older, body of %d bytes: the middleware allocates %d bytes more than plain echo", size, extra)
+		}
+		copying := echo.New()
+		copying.GET("/", func(c echo.Context) error { return c.JSONBlob(http.StatusOK, append([]byte(nil), body...)) })
+		if extra := perOp(copying, "") - base; extra < int64(size) {
+			t.Errorf("body of %d bytes: a handler copying it allocates only %d bytes more; the check is broken", size, extra)
 		}
 	}
 }

@@ -29,6 +29,7 @@ type backWriter struct {
 	overflow    bool
 	status      int
 	buf         bytes.Buffer
+	out         []byte // the walked body, reused between responses
 }
 
 var backWriters = sync.Pool{New: func() any { return new(backWriter) }}
@@ -44,7 +45,11 @@ func putBackWriter(bw *backWriter) {
 		bw.buf = bytes.Buffer{}
 	}
 	bw.buf.Reset()
-	*bw = backWriter{buf: bw.buf}
+	out := bw.out[:0]
+	if cap(out) > 1<<20 {
+		out = nil
+	}
+	*bw = backWriter{buf: bw.buf, out: out}
 	backWriters.Put(bw)
 }
 
