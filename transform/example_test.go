@@ -59,3 +59,22 @@ func ExampleEngine_Upgrade() {
 	// {"balance":500,"email":"a@example.com"}
 	// balance=500&metadata[order]=6735
 }
+
+// Example is the README's example.
+func Example() {
+	tl, _ := gates.Load("gates.yaml", []byte(`
+versions:
+  - version: 2019-10-17
+    changes:
+      - id: customer_balance
+        description: "account_balance on Customer is renamed to balance."
+        resources: [customer]
+        ops: [{rename: {field: balance, was: account_balance}}]
+  - version: 2015-02-18
+`), nil)
+	engine := transform.New(tl, nil)
+	old, _ := engine.Back([]byte(`{"object":"customer","balance":-500}`), versions.MustParse("2015-02-18"))
+	fmt.Println(string(old))
+	// Output:
+	// {"object":"customer","account_balance":-500}
+}
