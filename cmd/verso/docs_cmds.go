@@ -11,7 +11,6 @@ import (
 	"github.com/verso-api/verso/openapi"
 	"github.com/verso-api/verso/shadow"
 	"github.com/verso-api/verso/transform"
-	"github.com/verso-api/verso/versions"
 )
 
 // errFailed is returned by a command that ran but found a failure (shadow
@@ -75,13 +74,6 @@ Flags:
 `})
 }
 
-func optionalVersion(tl *gates.Timeline, name, s string) (versions.Version, error) {
-	if s == "" {
-		return versions.Version{}, nil
-	}
-	return resolve(tl, name, s)
-}
-
 func checkFormat(f string, allowed ...string) error {
 	for _, a := range allowed {
 		if f == a {
@@ -109,18 +101,11 @@ func runChangelog(e *env, args []string) error {
 	if err := checkFormat(*format, "md", "json", "html"); err != nil {
 		return err
 	}
-	tl, err := loadTimeline(*file)
+	tl, vs, err := loadVersions(*file, vflag{name: "from", value: *from}, vflag{name: "to", value: *to})
 	if err != nil {
 		return err
 	}
-	fv, err := optionalVersion(tl, "from", *from)
-	if err != nil {
-		return err
-	}
-	tv, err := optionalVersion(tl, "to", *to)
-	if err != nil {
-		return err
-	}
+	fv, tv := vs[0], vs[1]
 	var doc docs.Document
 	if *guide {
 		if fv.IsZero() {
@@ -168,14 +153,11 @@ func runOpenAPI(e *env, args []string) error {
 	if *spec == "" {
 		return usagef("missing --spec FILE")
 	}
-	tl, err := loadTimeline(*file)
+	tl, vs, err := loadVersions(*file, vflag{name: "to", value: *to, required: true})
 	if err != nil {
 		return err
 	}
-	tv, err := resolve(tl, "to", *to)
-	if err != nil {
-		return err
-	}
+	tv := vs[0]
 	data, err := os.ReadFile(*spec)
 	if err != nil {
 		return err
@@ -264,18 +246,11 @@ func runDiff(e *env, args []string) error {
 	if err := checkFormat(*format, "text", "json"); err != nil {
 		return err
 	}
-	tl, err := loadTimeline(*file)
+	tl, vs, err := loadVersions(*file, vflag{name: "from", value: *from, required: true}, vflag{name: "to", value: *to, required: true})
 	if err != nil {
 		return err
 	}
-	fv, err := resolve(tl, "from", *from)
-	if err != nil {
-		return err
-	}
-	tv, err := resolve(tl, "to", *to)
-	if err != nil {
-		return err
-	}
+	fv, tv := vs[0], vs[1]
 	body, err := readInput(e, pos)
 	if err != nil {
 		return err

@@ -79,6 +79,33 @@ func resolve(tl *gates.Timeline, flagName, s string) (versions.Version, error) {
 	return v, nil
 }
 
+// vflag is a version flag: its name, its value, whether it is required,
+// and the version it stands for when not given (zero: none).
+type vflag struct {
+	name, value string
+	required    bool
+	def         versions.Version
+}
+
+// loadVersions loads the timeline and resolves the version flags against it.
+func loadVersions(file string, flags ...vflag) (*gates.Timeline, []versions.Version, error) {
+	tl, err := loadTimeline(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]versions.Version, len(flags))
+	for i, f := range flags {
+		if f.value == "" && !f.required {
+			out[i] = f.def
+			continue
+		}
+		if out[i], err = resolve(tl, f.name, f.value); err != nil {
+			return nil, nil, err
+		}
+	}
+	return tl, out, nil
+}
+
 func writeBody(e *env, b []byte) error {
 	if _, err := e.stdout.Write(b); err != nil {
 		return err
@@ -99,19 +126,13 @@ func runRender(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tl, err := loadTimeline(*file)
+	tl, vs, err := loadVersions(*file, vflag{name: "to", value: *to, required: true}, vflag{name: "from", value: *from})
 	if err != nil {
 		return err
 	}
-	tv, err := resolve(tl, "to", *to)
-	if err != nil {
-		return err
-	}
-	fv := tl.Newest()
-	if *from != "" {
-		if fv, err = resolve(tl, "from", *from); err != nil {
-			return err
-		}
+	tv, fv := vs[0], vs[1]
+	if fv.IsZero() {
+		fv = tl.Newest()
 	}
 	body, err := readInput(e, pos)
 	if err != nil {
@@ -133,14 +154,11 @@ func runUpgrade(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tl, err := loadTimeline(*file)
+	tl, vs, err := loadVersions(*file, vflag{name: "from", value: *from, required: true})
 	if err != nil {
 		return err
 	}
-	fv, err := resolve(tl, "from", *from)
-	if err != nil {
-		return err
-	}
+	fv := vs[0]
 	var ep gates.Endpoint
 	if *endpoint != "" {
 		if ep, err = gates.ParseEndpoint(*endpoint); err != nil {
