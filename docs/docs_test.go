@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	goldenfile "github.com/verso-api/verso/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,23 +26,7 @@ func stripe(t testing.TB) *gates.Timeline {
 	return tl
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./docs -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (run go test ./docs -update and review the diff):\n%s", path, got)
-	}
-}
+func golden(t *testing.T, name string, got []byte) { goldenfile.Check(t, *update, "docs", name, got) }
 
 func TestGolden(t *testing.T) {
 	tl := stripe(t)

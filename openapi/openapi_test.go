@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/verso-api/verso/internal/golden"
+
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/openapi"
 	"github.com/verso-api/verso/versions"
@@ -54,20 +56,7 @@ func TestGolden(t *testing.T) {
 			if !json.Valid(got) {
 				t.Fatal("output is not JSON")
 			}
-			path := filepath.Join("testdata", name)
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./openapi -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the output (run go test ./openapi -update and review the diff)", path)
-			}
+			golden.Check(t, *update, "openapi", name, got)
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	goldenfile "github.com/verso-api/verso/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,23 +28,7 @@ func load(t testing.TB, name string) *gates.Timeline {
 	return tl
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./shadow -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (run go test ./shadow -update and review the diff):\n%s", path, got)
-	}
-}
+func golden(t *testing.T, name string, got []byte) { goldenfile.Check(t, *update, "shadow", name, got) }
 
 // basilSamples are the default samples in the newest schema of
 // additive.yaml: refund.reason is reason_code there, and charges have an
