@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	goldenfile "github.com/verso-api/verso/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	goldenfile "github.com/verso-api/verso/internal/golden"
 
 	"github.com/verso-api/verso/docs"
 	"github.com/verso-api/verso/gates"
