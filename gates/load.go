@@ -61,10 +61,15 @@ func Load(filename string, data []byte, opts *Options) (*Timeline, error) {
 	if len(l.errs) > 0 {
 		return nil, l.errs.Err()
 	}
+	var stubbed []string
+	if opts != nil && opts.StubMissing {
+		funcs, stubbed = withStubs(funcs, spec.Versions)
+	}
 	t := build(spec, funcs, &l.errs)
 	if err := l.errs.Err(); err != nil {
 		return nil, err
 	}
+	t.stubbed = stubbed
 	return t, nil
 }
 

@@ -201,3 +201,16 @@ func TestContextAllocs(t *testing.T) {
 	assert.Same(t, tl, gt)
 	assert.Equal(t, "kept", ctx.Value(struct{ k int }{1}), "parent values still found")
 }
+
+func TestStubMissing(t *testing.T) {
+	y := base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - custom: split_name\n          - removed: {field: f, custom: join_name}\n  - version: 2015-01-01\n"
+	_, err := gates.Load("t.yaml", []byte(y), nil)
+	require.ErrorContains(t, err, `no Go function is registered as "split_name"`)
+	reg := gates.NewRegistry()
+	require.NoError(t, reg.Register("join_name", func(b []byte) ([]byte, error) { return b, nil }, nil))
+	tl, err := gates.Load("t.yaml", []byte(y), &gates.Options{Funcs: reg, StubMissing: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"split_name"}, tl.Stubbed())
+	_, ok := reg.Lookup("split_name")
+	assert.False(t, ok, "the caller's registry is not changed")
+}

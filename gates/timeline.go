@@ -3,6 +3,7 @@ package gates
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/verso-api/verso/versions"
@@ -74,12 +75,58 @@ type Timeline struct {
 	versions *versions.Timeline
 	funcs    *Registry
 	changeAt map[string]versions.Version
+	stubbed  []string
 }
+
+// Stubbed returns the custom functions the timeline names that were not
+// registered and were accepted as stubs (Options.StubMissing), sorted.
+func (t *Timeline) Stubbed() []string { return t.stubbed }
 
 // Options configures NewTimeline and Load. The zero value is valid.
 type Options struct {
 	// Funcs holds the custom functions the timeline may name.
 	Funcs *Registry
+	// StubMissing accepts custom functions the timeline names but Funcs
+	// lacks, as stubs that change nothing, instead of refusing the
+	// timeline; Timeline.Stubbed lists them. It is for tools that check,
+	// document or diff a timeline without its Go code (verso check
+	// --stub-custom); a server must register the real functions.
+	StubMissing bool
+}
+
+// withStubs returns funcs, or a copy of it with an identity stub for every
+// function the versions name that it lacks, and the stubbed names.
+func withStubs(funcs *Registry, vs []Version) (*Registry, []string) {
+	var missing []string
+	seen := map[string]bool{}
+	for _, v := range vs {
+		for _, c := range v.Changes {
+			for _, op := range c.Ops {
+				if op.Func == "" || seen[op.Func] {
+					continue
+				}
+				seen[op.Func] = true
+				if _, ok := funcs.Lookup(op.Func); !ok {
+					missing = append(missing, op.Func)
+				}
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return funcs, nil
+	}
+	out := NewRegistry()
+	if funcs != nil {
+		for n, f := range funcs.funcs {
+			out.funcs[n] = f
+		}
+	}
+	same := func(obj []byte) ([]byte, error) { return obj, nil }
+	for _, n := range missing {
+		out.funcs[n] = CustomFunc{Back: same, Forward: same}
+	}
+	sort.Strings(missing)
+	return out, missing
 }
 
 // Spec is a timeline declared in Go, the counterpart of the YAML file.
@@ -92,11 +139,16 @@ type Spec struct {
 // NewTimeline validates a timeline declared in Go.
 func NewTimeline(spec Spec, opts *Options) (*Timeline, error) {
 	var funcs *Registry
+	var stubbed []string
 	if opts != nil {
 		funcs = opts.Funcs
+		if opts.StubMissing {
+			funcs, stubbed = withStubs(funcs, spec.Versions)
+		}
 	}
 	var errs ErrorList
 	t := build(spec, funcs, &errs)
+	t.stubbed = stubbed
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}

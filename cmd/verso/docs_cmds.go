@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/verso-api/verso/docs"
-	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/openapi"
 	"github.com/verso-api/verso/shadow"
 	"github.com/verso-api/verso/transform"
@@ -32,6 +31,7 @@ files or a JSON-lines file of newest-schema objects).
 
 Flags:
   -f, --timeline FILE   the YAML timeline (required)
+  --stub-custom         accept custom ops whose Go functions are not here (they change nothing)
   --from VERSION        the oldest version to include / the version pinned now
   --to VERSION          the newest version to include / the version to move to
   --format F            md (default), json or html (one self-contained page)
@@ -46,6 +46,7 @@ Warnings go to standard error.
 
 Flags:
   -f, --timeline FILE   the YAML timeline (required)
+  --stub-custom         accept custom ops whose Go functions are not here (they change nothing)
   --spec FILE           the newest version's OpenAPI document (required)
   --to VERSION          the version to derive (required)
 `})
@@ -59,6 +60,7 @@ Exits 1 when an existing version's output changes.
 Flags:
   --old FILE            the timeline as it is deployed (required)
   --new FILE            the edited timeline (required)
+  --stub-custom         accept custom ops whose Go functions are not here (they change nothing)
   --format F            text (default) or json
 `})
 	register(&command{name: "diff", summary: "show what changes in a payload between two versions", run: runDiff, usage: `Usage: verso diff -f TIMELINE --from A --to B [--format text|json] [FILE]
@@ -68,6 +70,7 @@ prints the field-level differences.
 
 Flags:
   -f, --timeline FILE   the YAML timeline (required)
+  --stub-custom         accept custom ops whose Go functions are not here (they change nothing)
   --from VERSION        the first version (required)
   --to VERSION          the second version (required)
   --format F            text (default) or json
@@ -85,7 +88,7 @@ func checkFormat(f string, allowed ...string) error {
 
 func runChangelog(e *env, args []string) error {
 	fs := flag.NewFlagSet("changelog", flag.ContinueOnError)
-	file := timelineFlag(fs)
+	file := timelineFlag(e, fs)
 	from := fs.String("from", "", "")
 	to := fs.String("to", "", "")
 	format := fs.String("format", "md", "")
@@ -101,7 +104,7 @@ func runChangelog(e *env, args []string) error {
 	if err := checkFormat(*format, "md", "json", "html"); err != nil {
 		return err
 	}
-	tl, vs, err := loadVersions(*file, vflag{name: "from", value: *from}, vflag{name: "to", value: *to})
+	tl, vs, err := loadVersions(file, vflag{name: "from", value: *from}, vflag{name: "to", value: *to})
 	if err != nil {
 		return err
 	}
@@ -140,7 +143,7 @@ func runChangelog(e *env, args []string) error {
 
 func runOpenAPI(e *env, args []string) error {
 	fs := flag.NewFlagSet("openapi", flag.ContinueOnError)
-	file := timelineFlag(fs)
+	file := timelineFlag(e, fs)
 	spec := fs.String("spec", "", "")
 	to := fs.String("to", "", "")
 	pos, err := parseFlags(fs, args)
@@ -153,7 +156,7 @@ func runOpenAPI(e *env, args []string) error {
 	if *spec == "" {
 		return usagef("missing --spec FILE")
 	}
-	tl, vs, err := loadVersions(*file, vflag{name: "to", value: *to, required: true})
+	tl, vs, err := loadVersions(file, vflag{name: "to", value: *to, required: true})
 	if err != nil {
 		return err
 	}
@@ -176,6 +179,7 @@ func runShadow(e *env, args []string) error {
 	fs := flag.NewFlagSet("shadow", flag.ContinueOnError)
 	oldPath := fs.String("old", "", "")
 	newPath := fs.String("new", "", "")
+	stub := fs.Bool("stub-custom", false, "")
 	format := fs.String("format", "text", "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -190,11 +194,11 @@ func runShadow(e *env, args []string) error {
 	if err := checkFormat(*format, "text", "json"); err != nil {
 		return err
 	}
-	oldTL, err := gates.LoadFile(*oldPath, nil)
+	oldTL, err := loadTimelineFile(*oldPath, *stub, e.stderr)
 	if err != nil {
 		return err
 	}
-	newTL, err := gates.LoadFile(*newPath, nil)
+	newTL, err := loadTimelineFile(*newPath, *stub, e.stderr)
 	if err != nil {
 		return err
 	}
@@ -235,7 +239,7 @@ func isTerminal(w any) bool {
 
 func runDiff(e *env, args []string) error {
 	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
-	file := timelineFlag(fs)
+	file := timelineFlag(e, fs)
 	from := fs.String("from", "", "")
 	to := fs.String("to", "", "")
 	format := fs.String("format", "text", "")
@@ -246,7 +250,7 @@ func runDiff(e *env, args []string) error {
 	if err := checkFormat(*format, "text", "json"); err != nil {
 		return err
 	}
-	tl, vs, err := loadVersions(*file, vflag{name: "from", value: *from, required: true}, vflag{name: "to", value: *to, required: true})
+	tl, vs, err := loadVersions(file, vflag{name: "from", value: *from, required: true}, vflag{name: "to", value: *to, required: true})
 	if err != nil {
 		return err
 	}

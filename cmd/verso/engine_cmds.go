@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"strings"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +22,7 @@ writes it as version --to would have returned it. Objects are found by their
 
 Flags:
   -f, --timeline FILE   the YAML timeline (required)
+  --stub-custom         accept custom ops whose Go functions are not here (they change nothing)
   --to VERSION          the version to render (required)
   --from VERSION        the schema of the input (default: the newest version)
 `})
@@ -32,6 +35,7 @@ without it, the body is walked as typed objects by their "object" field.
 
 Flags:
   -f, --timeline FILE   the YAML timeline (required)
+  --stub-custom         accept custom ops whose Go functions are not here (they change nothing)
   --from VERSION        the client's version (required)
   --endpoint "M /path"  the request's method and path, e.g. "POST /v1/customers/cus_123"
 `})
@@ -42,6 +46,7 @@ exits 1 with "file:line:col: change: message".
 
 Flags:
   -f, --timeline FILE   the YAML timeline (required)
+  --stub-custom         accept custom ops whose Go functions are not here (they change nothing)
   --all                 print every problem, one per line, not just the first
 `})
 	register(&command{name: "versions", summary: "list a timeline's versions, newest first", run: runVersions, usage: `Usage: verso versions -f TIMELINE
@@ -50,22 +55,45 @@ Prints the versions of the timeline, newest first, one per line.
 
 Flags:
   -f, --timeline FILE   the YAML timeline (required)
+  --stub-custom         accept custom ops whose Go functions are not here (they change nothing)
 `})
 }
 
-// timelineFlag registers -f and --timeline on fs.
-func timelineFlag(fs *flag.FlagSet) *string {
-	p := new(string)
-	fs.StringVar(p, "f", "", "")
-	fs.StringVar(p, "timeline", "", "")
-	return p
+// timelineArg is the -f/--timeline flag and --stub-custom.
+type timelineArg struct {
+	path string
+	stub bool
+	warn io.Writer
 }
 
-func loadTimeline(path string) (*gates.Timeline, error) {
-	if path == "" {
+// timelineFlag registers -f, --timeline and --stub-custom on fs.
+func timelineFlag(e *env, fs *flag.FlagSet) *timelineArg {
+	a := &timelineArg{warn: e.stderr}
+	fs.StringVar(&a.path, "f", "", "")
+	fs.StringVar(&a.path, "timeline", "", "")
+	fs.BoolVar(&a.stub, "stub-custom", false, "")
+	return a
+}
+
+// loadTimeline loads the timeline. With --stub-custom, custom functions
+// that only Go code can supply are stubbed (changing nothing) and named on
+// standard error.
+func loadTimeline(a *timelineArg) (*gates.Timeline, error) {
+	if a.path == "" {
 		return nil, usagef("missing -f TIMELINE")
 	}
-	return gates.LoadFile(path, nil)
+	return loadTimelineFile(a.path, a.stub, a.warn)
+}
+
+func loadTimelineFile(path string, stub bool, warn io.Writer) (*gates.Timeline, error) {
+	tl, err := gates.LoadFile(path, &gates.Options{StubMissing: stub})
+	if err != nil {
+		return nil, err
+	}
+	if s := tl.Stubbed(); len(s) > 0 {
+		fmt.Fprintf(warn, "warning: %s: custom functions stubbed, their ops change nothing here: %s\n", path, strings.Join(s, ", "))
+	}
+	return tl, nil
 }
 
 func resolve(tl *gates.Timeline, flagName, s string) (versions.Version, error) {
@@ -88,7 +116,7 @@ type vflag struct {
 }
 
 // loadVersions loads the timeline and resolves the version flags against it.
-func loadVersions(file string, flags ...vflag) (*gates.Timeline, []versions.Version, error) {
+func loadVersions(file *timelineArg, flags ...vflag) (*gates.Timeline, []versions.Version, error) {
 	tl, err := loadTimeline(file)
 	if err != nil {
 		return nil, nil, err
@@ -119,14 +147,14 @@ func writeBody(e *env, b []byte) error {
 
 func runRender(e *env, args []string) error {
 	fs := flag.NewFlagSet("render", flag.ContinueOnError)
-	file := timelineFlag(fs)
+	file := timelineFlag(e, fs)
 	to := fs.String("to", "", "")
 	from := fs.String("from", "", "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	tl, vs, err := loadVersions(*file, vflag{name: "to", value: *to, required: true}, vflag{name: "from", value: *from})
+	tl, vs, err := loadVersions(file, vflag{name: "to", value: *to, required: true}, vflag{name: "from", value: *from})
 	if err != nil {
 		return err
 	}
@@ -147,14 +175,14 @@ func runRender(e *env, args []string) error {
 
 func runUpgrade(e *env, args []string) error {
 	fs := flag.NewFlagSet("upgrade", flag.ContinueOnError)
-	file := timelineFlag(fs)
+	file := timelineFlag(e, fs)
 	from := fs.String("from", "", "")
 	endpoint := fs.String("endpoint", "", "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	tl, vs, err := loadVersions(*file, vflag{name: "from", value: *from, required: true})
+	tl, vs, err := loadVersions(file, vflag{name: "from", value: *from, required: true})
 	if err != nil {
 		return err
 	}
@@ -194,7 +222,7 @@ func runUpgrade(e *env, args []string) error {
 
 func runCheck(e *env, args []string) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	file := timelineFlag(fs)
+	file := timelineFlag(e, fs)
 	all := fs.Bool("all", false, "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -203,7 +231,7 @@ func runCheck(e *env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	tl, err := loadTimeline(*file)
+	tl, err := loadTimeline(file)
 	if err != nil {
 		var list gates.ErrorList
 		if *all && errors.As(err, &list) {
@@ -222,13 +250,13 @@ func runCheck(e *env, args []string) error {
 		}
 	}
 	vt := tl.Versions()
-	fmt.Fprintf(e.stdout, "ok: %s: %d versions (newest %s, base %s), %d changes, %d ops\n", *file, vt.Len(), vt.Newest(), vt.Base(), changes, ops)
+	fmt.Fprintf(e.stdout, "ok: %s: %d versions (newest %s, base %s), %d changes, %d ops\n", file.path, vt.Len(), vt.Newest(), vt.Base(), changes, ops)
 	return nil
 }
 
 func runVersions(e *env, args []string) error {
 	fs := flag.NewFlagSet("versions", flag.ContinueOnError)
-	file := timelineFlag(fs)
+	file := timelineFlag(e, fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -236,7 +264,7 @@ func runVersions(e *env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	tl, err := loadTimeline(*file)
+	tl, err := loadTimeline(file)
 	if err != nil {
 		return err
 	}

@@ -82,3 +82,19 @@ func TestHelpForEveryCommand(t *testing.T) {
 		assert.Contains(t, out, "Usage: verso "+name, name)
 	}
 }
+
+func TestStubCustom(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "custom.yaml")
+	os.WriteFile(f, []byte("versions:\n  - version: 2019-10-17\n    changes:\n      - id: split\n        description: Names are split.\n        resources: [customer]\n        ops:\n          - custom: split_name\n          - rename: {field: balance, was: account_balance}\n  - version: 2015-02-18\n"), 0o644)
+	code, _, errs := runCLI(t, "", "check", "-f", f)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, `custom.yaml:8:13: split: custom: no Go function is registered as "split_name"`)
+	code, out, errs := runCLI(t, "", "check", "-f", f, "--stub-custom")
+	assert.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "2 versions")
+	assert.Contains(t, errs, "warning: "+f+": custom functions stubbed, their ops change nothing here: split_name")
+	code, out, _ = runCLI(t, `{"object":"customer","balance":1}`, "render", "-f", f, "--stub-custom", "--to", "2015-02-18")
+	assert.Equal(t, 0, code)
+	assert.Equal(t, `{"object":"customer","account_balance":1}`+"\n", out)
+}
