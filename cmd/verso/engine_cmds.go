@@ -2,11 +2,11 @@ package main
 
 import (
 	"bytes"
-	"io"
-	"strings"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/transform"
