@@ -22,6 +22,7 @@ import (
 	"github.com/verso-api/verso/client"
 	"github.com/verso-api/verso/server/api"
 	"github.com/verso-api/verso/server/ratelimit"
+	"github.com/verso-api/verso/storage"
 	"github.com/verso-api/verso/storage/storagetest"
 	"github.com/verso-api/verso/versions"
 	"github.com/verso-api/verso/webhooks"
@@ -43,6 +44,12 @@ type app struct {
 func start(t *testing.T, b storagetest.Backend, cfg api.Config) *app {
 	t.Helper()
 	db, _ := b.Open(t)
+	return startOn(t, db, cfg)
+}
+
+// startOn starts the API on an open database.
+func startOn(t *testing.T, db *storage.DB, cfg api.Config) *app {
+	t.Helper()
 	cfg.DB = db
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
