@@ -279,6 +279,18 @@ func TestAuthAndErrors(t *testing.T) {
 	r := a.do(t, a.key, "POST", "/v1/customers", "", "description="+big)
 	assert.Equal(t, 413, r.status)
 	assert.Equal(t, "invalid_request_error", r.get("error.type").String(), r.body)
+	// A body of a type the middleware does not walk, sent chunked (no
+	// Content-Length to refuse it early), is bounded by the handler.
+	req, err := http.NewRequest("POST", a.url+"/v1/customers", io.MultiReader(strings.NewReader("description="+big)))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+a.key)
+	req.Header.Set("Content-Type", "text/plain")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	assert.Equal(t, 413, res.StatusCode, string(b))
+	assert.Equal(t, "request_body_too_large", gjson.GetBytes(b, "error.code").String(), string(b))
 }
 
 func TestRateLimit(t *testing.T) {

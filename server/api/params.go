@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -10,8 +11,12 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/tidwall/gjson"
 
+	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/transform"
 )
+
+// maxParamBytes bounds a request body the handlers read.
+const maxParamBytes = 1 << 20
 
 // params are a request's parameters, from a JSON or form body (already in
 // the newest schema: the versioning middleware walked them forward) and
@@ -45,9 +50,15 @@ func readParams(c echo.Context) (*params, error) {
 	if req.Body == nil || req.Method == http.MethodGet || req.Method == http.MethodDelete {
 		return p, nil
 	}
-	raw, err := io.ReadAll(req.Body)
+	// The versioning middleware bounds JSON and form bodies; a body of any
+	// other type reaches the handler unread, so bound it here too.
+	raw, err := io.ReadAll(io.LimitReader(req.Body, maxParamBytes+1))
 	if err != nil {
 		return nil, invalid("", "could not read the request body: %v", err)
+	}
+	if len(raw) > maxParamBytes {
+		return nil, server.NewError(http.StatusRequestEntityTooLarge, server.TypeInvalidRequest, "request_body_too_large",
+			fmt.Sprintf("The request body is larger than %d bytes.", maxParamBytes))
 	}
 	if len(strings.TrimSpace(string(raw))) == 0 {
 		return p, nil
