@@ -41,13 +41,13 @@ func TestGolden(t *testing.T) {
 	for _, tc := range []struct {
 		timeline, version string
 	}{
-		{"stripe.yaml", "2024-09-30.acacia"},
-		{"stripe.yaml", "2022-11-15"},
-		{"stripe.yaml", "2019-10-17"},
-		{"stripe.yaml", "2014-12-22"},
+		{"../../testdata/stripe.yaml", "2024-09-30.acacia"},
+		{"../../testdata/stripe.yaml", "2022-11-15"},
+		{"../../testdata/stripe.yaml", "2019-10-17"},
+		{"../../testdata/stripe.yaml", "2014-12-22"},
 		{"nested.yaml", "2022-01-01"},
 	} {
-		name := strings.TrimSuffix(tc.timeline, ".yaml") + "-" + tc.version + ".json"
+		name := strings.TrimSuffix(filepath.Base(tc.timeline), ".yaml") + "-" + tc.version + ".json"
 		t.Run(name, func(t *testing.T) {
 			got, err := openapi.Derive(spec(t), load(t, tc.timeline), versions.MustParse(tc.version))
 			if err != nil {
@@ -96,7 +96,7 @@ func js(v any) string {
 }
 
 func TestDeriveStripe(t *testing.T) {
-	tl := load(t, "stripe.yaml")
+	tl := load(t, "../../testdata/stripe.yaml")
 	sc := func(name string) []string { return []string{"components", "schemas", name} }
 	prop := func(schema string, p ...string) []string { return append(append(sc(schema), "properties"), p...) }
 	for _, tc := range []struct {
@@ -308,7 +308,7 @@ func FuzzDerive(f *testing.F) {
 
 func BenchmarkDerive(b *testing.B) {
 	s := spec(b)
-	tl := load(b, "stripe.yaml")
+	tl := load(b, "../../testdata/stripe.yaml")
 	base := tl.Versions().Base()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(s)))
@@ -320,7 +320,7 @@ func BenchmarkDerive(b *testing.B) {
 }
 
 func TestDeriveRequestBodies(t *testing.T) {
-	tl := load(t, "stripe.yaml")
+	tl := load(t, "../../testdata/stripe.yaml")
 	form := "application/x-www-form-urlencoded"
 	for _, tc := range []struct {
 		version string

@@ -10,8 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/server"
-	"github.com/verso-api/verso/server/pins"
 	"github.com/verso-api/verso/versions"
 )
 

@@ -13,7 +13,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/verso-api/verso/gates"
-	"github.com/verso-api/verso/server/pins"
+	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/shadow"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"

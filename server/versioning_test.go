@@ -18,9 +18,9 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/idempotency"
+	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/server"
-	"github.com/verso-api/verso/server/idempotency"
-	"github.com/verso-api/verso/server/pins"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
 )

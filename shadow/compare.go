@@ -8,7 +8,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/verso-api/verso/docs"
+	"github.com/verso-api/verso/changelog"
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
@@ -71,7 +71,7 @@ func (r *Report) Failed() bool { return len(r.Findings) > 0 }
 // from there, so versions added on top of the old newest change nothing.
 // A sample one timeline renders and the other refuses is a finding; one
 // both refuse alike is a warning.
-func Compare(oldTL, newTL *gates.Timeline, samples []docs.Sample, opts *Options) (*Report, error) {
+func Compare(oldTL, newTL *gates.Timeline, samples []changelog.Sample, opts *Options) (*Report, error) {
 	if oldTL == nil || newTL == nil {
 		return nil, errors.New("shadow: Compare needs two timelines")
 	}
@@ -142,7 +142,7 @@ func Compare(oldTL, newTL *gates.Timeline, samples []docs.Sample, opts *Options)
 
 // errFinding records that one timeline refused a sample: the error text
 // stands in for the value.
-func errFinding(v versions.Version, s docs.Sample, oerr, nerr error) Finding {
+func errFinding(v versions.Version, s changelog.Sample, oerr, nerr error) Finding {
 	val := func(err error) json.RawMessage {
 		if err == nil {
 			return json.RawMessage(`"(rendered)"`)

@@ -96,7 +96,7 @@ func TestWriteText(t *testing.T) {
 }
 
 func FuzzDiff(f *testing.F) {
-	charge, err := os.ReadFile("../docs/samples/charge.json")
+	charge, err := os.ReadFile("../changelog/samples/charge.json")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func FuzzDiff(f *testing.F) {
 }
 
 func BenchmarkDiff(b *testing.B) {
-	charge, err := os.ReadFile("../docs/samples/charge.json")
+	charge, err := os.ReadFile("../changelog/samples/charge.json")
 	if err != nil {
 		b.Fatal(err)
 	}

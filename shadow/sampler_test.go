@@ -35,7 +35,7 @@ func (h *blockingHandler) WithGroup(string) slog.Handler      { return h }
 const customer = `{"object":"customer","id":"cus_1","balance":-500}`
 
 func TestSamplerSubmitNeverBlocks(t *testing.T) {
-	tl := load(t, "stripe.yaml")
+	tl := load(t, "../../testdata/stripe.yaml")
 	h := &blockingHandler{entered: make(chan struct{}, 1), release: make(chan struct{})}
 	reg := prometheus.NewRegistry()
 	s, err := shadow.NewSampler(shadow.SamplerConfig{
@@ -98,7 +98,7 @@ func dropCounter(t *testing.T, reg *prometheus.Registry) prometheus.Collector {
 }
 
 func TestSamplerRecordsDifferences(t *testing.T) {
-	tl := load(t, "stripe.yaml")
+	tl := load(t, "../../testdata/stripe.yaml")
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	reg := prometheus.NewRegistry()
@@ -172,7 +172,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 func TestSamplerSampling(t *testing.T) {
-	tl := load(t, "stripe.yaml")
+	tl := load(t, "../../testdata/stripe.yaml")
 	e := transform.New(tl, nil)
 	old := versions.MustParse("2014-12-22")
 	for _, tc := range []struct {
@@ -218,7 +218,7 @@ func TestSamplerSampling(t *testing.T) {
 }
 
 func TestSamplerCopiesBodyAndClose(t *testing.T) {
-	tl := load(t, "stripe.yaml")
+	tl := load(t, "../../testdata/stripe.yaml")
 	reg := prometheus.NewRegistry()
 	s, err := shadow.NewSampler(shadow.SamplerConfig{Engine: transform.New(tl, nil), Rate: 1, Registerer: reg,
 		Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
@@ -247,7 +247,7 @@ func TestSamplerCopiesBodyAndClose(t *testing.T) {
 }
 
 func TestSamplerConcurrentSubmit(t *testing.T) {
-	tl := load(t, "stripe.yaml")
+	tl := load(t, "../../testdata/stripe.yaml")
 	s, err := shadow.NewSampler(shadow.SamplerConfig{Engine: transform.New(tl, nil), Rate: 1, Workers: 2, QueueSize: 8,
 		Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
 	if err != nil {
@@ -274,7 +274,7 @@ func TestSamplerConcurrentSubmit(t *testing.T) {
 // BenchmarkSamplerSubmit is the cost Submit adds to a response: at the
 // default 1% rate most calls only draw a random number.
 func BenchmarkSamplerSubmit(b *testing.B) {
-	tl := load(b, "stripe.yaml")
+	tl := load(b, "../../testdata/stripe.yaml")
 	s, err := shadow.NewSampler(shadow.SamplerConfig{Engine: transform.New(tl, nil),
 		Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 	goldenfile "github.com/verso-api/verso/internal/golden"
 
-	"github.com/verso-api/verso/docs"
+	"github.com/verso-api/verso/changelog"
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/shadow"
 	"github.com/verso-api/verso/transform"
@@ -34,9 +34,9 @@ func golden(t *testing.T, name string, got []byte) { goldenfile.Check(t, *update
 // basilSamples are the default samples in the newest schema of
 // additive.yaml: refund.reason is reason_code there, and charges have an
 // outcome.
-func basilSamples(t *testing.T) []docs.Sample {
-	var out []docs.Sample
-	for _, s := range docs.DefaultSamples() {
+func basilSamples(t *testing.T) []changelog.Sample {
+	var out []changelog.Sample
+	for _, s := range changelog.DefaultSamples() {
 		var m map[string]any
 		if err := json.Unmarshal(s.Body, &m); err != nil {
 			t.Fatal(err)
@@ -59,18 +59,18 @@ func basilSamples(t *testing.T) []docs.Sample {
 }
 
 func TestCompare(t *testing.T) {
-	old := load(t, "stripe.yaml")
+	old := load(t, "../../testdata/stripe.yaml")
 	for _, tc := range []struct {
 		name     string
 		newTL    string
-		samples  func(*testing.T) []docs.Sample
+		samples  func(*testing.T) []changelog.Sample
 		failed   bool
 		versions string // versions with findings
 		paths    string // distinct "sample path" of the findings
 		removed  string
 		added    string
 	}{
-		{name: "unchanged", newTL: "stripe.yaml"},
+		{name: "unchanged", newTL: "../../testdata/stripe.yaml"},
 		{
 			name: "rename was changed", newTL: "broken_rename.yaml", failed: true,
 			versions: "2017-01-27 2016-07-06 2015-02-18 2014-12-22",
@@ -88,7 +88,7 @@ func TestCompare(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			samples := docs.DefaultSamples()
+			samples := changelog.DefaultSamples()
 			if tc.samples != nil {
 				samples = tc.samples(t)
 			}
@@ -143,7 +143,7 @@ func joinV(vs []versions.Version) string {
 }
 
 func TestCompareFindingFields(t *testing.T) {
-	r, err := shadow.Compare(load(t, "stripe.yaml"), load(t, "broken_rename.yaml"), docs.DefaultSamples(), nil)
+	r, err := shadow.Compare(load(t, "../../testdata/stripe.yaml"), load(t, "broken_rename.yaml"), changelog.DefaultSamples(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,9 +155,9 @@ func TestCompareFindingFields(t *testing.T) {
 }
 
 func TestCompareProgress(t *testing.T) {
-	tl := load(t, "stripe.yaml")
+	tl := load(t, "../../testdata/stripe.yaml")
 	var calls [][2]int
-	_, err := shadow.Compare(tl, tl, docs.DefaultSamples(), &shadow.Options{
+	_, err := shadow.Compare(tl, tl, changelog.DefaultSamples(), &shadow.Options{
 		Progress: func(done, total int) { calls = append(calls, [2]int{done, total}) },
 	})
 	if err != nil {
@@ -175,11 +175,11 @@ func TestCompareProgress(t *testing.T) {
 }
 
 func TestCompareRenderErrors(t *testing.T) {
-	tl := load(t, "stripe.yaml")
+	tl := load(t, "../../testdata/stripe.yaml")
 	// An amount that is not a number cannot be walked back to an integer:
 	// both timelines refuse it alike, which is a warning, not a finding.
-	bad := docs.Sample{Name: "bad.json", Type: "refund", Body: []byte(`{"object":"refund","amount":"ten"}`)}
-	r, err := shadow.Compare(tl, tl, []docs.Sample{bad}, nil)
+	bad := changelog.Sample{Name: "bad.json", Type: "refund", Body: []byte(`{"object":"refund","amount":"ten"}`)}
+	r, err := shadow.Compare(tl, tl, []changelog.Sample{bad}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,14 +187,14 @@ func TestCompareRenderErrors(t *testing.T) {
 		t.Errorf("failed %v, warnings %q", r.Failed(), r.Warnings)
 	}
 	// The new timeline drops the retype: it renders what the old refuses.
-	noRetype := strings.Replace(mustRead(t, "testdata/stripe.yaml"),
+	noRetype := strings.Replace(mustRead(t, "../testdata/stripe.yaml"),
 		"          - retype: {field: amount, was: integer, now: string}",
 		"          - behavior: {}", 1)
 	newTL, err := gates.Load("no_retype.yaml", []byte(noRetype), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err = shadow.Compare(tl, newTL, []docs.Sample{bad}, nil)
+	r, err = shadow.Compare(tl, newTL, []changelog.Sample{bad}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func TestCompareNoSharedVersion(t *testing.T) {
 }
 
 func TestReportGolden(t *testing.T) {
-	r, err := shadow.Compare(load(t, "stripe.yaml"), load(t, "broken_moved.yaml"), docs.DefaultSamples(), nil)
+	r, err := shadow.Compare(load(t, "../../testdata/stripe.yaml"), load(t, "broken_moved.yaml"), changelog.DefaultSamples(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,9 +236,9 @@ func TestReportGolden(t *testing.T) {
 }
 
 func TestDiffVersionsGolden(t *testing.T) {
-	tl := load(t, "stripe.yaml")
+	tl := load(t, "../../testdata/stripe.yaml")
 	e := transform.New(tl, nil)
-	body, err := os.ReadFile("../docs/samples/customer.json")
+	body, err := os.ReadFile("../changelog/samples/customer.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,8 +265,8 @@ func TestDiffVersionsGolden(t *testing.T) {
 }
 
 func BenchmarkCompare(b *testing.B) {
-	old, broken := load(b, "stripe.yaml"), load(b, "broken_moved.yaml")
-	samples := docs.DefaultSamples()
+	old, broken := load(b, "../../testdata/stripe.yaml"), load(b, "broken_moved.yaml")
+	samples := changelog.DefaultSamples()
 	n := 0
 	for _, s := range samples {
 		n += len(s.Body)

@@ -8,6 +8,10 @@
 //
 //	db, err := storage.Open(ctx, "verso.db")                     // SQLite
 //	db, err := storage.Open(ctx, "postgres://u@127.0.0.1/verso") // PostgreSQL
+//
+// This package registers no database/sql driver: the program that stores
+// on SQL does, usually by importing storage/drivers for its side effect,
+// so that a library importing verso never gets a driver it did not choose.
 package storage
 
 import (
@@ -15,11 +19,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
 
 // Dialect names the SQL database behind a DB.
@@ -62,19 +64,22 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	)
 	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
 		d = Postgres
-		db, err = sql.Open("pgx", url)
+		db, err = sql.Open(driverName(Postgres), url)
 		if err == nil {
 			db.SetMaxOpenConns(20)
 		}
 	} else {
 		d = SQLite
-		db, err = sql.Open("sqlite", sqliteDSN(url))
+		db, err = sql.Open(driverName(SQLite), sqliteDSN(url))
 		if err == nil && url == ":memory:" {
 			// Each connection would otherwise get its own empty database.
 			db.SetMaxOpenConns(1)
 		}
 	}
 	if err != nil {
+		if !slices.Contains(sql.Drivers(), driverName(d)) {
+			return nil, fmt.Errorf("storage: open %s: no %q database/sql driver is registered: import _ \"github.com/verso-api/verso/storage/drivers\" in your program: %w", d, driverName(d), err)
+		}
 		return nil, fmt.Errorf("storage: open %s: %w", d, err)
 	}
 	if err := db.PingContext(ctx); err != nil {
@@ -82,6 +87,14 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("storage: connect to %s database: %w", d, err)
 	}
 	return &DB{DB: db, Dialect: d, URL: url}, nil
+}
+
+// driverName is the database/sql driver storage.Open uses for d.
+func driverName(d Dialect) string {
+	if d == Postgres {
+		return "pgx"
+	}
+	return "sqlite"
 }
 
 func sqliteDSN(path string) string {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/verso-api/verso/docs"
+	"github.com/verso-api/verso/changelog"
 	"github.com/verso-api/verso/openapi"
 	"github.com/verso-api/verso/shadow"
 	"github.com/verso-api/verso/transform"
@@ -109,7 +109,7 @@ func runChangelog(e *env, args []string) error {
 		return err
 	}
 	fv, tv := vs[0], vs[1]
-	var doc docs.Document
+	var doc changelog.Document
 	if *guide {
 		if fv.IsZero() {
 			return usagef("--guide needs --from, the version the integration is pinned at")
@@ -117,13 +117,13 @@ func runChangelog(e *env, args []string) error {
 		if tv.IsZero() {
 			tv = tl.Newest()
 		}
-		var samples []docs.Sample
+		var samples []changelog.Sample
 		if *samplesPath != "" {
-			if samples, err = docs.LoadSamples(*samplesPath); err != nil {
+			if samples, err = changelog.LoadSamples(*samplesPath); err != nil {
 				return err
 			}
 		}
-		g, err := docs.UpgradeGuide(tl, transform.New(tl, nil), fv, tv, samples)
+		g, err := changelog.UpgradeGuide(tl, transform.New(tl, nil), fv, tv, samples)
 		if err != nil {
 			return err
 		}
@@ -132,13 +132,13 @@ func runChangelog(e *env, args []string) error {
 		if *samplesPath != "" {
 			return usagef("--samples goes with --guide")
 		}
-		l, err := docs.Changelog(tl, docs.ChangelogOptions{From: fv, To: tv})
+		l, err := changelog.Changelog(tl, changelog.ChangelogOptions{From: fv, To: tv})
 		if err != nil {
 			return err
 		}
 		doc = l
 	}
-	return docs.Write(e.stdout, doc, *format)
+	return changelog.Write(e.stdout, doc, *format)
 }
 
 func runOpenAPI(e *env, args []string) error {
@@ -202,7 +202,7 @@ func runShadow(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	samples, err := docs.LoadSamples(pos[0])
+	samples, err := changelog.LoadSamples(pos[0])
 	if err != nil {
 		return err
 	}

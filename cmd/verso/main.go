@@ -21,6 +21,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	_ "github.com/verso-api/verso/storage/drivers" // registers the SQLite and PostgreSQL drivers
 )
 
 // usageError is wrong usage of the command line: exit status 2.

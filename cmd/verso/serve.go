@@ -12,9 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/verso-api/verso/demo/api"
 	"github.com/verso-api/verso/gates"
-	"github.com/verso-api/verso/server/api"
-	"github.com/verso-api/verso/server/ratelimit"
+	"github.com/verso-api/verso/ratelimit"
 	"github.com/verso-api/verso/storage"
 )
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/verso-api/verso/server/api"
+	"github.com/verso-api/verso/demo/api"
 )
 
 func init() {

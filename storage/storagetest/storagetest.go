@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/verso-api/verso/storage/drivers" // registers the SQLite and PostgreSQL drivers
+
 	"github.com/verso-api/verso/storage"
 )
 

@@ -1,0 +1,163 @@
+package changelog
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/versions"
+)
+
+// ErrRange is returned when the older end of a range is newer than the
+// newer end.
+var ErrRange = errors.New("from is newer than to")
+
+// ChangelogOptions selects the versions of a changelog. The zero value
+// selects every version.
+type ChangelogOptions struct {
+	// From leaves out From and every older version: the changelog lists
+	// what separates From from To. Optional. Default: the base version,
+	// which is then listed too.
+	From versions.Version
+	// To leaves out every version newer than To. Optional. Default: the
+	// newest version.
+	To versions.Version
+}
+
+// Log is a changelog: every change of a range of versions, newest first,
+// ready to render as Markdown, JSON or HTML.
+type Log struct {
+	API      string           `json:"api,omitempty"`
+	From     versions.Version `json:"from"`
+	To       versions.Version `json:"to"`
+	Versions []VersionEntry   `json:"versions"`
+}
+
+// VersionEntry is one version of a changelog and its changes.
+type VersionEntry struct {
+	Version versions.Version `json:"version"`
+	// Anchor is the HTML id of the version: "v2019-10-17".
+	Anchor string `json:"anchor"`
+	// Base marks the oldest version of the timeline, which has no changes.
+	Base bool `json:"base,omitempty"`
+	// Breaking is set when any of the version's changes is breaking.
+	Breaking bool          `json:"breaking"`
+	Changes  []ChangeEntry `json:"changes"`
+}
+
+// ChangeEntry is one change: its description, what it touches and one
+// sentence per operation.
+type ChangeEntry struct {
+	ID string `json:"id"`
+	// Anchor is the HTML id of the change: "change-customer_balance".
+	Anchor      string    `json:"anchor"`
+	Description string    `json:"description"`
+	Resources   []string  `json:"resources"`
+	Endpoints   []string  `json:"endpoints"`
+	Breaking    bool      `json:"breaking"`
+	Behavior    bool      `json:"behavior"`
+	Ops         []OpEntry `json:"ops"`
+}
+
+// OpEntry is one operation of a change as it applies to one resource (or
+// to request bodies, or to no body at all).
+type OpEntry struct {
+	// Kind is the op: rename, added, removed, retype, enum, custom or
+	// behavior.
+	Kind string `json:"kind"`
+	// Resource is the object type the sentence is about; "" for request
+	// bodies and ops with no resource.
+	Resource string `json:"resource,omitempty"`
+	// Field is the path the op is about, in the newer version's terms.
+	Field string `json:"field,omitempty"`
+	// Text is one precise sentence, with code in backquotes:
+	// "`customer.account_balance` is now `customer.balance`."
+	Text     string `json:"text"`
+	Breaking bool   `json:"breaking"`
+}
+
+// VersionAnchor returns the HTML id of a version: "v" and the version.
+func VersionAnchor(v versions.Version) string { return "v" + v.String() }
+
+// ChangeAnchor returns the HTML id of a change: "change-" and its id.
+func ChangeAnchor(id string) string { return "change-" + id }
+
+// Changelog returns the changes of the versions newer than opts.From and at
+// most opts.To, newest first. An unknown version is an error wrapping
+// versions.ErrUnknownVersion; From newer than To is ErrRange.
+func Changelog(tl *gates.Timeline, opts ChangelogOptions) (*Log, error) {
+	from, to, err := span(tl, opts.From, opts.To)
+	if err != nil {
+		return nil, err
+	}
+	c := &Log{API: tl.API(), From: from, To: to, Versions: []VersionEntry{}}
+	base := tl.Versions().Base()
+	withBase := opts.From.IsZero()
+	for _, v := range tl.List() {
+		if v.Version.After(to) || v.Version.Before(from) || (v.Version == from && !withBase) {
+			continue
+		}
+		ve := VersionEntry{Version: v.Version, Anchor: VersionAnchor(v.Version), Base: v.Version == base, Changes: []ChangeEntry{}}
+		for i := range v.Changes {
+			ce := changeEntry(&v.Changes[i])
+			ve.Breaking = ve.Breaking || ce.Breaking
+			ve.Changes = append(ve.Changes, ce)
+		}
+		c.Versions = append(c.Versions, ve)
+	}
+	return c, nil
+}
+
+func changeEntry(c *gates.Change) ChangeEntry {
+	ce := ChangeEntry{
+		ID:          c.ID,
+		Anchor:      ChangeAnchor(c.ID),
+		Description: c.Description,
+		Resources:   append([]string{}, c.Resources...),
+		Endpoints:   []string{},
+		Breaking:    c.IsBreaking(),
+		Behavior:    c.IsBehavior(),
+		Ops:         []OpEntry{},
+	}
+	for _, e := range c.Endpoints {
+		ce.Endpoints = append(ce.Endpoints, e.String())
+	}
+	for _, op := range c.Ops {
+		ce.Ops = append(ce.Ops, opEntries(op, c.Resources)...)
+	}
+	return ce
+}
+
+// opEntries gives one sentence per resource for body ops, and one sentence
+// for ops that name no field.
+func opEntries(op gates.Op, resources []string) []OpEntry {
+	if op.Kind == gates.KindBehavior || op.Kind == gates.KindCustom || len(resources) == 0 {
+		return []OpEntry{{Kind: op.Kind.String(), Field: op.Field, Text: op.Describe(""), Breaking: op.Breaking()}}
+	}
+	out := make([]OpEntry, 0, len(resources))
+	for _, r := range resources {
+		out = append(out, OpEntry{Kind: op.Kind.String(), Resource: r, Field: op.Field, Text: op.Describe(r), Breaking: op.Breaking()})
+	}
+	return out
+}
+
+// span resolves the ends of a range: zero from is the base, zero to the
+// newest.
+func span(tl *gates.Timeline, from, to versions.Version) (versions.Version, versions.Version, error) {
+	vt := tl.Versions()
+	if from.IsZero() {
+		from = vt.Base()
+	}
+	if to.IsZero() {
+		to = vt.Newest()
+	}
+	for _, v := range []versions.Version{from, to} {
+		if !vt.Contains(v) {
+			return from, to, fmt.Errorf("%w %s; supported versions: %s", versions.ErrUnknownVersion, v, vt.Supported())
+		}
+	}
+	if from.After(to) {
+		return from, to, fmt.Errorf("%w: %s is newer than %s", ErrRange, from, to)
+	}
+	return from, to, nil
+}

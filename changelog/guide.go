@@ -1,0 +1,219 @@
+package changelog
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/transform"
+	"github.com/verso-api/verso/versions"
+)
+
+// Guide is an upgrade guide: what an integration pinned at From must change
+// to move to To, grouped by resource and by endpoint, with before and after
+// examples. Steps are listed oldest first, in the order the integration
+// meets them.
+type Guide struct {
+	API  string           `json:"api,omitempty"`
+	From versions.Version `json:"from"`
+	To   versions.Version `json:"to"`
+	// Versions are the versions whose changes separate From and To,
+	// oldest first.
+	Versions []versions.Version `json:"versions"`
+	// Breaking counts the breaking changes on the way.
+	Breaking  int               `json:"breaking"`
+	Resources []ResourceSection `json:"resources"`
+	Endpoints []EndpointSection `json:"endpoints"`
+	// Other holds changes that name no resource and no endpoint.
+	Other []Step `json:"other"`
+}
+
+// ResourceSection is what changes in one object type.
+type ResourceSection struct {
+	Resource string `json:"resource"`
+	// Anchor is the HTML id of the section: "resource-charge".
+	Anchor   string    `json:"anchor"`
+	Steps    []Step    `json:"steps"`
+	Examples []Example `json:"examples"`
+}
+
+// EndpointSection is what changes in the request bodies an endpoint takes.
+type EndpointSection struct {
+	Endpoint string `json:"endpoint"`
+	// Anchor is the HTML id of the section: "endpoint-post-v1-customers".
+	Anchor string `json:"anchor"`
+	Steps  []Step `json:"steps"`
+}
+
+// Step is one change as it applies to one section.
+type Step struct {
+	Version     versions.Version `json:"version"`
+	ID          string           `json:"id"`
+	Description string           `json:"description"`
+	Breaking    bool             `json:"breaking"`
+	Behavior    bool             `json:"behavior"`
+	// Ops are the sentences about this section's resource or, in an
+	// endpoint section, about request bodies.
+	Ops []OpEntry `json:"ops"`
+}
+
+// Example is one sample rendered at both ends of a guide.
+type Example struct {
+	// Sample names the sample ("charge.json").
+	Sample string `json:"sample"`
+	// Type is the sample's object type.
+	Type string `json:"type"`
+	// Before and After are the sample at From and at To, indented. When
+	// Shortened is set, keys equal on both sides are left out and a "..."
+	// line stands for them, so the text is not JSON.
+	Before    string `json:"before"`
+	After     string `json:"after"`
+	Shortened bool   `json:"shortened"`
+}
+
+// UpgradeGuide returns what an integration pinned at from must change to
+// move to to. Every sample (in the newest schema) that holds an object of a
+// type the changes touch is rendered at both versions by e (a new engine
+// for tl when nil) and shown under the first touched resource. An unknown
+// version is an error wrapping versions.ErrUnknownVersion; from newer than
+// to is ErrRange.
+func UpgradeGuide(tl *gates.Timeline, e *transform.Engine, from, to versions.Version, samples []Sample) (*Guide, error) {
+	if from.IsZero() || to.IsZero() {
+		return nil, fmt.Errorf("docs: an upgrade guide needs both versions")
+	}
+	from, to, err := span(tl, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		e = transform.New(tl, nil)
+	}
+	g := &Guide{API: tl.API(), From: from, To: to, Versions: []versions.Version{},
+		Resources: []ResourceSection{}, Endpoints: []EndpointSection{}, Other: []Step{}}
+	vs := tl.Between(from, to)
+	slices.Reverse(vs)
+	res := map[string]*ResourceSection{}
+	eps := map[string]*EndpointSection{}
+	for _, v := range vs {
+		g.Versions = append(g.Versions, v.Version)
+		for i := range v.Changes {
+			c := &v.Changes[i]
+			if c.IsBreaking() {
+				g.Breaking++
+			}
+			step := func(ops []OpEntry) Step {
+				return Step{Version: v.Version, ID: c.ID, Description: c.Description,
+					Breaking: c.IsBreaking(), Behavior: c.IsBehavior(), Ops: ops}
+			}
+			for _, r := range c.Resources {
+				s := res[r]
+				if s == nil {
+					s = &ResourceSection{Resource: r, Anchor: "resource-" + r, Examples: []Example{}}
+					res[r] = s
+				}
+				var ops []OpEntry
+				for _, op := range c.Ops {
+					ops = append(ops, opEntries(op, []string{r})...)
+				}
+				s.Steps = append(s.Steps, step(ops))
+			}
+			for _, ep := range c.Endpoints {
+				k := ep.String()
+				s := eps[k]
+				if s == nil {
+					s = &EndpointSection{Endpoint: k, Anchor: endpointAnchor(ep)}
+					eps[k] = s
+				}
+				var ops []OpEntry
+				for _, op := range c.Ops {
+					ops = append(ops, opEntries(op, nil)...)
+				}
+				s.Steps = append(s.Steps, step(ops))
+			}
+			if len(c.Resources) == 0 && len(c.Endpoints) == 0 {
+				var ops []OpEntry
+				for _, op := range c.Ops {
+					ops = append(ops, opEntries(op, nil)...)
+				}
+				g.Other = append(g.Other, step(ops))
+			}
+		}
+	}
+	for _, k := range sortedKeys(res) {
+		g.Resources = append(g.Resources, *res[k])
+	}
+	for _, k := range sortedKeys(eps) {
+		g.Endpoints = append(g.Endpoints, *eps[k])
+	}
+	if err := g.addExamples(e, samples); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func (g *Guide) addExamples(e *transform.Engine, samples []Sample) error {
+	newest := e.Timeline().Newest()
+	for _, s := range samples {
+		types := s.Types()
+		// The sample's own type first, then the nested ones.
+		if i := slices.Index(types, s.Type); i > 0 {
+			types = append([]string{s.Type}, slices.Delete(types, i, i+1)...)
+		}
+		idx := -1
+		for _, t := range types {
+			idx = slices.IndexFunc(g.Resources, func(r ResourceSection) bool { return r.Resource == t })
+			if idx >= 0 {
+				break
+			}
+		}
+		if idx < 0 {
+			continue
+		}
+		before, err := e.Render(s.Body, newest, g.From)
+		if err != nil {
+			return fmt.Errorf("sample %s: render at %s: %w", s.Name, g.From, err)
+		}
+		after, err := e.Render(s.Body, newest, g.To)
+		if err != nil {
+			return fmt.Errorf("sample %s: render at %s: %w", s.Name, g.To, err)
+		}
+		ex, err := example(before, after)
+		if err != nil {
+			return fmt.Errorf("sample %s: %w", s.Name, err)
+		}
+		if ex.Before == ex.After {
+			continue // the changes touch the type but not this sample
+		}
+		ex.Sample, ex.Type = s.Name, s.Type
+		g.Resources[idx].Examples = append(g.Resources[idx].Examples, ex)
+	}
+	return nil
+}
+
+func endpointAnchor(ep gates.Endpoint) string {
+	b := []byte("endpoint-")
+	dash := false
+	for _, r := range []byte(ep.String()) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
+			b, dash = append(b, r), false
+		case r >= 'A' && r <= 'Z':
+			b, dash = append(b, r+'a'-'A'), false
+		case !dash && len(b) > len("endpoint-"):
+			b, dash = append(b, '-'), true
+		}
+	}
+	if dash {
+		b = b[:len(b)-1]
+	}
+	return string(b)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,350 @@
+package api
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/verso-api/verso/demo/accounts"
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/idempotency"
+	"github.com/verso-api/verso/pins"
+	"github.com/verso-api/verso/ratelimit"
+	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/shadow"
+	"github.com/verso-api/verso/storage"
+	"github.com/verso-api/verso/transform"
+	"github.com/verso-api/verso/versions"
+	"github.com/verso-api/verso/webhooks"
+)
+
+// DefaultTimeline is the built-in timeline of the demo API: ten versions
+// modelled on the history of Stripe's API.
+//
+//go:embed timeline.yaml
+var DefaultTimeline []byte
+
+// LoadDefaultTimeline parses DefaultTimeline.
+func LoadDefaultTimeline() (*gates.Timeline, error) {
+	return gates.Load("timeline.yaml", DefaultTimeline, nil)
+}
+
+// Config configures the demo API. Zero fields take their defaults.
+type Config struct {
+	// DB holds every store. Required.
+	DB *storage.DB
+	// Timeline is the API's timeline. Optional. Default value: DefaultTimeline.
+	Timeline *gates.Timeline
+	// Logger. Optional. Default value slog.Default().
+	Logger *slog.Logger
+	// Registry receives the metrics served at /metrics. Optional.
+	// Default value: a new registry.
+	Registry *prometheus.Registry
+	// Clock. Optional. Default value time.Now.
+	Clock func() time.Time
+	// KeyLimit is the rate limit per API key. Optional. Default value 100 per second, burst 100.
+	KeyLimit ratelimit.Limit
+	// RouteLimits override KeyLimit on some routes ("POST /v1/charges").
+	// Optional.
+	RouteLimits map[string]ratelimit.Limit
+	// IPLimit is the rate limit per client IP before authentication.
+	// Optional. Default value 200 per second, burst 200.
+	IPLimit ratelimit.Limit
+	// MaxBodyBytes bounds request bodies. Optional. Default value 1 MiB.
+	MaxBodyBytes int64
+	// Webhooks configures the delivery worker; Store, Renderer, Logger and
+	// Registerer are filled in. Optional.
+	Webhooks webhooks.Config
+	// ShadowRate, when above zero, is the share of responses served in an
+	// old version that are also rendered in the newest in the background,
+	// their differences counted in verso_shadow_differences_total: what
+	// would change for each account if it upgraded. Optional. Default 0.
+	ShadowRate float64
+	// IdempotencyTTL and IdempotencyLease configure saved responses.
+	// Optional. Default values 24 hours and 1 minute.
+	IdempotencyTTL, IdempotencyLease time.Duration
+}
+
+// Server is the demo API.
+type Server struct {
+	Echo     *echo.Echo
+	Accounts *accounts.Store
+	Pins     pins.Store
+	Webhooks *webhooks.Store
+	Worker   *webhooks.Worker
+	Engine   *transform.Engine
+	Registry *prometheus.Registry
+
+	db       *storage.DB
+	timeline *gates.Timeline
+	objects  *objects
+	hooks    *webhooks.Store
+	worker   *webhooks.Worker
+	idem     *idempotency.SQLStore
+	log      *slog.Logger
+	now      func() time.Time
+	byType   map[string]*resource
+	sampler  *shadow.Sampler
+}
+
+const accountKey = "verso.account"
+
+func accountOf(c echo.Context) string {
+	a, _ := c.Get(accountKey).(string)
+	return a
+}
+
+// New builds the API on cfg.DB, creating its tables when missing.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("api: Config.DB is required")
+	}
+	s := &Server{db: cfg.DB, timeline: cfg.Timeline, log: cfg.Logger, now: cfg.Clock, Registry: cfg.Registry}
+	var err error
+	if s.timeline == nil {
+		if s.timeline, err = LoadDefaultTimeline(); err != nil {
+			return nil, err
+		}
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.Registry == nil {
+		s.Registry = prometheus.NewRegistry()
+		s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	if cfg.KeyLimit == (ratelimit.Limit{}) {
+		cfg.KeyLimit = ratelimit.Per(100, time.Second)
+	}
+	if cfg.IPLimit == (ratelimit.Limit{}) {
+		cfg.IPLimit = ratelimit.Per(200, time.Second)
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	s.Engine = transform.New(s.timeline, nil)
+	s.byType = map[string]*resource{}
+	for _, r := range s.resources() {
+		s.byType[r.typ] = r
+	}
+	if s.objects, err = newObjects(ctx, cfg.DB); err != nil {
+		return nil, err
+	}
+	if s.Accounts, err = accounts.New(ctx, cfg.DB, accounts.Options{Now: s.now}); err != nil {
+		return nil, err
+	}
+	if s.Pins, err = pins.New(ctx, cfg.DB, pins.Options{Now: s.now}); err != nil {
+		return nil, err
+	}
+	if s.hooks, err = webhooks.NewStore(ctx, cfg.DB, &webhooks.StoreOptions{Clock: s.now}); err != nil {
+		return nil, err
+	}
+	s.Webhooks = s.hooks
+	if s.idem, err = idempotency.NewSQLStore(ctx, cfg.DB, nil); err != nil {
+		return nil, err
+	}
+	wc := cfg.Webhooks
+	wc.Store, wc.Logger, wc.Registerer = s.hooks, s.log, s.Registry
+	wc.Renderer = s.renderEvent
+	if wc.Clock == nil {
+		wc.Clock = s.now
+	}
+	if s.worker, err = webhooks.NewWorker(wc); err != nil {
+		return nil, err
+	}
+	s.Worker = s.worker
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = server.NewErrorHandler(s.log)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+		s.log.Error("panic", "path", c.Request().URL.Path, "err", err, "stack", string(stack))
+		return server.ErrInternal
+	}}))
+	e.Use(s.logRequests)
+	ipLimit, err := ratelimit.Config{Scope: "ip", Default: cfg.IPLimit}.ToMiddleware()
+	if err != nil {
+		return nil, err
+	}
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	keyLimit, err := ratelimit.Config{Scope: "key", Default: cfg.KeyLimit, Routes: cfg.RouteLimits,
+		Identifier: func(c echo.Context) (string, error) { return accountOf(c), nil }}.ToMiddleware()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ShadowRate > 0 {
+		if s.sampler, err = shadow.NewSampler(shadow.SamplerConfig{Engine: s.Engine, Rate: min(cfg.ShadowRate, 1), Registerer: s.Registry, Logger: s.log}); err != nil {
+			return nil, err
+		}
+	}
+	versioning, err := server.VersioningConfig{
+		Shadow:       s.sampler,
+		Engine:       s.Engine,
+		Account:      func(c echo.Context) (string, error) { return accountOf(c), nil },
+		Pins:         s.Pins,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Logger:       s.log,
+		Metrics:      server.NewMetrics(s.Registry),
+	}.ToMiddleware()
+	if err != nil {
+		return nil, err
+	}
+	idem, err := idempotency.Config{
+		Store:   s.idem,
+		Account: func(c echo.Context) (string, error) { return accountOf(c), nil },
+		TTL:     cfg.IdempotencyTTL,
+		Lease:   cfg.IdempotencyLease,
+		Clock:   s.now,
+	}.ToMiddleware()
+	if err != nil {
+		return nil, err
+	}
+	v1 := e.Group("/v1", ipLimit, s.authenticate, keyLimit, versioning, idem)
+	s.routes(v1)
+	s.pinRoutes(v1)
+	e.GET("/changelog", s.changelog)
+	hh, err := webhooks.NewHandlers(webhooks.HandlersConfig{
+		Store:   s.hooks,
+		Account: accountOf,
+		Version: func(c echo.Context) (versions.Version, error) {
+			return server.VersionFrom(c), nil
+		},
+		Timeline:    s.timeline.Versions(),
+		Worker:      s.worker,
+		SampleEvent: s.sampleEvent,
+		Logger:      s.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	webhooks.Routes(v1, hh)
+	s.Echo = e
+	return s, nil
+}
+
+// renderEvent renders a stored event in an endpoint's version.
+func (s *Server) renderEvent(event []byte, to versions.Version) ([]byte, error) {
+	return s.Engine.Back(event, to)
+}
+
+// authenticate reads "Authorization: Bearer sk_test_..." and puts the
+// account in the context; anything else is a 401 in Stripe's shape.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		key, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			if u, _, basic := c.Request().BasicAuth(); basic {
+				key, ok = u, true
+			}
+		}
+		if !ok || key == "" {
+			return server.NewError(http.StatusUnauthorized, server.TypeInvalidRequest, "api_key_required",
+				"You did not provide an API key. Send it as 'Authorization: Bearer sk_test_...'.")
+		}
+		acct, err := s.Accounts.Authenticate(c.Request().Context(), key)
+		if errors.Is(err, accounts.ErrUnknownKey) {
+			return server.NewError(http.StatusUnauthorized, server.TypeInvalidRequest, "api_key_invalid",
+				"Invalid API Key provided: "+redact(key))
+		}
+		if err != nil {
+			s.log.Error("authenticate", "err", err)
+			return server.ErrInternal
+		}
+		c.Set(accountKey, acct.ID)
+		return next(c)
+	}
+}
+
+func redact(key string) string {
+	if len(key) <= 12 {
+		return strings.Repeat("*", len(key))
+	}
+	return key[:8] + strings.Repeat("*", len(key)-12) + key[len(key)-4:]
+}
+
+// logRequests logs each request with the version it was served in.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err) // write the error now, so the log has its status
+		}
+		req, res := c.Request(), c.Response()
+		s.log.Info("request", "method", req.Method, "path", req.URL.Path, "status", res.Status,
+			"version", res.Header().Get(s.timeline.Header()), "account", accountOf(c),
+			"bytes", res.Size, "duration", time.Since(start))
+		return nil
+	}
+}
+
+// EnsureAccount returns the first account, creating one and its first key
+// when the database has none; secret is "" when the account existed.
+func (s *Server) EnsureAccount(ctx context.Context) (acct accounts.Account, secret string, err error) {
+	all, err := s.Accounts.Accounts(ctx)
+	if err != nil {
+		return acct, "", err
+	}
+	if len(all) > 0 {
+		return all[0], "", nil
+	}
+	if acct, err = s.Accounts.CreateAccount(ctx, "Demo account"); err != nil {
+		return acct, "", err
+	}
+	secret, _, err = s.Accounts.CreateKey(ctx, acct.ID)
+	return acct, secret, err
+}
+
+// Serve serves on ln until ctx is cancelled, then shuts down gracefully:
+// requests in flight finish (up to grace), the webhook worker and the
+// idempotency sweeper stop.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{}, 2)
+	go func() { s.worker.Run(ctx); done <- struct{}{} }()
+	go func() { idempotency.Sweeper{Store: s.idem}.Run(ctx); done <- struct{}{} }()
+	srv := &http.Server{Handler: s.Echo, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		cancel()
+		<-done
+		<-done
+		return err
+	case <-ctx.Done():
+	}
+	if s.sampler != nil {
+		defer s.sampler.Close()
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), grace)
+	defer scancel()
+	err := srv.Shutdown(sctx)
+	if err != nil {
+		srv.Close() // the grace period is over: cut what is left
+	}
+	<-done
+	<-done
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,747 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/idempotency"
+	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/storage"
+	"github.com/verso-api/verso/webhooks"
+)
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// resource describes one type of object of the API.
+type resource struct {
+	typ    string // the "object" field
+	plural string // the path segment
+	prefix string // id prefix
+	// expandable maps a field holding an id to the type it names.
+	expandable map[string]string
+	create     func(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write) error
+	update     func(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write, old []byte) error
+	filter     func(p *params) (func([]byte) bool, error)
+}
+
+// write collects what a handler writes in its transaction.
+type write struct {
+	account string
+	now     time.Time
+	body    []byte // the response object, newest schema
+	events  []webhooks.Event
+}
+
+func (w *write) event(typ string, obj []byte, prev map[string]any) {
+	ev := webhooks.Event{Account: w.account, Type: typ, Created: w.now, Object: append(json.RawMessage(nil), obj...)}
+	if len(prev) > 0 {
+		ev.PreviousAttributes, _ = json.Marshal(prev)
+	}
+	w.events = append(w.events, ev)
+}
+
+func (s *Server) resources() []*resource {
+	return []*resource{
+		{typ: "customer", plural: "customers", prefix: "cus_", create: createCustomer, update: updateCustomer},
+		{typ: "charge", plural: "charges", prefix: "ch_", expandable: map[string]string{"customer": "customer", "payment_intent": "payment_intent"},
+			create: createCharge, update: updateCharge, filter: customerFilter},
+		{typ: "payment_intent", plural: "payment_intents", prefix: "pi_", expandable: map[string]string{"customer": "customer", "latest_charge": "charge"},
+			create: createPaymentIntent, update: updatePaymentIntent, filter: customerFilter},
+		{typ: "refund", plural: "refunds", prefix: "re_", expandable: map[string]string{"charge": "charge"}, create: createRefund, update: updateRefund},
+	}
+}
+
+func customerFilter(p *params) (func([]byte) bool, error) {
+	cus, err := p.str("customer", 64)
+	if err != nil || cus == "" {
+		return nil, err
+	}
+	return func(b []byte) bool { return gjson.GetBytes(b, "customer").String() == cus }, nil
+}
+
+func (s *Server) routes(g *echo.Group) {
+	for _, r := range s.resources() {
+		r := r
+		g.POST("/"+r.plural, func(c echo.Context) error { return s.create(c, r) })
+		g.GET("/"+r.plural, func(c echo.Context) error { return s.list(c, r) })
+		g.GET("/"+r.plural+"/:id", func(c echo.Context) error { return s.retrieve(c, r) })
+		g.POST("/"+r.plural+"/:id", func(c echo.Context) error { return s.update(c, r) })
+	}
+	g.POST("/payment_intents/:id/confirm", s.confirmPaymentIntent)
+	g.GET("/events", s.listEvents)
+	g.GET("/events/:id", s.retrieveEvent)
+}
+
+// fail turns a handler error into a Stripe-shaped error.
+func (s *Server) fail(c echo.Context, err error) error {
+	var pe *paramError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &pe):
+		return &echo.HTTPError{Code: http.StatusBadRequest, Message: server.ErrorBody{Error: server.ErrorDetail{
+			Type: server.TypeInvalidRequest, Code: "parameter_invalid", Message: pe.msg, Param: pe.param}}}
+	case errors.As(err, &he):
+		return he
+	case errors.Is(err, context.Canceled):
+		return err
+	}
+	s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	return server.ErrInternal
+}
+
+func notFound(typ, id string) error {
+	return server.NewError(http.StatusNotFound, server.TypeInvalidRequest, "resource_missing", fmt.Sprintf("No such %s: '%s'", typ, id))
+}
+
+func (s *Server) commit(c echo.Context, status int, account string, p *params, r *resource, fn func(tx *storage.Tx, w *write) error) error {
+	ctx := c.Request().Context()
+	w := &write{account: account, now: s.now()}
+	var body []byte
+	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
+		if err := fn(tx, w); err != nil {
+			return err
+		}
+		for i := range w.events {
+			w.events[i].APIVersion = s.timeline.Newest()
+			if err := s.hooks.RecordEvent(ctx, tx, w.events[i]); err != nil {
+				return err
+			}
+		}
+		var err error
+		if body, err = s.expand(ctx, tx, account, r, w.body, p.expand()); err != nil {
+			return err
+		}
+		return idempotency.FromContext(c).SaveInTx(ctx, tx, status, nil, body)
+	})
+	if err != nil {
+		return s.fail(c, err)
+	}
+	if s.worker != nil && len(w.events) > 0 {
+		s.worker.Notify()
+	}
+	return c.JSONBlob(status, body)
+}
+
+func (s *Server) create(c echo.Context, r *resource) error {
+	p, err := readParams(c)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	account := accountOf(c)
+	if err := s.checkExpand(r, p.expand()); err != nil {
+		return s.fail(c, err)
+	}
+	return s.commit(c, http.StatusOK, account, p, r, func(tx *storage.Tx, w *write) error {
+		return r.create(s, c, tx, p, w)
+	})
+}
+
+func (s *Server) update(c echo.Context, r *resource) error {
+	p, err := readParams(c)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	account, id := accountOf(c), c.Param("id")
+	return s.commit(c, http.StatusOK, account, p, r, func(tx *storage.Tx, w *write) error {
+		old, err := s.objects.getForUpdate(c.Request().Context(), tx, account, r.typ, id)
+		if errors.Is(err, errNotFound) {
+			return notFound(r.typ, id)
+		}
+		if err != nil {
+			return err
+		}
+		return r.update(s, c, tx, p, w, old)
+	})
+}
+
+func (s *Server) retrieve(c echo.Context, r *resource) error {
+	p, err := readParams(c)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	ctx := c.Request().Context()
+	account, id := accountOf(c), c.Param("id")
+	if err := s.checkExpand(r, p.expand()); err != nil {
+		return s.fail(c, err)
+	}
+	body, err := s.objects.get(ctx, s.db, account, r.typ, id)
+	if errors.Is(err, errNotFound) {
+		return notFound(r.typ, id)
+	}
+	if err != nil {
+		return s.fail(c, err)
+	}
+	if body, err = s.expand(ctx, s.db, account, r, body, p.expand()); err != nil {
+		return s.fail(c, err)
+	}
+	return c.JSONBlob(http.StatusOK, body)
+}
+
+func (s *Server) list(c echo.Context, r *resource) error {
+	p, err := readParams(c)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	ctx := c.Request().Context()
+	limit, err := p.limit()
+	if err != nil {
+		return s.fail(c, err)
+	}
+	after, err := p.str("starting_after", 64)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	var filter func([]byte) bool
+	if r.filter != nil {
+		if filter, err = r.filter(p); err != nil {
+			return s.fail(c, err)
+		}
+	}
+	account := accountOf(c)
+	items, more, err := s.objects.list(ctx, account, r.typ, limit, after, filter)
+	if errors.Is(err, errNotFound) {
+		return s.fail(c, invalid("starting_after", "No such %s: '%s'", r.typ, after))
+	}
+	if err != nil {
+		return s.fail(c, err)
+	}
+	var expand []string
+	for _, e := range p.expand() {
+		rest, ok := strings.CutPrefix(e, "data.")
+		if !ok {
+			return s.fail(c, invalid("expand", "Expand list items with data.FIELD (%s).", e))
+		}
+		expand = append(expand, rest)
+	}
+	if err := s.checkExpand(r, expand); err != nil {
+		return s.fail(c, err)
+	}
+	for i := range items {
+		if items[i], err = s.expand(ctx, s.db, account, r, items[i], expand); err != nil {
+			return s.fail(c, err)
+		}
+	}
+	return c.JSONBlob(http.StatusOK, listJSON("/v1/"+r.plural, items, more))
+}
+
+func listJSON(url string, items [][]byte, more bool) []byte {
+	b := []byte(`{"object":"list","url":`)
+	u, _ := json.Marshal(url)
+	b = append(b, u...)
+	b = append(b, `,"has_more":`...)
+	if more {
+		b = append(b, "true"...)
+	} else {
+		b = append(b, "false"...)
+	}
+	b = append(b, `,"data":[`...)
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, it...)
+	}
+	return append(b, "]}"...)
+}
+
+// checkExpand refuses expand paths the resource cannot expand.
+func (s *Server) checkExpand(r *resource, paths []string) error {
+	for _, path := range paths {
+		res := r
+		for _, f := range strings.Split(path, ".") {
+			typ, ok := res.expandable[f]
+			if !ok {
+				return invalid("expand", "This property cannot be expanded (%s).", path)
+			}
+			res = s.byType[typ]
+		}
+	}
+	return nil
+}
+
+// expand replaces the ids named by expand paths ("customer",
+// "latest_charge.customer") with the objects they name.
+func (s *Server) expand(ctx context.Context, q querier, account string, r *resource, body []byte, paths []string) ([]byte, error) {
+	for _, path := range paths {
+		field, rest, _ := strings.Cut(path, ".")
+		typ, ok := r.expandable[field]
+		if !ok {
+			return nil, invalid("expand", "This property cannot be expanded (%s).", path)
+		}
+		v := gjson.GetBytes(body, field)
+		var sub []byte
+		switch {
+		case v.Type == gjson.String:
+			obj, err := s.objects.get(ctx, q, account, typ, v.String())
+			if errors.Is(err, errNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			sub = obj
+		case v.IsObject():
+			sub = []byte(v.Raw)
+		default:
+			continue
+		}
+		if rest != "" {
+			var err error
+			if sub, err = s.expand(ctx, q, account, s.byType[typ], sub, []string{rest}); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if body, err = sjson.SetRawBytes(body, field, sub); err != nil {
+			return nil, err
+		}
+	}
+	return body, nil
+}
+
+func marshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // the models always marshal
+	}
+	return b
+}
+
+// ---- customers
+
+func createCustomer(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write) error {
+	cus := customer{ID: newID("cus_"), Object: "customer", Created: w.now.Unix(), InvoicePrefix: strings.ToUpper(newID("")[:8]), Metadata: map[string]string{}}
+	if err := applyCustomer(p, &cus, nil); err != nil {
+		return err
+	}
+	w.body = marshal(cus)
+	w.event("customer.created", w.body, nil)
+	return s.objects.insert(c.Request().Context(), tx, w.account, "customer", cus.ID, cus.Created, w.now.UnixNano(), w.body)
+}
+
+func updateCustomer(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write, old []byte) error {
+	var cus customer
+	if err := json.Unmarshal(old, &cus); err != nil {
+		return err
+	}
+	prev := map[string]any{}
+	if err := applyCustomer(p, &cus, prev); err != nil {
+		return err
+	}
+	w.body = marshal(cus)
+	w.event("customer.updated", w.body, prev)
+	return s.objects.update(c.Request().Context(), tx, w.account, cus.ID, w.body)
+}
+
+// applyCustomer sets the customer's fields from p, recording old values
+// in prev (when not nil) for the event's previous_attributes.
+func applyCustomer(p *params, cus *customer, prev map[string]any) error {
+	for _, f := range []struct {
+		name string
+		dst  **string
+	}{{"email", &cus.Email}, {"name", &cus.Name}, {"description", &cus.Description}, {"phone", &cus.Phone}, {"default_source", &cus.DefaultSource}, {"currency", &cus.Currency}} {
+		if !p.has(f.name) {
+			continue
+		}
+		v, err := p.str(f.name, 512)
+		if err != nil {
+			return err
+		}
+		if prev != nil && !eqp(*f.dst, v) {
+			prev[f.name] = *f.dst
+		}
+		*f.dst = strp(v)
+	}
+	if p.has("balance") {
+		r := p.get("balance")
+		var n int64
+		if _, err := fmt.Sscan(r.String(), &n); err != nil || (r.Type != gjson.Number && r.Type != gjson.String) {
+			return invalid("balance", "balance must be an integer")
+		}
+		if prev != nil && n != cus.Balance {
+			prev["balance"] = cus.Balance
+		}
+		cus.Balance = n
+	}
+	return applyDescMeta(p, nil, &cus.Metadata, prev)
+}
+
+func eqp(p *string, v string) bool {
+	if p == nil {
+		return v == ""
+	}
+	return *p == v
+}
+
+func copyMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// ---- charges
+
+func createCharge(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write) error {
+	ctx := c.Request().Context()
+	amt, _, err := p.amount("amount", true)
+	if err != nil {
+		return err
+	}
+	cur, err := currency(p)
+	if err != nil {
+		return err
+	}
+	ch := charge{ID: newID("ch_"), Object: "charge", Amount: amount(amt), AmountCaptured: amt, Captured: true,
+		Created: w.now.Unix(), Currency: cur, Paid: true, Status: "succeeded", Metadata: map[string]string{}}
+	if ch.Customer, err = s.customerParam(ctx, tx, p, w.account); err != nil {
+		return err
+	}
+	src, err := p.str("source", 64)
+	if err != nil {
+		return err
+	}
+	if src == "" && ch.Customer == nil {
+		return invalid("source", "Must provide source or customer.")
+	}
+	ch.Source = testCard(src)
+	if ch.Source == nil && src != "" {
+		return invalid("source", "No such source: '%s'; use a test token such as tok_visa", src)
+	}
+	if err := applyDescMeta(p, &ch.Description, &ch.Metadata, nil); err != nil {
+		return err
+	}
+	w.body = marshal(ch)
+	w.event("charge.succeeded", w.body, nil)
+	return s.objects.insert(ctx, tx, w.account, "charge", ch.ID, ch.Created, w.now.UnixNano(), w.body)
+}
+
+func currency(p *params) (string, error) {
+	cur, err := p.str("currency", 3)
+	if err != nil {
+		return "", err
+	}
+	if len(cur) != 3 || strings.ToLower(cur) != cur {
+		return "", invalid("currency", "currency must be a three-letter ISO code in lower case, such as usd")
+	}
+	return cur, nil
+}
+
+// testCard returns the card a test token stands for.
+func testCard(token string) *card {
+	brands := map[string][2]string{"tok_visa": {"Visa", "4242"}, "tok_mastercard": {"MasterCard", "4444"}, "tok_amex": {"American Express", "8431"}}
+	b, ok := brands[token]
+	if !ok {
+		return nil
+	}
+	return &card{ID: newID("card_"), Object: "card", Brand: b[0], Country: "US", ExpMonth: 12, ExpYear: 2034, Funding: "credit", Last4: b[1]}
+}
+
+func updateCharge(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write, old []byte) error {
+	var ch charge
+	if err := json.Unmarshal(old, &ch); err != nil {
+		return err
+	}
+	prev := map[string]any{}
+	if err := applyDescMeta(p, &ch.Description, &ch.Metadata, prev); err != nil {
+		return err
+	}
+	w.body = marshal(ch)
+	w.event("charge.updated", w.body, prev)
+	return s.objects.update(c.Request().Context(), tx, w.account, ch.ID, w.body)
+}
+
+// ---- payment intents
+
+func createPaymentIntent(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write) error {
+	ctx := c.Request().Context()
+	amt, _, err := p.amount("amount", true)
+	if err != nil {
+		return err
+	}
+	cur, err := currency(p)
+	if err != nil {
+		return err
+	}
+	pi := paymentIntent{ID: newID("pi_"), Object: "payment_intent", Amount: amount(amt), Created: w.now.Unix(), Currency: cur,
+		Status: "requires_payment_method", Metadata: map[string]string{}}
+	types := p.get("payment_method_types").Array()
+	switch {
+	case len(types) > 0:
+		for _, t := range types {
+			pi.PaymentMethodTypes = append(pi.PaymentMethodTypes, t.String())
+		}
+	case gates.Active(ctx, "payment_intent_automatic_payment_methods"):
+		// From 2023-08-16 on, the payment methods enabled for the account.
+		pi.AutomaticPaymentMethods = &automaticPaymentMethods{Enabled: true}
+		pi.PaymentMethodTypes = []string{"card", "link"}
+	default:
+		pi.PaymentMethodTypes = []string{"card"}
+	}
+	if pi.Customer, err = s.customerParam(ctx, tx, p, w.account); err != nil {
+		return err
+	}
+	if err := applyDescMeta(p, &pi.Description, &pi.Metadata, nil); err != nil {
+		return err
+	}
+	w.event("payment_intent.created", marshal(pi), nil)
+	confirm, err := p.boolean("confirm")
+	if err != nil {
+		return err
+	}
+	if confirm {
+		if err := s.confirm(ctx, tx, p, w, &pi); err != nil {
+			return err
+		}
+	}
+	w.body = marshal(pi)
+	return s.objects.insert(ctx, tx, w.account, "payment_intent", pi.ID, pi.Created, w.now.UnixNano(), w.body)
+}
+
+// confirm charges the payment method of a payment intent.
+func (s *Server) confirm(ctx context.Context, tx *storage.Tx, p *params, w *write, pi *paymentIntent) error {
+	if pi.Status == "succeeded" {
+		return server.NewError(http.StatusBadRequest, server.TypeInvalidRequest, "payment_intent_unexpected_state", "This PaymentIntent has already succeeded.")
+	}
+	pm, err := p.str("payment_method", 64)
+	if err != nil {
+		return err
+	}
+	if pm == "" {
+		pm = "tok_visa"
+	}
+	src := testCard(pm)
+	if src == nil {
+		return invalid("payment_method", "No such payment_method: '%s'; use a test token such as tok_visa", pm)
+	}
+	ch := charge{ID: newID("ch_"), Object: "charge", Amount: pi.Amount, AmountCaptured: int64(pi.Amount), Captured: true,
+		Created: w.now.Unix(), Currency: pi.Currency, Customer: pi.Customer, Paid: true, PaymentIntent: &pi.ID,
+		Source: src, Status: "succeeded", Metadata: map[string]string{}}
+	chBody := marshal(ch)
+	if err := s.objects.insert(ctx, tx, w.account, "charge", ch.ID, ch.Created, w.now.UnixNano(), chBody); err != nil {
+		return err
+	}
+	w.event("charge.succeeded", chBody, nil)
+	pi.LatestCharge = &ch.ID
+	pi.AmountReceived = int64(pi.Amount)
+	pi.Status = "succeeded"
+	w.event("payment_intent.succeeded", marshal(pi), map[string]any{"status": "requires_payment_method", "latest_charge": nil})
+	return nil
+}
+
+func (s *Server) confirmPaymentIntent(c echo.Context) error {
+	p, err := readParams(c)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	r := s.byType["payment_intent"]
+	account, id := accountOf(c), c.Param("id")
+	return s.commit(c, http.StatusOK, account, p, r, func(tx *storage.Tx, w *write) error {
+		ctx := c.Request().Context()
+		old, err := s.objects.getForUpdate(ctx, tx, account, "payment_intent", id)
+		if errors.Is(err, errNotFound) {
+			return notFound("payment_intent", id)
+		}
+		if err != nil {
+			return err
+		}
+		var pi paymentIntent
+		if err := json.Unmarshal(old, &pi); err != nil {
+			return err
+		}
+		if err := s.confirm(ctx, tx, p, w, &pi); err != nil {
+			return err
+		}
+		w.body = marshal(pi)
+		return s.objects.update(ctx, tx, account, pi.ID, w.body)
+	})
+}
+
+func updatePaymentIntent(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write, old []byte) error {
+	var pi paymentIntent
+	if err := json.Unmarshal(old, &pi); err != nil {
+		return err
+	}
+	prev := map[string]any{}
+	if amt, ok, err := p.amount("amount", false); err != nil {
+		return err
+	} else if ok {
+		if pi.Status == "succeeded" {
+			return invalid("amount", "The amount of a PaymentIntent that has succeeded cannot change.")
+		}
+		prev["amount"] = pi.Amount
+		pi.Amount = amount(amt)
+	}
+	if err := applyDescMeta(p, &pi.Description, &pi.Metadata, prev); err != nil {
+		return err
+	}
+	w.body = marshal(pi)
+	w.event("payment_intent.updated", w.body, prev)
+	return s.objects.update(c.Request().Context(), tx, w.account, pi.ID, w.body)
+}
+
+// ---- refunds
+
+func createRefund(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write) error {
+	ctx := c.Request().Context()
+	chID, err := p.str("charge", 64)
+	if err != nil {
+		return err
+	}
+	if chID == "" {
+		return invalid("charge", "missing required param: charge")
+	}
+	old, err := s.objects.getForUpdate(ctx, tx, w.account, "charge", chID)
+	if errors.Is(err, errNotFound) {
+		return invalid("charge", "No such charge: '%s'", chID)
+	}
+	if err != nil {
+		return err
+	}
+	var ch charge
+	if err := json.Unmarshal(old, &ch); err != nil {
+		return err
+	}
+	left := int64(ch.Amount) - ch.AmountRefunded
+	amt, ok, err := p.amount("amount", false)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		amt = left
+	}
+	if amt > left || left == 0 {
+		return invalid("amount", "Refund amount (%d) is greater than the charge's unrefunded amount (%d).", amt, left)
+	}
+	re := refund{ID: newID("re_"), Object: "refund", Amount: amount(amt), Charge: ch.ID, Created: w.now.Unix(), Currency: ch.Currency, Status: "succeeded", Metadata: map[string]string{}}
+	if r, err := p.str("reason", 64); err != nil {
+		return err
+	} else if r != "" {
+		switch r {
+		case "duplicate", "fraudulent", "requested_by_customer":
+		default:
+			return invalid("reason", "reason must be one of duplicate, fraudulent, requested_by_customer")
+		}
+		re.Reason = &r
+	}
+	if err := applyDescMeta(p, nil, &re.Metadata, nil); err != nil {
+		return err
+	}
+	prevRefunded := ch.AmountRefunded
+	ch.AmountRefunded += amt
+	ch.Refunded = ch.AmountRefunded == int64(ch.Amount)
+	chBody := marshal(ch)
+	if err := s.objects.update(ctx, tx, w.account, ch.ID, chBody); err != nil {
+		return err
+	}
+	w.body = marshal(re)
+	w.event("refund.created", w.body, nil)
+	w.event("charge.refunded", chBody, map[string]any{"amount_refunded": prevRefunded, "refunded": false})
+	return s.objects.insert(ctx, tx, w.account, "refund", re.ID, re.Created, w.now.UnixNano(), w.body)
+}
+
+func updateRefund(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write, old []byte) error {
+	var re refund
+	if err := json.Unmarshal(old, &re); err != nil {
+		return err
+	}
+	prev := map[string]any{}
+	if err := applyDescMeta(p, nil, &re.Metadata, prev); err != nil {
+		return err
+	}
+	w.body = marshal(re)
+	w.event("refund.updated", w.body, prev)
+	return s.objects.update(c.Request().Context(), tx, w.account, re.ID, w.body)
+}
+
+// ---- events
+
+func (s *Server) listEvents(c echo.Context) error {
+	p, err := readParams(c)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	limit, err := p.limit()
+	if err != nil {
+		return s.fail(c, err)
+	}
+	after, err := p.str("starting_after", 64)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	typ, err := p.str("type", 100)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	evs, more, err := s.hooks.ListEvents(c.Request().Context(), accountOf(c), webhooks.EventListParams{ListParams: webhooks.ListParams{Limit: limit, StartingAfter: after}, Type: typ})
+	if err != nil {
+		return s.fail(c, err)
+	}
+	items := make([][]byte, len(evs))
+	for i := range evs {
+		items[i] = evs[i].Body
+	}
+	return c.JSONBlob(http.StatusOK, listJSON("/v1/events", items, more))
+}
+
+func (s *Server) retrieveEvent(c echo.Context) error {
+	id := c.Param("id")
+	ev, err := s.hooks.GetEvent(c.Request().Context(), accountOf(c), id)
+	if errors.Is(err, webhooks.ErrNotFound) {
+		return notFound("event", id)
+	}
+	if err != nil {
+		return s.fail(c, err)
+	}
+	return c.JSONBlob(http.StatusOK, ev.Body)
+}
+
+// applyDescMeta sets the description (when desc is not nil) and merges the
+// metadata from p, recording the old values in prev when it is not nil.
+func applyDescMeta(p *params, desc **string, md *map[string]string, prev map[string]any) error {
+	if desc != nil && p.has("description") {
+		d, err := p.str("description", 1000)
+		if err != nil {
+			return err
+		}
+		if prev != nil {
+			prev["description"] = *desc
+		}
+		*desc = strp(d)
+	}
+	m, err := p.metadata()
+	if err != nil || m == nil {
+		return err
+	}
+	if prev != nil {
+		prev["metadata"] = *md
+	}
+	*md = mergeMetadata(copyMap(*md), m)
+	return nil
+}
+
+// customerParam reads the optional customer parameter, which must name a
+// customer of the account.
+func (s *Server) customerParam(ctx context.Context, tx *storage.Tx, p *params, account string) (*string, error) {
+	cus, err := p.str("customer", 64)
+	if err != nil || cus == "" {
+		return nil, err
+	}
+	if _, err := s.objects.get(ctx, tx, account, "customer", cus); errors.Is(err, errNotFound) {
+		return nil, invalid("customer", "No such customer: '%s'", cus)
+	} else if err != nil {
+		return nil, err
+	}
+	return &cus, nil
+}

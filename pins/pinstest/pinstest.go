@@ -1,0 +1,433 @@
+// Package pinstest is the shared test suite that every pins.Store passes.
+//
+// A store's test opens an empty store per test and hands the suite a
+// Backend:
+//
+//	func TestMemory(t *testing.T) {
+//		pinstest.Run(t, pinstest.Backend{
+//			Open: func(t *testing.T, o pins.Options) pins.Store { return pins.NewMemory(o) },
+//		})
+//	}
+package pinstest
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/verso-api/verso/pins"
+	"github.com/verso-api/verso/versions"
+)
+
+// Backend opens the stores the suite runs on.
+type Backend struct {
+	// Open returns a new, empty store using opts. It registers with
+	// t.Cleanup whatever must be closed.
+	Open func(t *testing.T, opts pins.Options) pins.Store
+	// Reopen closes everything behind s (its database handle included) and
+	// opens a store on the same data, as a restarted server would. It is nil
+	// for stores that do not persist; the suite then skips the reopen test.
+	Reopen func(t *testing.T, s pins.Store, opts pins.Options) pins.Store
+}
+
+// Clock is a settable clock for pins.Options.Now. It is safe for concurrent
+// use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock stopped at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// The versions the suite pins to, oldest first.
+var (
+	V1 = versions.MustParse("2015-02-18")
+	V2 = versions.MustParse("2019-10-17")
+	V3 = versions.MustParse("2022-11-15")
+	V4 = versions.MustParse("2024-09-30.acacia")
+)
+
+// Start is the time the suite's clocks start at.
+var Start = time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.UTC)
+
+// Run runs the suite on b.
+func Run(t *testing.T, b Backend) {
+	t.Helper()
+	if b.Open == nil {
+		t.Fatal("pinstest: Backend.Open is nil")
+	}
+	open := func(t *testing.T, opts pins.Options) (pins.Store, *Clock) {
+		clock := NewClock(Start)
+		if opts.Now == nil {
+			opts.Now = clock.Now
+		}
+		return b.Open(t, opts), clock
+	}
+	ctx := context.Background()
+
+	t.Run("GetAbsent", func(t *testing.T) {
+		s, _ := open(t, pins.Options{})
+		_, err := s.Get(ctx, "acct_absent")
+		require.ErrorIs(t, err, pins.ErrNotPinned)
+		h, err := s.History(ctx, "acct_absent")
+		require.NoError(t, err)
+		require.Empty(t, h)
+	})
+
+	t.Run("InvalidArguments", func(t *testing.T) {
+		s, _ := open(t, pins.Options{})
+		tests := []struct {
+			name string
+			call func() error
+			want error
+		}{
+			{"Get empty account", func() error { _, err := s.Get(ctx, ""); return err }, pins.ErrEmptyAccount},
+			{"PinIfAbsent empty account", func() error { _, _, err := s.PinIfAbsent(ctx, "", V1); return err }, pins.ErrEmptyAccount},
+			{"PinIfAbsent zero version", func() error { _, _, err := s.PinIfAbsent(ctx, "acct_a", versions.Version{}); return err }, pins.ErrZeroVersion},
+			{"Upgrade empty account", func() error { _, err := s.Upgrade(ctx, "", V2); return err }, pins.ErrEmptyAccount},
+			{"Upgrade zero version", func() error { _, err := s.Upgrade(ctx, "acct_a", versions.Version{}); return err }, pins.ErrZeroVersion},
+			{"Rollback empty account", func() error { _, err := s.Rollback(ctx, ""); return err }, pins.ErrEmptyAccount},
+			{"History empty account", func() error { _, err := s.History(ctx, ""); return err }, pins.ErrEmptyAccount},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				require.ErrorIs(t, tt.call(), tt.want)
+			})
+		}
+		_, err := s.Get(ctx, "acct_a")
+		require.ErrorIs(t, err, pins.ErrNotPinned, "a refused call must not pin")
+	})
+
+	t.Run("PinIfAbsent", func(t *testing.T) {
+		s, clock := open(t, pins.Options{})
+		p, created, err := s.PinIfAbsent(ctx, "acct_a", V2)
+		require.NoError(t, err)
+		require.True(t, created)
+		want := pins.Pin{Account: "acct_a", Version: V2, PinnedAt: Start}
+		requirePin(t, want, p)
+
+		clock.Advance(time.Hour)
+		p, created, err = s.PinIfAbsent(ctx, "acct_a", V4)
+		require.NoError(t, err)
+		require.False(t, created, "a second pin must not replace the first")
+		requirePin(t, want, p)
+
+		got, err := s.Get(ctx, "acct_a")
+		require.NoError(t, err)
+		requirePin(t, want, got)
+
+		// Another account is independent.
+		p, created, err = s.PinIfAbsent(ctx, "acct_b", V4)
+		require.NoError(t, err)
+		require.True(t, created)
+		requirePin(t, pins.Pin{Account: "acct_b", Version: V4, PinnedAt: Start.Add(time.Hour)}, p)
+		got, err = s.Get(ctx, "acct_a")
+		require.NoError(t, err)
+		requirePin(t, want, got)
+	})
+
+	t.Run("ConcurrentFirstRequest", func(t *testing.T) {
+		s, _ := open(t, pins.Options{})
+		const n = 50
+		vs := []versions.Version{V1, V2, V3, V4}
+		var (
+			wg      sync.WaitGroup
+			start   = make(chan struct{})
+			got     = make([]pins.Pin, n)
+			created = make([]bool, n)
+			errs    = make([]error, n)
+		)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				got[i], created[i], errs[i] = s.PinIfAbsent(ctx, "acct_race", vs[i%len(vs)])
+			}()
+		}
+		close(start)
+		wg.Wait()
+		winners := 0
+		for i := range n {
+			require.NoError(t, errs[i], "caller %d", i)
+			if created[i] {
+				winners++
+			}
+		}
+		require.Equal(t, 1, winners, "exactly one caller creates the pin")
+		final, err := s.Get(ctx, "acct_race")
+		require.NoError(t, err)
+		for i := range n {
+			requirePin(t, final, got[i])
+		}
+		for i := range n {
+			if created[i] {
+				require.Equal(t, vs[i%len(vs)], final.Version, "the winner's version is the pin")
+			}
+		}
+		h, err := s.History(ctx, "acct_race")
+		require.NoError(t, err)
+		require.Len(t, h, 1)
+		require.Equal(t, pins.Pinned, h[0].Kind)
+		require.Equal(t, final.Version, h[0].To)
+	})
+
+	t.Run("Upgrade", func(t *testing.T) {
+		s, clock := open(t, pins.Options{})
+		_, err := s.Upgrade(ctx, "acct_a", V3)
+		require.ErrorIs(t, err, pins.ErrNotPinned)
+
+		_, _, err = s.PinIfAbsent(ctx, "acct_a", V2)
+		require.NoError(t, err)
+		clock.Advance(24 * time.Hour)
+		moved := Start.Add(24 * time.Hour)
+		p, err := s.Upgrade(ctx, "acct_a", V3)
+		require.NoError(t, err)
+		want := pins.Pin{Account: "acct_a", Version: V3, PinnedAt: Start, Previous: V2, MovedAt: moved}
+		requirePin(t, want, p)
+
+		clock.Advance(time.Hour)
+		tests := []struct {
+			name string
+			to   versions.Version
+		}{
+			{"same version", V3},
+			{"older version", V1},
+			{"previous version", V2},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				p, err := s.Upgrade(ctx, "acct_a", tt.to)
+				require.ErrorIs(t, err, pins.ErrNotNewer)
+				requirePin(t, want, p) // the unchanged pin comes back with the error
+			})
+		}
+		got, err := s.Get(ctx, "acct_a")
+		require.NoError(t, err)
+		requirePin(t, want, got)
+	})
+
+	t.Run("Rollback", func(t *testing.T) {
+		tests := []struct {
+			name    string
+			window  time.Duration // 0: the default
+			upgrade bool          // upgrade V2 -> V3 before waiting
+			wait    time.Duration
+			want    error
+		}{
+			{"never moved", 0, false, 0, pins.ErrNoPrevious},
+			{"right away", 0, true, 0, nil},
+			{"within 72 hours", 0, true, 71 * time.Hour, nil},
+			{"at 72 hours", 0, true, 72 * time.Hour, nil},
+			{"after 72 hours", 0, true, 72*time.Hour + time.Nanosecond, pins.ErrRollbackExpired},
+			{"a week later", 0, true, 7 * 24 * time.Hour, pins.ErrRollbackExpired},
+			{"within a custom window", time.Hour, true, 59 * time.Minute, nil},
+			{"after a custom window", time.Hour, true, 61 * time.Minute, pins.ErrRollbackExpired},
+			{"rollback disabled", -1, true, 0, pins.ErrRollbackExpired},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s, clock := open(t, pins.Options{RollbackWindow: tt.window})
+				_, _, err := s.PinIfAbsent(ctx, "acct_a", V2)
+				require.NoError(t, err)
+				clock.Advance(time.Hour)
+				before := pins.Pin{Account: "acct_a", Version: V2, PinnedAt: Start}
+				if tt.upgrade {
+					before, err = s.Upgrade(ctx, "acct_a", V3)
+					require.NoError(t, err)
+				}
+				clock.Advance(tt.wait)
+				p, err := s.Rollback(ctx, "acct_a")
+				if tt.want != nil {
+					require.ErrorIs(t, err, tt.want)
+					requirePin(t, before, p)
+					got, err := s.Get(ctx, "acct_a")
+					require.NoError(t, err)
+					requirePin(t, before, got)
+					return
+				}
+				require.NoError(t, err)
+				want := pins.Pin{Account: "acct_a", Version: V2, PinnedAt: Start, MovedAt: clock.Now().UTC()}
+				requirePin(t, want, p)
+				got, err := s.Get(ctx, "acct_a")
+				require.NoError(t, err)
+				requirePin(t, want, got)
+
+				// A rollback cannot be rolled back; upgrading again works.
+				_, err = s.Rollback(ctx, "acct_a")
+				require.ErrorIs(t, err, pins.ErrNoPrevious)
+				p, err = s.Upgrade(ctx, "acct_a", V4)
+				require.NoError(t, err)
+				require.Equal(t, V4, p.Version)
+				require.Equal(t, V2, p.Previous)
+			})
+		}
+		t.Run("not pinned", func(t *testing.T) {
+			s, _ := open(t, pins.Options{})
+			_, err := s.Rollback(ctx, "acct_a")
+			require.ErrorIs(t, err, pins.ErrNotPinned)
+		})
+		t.Run("only the last move", func(t *testing.T) {
+			s, clock := open(t, pins.Options{})
+			_, _, err := s.PinIfAbsent(ctx, "acct_a", V1)
+			require.NoError(t, err)
+			_, err = s.Upgrade(ctx, "acct_a", V2)
+			require.NoError(t, err)
+			clock.Advance(100 * time.Hour)
+			_, err = s.Upgrade(ctx, "acct_a", V3)
+			require.NoError(t, err)
+			clock.Advance(time.Hour)
+			p, err := s.Rollback(ctx, "acct_a")
+			require.NoError(t, err)
+			require.Equal(t, V2, p.Version, "rollback returns to the version before the last move")
+		})
+	})
+
+	t.Run("History", func(t *testing.T) {
+		s, clock := open(t, pins.Options{})
+		step := func(d time.Duration) time.Time { clock.Advance(d); return clock.Now().UTC() }
+		_, _, err := s.PinIfAbsent(ctx, "acct_a", V1)
+		require.NoError(t, err)
+		_, _, err = s.PinIfAbsent(ctx, "acct_b", V4) // another account's history stays apart
+		require.NoError(t, err)
+		t1 := step(time.Hour)
+		_, err = s.Upgrade(ctx, "acct_a", V2)
+		require.NoError(t, err)
+		t2 := step(time.Hour)
+		_, err = s.Upgrade(ctx, "acct_a", V3)
+		require.NoError(t, err)
+		step(time.Minute)
+		_, err = s.Upgrade(ctx, "acct_a", V3) // refused: not recorded
+		require.ErrorIs(t, err, pins.ErrNotNewer)
+		t3 := step(time.Hour)
+		_, err = s.Rollback(ctx, "acct_a")
+		require.NoError(t, err)
+		t4 := step(time.Hour)
+		_, err = s.Upgrade(ctx, "acct_a", V4)
+		require.NoError(t, err)
+
+		h, err := s.History(ctx, "acct_a")
+		require.NoError(t, err)
+		want := []pins.Change{
+			{Account: "acct_a", Kind: pins.Pinned, To: V1, At: Start},
+			{Account: "acct_a", Kind: pins.Upgraded, From: V1, To: V2, At: t1},
+			{Account: "acct_a", Kind: pins.Upgraded, From: V2, To: V3, At: t2},
+			{Account: "acct_a", Kind: pins.RolledBack, From: V3, To: V2, At: t3},
+			{Account: "acct_a", Kind: pins.Upgraded, From: V2, To: V4, At: t4},
+		}
+		requireHistory(t, want, h)
+		hb, err := s.History(ctx, "acct_b")
+		require.NoError(t, err)
+		requireHistory(t, []pins.Change{{Account: "acct_b", Kind: pins.Pinned, To: V4, At: Start}}, hb)
+	})
+
+	t.Run("ConcurrentUpgrades", func(t *testing.T) {
+		s, _ := open(t, pins.Options{})
+		_, _, err := s.PinIfAbsent(ctx, "acct_a", V1)
+		require.NoError(t, err)
+		targets := []versions.Version{V2, V3, V4, V2, V3, V4, V4, V3, V2, V4}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make([]error, len(targets))
+		for i, to := range targets {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, errs[i] = s.Upgrade(ctx, "acct_a", to)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			if err == nil {
+				ok++
+				continue
+			}
+			require.ErrorIs(t, err, pins.ErrNotNewer)
+		}
+		h, err := s.History(ctx, "acct_a")
+		require.NoError(t, err)
+		require.Len(t, h, ok+1, "one change per successful upgrade")
+		for i := 1; i < len(h); i++ {
+			require.Equal(t, h[i-1].To, h[i].From, "change %d starts where change %d ended", i, i-1)
+			require.True(t, h[i].To.After(h[i].From), "change %d moves forward", i)
+		}
+		p, err := s.Get(ctx, "acct_a")
+		require.NoError(t, err)
+		require.Equal(t, V4, p.Version, "some upgrade to the newest must win")
+		require.Equal(t, h[len(h)-1].To, p.Version)
+	})
+
+	t.Run("Reopen", func(t *testing.T) {
+		if b.Reopen == nil {
+			t.Skip("the store does not persist")
+		}
+		s, clock := open(t, pins.Options{})
+		_, _, err := s.PinIfAbsent(ctx, "acct_a", V2)
+		require.NoError(t, err)
+		clock.Advance(time.Hour)
+		want, err := s.Upgrade(ctx, "acct_a", V3)
+		require.NoError(t, err)
+		wantHistory, err := s.History(ctx, "acct_a")
+		require.NoError(t, err)
+
+		s = b.Reopen(t, s, pins.Options{Now: clock.Now})
+		got, err := s.Get(ctx, "acct_a")
+		require.NoError(t, err)
+		requirePin(t, want, got)
+		h, err := s.History(ctx, "acct_a")
+		require.NoError(t, err)
+		requireHistory(t, wantHistory, h)
+
+		p, created, err := s.PinIfAbsent(ctx, "acct_a", V4)
+		require.NoError(t, err)
+		require.False(t, created, "the pin survived the restart")
+		requirePin(t, want, p)
+
+		clock.Advance(time.Hour)
+		p, err = s.Rollback(ctx, "acct_a")
+		require.NoError(t, err, "the previous version survived the restart")
+		require.Equal(t, V2, p.Version)
+	})
+}
+
+// requirePin compares pins, times with time.Time.Equal.
+func requirePin(t *testing.T, want, got pins.Pin) {
+	t.Helper()
+	require.Equal(t, want.Account, got.Account, "Account")
+	require.Equal(t, want.Version, got.Version, "Version")
+	require.Equal(t, want.Previous, got.Previous, "Previous")
+	require.Truef(t, want.PinnedAt.Equal(got.PinnedAt), "PinnedAt: want %v, got %v", want.PinnedAt, got.PinnedAt)
+	require.Truef(t, want.MovedAt.Equal(got.MovedAt), "MovedAt: want %v, got %v", want.MovedAt, got.MovedAt)
+}
+
+func requireHistory(t *testing.T, want, got []pins.Change) {
+	t.Helper()
+	require.Len(t, got, len(want))
+	for i := range want {
+		w, g := want[i], got[i]
+		if w.Account != g.Account || w.Kind != g.Kind || w.From != g.From || w.To != g.To || !w.At.Equal(g.At) {
+			t.Fatalf("change %d: want %+v, got %+v", i, w, g)
+		}
+	}
+}
