@@ -1,9 +1,28 @@
 // Package server serves every version of an API from handlers written for
-// the newest one: an echo middleware, Versioning, and Stripe-shaped errors.
+// the newest one: a net/http middleware (Middleware, MiddlewareWithConfig:
+// a func(http.Handler) http.Handler that any Go router takes), the same
+// middleware for echo (Versioning, VersioningWithConfig), and errors in the
+// API's shape. Both forms run one implementation; the echo one only adapts
+// echo.Context to it.
+//
+//	mux := http.NewServeMux()
+//	mux.HandleFunc("GET /v1/users/{id}", getUser) // the newest schema only
+//	handler := server.MiddlewareWithConfig(server.Config{
+//		Engine:  transform.New(timeline, nil),
+//		Account: func(r *http.Request) (string, error) { return accountFrom(r.Context()), nil },
+//		Pins:    pins.NewMemory(pins.Options{}),
+//	})(mux)
+//
+// The package imports the standard library, yaml and echo only: metrics
+// plug in through the Metrics interface (package prom for Prometheus),
+// shadow sampling through Sampler (package shadow), pin stores through
+// pins.Store (memory built in; SQL stores take a *storage.DB whose driver
+// the program registers).
 //
 // Handlers know only the newest schema. For each request the middleware
 //
-//  1. takes the account from VersioningConfig.Account, a function reading
+//  1. takes the account from Config.Account (VersioningConfig.Account for
+//     echo), a function reading
 //     what authentication (a middleware before this one) established,
 //     never anything a client may simply claim;
 //  2. chooses the version: the request header (Stripe-Version unless the
@@ -25,7 +44,7 @@
 //     route of its own. Other bodies (multipart, binary) reach the handler
 //     as they were sent;
 //  5. puts the version in the request's context: handlers ask
-//     VersionFrom(c) or gates.Active(c.Request().Context(), id);
+//     VersionOf(r) (VersionFrom(c) with echo) or gates.Active(ctx, id);
 //  6. walks the response back to the client's version in one pass, error
 //     bodies included, and fixes its Content-Length. Any JSON response is
 //     walked; others pass through unchanged;
@@ -37,7 +56,11 @@
 //
 // # Errors
 //
-// Errors returned by the handler are rendered by echo's HTTPErrorHandler
+// In the net/http form the middleware writes its own errors with
+// Config.ErrorHandler (WriteError by default); handlers write theirs, and
+// JSON error bodies are walked back like any other response.
+//
+// In the echo form, errors returned by the handler are rendered by echo's HTTPErrorHandler
 // inside the middleware (it calls c.Error itself), so that error bodies
 // are walked back too; it then returns the error, for loggers outside it.
 // The error handler must therefore do nothing on a committed response, as
@@ -68,7 +91,7 @@
 //		Engine:  engine,
 //		Account: func(c echo.Context) (string, error) { return c.Get("account").(string), nil },
 //		Pins:    pins.NewMemory(pins.Options{}),
-//		Metrics: server.NewMetrics(prometheus.DefaultRegisterer),
+//		Metrics: prom.NewMetrics(prometheus.DefaultRegisterer),
 //	}))
 //	e.GET("/v1/customers/:id", func(c echo.Context) error {
 //		return c.JSON(200, customer) // the newest schema only
@@ -76,9 +99,8 @@
 //
 // # Metrics
 //
-// NewMetrics registers verso_requests_total{version,source,code},
-// verso_invalid_version_requests_total, verso_pins_created_total,
-// verso_walk_duration_seconds{direction}, verso_walked_bytes_total{direction}
-// and verso_walk_errors_total{direction}: the requests still served at a
-// version tell an operator whether it can be retired.
+// Config.Metrics receives every request served (version, how it was
+// chosen, status), refused versions, new pins and the cost of each walk.
+// prom.NewMetrics reports them to Prometheus: the requests still served at
+// a version tell an operator whether it can be retired.
 package server

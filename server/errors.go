@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -158,6 +159,35 @@ func NewErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		if werr != nil && logger != nil {
 			logger.WarnContext(c.Request().Context(), "writing error response", "error", werr)
 		}
+	}
+}
+
+// WriteError writes err on w in the API's error shape, as ErrorHandler
+// does for echo: the middleware's errors and any *echo.HTTPError (NewError)
+// with their status and body, any other error as a 500 that does not
+// reveal it. HEAD requests get the status alone. It is the net/http
+// middleware's default Config.ErrorHandler, and handlers may use it too.
+//
+//	server.WriteError(w, r, server.NewError(404, server.TypeInvalidRequest, "resource_missing", "No such user: 'u_9'"))
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := ErrorResponse(err, r)
+	if status >= 500 {
+		slog.Default().ErrorContext(r.Context(), "request failed",
+			"method", r.Method, "path", r.URL.Path, "status", status, "error", err)
+	}
+	var raw []byte
+	if rm, ok := body.(json.RawMessage); ok {
+		raw = rm
+	} else {
+		raw = mustJSON(body)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(raw)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(raw)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/verso-api/verso/pins"
+	"github.com/verso-api/verso/prom"
 	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/versions"
 )
@@ -31,8 +32,8 @@ func histogramCount(t testing.TB, o prometheus.Observer) uint64 {
 
 func TestMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := server.NewMetrics(reg)
-	if again := server.NewMetrics(reg); again.Requests != m.Requests {
+	m := prom.NewMetrics(reg)
+	if again := prom.NewMetrics(reg); again.Requests != m.Requests {
 		t.Error("a second NewMetrics on one registry did not reuse the registered collectors")
 	}
 	store := pins.NewMemory(pins.Options{})

@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
-
-	"github.com/labstack/echo/v4"
 
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
@@ -23,33 +20,39 @@ import (
 // method and URL path, for the query string as for the body. Path
 // parameters are not walked: they carry identifiers, which versions do not
 // rename; a route that changed is a new route.
-func (m *versioning) upgrade(c echo.Context, req *http.Request, v versions.Version) error {
+//
+// req is the middleware's own shallow copy of the client's request: its
+// URL is copied before the query string is changed. It reports whether
+// the query string changed.
+func (m *core) upgrade(req *http.Request, v versions.Version) (queryChanged bool, err error) {
 	if q := req.URL.RawQuery; q != "" {
 		nq, err := m.walkForm(q, v, req.Method, req.URL.Path)
 		if err != nil {
-			return invalidBody("query string", err)
+			return false, invalidBody("query string", err)
 		}
 		if nq != q {
-			req.URL.RawQuery = nq
+			u := *req.URL
+			u.RawQuery = nq
+			req.URL = &u
 			req.Form = nil
-			refreshQuery(c, req.URL)
+			queryChanged = true
 		}
 	}
 	if req.Body == nil || req.Body == http.NoBody || req.ContentLength == 0 {
-		return nil
+		return queryChanged, nil
 	}
-	ct := req.Header.Get(echo.HeaderContentType)
+	ct := req.Header.Get("Content-Type")
 	asJSON, asForm := isJSON(ct), isForm(ct)
 	if !asJSON && !asForm {
-		return nil
+		return queryChanged, nil
 	}
 	body, err := readBody(req.Body, m.MaxBodyBytes)
 	if err != nil {
-		return err
+		return queryChanged, err
 	}
 	if len(body) == 0 { // a body of unknown length that was empty
 		req.Body, req.ContentLength = http.NoBody, 0
-		return nil
+		return queryChanged, nil
 	}
 	var out []byte
 	if asJSON {
@@ -60,53 +63,40 @@ func (m *versioning) upgrade(c echo.Context, req *http.Request, v versions.Versi
 		out = []byte(s)
 	}
 	if err != nil {
-		return invalidBody("body", err)
+		return queryChanged, invalidBody("body", err)
 	}
 	req.Body = io.NopCloser(bytes.NewReader(out))
 	req.ContentLength = int64(len(out))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(out)), nil }
-	if req.Header.Get(echo.HeaderContentLength) != "" {
-		req.Header.Set(echo.HeaderContentLength, strconv.Itoa(len(out)))
+	if req.Header.Get("Content-Length") != "" {
+		req.Header.Set("Content-Length", strconv.Itoa(len(out)))
 	}
 	req.Form, req.PostForm = nil, nil
-	return nil
+	return queryChanged, nil
 }
 
-func (m *versioning) walkJSON(body []byte, v versions.Version, method, path string) ([]byte, error) {
+func (m *core) walkJSON(body []byte, v versions.Version, method, path string) ([]byte, error) {
 	var start time.Time
 	if m.Metrics != nil {
 		start = time.Now()
 	}
 	out, err := m.Engine.Upgrade(body, v, method, path)
 	if m.Metrics != nil {
-		m.Metrics.walked(dirRequest, len(body), time.Since(start), err)
+		m.Metrics.Walk(DirectionRequest, len(body), time.Since(start), err)
 	}
 	return out, err
 }
 
-func (m *versioning) walkForm(form string, v versions.Version, method, path string) (string, error) {
+func (m *core) walkForm(form string, v versions.Version, method, path string) (string, error) {
 	var start time.Time
 	if m.Metrics != nil {
 		start = time.Now()
 	}
 	out, err := m.Engine.UpgradeForm(form, v, method, path)
 	if m.Metrics != nil {
-		m.Metrics.walked(dirRequest, len(form), time.Since(start), err)
+		m.Metrics.Walk(DirectionRequest, len(form), time.Since(start), err)
 	}
 	return out, err
-}
-
-// refreshQuery keeps echo's cached query parameters, if a middleware
-// before this one read them, in step with the walked query string.
-func refreshQuery(c echo.Context, u *url.URL) {
-	cached := c.QueryParams() // parses the new query when nothing was cached
-	fresh := u.Query()
-	for k := range cached {
-		delete(cached, k)
-	}
-	for k, vs := range fresh {
-		cached[k] = vs
-	}
 }
 
 // readBody reads a request body of at most max bytes.

@@ -20,6 +20,7 @@ import (
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/idempotency"
 	"github.com/verso-api/verso/pins"
+	"github.com/verso-api/verso/prom"
 	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
@@ -156,7 +157,7 @@ func TestInvalidVersion(t *testing.T) {
 func TestPinOnFirstRequestConcurrent(t *testing.T) {
 	ctx := context.Background()
 	store := pins.NewMemory(pins.Options{})
-	metrics := server.NewMetrics(nil)
+	metrics := prom.NewMetrics(nil)
 	e := newEcho(t, server.VersioningConfig{Engine: stripe(t), Account: authAccount, Pins: store, Metrics: metrics})
 	customerRoute(e)
 	srv := httptest.NewServer(e)
@@ -546,7 +547,7 @@ func TestPassthrough(t *testing.T) {
 
 func TestRenderFailure(t *testing.T) {
 	logger, logs := logBuffer()
-	metrics := server.NewMetrics(nil)
+	metrics := prom.NewMetrics(nil)
 	e := newEcho(t, server.VersioningConfig{Engine: stripe(t), Logger: logger, MaxResponseBytes: 4096, Metrics: metrics})
 	e.GET("/bad-amount", func(c echo.Context) error {
 		// amount must be an integer string to walk back to an integer.

@@ -21,6 +21,7 @@ import (
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/idempotency"
 	"github.com/verso-api/verso/pins"
+	"github.com/verso-api/verso/prom"
 	"github.com/verso-api/verso/ratelimit"
 	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/shadow"
@@ -200,7 +201,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Pins:         s.Pins,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Logger:       s.log,
-		Metrics:      server.NewMetrics(s.Registry),
+		Metrics:      prom.NewMetrics(s.Registry),
 	}.ToMiddleware()
 	if err != nil {
 		return nil, err

@@ -1,0 +1,300 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strconv"
+	"time"
+
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/pins"
+	"github.com/verso-api/verso/transform"
+	"github.com/verso-api/verso/versions"
+)
+
+// options are the settings the net/http and echo forms of the middleware
+// share; each form fills them from its own config.
+type options struct {
+	Engine           *transform.Engine
+	Header           string
+	Pins             pins.Store
+	MaxBodyBytes     int64
+	MaxResponseBytes int64
+	Logger           *slog.Logger
+	Metrics          Metrics
+	Shadow           Sampler
+}
+
+// core is the compiled versioning middleware: one implementation of
+// version choice, pins, request walking, the buffered walk back, errors and
+// metrics, under both the net/http and the echo forms.
+type core struct {
+	options
+	tl     *gates.Timeline
+	vt     *versions.Timeline
+	newest versions.Version
+	list   []versions.Version // newest first, as the timeline
+	names  []string           // list[i].String()
+	// values[i] is the response header's value for list[i]; shared by
+	// every response, with no room to append in place.
+	values [][]string
+	byName map[string]int // names[i] -> i: the header's fast path
+	// plans[i] walks a response back from the newest to list[i]; nil when
+	// that walk changes nothing, so the response streams through.
+	plans     []*transform.Plan
+	renderErr []byte
+}
+
+// compile validates o, fills in defaults and compiles the walk back to
+// every version of the timeline.
+func compile(o options) (*core, error) {
+	if o.Engine == nil {
+		return nil, errors.New("server: versioning config has no Engine")
+	}
+	tl := o.Engine.Timeline()
+	if tl == nil || tl.Versions() == nil {
+		return nil, errors.New("server: versioning config: the engine has no valid timeline")
+	}
+	if o.Header == "" {
+		o.Header = tl.Header()
+	}
+	if !validHeaderName(o.Header) {
+		return nil, fmt.Errorf("server: versioning config: header %q is not a valid HTTP header name", o.Header)
+	}
+	o.Header = http.CanonicalHeaderKey(o.Header)
+	switch {
+	case o.MaxBodyBytes < 0:
+		return nil, fmt.Errorf("server: versioning config: MaxBodyBytes %d is negative", o.MaxBodyBytes)
+	case o.MaxBodyBytes == 0:
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	switch {
+	case o.MaxResponseBytes < 0:
+		return nil, fmt.Errorf("server: versioning config: MaxResponseBytes %d is negative", o.MaxResponseBytes)
+	case o.MaxResponseBytes == 0:
+		o.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	// A nil *prom.Metrics or *shadow.Sampler in the interface means none.
+	if isNil(o.Metrics) {
+		o.Metrics = nil
+	}
+	if isNil(o.Shadow) {
+		o.Shadow = nil
+	}
+	if isNil(o.Pins) {
+		o.Pins = nil
+	}
+	vt := tl.Versions()
+	m := &core{
+		options: o,
+		tl:      tl,
+		vt:      vt,
+		newest:  vt.Newest(),
+		list:    vt.List(),
+	}
+	m.names = make([]string, len(m.list))
+	m.values = make([][]string, len(m.list))
+	m.byName = make(map[string]int, len(m.list))
+	m.plans = make([]*transform.Plan, len(m.list))
+	for i, v := range m.list {
+		m.names[i] = v.String()
+		m.values[i] = []string{m.names[i]}[:1:1]
+		m.byName[m.names[i]] = i
+		p, err := o.Engine.Plan(m.newest, v)
+		if err != nil {
+			return nil, fmt.Errorf("server: versioning config: compiling the walk back to %s: %w", v, err)
+		}
+		if !p.Empty() {
+			m.plans[i] = p
+		}
+	}
+	m.renderErr = mustJSON(ErrRender.Message)
+	return m, nil
+}
+
+// Defaults of the middleware's limits.
+const (
+	// DefaultMaxBodyBytes is the default limit of a request body: 1 MiB.
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultMaxResponseBytes is the default limit of a response buffered
+	// to be walked back: 32 MiB.
+	DefaultMaxResponseBytes = 32 << 20
+)
+
+// isNil reports whether x is nil or an interface holding a nil pointer.
+func isNil(x any) bool {
+	if x == nil {
+		return true
+	}
+	v := reflect.ValueOf(x)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// begin runs everything before the handler: the body limit, the choice of
+// version, the version in the request's context and the request walked
+// forward. It returns the index of the version served, how it was chosen,
+// and the request the handler gets (req itself when nothing changed but
+// the context), with queryChanged set when its query string was rewritten.
+func (m *core) begin(req *http.Request, account string) (vi int, source Source, out *http.Request, queryChanged bool, err error) {
+	if req.ContentLength > m.MaxBodyBytes {
+		return 0, 0, nil, false, tooLarge(m.MaxBodyBytes)
+	}
+	vi, source, err = m.version(req.Context(), req.Header.Get(m.Header), account)
+	if err != nil {
+		return 0, 0, nil, false, err
+	}
+	out = req.WithContext(gates.NewContext(req.Context(), m.tl, m.list[vi]))
+	if vi != 0 {
+		if queryChanged, err = m.upgrade(out, m.list[vi]); err != nil {
+			return 0, 0, nil, false, err
+		}
+	}
+	return vi, source, out, queryChanged, nil
+}
+
+// version chooses the version of a request: the header, else the account's
+// pin, else a new pin to the newest, else the newest. It returns the
+// version's index in m.list and how it was chosen.
+func (m *core) version(ctx context.Context, header, account string) (int, Source, error) {
+	if header != "" {
+		if i, ok := m.byName[header]; ok {
+			return i, SourceHeader, nil
+		}
+		v, err := m.vt.Resolve(header)
+		if err != nil {
+			m.invalidVersion()
+			return 0, 0, withMessage(ErrInvalidVersion, err, fmt.Sprintf(
+				"Invalid API version %q in the %s header: %s. Supported versions: %s.",
+				header, m.Header, versionProblem(err), m.vt.Supported()))
+		}
+		return m.vt.Index(v), SourceHeader, nil
+	}
+	if account == "" || m.Pins == nil {
+		return 0, SourceDefault, nil
+	}
+	source := SourcePin
+	p, err := m.Pins.Get(ctx, account)
+	if errors.Is(err, pins.ErrNotPinned) {
+		var created bool
+		p, created, err = m.Pins.PinIfAbsent(ctx, account, m.newest)
+		if created {
+			source = SourceNewPin
+			if m.Metrics != nil {
+				m.Metrics.PinCreated()
+			}
+		}
+	}
+	if err != nil {
+		m.Logger.ErrorContext(ctx, "verso: pin store failed", "account", account, "error", err)
+		return 0, 0, withMessage(ErrInternal, err, ErrInternal.Message.(ErrorBody).Error.Message)
+	}
+	i := m.vt.Index(p.Version)
+	if i < 0 {
+		m.invalidVersion()
+		return 0, 0, withMessage(ErrInvalidVersion, fmt.Errorf("%w %s (the account's pin)", versions.ErrUnknownVersion, p.Version), fmt.Sprintf(
+			"Your account is pinned to API version %s, which this server no longer supports. Send the %s header with one of the supported versions: %s.",
+			p.Version, m.Header, m.vt.Supported()))
+	}
+	return i, source, nil
+}
+
+func (m *core) invalidVersion() {
+	if m.Metrics != nil {
+		m.Metrics.InvalidVersion()
+	}
+}
+
+// counted reports a request served at list[vi] to the metrics.
+func (m *core) counted(vi int, source Source, status int) {
+	if m.Metrics != nil {
+		m.Metrics.Request(m.list[vi], source, status)
+	}
+}
+
+// versionProblem says briefly why a version was refused.
+func versionProblem(err error) string {
+	if errors.Is(err, versions.ErrUnknownVersion) {
+		return "this version is not supported"
+	}
+	return "a version is a date, YYYY-MM-DD, with an optional .name"
+}
+
+// finish walks a buffered response back and writes it, with its
+// Content-Length, to the writer bw replaced. A successful response is
+// then handed to the shadow sampler, if any, to be compared with its
+// rendering in cand (the newest version when cand is the zero Version).
+// It returns the status and the number of body bytes written by it (0, 0
+// when the response had passed through or was never written).
+func (m *core) finish(req *http.Request, bw *backWriter, v, cand versions.Version) (status int, size int) {
+	if !bw.wroteHeader || bw.passthrough {
+		return 0, 0
+	}
+	if bw.overflow {
+		return m.renderFailed(req, bw.w, v, fmt.Errorf("%w: more than %d bytes", errResponseTooLarge, m.MaxResponseBytes))
+	}
+	body := bw.buf.Bytes()
+	h := bw.w.Header()
+	if len(body) == 0 {
+		bw.w.WriteHeader(bw.status)
+		return bw.status, 0
+	}
+	if enc := h.Get("Content-Encoding"); enc != "" && enc != "identity" {
+		return m.renderFailed(req, bw.w, v, fmt.Errorf("server: a JSON response encoded as %q cannot be walked back: put compression outside the versioning middleware", enc))
+	}
+	var start time.Time
+	if m.Metrics != nil {
+		start = time.Now()
+	}
+	out, err := bw.plan.AppendApply(bw.out[:0], body)
+	bw.out = out
+	if m.Metrics != nil {
+		m.Metrics.Walk(DirectionResponse, len(body), time.Since(start), err)
+	}
+	if err != nil {
+		return m.renderFailed(req, bw.w, v, err)
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(out))}
+	bw.w.WriteHeader(bw.status)
+	n, _ := bw.w.Write(out)
+	if m.Shadow != nil && bw.status < 300 {
+		if cand.IsZero() {
+			cand = m.newest
+		}
+		m.Shadow.Submit(body, v, cand, slog.String("method", req.Method), slog.String("path", req.URL.Path))
+	}
+	return bw.status, n
+}
+
+// renderFailed answers 500 in the API's error shape instead of a response
+// that could not be walked back, and logs why.
+func (m *core) renderFailed(req *http.Request, w http.ResponseWriter, v versions.Version, cause error) (int, int) {
+	m.Logger.ErrorContext(req.Context(), "verso: response could not be rendered in the client's version",
+		"method", req.Method, "path", req.URL.Path, "version", v.String(), "error", cause)
+	h := w.Header()
+	h.Del("Content-Encoding")
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(m.renderErr)))
+	w.WriteHeader(http.StatusInternalServerError)
+	n, _ := w.Write(m.renderErr)
+	return http.StatusInternalServerError, n
+}
