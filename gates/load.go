@@ -314,7 +314,7 @@ func (l *loader) change(n *yaml.Node) Change {
 var opKeys = map[Kind][]string{
 	KindRename:   {"field", "was"},
 	KindAdded:    {"field"},
-	KindRemoved:  {"field", "default", "from", "custom"},
+	KindRemoved:  {"field", "default", "from", "custom", "schema"},
 	KindRetype:   {"field", "was", "now"},
 	KindEnum:     {"field", "was"},
 	KindCustom:   {"func"},
@@ -372,6 +372,15 @@ func (l *loader) op(n *yaml.Node, id string) (Op, bool) {
 		}
 		if f, ok := m["custom"]; ok {
 			op.Func = l.str(f, "removed: custom", id)
+		}
+		if sn, ok := m["schema"]; ok {
+			if sn.Kind != yaml.MappingNode {
+				l.errs.add(l.pos(sn), id, "removed: schema: want a mapping (the field's OpenAPI schema), got %s", kindName(sn))
+			} else if raw, err := nodeJSON(sn, 0); err != nil {
+				l.errs.add(l.pos(sn), id, "removed: schema: %v", err)
+			} else {
+				op.Schema = raw
+			}
 		}
 	case KindRetype:
 		op.Field = field("field")

@@ -36,6 +36,24 @@ func TestLoadStripeTimeline(t *testing.T) {
 
 const base = "api: T\nversions:\n"
 
+func TestLoadRemovedSchema(t *testing.T) {
+	y := base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - removed:\n              field: card\n              default: null\n              schema: {type: string, nullable: true, description: The card id.}\n  - version: 2015-01-01\n"
+	tl, err := gates.Load("t.yaml", []byte(y), nil)
+	require.NoError(t, err)
+	c, _ := tl.Change("a")
+	assert.Equal(t, `{"type":"string","nullable":true,"description":"The card id."}`, string(c.Ops[0].Schema), "key order kept")
+	op := gates.RemovedDefault("card", nil).WithSchema(map[string]any{"type": "string"})
+	assert.Equal(t, `{"type":"string"}`, string(op.Schema))
+	_, err = gates.NewTimeline(gates.Spec{Versions: []gates.Version{
+		{Version: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Resources: []string{"x"},
+			Ops: []gates.Op{gates.RemovedDefault("card", nil).WithSchema([]int{1}), gates.Added("y").WithSchema(map[string]any{})}}}},
+		{Version: versions.MustParse("2019-01-01")},
+	}}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `a: removed: schema of "card": want a mapping`)
+	assert.Contains(t, err.Error(), `a: added: schema belongs to removed ops only`)
+}
+
 func TestLoadErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -68,6 +86,10 @@ func TestLoadErrors(t *testing.T) {
 			"t.yaml:10:13: a: rename: customer.address.city collides with removed address of change a in the same version"},
 		{"custom not registered", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - custom: {func: split_name}\n  - version: 2015-01-01\n",
 			`t.yaml:9:13: a: custom: no Go function is registered as "split_name" (register it on the Registry passed to the loader)`},
+		{"removed schema not a mapping", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - removed: {field: card, default: null, schema: string}\n  - version: 2015-01-01\n",
+			`t.yaml:9:59: a: removed: schema: want a mapping (the field's OpenAPI schema), got "string"`},
+		{"schema on a rename", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - rename: {field: card, was: c, schema: {type: string}}\n  - version: 2015-01-01\n",
+			`t.yaml:9:43: a: rename: unknown key "schema" (allowed: field, was)`},
 		{"removed needs one source", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - removed: {field: card}\n  - version: 2015-01-01\n",
 			`t.yaml:9:13: a: removed: give exactly one of default, from or custom (how older versions get "card" back)`},
 		{"bad retype", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - retype: {field: amount, was: integer, now: boolean}\n  - version: 2015-01-01\n",

@@ -109,6 +109,11 @@ type Op struct {
 	Default json.RawMessage
 	// From is the path a removed field is copied from.
 	From string
+	// Schema is the JSON Schema (an OpenAPI schema object) of the field a
+	// removed op puts back, as the older version documented it. It is
+	// optional; generated OpenAPI documents use it for the put-back field
+	// instead of guessing a schema from Default.
+	Schema json.RawMessage
 	// Func names the registered function of a custom op or a removed op
 	// with `custom`.
 	Func string
@@ -140,6 +145,17 @@ func RemovedDefault(field string, def any) Op {
 // RemovedFrom declares a field the newer version dropped; walking back
 // copies it from the path from.
 func RemovedFrom(field, from string) Op { return Op{Kind: KindRemoved, Field: field, From: from} }
+
+// WithSchema returns op with Schema set to the JSON encoding of schema, the
+// OpenAPI schema of the field a removed op puts back.
+func (op Op) WithSchema(schema any) Op {
+	raw, err := json.Marshal(schema)
+	if err != nil {
+		raw = []byte("null") // reported by validation: not a mapping
+	}
+	op.Schema = raw
+	return op
+}
 
 // RemovedCustom declares a field the newer version dropped; the registered
 // function fn puts it back (and, if it has a forward half, maps it on

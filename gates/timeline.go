@@ -1,6 +1,7 @@
 package gates
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -283,6 +284,9 @@ func checkOp(op *Op, pos Pos, id string, funcs *Registry, errs *ErrorList) {
 			errs.add(pos, id, "%s: no Go function is registered as %q (register it on the Registry passed to the loader)", name, fn)
 		}
 	}
+	if op.Schema != nil && op.Kind != KindRemoved {
+		errs.add(pos, id, "%s: schema belongs to removed ops only", name)
+	}
 	switch op.Kind {
 	case KindRename:
 		needPath("field", op.Field)
@@ -313,6 +317,9 @@ func checkOp(op *Op, pos Pos, id string, funcs *Registry, errs *ErrorList) {
 		}
 		if n != 1 {
 			errs.add(pos, id, "removed: give exactly one of default, from or custom (how older versions get %q back)", op.Field)
+		}
+		if op.Schema != nil && !isJSONObject(op.Schema) {
+			errs.add(pos, id, "removed: schema of %q: want a mapping (the field's OpenAPI schema)", op.Field)
 		}
 	case KindRetype:
 		needPath("field", op.Field)
@@ -493,4 +500,10 @@ func crossesArray(a, b string) bool {
 		}
 	}
 	return false
+}
+
+// isJSONObject reports whether raw is one JSON object.
+func isJSONObject(raw []byte) bool {
+	var m map[string]json.RawMessage
+	return json.Unmarshal(raw, &m) == nil && m != nil
 }
