@@ -49,9 +49,11 @@ func TestLoadRemovedSchema(t *testing.T) {
 			Ops: []gates.Op{gates.RemovedDefault("card", nil).WithSchema([]int{1}), gates.Added("y").WithSchema(map[string]any{})}}}},
 		{Version: versions.MustParse("2019-01-01")},
 	}}, nil)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), `a: removed: schema of "card": want a mapping`)
-	assert.Contains(t, err.Error(), `a: added: schema belongs to removed ops only`)
+	var list gates.ErrorList
+	require.ErrorAs(t, err, &list)
+	require.Len(t, list, 2)
+	assert.Contains(t, list[0].Error(), `a: removed: schema of "card": want a mapping`)
+	assert.Contains(t, list[1].Error(), `a: added: schema belongs to removed ops only`)
 }
 
 func TestLoadErrors(t *testing.T) {
