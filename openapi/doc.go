@@ -10,8 +10,11 @@
 //   - rename: the property is renamed in properties and required, and moved
 //     between nesting levels when the old path is elsewhere;
 //   - added: the property is removed (and dropped from required);
-//   - removed: the property is put back, typed from the default literal or
-//     copied from the schema of the property it was derived from;
+//   - removed: the property is put back with the schema the op carries
+//     (`removed: {field: card, default: null, schema: {...}}`), or a copy
+//     of the schema of the property it was derived from, or typed from the
+//     default literal; in a resource schema it is required when verso
+//     always puts it back (a default, or a copy of a required field);
 //   - retype: the type changes (integer, number, string; decimal is a string
 //     with format decimal), with format, keywords, example and default
 //     adjusted to fit;
@@ -19,9 +22,17 @@
 //
 // The same ops apply to the request body schemas of the operations a
 // change's endpoints name ("POST /v1/customers/:id" matches the path
-// /v1/customers/{customer}); a request schema given by $ref is copied into
-// the operation before it is edited, so the shared component is left as it
-// was.
+// /v1/customers/{customer}), and to their encoding map (a renamed form
+// field keeps its `style: deepObject`); a request schema given by $ref is
+// copied into the operation before it is edited, so the shared component
+// is left as it was. A rename onto a property the document already has is
+// an error (ErrConflict), unless Options.KeepExisting keeps that property.
+//
+// Deriving also checks the document against the timeline: every op must
+// find the fields it names, with the type and enum values it says they
+// have now, and info.version must be the newest version. Each
+// disagreement is reported with the change, its version and its line in
+// the timeline file (Result.Disagreements, Check).
 //
 // A resource's schema is the one in components.schemas whose x-resourceId
 // extension names it, or else the one named like it. Paths inside an
@@ -33,7 +44,8 @@
 //	spec, _ := os.ReadFile("openapi.json")
 //	old, err := openapi.Derive(spec, tl, versions.MustParse("2019-10-17"))
 //
-// The input may be JSON or YAML; the output is indented JSON with sorted
-// keys and numbers kept exactly as written. Custom ops and fields the
-// document does not describe are reported by DeriveResult as warnings.
+// The input may be JSON or YAML; the output is indented JSON in the
+// document's key order (new keys after existing ones), numbers kept exactly
+// as written. Custom ops and put-back fields whose schema is only partly
+// known are reported by DeriveResult as warnings.
 package openapi

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -23,27 +22,81 @@ var ErrNotOpenAPI = errors.New("not an OpenAPI 3 document")
 // ErrSyntax is returned when the input is neither JSON nor YAML.
 var ErrSyntax = errors.New("not JSON or YAML")
 
+// ErrConflict is returned when a rename would put a property where the
+// document already has one of that name: deriving it would silently lose
+// one of the two schemas.
+var ErrConflict = errors.New("rename onto an existing property")
+
+// Options configures DeriveWithOptions. The zero value is the default.
+type Options struct {
+	// KeepExisting settles a rename onto a property the document already
+	// has (Stripe's newest documents still list some old request
+	// parameters, `default_card` beside `default_source`): the existing
+	// property is kept and the renamed one dropped. By default such a
+	// rename fails with ErrConflict.
+	KeepExisting bool
+}
+
 // Result is a derived document and what could not be derived.
 type Result struct {
-	// JSON is the derived OpenAPI document, indented, keys sorted.
+	// JSON is the derived OpenAPI document, indented, in the key order of
+	// the source document (new keys after the existing ones).
 	JSON []byte
-	// Warnings name the ops whose schema side could not be applied: a
-	// resource with no schema, a field the schema does not have, a custom
-	// op (whose shape only its Go function knows).
+	// Warnings name the ops whose schema side could not be derived
+	// exactly: a custom op (whose shape only its Go function knows), a
+	// put-back field with no schema to copy and no `schema` given.
 	Warnings []string
+	// Disagreements are the places where the document contradicts the
+	// timeline: a field an op names that the schema lacks at that
+	// version, a type or enum value that differs, a resource with no
+	// schema, an info.version that is not the timeline's newest version.
+	Disagreements []Disagreement
+}
+
+// Disagreement is one place where the source document and the timeline
+// disagree.
+type Disagreement struct {
+	// Change is the id of the change whose op disagrees ("" for the
+	// document as a whole).
+	Change string
+	// Version is the version at which the document was expected to agree:
+	// the change's version.
+	Version versions.Version
+	// Where is the schema or operation ("charge", "POST /v1/charges
+	// (application/x-www-form-urlencoded)", "info.version").
+	Where string
+	// Msg says what disagrees.
+	Msg string
+	// Pos is where the op was declared in the timeline file.
+	Pos gates.Pos
+}
+
+func (d Disagreement) String() string {
+	var b strings.Builder
+	if p := d.Pos.String(); p != "" {
+		b.WriteString(p + ": ")
+	}
+	if d.Change != "" {
+		b.WriteString(d.Change + " (" + d.Version.String() + "): ")
+	}
+	b.WriteString(d.Where + ": " + d.Msg)
+	return b.String()
 }
 
 // Derive returns the OpenAPI document (JSON) of version to, derived from
 // spec, the newest version's document (JSON or YAML), by applying the
 // schema side of each op of the versions newer than to, newest first, as
-// the engine walks a response back: renamed properties (in properties and
-// required), removed properties put back (typed from the default literal or
-// copied from the from property's schema), added properties removed,
-// retyped fields, renamed enum values. A resource's schema is the one in
-// components.schemas whose x-resourceId is the resource, or else the one
-// named like it. info.version is set to to. Ops that cannot be applied are
-// left out silently; DeriveResult reports them. The ops of a change with
-// endpoints also apply to those operations' request body schemas.
+// the engine walks a response back: renamed properties (in properties,
+// required and a request's encoding), removed properties put back (with
+// the op's schema, or copied from the from property's schema, or typed
+// from the default literal; required when verso always puts them back),
+// added properties removed, retyped fields, renamed enum values. A
+// resource's schema is the one in components.schemas whose x-resourceId is
+// the resource, or else the one named like it. info.version is set to to.
+// The ops of a change with endpoints also apply to those operations'
+// request body schemas. A rename onto a property the document already has
+// is an error (ErrConflict). DeriveResult reports warnings and
+// disagreements too.
 func Derive(spec []byte, tl *gates.Timeline, to versions.Version) ([]byte, error) {
 	r, err := DeriveResult(spec, tl, to)
 	if err != nil {
@@ -52,10 +105,32 @@ func Derive(spec []byte, tl *gates.Timeline, to versions.Version) ([]byte, error
 	return r.JSON, nil
 }
 
-// DeriveResult is Derive, with the warnings.
+// DeriveResult is Derive, with the warnings and disagreements.
 func DeriveResult(spec []byte, tl *gates.Timeline, to versions.Version) (*Result, error) {
+	return DeriveWithOptions(spec, tl, to, nil)
+}
+
+// Check derives every version of the timeline from spec and returns the
+// disagreements between the document and the timeline (see
+// Result.Disagreements), found walking back to the base version.
+func Check(spec []byte, tl *gates.Timeline, opts *Options) ([]Disagreement, error) {
 	if tl == nil {
 		return nil, errors.New("openapi: no timeline")
+	}
+	r, err := DeriveWithOptions(spec, tl, tl.Versions().Base(), opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.Disagreements, nil
+}
+
+// DeriveWithOptions is DeriveResult with options; nil means defaults.
+func DeriveWithOptions(spec []byte, tl *gates.Timeline, to versions.Version, opts *Options) (*Result, error) {
+	if tl == nil {
+		return nil, errors.New("openapi: no timeline")
+	}
+	if opts == nil {
+		opts = &Options{}
 	}
 	vt := tl.Versions()
 	if !vt.Contains(to) {
@@ -65,16 +140,27 @@ func DeriveResult(spec []byte, tl *gates.Timeline, to versions.Version) (*Result
 	if err != nil {
 		return nil, err
 	}
-	d := &doc{root: root}
-	ov, _ := root["openapi"].(string)
-	d.v31 = strings.HasPrefix(ov, "3.1")
-	if c, ok := root["components"].(map[string]any); ok {
-		d.schemas, _ = c["schemas"].(map[string]any)
+	d := &doc{root: root, opts: opts}
+	d.v31 = strings.HasPrefix(root.str("openapi"), "3.1")
+	d.schemas = root.child("components").child("schemas")
+	info := root.child("info")
+	if info == nil {
+		info = newObject()
+		root.set("info", info)
+	}
+	if iv := info.str("version"); iv != tl.Newest().String() {
+		d.disagreements = append(d.disagreements, Disagreement{Where: "info.version",
+			Msg: fmt.Sprintf("the document is of version %q; the timeline's newest version is %s", iv, tl.Newest())})
 	}
 	for _, v := range tl.Between(to, tl.Newest()) {
+		d.version = v.Version
 		for ci := len(v.Changes) - 1; ci >= 0; ci-- {
 			c := &v.Changes[ci]
 			for oi := len(c.Ops) - 1; oi >= 0; oi-- {
+				d.op, d.changePos = c.Ops[oi], c.Pos
+				if d.op.Pos == (gates.Pos{}) {
+					d.op.Pos = c.Pos
+				}
 				for _, r := range c.Resources {
 					d.apply(c.ID, r, c.Ops[oi])
 				}
@@ -84,37 +170,28 @@ func DeriveResult(spec []byte, tl *gates.Timeline, to versions.Version) (*Result
 			}
 		}
 	}
-	info, ok := root["info"].(map[string]any)
-	if !ok {
-		info = map[string]any{}
-		root["info"] = info
+	if len(d.conflicts) > 0 {
+		return nil, fmt.Errorf("openapi: %w (rename the existing property in the document, or keep it with Options.KeepExisting / --keep-existing):\n  %s", ErrConflict, strings.Join(d.conflicts, "\n  "))
 	}
-	info["version"] = to.String()
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(root); err != nil {
+	info.set("version", to.String())
+	out, err := encode(root)
+	if err != nil {
 		return nil, fmt.Errorf("openapi: encode: %w", err)
 	}
-	return &Result{JSON: buf.Bytes(), Warnings: d.warnings}, nil
+	return &Result{JSON: out, Warnings: d.warnings, Disagreements: d.disagreements}, nil
 }
 
-// parse reads JSON (numbers kept exact) or YAML into maps and slices.
-func parse(spec []byte) (map[string]any, error) {
+// parse reads JSON (numbers kept exact) or YAML into objects and slices.
+func parse(spec []byte) (*object, error) {
 	trimmed := bytes.TrimSpace(spec)
 	if len(trimmed) == 0 {
 		return nil, fmt.Errorf("openapi: %w: empty input", ErrSyntax)
 	}
 	var v any
 	if trimmed[0] == '{' || trimmed[0] == '[' {
-		dec := json.NewDecoder(bytes.NewReader(trimmed))
-		dec.UseNumber()
-		if err := dec.Decode(&v); err != nil {
+		var err error
+		if v, err = decodeJSON(trimmed); err != nil {
 			return nil, fmt.Errorf("openapi: %w: %v", ErrSyntax, err)
-		}
-		if dec.More() {
-			return nil, fmt.Errorf("openapi: %w: data after the document", ErrSyntax)
 		}
 	} else {
 		var n yaml.Node
@@ -126,13 +203,13 @@ func parse(spec []byte) (map[string]any, error) {
 			return nil, fmt.Errorf("openapi: %w: %v", ErrSyntax, err)
 		}
 	}
-	m, ok := v.(map[string]any)
+	m, ok := v.(*object)
 	if !ok {
 		return nil, fmt.Errorf("openapi: %w: the top level is not a mapping", ErrNotOpenAPI)
 	}
-	ov, ok := m["openapi"].(string)
+	ov, ok := m.get("openapi").(string)
 	switch {
-	case !ok && m["swagger"] != nil:
+	case !ok && m.get("swagger") != nil:
 		return nil, fmt.Errorf("openapi: %w: Swagger 2.0 documents are not supported; convert to OpenAPI 3 first", ErrNotOpenAPI)
 	case !ok:
 		return nil, fmt.Errorf("openapi: %w: no \"openapi\" version key", ErrNotOpenAPI)
@@ -146,13 +223,13 @@ func parse(spec []byte) (map[string]any, error) {
 // aliases.
 const maxYAMLNodes = 1 << 20
 
-// yamlConv turns a YAML node tree into what encoding/json would decode,
-// keeping numbers exactly as written.
+// yamlConv turns a YAML node tree into objects and slices, keeping key
+// order and numbers exactly as written.
 type yamlConv struct{ nodes int }
 
 func (c *yamlConv) value(n *yaml.Node, depth int) (any, error) {
 	c.nodes++
-	if depth > 10000 || c.nodes > maxYAMLNodes {
+	if depth > maxNesting || c.nodes > maxYAMLNodes {
 		return nil, errors.New("document nested or aliased too deeply")
 	}
 	switch n.Kind {
@@ -164,13 +241,13 @@ func (c *yamlConv) value(n *yaml.Node, depth int) (any, error) {
 	case yaml.AliasNode:
 		return c.value(n.Alias, depth+1)
 	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
+		m := newObject()
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			v, err := c.value(n.Content[i+1], depth+1)
 			if err != nil {
 				return nil, err
 			}
-			m[n.Content[i].Value] = v
+			m.set(n.Content[i].Value, v)
 		}
 		return m, nil
 	case yaml.SequenceNode:
@@ -212,31 +289,53 @@ func (c *yamlConv) value(n *yaml.Node, depth int) (any, error) {
 }
 
 type doc struct {
-	root     map[string]any
-	schemas  map[string]any
-	v31      bool
-	warnings []string
+	root          *object
+	schemas       *object
+	v31           bool
+	opts          *Options
+	version       versions.Version // the version whose changes are being undone
+	op            gates.Op         // the op being applied
+	changePos     gates.Pos        // where its change was declared
+	warnings      []string
+	disagreements []Disagreement
+	conflicts     []string
 }
 
 func (d *doc) warnf(id, format string, args ...any) {
 	d.warnings = append(d.warnings, id+": "+fmt.Sprintf(format, args...))
 }
 
+func (d *doc) disagree(id, where, format string, args ...any) {
+	d.disagreeAt(d.op.Pos, id, where, format, args...)
+}
+
+// disagreeAt records a disagreement declared at pos (the change's position
+// for what concerns the change as a whole).
+func (d *doc) disagreeAt(pos gates.Pos, id, where, format string, args ...any) {
+	n := Disagreement{Change: id, Version: d.version, Where: where, Msg: fmt.Sprintf(format, args...), Pos: pos}
+	for _, x := range d.disagreements {
+		if x.Change == n.Change && x.Where == n.Where && x.Msg == n.Msg {
+			return // one report per change, place and problem
+		}
+	}
+	d.disagreements = append(d.disagreements, n)
+}
+
 // resourceSchemas returns the schemas of a resource, by x-resourceId or
 // name, in name order.
-func (d *doc) resourceSchemas(resource string) []map[string]any {
-	names := make([]string, 0, len(d.schemas))
-	for n := range d.schemas {
-		names = append(names, n)
+func (d *doc) resourceSchemas(resource string) []*object {
+	if d.schemas == nil {
+		return nil
 	}
+	names := slices.Clone(d.schemas.keys)
 	sort.Strings(names)
-	var byID, byName []map[string]any
+	var byID, byName []*object
 	for _, n := range names {
-		s, ok := d.schemas[n].(map[string]any)
-		if !ok {
+		s := d.schemas.child(n)
+		if s == nil {
 			continue
 		}
-		if id, _ := s["x-resourceId"].(string); id == resource {
+		if id := s.str("x-resourceId"); id == resource {
 			byID = append(byID, s)
 		} else if n == resource && id == "" {
 			byName = append(byName, s)
@@ -249,13 +348,13 @@ func (d *doc) resourceSchemas(resource string) []map[string]any {
 }
 
 // resolve follows $ref within the document.
-func (d *doc) resolve(v any) map[string]any {
+func (d *doc) resolve(v any) *object {
 	for range 32 {
-		m, ok := v.(map[string]any)
+		m, ok := v.(*object)
 		if !ok {
 			return nil
 		}
-		ref, ok := m["$ref"].(string)
+		ref, ok := m.get("$ref").(string)
 		if !ok {
 			return m
 		}
@@ -272,37 +371,34 @@ func (d *doc) lookup(ref string) any {
 	var cur any = d.root
 	for _, part := range strings.Split(p, "/") {
 		part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
-		m, ok := cur.(map[string]any)
+		m, ok := cur.(*object)
 		if !ok {
 			return nil
 		}
-		cur = m[part]
+		cur = m.get(part)
 	}
 	return cur
-}
-
-// holder returns the object schema among s and its allOf, anyOf and oneOf
-// members whose properties hold key.
-func (d *doc) holder(s map[string]any, key string) map[string]any {
-	return d.holderDepth(s, key, 0)
 }
 
 // maxDepth bounds how deeply holder and object look into combined schemas,
 // which $ref can make cyclic.
 const maxDepth = 16
 
-func (d *doc) holderDepth(s map[string]any, key string, depth int) map[string]any {
-	if depth > maxDepth {
+// holder returns the object schema among s and its allOf, anyOf and oneOf
+// members whose properties hold key.
+func (d *doc) holder(s *object, key string) *object {
+	return d.holderDepth(s, key, 0)
+}
+
+func (d *doc) holderDepth(s *object, key string, depth int) *object {
+	if s == nil || depth > maxDepth {
 		return nil
 	}
-	if props, ok := s["properties"].(map[string]any); ok {
-		if _, ok := props[key]; ok {
-			return s
-		}
+	if s.child("properties").has(key) {
+		return s
 	}
 	for _, comb := range []string{"allOf", "anyOf", "oneOf"} {
-		list, _ := s[comb].([]any)
-		for _, x := range list {
+		for _, x := range s.list(comb) {
 			if m := d.resolve(x); m != nil {
 				if h := d.holderDepth(m, key, depth+1); h != nil {
 					return h
@@ -315,20 +411,19 @@ func (d *doc) holderDepth(s map[string]any, key string, depth int) map[string]an
 
 // object returns the object schema inside s: s itself, or the member of
 // its anyOf or oneOf that has properties (an expandable field).
-func (d *doc) object(s map[string]any) map[string]any {
+func (d *doc) object(s *object) *object {
 	return d.objectDepth(s, 0)
 }
 
-func (d *doc) objectDepth(s map[string]any, depth int) map[string]any {
+func (d *doc) objectDepth(s *object, depth int) *object {
 	if s == nil || depth > maxDepth {
 		return nil
 	}
-	if _, ok := s["properties"]; ok {
+	if s.has("properties") {
 		return s
 	}
 	for _, comb := range []string{"allOf", "anyOf", "oneOf"} {
-		list, _ := s[comb].([]any)
-		for _, x := range list {
+		for _, x := range s.list(comb) {
 			if m := d.objectDepth(d.resolve(x), depth+1); m != nil {
 				return m
 			}
@@ -352,125 +447,107 @@ func parsePath(p string) []seg {
 }
 
 // parent walks segs from s and returns the object schema that holds (or
-// would hold) the field after them. With create, missing levels are added
-// as object schemas.
-func (d *doc) parent(s map[string]any, segs []seg, create bool) map[string]any {
+// would hold) the field after them, and whether every level on the way is
+// required in its holder. With create, missing levels are added as object
+// schemas.
+func (d *doc) parent(s *object, segs []seg, create bool) (*object, bool) {
 	cur := s
+	required := true
 	for _, sg := range segs {
 		h := d.holder(cur, sg.key)
-		var next map[string]any
+		var next *object
 		if h != nil {
-			next = d.resolve(h["properties"].(map[string]any)[sg.key])
+			next = d.resolve(h.child("properties").get(sg.key))
+			required = required && isRequired(h, sg.key)
 		} else if create && !sg.each {
-			next = map[string]any{"type": "object", "properties": map[string]any{}}
-			props(cur)[sg.key] = next
+			next = obj("type", "object", "properties", newObject())
+			props(cur).set(sg.key, next)
+			required = false
 		}
 		if next == nil {
-			return nil
+			return nil, false
 		}
 		if sg.each {
-			next = d.resolve(next["items"])
+			next = d.resolve(next.get("items"))
+			required = false
 		}
 		if next = d.object(next); next == nil {
-			return nil
+			return nil, false
 		}
 		cur = next
 	}
-	return cur
+	return cur, required
 }
 
-func sameMap(a, b map[string]any) bool {
-	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
-}
-
-func props(s map[string]any) map[string]any {
-	p, ok := s["properties"].(map[string]any)
-	if !ok {
-		p = map[string]any{}
-		s["properties"] = p
+func props(s *object) *object {
+	p := s.child("properties")
+	if p == nil {
+		p = newObject()
+		s.set("properties", p)
 	}
 	return p
 }
 
-func isRequired(s map[string]any, key string) bool {
-	req, _ := s["required"].([]any)
-	return slices.Contains(req, any(key))
+func isRequired(s *object, key string) bool {
+	return slices.Contains(s.list("required"), any(key))
 }
 
-func removeRequired(s map[string]any, key string) {
-	req, ok := s["required"].([]any)
-	if !ok {
+func removeRequired(s *object, key string) {
+	req := s.list("required")
+	if req == nil {
 		return
 	}
 	req = slices.DeleteFunc(req, func(x any) bool { return x == key })
 	if len(req) == 0 {
-		delete(s, "required")
+		s.del("required")
 		return
 	}
-	s["required"] = req
+	s.set("required", req)
 }
 
-func addRequired(s map[string]any, key string) {
+func addRequired(s *object, key string) {
 	if isRequired(s, key) {
 		return
 	}
-	req, _ := s["required"].([]any)
-	s["required"] = append(req, key)
+	s.set("required", append(s.list("required"), key))
 }
 
 // field finds the schema holding the last segment of path in s; it
-// returns the holder and the key.
-func (d *doc) field(s map[string]any, path string, create bool) (map[string]any, string) {
+// returns the holder, the key and whether the levels above it are
+// required.
+func (d *doc) field(s *object, path string, create bool) (*object, string, bool) {
 	segs := parsePath(path)
 	last := segs[len(segs)-1].key
-	p := d.parent(s, segs[:len(segs)-1], create)
+	p, req := d.parent(s, segs[:len(segs)-1], create)
 	if p == nil {
-		return nil, last
+		return nil, last, false
 	}
 	if h := d.holder(p, last); h != nil {
-		return h, last
+		return h, last, req
 	}
 	if create {
-		return p, last
+		return p, last, req
 	}
-	return nil, last
+	return nil, last, false
 }
 
 // own returns the property schema of key in h, replacing a $ref by a copy
 // of its target so that editing it changes only this property.
-func (d *doc) own(h map[string]any, key string) map[string]any {
+func (d *doc) own(h *object, key string) *object {
 	pr := props(h)
-	m, ok := pr[key].(map[string]any)
+	m, ok := pr.get(key).(*object)
 	if !ok {
 		return nil
 	}
-	if _, isRef := m["$ref"]; isRef {
+	if m.has("$ref") {
 		t := d.resolve(m)
 		if t == nil {
 			return nil
 		}
-		m = deepCopy(t).(map[string]any)
-		pr[key] = m
+		m = deepCopy(t).(*object)
+		pr.set(key, m)
 	}
 	return m
-}
-
-func deepCopy(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, x := range v {
-			m[k] = deepCopy(x)
-		}
-		return m
-	case []any:
-		s := make([]any, len(v))
-		for i, x := range v {
-			s[i] = deepCopy(x)
-		}
-		return s
-	}
-	return v
 }
 
 // apply applies the schema side of one op, walking back, to every schema
@@ -485,99 +562,83 @@ func (d *doc) apply(id, resource string, op gates.Op) {
 	}
 	schemas := d.resourceSchemas(resource)
 	if len(schemas) == 0 {
-		d.warnf(id, "no schema for resource %s (x-resourceId or components.schemas.%s)", resource, resource)
+		d.disagreeAt(d.changePos, id, resource, "no schema for the resource (x-resourceId or components.schemas.%s)", resource)
 		return
 	}
 	for _, s := range schemas {
-		d.applyTo(id, resource, s, op)
+		d.applyTo(id, resource, s, op, false)
 	}
 }
 
-func (d *doc) applyTo(id, resource string, s map[string]any, op gates.Op) {
-	missing := func(path string) { d.warnf(id, "%s: %s is not in the schema of %s", op.Kind, path, resource) }
+// applyTo applies one op to the schema s, of a resource or (request) of a
+// request body.
+func (d *doc) applyTo(id, where string, s *object, op gates.Op, request bool) {
+	missing := func(path string) {
+		d.disagree(id, where, "%s: %s is not in the schema", op.Kind, path)
+	}
 	switch op.Kind {
 	case gates.KindRename:
-		h, key := d.field(s, op.Field, false)
+		h, key, _ := d.field(s, op.Field, false)
 		if h == nil {
 			missing(op.Field)
 			return
 		}
-		prop := props(h)[key]
-		req := isRequired(h, key)
-		dst, dkey := d.field(s, op.Was, true)
-		if dst == nil {
-			d.warnf(id, "rename: cannot place %s.%s in the schema", resource, op.Was)
+		if eh, _, _ := d.field(s, op.Was, false); eh != nil {
+			if !d.opts.KeepExisting {
+				d.conflicts = append(d.conflicts, fmt.Sprintf("%s: %s (%s): rename %s to %s: %s already has %s", d.op.Pos, id, d.version, op.Field, op.Was, where, op.Was))
+				return
+			}
+			delete1(h, key)
 			return
 		}
-		delete(props(h), key)
-		if sameMap(dst, h) && req {
-			// Keep the required list's order: rename in place.
-			reqs := h["required"].([]any)
-			for i, r := range reqs {
+		prop := props(h).get(key)
+		req := isRequired(h, key)
+		dst, dkey, _ := d.field(s, op.Was, true)
+		if dst == nil {
+			d.warnf(id, "rename: cannot place %s.%s in the schema", where, op.Was)
+			return
+		}
+		if dst == h {
+			// The same level: rename in place, keeping the key order of
+			// properties and required.
+			props(h).rename(key, dkey)
+			for i, r := range h.list("required") {
 				if r == key {
-					reqs[i] = dkey
+					h.list("required")[i] = dkey
 				}
 			}
-		} else if req {
-			removeRequired(h, key)
+			return
+		}
+		delete1(h, key)
+		props(dst).set(dkey, prop)
+		if req {
 			addRequired(dst, dkey)
 		}
-		props(dst)[dkey] = prop
 	case gates.KindAdded:
-		h, key := d.field(s, op.Field, false)
+		h, key, _ := d.field(s, op.Field, false)
 		if h == nil {
 			missing(op.Field)
 			return
 		}
-		delete(props(h), key)
-		removeRequired(h, key)
+		delete1(h, key)
 	case gates.KindRemoved:
-		h, key := d.field(s, op.Field, true)
-		if h == nil {
-			d.warnf(id, "removed: cannot place %s.%s in the schema", resource, op.Field)
-			return
-		}
-		if _, ok := props(h)[key]; ok {
-			// The newest document still describes the field (an
-			// expandable one, say): its schema says more than a default.
-			return
-		}
-		var schema any
-		switch {
-		case op.From != "":
-			fh, fkey := d.field(s, op.From, false)
-			if fh == nil {
-				d.warnf(id, "removed: %s.%s (to copy %s from) is not in the schema", resource, op.From, op.Field)
-				schema = map[string]any{}
-			} else {
-				schema = deepCopy(props(fh)[fkey])
-			}
-		case op.Func != "":
-			d.warnf(id, "removed: %s.%s is put back by custom %s; its schema is left open", resource, op.Field, op.Func)
-			schema = map[string]any{}
-		default:
-			dec := json.NewDecoder(bytes.NewReader(op.Default))
-			dec.UseNumber()
-			var lit any
-			if err := dec.Decode(&lit); err != nil {
-				d.warnf(id, "removed: default of %s.%s: %v", resource, op.Field, err)
-				schema = map[string]any{}
-			} else {
-				schema = d.infer(lit)
-			}
-		}
-		props(h)[key] = schema
+		d.putBack(id, where, s, op, request)
 	case gates.KindRetype:
-		h, key := d.field(s, op.Field, false)
+		h, key, _ := d.field(s, op.Field, false)
 		if h == nil {
 			missing(op.Field)
 			return
 		}
-		if p := d.own(h, key); p != nil {
-			retype(p, op.WasType)
+		p := d.own(h, key)
+		if p == nil {
+			return
 		}
+		if !hasType(p, op.NowType) {
+			d.disagree(id, where, "retype: %s is %s in the schema; the timeline says it is now %s", op.Field, typeOf(p), op.NowType)
+		}
+		retype(p, op.WasType)
 	case gates.KindEnum:
-		h, key := d.field(s, op.Field, false)
+		h, key, _ := d.field(s, op.Field, false)
 		if h == nil {
 			missing(op.Field)
 			return
@@ -587,13 +648,13 @@ func (d *doc) applyTo(id, resource string, s map[string]any, op gates.Op) {
 			return
 		}
 		target := p
-		if _, ok := p["enum"]; !ok && p["items"] != nil {
+		if !p.has("enum") && p.get("items") != nil {
 			// An array of enum values.
-			if it, ok := p["items"].(map[string]any); ok {
-				if _, isRef := it["$ref"]; isRef {
+			if it, ok := p.get("items").(*object); ok {
+				if it.has("$ref") {
 					if r := d.resolve(it); r != nil {
-						it = deepCopy(r).(map[string]any)
-						p["items"] = it
+						it = deepCopy(r).(*object)
+						p.set("items", it)
 					}
 				}
 				target = it
@@ -603,106 +664,276 @@ func (d *doc) applyTo(id, resource string, s map[string]any, op gates.Op) {
 		for _, v := range op.Values {
 			was[v.Now] = v.Was
 		}
-		if list, ok := target["enum"].([]any); ok {
-			for i, x := range list {
-				if s, ok := x.(string); ok {
-					if w, ok := was[s]; ok {
-						list[i] = w
-					}
+		list, ok := target.get("enum").([]any)
+		if !ok {
+			d.disagree(id, where, "enum: %s has no enum list in the schema", op.Field)
+			break
+		}
+		for _, v := range op.Values {
+			if !slices.Contains(list, any(v.Now)) {
+				d.disagree(id, where, "enum: %s has no value %q in the schema", op.Field, v.Now)
+			}
+		}
+		for i, x := range list {
+			if s, ok := x.(string); ok {
+				if w, ok := was[s]; ok {
+					list[i] = w
 				}
 			}
-		} else {
-			d.warnf(id, "enum: %s.%s has no enum list in the schema", resource, op.Field)
 		}
-		if s, ok := target["default"].(string); ok {
+		if s, ok := target.get("default").(string); ok {
 			if w, ok := was[s]; ok {
-				target["default"] = w
+				target.set("default", w)
 			}
 		}
 	}
 }
 
-// infer returns a schema for a default literal.
-func (d *doc) infer(v any) map[string]any {
+// delete1 removes key from the properties and required list of h.
+func delete1(h *object, key string) {
+	props(h).del(key)
+	removeRequired(h, key)
+}
+
+// putBack applies a removed op: the field goes back into the schema, with
+// the op's schema, a copy of the from field's schema or a schema inferred
+// from the default. In a response schema it is required when verso always
+// puts it back: with a default (or a from field that is itself required),
+// at a level that is always there.
+func (d *doc) putBack(id, where string, s *object, op gates.Op, request bool) {
+	h, key, levelsRequired := d.field(s, op.Field, true)
+	if h == nil {
+		d.warnf(id, "removed: cannot place %s.%s in the schema", where, op.Field)
+		return
+	}
+	always := !request && levelsRequired
+	var schema any
+	switch {
+	case op.Schema != nil:
+		v, err := decodeJSON(op.Schema)
+		if err != nil {
+			d.warnf(id, "removed: schema of %s.%s: %v", where, op.Field, err)
+			return
+		}
+		schema = v
+		if op.From != "" {
+			fh, fkey, freq := d.field(s, op.From, false)
+			always = always && fh != nil && freq && isRequired(fh, fkey)
+		}
+		always = always && op.Func == ""
+	case props(h).has(key):
+		// The newest document still describes the field (an expandable
+		// one, say): its schema says more than a default would.
+		schema = props(h).get(key)
+		if op.From != "" || op.Func != "" {
+			always = false
+		}
+	case op.From != "":
+		fh, fkey, freq := d.field(s, op.From, false)
+		if fh == nil {
+			d.disagree(id, where, "removed: %s (to copy %s from) is not in the schema", op.From, op.Field)
+			schema = newObject()
+			always = false
+		} else {
+			schema = deepCopy(props(fh).get(fkey))
+			always = always && freq && isRequired(fh, fkey)
+		}
+	case op.Func != "":
+		d.warnf(id, "removed: %s.%s is put back by custom %s; its schema is left open (give the op a schema)", where, op.Field, op.Func)
+		schema = newObject()
+		always = false
+	default:
+		lit, err := decodeJSON(op.Default)
+		if err != nil {
+			d.warnf(id, "removed: default of %s.%s: %v", where, op.Field, err)
+			schema = newObject()
+			break
+		}
+		inf, exact := d.infer(lit)
+		if !exact {
+			d.warnf(id, "removed: %s.%s is put back with %s; its schema is only partly known from that (give the op a schema)", where, op.Field, string(op.Default))
+		}
+		schema = inf
+	}
+	props(h).set(key, schema)
+	if always {
+		addRequired(h, key)
+	}
+}
+
+// infer returns a schema for a default literal, and whether it says all
+// there is (a null or an empty array says little).
+func (d *doc) infer(v any) (*object, bool) {
 	switch v := v.(type) {
 	case nil:
 		if d.v31 {
-			return map[string]any{"type": "null"}
+			return obj("type", "null"), false
 		}
-		return map[string]any{"nullable": true}
+		return obj("nullable", true), false
 	case bool:
-		return map[string]any{"type": "boolean"}
+		return obj("type", "boolean"), true
 	case string:
-		return map[string]any{"type": "string"}
+		return obj("type", "string"), true
 	case json.Number:
 		if !strings.ContainsAny(string(v), ".eE") {
-			return map[string]any{"type": "integer"}
+			return obj("type", "integer"), true
 		}
-		return map[string]any{"type": "number"}
+		return obj("type", "number"), true
 	case []any:
-		items := map[string]any{}
+		items, exact := newObject(), false
 		if len(v) > 0 {
-			items = d.infer(v[0])
+			items, exact = d.infer(v[0])
 		}
-		return map[string]any{"type": "array", "items": items}
-	case map[string]any:
-		p := make(map[string]any, len(v))
-		for k, x := range v {
-			p[k] = d.infer(x)
+		return obj("type", "array", "items", items), exact
+	case *object:
+		p := newObject()
+		exact := true
+		for _, k := range v.keys {
+			s, e := d.infer(v.vals[k])
+			p.set(k, s)
+			exact = exact && e
 		}
-		return map[string]any{"type": "object", "properties": p}
+		return obj("type", "object", "properties", p), exact
 	}
-	return map[string]any{}
+	return newObject(), false
 }
 
 // applyRequest applies the schema side of one op to the request body
-// schemas of the operations an endpoint names.
+// schemas of the operations an endpoint names, and to their encoding.
 func (d *doc) applyRequest(id string, ep gates.Endpoint, op gates.Op) {
 	if op.Kind == gates.KindBehavior || op.Kind == gates.KindCustom {
 		return
 	}
-	paths, _ := d.root["paths"].(map[string]any)
-	names := make([]string, 0, len(paths))
-	for p := range paths {
-		if pathMatches(ep.Path, p) {
-			names = append(names, p)
+	paths := d.root.child("paths")
+	var names []string
+	if paths != nil {
+		for _, p := range paths.keys {
+			if pathMatches(ep.Path, p) {
+				names = append(names, p)
+			}
 		}
 	}
 	sort.Strings(names)
 	found := false
 	for _, p := range names {
-		item, _ := paths[p].(map[string]any)
+		item := paths.child(p)
 		for _, method := range []string{"get", "put", "post", "delete", "patch"} {
 			if ep.Method != "*" && !strings.EqualFold(ep.Method, method) {
 				continue
 			}
-			operation, _ := item[method].(map[string]any)
-			body := d.resolve(operation["requestBody"])
-			content, _ := body["content"].(map[string]any)
+			body := d.resolve(item.child(method).get("requestBody"))
+			content := body.child("content")
+			if content == nil {
+				continue
+			}
 			for _, ct := range sortedKeys(content) {
-				media, _ := content[ct].(map[string]any)
-				schema, ok := media["schema"].(map[string]any)
-				if !ok {
+				media := content.child(ct)
+				schema := media.child("schema")
+				if schema == nil {
 					continue
 				}
-				if _, isRef := schema["$ref"]; isRef {
+				if schema.has("$ref") {
 					// The request schema may be shared, with a resource
 					// schema say: edit a copy of it.
 					r := d.resolve(schema)
 					if r == nil {
 						continue
 					}
-					schema = deepCopy(r).(map[string]any)
-					media["schema"] = schema
+					schema = deepCopy(r).(*object)
+					media.set("schema", schema)
 				}
 				found = true
-				d.applyTo(id, strings.ToUpper(method)+" "+p+" ("+ct+")", schema, op)
+				d.applyTo(id, strings.ToUpper(method)+" "+p+" ("+ct+")", schema, op, true)
+				d.applyEncoding(media, d.resolve(schema), op)
 			}
 		}
 	}
 	if !found {
-		d.warnf(id, "no request body for endpoint %s in the document", ep)
+		d.disagreeAt(d.changePos, id, "endpoint "+ep.String(), "no request body for the endpoint in the document")
 	}
+}
+
+// applyEncoding keeps a request media type's encoding map (keyed by
+// top-level property) in step with the op: a renamed property's entry
+// follows it, an added one's goes, and a put-back object or array gets the
+// style its siblings use.
+func (d *doc) applyEncoding(media, schema *object, op gates.Op) {
+	enc := media.child("encoding")
+	if enc == nil {
+		return
+	}
+	top := func(p string) (string, bool) {
+		k, rest, nested := strings.Cut(p, ".")
+		return strings.TrimSuffix(k, "[]"), !nested && !strings.HasSuffix(k, "[]") && rest == ""
+	}
+	switch op.Kind {
+	case gates.KindRename:
+		f, fTop := top(op.Field)
+		w, wTop := top(op.Was)
+		if f == w || !fTop || !enc.has(f) {
+			return
+		}
+		if wTop && !enc.has(w) {
+			enc.rename(f, w)
+		} else if !props(schema).has(f) {
+			enc.del(f)
+		}
+	case gates.KindAdded:
+		if f, fTop := top(op.Field); fTop && !props(schema).has(f) {
+			enc.del(f)
+		}
+	case gates.KindRemoved:
+		f, fTop := top(op.Field)
+		if !fTop || enc.has(f) {
+			return
+		}
+		p := d.resolve(props(schema).get(f))
+		if p == nil {
+			return
+		}
+		t := typeOf(p)
+		if t != "object" && t != "array" && d.object(p) == nil {
+			return
+		}
+		// Use the style the document gives its other structured fields.
+		for _, k := range enc.keys {
+			if e := enc.child(k); e != nil && e.has("style") {
+				enc.set(f, deepCopy(e))
+				return
+			}
+		}
+	}
+}
+
+// typeOf returns a schema's type ("" when it has none), the non-null one
+// of an OpenAPI 3.1 type list.
+func typeOf(p *object) string {
+	switch t := p.get("type").(type) {
+	case string:
+		return t
+	case []any:
+		for _, x := range t {
+			if s, ok := x.(string); ok && s != "null" {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// hasType reports whether the schema p fits the timeline type t (a schema
+// with no type, or a combined one, fits anything).
+func hasType(p *object, t gates.Type) bool {
+	have := typeOf(p)
+	switch {
+	case have == "":
+		return true
+	case t == gates.Decimal:
+		return have == "string"
+	case t == gates.Number:
+		return have == "number" || have == "integer"
+	}
+	return have == string(t)
 }
 
 // pathMatches reports whether an endpoint path ("/v1/customers/:id")
@@ -727,11 +958,8 @@ func pathMatches(pattern, template string) bool {
 	return true
 }
 
-func sortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
+func sortedKeys(m *object) []string {
+	out := slices.Clone(m.keys)
 	sort.Strings(out)
 	return out
 }

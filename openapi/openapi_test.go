@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -127,11 +128,14 @@ func TestDeriveStripe(t *testing.T) {
 		{"2017-01-27", prop("customer", "tax_ids"), `null`},
 		{"2017-01-27", prop("customer", "tax_info"), `{"nullable":true}`},
 		{"2017-01-27", prop("customer", "account_balance", "type"), `"integer"`},
-		{"2017-01-27", append(sc("customer"), "required"), `["account_balance","created","id","livemode","object"]`},
+		// fields always put back (with a default) are required.
+		{"2017-01-27", append(sc("customer"), "required"), `["account_balance","created","id","livemode","object","subscriptions","sources","tax_info_verification","tax_info"]`},
 		{"2017-01-27", prop("customer", "balance"), `null`},
 		{"2016-07-06", prop("charge", "disputed"), `null`},
 		{"2016-07-06", prop("charge", "dispute"), `{"nullable":true}`},
-		{"2016-07-06", append(sc("charge"), "required"), `["amount","amount_captured","billing_details","created","currency","id","livemode","metadata","object","paid","status"]`},
+		{"2016-07-06", append(sc("charge"), "required"), `["amount","amount_captured","billing_details","created","currency","id","livemode","metadata","object","paid","status","refunds","dispute"]`},
+		// card is copied from source, which is optional: not required.
+		{"2014-12-22", append(sc("charge"), "required"), `["amount","amount_captured","billing_details","created","currency","id","livemode","metadata","object","paid","status","refunds","dispute"]`},
 		// enum.
 		{"2016-07-06", prop("charge", "status", "enum"), `["failed","pending","succeeded"]`},
 		{"2015-02-18", prop("charge", "status", "enum"), `["failed","pending","paid"]`},
@@ -236,7 +240,7 @@ func TestDeriveYAMLAndJSONAgree(t *testing.T) {
 	}
 	out := string(fromJSON.JSON)
 	for _, want := range []string{
-		`"size": {` + "\n" + `            "example": 12,` + "\n" + `            "type": [` + "\n" + `              "integer",` + "\n" + `              "null"`,
+		`"size": {` + "\n" + `            "type": [` + "\n" + `              "integer",` + "\n" + `              "null"` + "\n" + `            ],` + "\n" + `            "example": 12`,
 		`"color": {` + "\n" + `            "type": "null"`, // OpenAPI 3.1: null is a type
 		`"example": 123456789012345678901234567890`,
 		`"version": "2023-01-01"`,
@@ -245,7 +249,7 @@ func TestDeriveYAMLAndJSONAgree(t *testing.T) {
 			t.Errorf("output lacks %s:\n%s", want, out)
 		}
 	}
-	wantWarnings := "size_string: added: nothere is not in the schema of widget"
+	wantWarnings := "size_string: removed: widget.color is put back with null; its schema is only partly known from that (give the op a schema)"
 	if got := strings.Join(fromJSON.Warnings, "\n"); got != wantWarnings {
 		t.Errorf("warnings = %q, want %q", got, wantWarnings)
 	}
@@ -253,8 +257,17 @@ func TestDeriveYAMLAndJSONAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := all.Warnings[len(all.Warnings)-1]; got != "gadgets: no schema for resource gadget (x-resourceId or components.schemas.gadget)" {
-		t.Errorf("last warning = %q", got)
+	var got []string
+	for _, d := range all.Disagreements {
+		got = append(got, d.String())
+	}
+	want := []string{
+		`info.version: the document is of version "2"; the timeline's newest version is 2024-01-01`,
+		"size_string (2024-01-01): widget: added: nothere is not in the schema",
+		"gadgets (2023-01-01): gadget: no schema for the resource (x-resourceId or components.schemas.gadget)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("disagreements:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
@@ -349,9 +362,13 @@ func TestDeriveRequestBodies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "customer_sources: no request body for endpoint POST /v1/customers in the document"
-	if !strings.Contains(strings.Join(r.Warnings, "\n"), want) {
-		t.Errorf("warnings lack %q:\n%s", want, strings.Join(r.Warnings, "\n"))
+	want := "../testdata/stripe.yaml:105:9: customer_sources (2015-02-18): endpoint POST /v1/customers: no request body for the endpoint in the document"
+	var got []string
+	for _, d := range r.Disagreements {
+		got = append(got, d.String())
+	}
+	if !slices.Contains(got, want) {
+		t.Errorf("disagreements lack %q:\n%s", want, strings.Join(got, "\n"))
 	}
 }
 

@@ -19,12 +19,12 @@ var (
 // string, or decimal (a string with format decimal). Keywords that no
 // longer fit are dropped; example and default values are converted when
 // they can be.
-func retype(p map[string]any, t gates.Type) {
+func retype(p *object, t gates.Type) {
 	jsonType := string(t)
 	if t == gates.Decimal {
 		jsonType = "string"
 	}
-	switch types := p["type"].(type) {
+	switch types := p.get("type").(type) {
 	case []any: // OpenAPI 3.1: ["string", "null"]
 		out := make([]any, 0, len(types))
 		for _, x := range types {
@@ -34,39 +34,39 @@ func retype(p map[string]any, t gates.Type) {
 				out = append(out, jsonType)
 			}
 		}
-		p["type"] = out
+		p.set("type", out)
 	default:
-		p["type"] = jsonType
+		p.set("type", jsonType)
 	}
-	format, _ := p["format"].(string)
+	format := p.str("format")
 	switch t {
 	case gates.Integer:
 		if format != "int32" && format != "int64" {
-			delete(p, "format")
+			p.del("format")
 		}
 		drop(p, stringKeywords)
 	case gates.Number:
 		if format != "float" && format != "double" {
-			delete(p, "format")
+			p.del("format")
 		}
 		drop(p, stringKeywords)
 	case gates.String:
-		delete(p, "format")
+		p.del("format")
 		drop(p, numberKeywords)
 	case gates.Decimal:
-		p["format"] = "decimal"
+		p.set("format", "decimal")
 		drop(p, numberKeywords)
 	}
 	for _, k := range []string{"example", "default"} {
-		if v, ok := p[k]; ok {
-			if c, ok := convert(v, jsonType); ok {
-				p[k] = c
+		if p.has(k) {
+			if c, ok := convert(p.get(k), jsonType); ok {
+				p.set(k, c)
 			} else {
-				delete(p, k)
+				p.del(k)
 			}
 		}
 	}
-	if list, ok := p["enum"].([]any); ok {
+	if list := p.list("enum"); list != nil {
 		for i, v := range list {
 			if c, ok := convert(v, jsonType); ok {
 				list[i] = c
@@ -75,9 +75,9 @@ func retype(p map[string]any, t gates.Type) {
 	}
 }
 
-func drop(p map[string]any, keys []string) {
+func drop(p *object, keys []string) {
 	for _, k := range keys {
-		delete(p, k)
+		p.del(k)
 	}
 }
 

@@ -38,17 +38,29 @@ Flags:
   --guide               print an upgrade guide instead of the changelog
   --samples PATH        sample objects for the guide's examples
 `})
-	register(&command{name: "openapi", summary: "derive an old version's OpenAPI document", run: runOpenAPI, usage: `Usage: verso openapi -f TIMELINE --spec openapi.json --to VERSION
+	register(&command{name: "openapi", summary: "derive an old version's OpenAPI document", run: runOpenAPI, usage: `Usage: verso openapi -f TIMELINE --spec openapi.json --to VERSION [--keep-existing]
+       verso openapi -f TIMELINE --spec openapi.json --check
 
 Derives the OpenAPI 3 document of version --to from the newest one (JSON or
-YAML) by applying the schema side of each operation, and prints it as JSON.
-Warnings go to standard error.
+YAML) by applying the schema side of each operation, and prints it as JSON
+in the document's key order. Warnings (what could not be derived exactly)
+and disagreements (where the document contradicts the timeline: a field an
+op names that the schema lacks, another type, a missing enum value, an
+info.version that is not the newest version) go to standard error.
+
+A rename onto a property the document already has fails, naming both; with
+--keep-existing the existing property is kept.
+
+With --check, derives every version, prints the disagreements and exits 1
+if there is any.
 
 Flags:
   -f, --timeline FILE   the YAML timeline (required)
   --stub-custom         accept custom ops whose Go functions are not here (they change nothing)
   --spec FILE           the newest version's OpenAPI document (required)
-  --to VERSION          the version to derive (required)
+  --to VERSION          the version to derive (required unless --check)
+  --keep-existing       keep a property a rename would overwrite
+  --check               only check the document against the timeline
 `})
 	register(&command{name: "shadow", summary: "prove a timeline edit breaks no pinned version", run: runShadow, usage: `Usage: verso shadow --old OLD.yaml --new NEW.yaml [--format text|json] SAMPLES
 
@@ -146,6 +158,8 @@ func runOpenAPI(e *env, args []string) error {
 	file := timelineFlag(e, fs)
 	spec := fs.String("spec", "", "")
 	to := fs.String("to", "", "")
+	keep := fs.Bool("keep-existing", false, "")
+	check := fs.Bool("check", false, "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -156,21 +170,41 @@ func runOpenAPI(e *env, args []string) error {
 	if *spec == "" {
 		return usagef("missing --spec FILE")
 	}
-	tl, vs, err := loadVersions(file, vflag{name: "to", value: *to, required: true})
+	if *check && *to != "" {
+		return usagef("--check derives every version: leave out --to")
+	}
+	tl, vs, err := loadVersions(file, vflag{name: "to", value: *to, required: !*check})
 	if err != nil {
 		return err
 	}
-	tv := vs[0]
 	data, err := os.ReadFile(*spec)
 	if err != nil {
 		return err
 	}
-	r, err := openapi.DeriveResult(data, tl, tv)
+	opts := &openapi.Options{KeepExisting: *keep}
+	if *check {
+		ds, err := openapi.Check(data, tl, opts)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *spec, err)
+		}
+		for _, d := range ds {
+			fmt.Fprintf(e.stdout, "%s\n", d)
+		}
+		if len(ds) > 0 {
+			return fmt.Errorf("%w: %s disagrees with the timeline in %d places", errFailed, *spec, len(ds))
+		}
+		fmt.Fprintf(e.stdout, "%s agrees with the timeline at every version\n", *spec)
+		return nil
+	}
+	r, err := openapi.DeriveWithOptions(data, tl, vs[0], opts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *spec, err)
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+	for _, d := range r.Disagreements {
+		fmt.Fprintf(e.stderr, "disagreement: %s\n", d)
 	}
 	return writeBody(e, r.JSON)
 }
