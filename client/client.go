@@ -27,6 +27,11 @@ const (
 	DefaultUserAgent     = "verso-go-client/1"
 )
 
+// HeaderShouldRetry is the response header by which a server says whether
+// the same request may get another answer: "true" or "false". It overrides
+// the client's own judgement of an error answer.
+const HeaderShouldRetry = "Stripe-Should-Retry"
+
 // ErrConfig is wrapped by the errors New returns for a bad Config.
 var ErrConfig = errors.New("client: invalid config")
 
@@ -328,6 +333,14 @@ func (c *Client) Do(ctx context.Context, method, path string, params, out any, o
 				}
 				e := newError(resp, data)
 				lastErr, retry = e, retryable(e)
+				// The server knows best whether the same request can get
+				// another answer.
+				switch resp.Header.Get(HeaderShouldRetry) {
+				case "true":
+					retry = true
+				case "false":
+					retry = false
+				}
 				if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 					wait = d
 				}

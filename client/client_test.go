@@ -165,23 +165,30 @@ func TestRetryAfterLongerThanMaxStops(t *testing.T) {
 
 func TestWhatIsRetried(t *testing.T) {
 	tests := []struct {
-		name     string
-		status   int
-		code     string
-		attempts int32 // with MaxAttempts 3 and a server that always fails
+		name        string
+		status      int
+		code        string
+		attempts    int32  // with MaxAttempts 3 and a server that always fails
+		shouldRetry string // the Stripe-Should-Retry header, if any
 	}{
-		{"400", 400, "parameter_missing", 1},
-		{"401", 401, "", 1},
-		{"402 card declined", 402, "card_declined", 1},
-		{"403", 403, "", 1},
-		{"404", 404, "resource_missing", 1},
-		{"409 idempotency key reused", 409, "idempotency_key_reused", 1},
-		{"409 other", 409, "", 1},
-		{"409 idempotency key in use", 409, "idempotency_key_in_use", 3},
-		{"429", 429, "rate_limit", 3},
-		{"500", 500, "", 3},
-		{"502", 502, "", 3},
-		{"503", 503, "", 3},
+		{"400", 400, "parameter_missing", 1, ""},
+		{"401", 401, "", 1, ""},
+		{"402 card declined", 402, "card_declined", 1, ""},
+		{"403", 403, "", 1, ""},
+		{"404", 404, "resource_missing", 1, ""},
+		{"409 idempotency key reused", 409, "idempotency_key_reused", 1, ""},
+		{"400 idempotency key reused", 400, "idempotency_key_reused", 1, "false"},
+		{"500 should not retry", 500, "", 1, "false"},
+		{"409 other should retry", 409, "lock_timeout", 3, "true"},
+		{"400 should retry", 400, "", 3, "true"},
+		{"503 should retry", 503, "", 3, "true"},
+		{"503 garbage header", 503, "", 3, "maybe"},
+		{"409 other", 409, "", 1, ""},
+		{"409 idempotency key in use", 409, "idempotency_key_in_use", 3, ""},
+		{"429", 429, "rate_limit", 3, ""},
+		{"500", 500, "", 3, ""},
+		{"502", 502, "", 3, ""},
+		{"503", 503, "", 3, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,6 +196,9 @@ func TestWhatIsRetried(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				calls.Add(1)
 				w.Header().Set("Request-Id", "req_123")
+				if tt.shouldRetry != "" {
+					w.Header().Set("Stripe-Should-Retry", tt.shouldRetry)
+				}
 				stripeError(w, tt.status, "invalid_request_error", tt.code, "nope")
 			}))
 			defer srv.Close()

@@ -34,7 +34,10 @@
 // Do retries network errors (a connection refused, reset, or dropped before
 // the whole response arrived), 409 with error code idempotency_key_in_use,
 // 429 and 5xx. It never retries any other 4xx: the same request would get
-// the same answer. Between attempts it waits the server's Retry-After
+// the same answer (a key reused with other parameters is a 400
+// idempotency_error). A Stripe-Should-Retry header on an error answer
+// overrides that: "true" retries, "false" stops, so a 500 the server saved
+// as the result of committed work is not sent again in vain. Between attempts it waits the server's Retry-After
 // (seconds or an HTTP date) when there is one, and otherwise
 // Config.Backoff, by default DefaultBackoff:
 //

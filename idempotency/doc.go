@@ -21,18 +21,28 @@
 //     constraint, not a read-then-write) together with a fingerprint of the
 //     request: method, path and canonical parameters (see CanonicalParams:
 //     key order and form vs JSON do not matter).
-//   - The first request runs the handler; its status, the headers listed in
-//     Config.SaveHeaders and its body are saved, 500s included. A 409 or 429
-//     is not saved, nor a request that fails before the handler runs; a
-//     handler that panics frees the key.
+//   - The first request runs the handler. Only results of work that was
+//     done are saved (Config.Save, by default DefaultSave: statuses below
+//     400, and 402): its status, the headers listed in Config.SaveHeaders
+//     and its body. A request refused by validation (400, 404, ...), a
+//     conflict, a rate limit or a server error saves nothing and frees the
+//     key, so the corrected or later retry runs the handler; so does a
+//     request that fails before the handler runs, and a handler that panics.
+//     A handler that saves in its own transaction (see below) saves exactly
+//     what committed.
 //   - A retry with the same fingerprint gets the saved response with the
 //     header Idempotent-Replayed: true.
 //   - A retry while the first request is still running gets 409 with code
-//     idempotency_key_in_use (and Retry-After: 1); a different request with
-//     the key gets 409 with code idempotency_key_reused and a message saying
-//     whether the method, the path or the parameters differ. Errors come in
-//     Stripe's shape, {"error":{"type":...,"code":...,"message":...}}, as an
-//     *echo.HTTPError whose Message is an ErrorBody.
+//     idempotency_key_in_use (and Retry-After: 1). A different request with
+//     the key gets 400, type idempotency_error, code idempotency_key_reused,
+//     and a message saying whether the method, the path or the parameters
+//     differ: retrying it cannot help. Errors come in Stripe's shape,
+//     {"error":{"type":...,"code":...,"message":...}}, as an *echo.HTTPError
+//     whose Message is an ErrorBody.
+//   - Errors carry Stripe-Should-Retry (Config.ShouldRetryHeader): "true"
+//     for a key in use, a server error or a rate limit, "false" for a key
+//     reused, an invalid key or any other refusal. A handler that sets the
+//     header itself keeps its value.
 //   - A saved result expires after Config.TTL (24 hours); the key may then
 //     be used again. A key left in progress by a process that died becomes
 //     retryable after Config.Lease (1 minute).

@@ -35,8 +35,9 @@ type ErrorBody struct {
 
 // ErrorDetail is the "error" object of an ErrorBody.
 type ErrorDetail struct {
-	// Type is "idempotency_error" for a key in use or reused, and
-	// "invalid_request_error" for a bad key or body.
+	// Type is "idempotency_error" for a key in use (409) or reused with
+	// another request (400), and "invalid_request_error" for a bad key or
+	// body.
 	Type    string `json:"type"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
@@ -69,7 +70,7 @@ func errReused(header, key string, first, this Fingerprint) *echo.HTTPError {
 	default:
 		what = fmt.Sprintf("was first used with different parameters for %s %s", first.Method, first.Path)
 	}
-	return httpError(http.StatusConflict, "idempotency_error", CodeKeyReused, ErrKeyReused,
+	return httpError(http.StatusBadRequest, "idempotency_error", CodeKeyReused, ErrKeyReused,
 		"Keys for idempotent requests can only be used with the same request: %s %q %s. Use a new key for a different request.",
 		header, key, what)
 }

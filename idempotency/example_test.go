@@ -35,6 +35,6 @@ func Example() {
 	// Output:
 	// 200  {"amount":"2000","id":"ch_1"}
 	// 200 true {"amount":"2000","id":"ch_1"}
-	// 409  {"error":{"type":"idempotency_error","code":"idempotency_key_reused","message":"Keys for idempotent requests can only be used with the same request: Idempotency-Key \"order-1234\" was first used with different parameters for POST /v1/charges. Use a new key for a different request."}}
+	// 400  {"error":{"type":"idempotency_error","code":"idempotency_key_reused","message":"Keys for idempotent requests can only be used with the same request: Idempotency-Key \"order-1234\" was first used with different parameters for POST /v1/charges. Use a new key for a different request."}}
 	// charges made: 1
 }

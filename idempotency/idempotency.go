@@ -11,6 +11,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -20,6 +21,21 @@ import (
 
 // HeaderReplayed is set to "true" on a replayed response.
 const HeaderReplayed = "Idempotent-Replayed"
+
+// HeaderShouldRetry is the default Config.ShouldRetryHeader: "true" when a
+// retry with the same key may get another answer (the key is in use, or the
+// request failed and its key was freed), "false" when it would get the same
+// one.
+const HeaderShouldRetry = "Stripe-Should-Retry"
+
+// DefaultSave is the default Config.Save: a response is saved when the
+// handler succeeded (below 400) or refused a payment (402, the outcome of
+// work that was done). Validation refusals (400, 404, ...), conflicts,
+// rate limits and server errors are not saved, so the corrected or later
+// retry runs the handler again.
+func DefaultSave(status int) bool {
+	return status < 400 || status == http.StatusPaymentRequired
+}
 
 // Config defines the config for the idempotency middleware.
 type Config struct {
@@ -68,6 +84,19 @@ type Config struct {
 	// Optional. Default value 1 MiB.
 	MaxBodyBytes int64
 
+	// Save reports whether the middleware saves a response the handler
+	// wrote with status. A response that is not saved frees the key. It is
+	// asked only for handlers that did not save with Handle.SaveInTx: a
+	// response saved in the handler's committed transaction is the result
+	// of work done, whatever its status.
+	// Optional. Default value DefaultSave.
+	Save func(status int) bool
+
+	// ShouldRetryHeader is the response header telling a client whether to
+	// retry with the same key (see HeaderShouldRetry); "-" sends none.
+	// Optional. Default value HeaderShouldRetry.
+	ShouldRetryHeader string
+
 	// SaveHeaders lists the response headers saved and replayed with the
 	// body. Hop-by-hop, length and version headers must not be in it: the
 	// server recomputes them for the retrying client.
@@ -78,14 +107,16 @@ type Config struct {
 // DefaultConfig is the default idempotency middleware config (it has no
 // Store: New and the Store field supply one).
 var DefaultConfig = Config{
-	Skipper:      middleware.DefaultSkipper,
-	Header:       "Idempotency-Key",
-	TTL:          24 * time.Hour,
-	Lease:        time.Minute,
-	Clock:        time.Now,
-	MaxKeyLength: 255,
-	MaxBodyBytes: 1 << 20,
-	SaveHeaders:  []string{echo.HeaderContentType, "Content-Language", echo.HeaderLocation, echo.HeaderRetryAfter},
+	Skipper:           middleware.DefaultSkipper,
+	Header:            "Idempotency-Key",
+	TTL:               24 * time.Hour,
+	Lease:             time.Minute,
+	Clock:             time.Now,
+	MaxKeyLength:      255,
+	MaxBodyBytes:      1 << 20,
+	Save:              DefaultSave,
+	ShouldRetryHeader: HeaderShouldRetry,
+	SaveHeaders:       []string{echo.HeaderContentType, "Content-Language", echo.HeaderLocation, echo.HeaderRetryAfter},
 }
 
 // New returns an idempotency middleware with the default config over store.
@@ -140,6 +171,17 @@ func (config Config) ToMiddleware() (echo.MiddlewareFunc, error) {
 	if config.SaveHeaders == nil {
 		config.SaveHeaders = DefaultConfig.SaveHeaders
 	}
+	if config.Save == nil {
+		config.Save = DefaultSave
+	}
+	switch config.ShouldRetryHeader {
+	case "":
+		config.ShouldRetryHeader = HeaderShouldRetry
+	case "-":
+		config.ShouldRetryHeader = ""
+	default:
+		config.ShouldRetryHeader = http.CanonicalHeaderKey(config.ShouldRetryHeader)
+	}
 	switch {
 	case config.TTL < 0:
 		return nil, fmt.Errorf("idempotency: negative TTL %v", config.TTL)
@@ -156,7 +198,7 @@ func (config Config) ToMiddleware() (echo.MiddlewareFunc, error) {
 	for i, h := range config.SaveHeaders {
 		save[i] = http.CanonicalHeaderKey(h)
 		switch save[i] {
-		case "", "Content-Length", "Transfer-Encoding", "Connection", HeaderReplayed:
+		case "", "Content-Length", "Transfer-Encoding", "Connection", HeaderReplayed, config.ShouldRetryHeader:
 			return nil, fmt.Errorf("idempotency: SaveHeaders: cannot save %q", h)
 		}
 	}
@@ -178,9 +220,13 @@ func (m *mw) handle(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if len(values) != 1 {
+			m.shouldRetry(c.Response().Header(), false)
 			return errInvalidKey("Send one %s header, not %d.", m.Header, len(values))
 		}
 		key := values[0]
+		if bad := key == "" || !utf8.ValidString(key) || utf8.RuneCountInString(key) > m.MaxKeyLength; bad {
+			m.shouldRetry(c.Response().Header(), false)
+		}
 		if key == "" {
 			return errInvalidKey("The %s header is empty; send a unique key of up to %d characters.", m.Header, m.MaxKeyLength)
 		}
@@ -207,20 +253,30 @@ func (m *mw) handle(next echo.HandlerFunc) echo.HandlerFunc {
 			LockedUntil: now.Add(m.Lease), ExpiresAt: now.Add(m.TTL),
 		})
 		if err != nil {
+			m.shouldRetry(c.Response().Header(), true)
 			return httpError(http.StatusInternalServerError, "api_error", "idempotency_store_error", err,
 				"The idempotency key could not be checked; retry the request.")
 		}
 		if rec.State != Claimed && rec.Fingerprint != fp {
+			m.shouldRetry(c.Response().Header(), false)
 			return errReused(m.Header, key, rec.Fingerprint, fp)
 		}
 		switch rec.State {
 		case InProgress:
 			c.Response().Header().Set(echo.HeaderRetryAfter, "1")
+			m.shouldRetry(c.Response().Header(), true)
 			return errInUse(m.Header, key)
 		case Completed:
 			return replay(c, rec.Response)
 		}
 		return m.run(c, next, &Handle{m: m, key: k, token: token})
+	}
+}
+
+// shouldRetry sets the should-retry header, unless it is switched off.
+func (m *mw) shouldRetry(h http.Header, retry bool) {
+	if m.ShouldRetryHeader != "" {
+		h.Set(m.ShouldRetryHeader, strconv.FormatBool(retry))
 	}
 }
 
@@ -306,7 +362,7 @@ func (m *mw) run(c echo.Context, next echo.HandlerFunc, h *Handle) error {
 	if !w.wrote {
 		w.header = filterHeader(orig.Header(), m.SaveHeaders, nil)
 	}
-	if !saveable(w.status) {
+	if !saveable(w.status) || !m.Save(w.status) {
 		if err := m.Store.Release(ctx, h.key, h.token); err != nil {
 			c.Logger().Error(err)
 		}

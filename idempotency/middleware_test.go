@@ -117,6 +117,11 @@ func newApp(t *testing.T, b backend) *app {
 		a.runs.Add(1)
 		return echo.NewHTTPError(http.StatusInternalServerError, fmt.Sprint("failure ", a.runs.Load()))
 	})
+	e.POST("/v1/declined", func(c echo.Context) error {
+		a.runs.Add(1)
+		return c.JSON(http.StatusPaymentRequired, map[string]any{"error": map[string]any{
+			"type": "card_error", "code": "card_declined", "message": fmt.Sprint("declined ", a.runs.Load())}})
+	})
 	e.POST("/v1/limited", func(c echo.Context) error {
 		a.runs.Add(1)
 		return echo.NewHTTPError(http.StatusTooManyRequests, "slow down")
@@ -329,6 +334,7 @@ func TestMiddleware(t *testing.T) {
 						require.Equal(t, idempotency.ErrorDetail{Type: "idempotency_error", Code: "idempotency_key_in_use",
 							Message: errorOf(t, r).Message}, errorOf(t, r))
 						require.Equal(t, "1", r.header.Get("Retry-After"))
+						require.Equal(t, "true", r.header.Get("Stripe-Should-Retry"))
 					default:
 						t.Fatalf("reply %d: %d %s", i, r.status, r.body)
 					}
@@ -374,7 +380,7 @@ func TestMiddleware(t *testing.T) {
 				require.True(t, r.replayed, r.body)
 				require.Equal(t, first.body, r.body)
 				r = a.post("/v1/charges", "k2", `{"items":[{"price":"p_2"},{"quantity":3,"price":"p_1"}],"expand":["customer","invoice"],"metadata":{"note":"a b","order":"42"},"amount":500}`)
-				require.Equal(t, 409, r.status, "array order matters")
+				require.Equal(t, 400, r.status, "array order matters")
 				require.EqualValues(t, 1, a.runs.Load())
 			})
 
@@ -392,7 +398,8 @@ func TestMiddleware(t *testing.T) {
 				for _, tt := range tests {
 					t.Run(tt.name, func(t *testing.T) {
 						r := a.post(tt.path, "k3", tt.body)
-						require.Equal(t, 409, r.status, r.body)
+						require.Equal(t, 400, r.status, r.body)
+						require.Equal(t, "false", r.header.Get("Stripe-Should-Retry"))
 						e := errorOf(t, r)
 						require.Equal(t, "idempotency_error", e.Type)
 						require.Equal(t, "idempotency_key_reused", e.Code)
@@ -461,13 +468,41 @@ func TestMiddleware(t *testing.T) {
 				require.Equal(t, 401, r.status, "an account error is returned before the key is claimed")
 			})
 
-			t.Run("500 is saved and replayed", func(t *testing.T) {
+			t.Run("500 frees the key", func(t *testing.T) {
 				a := newApp(t, b)
 				first := a.post("/v1/fail", "k5", `{"amount":1}`)
 				require.Equal(t, 500, first.status)
 				require.Contains(t, first.body, "failure 1")
+				require.Equal(t, "true", first.header.Get("Stripe-Should-Retry"))
 				r := a.post("/v1/fail", "k5", `{"amount":1}`)
 				require.Equal(t, 500, r.status)
+				require.False(t, r.replayed)
+				require.Contains(t, r.body, "failure 2", "the retry ran the handler again")
+				require.EqualValues(t, 2, a.runs.Load())
+			})
+
+			t.Run("validation refusal is not saved", func(t *testing.T) {
+				a := newApp(t, b)
+				bad := a.post("/v1/charges", "k13", `{"amount":true}`)
+				require.Equal(t, 400, bad.status, bad.body)
+				require.Equal(t, "false", bad.header.Get("Stripe-Should-Retry"))
+				require.EqualValues(t, 0, a.runs.Load())
+				fixed := a.post("/v1/charges", "k13", `{"amount":5}`)
+				require.Equal(t, 200, fixed.status, "the corrected request runs with the same key: %s", fixed.body)
+				require.False(t, fixed.replayed)
+				again := a.post("/v1/charges", "k13", `{"amount":5}`)
+				require.True(t, again.replayed)
+				require.Equal(t, fixed.body, again.body)
+				require.EqualValues(t, 1, a.runs.Load())
+			})
+
+			t.Run("402 is saved and replayed", func(t *testing.T) {
+				a := newApp(t, b)
+				first := a.post("/v1/declined", "k14", `{"amount":1}`)
+				require.Equal(t, 402, first.status)
+				require.Equal(t, "false", first.header.Get("Stripe-Should-Retry"))
+				r := a.post("/v1/declined", "k14", `{"amount":1}`)
+				require.Equal(t, 402, r.status)
 				require.True(t, r.replayed)
 				require.Equal(t, first.body, r.body)
 				require.EqualValues(t, 1, a.runs.Load())
@@ -567,7 +602,9 @@ func TestMiddleware(t *testing.T) {
 
 				t.Run("rolled back transaction frees the key", func(t *testing.T) {
 					a := newApp(t, b)
-					require.Equal(t, 500, a.post("/v1/rollback", "k11", `{}`).status)
+					first := a.post("/v1/rollback", "k11", `{}`)
+					require.Equal(t, 500, first.status)
+					require.Equal(t, "true", first.header.Get("Stripe-Should-Retry"))
 					r := a.post("/v1/rollback", "k11", `{}`)
 					require.Equal(t, 500, r.status)
 					require.False(t, r.replayed)
@@ -683,11 +720,11 @@ func TestFormParsedByOuterMiddleware(t *testing.T) {
 	}
 	require.Equal(t, "100", send("amount=100&currency=usd").Body.String())
 	require.Equal(t, "true", send("currency=usd&amount=100").Header().Get("Idempotent-Replayed"))
-	require.Equal(t, 409, send("amount=200&currency=usd").Code)
+	require.Equal(t, 400, send("amount=200&currency=usd").Code)
 	require.Equal(t, 1, runs)
 	// A JSON body is still read: ParseForm left it alone.
 	require.Equal(t, 200, send(`{"amount":100}`).Code)
-	require.Equal(t, 409, send(`{"amount":200}`).Code)
+	require.Equal(t, 400, send(`{"amount":200}`).Code)
 	require.Equal(t, "true", send(`{"amount":100}`).Header().Get("Idempotent-Replayed"))
 	require.Equal(t, 2, runs)
 }

@@ -62,7 +62,7 @@ func TestInsideVersioning(t *testing.T) {
 		{"first, old version", "2023-01-01", `{"account_balance":5}`, 200, false, `{"id":"cus_1","object":"customer","account_balance":5}`},
 		{"retry, newest version", "2024-01-01", `{"balance":5}`, 200, true, `{"id":"cus_1","object":"customer","balance":5}`},
 		{"retry, old version", "2023-01-01", `{"account_balance":5}`, 200, true, `{"id":"cus_1","object":"customer","account_balance":5}`},
-		{"different parameters", "2023-01-01", `{"account_balance":6}`, 409, false, ""},
+		{"different parameters", "2023-01-01", `{"account_balance":6}`, 400, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -320,14 +320,25 @@ func TestIdempotencyAcrossVersions(t *testing.T) {
 		assert.Equal(t, first.get("id").String(), again.get("id").String())
 		assert.Equal(t, gjson.Number, again.get("amount").Type)
 		assert.Equal(t, "paid", again.get("status").String())
-		// Same key, other amount: 409 and nothing created.
+		// Same key, other amount: 400 idempotency_error, not to be retried,
+		// and nothing created.
 		other := a.do(t, a.key, "POST", "/v1/charges", newest, "amount=3000&currency=usd&source=tok_visa", "Idempotency-Key", "order-6735")
-		assert.Equal(t, 409, other.status)
+		assert.Equal(t, 400, other.status)
+		assert.Equal(t, "idempotency_error", other.get("error.type").String())
 		assert.Equal(t, "idempotency_key_reused", other.get("error.code").String())
+		assert.Equal(t, "false", other.header.Get("Stripe-Should-Retry"))
+		// A request refused by validation saves nothing: the corrected
+		// retry with the same key makes the charge.
+		bad := a.do(t, a.key, "POST", "/v1/charges", newest, "amount=-1&currency=usd&source=tok_visa", "Idempotency-Key", "order-6736")
+		require.Equal(t, 400, bad.status, bad.body)
+		assert.Equal(t, "invalid_request_error", bad.get("error.type").String())
+		fixed := a.do(t, a.key, "POST", "/v1/charges", newest, "amount=2500&currency=usd&source=tok_visa", "Idempotency-Key", "order-6736")
+		require.Equal(t, 200, fixed.status, fixed.body)
+		assert.Empty(t, fixed.header.Get("Idempotent-Replayed"))
 		l := a.do(t, a.key, "GET", "/v1/charges", "", "")
-		assert.Len(t, l.get("data").Array(), 1)
+		assert.Len(t, l.get("data").Array(), 2)
 		evs := a.do(t, a.key, "GET", "/v1/events?type=charge.succeeded", "", "")
-		assert.Len(t, evs.get("data").Array(), 1, "one event for one charge")
+		assert.Len(t, evs.get("data").Array(), 2, "one event for each charge")
 
 		// 40 concurrent identical POSTs with one key make one charge.
 		var wg sync.WaitGroup
@@ -355,7 +366,7 @@ func TestIdempotencyAcrossVersions(t *testing.T) {
 		ids.Range(func(any, any) bool { n++; return true })
 		assert.Equal(t, 1, n, "one charge id across all 200s")
 		l = a.do(t, a.key, "GET", "/v1/charges", "", "")
-		assert.Len(t, l.get("data").Array(), 2)
+		assert.Len(t, l.get("data").Array(), 3)
 	})
 }
 
