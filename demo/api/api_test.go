@@ -258,7 +258,7 @@ func TestAuthAndErrors(t *testing.T) {
 		{"unknown version", a.key, "GET", "/v1/customers", "2020-01-01", "", 400, "api_version_invalid"},
 		{"missing object", a.key, "GET", "/v1/customers/cus_nope", "", "", 404, "resource_missing"},
 		{"bad json", a.key, "POST", "/v1/customers", "", `{"email":`, 400, ""},
-		{"bad param", a.key, "POST", "/v1/charges", "", "amount=abc&currency=usd&source=tok_visa", 400, "parameter_invalid"},
+		{"bad param", a.key, "POST", "/v1/charges", "", "amount=abc&currency=usd&source=tok_visa", 400, "parameter_invalid_integer"},
 		{"bad limit", a.key, "GET", "/v1/charges?limit=1000", "", "", 400, "parameter_invalid"},
 		{"unknown route", a.key, "GET", "/v1/nothing", "", "", 404, ""},
 		{"bad expand", a.key, "GET", "/v1/charges?expand[]=status", "", "", 400, "parameter_invalid"},

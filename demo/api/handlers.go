@@ -89,7 +89,7 @@ func (s *Server) fail(c echo.Context, err error) error {
 	switch {
 	case errors.As(err, &pe):
 		return &echo.HTTPError{Code: http.StatusBadRequest, Message: server.ErrorBody{Error: server.ErrorDetail{
-			Type: server.TypeInvalidRequest, Code: "parameter_invalid", Message: pe.msg, Param: pe.param}}}
+			Type: server.TypeInvalidRequest, Code: pe.code, Message: pe.msg, Param: pe.param}}}
 	case errors.As(err, &he):
 		return he
 	case errors.Is(err, context.Canceled):
@@ -133,7 +133,7 @@ func (s *Server) commit(c echo.Context, status int, account string, p *params, r
 }
 
 func (s *Server) create(c echo.Context, r *resource) error {
-	p, err := readParams(c)
+	p, err := readDeclared(c)
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -147,7 +147,7 @@ func (s *Server) create(c echo.Context, r *resource) error {
 }
 
 func (s *Server) update(c echo.Context, r *resource) error {
-	p, err := readParams(c)
+	p, err := readDeclared(c)
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -165,7 +165,7 @@ func (s *Server) update(c echo.Context, r *resource) error {
 }
 
 func (s *Server) retrieve(c echo.Context, r *resource) error {
-	p, err := readParams(c)
+	p, err := readDeclared(c)
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -188,7 +188,7 @@ func (s *Server) retrieve(c echo.Context, r *resource) error {
 }
 
 func (s *Server) list(c echo.Context, r *resource) error {
-	p, err := readParams(c)
+	p, err := readDeclared(c)
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -363,10 +363,9 @@ func applyCustomer(p *params, cus *customer, prev map[string]any) error {
 		*f.dst = strp(v)
 	}
 	if p.has("balance") {
-		r := p.get("balance")
-		var n int64
-		if _, err := fmt.Sscan(r.String(), &n); err != nil || (r.Type != gjson.Number && r.Type != gjson.String) {
-			return invalid("balance", "balance must be an integer")
+		n, err := p.integer("balance")
+		if err != nil {
+			return err
 		}
 		if prev != nil && n != cus.Balance {
 			prev["balance"] = cus.Balance
@@ -431,6 +430,9 @@ func currency(p *params) (string, error) {
 	cur, err := p.str("currency", 3)
 	if err != nil {
 		return "", err
+	}
+	if cur == "" {
+		return "", missing("currency")
 	}
 	if len(cur) != 3 || strings.ToLower(cur) != cur {
 		return "", invalid("currency", "currency must be a three-letter ISO code in lower case, such as usd")
@@ -541,7 +543,7 @@ func (s *Server) confirm(ctx context.Context, tx *storage.Tx, p *params, w *writ
 }
 
 func (s *Server) confirmPaymentIntent(c echo.Context) error {
-	p, err := readParams(c)
+	p, err := readDeclared(c)
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -600,7 +602,7 @@ func createRefund(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write
 		return err
 	}
 	if chID == "" {
-		return invalid("charge", "missing required param: charge")
+		return missing("charge")
 	}
 	old, err := s.objects.getForUpdate(ctx, tx, w.account, "charge", chID)
 	if errors.Is(err, errNotFound) {
@@ -668,7 +670,7 @@ func updateRefund(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write
 // ---- events
 
 func (s *Server) listEvents(c echo.Context) error {
-	p, err := readParams(c)
+	p, err := readDeclared(c)
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -685,6 +687,9 @@ func (s *Server) listEvents(c echo.Context) error {
 		return s.fail(c, err)
 	}
 	evs, more, err := s.hooks.ListEvents(c.Request().Context(), accountOf(c), webhooks.EventListParams{ListParams: webhooks.ListParams{Limit: limit, StartingAfter: after}, Type: typ})
+	if errors.Is(err, webhooks.ErrInvalidCursor) {
+		return s.fail(c, invalid("starting_after", "No such event: '%s'", after))
+	}
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -696,6 +701,9 @@ func (s *Server) listEvents(c echo.Context) error {
 }
 
 func (s *Server) retrieveEvent(c echo.Context) error {
+	if _, err := readDeclared(c); err != nil {
+		return s.fail(c, err)
+	}
 	id := c.Param("id")
 	ev, err := s.hooks.GetEvent(c.Request().Context(), accountOf(c), id)
 	if errors.Is(err, webhooks.ErrNotFound) {

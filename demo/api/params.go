@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,15 +27,39 @@ type params struct {
 	query gjson.Result
 }
 
+// The error codes of parameter errors, in Stripe's vocabulary.
+const (
+	codeParamInvalid        = "parameter_invalid"
+	codeParamInvalidInteger = "parameter_invalid_integer"
+	codeParamUnknown        = "parameter_unknown"
+	codeParamMissing        = "parameter_missing"
+)
+
 // paramError is a 400 naming the parameter at fault.
 type paramError struct {
-	param, msg string
+	code, param, msg string
 }
 
 func (e *paramError) Error() string { return e.msg }
 
 func invalid(param, format string, args ...any) *paramError {
-	return &paramError{param: param, msg: sprintf(format, args...)}
+	return &paramError{code: codeParamInvalid, param: param, msg: sprintf(format, args...)}
+}
+
+// missing is the error for a required parameter the request lacks.
+func missing(param string) *paramError {
+	return &paramError{code: codeParamMissing, param: param, msg: "Missing required param: " + param + "."}
+}
+
+// invalidInteger is the error for a parameter that is not an integer.
+func invalidInteger(param, got string) *paramError {
+	return &paramError{code: codeParamInvalidInteger, param: param, msg: fmt.Sprintf("Invalid integer: %s", truncate(got, 40))}
+}
+
+// unknown is the error for a parameter the endpoint does not take.
+func unknown(param string) *paramError {
+	return &paramError{code: codeParamUnknown, param: param,
+		msg: fmt.Sprintf("Received unknown parameter: %s", param)}
 }
 
 func readParams(c echo.Context) (*params, error) {
@@ -83,6 +108,40 @@ func readParams(c echo.Context) (*params, error) {
 	return p, nil
 }
 
+// readDeclared reads the request's parameters and refuses any the
+// endpoint does not declare in endpointParams.
+func readDeclared(c echo.Context) (*params, error) {
+	p, err := readParams(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.only(endpointParams[c.Request().Method+" "+c.Path()]); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// only refuses a top-level parameter, in the body or the query string,
+// that is not expand nor in allowed.
+func (p *params) only(allowed []string) error {
+	var err error
+	check := func(k, _ gjson.Result) bool {
+		name := k.String()
+		if name == "expand" || slices.Contains(allowed, name) {
+			return true
+		}
+		err = unknown(truncate(name, 64))
+		return false
+	}
+	if p.query.IsObject() {
+		p.query.ForEach(check)
+	}
+	if err == nil && p.body.IsObject() {
+		p.body.ForEach(check)
+	}
+	return err
+}
+
 // get returns a body parameter, or a query parameter when the body has none.
 func (p *params) get(path string) gjson.Result {
 	if r := p.body.Get(path); r.Exists() {
@@ -108,23 +167,60 @@ func (p *params) str(name string, max int) (string, error) {
 	return s, nil
 }
 
+// integer reads an integer parameter strictly: a JSON integer, or a
+// string of decimal digits with an optional sign. "12abc", "1.5" and
+// "1e3" are refused with parameter_invalid_integer.
+func (p *params) integer(name string) (int64, error) {
+	r := p.get(name)
+	var s string
+	switch r.Type {
+	case gjson.Number:
+		s = r.Raw
+	case gjson.String:
+		s = r.Str
+	default:
+		return 0, invalidInteger(name, r.Raw)
+	}
+	if !isInteger(s) {
+		return 0, invalidInteger(name, s)
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, &paramError{code: codeParamInvalidInteger, param: name, msg: fmt.Sprintf("%s is out of range: %s", name, truncate(s, 40))}
+	}
+	return n, nil
+}
+
+// isInteger reports whether s is an optional sign and decimal digits.
+func isInteger(s string) bool {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // amount reads a positive amount of minor units. The newest schema sends
 // it as a string of digits; a number is accepted too.
 func (p *params) amount(name string, required bool) (int64, bool, error) {
 	r := p.get(name)
 	if !r.Exists() || r.Type == gjson.Null {
 		if required {
-			return 0, false, invalid(name, "missing required param: %s", name)
+			return 0, false, missing(name)
 		}
 		return 0, false, nil
 	}
-	s := r.String()
-	if r.Type == gjson.Number {
-		s = r.Raw
+	n, err := p.integer(name)
+	if err != nil {
+		return 0, false, err
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, false, invalid(name, "%s must be a positive integer number of minor units, as a string: got %q", name, truncate(s, 40))
+	if n <= 0 {
+		return 0, false, invalid(name, "%s must be a positive integer number of minor units, as a string: got %d", name, n)
 	}
 	return n, true, nil
 }
@@ -147,11 +243,14 @@ func (p *params) limit() (int, error) {
 	if !r.Exists() {
 		return 10, nil
 	}
-	n, err := strconv.Atoi(r.String())
-	if err != nil || n < 1 || n > 100 {
+	n, err := p.integer("limit")
+	if err != nil {
+		return 0, err
+	}
+	if n < 1 || n > 100 {
 		return 0, invalid("limit", "limit must be an integer between 1 and 100")
 	}
-	return n, nil
+	return int(n), nil
 }
 
 // metadata returns the metadata to merge: values "" delete keys.

@@ -74,6 +74,9 @@ func (s *Server) pinResponse(c echo.Context, p pins.Pin) error {
 // getPin shows the account's pin, pinning it to the newest version first
 // if it has none.
 func (s *Server) getPin(c echo.Context) error {
+	if _, err := readDeclared(c); err != nil {
+		return s.fail(c, err)
+	}
 	p, _, err := s.Pins.PinIfAbsent(c.Request().Context(), accountOf(c), s.timeline.Newest())
 	if err != nil {
 		return s.fail(c, err)
@@ -83,7 +86,7 @@ func (s *Server) getPin(c echo.Context) error {
 
 // upgradePin moves the account's pin to a newer version.
 func (s *Server) upgradePin(c echo.Context) error {
-	p, err := readParams(c)
+	p, err := readDeclared(c)
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -92,7 +95,7 @@ func (s *Server) upgradePin(c echo.Context) error {
 		return s.fail(c, err)
 	}
 	if raw == "" {
-		return s.fail(c, invalid("version", "missing required param: version"))
+		return s.fail(c, missing("version"))
 	}
 	v, err := s.timeline.Resolve(raw)
 	if err != nil {
@@ -115,6 +118,9 @@ func (s *Server) upgradePin(c echo.Context) error {
 // rollbackPin returns the account to its previous version within 72 hours
 // of an upgrade.
 func (s *Server) rollbackPin(c echo.Context) error {
+	if _, err := readDeclared(c); err != nil {
+		return s.fail(c, err)
+	}
 	pin, err := s.Pins.Rollback(c.Request().Context(), accountOf(c))
 	switch {
 	case errors.Is(err, pins.ErrNoPrevious), errors.Is(err, pins.ErrNotPinned):
