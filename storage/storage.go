@@ -203,10 +203,19 @@ func (tx *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return tx.Tx.QueryRowContext(ctx, tx.db.Rebind(q), args...)
 }
 
+// MigrateLock is the PostgreSQL advisory lock key that Migrate and
+// MigrateFunc hold for the length of their transaction ("versomig").
+const MigrateLock = 0x7665_7273_6f6d_6967
+
 // Migrate runs schema statements (CREATE TABLE IF NOT EXISTS ...) in one
 // transaction. Stores call it when they are constructed.
+//
+// On PostgreSQL the transaction first takes the advisory lock MigrateLock,
+// so that servers started together on an empty database migrate one after
+// the other: two concurrent CREATE TABLE IF NOT EXISTS of one table would
+// otherwise both try to create it, and one would fail with a duplicate key.
 func (db *DB) Migrate(ctx context.Context, stmts ...string) error {
-	return db.InTx(ctx, func(tx *Tx) error {
+	return db.MigrateFunc(ctx, func(tx *Tx) error {
 		for _, s := range stmts {
 			if _, err := tx.Exec(ctx, s); err != nil {
 				return fmt.Errorf("storage: migrate: %w", err)
@@ -214,6 +223,56 @@ func (db *DB) Migrate(ctx context.Context, stmts ...string) error {
 		}
 		return nil
 	})
+}
+
+// MigrateFunc runs fn in one transaction holding the migration lock (see
+// Migrate), for a migration that must look before it changes the schema,
+// such as adding a column to a table an older version created.
+func (db *DB) MigrateFunc(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		if db.Dialect == Postgres {
+			if _, err := tx.Exec(ctx, fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", MigrateLock)); err != nil {
+				return fmt.Errorf("storage: migrate: lock: %w", err)
+			}
+		}
+		return fn(tx)
+	})
+}
+
+// HasColumn reports whether table has column, in the transaction's view of
+// the schema (on PostgreSQL, the current search_path).
+func (tx *Tx) HasColumn(ctx context.Context, table, column string) (bool, error) {
+	var n int
+	var err error
+	if tx.db.Dialect == Postgres {
+		err = tx.QueryRow(ctx, `SELECT COUNT(*) FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?`, table, column).Scan(&n)
+	} else {
+		err = tx.QueryRow(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, table, column).Scan(&n)
+	}
+	if err != nil {
+		return false, fmt.Errorf("storage: column %s.%s: %w", table, column, err)
+	}
+	return n > 0, nil
+}
+
+// AddColumns adds each column, given as "name TYPE ...", to table when it
+// is missing. Call it inside MigrateFunc.
+func (tx *Tx) AddColumns(ctx context.Context, table string, columns ...string) error {
+	for _, def := range columns {
+		name, _, _ := strings.Cut(def, " ")
+		ok, err := tx.HasColumn(ctx, table, name)
+		if err != nil {
+			return err
+		}
+		if ok {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `ALTER TABLE `+table+` ADD COLUMN `+def); err != nil {
+			return fmt.Errorf("storage: add column %s.%s: %w", table, name, err)
+		}
+	}
+	return nil
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint violation.

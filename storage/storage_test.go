@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/verso-api/verso/storage"
+	"github.com/verso-api/verso/storage/storagetest"
 )
 
 // URLs returns the databases a shared store suite should run on: a fresh
@@ -42,4 +43,26 @@ func TestPostgres(t *testing.T) {
 	var n int
 	require.NoError(t, db.QueryRow(ctx, `SELECT ?::int + 1`, 41).Scan(&n))
 	require.Equal(t, 42, n)
+}
+
+func TestAddColumns(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db, _ := b.Open(t)
+			require.NoError(t, db.Migrate(ctx, `CREATE TABLE IF NOT EXISTS old_t (id TEXT PRIMARY KEY)`))
+			_, err := db.Exec(ctx, `INSERT INTO old_t (id) VALUES ('a')`)
+			require.NoError(t, err)
+			for range 2 { // the second run finds the columns there
+				require.NoError(t, db.MigrateFunc(ctx, func(tx *storage.Tx) error {
+					return tx.AddColumns(ctx, "old_t", "status TEXT NOT NULL DEFAULT 'enabled'", "n INTEGER NOT NULL DEFAULT 0")
+				}))
+			}
+			var status string
+			var n int
+			require.NoError(t, db.QueryRow(ctx, `SELECT status, n FROM old_t WHERE id = 'a'`).Scan(&status, &n))
+			require.Equal(t, "enabled", status)
+			require.Equal(t, 0, n)
+		})
+	}
 }
