@@ -428,6 +428,10 @@ func (t *Timeline) Versions() *versions.Timeline { return t.versions }
 // Newest returns the newest version.
 func (t *Timeline) Newest() versions.Version { return t.versions.Newest() }
 
+// NewestStable returns the newest version that is not a preview
+// (versions.Version.IsPreview): the version new accounts are pinned to.
+func (t *Timeline) NewestStable() versions.Version { return t.versions.NewestStable() }
+
 // List returns the versions with their changes, newest first. The caller
 // must not modify it.
 func (t *Timeline) List() []Version { return t.list }
@@ -437,6 +441,13 @@ func (t *Timeline) Funcs() *Registry { return t.funcs }
 
 // Resolve parses s and checks that the timeline supports it.
 func (t *Timeline) Resolve(s string) (versions.Version, error) { return t.versions.Resolve(s) }
+
+// ResolveNearest parses s and returns the version it names, or, for a
+// well-formed version the timeline does not list, the nearest older one
+// that is not a preview (versions.Timeline.ResolveNearest).
+func (t *Timeline) ResolveNearest(s string) (versions.Version, error) {
+	return t.versions.ResolveNearest(s)
+}
 
 // ChangeVersion returns the version that introduced the change id.
 func (t *Timeline) ChangeVersion(id string) (versions.Version, bool) {

@@ -43,6 +43,18 @@ func NewTimeline(vs ...Version) (*Timeline, error) {
 // Newest returns the newest version.
 func (t *Timeline) Newest() Version { return t.list[0] }
 
+// NewestStable returns the newest version that is not a preview
+// (Version.IsPreview): the version a server pins a new account to. When
+// every version is a preview, it returns the newest.
+func (t *Timeline) NewestStable() Version {
+	for _, v := range t.list {
+		if !v.IsPreview() {
+			return v
+		}
+	}
+	return t.list[0]
+}
+
 // Base returns the oldest version, the base of the timeline.
 func (t *Timeline) Base() Version { return t.list[len(t.list)-1] }
 
@@ -77,6 +89,46 @@ func (t *Timeline) Resolve(s string) (Version, error) {
 		return Version{}, fmt.Errorf("%w %s; supported versions: %s", ErrUnknownVersion, v, t.Supported())
 	}
 	return v, nil
+}
+
+// ResolveNearest is Resolve, except that a well-formed version the
+// timeline does not list resolves to the nearest older version that it
+// lists and that is not a preview: "2024-01-01" is served as 2023-10-16
+// when that is the version before it. A version older than the base is
+// still an error wrapping ErrUnknownVersion, and so is one newer than every
+// version when only previews are newer. A preview is served only when
+// asked for by its exact name.
+//
+// Serving unknown dates is an operator's choice (Stripe refuses them);
+// Resolve is the strict default.
+func (t *Timeline) ResolveNearest(s string) (Version, error) {
+	v, err := Parse(s)
+	if err != nil {
+		return Version{}, fmt.Errorf("%w; supported versions: %s", err, t.Supported())
+	}
+	if t.Contains(v) {
+		return v, nil
+	}
+	if n, ok := t.Nearest(v); ok {
+		return n, nil
+	}
+	return Version{}, fmt.Errorf("%w %s: older than the oldest version %s; supported versions: %s", ErrUnknownVersion, v, t.Base(), t.Supported())
+}
+
+// Nearest returns v when the timeline lists it, else the newest listed
+// version older than v that is not a preview; ok is false when there is
+// none.
+func (t *Timeline) Nearest(v Version) (Version, bool) {
+	if t.Contains(v) {
+		return v, true
+	}
+	i, _ := slices.BinarySearchFunc(t.list, v, func(e, target Version) int { return Compare(target, e) })
+	for ; i < len(t.list); i++ {
+		if !t.list[i].IsPreview() {
+			return t.list[i], true
+		}
+	}
+	return Version{}, false
 }
 
 // Supported returns the versions as one comma-separated string, newest first.

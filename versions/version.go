@@ -125,6 +125,15 @@ func (v Version) IsZero() bool { return v.date == 0 }
 // Name returns the release name of v, or "" when it has none.
 func (v Version) Name() string { return v.name }
 
+// PreviewName is the release name of a preview version
+// ("2026-11-18.preview"): one a server offers to clients who ask for it by
+// name, but never chooses for a client on its own.
+const PreviewName = "preview"
+
+// IsPreview reports whether v is a preview version: its release name is
+// PreviewName.
+func (v Version) IsPreview() bool { return v.name == PreviewName }
+
 // Date returns the year, month and day of v.
 func (v Version) Date() (year, month, day int) {
 	d := int(v.date)

@@ -136,3 +136,111 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestPreview(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"2026-11-18.preview", true},
+		{"2026-11-18", false},
+		{"2026-11-18.previews", false},
+		{"2026-11-18.acacia", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			assert.Equal(t, tt.want, versions.MustParse(tt.in).IsPreview())
+		})
+	}
+}
+
+func TestNewestStable(t *testing.T) {
+	tests := []struct {
+		name string
+		list []string
+		want string
+	}{
+		{"no preview", []string{"2024-09-30.acacia", "2015-02-18"}, "2024-09-30.acacia"},
+		{"preview on top", []string{"2026-11-18.preview", "2026-10-28.endive", "2015-02-18"}, "2026-10-28.endive"},
+		{"two previews", []string{"2026-11-18.preview", "2026-11-01.preview", "2020-08-27"}, "2020-08-27"},
+		{"only previews", []string{"2026-11-18.preview", "2026-11-01.preview"}, "2026-11-18.preview"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tl, err := versions.NewTimeline(parseAll(tt.list)...)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, tl.NewestStable().String())
+		})
+	}
+}
+
+func TestResolveNearest(t *testing.T) {
+	tl, err := versions.NewTimeline(parseAll([]string{"2026-11-18.preview", "2025-03-31.basil", "2024-09-30.acacia", "2023-10-16", "2020-08-27"})...)
+	require.NoError(t, err)
+	tests := []struct {
+		in, want, wantErr string
+	}{
+		{in: "2023-10-16", want: "2023-10-16"},
+		{in: "2024-01-01", want: "2023-10-16"},
+		{in: "2024-09-30", want: "2023-10-16"}, // the unnamed date sorts before .acacia
+		{in: "2024-09-30.zzz", want: "2024-09-30.acacia"},
+		{in: "2025-03-31.basil", want: "2025-03-31.basil"},
+		{in: "2026-11-18.preview", want: "2026-11-18.preview"},
+		{in: "2026-12-01", want: "2025-03-31.basil"}, // never a preview unasked
+		{in: "2026-11-19.preview", want: "2025-03-31.basil"},
+		{in: "2020-08-27.acacia", want: "2020-08-27"},
+		{in: "2020-08-26", wantErr: "older than the oldest version 2020-08-27"},
+		{in: "2020-13-01", wantErr: "month out of range"},
+		{in: "latest", wantErr: "want YYYY-MM-DD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			v, err := tl.ResolveNearest(tt.in)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				assert.Contains(t, err.Error(), "supported versions: 2026-11-18.preview, 2025-03-31.basil")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, v.String())
+			// Resolve stays strict: only listed versions.
+			_, strict := tl.Resolve(tt.in)
+			assert.Equal(t, tt.in == tt.want, strict == nil)
+		})
+	}
+	_, err = tl.ResolveNearest("2020-08-26")
+	require.ErrorIs(t, err, versions.ErrUnknownVersion)
+}
+
+func parseAll(ss []string) []versions.Version {
+	out := make([]versions.Version, len(ss))
+	for i, s := range ss {
+		out[i] = versions.MustParse(s)
+	}
+	return out
+}
+
+// FuzzResolveNearest checks that whatever a client sends, ResolveNearest
+// answers a listed version no newer than the one asked for (a preview only
+// when asked for exactly), or an error.
+func FuzzResolveNearest(f *testing.F) {
+	tl, err := versions.NewTimeline(parseAll([]string{"2026-11-18.preview", "2025-03-31.basil", "2023-10-16", "2020-08-27"})...)
+	require.NoError(f, err)
+	for _, s := range []string{"2024-01-01", "2026-11-18.preview", "2099-12-31", "2020-08-26", "x", "2025-03-31.b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := tl.ResolveNearest(s)
+		if err != nil {
+			return
+		}
+		asked := versions.MustParse(s)
+		if !tl.Contains(v) || v.After(asked) {
+			t.Fatalf("ResolveNearest(%q) = %s", s, v)
+		}
+		if v.IsPreview() && v != asked {
+			t.Fatalf("ResolveNearest(%q) = preview %s", s, v)
+		}
+	})
+}
