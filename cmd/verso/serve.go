@@ -134,6 +134,9 @@ func runServe(e *env, args []string) error {
 	tl := s.Engine.Timeline()
 	fmt.Fprintf(e.stdout, "verso: serving %s on http://%s (database %s)\n", orDefault(tl.API(), "the demo API"), ln.Addr(), db.Dialect)
 	fmt.Fprintf(e.stdout, "verso: %d versions, newest %s, base %s; header %s\n", tl.Versions().Len(), tl.Newest(), tl.Versions().Base(), tl.Header())
+	if tl.NewestStable() != tl.Newest() {
+		fmt.Fprintf(e.stdout, "verso: a request with no %s header pins its account to %s (newer versions are previews, served when asked for)\n", tl.Header(), tl.NewestStable())
+	}
 	if secret != "" {
 		fmt.Fprintf(e.stdout, "verso: created account %s; its test API key (shown once):\n\n    %s\n\n", acct.ID, secret)
 		fmt.Fprintf(e.stdout, "verso: try: curl -s http://%s/v1/customers -u %s: -d email=jenny@example.com -H '%s: 2019-10-17'\n", ln.Addr(), secret, tl.Header())

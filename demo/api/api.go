@@ -31,8 +31,9 @@ import (
 	"github.com/verso-api/verso/webhooks"
 )
 
-// DefaultTimeline is the built-in timeline of the demo API: ten versions
-// modelled on the history of Stripe's API.
+// DefaultTimeline is the built-in timeline of the demo API: Stripe's
+// history on the demo's resources through the versions the current Stripe
+// SDKs pin, and a preview version on top.
 //
 //go:embed timeline.yaml
 var DefaultTimeline []byte
@@ -198,7 +199,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Shadow:       s.sampler,
 		Engine:       s.Engine,
 		Account:      func(c echo.Context) (string, error) { return accountOf(c), nil },
-		Pins:         s.Pins,
+		Pins:         stablePins{Store: s.Pins, stable: s.timeline.NewestStable()},
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Logger:       s.log,
 		Metrics:      prom.NewMetrics(s.Registry),

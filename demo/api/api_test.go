@@ -29,7 +29,10 @@ import (
 )
 
 const (
-	newest = "2024-09-30.acacia"
+	newest = "2026-11-18.preview"
+	// stable is the newest version that is not a preview: new accounts
+	// are pinned to it.
+	stable = "2026-10-28.endive"
 	oldest = "2014-12-22"
 )
 
@@ -152,7 +155,7 @@ func TestVersionsEndToEnd(t *testing.T) {
 		// JSON bodies walk forward too.
 		u := a.do(t, a.key, "POST", "/v1/customers/"+id, "2019-09-01", `{"account_balance": 100}`)
 		assert.Equal(t, 400, u.status, "unknown version")
-		assert.Contains(t, u.get("error.message").String(), "Supported versions: 2024-09-30.acacia")
+		assert.Contains(t, u.get("error.message").String(), "Supported versions: 2026-11-18.preview, 2026-10-28.endive")
 		u = a.do(t, a.key, "POST", "/v1/customers/"+id, "2017-01-27", `{"account_balance": 100}`)
 		require.Equal(t, 200, u.status, u.body)
 		assert.Equal(t, int64(100), u.get("account_balance").Int())
@@ -201,13 +204,19 @@ func TestPins(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
 		a := start(t, b, api.Config{})
 		ctx := context.Background()
-		// First request without a header pins the account to the newest.
-		r := a.do(t, a.key, "GET", "/v1/customers", "", "")
+		// First request without a header pins the account to the newest
+		// version that is not a preview: integer amounts.
+		r := a.do(t, a.key, "POST", "/v1/charges", "", "amount=700&currency=usd&source=tok_visa")
 		require.Equal(t, 200, r.status, r.body)
-		assert.Equal(t, newest, r.header.Get("Stripe-Version"))
+		assert.Equal(t, stable, r.header.Get("Stripe-Version"))
+		assert.Equal(t, gjson.Number, r.get("amount").Type)
 		p, err := a.Pins.Get(ctx, a.acc)
 		require.NoError(t, err)
-		assert.Equal(t, newest, p.Version.String())
+		assert.Equal(t, stable, p.Version.String())
+		// The preview is served to whoever asks for it.
+		pr := a.do(t, a.key, "GET", "/v1/charges/"+r.get("id").String(), newest, "")
+		assert.Equal(t, newest, pr.header.Get("Stripe-Version"))
+		assert.Equal(t, "700", pr.get("amount").Str)
 
 		// An account pinned to an old version gets it without a header; a
 		// header overrides the pin for one request.
@@ -479,7 +488,7 @@ func TestLoad(t *testing.T) {
 				res.Body.Close()
 				want := v
 				if want == "" {
-					want = newest
+					want = stable
 				}
 				if res.StatusCode != 200 || res.Header.Get("Stripe-Version") != want || !json.Valid(b) {
 					failures.Add(1)
@@ -499,7 +508,7 @@ func TestLoad(t *testing.T) {
 		assert.Len(t, h, 1)
 		p, err := a.Pins.Get(ctx, acct.ID)
 		require.NoError(t, err)
-		assert.Equal(t, newest, p.Version.String())
+		assert.Equal(t, stable, p.Version.String())
 	}
 }
 
@@ -518,7 +527,7 @@ func TestPinUpgradeAndRollback(t *testing.T) {
 		g := a.do(t, key, "GET", "/v1/account/api_version", "", "")
 		require.Equal(t, 200, g.status, g.body)
 		assert.Equal(t, "2015-02-18", g.get("version").String())
-		assert.Len(t, g.get("supported_versions").Array(), 10)
+		assert.Len(t, g.get("supported_versions").Array(), 21)
 
 		u := a.do(t, key, "POST", "/v1/account/api_version", "", "version=2019-10-17")
 		require.Equal(t, 200, u.status, u.body)

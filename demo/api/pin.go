@@ -71,13 +71,13 @@ func (s *Server) pinResponse(c echo.Context, p pins.Pin) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// getPin shows the account's pin, pinning it to the newest version first
-// if it has none.
+// getPin shows the account's pin, pinning it to the newest version that
+// is not a preview first if it has none.
 func (s *Server) getPin(c echo.Context) error {
 	if _, err := readDeclared(c); err != nil {
 		return s.fail(c, err)
 	}
-	p, _, err := s.Pins.PinIfAbsent(c.Request().Context(), accountOf(c), s.timeline.Newest())
+	p, _, err := s.Pins.PinIfAbsent(c.Request().Context(), accountOf(c), s.timeline.NewestStable())
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -102,7 +102,7 @@ func (s *Server) upgradePin(c echo.Context) error {
 		return s.fail(c, invalid("version", "%v", err))
 	}
 	ctx := c.Request().Context()
-	if _, _, err := s.Pins.PinIfAbsent(ctx, accountOf(c), s.timeline.Newest()); err != nil {
+	if _, _, err := s.Pins.PinIfAbsent(ctx, accountOf(c), s.timeline.NewestStable()); err != nil {
 		return s.fail(c, err)
 	}
 	pin, err := s.Pins.Upgrade(ctx, accountOf(c), v)
