@@ -17,6 +17,22 @@
 //	custom   a Go function registered by name, one per direction
 //	behavior no body change; handler code asks Active(ctx, id)
 //
+// Ops that change no body say what exists at each version and how its
+// responses look:
+//
+//	endpoint_added    the new version has the endpoint; older versions answer 404
+//	endpoint_removed  the new version dropped it: served to older versions, 404 from it on
+//	endpoint_moved    the new version serves at `endpoint` what older versions had at `was`
+//	status            the new version answers `code` where older ones answered `was`
+//	header_rename     the new version sends response header `name`; older ones called it `was`
+//	header_added      the new version sends response header `name`; older ones did not
+//
+// A version can be deprecated from a date and given a sunset date; the
+// timeline's after_sunset policy says whether it is still served after that.
+// Timeline.Route and Timeline.Lifecycle give the middleware what applies to
+// a request at a version, compiled once: Route does not allocate unless the
+// endpoint moved.
+//
 // A timeline is loaded from YAML with Load (see the README for the format)
 // or declared in Go with NewTimeline. Either way the whole timeline is
 // validated, and a wrong one is refused with an ErrorList whose entries

@@ -33,7 +33,8 @@ func ParseEndpoint(s string) (Endpoint, error) {
 
 func (e Endpoint) String() string { return e.Method + " " + e.Path }
 
-// Match reports whether a request's method and path match the endpoint.
+// Match reports whether a request's method and path match the endpoint. It
+// does not allocate.
 func (e Endpoint) Match(method, path string) bool {
 	if e.Method != "*" && e.Method != method {
 		return false
@@ -43,15 +44,12 @@ func (e Endpoint) Match(method, path string) bool {
 		if pat == "" || path == "" {
 			return pat == path
 		}
+		if pat[0] != '/' || path[0] != '/' {
+			return false
+		}
 		var ps, s string
-		ps, pat, _ = strings.Cut(pat[1:], "/")
-		s, path, _ = strings.Cut(path[1:], "/")
-		if pat != "" {
-			pat = "/" + pat
-		}
-		if path != "" {
-			path = "/" + path
-		}
+		ps, pat = cutSegment(pat[1:])
+		s, path = cutSegment(path[1:])
 		if strings.HasPrefix(ps, ":") {
 			if s == "" {
 				return false
@@ -60,6 +58,19 @@ func (e Endpoint) Match(method, path string) bool {
 			return false
 		}
 	}
+}
+
+// cutSegment splits p at its first '/': the segment before, and the rest
+// from the '/' on. A trailing '/' is no rest, so "/v1/charges/" matches
+// "/v1/charges".
+func cutSegment(p string) (seg, rest string) {
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		if i == len(p)-1 {
+			return p[:i], ""
+		}
+		return p[:i], p[i:]
+	}
+	return p, ""
 }
 
 // PathParams returns the values of the ':name' segments of path, which must

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -196,13 +197,22 @@ func (l *loader) strList(n *yaml.Node, what, change string) []string {
 }
 
 func (l *loader) timeline(root *yaml.Node) Spec {
-	m := l.mapping(root, "timeline", "", "api", "header", "versions")
+	m := l.mapping(root, "timeline", "", "api", "header", "after_sunset", "versions")
 	var spec Spec
 	if m == nil {
 		return spec
 	}
 	spec.API = l.str(m["api"], "api", "")
 	spec.Header = l.str(m["header"], "header", "")
+	if n := m["after_sunset"]; n != nil {
+		if s := l.str(n, "after_sunset", ""); s != "" {
+			p, err := ParseSunsetPolicy(s)
+			if err != nil {
+				l.errs.add(l.pos(n), "", "after_sunset: %v", err)
+			}
+			spec.AfterSunset = p
+		}
+	}
 	vs := m["versions"]
 	if vs == nil {
 		l.errs.add(l.pos(root), "", "missing key %q", "versions")
@@ -220,7 +230,7 @@ func (l *loader) timeline(root *yaml.Node) Spec {
 
 func (l *loader) version(n *yaml.Node) Version {
 	v := Version{Pos: l.pos(n)}
-	m := l.mapping(n, "version", "", "version", "changes")
+	m := l.mapping(n, "version", "", "version", "deprecated", "sunset", "changes")
 	if m == nil {
 		return v
 	}
@@ -238,6 +248,8 @@ func (l *loader) version(n *yaml.Node) Version {
 		v.Version = pv
 		v.Pos = l.pos(vn)
 	}
+	v.Deprecated = l.date(m["deprecated"], "deprecated")
+	v.Sunset = l.date(m["sunset"], "sunset")
 	cs := m["changes"]
 	if cs == nil || (cs.Kind == yaml.ScalarNode && cs.Tag == "!!null") {
 		return v
@@ -311,25 +323,49 @@ func (l *loader) change(n *yaml.Node) Change {
 	return c
 }
 
-var opKeys = map[Kind][]string{
-	KindRename:   {"field", "was"},
-	KindAdded:    {"field"},
-	KindRemoved:  {"field", "default", "from", "custom", "schema"},
-	KindRetype:   {"field", "was", "now"},
-	KindEnum:     {"field", "was"},
-	KindCustom:   {"func"},
-	KindBehavior: {},
+// date reads a deprecation or sunset date.
+func (l *loader) date(n *yaml.Node, what string) time.Time {
+	if n == nil {
+		return time.Time{}
+	}
+	s := l.str(n, what, "")
+	if s == "" {
+		return time.Time{}
+	}
+	d, err := parseDate(s)
+	if err != nil {
+		l.errs.add(l.pos(n), "", "%s: %v", what, err)
+	}
+	return d
 }
+
+var opKeys = map[Kind][]string{
+	KindRename:          {"field", "was"},
+	KindAdded:           {"field"},
+	KindRemoved:         {"field", "default", "from", "custom", "schema"},
+	KindRetype:          {"field", "was", "now"},
+	KindEnum:            {"field", "was"},
+	KindCustom:          {"func"},
+	KindBehavior:        {},
+	KindEndpointAdded:   {"endpoint"},
+	KindEndpointRemoved: {"endpoint"},
+	KindEndpointMoved:   {"endpoint", "was"},
+	KindStatus:          {"code", "was"},
+	KindHeaderRename:    {"name", "was"},
+	KindHeaderAdded:     {"name"},
+}
+
+const opNames = "rename, added, removed, retype, enum, custom, behavior, endpoint_added, endpoint_removed, endpoint_moved, status, header_rename or header_added"
 
 func (l *loader) op(n *yaml.Node, id string) (Op, bool) {
 	if n.Kind != yaml.MappingNode || len(n.Content) != 2 {
-		l.errs.add(l.pos(n), id, "op: want a mapping with one key, the op's kind (rename, added, removed, retype, enum, custom, behavior)")
+		l.errs.add(l.pos(n), id, "op: want a mapping with one key, the op's kind (%s)", opNames)
 		return Op{}, false
 	}
 	kn, body := n.Content[0], resolveAlias(n.Content[1])
 	kind, ok := kindByName(kn.Value)
 	if !ok {
-		l.errs.add(l.pos(kn), id, "unknown op %q (want rename, added, removed, retype, enum, custom or behavior)", kn.Value)
+		l.errs.add(l.pos(kn), id, "unknown op %q (want %s)", kn.Value, opNames)
 		return Op{}, false
 	}
 	op := Op{Kind: kind, Pos: l.pos(kn)}
@@ -339,6 +375,12 @@ func (l *loader) op(n *yaml.Node, id string) (Op, bool) {
 		return op, true
 	case kind == KindCustom && body.Kind == yaml.ScalarNode && body.Tag != "!!null":
 		op.Func = body.Value
+		return op, true
+	case (kind == KindEndpointAdded || kind == KindEndpointRemoved) && body.Kind == yaml.ScalarNode && body.Tag != "!!null":
+		op.Endpoint = l.endpoint(body, name+": endpoint", id)
+		return op, true
+	case kind == KindHeaderAdded && body.Kind == yaml.ScalarNode && body.Tag != "!!null":
+		op.Header = body.Value
 		return op, true
 	}
 	m := l.mapping(body, name, id, opKeys[kind]...)
@@ -398,8 +440,63 @@ func (l *loader) op(n *yaml.Node, id string) (Op, bool) {
 		}
 	case KindCustom:
 		op.Func = field("func")
+	case KindEndpointAdded, KindEndpointRemoved:
+		op.Endpoint = l.endpointKey(m, kn, "endpoint", name, id)
+	case KindEndpointMoved:
+		op.Endpoint = l.endpointKey(m, kn, "endpoint", name, id)
+		op.WasEndpoint = l.endpointKey(m, kn, "was", name, id)
+	case KindStatus:
+		op.Code = l.code(m, kn, "code", id)
+		op.WasCode = l.code(m, kn, "was", id)
+	case KindHeaderRename:
+		op.Header, op.WasHeader = field("name"), field("was")
+	case KindHeaderAdded:
+		op.Header = field("name")
 	}
 	return op, true
+}
+
+// endpointKey reads the endpoint under key of an endpoint op's mapping.
+func (l *loader) endpointKey(m map[string]*yaml.Node, kn *yaml.Node, key, name, id string) Endpoint {
+	n, ok := m[key]
+	if !ok {
+		l.errs.add(l.pos(kn), id, "%s: missing key %q", name, key)
+		return Endpoint{}
+	}
+	return l.endpoint(n, name+": "+key, id)
+}
+
+// endpoint reads "METHOD /path", reporting a malformed one at its node.
+func (l *loader) endpoint(n *yaml.Node, what, id string) Endpoint {
+	s := l.str(n, what, id)
+	if s == "" {
+		return Endpoint{}
+	}
+	e, err := ParseEndpoint(s)
+	if err != nil {
+		l.errs.add(l.pos(n), id, "%s: %v", what, err)
+		return Endpoint{}
+	}
+	if e.Method == "*" {
+		l.errs.add(l.pos(n), id, "%s %q: name one method, not *", what, s)
+		return Endpoint{}
+	}
+	return e
+}
+
+// code reads the status code under key of a status op's mapping.
+func (l *loader) code(m map[string]*yaml.Node, kn *yaml.Node, key, id string) int {
+	n, ok := m[key]
+	if !ok {
+		l.errs.add(l.pos(kn), id, "status: missing key %q", key)
+		return 0
+	}
+	c, err := strconv.Atoi(n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil || c < 100 || c > 599 {
+		l.errs.add(l.pos(n), id, "status: %s: want an HTTP status code (100 to 599), got %s", key, kindName(n))
+		return 0
+	}
+	return c
 }
 
 // nodeJSON converts a YAML node to JSON, keeping the key order of mappings

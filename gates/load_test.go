@@ -65,7 +65,7 @@ func TestLoadErrors(t *testing.T) {
 		{"malformed yaml", "versions: [", "t.yaml:1:1: malformed YAML: did not find expected node content"},
 		{"empty", "", "t.yaml:1:1: empty file: want a mapping with `versions`"},
 		{"not a mapping", "- a\n", "t.yaml:1:1: timeline: want a mapping, got a list"},
-		{"unknown top key", "apiname: x\nversions: []\n", `t.yaml:1:1: timeline: unknown key "apiname" (allowed: api, header, versions)`},
+		{"unknown top key", "apiname: x\nversions: []\n", `t.yaml:1:1: timeline: unknown key "apiname" (allowed: api, header, after_sunset, versions)`},
 		{"no versions key", "api: x\n", `t.yaml:1:1: missing key "versions"`},
 		{"bad version", base + "  - version: 2019-13-01\n", `t.yaml:3:14: malformed version "2019-13-01": month out of range`},
 		{"out of order", base + "  - version: 2015-02-18\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{added: {field: f}}]}\n  - version: 2019-10-17\n",
@@ -77,7 +77,7 @@ func TestLoadErrors(t *testing.T) {
 		{"duplicate change id", base + "  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{added: {field: f}}]}\n      - {id: a, description: d, resources: [x], ops: [{added: {field: g}}]}\n  - version: 2015-01-01\n",
 			"t.yaml:6:9: a: duplicate change id (first at t.yaml:5:9)"},
 		{"unknown op", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - rname: {field: a, was: b}\n  - version: 2015-01-01\n",
-			`t.yaml:9:13: a: unknown op "rname" (want rename, added, removed, retype, enum, custom or behavior)`},
+			`t.yaml:9:13: a: unknown op "rname" (want rename, added, removed, retype, enum, custom, behavior, endpoint_added, endpoint_removed, endpoint_moved, status, header_rename or header_added)`},
 		{"missing key", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - rename: {field: a}\n  - version: 2015-01-01\n",
 			`t.yaml:9:13: a: rename: missing key "was"`},
 		{"unknown op key", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - rename: {field: a, was: b, to: c}\n  - version: 2015-01-01\n",
@@ -186,6 +186,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(base + "  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{rename: {field: a, was: b}}]}\n  - version: 2015-01-01\n"))
 	f.Add([]byte("versions: [{version: 2019-10-17}]"))
 	f.Add([]byte("a: &a [*a]"))
+	f.Add([]byte("after_sunset: refuse\nversions:\n  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, endpoints: [\"POST /v1/x\"], ops: [{endpoint_moved: {endpoint: \"GET /v2/x/:id\", was: \"GET /v1/x/:id\"}}, {status: {code: 201, was: 200}}, {header_rename: {name: A, was: B}}, {endpoint_added: \"GET /v1/t\"}]}\n  - version: 2015-01-01\n    deprecated: 2019-01-01\n    sunset: 2020-01-01T00:00:00Z\n"))
 	f.Add([]byte("versions:\n  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{removed: {field: a, default: {x: [1, {y: 2}]}}}]}\n  - version: 2015-01-01\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tl, err := gates.Load("f.yaml", data, nil)
@@ -237,4 +238,22 @@ func TestStubMissing(t *testing.T) {
 	assert.Equal(t, []string{"split_name"}, tl.Stubbed())
 	_, ok := reg.Lookup("split_name")
 	assert.False(t, ok, "the caller's registry is not changed")
+}
+
+func TestEndpointMatchEdges(t *testing.T) {
+	e, err := gates.ParseEndpoint("GET /v1/teams/:id")
+	require.NoError(t, err)
+	for path, want := range map[string]bool{
+		"/v1/teams/t1":    true,
+		"/v1/teams/t1/":   true,
+		"/v1/teams/":      false,
+		"/v1/teams//":     false,
+		"v1/teams/t1":     false,
+		"/v1/teams/t1/x":  false,
+		"/v1/teamsx/t1":   false,
+		"":                false,
+		"/v1/teams/t1//x": false,
+	} {
+		assert.Equal(t, want, e.Match("GET", path), path)
+	}
 }

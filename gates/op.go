@@ -19,6 +19,12 @@ const (
 	KindEnum
 	KindCustom
 	KindBehavior
+	KindEndpointAdded
+	KindEndpointRemoved
+	KindEndpointMoved
+	KindStatus
+	KindHeaderRename
+	KindHeaderAdded
 )
 
 var kindNames = [...]string{
@@ -29,7 +35,26 @@ var kindNames = [...]string{
 	KindEnum:     "enum",
 	KindCustom:   "custom",
 	KindBehavior: "behavior",
+
+	KindEndpointAdded:   "endpoint_added",
+	KindEndpointRemoved: "endpoint_removed",
+	KindEndpointMoved:   "endpoint_moved",
+	KindStatus:          "status",
+	KindHeaderRename:    "header_rename",
+	KindHeaderAdded:     "header_added",
 }
+
+// Body reports whether ops of the kind change request or response bodies
+// (rename, added, removed, retype, enum, custom). Behaviour, endpoint,
+// status and header ops do not.
+func (k Kind) Body() bool { return k >= KindRename && k <= KindCustom }
+
+// Endpoint reports whether ops of the kind add, remove or move an endpoint.
+func (k Kind) Endpoint() bool { return k >= KindEndpointAdded && k <= KindEndpointMoved }
+
+// Response reports whether ops of the kind change a response's status code
+// or headers.
+func (k Kind) Response() bool { return k >= KindStatus && k <= KindHeaderAdded }
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) && kindNames[k] != "" {
@@ -121,6 +146,18 @@ type Op struct {
 	WasType, NowType Type
 	// Values are the renamed values of an enum op.
 	Values []EnumValue
+	// Endpoint is the endpoint of an endpoint op: the one added or removed,
+	// or where the newer version serves a moved one.
+	Endpoint Endpoint
+	// WasEndpoint is where the older version served a moved endpoint.
+	WasEndpoint Endpoint
+	// Code and WasCode are the status codes of a status op: the newer
+	// version answers Code where the older answered WasCode.
+	Code, WasCode int
+	// Header and WasHeader are the response header names of a header op:
+	// the newer version sends Header; the older called it WasHeader
+	// (header_rename) or did not send it (header_added).
+	Header, WasHeader string
 	// Pos is where the op was declared.
 	Pos Pos
 }
@@ -185,20 +222,72 @@ func Custom(name string) Op { return Op{Kind: KindCustom, Func: name} }
 // code asks Active(ctx, id).
 func Behavior() Op { return Op{Kind: KindBehavior} }
 
+// EndpointAdded declares an endpoint the newer version has and the older
+// did not: older versions answer 404 on it, as if it did not exist.
+// endpoint is "METHOD /path", with ':name' for a path parameter.
+func EndpointAdded(endpoint string) Op {
+	return Op{Kind: KindEndpointAdded, Endpoint: parseLoose(endpoint)}
+}
+
+// EndpointRemoved declares an endpoint the newer version dropped: its
+// handler still serves older versions; the newer version and later answer
+// 404 on it.
+func EndpointRemoved(endpoint string) Op {
+	return Op{Kind: KindEndpointRemoved, Endpoint: parseLoose(endpoint)}
+}
+
+// EndpointMoved declares that the newer version serves at endpoint what the
+// older served at was. Older versions are still served at was: the request
+// is sent on to endpoint, path parameters carried by name.
+func EndpointMoved(endpoint, was string) Op {
+	return Op{Kind: KindEndpointMoved, Endpoint: parseLoose(endpoint), WasEndpoint: parseLoose(was)}
+}
+
+// Status declares that the newer version answers code where the older
+// answered was (on the change's endpoints, or on every endpoint when the
+// change names none).
+func Status(code, was int) Op { return Op{Kind: KindStatus, Code: code, WasCode: was} }
+
+// HeaderRename declares that the newer version sends the response header
+// name where the older sent was.
+func HeaderRename(name, was string) Op {
+	return Op{Kind: KindHeaderRename, Header: name, WasHeader: was}
+}
+
+// HeaderAdded declares a response header the newer version sends and the
+// older did not: it is dropped from responses to older versions.
+func HeaderAdded(name string) Op { return Op{Kind: KindHeaderAdded, Header: name} }
+
+// parseLoose parses an endpoint for the Go constructors; what does not
+// parse is kept as a path with no method, which validation refuses with the
+// parse error.
+func parseLoose(s string) Endpoint {
+	e, err := ParseEndpoint(s)
+	if err != nil {
+		return Endpoint{Path: s}
+	}
+	return e
+}
+
 // Breaking reports whether the op can break an integration written for the
-// older version: everything but added fields and behaviour changes, which
-// the change may still mark breaking itself.
+// older version: everything but added fields, added endpoints, added
+// headers and behaviour changes, which the change may still mark breaking
+// itself.
 func (op Op) Breaking() bool {
-	return op.Kind != KindAdded && op.Kind != KindBehavior
+	switch op.Kind {
+	case KindAdded, KindBehavior, KindEndpointAdded, KindHeaderAdded:
+		return false
+	}
+	return true
 }
 
 // Fields returns the paths the op writes in a body (the field, and the old
-// name of a rename).
+// name of a rename); none for ops that change no body.
 func (op Op) Fields() []string {
-	switch op.Kind {
-	case KindRename:
+	switch {
+	case op.Kind == KindRename:
 		return []string{op.Field, op.Was}
-	case KindCustom, KindBehavior:
+	case op.Kind == KindCustom || !op.Kind.Body():
 		return nil
 	}
 	return []string{op.Field}
@@ -238,6 +327,18 @@ func (op Op) Describe(resource string) string {
 		return fmt.Sprintf("Transformed by `%s`.", op.Func)
 	case KindBehavior:
 		return "Behaviour change; no change to request or response bodies."
+	case KindEndpointAdded:
+		return fmt.Sprintf("`%s` is new; older versions answer 404.", op.Endpoint)
+	case KindEndpointRemoved:
+		return fmt.Sprintf("`%s` is removed; it answers 404 from this version on.", op.Endpoint)
+	case KindEndpointMoved:
+		return fmt.Sprintf("`%s` is now `%s`.", op.WasEndpoint, op.Endpoint)
+	case KindStatus:
+		return fmt.Sprintf("Responds with status %d where older versions responded %d.", op.Code, op.WasCode)
+	case KindHeaderRename:
+		return fmt.Sprintf("The `%s` response header is now `%s`.", op.WasHeader, op.Header)
+	case KindHeaderAdded:
+		return fmt.Sprintf("The `%s` response header is new.", op.Header)
 	}
 	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/verso-api/verso/versions"
 )
@@ -63,7 +64,15 @@ func (c *Change) IsBehavior() bool {
 type Version struct {
 	Version versions.Version
 	Changes []Change
-	Pos     Pos
+	// Deprecated, when set, is the date from which the version is
+	// deprecated: responses served in it say so (a Deprecation header),
+	// and the changelog and OpenAPI mark it. It may be in the future.
+	Deprecated time.Time
+	// Sunset, when set, is the date from which the version may stop being
+	// served (a Sunset header). What happens after it is the timeline's
+	// AfterSunset policy. A version with a sunset is deprecated too.
+	Sunset time.Time
+	Pos    Pos
 }
 
 // Timeline is a validated, immutable list of versions, newest first, with
@@ -77,6 +86,15 @@ type Timeline struct {
 	funcs    *Registry
 	changeAt map[string]versions.Version
 	stubbed  []string
+	// after is what happens to requests for a version past its sunset.
+	after SunsetPolicy
+	// index maps each version to its position in list.
+	index map[versions.Version]int
+	// routes holds, per position in list, the compiled endpoint, status
+	// and header ops that apply to requests served at that version.
+	routes []routeTable
+	// lifecycles holds, per position in list, the version's deprecation.
+	lifecycles []Lifecycle
 }
 
 // Stubbed returns the custom functions the timeline names that were not
@@ -135,6 +153,9 @@ type Spec struct {
 	API      string
 	Header   string    // DefaultHeader when empty
 	Versions []Version // newest first
+	// AfterSunset is what happens to requests for a version past its
+	// sunset date. The zero value keeps serving them.
+	AfterSunset SunsetPolicy
 }
 
 // NewTimeline validates a timeline declared in Go.
@@ -173,7 +194,10 @@ var (
 )
 
 func build(spec Spec, funcs *Registry, errs *ErrorList) *Timeline {
-	t := &Timeline{api: spec.API, header: spec.Header, funcs: funcs, changeAt: map[string]versions.Version{}}
+	t := &Timeline{api: spec.API, header: spec.Header, funcs: funcs, changeAt: map[string]versions.Version{}, after: spec.AfterSunset}
+	if spec.AfterSunset != SunsetServe && spec.AfterSunset != SunsetRefuse {
+		errs.add(Pos{}, "", "after_sunset: unknown policy %d", spec.AfterSunset)
+	}
 	if t.header == "" {
 		t.header = DefaultHeader
 	} else if !headerPattern.MatchString(t.header) {
@@ -218,7 +242,12 @@ func build(spec Spec, funcs *Registry, errs *ErrorList) *Timeline {
 			checkChange(c, funcs, errs)
 		}
 		checkCollisions(v, errs)
+		checkLifecycle(v, i == 0, errs)
 	}
+	if len(*errs) > 0 {
+		return t
+	}
+	checkEndpointHistory(spec.Versions, errs)
 	if len(*errs) > 0 {
 		return t
 	}
@@ -229,6 +258,8 @@ func build(spec Spec, funcs *Registry, errs *ErrorList) *Timeline {
 	}
 	t.versions = tl
 	t.list = spec.Versions
+	t.compileRoutes()
+	t.compileLifecycles()
 	return t
 }
 
@@ -260,7 +291,7 @@ func checkChange(c *Change, funcs *Registry, errs *ErrorList) {
 		if pos == (Pos{}) {
 			pos = c.Pos
 		}
-		if op.Kind != KindBehavior {
+		if op.Kind.Body() {
 			bodyOps = true
 		}
 		checkOp(op, pos, c.ID, funcs, errs)
@@ -347,6 +378,41 @@ func checkOp(op *Op, pos Pos, id string, funcs *Registry, errs *ErrorList) {
 			needFunc(op.Func)
 		}
 	case KindBehavior:
+	case KindEndpointAdded, KindEndpointRemoved:
+		checkOpEndpoint(pos, id, name, "endpoint", op.Endpoint, errs)
+	case KindEndpointMoved:
+		okNew := checkOpEndpoint(pos, id, name, "endpoint", op.Endpoint, errs)
+		okOld := checkOpEndpoint(pos, id, name, "was", op.WasEndpoint, errs)
+		switch {
+		case !okNew || !okOld:
+		case endpointKey(op.Endpoint) == endpointKey(op.WasEndpoint):
+			errs.add(pos, id, "%s: endpoint and was are both %q", name, op.Endpoint)
+		case !sameParams(op.Endpoint.Path, op.WasEndpoint.Path):
+			errs.add(pos, id, "%s: %q and %q must have the same path parameters, so that a request at the old place can be sent on to the new one", name, op.WasEndpoint, op.Endpoint)
+		}
+	case KindStatus:
+		for _, c := range [...]struct {
+			key  string
+			code int
+		}{{"code", op.Code}, {"was", op.WasCode}} {
+			if c.code < 100 || c.code > 599 {
+				errs.add(pos, id, "status: %s %d is not an HTTP status code (100 to 599)", c.key, c.code)
+			}
+		}
+		if op.Code == op.WasCode {
+			errs.add(pos, id, "status: code and was are both %d", op.Code)
+		}
+	case KindHeaderRename, KindHeaderAdded:
+		if !headerPattern.MatchString(op.Header) {
+			errs.add(pos, id, "%s: name %q is not a valid HTTP header name", name, op.Header)
+		}
+		if op.Kind == KindHeaderRename {
+			if !headerPattern.MatchString(op.WasHeader) {
+				errs.add(pos, id, "%s: was %q is not a valid HTTP header name", name, op.WasHeader)
+			} else if strings.EqualFold(op.Header, op.WasHeader) {
+				errs.add(pos, id, "%s: name and was are both %q", name, op.Header)
+			}
+		}
 	default:
 		errs.add(pos, id, "unknown op kind %d", op.Kind)
 	}
