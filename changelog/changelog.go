@@ -3,6 +3,7 @@ package changelog
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/versions"
@@ -41,8 +42,17 @@ type VersionEntry struct {
 	// Base marks the oldest version of the timeline, which has no changes.
 	Base bool `json:"base,omitempty"`
 	// Breaking is set when any of the version's changes is breaking.
-	Breaking bool          `json:"breaking"`
-	Changes  []ChangeEntry `json:"changes"`
+	Breaking bool `json:"breaking"`
+	// Deprecated is the date (YYYY-MM-DD) the version is deprecated from;
+	// empty when it is not.
+	Deprecated string `json:"deprecated,omitempty"`
+	// Sunset is the date from which the version may stop being served;
+	// empty when it has none.
+	Sunset string `json:"sunset,omitempty"`
+	// Successor is the version a deprecated version's clients should move
+	// to.
+	Successor string        `json:"successor,omitempty"`
+	Changes   []ChangeEntry `json:"changes"`
 }
 
 // ChangeEntry is one change: its description, what it touches and one
@@ -62,8 +72,9 @@ type ChangeEntry struct {
 // OpEntry is one operation of a change as it applies to one resource (or
 // to request bodies, or to no body at all).
 type OpEntry struct {
-	// Kind is the op: rename, added, removed, retype, enum, custom or
-	// behavior.
+	// Kind is the op: rename, added, removed, retype, enum, custom,
+	// behavior, endpoint_added, endpoint_removed, endpoint_moved, status,
+	// header_rename or header_added.
 	Kind string `json:"kind"`
 	// Resource is the object type the sentence is about; "" for request
 	// bodies and ops with no resource.
@@ -98,6 +109,13 @@ func Changelog(tl *gates.Timeline, opts ChangelogOptions) (*Log, error) {
 			continue
 		}
 		ve := VersionEntry{Version: v.Version, Anchor: VersionAnchor(v.Version), Base: v.Version == base, Changes: []ChangeEntry{}}
+		if lc := tl.Lifecycle(v.Version); lc.IsDeprecated() {
+			ve.Deprecated = lc.Deprecated.Format(time.DateOnly)
+			ve.Successor = lc.Successor.String()
+			if !lc.Sunset.IsZero() {
+				ve.Sunset = lc.Sunset.Format(time.DateOnly)
+			}
+		}
 		for i := range v.Changes {
 			ce := changeEntry(&v.Changes[i])
 			ve.Breaking = ve.Breaking || ce.Breaking
@@ -131,7 +149,7 @@ func changeEntry(c *gates.Change) ChangeEntry {
 // opEntries gives one sentence per resource for body ops, and one sentence
 // for ops that name no field.
 func opEntries(op gates.Op, resources []string) []OpEntry {
-	if op.Kind == gates.KindBehavior || op.Kind == gates.KindCustom || len(resources) == 0 {
+	if !op.Kind.Body() || op.Kind == gates.KindCustom || len(resources) == 0 {
 		return []OpEntry{{Kind: op.Kind.String(), Field: op.Field, Text: op.Describe(""), Breaking: op.Breaking()}}
 	}
 	out := make([]OpEntry, 0, len(resources))

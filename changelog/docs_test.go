@@ -380,3 +380,25 @@ func TestSampleTypes(t *testing.T) {
 		t.Errorf("Types = %q", got)
 	}
 }
+
+// TestGoldenLifecycle renders a timeline with endpoint, status and header
+// ops and deprecated versions.
+func TestGoldenLifecycle(t *testing.T) {
+	tl, err := gates.LoadFile("../gates/testdata/endpoints.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := changelog.Changelog(tl, changelog.ChangelogOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range changelog.Formats {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := changelog.Write(&buf, log, format); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "lifecycle."+format, buf.Bytes())
+		})
+	}
+}

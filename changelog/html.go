@@ -82,10 +82,15 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	},
 	"step": func(s Step, prefix string) prefixed { return prefixed{s, prefix} },
 	"prefix": func(kind, p string) string {
-		if kind == "behavior" || kind == "custom" {
-			return ""
+		switch kind {
+		case "rename", "added", "removed", "retype", "enum":
+			return p
 		}
-		return p
+		return ""
+	},
+	"deprecation": func(v VersionEntry) template.HTML {
+		link := fmt.Sprintf(`<a href="#%s">%s</a>`, template.HTMLEscapeString("v"+v.Successor), template.HTMLEscapeString(v.Successor))
+		return template.HTML(deprecationText(v, link))
 	},
 }).Parse(pageCSS + pageTemplates))
 
@@ -173,6 +178,9 @@ const pageTemplates = `
 {{- range .Versions}}
 <section class="version" id="{{.Anchor}}">
 <h2><a href="#{{.Anchor}}">{{.Version}}</a>{{if .Breaking}}<span class="badge breaking">Breaking</span>{{end}}{{if .Base}}<span class="badge base">Base</span>{{end}}</h2>
+{{- if .Deprecated}}
+<p class="meta deprecated">{{deprecation .}}</p>
+{{- end}}
 {{- if .Base}}
 <p class="empty">The first version: the base every later change is relative to.</p>
 {{- else if not .Changes}}

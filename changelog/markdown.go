@@ -16,6 +16,9 @@ func (l *Log) Markdown(w io.Writer) error {
 	fmt.Fprintf(bw, "Versions %s to %s, newest first. Each entry says what the version changed relative to the one before it.\n", l.From, l.To)
 	for _, v := range l.Versions {
 		fmt.Fprintf(bw, "\n## %s%s\n", v.Version, mdBadges(v.Breaking, false))
+		if v.Deprecated != "" {
+			fmt.Fprintf(bw, "\n%s\n", deprecationText(v, fmt.Sprintf("[%s](#v%s)", v.Successor, v.Successor)))
+		}
 		if v.Base {
 			fmt.Fprintf(bw, "\nThe first version: the base every later change is relative to.\n")
 		} else if len(v.Changes) == 0 {
@@ -151,4 +154,14 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// deprecationText says since when a version is deprecated, its sunset and
+// the version to move to (successor, already formatted as a link).
+func deprecationText(v VersionEntry, successor string) string {
+	s := "Deprecated since " + v.Deprecated
+	if v.Sunset != "" {
+		s += "; sunset on " + v.Sunset
+	}
+	return s + ". Move to " + successor + "."
 }

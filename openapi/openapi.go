@@ -97,6 +97,12 @@ func (d Disagreement) String() string {
 // request body schemas. A rename onto a property the document already has
 // is an error (ErrConflict). DeriveResult reports warnings and
 // disagreements too.
+//
+// The endpoint ops shape the paths: operations absent at to are left out,
+// an endpoint that moved after to is listed at its old place, and response
+// status codes and headers are renamed as to had them. When to is
+// deprecated every operation is marked `deprecated: true` and info carries
+// x-deprecated, x-sunset and x-successor.
 func Derive(spec []byte, tl *gates.Timeline, to versions.Version) ([]byte, error) {
 	r, err := DeriveResult(spec, tl, to)
 	if err != nil {
@@ -174,6 +180,7 @@ func DeriveWithOptions(spec []byte, tl *gates.Timeline, to versions.Version, opt
 		return nil, fmt.Errorf("openapi: %w (rename the existing property in the document, or keep it with Options.KeepExisting / --keep-existing):\n  %s", ErrConflict, strings.Join(d.conflicts, "\n  "))
 	}
 	info.set("version", to.String())
+	d.applyLifecycle(tl, to, info)
 	out, err := encode(root)
 	if err != nil {
 		return nil, fmt.Errorf("openapi: encode: %w", err)
@@ -553,7 +560,7 @@ func (d *doc) own(h *object, key string) *object {
 // apply applies the schema side of one op, walking back, to every schema
 // of the resource.
 func (d *doc) apply(id, resource string, op gates.Op) {
-	if op.Kind == gates.KindBehavior {
+	if !op.Kind.Body() {
 		return
 	}
 	if op.Kind == gates.KindCustom {
@@ -801,7 +808,7 @@ func (d *doc) infer(v any) (*object, bool) {
 // applyRequest applies the schema side of one op to the request body
 // schemas of the operations an endpoint names, and to their encoding.
 func (d *doc) applyRequest(id string, ep gates.Endpoint, op gates.Op) {
-	if op.Kind == gates.KindBehavior || op.Kind == gates.KindCustom {
+	if !op.Kind.Body() || op.Kind == gates.KindCustom {
 		return
 	}
 	paths := d.root.child("paths")

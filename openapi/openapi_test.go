@@ -389,3 +389,25 @@ func TestPathMatches(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldenLifecycle derives each version of a timeline with endpoint,
+// status and header ops and deprecated versions.
+func TestGoldenLifecycle(t *testing.T) {
+	b, err := os.ReadFile("testdata/endpoints-spec.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := load(t, "../../gates/testdata/endpoints.yaml")
+	for _, v := range tl.Versions().List() {
+		t.Run(v.String(), func(t *testing.T) {
+			r, err := openapi.DeriveResult(b, tl, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Warnings) > 0 || len(r.Disagreements) > 0 {
+				t.Fatalf("warnings: %q; disagreements: %v", r.Warnings, r.Disagreements)
+			}
+			golden.Check(t, *update, "openapi", "endpoints-"+v.String()+".json", r.JSON)
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/transform"
@@ -251,7 +252,42 @@ func runCheck(e *env, args []string) error {
 	}
 	vt := tl.Versions()
 	fmt.Fprintf(e.stdout, "ok: %s: %d versions (newest %s, base %s), %d changes, %d ops\n", file.path, vt.Len(), vt.Newest(), vt.Base(), changes, ops)
+	printLifecycle(e, tl)
 	return nil
+}
+
+// printLifecycle prints, after check's summary, the endpoint, status and
+// header ops of each version and which versions are deprecated or sunset.
+func printLifecycle(e *env, tl *gates.Timeline) {
+	for _, v := range tl.List() {
+		var lines []string
+		for _, c := range v.Changes {
+			for _, op := range c.Ops {
+				if op.Kind.Endpoint() || op.Kind.Response() {
+					scope := ""
+					if op.Kind.Response() && len(c.Endpoints) > 0 {
+						eps := make([]string, len(c.Endpoints))
+						for i, ep := range c.Endpoints {
+							eps[i] = ep.String()
+						}
+						scope = " (" + strings.Join(eps, ", ") + ")"
+					}
+					lines = append(lines, fmt.Sprintf("  %s: %s%s", c.ID, op.Describe(""), scope))
+				}
+			}
+		}
+		l := tl.Lifecycle(v.Version)
+		if l.IsDeprecated() {
+			s := "  deprecated " + l.Deprecated.Format(time.DateOnly)
+			if !l.Sunset.IsZero() {
+				s += ", sunset " + l.Sunset.Format(time.DateOnly) + " (after it: " + l.Policy.String() + ")"
+			}
+			lines = append(lines, s+"; move to "+l.Successor.String())
+		}
+		if len(lines) > 0 {
+			fmt.Fprintf(e.stdout, "%s:\n%s\n", v.Version, strings.Join(lines, "\n"))
+		}
+	}
 }
 
 func runVersions(e *env, args []string) error {

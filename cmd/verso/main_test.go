@@ -33,6 +33,21 @@ func TestCLI(t *testing.T) {
 		out, errIs string // exact stdout; substring of stderr
 	}{
 		{"check", "", []string{"check", "-f", tl}, 0, "ok: ../../testdata/stripe.yaml: 10 versions (newest 2024-09-30.acacia, base 2014-12-22), 12 changes, 19 ops\n", ""},
+		{"check lifecycle", "", []string{"check", "-f", "../../gates/testdata/endpoints.yaml"}, 0, `ok: ../../gates/testdata/endpoints.yaml: 3 versions (newest 2024-01-01, base 2015-01-01), 5 changes, 9 ops
+2024-01-01:
+  teams: ` + "`GET /v1/teams`" + ` is new; older versions answer 404.
+  teams: ` + "`POST /v1/teams`" + ` is new; older versions answer 404.
+  charge_created: Responds with status 201 where older versions responded 200. (POST /v1/charges)
+  request_id: The ` + "`X-Request-Id`" + ` response header is now ` + "`Request-Id`" + `.
+  request_id: The ` + "`X-Rate-Limit`" + ` response header is new.
+2020-01-01:
+  cards_are_sources: ` + "`GET /v1/customers/:customer/cards`" + ` is now ` + "`GET /v1/customers/:customer/sources`" + `.
+  cards_are_sources: ` + "`POST /v1/customers/:customer/cards`" + ` is now ` + "`POST /v1/customers/:customer/sources`" + `.
+  recipients_removed: ` + "`GET /v1/recipients/:id`" + ` is removed; it answers 404 from this version on.
+  deprecated 2024-01-01; move to 2024-01-01
+2015-01-01:
+  deprecated 2020-01-01, sunset 2021-06-30 (after it: refuse); move to 2024-01-01
+`, ""},
 		{"check invalid", "", []string{"check", "-f", bad}, 1, "", "bad.yaml:3:14: version 2020-01-01 is listed after 2019-10-17 but is not older"},
 		{"check missing file", "", []string{"check", "-f", filepath.Join(dir, "nope.yaml")}, 1, "", "no such file"},
 		{"versions", "", []string{"versions", "--timeline", tl}, 0, "2024-09-30.acacia\n2024-04-10\n2023-08-16\n2022-11-15\n2020-08-27\n2019-10-17\n2017-01-27\n2016-07-06\n2015-02-18\n2014-12-22\n", ""},
