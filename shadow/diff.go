@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/gjson"
 )
@@ -45,33 +46,39 @@ type Difference struct {
 //	// [{Path: "amount", Kind: "changed", Old: 1099, New: "1099"}]
 func Diff(a, b []byte) []Difference {
 	var out []Difference
-	diff(a, b, func(d Difference, _ string) { out = append(out, d) })
+	diff(a, b, func(d Difference, _, _ string) { out = append(out, d) })
 	return out
 }
 
 // diff calls emit for each difference with the type (the "object" field) of
-// the innermost object holding it.
-func diff(a, b []byte, emit func(Difference, string)) {
+// the innermost object holding it and the path relative to that object.
+func diff(a, b []byte, emit func(d Difference, typ, rel string)) {
 	if !gjson.ValidBytes(a) || !gjson.ValidBytes(b) {
 		if !bytes.Equal(a, b) {
 			oa, _ := json.Marshal(string(a))
 			ob, _ := json.Marshal(string(b))
-			emit(Difference{Kind: Changed, Old: oa, New: ob}, "")
+			emit(Difference{Kind: Changed, Old: oa, New: ob}, "", "")
 		}
 		return
 	}
 	d := differ{emit: emit}
-	d.value(gjson.ParseBytes(a), gjson.ParseBytes(b), nil, "")
+	d.value(gjson.ParseBytes(a), gjson.ParseBytes(b), nil, "", 0)
 }
 
 type differ struct {
-	emit func(Difference, string)
+	emit func(d Difference, typ, rel string)
 }
 
-func (d *differ) value(a, b gjson.Result, path []byte, typ string) {
+// emitAt emits a difference at path; base is where the innermost typed
+// object's path starts.
+func (d *differ) emitAt(diff Difference, typ string, base int) {
+	d.emit(diff, typ, strings.TrimPrefix(diff.Path[base:], "."))
+}
+
+func (d *differ) value(a, b gjson.Result, path []byte, typ string, base int) {
 	switch {
 	case a.IsObject() && b.IsObject():
-		d.object(a, b, path, typ)
+		d.object(a, b, path, typ, base)
 	case a.IsArray() && b.IsArray():
 		as, bs := a.Array(), b.Array()
 		for i := 0; i < len(as) || i < len(bs); i++ {
@@ -80,23 +87,23 @@ func (d *differ) value(a, b gjson.Result, path []byte, typ string) {
 			p = append(p, ']')
 			switch {
 			case i >= len(bs):
-				d.emit(Difference{Path: string(p), Kind: Removed, Old: compact(as[i])}, typ)
+				d.emitAt(Difference{Path: string(p), Kind: Removed, Old: compact(as[i])}, typ, base)
 			case i >= len(as):
-				d.emit(Difference{Path: string(p), Kind: Added, New: compact(bs[i])}, typ)
+				d.emitAt(Difference{Path: string(p), Kind: Added, New: compact(bs[i])}, typ, base)
 			default:
-				d.value(as[i], bs[i], p, typ)
+				d.value(as[i], bs[i], p, typ, base)
 			}
 		}
 	case !sameLeaf(a, b):
-		d.emit(Difference{Path: string(path), Kind: Changed, Old: compact(a), New: compact(b)}, typ)
+		d.emitAt(Difference{Path: string(path), Kind: Changed, Old: compact(a), New: compact(b)}, typ, base)
 	}
 }
 
-func (d *differ) object(a, b gjson.Result, path []byte, typ string) {
+func (d *differ) object(a, b gjson.Result, path []byte, typ string, base int) {
 	if t := a.Get("object"); t.Type == gjson.String {
-		typ = t.Str
+		typ, base = t.Str, len(path)
 	} else if t := b.Get("object"); t.Type == gjson.String {
-		typ = t.Str
+		typ, base = t.Str, len(path)
 	}
 	bm := map[string]gjson.Result{}
 	var bkeys []string
@@ -117,15 +124,15 @@ func (d *differ) object(a, b gjson.Result, path []byte, typ string) {
 		seen[key] = true
 		p := appendKey(path, key)
 		if bv, ok := bm[key]; ok {
-			d.value(v, bv, p, typ)
+			d.value(v, bv, p, typ, base)
 		} else {
-			d.emit(Difference{Path: string(p), Kind: Removed, Old: compact(v)}, typ)
+			d.emitAt(Difference{Path: string(p), Kind: Removed, Old: compact(v)}, typ, base)
 		}
 		return true
 	})
 	for _, key := range bkeys {
 		if !seen[key] {
-			d.emit(Difference{Path: string(appendKey(path, key)), Kind: Added, New: compact(bm[key])}, typ)
+			d.emitAt(Difference{Path: string(appendKey(path, key)), Kind: Added, New: compact(bm[key])}, typ, base)
 		}
 	}
 }
@@ -208,17 +215,22 @@ func WriteText(w io.Writer, diffs []Difference) error {
 }
 
 func writeLine(w io.Writer, indent string, d Difference) {
+	writeLineSuffix(w, indent, d, "")
+}
+
+// writeLineSuffix is writeLine with text added at the end of the line.
+func writeLineSuffix(w io.Writer, indent string, d Difference, suffix string) {
 	p := d.Path
 	if p == "" {
 		p = "(root)"
 	}
 	switch d.Kind {
 	case Added:
-		fmt.Fprintf(w, "%s+ %s: %s\n", indent, p, short(d.New))
+		fmt.Fprintf(w, "%s+ %s: %s%s\n", indent, p, short(d.New), suffix)
 	case Removed:
-		fmt.Fprintf(w, "%s- %s: %s\n", indent, p, short(d.Old))
+		fmt.Fprintf(w, "%s- %s: %s%s\n", indent, p, short(d.Old), suffix)
 	default:
-		fmt.Fprintf(w, "%s~ %s: %s -> %s\n", indent, p, short(d.Old), short(d.New))
+		fmt.Fprintf(w, "%s~ %s: %s -> %s%s\n", indent, p, short(d.Old), short(d.New), suffix)
 	}
 }
 

@@ -2,10 +2,14 @@
 // real payloads.
 //
 // Compare renders sample objects at every version two timelines share,
-// with each, and reports every field that differs: run it in CI on the
-// timeline before and after an edit, and an edit that would change what
-// clients pinned to an existing version receive fails the build, while a
-// new version added on top passes:
+// with each, and reports every field that differs, grouped by the edited
+// change behind it: run it in CI on the timeline before and after an edit,
+// and an edit that would change what clients pinned to an existing version
+// receive fails the build, while a new version added on top passes. It
+// never passes silently: an edit that touches a field no sample holds
+// fails as not covered (Options.AllowUncovered), and a version the new
+// timeline dropped fails as removed (Options.AllowRemoved). Samples are
+// rendered on every core:
 //
 //	report, err := shadow.Compare(oldTL, newTL, samples, nil)
 //	...

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -124,13 +126,144 @@ func TestCompare(t *testing.T) {
 			if got := joinV(r.Added); got != tc.added {
 				t.Errorf("added = %q, want %q", got, tc.added)
 			}
-			if tc.removed != "" && !strings.Contains(strings.Join(r.Warnings, "\n"), "version "+tc.removed+" is in the old timeline but not in the new one") {
-				t.Errorf("no warning about the removed version: %q", r.Warnings)
+			if tc.removed != "" {
+				var txt bytes.Buffer
+				if err := r.Text(&txt); err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(txt.String(), "FAIL: removed version "+tc.removed+": clients pinned to it would be refused (--allow-removed to accept)") {
+					t.Errorf("the report does not name the removed version:\n%s", txt.String())
+				}
 			}
 			if r.Samples != len(samples) {
 				t.Errorf("samples = %d", r.Samples)
 			}
 		})
+	}
+}
+
+// edited returns the engine test timeline with old replaced by new.
+func edited(t *testing.T, old, new string) *gates.Timeline {
+	t.Helper()
+	y := mustRead(t, "../testdata/stripe.yaml")
+	if !strings.Contains(y, old) {
+		t.Fatalf("stripe.yaml lacks %q", old)
+	}
+	tl, err := gates.Load("edited.yaml", []byte(strings.Replace(y, old, new, 1)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tl
+}
+
+func TestCompareNeverPassesSilently(t *testing.T) {
+	old := load(t, "../../testdata/stripe.yaml")
+	// An edit to a field no sample holds renders the samples alike: that
+	// proves nothing, and must not pass as if it did.
+	uncovered := edited(t, "          - added: {field: disputed}\n", "          - added: {field: disputed}\n          - added: {field: level3}\n")
+	renamed := edited(t, "- rename: {field: default_source, was: default_card}", "- rename: {field: default_source, was: default_card}\n          - rename: {field: shipping.name, was: shipping.recipient}")
+	removed := load(t, "removed_version.yaml")
+	for _, tc := range []struct {
+		name      string
+		newTL     *gates.Timeline
+		opts      shadow.Options
+		failed    bool
+		uncovered string // "change (resource) field at version", one a line
+		text      string // in the text report
+	}{
+		{name: "uncovered added field", newTL: uncovered, failed: true,
+			uncovered: "charge_disputed (charge) level3 at 2017-01-27",
+			text:      "FAIL: not covered: no sample holds these fields where the edit matters"},
+		{name: "uncovered allowed", newTL: uncovered, opts: shadow.Options{AllowUncovered: true},
+			uncovered: "charge_disputed (charge) level3 at 2017-01-27",
+			text:      "allowed: not covered"},
+		// The customer sample has no shipping: neither name is covered.
+		{name: "rename of a field no sample has", newTL: renamed, failed: true,
+			uncovered: "customer_sources (customer) shipping.name at 2015-02-18\ncustomer_sources (customer) shipping.recipient at 2014-12-22",
+			text:      "  customer_sources (changed at 2015-02-18, edited.yaml:105:9): (customer) shipping.recipient at 2014-12-22"},
+		{name: "removed version allowed", newTL: removed, opts: shadow.Options{AllowRemoved: true}, failed: true,
+			text: "allowed: removed version 2016-07-06"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := shadow.Compare(old, tc.newTL, changelog.DefaultSamples(), &tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Failed() != tc.failed {
+				t.Errorf("Failed = %v, want %v", r.Failed(), tc.failed)
+			}
+			var got []string
+			for _, u := range r.Uncovered {
+				got = append(got, u.Change+" ("+u.Resource+") "+u.Field+" at "+u.Version.String())
+			}
+			if strings.Join(got, "\n") != tc.uncovered {
+				t.Errorf("uncovered:\n%s\nwant\n%s", strings.Join(got, "\n"), tc.uncovered)
+			}
+			var txt bytes.Buffer
+			if err := r.Text(&txt); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(txt.String(), tc.text) {
+				t.Errorf("report lacks %q:\n%s", tc.text, txt.String())
+			}
+		})
+	}
+	// The removed version allowed, its findings still fail; with the
+	// removed version's change the only thing gone, they are blamed on it.
+	r, err := shadow.Compare(old, removed, changelog.DefaultSamples(), &shadow.Options{AllowRemoved: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range r.Findings {
+		if strings.Join(f.Changes, ",") != "charge_status_succeeded" {
+			t.Errorf("finding %s %s %s blamed on %v, want charge_status_succeeded", f.Version, f.Sample, f.Path, f.Changes)
+		}
+	}
+}
+
+func TestCompareGroupsByChange(t *testing.T) {
+	r, err := shadow.Compare(load(t, "../../testdata/stripe.yaml"), load(t, "broken_rename.yaml"), changelog.DefaultSamples(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, g := range r.Groups {
+		got = append(got, fmt.Sprintf("%s (%s) %s %s: %d in %d versions", strings.Join(g.Changes, ","), g.Object, g.Field, g.Kind, g.Count, len(g.Versions)))
+	}
+	want := []string{
+		"customer_balance (customer) account_balance removed: 4 in 4 versions",
+		"customer_balance (customer) acct_balance added: 4 in 4 versions",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("groups:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestCompareWorkers checks that rendering on many cores gives the report
+// one core gives.
+func TestCompareWorkers(t *testing.T) {
+	old, broken := load(t, "../../testdata/stripe.yaml"), load(t, "broken_rename.yaml")
+	var samples []changelog.Sample
+	for i := range 40 {
+		for _, s := range changelog.DefaultSamples() {
+			s.Name = fmt.Sprintf("%d-%s", i, s.Name)
+			samples = append(samples, s)
+		}
+	}
+	var reports []string
+	for _, w := range []int{1, 4, 16} {
+		r, err := shadow.Compare(old, broken, samples, &shadow.Options{Workers: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := r.JSON(&buf); err != nil {
+			t.Fatal(err)
+		}
+		reports = append(reports, buf.String())
+	}
+	if reports[0] != reports[1] || reports[0] != reports[2] {
+		t.Error("reports differ with the number of workers")
 	}
 }
 
@@ -289,5 +422,76 @@ func TestProgressWriter(t *testing.T) {
 	want := "\rshadow: 1/400 renderings (0%)\rshadow: 200/400 renderings (50%)\rshadow: 400/400 renderings (100%)\n"
 	if buf.String() != want {
 		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}
+
+// stripeFixtures returns Stripe's 176 real fixture objects as samples,
+// copies times over, or skips when ../shared is not beside the clone.
+func stripeFixtures(t testing.TB, copies int) []changelog.Sample {
+	t.Helper()
+	dir := os.Getenv("VERSO_SHARED_DIR") // default: ../shared beside the clone
+	if dir == "" {
+		dir = "../../shared"
+	}
+	b, err := os.ReadFile(dir + "/fixtures/stripe/openapi/fixtures3.json")
+	if err != nil {
+		t.Skipf("Stripe's fixtures are not here (%v): they live in ../shared beside the clone, or in $VERSO_SHARED_DIR", err)
+	}
+	var f struct {
+		Resources map[string]json.RawMessage `json:"resources"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(f.Resources))
+	for n := range f.Resources {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var out []changelog.Sample
+	for i := range copies {
+		for _, n := range names {
+			out = append(out, changelog.Sample{Name: fmt.Sprintf("%s#%d", n, i), Type: n, Body: f.Resources[n]})
+		}
+	}
+	return out
+}
+
+// TestCompareStripeFixtures runs a broken edit over Stripe's real objects:
+// hundreds of differences, a handful of report lines, each naming the
+// change behind it.
+func TestCompareStripeFixtures(t *testing.T) {
+	samples := stripeFixtures(t, 4)
+	r, err := shadow.Compare(load(t, "../../testdata/stripe.yaml"), load(t, "broken_rename.yaml"), samples, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Failed() || len(r.Findings) < 8 {
+		t.Fatalf("failed %v with %d findings", r.Failed(), len(r.Findings))
+	}
+	for _, g := range r.Groups {
+		if strings.Join(g.Changes, ",") != "customer_balance" {
+			t.Errorf("group (%s) %s %s blamed on %v", g.Object, g.Field, g.Kind, g.Changes)
+		}
+	}
+	if len(r.Groups) > 4 {
+		t.Errorf("%d findings in %d groups: the report does not group them", len(r.Findings), len(r.Groups))
+	}
+	t.Logf("%d samples: %d findings in %d groups", len(samples), len(r.Findings), len(r.Groups))
+}
+
+func BenchmarkCompareStripeFixtures(b *testing.B) {
+	samples := stripeFixtures(b, 10)
+	old, broken := load(b, "../../testdata/stripe.yaml"), load(b, "broken_rename.yaml")
+	n := 0
+	for _, s := range samples {
+		n += len(s.Body)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(n))
+	for b.Loop() {
+		if _, err := shadow.Compare(old, broken, samples, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

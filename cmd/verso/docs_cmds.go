@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/verso-api/verso/changelog"
 	"github.com/verso-api/verso/openapi"
@@ -62,17 +63,25 @@ Flags:
   --keep-existing       keep a property a rename would overwrite
   --check               only check the document against the timeline
 `})
-	register(&command{name: "shadow", summary: "prove a timeline edit breaks no pinned version", run: runShadow, usage: `Usage: verso shadow --old OLD.yaml --new NEW.yaml [--format text|json] SAMPLES
+	register(&command{name: "shadow", summary: "prove a timeline edit breaks no pinned version", run: runShadow, usage: `Usage: verso shadow --old OLD.yaml --new NEW.yaml [--allow-removed] [--allow-uncovered] [--format text|json] SAMPLES
 
 Renders every sample (newest-schema JSON objects: a directory of .json files
 or a JSON-lines file) at every version both timelines share, with each
-timeline, and reports every difference with its version, sample and path.
-Exits 1 when an existing version's output changes.
+timeline, on every core, and reports the differences grouped by the edited
+change behind them (added, removed, moved or altered), then by object type
+and field, each with its versions and samples.
+
+Exits 1 when an existing version's output changes, when the new timeline
+drops a version of the old one (unless --allow-removed), or when an edit
+touches a field that no sample holds where the edit matters, so that
+nothing was compared for it (unless --allow-uncovered).
 
 Flags:
   --old FILE            the timeline as it is deployed (required)
   --new FILE            the edited timeline (required)
   --stub-custom         accept custom ops whose Go functions are not here (they change nothing)
+  --allow-removed       pass although versions were removed
+  --allow-uncovered     pass although no sample covers an edited field
   --format F            text (default) or json
 `})
 	register(&command{name: "diff", summary: "show what changes in a payload between two versions", run: runDiff, usage: `Usage: verso diff -f TIMELINE --from A --to B [--format text|json] [FILE]
@@ -214,6 +223,8 @@ func runShadow(e *env, args []string) error {
 	oldPath := fs.String("old", "", "")
 	newPath := fs.String("new", "", "")
 	stub := fs.Bool("stub-custom", false, "")
+	allowRemoved := fs.Bool("allow-removed", false, "")
+	allowUncovered := fs.Bool("allow-uncovered", false, "")
 	format := fs.String("format", "text", "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -240,7 +251,7 @@ func runShadow(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := &shadow.Options{}
+	opts := &shadow.Options{AllowRemoved: *allowRemoved, AllowUncovered: *allowUncovered}
 	if isTerminal(e.stderr) {
 		opts.Progress = shadow.ProgressWriter(e.stderr)
 	}
@@ -257,7 +268,17 @@ func runShadow(e *env, args []string) error {
 		return err
 	}
 	if r.Failed() {
-		return fmt.Errorf("%w: the new timeline changes what pinned versions return (%d differences)", errFailed, len(r.Findings))
+		var why []string
+		if len(r.Findings) > 0 {
+			why = append(why, fmt.Sprintf("it changes what pinned versions return (%d differences)", len(r.Findings)))
+		}
+		if len(r.Removed) > 0 && !r.AllowRemoved {
+			why = append(why, fmt.Sprintf("it removes %d versions (--allow-removed)", len(r.Removed)))
+		}
+		if len(r.Uncovered) > 0 && !r.AllowUncovered {
+			why = append(why, fmt.Sprintf("no sample covers %d edited fields (--allow-uncovered)", len(r.Uncovered)))
+		}
+		return fmt.Errorf("%w: the new timeline fails: %s", errFailed, strings.Join(why, "; "))
 	}
 	return nil
 }
