@@ -1,0 +1,70 @@
+// Command echo serves the example Users API on echo, every version of it,
+// with verso's echo middleware.
+//
+//	go run ./echo --addr 127.0.0.1:8083
+package main
+
+import (
+	"flag"
+	"io"
+	"log"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/verso-api/verso/examples/users"
+	"github.com/verso-api/verso/pins"
+	"github.com/verso-api/verso/server"
+)
+
+func newHandler(store *users.Store) (http.Handler, error) {
+	engine, err := users.Engine()
+	if err != nil {
+		return nil, err
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	// Errors, echo's own 404 and 405 included, in the API's error shape.
+	e.HTTPErrorHandler = server.ErrorHandler
+	versioning, err := server.VersioningConfig{
+		Engine:  engine,
+		Account: func(c echo.Context) (string, error) { return users.AccountOf(c.Request()) },
+		Pins:    pins.NewMemory(pins.Options{}),
+	}.ToMiddleware()
+	if err != nil {
+		return nil, err
+	}
+	e.Use(middleware.Recover(), echo.WrapMiddleware(users.Authenticate), versioning)
+	e.GET("/v1/users/:id", func(c echo.Context) error {
+		u, er, status := store.Get(c.Param("id"))
+		if er != nil {
+			return c.JSON(status, er)
+		}
+		return c.JSON(status, u)
+	})
+	e.GET("/v1/users", func(c echo.Context) error { return c.JSON(http.StatusOK, store.List()) })
+	e.POST("/v1/users", func(c echo.Context) error {
+		body, err := io.ReadAll(c.Request().Body)
+		if err != nil {
+			return err
+		}
+		u, er, status := store.Create(body)
+		if er != nil {
+			return c.JSON(status, er)
+		}
+		return c.JSON(status, u)
+	})
+	return e, nil
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8083", "address to listen on")
+	flag.Parse()
+	h, err := newHandler(users.NewStore())
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("Users API (echo) on http://%s", *addr)
+	log.Fatal(users.Server(*addr, h).ListenAndServe())
+}

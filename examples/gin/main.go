@@ -1,0 +1,74 @@
+// Command gin serves the example Users API on Gin, every version of it.
+// Gin takes verso's net/http middleware around its engine (gin.Engine is
+// an http.Handler); handlers read the version with server.VersionOf.
+//
+//	go run ./gin --addr 127.0.0.1:8082
+package main
+
+import (
+	"flag"
+	"io"
+	"log"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/verso-api/verso/examples/users"
+	"github.com/verso-api/verso/pins"
+	"github.com/verso-api/verso/server"
+)
+
+func newHandler(store *users.Store) (http.Handler, error) {
+	engine, err := users.Engine()
+	if err != nil {
+		return nil, err
+	}
+	gin.SetMode(gin.ReleaseMode)
+	g := gin.New()
+	g.Use(gin.Recovery())
+	g.GET("/v1/users/:id", func(c *gin.Context) {
+		u, e, status := store.Get(c.Param("id"))
+		if e != nil {
+			c.JSON(status, e)
+			return
+		}
+		c.JSON(status, u)
+	})
+	g.GET("/v1/users", func(c *gin.Context) { c.JSON(http.StatusOK, store.List()) })
+	g.POST("/v1/users", func(c *gin.Context) {
+		body, err := io.ReadAll(c.Request.Body)
+		if err != nil {
+			server.WriteError(c.Writer, c.Request, err)
+			return
+		}
+		u, e, status := store.Create(body)
+		if e != nil {
+			c.JSON(status, e)
+			return
+		}
+		c.JSON(status, u)
+	})
+	g.NoRoute(func(c *gin.Context) {
+		server.WriteError(c.Writer, c.Request, server.NewError(http.StatusNotFound, server.TypeInvalidRequest, "resource_missing", "Unrecognized request URL ("+c.Request.Method+": "+c.Request.URL.Path+")."))
+	})
+	versioning, err := server.Config{
+		Engine:  engine,
+		Account: users.AccountOf,
+		Pins:    pins.NewMemory(pins.Options{}),
+	}.ToMiddleware()
+	if err != nil {
+		return nil, err
+	}
+	return users.Authenticate(versioning(g)), nil
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8082", "address to listen on")
+	flag.Parse()
+	h, err := newHandler(users.NewStore())
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("Users API (Gin) on http://%s", *addr)
+	log.Fatal(users.Server(*addr, h).ListenAndServe())
+}

@@ -1,0 +1,120 @@
+// Package users is the small API the examples serve on net/http, chi, Gin
+// and echo: users with a name and an age, written once for the newest
+// version of timeline.yaml. verso serves every older version from it.
+//
+// The newest schema (2024-06-01):
+//
+//	GET  /v1/users/{id}  {"id":"u_1","full_name":"Ana Lima","age":"41"}
+//	GET  /v1/users       {"data":[...],"has_more":false}
+//	POST /v1/users       {"full_name":"Bo","age":"30"} (JSON)
+package users
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/transform"
+)
+
+//go:embed timeline.yaml
+var timelineYAML []byte
+
+// Engine returns the verso engine over the example's timeline.
+func Engine() (*transform.Engine, error) {
+	tl, err := gates.Load("timeline.yaml", timelineYAML, nil)
+	if err != nil {
+		return nil, err
+	}
+	return transform.New(tl, nil), nil
+}
+
+// User is a user in the newest schema.
+type User struct {
+	ID       string `json:"id"`
+	FullName string `json:"full_name"`
+	Age      string `json:"age"`
+}
+
+// List is a list of users.
+type List struct {
+	Data    []User `json:"data"`
+	HasMore bool   `json:"has_more"`
+}
+
+// Error is the API's error shape.
+type Error struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the "error" object of an Error.
+type ErrorDetail struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Param   string `json:"param,omitempty"`
+}
+
+// Store keeps the users in memory. It is safe for concurrent use.
+type Store struct {
+	mu    sync.Mutex
+	users []User
+}
+
+// NewStore returns a store holding u_1, Ana Lima, 41.
+func NewStore() *Store {
+	return &Store{users: []User{{ID: "u_1", FullName: "Ana Lima", Age: "41"}}}
+}
+
+// Get returns the user with id, or a 404 Error.
+func (s *Store) Get(id string) (User, *Error, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.users {
+		if u.ID == id {
+			return u, nil, http.StatusOK
+		}
+	}
+	return User{}, &Error{ErrorDetail{Type: "invalid_request_error", Code: "resource_missing", Message: fmt.Sprintf("No such user: '%s'", id), Param: "id"}}, http.StatusNotFound
+}
+
+// List returns every user.
+func (s *Store) List() List {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return List{Data: append([]User(nil), s.users...)}
+}
+
+// Create validates a POST /v1/users body in the newest schema and stores
+// the user.
+func (s *Store) Create(body []byte) (User, *Error, int) {
+	var in struct {
+		FullName *string `json:"full_name"`
+		Age      *string `json:"age"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		return User{}, invalid("", "Invalid request body: "+err.Error()), http.StatusBadRequest
+	}
+	if in.FullName == nil || *in.FullName == "" {
+		return User{}, &Error{ErrorDetail{Type: "invalid_request_error", Code: "parameter_missing", Message: "Missing required param: full_name.", Param: "full_name"}}, http.StatusBadRequest
+	}
+	if in.Age == nil {
+		return User{}, &Error{ErrorDetail{Type: "invalid_request_error", Code: "parameter_missing", Message: "Missing required param: age.", Param: "age"}}, http.StatusBadRequest
+	}
+	if n, err := strconv.Atoi(*in.Age); err != nil || n < 0 || n > 200 {
+		return User{}, invalid("age", "Invalid age: a whole number of years, as a string of digits."), http.StatusBadRequest
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := User{ID: "u_" + strconv.Itoa(len(s.users)+1), FullName: *in.FullName, Age: *in.Age}
+	s.users = append(s.users, u)
+	return u, nil, http.StatusCreated
+}
+
+func invalid(param, msg string) *Error {
+	return &Error{ErrorDetail{Type: "invalid_request_error", Code: "parameter_invalid", Message: msg, Param: param}}
+}
