@@ -6,8 +6,10 @@ import (
 	"strings"
 )
 
-// Endpoint is a method and a path pattern, such as "POST /v1/customers/:id".
-// A segment starting with ':' matches any one non-empty path segment.
+// Endpoint is a method and a path template, such as
+// "POST /v1/customers/:id" or "GET /v1/users/{id}". A segment written
+// ":name" or "{name}" matches any one non-empty path segment; every other
+// segment matches itself. The method "*" matches any method.
 type Endpoint struct {
 	Method string
 	Path   string
@@ -28,18 +30,62 @@ func ParseEndpoint(s string) (Endpoint, error) {
 	if !strings.HasPrefix(path, "/") {
 		return Endpoint{}, fmt.Errorf("endpoint %q: path must start with '/'", s)
 	}
+	if err := checkTemplate(path); err != nil {
+		return Endpoint{}, fmt.Errorf("endpoint %q: %w", s, err)
+	}
 	return Endpoint{Method: method, Path: path}, nil
+}
+
+// checkTemplate refuses path templates whose parameters are malformed:
+// "{id" or "x{id}", an empty name, or a space or '?' anywhere.
+func checkTemplate(path string) error {
+	if strings.ContainsAny(path, " ?#") {
+		return fmt.Errorf("path template %q has a space, '?' or '#'", path)
+	}
+	for _, seg := range strings.Split(path[1:], "/") {
+		switch {
+		case strings.HasPrefix(seg, ":"):
+			if len(seg) == 1 {
+				return fmt.Errorf("parameter ':' has no name")
+			}
+		case strings.ContainsAny(seg, "{}"):
+			if len(seg) < 3 || seg[0] != '{' || seg[len(seg)-1] != '}' || strings.ContainsAny(seg[1:len(seg)-1], "{}") {
+				return fmt.Errorf("segment %q: write a parameter as {name} or :name, alone in its segment", seg)
+			}
+		}
+	}
+	return nil
 }
 
 func (e Endpoint) String() string { return e.Method + " " + e.Path }
 
-// Match reports whether a request's method and path match the endpoint. It
-// does not allocate.
+// IsParam reports whether seg, one segment of a path template, is a
+// parameter: ":id" or "{id}".
+func IsParam(seg string) bool {
+	return len(seg) > 1 && seg[0] == ':' || len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}'
+}
+
+// paramName returns the name of a parameter segment: "id" for ":id" and
+// "{id}".
+func paramName(seg string) string {
+	if seg[0] == ':' {
+		return seg[1:]
+	}
+	return seg[1 : len(seg)-1]
+}
+
+// Match reports whether a request's method and path match the endpoint.
+// It does not allocate.
 func (e Endpoint) Match(method, path string) bool {
 	if e.Method != "*" && e.Method != method {
 		return false
 	}
-	pat := e.Path
+	return MatchPath(e.Path, path)
+}
+
+// MatchPath reports whether the path template pat ("/v1/users/{id}")
+// matches the request path. It does not allocate.
+func MatchPath(pat, path string) bool {
 	for {
 		if pat == "" || path == "" {
 			return pat == path
@@ -50,7 +96,7 @@ func (e Endpoint) Match(method, path string) bool {
 		var ps, s string
 		ps, pat = cutSegment(pat[1:])
 		s, path = cutSegment(path[1:])
-		if strings.HasPrefix(ps, ":") {
+		if IsParam(ps) {
 			if s == "" {
 				return false
 			}
@@ -73,8 +119,8 @@ func cutSegment(p string) (seg, rest string) {
 	return p, ""
 }
 
-// PathParams returns the values of the ':name' segments of path, which must
-// match the endpoint.
+// PathParams returns the values of the parameter segments of path, which
+// must match the endpoint, by name (without ':' or braces).
 func (e Endpoint) PathParams(path string) map[string]string {
 	ps := strings.Split(strings.Trim(e.Path, "/"), "/")
 	ss := strings.Split(strings.Trim(path, "/"), "/")
@@ -83,11 +129,11 @@ func (e Endpoint) PathParams(path string) map[string]string {
 	}
 	var m map[string]string
 	for i, p := range ps {
-		if strings.HasPrefix(p, ":") {
+		if IsParam(p) {
 			if m == nil {
 				m = map[string]string{}
 			}
-			m[p[1:]] = ss[i]
+			m[paramName(p)] = ss[i]
 		}
 	}
 	return m

@@ -197,7 +197,7 @@ func (l *loader) strList(n *yaml.Node, what, change string) []string {
 }
 
 func (l *loader) timeline(root *yaml.Node) Spec {
-	m := l.mapping(root, "timeline", "", "api", "header", "after_sunset", "versions")
+	m := l.mapping(root, "timeline", "", "api", "header", "type_field", "list_field", "after_sunset", "versions")
 	var spec Spec
 	if m == nil {
 		return spec
@@ -213,6 +213,8 @@ func (l *loader) timeline(root *yaml.Node) Spec {
 			spec.AfterSunset = p
 		}
 	}
+	spec.TypeField = l.key(m["type_field"], "type_field")
+	spec.ListField = l.key(m["list_field"], "list_field")
 	vs := m["versions"]
 	if vs == nil {
 		l.errs.add(l.pos(root), "", "missing key %q", "versions")
@@ -226,6 +228,22 @@ func (l *loader) timeline(root *yaml.Node) Spec {
 		spec.Versions = append(spec.Versions, l.version(resolveAlias(vn)))
 	}
 	return spec
+}
+
+// key reads a member name such as type_field; a bad one is reported here,
+// with its position, and left out of the spec.
+func (l *loader) key(n *yaml.Node, what string) string {
+	if n == nil {
+		return ""
+	}
+	s := l.str(n, what, "")
+	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+		if err := CheckKey(s); err != nil {
+			l.errs.add(l.pos(n), "", "%s: %v", what, err)
+			return ""
+		}
+	}
+	return s
 }
 
 func (l *loader) version(n *yaml.Node) Version {
@@ -283,13 +301,22 @@ func (l *loader) change(n *yaml.Node) Change {
 		}
 	}
 	c.Resources = l.strList(m["resources"], "resources", c.ID)
-	for _, e := range l.strList(m["endpoints"], "endpoints", c.ID) {
-		ep, err := ParseEndpoint(e)
-		if err != nil {
-			l.errs.add(l.pos(m["endpoints"]), c.ID, "%v", err)
-			continue
+	if en := m["endpoints"]; en != nil {
+		items := []*yaml.Node{en}
+		if en.Kind == yaml.SequenceNode {
+			items = en.Content
 		}
-		c.Endpoints = append(c.Endpoints, ep)
+		for _, in := range items {
+			in = resolveAlias(in)
+			for _, e := range l.strList(in, "endpoints", c.ID) {
+				ep, err := ParseEndpoint(e)
+				if err != nil {
+					l.errs.add(l.pos(in), c.ID, "%v", err)
+					continue
+				}
+				c.Endpoints = append(c.Endpoints, ep)
+			}
+		}
 	}
 	if b := m["breaking"]; b != nil {
 		var v bool

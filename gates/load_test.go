@@ -65,7 +65,7 @@ func TestLoadErrors(t *testing.T) {
 		{"malformed yaml", "versions: [", "t.yaml:1:1: malformed YAML: did not find expected node content"},
 		{"empty", "", "t.yaml:1:1: empty file: want a mapping with `versions`"},
 		{"not a mapping", "- a\n", "t.yaml:1:1: timeline: want a mapping, got a list"},
-		{"unknown top key", "apiname: x\nversions: []\n", `t.yaml:1:1: timeline: unknown key "apiname" (allowed: api, header, after_sunset, versions)`},
+		{"unknown top key", "apiname: x\nversions: []\n", `t.yaml:1:1: timeline: unknown key "apiname" (allowed: api, header, type_field, list_field, after_sunset, versions)`},
 		{"no versions key", "api: x\n", `t.yaml:1:1: missing key "versions"`},
 		{"bad version", base + "  - version: 2019-13-01\n", `t.yaml:3:14: malformed version "2019-13-01": month out of range`},
 		{"out of order", base + "  - version: 2015-02-18\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{added: {field: f}}]}\n  - version: 2019-10-17\n",
@@ -101,7 +101,19 @@ func TestLoadErrors(t *testing.T) {
 		{"no scope", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        ops:\n          - added: {field: f}\n  - version: 2015-01-01\n",
 			"t.yaml:5:9: a: no resources and no endpoints: the ops would apply to nothing"},
 		{"bad endpoint", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        endpoints: [\"FETCH /v1/x\"]\n        ops:\n          - added: {field: f}\n  - version: 2015-01-01\n",
-			`t.yaml:7:20: a: endpoint "FETCH /v1/x": unknown method "FETCH"`},
+			`t.yaml:7:21: a: endpoint "FETCH /v1/x": unknown method "FETCH"`},
+		{"bad second endpoint", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        endpoints: [\"GET /v1/x\", \"GET /v1/x/{id\"]\n        ops:\n          - added: {field: f}\n  - version: 2015-01-01\n",
+			`t.yaml:7:34: a: endpoint "GET /v1/x/{id": segment "{id": write a parameter as {name} or :name, alone in its segment`},
+		{"bad type_field", "type_field: a.b\nversions:\n  - version: 2015-01-01\n",
+			`t.yaml:1:13: type_field: key "a.b" has a character keys do not allow (dots, brackets, quotes, backslashes, spaces)`},
+		{"type_field not a string", "type_field: [kind]\nversions:\n  - version: 2015-01-01\n",
+			`t.yaml:1:13: type_field: want a string, got a list`},
+		{"empty list_field", "list_field: \"\"\nversions:\n  - version: 2015-01-01\n",
+			`t.yaml:1:13: list_field: empty key`},
+		{"error resource with others", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [error, customer]\n        ops:\n          - enum: {field: code, was: {resource_missing: not_found}}\n  - version: 2015-01-01\n",
+			`t.yaml:5:9: a: resource "error" walks error bodies: declare it in a change of its own, with no other resources and no endpoints`},
+		{"error resource with endpoints", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [error]\n        endpoints: [\"GET /v1/x\"]\n        ops:\n          - enum: {field: code, was: {resource_missing: not_found}}\n  - version: 2015-01-01\n",
+			`t.yaml:5:9: a: resource "error" walks error bodies: declare it in a change of its own, with no other resources and no endpoints`},
 		{"bad path", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - added: {field: \"a..b\"}\n  - version: 2015-01-01\n",
 			`t.yaml:9:13: a: added: field "a..b": empty key in path`},
 		{"rename across arrays", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - rename: {field: \"items[].price\", was: plan}\n  - version: 2015-01-01\n",
@@ -170,6 +182,16 @@ func TestEndpointMatch(t *testing.T) {
 		{"POST /v1/customers", "POST", "/v1/customers", true},
 		{"* /v1/customers", "DELETE", "/v1/customers", true},
 		{"GET /v1/charges/:id/refunds/:rid", "GET", "/v1/charges/ch_1/refunds/re_2", true},
+		{"GET /v1/users/{id}", "GET", "/v1/users/u_1", true},
+		{"GET /v1/users/{id}", "GET", "/v1/users/", false},
+		{"GET /v1/users/{id}", "GET", "/v1/users", false},
+		{"GET /v1/users/{id}", "GET", "/v1/users/u_1/", true},
+		{"GET /v1/users/{id}/posts/:pid", "GET", "/v1/users/u_1/posts/p_2", true},
+		{"GET /v1/users/me", "GET", "/v1/users/u_1", false},
+		{"GET /", "GET", "/", true},
+		{"GET /", "GET", "/v1", false},
+		{"GET /v1/users", "GET", "v1/users", false},
+		{"GET /v1/users", "GET", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pattern+" "+tt.method+" "+tt.path, func(t *testing.T) {
@@ -178,8 +200,90 @@ func TestEndpointMatch(t *testing.T) {
 			assert.Equal(t, tt.want, e.Match(tt.method, tt.path))
 		})
 	}
-	e, _ := gates.ParseEndpoint("GET /v1/charges/:id/refunds/:rid")
+	e, _ := gates.ParseEndpoint("GET /v1/charges/:id/refunds/{rid}")
 	assert.Equal(t, map[string]string{"id": "ch_1", "rid": "re_2"}, e.PathParams("/v1/charges/ch_1/refunds/re_2"))
+	allocs := testing.AllocsPerRun(100, func() {
+		if !e.Match("GET", "/v1/charges/ch_1/refunds/re_2") {
+			panic("no match")
+		}
+	})
+	assert.Zero(t, allocs, "Match allocates")
+}
+
+func TestParseEndpoint(t *testing.T) {
+	tests := []struct {
+		in, err string
+	}{
+		{"GET /v1/users/{id}", ""},
+		{"GET /v1/users/:id", ""},
+		{"* /v1/users", ""},
+		{"GET /v1/users/{}", `segment "{}": write a parameter as {name} or :name`},
+		{"GET /v1/users/x{id}", `segment "x{id}"`},
+		{"GET /v1/users/{id}x", `segment "{id}x"`},
+		{"GET /v1/users/{{id}}", `segment "{{id}}"`},
+		{"GET /v1/users/:", `parameter ':' has no name`},
+		{"GET /v1/users?x=1", `has a space, '?' or '#'`},
+		{"GET v1/users", "path must start with '/'"},
+		{"GET", `want "METHOD /path"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			e, err := gates.ParseEndpoint(tt.in)
+			if tt.err != "" {
+				require.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.in, e.String(), "the template is kept as written")
+		})
+	}
+}
+
+// FuzzParseEndpoint checks that a template ParseEndpoint accepts prints
+// back as it was parsed and matches the paths made by filling its
+// parameters, and that Match never panics.
+func FuzzParseEndpoint(f *testing.F) {
+	for _, s := range []string{"GET /v1/users/{id}", "POST /v1/customers/:id", "* /", "GET /a/{b}/c/:d", "GET /{", "PUT //x"} {
+		f.Add(s, "/v1/users/u_1")
+	}
+	f.Fuzz(func(t *testing.T, s, path string) {
+		e, err := gates.ParseEndpoint(s)
+		_ = gates.Endpoint{Method: "GET", Path: s}.Match("GET", path)
+		if err != nil {
+			return
+		}
+		again, err := gates.ParseEndpoint(e.String())
+		if err != nil || again != e {
+			t.Fatalf("%q parses as %+v, which prints as %q and parses as %+v, %v", s, e, e.String(), again, err)
+		}
+		segs := strings.Split(e.Path, "/")
+		for i, seg := range segs {
+			if gates.IsParam(seg) {
+				segs[i] = "x"
+			}
+		}
+		concrete := strings.Join(segs, "/")
+		method := e.Method
+		if method == "*" {
+			method = "PATCH"
+		}
+		if !e.Match(method, concrete) {
+			t.Fatalf("%q does not match %q", s, concrete)
+		}
+	})
+}
+
+func TestTypeAndListField(t *testing.T) {
+	tl, err := gates.Load("t.yaml", []byte("type_field: kind\nlist_field: items\nversions:\n  - version: 2015-01-01\n"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "kind", tl.TypeField())
+	assert.Equal(t, "items", tl.ListField())
+	tl, err = gates.Load("t.yaml", []byte("versions:\n  - version: 2015-01-01\n"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, gates.DefaultTypeField, tl.TypeField())
+	assert.Equal(t, gates.DefaultListField, tl.ListField())
+	_, err = gates.NewTimeline(gates.Spec{TypeField: "a b", Versions: []gates.Version{{Version: versions.MustParse("2015-01-01")}}}, nil)
+	require.ErrorContains(t, err, `type_field: key "a b" has a character`)
 }
 
 func FuzzLoad(f *testing.F) {
@@ -256,4 +360,19 @@ func TestEndpointMatchEdges(t *testing.T) {
 	} {
 		assert.Equal(t, want, e.Match("GET", path), path)
 	}
+}
+
+// TestRouteMovedBraces moves an endpoint written with {id} to one written
+// with :id: the parameter is the same by name, however it is written.
+func TestRouteMovedBraces(t *testing.T) {
+	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
+		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Ops: []gates.Op{
+			gates.EndpointMoved("GET /v2/users/{id}/posts/:post", "GET /v1/users/:id/posts/{post}"),
+		}}}},
+		{Version: versions.MustParse("2015-01-01")},
+	}}, nil)
+	require.NoError(t, err)
+	d := tl.Route(versions.MustParse("2015-01-01"), "GET", "/v1/users/u1/posts/p2")
+	assert.Equal(t, "GET /v2/users/u1/posts/p2", d.Method+" "+d.Path)
+	assert.True(t, tl.Route(versions.MustParse("2024-01-01"), "GET", "/v1/users/u1/posts/p2").Absent)
 }

@@ -300,12 +300,12 @@ func absentAt(evs []endpointEvent, v versions.Version) bool {
 	return evs[0].added
 }
 
-// endpointKey identifies an endpoint whatever its parameters are called:
-// "GET /v1/customers/:/cards".
+// endpointKey identifies an endpoint whatever its parameters are called
+// or written as: "GET /v1/customers/:/cards".
 func endpointKey(e Endpoint) string {
 	segs := strings.Split(e.Path, "/")
 	for i, s := range segs {
-		if strings.HasPrefix(s, ":") {
+		if IsParam(s) {
 			segs[i] = ":"
 		}
 	}
@@ -316,8 +316,8 @@ func endpointKey(e Endpoint) string {
 func params(path string) []string {
 	var out []string
 	for _, s := range strings.Split(path, "/") {
-		if strings.HasPrefix(s, ":") {
-			out = append(out, s[1:])
+		if IsParam(s) {
+			out = append(out, paramName(s))
 		}
 	}
 	slices.Sort(out)
@@ -350,10 +350,12 @@ func checkOpEndpoint(pos Pos, id, name, key string, e Endpoint, errs *ErrorList)
 				errs.add(pos, id, "%s: %s %q: empty path segment", name, key, e)
 			case s == ":":
 				errs.add(pos, id, "%s: %s %q: a parameter needs a name after ':'", name, key, e)
-			case strings.HasPrefix(s, ":") && seen[s]:
+			case IsParam(s) && seen[paramName(s)]:
 				errs.add(pos, id, "%s: %s %q: parameter %s appears twice", name, key, e, s)
 			}
-			seen[s] = true
+			if IsParam(s) {
+				seen[paramName(s)] = true
+			}
 		}
 	}
 	return len(*errs) == n
@@ -366,10 +368,11 @@ func rewritePath(from, to, path string) string {
 	ps := strings.Split(path, "/")
 	ts := strings.Split(to, "/")
 	for i, s := range ts {
-		if !strings.HasPrefix(s, ":") {
+		if !IsParam(s) {
 			continue
 		}
-		if j := slices.Index(fs, s); j >= 0 && j < len(ps) {
+		j := slices.IndexFunc(fs, func(f string) bool { return IsParam(f) && paramName(f) == paramName(s) })
+		if j >= 0 && j < len(ps) {
 			ts[i] = ps[j]
 		}
 	}

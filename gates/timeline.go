@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +16,20 @@ import (
 // version when a timeline names none.
 const DefaultHeader = "Stripe-Version"
 
+// DefaultTypeField is the member that names an object's type ("object":
+// "customer") when a timeline names none.
+const DefaultTypeField = "object"
+
+// DefaultListField is the member of a list response that holds its items
+// ({"data": [...]}) when a timeline names none.
+const DefaultListField = "data"
+
+// ErrorResource is the resource that names error bodies: the ops of a
+// change with resources [error] walk the error object of responses whose
+// status is not 2xx (the top-level "error" member when it is an object,
+// else the top-level object), not objects whose type is "error".
+const ErrorResource = "error"
+
 // Change is what one version changed relative to the version before it.
 type Change struct {
 	// ID names the change; unique in the timeline. Behaviour gates are
@@ -22,10 +37,17 @@ type Change struct {
 	ID string
 	// Description is written for API users; it is the changelog entry.
 	Description string
-	// Resources are the object types (the "object" field) the ops apply to.
+	// Resources are the object types (the value of the timeline's type
+	// field, "object" by default) the response ops apply to, wherever such
+	// an object is found in a response or event. ErrorResource names the
+	// error object of non-2xx responses instead.
 	Resources []string
 	// Endpoints scope the request side: a request body is walked forward
-	// through the change only on these endpoints.
+	// through the change only on these endpoints. A change with endpoints
+	// and no resources also scopes its response ops by endpoint: they
+	// apply to the response of those endpoints, to its top-level object,
+	// or to each object of its items when it is a list (a top-level array,
+	// or an object whose list field, "data" by default, is an array).
 	Endpoints []Endpoint
 	// Ops are the operations, in declared order.
 	Ops []Op
@@ -79,13 +101,15 @@ type Version struct {
 // the changes each made. The oldest version is the base and has no
 // changes. A Timeline is safe for concurrent use.
 type Timeline struct {
-	api      string
-	header   string
-	list     []Version
-	versions *versions.Timeline
-	funcs    *Registry
-	changeAt map[string]versions.Version
-	stubbed  []string
+	api       string
+	header    string
+	typeField string
+	listField string
+	list      []Version
+	versions  *versions.Timeline
+	funcs     *Registry
+	changeAt  map[string]versions.Version
+	stubbed   []string
 	// after is what happens to requests for a version past its sunset.
 	after SunsetPolicy
 	// index maps each version to its position in list.
@@ -150,9 +174,15 @@ func withStubs(funcs *Registry, vs []Version) (*Registry, []string) {
 
 // Spec is a timeline declared in Go, the counterpart of the YAML file.
 type Spec struct {
-	API      string
-	Header   string    // DefaultHeader when empty
-	Versions []Version // newest first
+	API    string
+	Header string // DefaultHeader when empty
+	// TypeField is the member naming an object's type; DefaultTypeField
+	// when empty.
+	TypeField string
+	// ListField is the member of a list response holding its items, for
+	// changes scoped by endpoint; DefaultListField when empty.
+	ListField string
+	Versions  []Version // newest first
 	// AfterSunset is what happens to requests for a version past its
 	// sunset date. The zero value keeps serving them.
 	AfterSunset SunsetPolicy
@@ -194,7 +224,8 @@ var (
 )
 
 func build(spec Spec, funcs *Registry, errs *ErrorList) *Timeline {
-	t := &Timeline{api: spec.API, header: spec.Header, funcs: funcs, changeAt: map[string]versions.Version{}, after: spec.AfterSunset}
+	t := &Timeline{api: spec.API, header: spec.Header, typeField: spec.TypeField, listField: spec.ListField,
+		funcs: funcs, changeAt: map[string]versions.Version{}, after: spec.AfterSunset}
 	if spec.AfterSunset != SunsetServe && spec.AfterSunset != SunsetRefuse {
 		errs.add(Pos{}, "", "after_sunset: unknown policy %d", spec.AfterSunset)
 	}
@@ -202,6 +233,16 @@ func build(spec Spec, funcs *Registry, errs *ErrorList) *Timeline {
 		t.header = DefaultHeader
 	} else if !headerPattern.MatchString(t.header) {
 		errs.add(Pos{}, "", "header %q is not a valid HTTP header name", t.header)
+	}
+	if t.typeField == "" {
+		t.typeField = DefaultTypeField
+	} else if err := CheckKey(t.typeField); err != nil {
+		errs.add(Pos{}, "", "type_field: %v", err)
+	}
+	if t.listField == "" {
+		t.listField = DefaultListField
+	} else if err := CheckKey(t.listField); err != nil {
+		errs.add(Pos{}, "", "list_field: %v", err)
 	}
 	if len(spec.Versions) == 0 {
 		errs.add(Pos{}, "", "no versions: a timeline needs at least its base version")
@@ -299,6 +340,26 @@ func checkChange(c *Change, funcs *Registry, errs *ErrorList) {
 	if bodyOps && len(c.Resources) == 0 && len(c.Endpoints) == 0 {
 		errs.add(c.Pos, c.ID, "no resources and no endpoints: the ops would apply to nothing")
 	}
+	if slices.Contains(c.Resources, ErrorResource) && (len(c.Resources) > 1 || len(c.Endpoints) > 0) {
+		errs.add(c.Pos, c.ID, "resource %q walks error bodies: declare it in a change of its own, with no other resources and no endpoints", ErrorResource)
+	}
+}
+
+// CheckKey reports whether k can name a member, such as the type field:
+// not empty, and no dots, brackets, quotes, backslashes or spaces.
+func CheckKey(k string) error {
+	if k == "" {
+		return fmt.Errorf("empty key")
+	}
+	if strings.ContainsAny(k, ".[]\"\\ ") {
+		return fmt.Errorf("key %q has a character keys do not allow (dots, brackets, quotes, backslashes, spaces)", k)
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 {
+			return fmt.Errorf("key %q has a control character", k)
+		}
+	}
+	return nil
 }
 
 func checkOp(op *Op, pos Pos, id string, funcs *Registry, errs *ErrorList) {
@@ -487,6 +548,14 @@ func (t *Timeline) API() string { return t.api }
 // Header returns the version header (DefaultHeader unless the timeline
 // names another).
 func (t *Timeline) Header() string { return t.header }
+
+// TypeField returns the member that names an object's type
+// (DefaultTypeField unless the timeline names another).
+func (t *Timeline) TypeField() string { return t.typeField }
+
+// ListField returns the member of a list response that holds its items
+// (DefaultListField unless the timeline names another).
+func (t *Timeline) ListField() string { return t.listField }
 
 // Versions returns the ordered versions.
 func (t *Timeline) Versions() *versions.Timeline { return t.versions }
