@@ -70,7 +70,7 @@ func (h *Handle) SaveInTx(ctx context.Context, tx *storage.Tx, status int, heade
 	if header == nil {
 		header = http.Header{echo.HeaderContentType: {echo.MIMEApplicationJSON}}
 	}
-	saved := Response{Status: status, Header: filterHeader(header, h.m.SaveHeaders, nil), Body: body}
+	saved := Response{Status: status, Header: filterHeader(header, h.m.SaveHeaders, nil), Body: h.m.Sealer.Seal(body, sealedFor(h.key))}
 	if err := h.m.Store.Complete(ctx, tx, h.key, h.token, saved, h.m.Clock().Add(h.m.TTL)); err != nil {
 		return err
 	}

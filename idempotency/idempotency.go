@@ -17,6 +17,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/verso-api/verso/storage"
 )
 
 // HeaderReplayed is set to "true" on a replayed response.
@@ -102,6 +104,12 @@ type Config struct {
 	// server recomputes them for the retrying client.
 	// Optional. Default value DefaultConfig.SaveHeaders.
 	SaveHeaders []string
+
+	// Sealer encrypts saved response bodies at rest (AES-GCM), so that
+	// what a response shows once, such as a webhook endpoint's signing
+	// secret, is not kept in plain text for TTL.
+	// Optional. Default value nil: bodies are saved as they are.
+	Sealer *storage.Sealer
 }
 
 // DefaultConfig is the default idempotency middleware config (it has no
@@ -267,6 +275,13 @@ func (m *mw) handle(next echo.HandlerFunc) echo.HandlerFunc {
 			m.shouldRetry(c.Response().Header(), true)
 			return errInUse(m.Header, key)
 		case Completed:
+			body, err := m.Sealer.Open(rec.Response.Body, sealedFor(k))
+			if err != nil {
+				m.shouldRetry(c.Response().Header(), false)
+				return httpError(http.StatusInternalServerError, "api_error", "idempotency_store_error", err,
+					"The saved response of this idempotency key could not be read.")
+			}
+			rec.Response.Body = body
 			return replay(c, rec.Response)
 		}
 		return m.run(c, next, &Handle{m: m, key: k, token: token})
@@ -368,12 +383,16 @@ func (m *mw) run(c echo.Context, next echo.HandlerFunc, h *Handle) error {
 		}
 		return nil
 	}
-	saved := Response{Status: w.status, Header: w.header, Body: w.buf.Bytes()}
+	saved := Response{Status: w.status, Header: w.header, Body: m.Sealer.Seal(w.buf.Bytes(), sealedFor(h.key))}
 	if err := m.Store.Complete(ctx, nil, h.key, h.token, saved, m.Clock().Add(m.TTL)); err != nil {
 		c.Logger().Error(err)
 	}
 	return nil
 }
+
+// sealedFor is the additional data a saved body is sealed with: its key,
+// so that a sealed body copied onto another key does not open.
+func sealedFor(k Key) []byte { return []byte(k.Account + "\x00" + k.Key) }
 
 // saveable reports whether a response with status is saved: everything the
 // handler answered except a conflict or a rate limit, which a retry should

@@ -127,7 +127,10 @@ func (h *Handlers) storeError(c echo.Context, err error) error {
 			break
 		}
 	}
+	var ae *addressError
 	switch {
+	case errors.As(err, &ae):
+		return h.fail(c, badRequest("url", "%s", strings.TrimPrefix(ae.msg, "url: ")))
 	case errors.Is(err, ErrNotFound):
 		return h.fail(c, apiError{status: http.StatusNotFound, Code: "resource_missing", Param: "id", Message: msg})
 	case errors.Is(err, ErrInvalidCursor):

@@ -94,7 +94,7 @@ func openPostgres(t testing.TB) *storage.DB {
 }
 
 func newStore(t testing.TB, db *storage.DB, clock func() time.Time) *Store {
-	s, err := NewStore(context.Background(), db, &StoreOptions{Clock: clock})
+	s, err := NewStore(context.Background(), db, &StoreOptions{Clock: clock, AllowPrivate: true})
 	require.NoError(t, err)
 	return s
 }

@@ -169,14 +169,27 @@ type StoreOptions struct {
 	// Clock stamps events, endpoints and deliveries.
 	// Optional. Default value time.Now.
 	Clock func() time.Time
+	// AllowPrivate lets endpoint URLs name loopback, private, link-local
+	// and other non-public addresses, and lets the Worker's default client
+	// connect to them: for local development and tests only.
+	// Optional. Default value false: such URLs are refused by
+	// CreateEndpoint (ErrInvalid wrapping ErrForbiddenAddress) and such
+	// connections by the worker's dialer.
+	AllowPrivate bool
+	// Sealer encrypts endpoint signing secrets at rest. Optional. Default
+	// value nil: secrets are stored in plain text. Secrets stored before a
+	// Sealer was set still read.
+	Sealer *storage.Sealer
 }
 
 // Store keeps endpoints, events (the outbox) and deliveries in a
 // storage.DB, SQLite or PostgreSQL. It is safe for concurrent use, also by
 // several processes sharing one PostgreSQL database.
 type Store struct {
-	db  *storage.DB
-	now func() time.Time
+	db           *storage.DB
+	now          func() time.Time
+	allowPrivate bool
+	sealer       *storage.Sealer
 }
 
 var schema = []string{
@@ -225,8 +238,11 @@ func NewStore(ctx context.Context, db *storage.DB, opts *StoreOptions) (*Store, 
 		return nil, errors.New("webhooks: nil database")
 	}
 	s := &Store{db: db, now: time.Now}
-	if opts != nil && opts.Clock != nil {
-		s.now = opts.Clock
+	if opts != nil {
+		if opts.Clock != nil {
+			s.now = opts.Clock
+		}
+		s.allowPrivate, s.sealer = opts.AllowPrivate, opts.Sealer
 	}
 	if err := db.Migrate(ctx, schema...); err != nil {
 		return nil, fmt.Errorf("webhooks: create tables: %w", err)
@@ -278,6 +294,25 @@ func ValidateURL(u string) error {
 	return nil
 }
 
+// CheckURL refuses, unless the store allows private addresses, a URL
+// whose host is a loopback name or is, or resolves to, a non-public
+// address (see ForbiddenAddress). The error wraps ErrInvalid and
+// ErrForbiddenAddress. A name that does not resolve now passes: the
+// worker's dialer checks every address it connects to.
+func (s *Store) CheckURL(ctx context.Context, u string) error {
+	if s.allowPrivate {
+		return nil
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return invalid("url must be an absolute http or https URL, got %q", clip(u))
+	}
+	if err := checkURLHost(ctx, p.Hostname()); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
+}
+
 func (p *EndpointParams) validate() error {
 	if p.Account == "" {
 		return invalid("account is required")
@@ -315,6 +350,9 @@ func (s *Store) CreateEndpoint(ctx context.Context, p EndpointParams) (*Endpoint
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
+	if err := s.CheckURL(ctx, p.URL); err != nil {
+		return nil, err
+	}
 	events, _ := json.Marshal(p.EnabledEvents)
 	e := &Endpoint{
 		ID:            newID("we_"),
@@ -330,7 +368,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, p EndpointParams) (*Endpoint
 	_, err := s.db.Exec(ctx, `INSERT INTO webhook_endpoints
 		(id, account, url, enabled_events, api_version, scheme, description, secret, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, e.Account, e.URL, string(events), e.APIVersion.String(), string(e.Scheme), e.Description, e.Secret, ms(e.Created))
+		e.ID, e.Account, e.URL, string(events), e.APIVersion.String(), string(e.Scheme), e.Description, string(s.sealer.Seal([]byte(e.Secret), []byte(e.ID))), ms(e.Created))
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: create endpoint: %w", err)
 	}
@@ -383,7 +421,11 @@ func (s *Store) endpointWithSecret(ctx context.Context, account, id string) (*En
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: get endpoint: %w", err)
 	}
-	e.Secret = secret
+	plain, err := s.sealer.Open([]byte(secret), []byte(e.ID))
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: endpoint %s secret: %w", e.ID, err)
+	}
+	e.Secret = string(plain)
 	return e, nil
 }
 

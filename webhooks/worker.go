@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -99,7 +100,12 @@ type Config struct {
 	// Renderer renders events in each endpoint's version. Required.
 	Renderer Renderer
 	// Client sends the requests. Optional. Default value: a client that
-	// does not follow redirects (a 3xx is a failed attempt).
+	// does not follow redirects (a 3xx is a failed attempt), uses no proxy
+	// and, unless the Store allows private addresses
+	// (StoreOptions.AllowPrivate), refuses to connect to a loopback,
+	// private, link-local, multicast, unspecified or reserved address,
+	// checked at dial time so that DNS rebinding does not get through. A
+	// Client given here must do its own checks.
 	Client *http.Client
 	// Timeout bounds one attempt, from connecting to reading the status.
 	// Optional. Default value 30 seconds.
@@ -194,12 +200,7 @@ func NewWorker(cfg Config) (*Worker, error) {
 		cfg.UserAgent = DefaultConfig.UserAgent
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{
-			Transport: http.DefaultTransport.(*http.Transport).Clone(),
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		}
+		cfg.Client = newClient(cfg.Store.allowPrivate)
 	}
 	w := &Worker{cfg: cfg, store: cfg.Store, now: cfg.Clock, wake: make(chan struct{}, 1), log: cfg.Logger}
 	m, err := newMetrics(cfg.Registerer, cfg.Store, cfg.Clock)
@@ -330,11 +331,21 @@ type AttemptError struct {
 	Err    error // the transport error, nil if there was a response
 }
 
+// Error says what happened in words safe to show the endpoint's owner:
+// "timed out", "connection failed", "address not allowed" or the
+// receiver's status; never the network error itself, which would tell
+// an account about the server's network.
 func (e *AttemptError) Error() string {
-	if e.Err != nil {
-		return e.Err.Error()
+	var ne net.Error
+	switch {
+	case e.Err == nil:
+		return "receiver answered " + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status)
+	case errors.Is(e.Err, ErrForbiddenAddress):
+		return "address not allowed: webhooks must reach a public address"
+	case errors.Is(e.Err, context.DeadlineExceeded), errors.As(e.Err, &ne) && ne.Timeout():
+		return "timed out"
 	}
-	return "receiver answered " + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status)
+	return "connection failed"
 }
 
 func (e *AttemptError) Unwrap() error { return e.Err }

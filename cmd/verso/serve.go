@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,8 +37,37 @@ Flags:
   --timeline FILE      serve this YAML timeline instead of the built-in one
   --log-format F       text or json (default text)
   --rate N             requests per second per API key (default 100)
+  --ip-rate N          requests per second per client IP (default 200)
+  --client-ip-header H X-Forwarded-For or X-Real-IP: count the per-IP limit
+                       by the address this header names, believed only on
+                       connections from --trusted-proxies (default: none,
+                       the connection's own address)
+  --trusted-proxies L  comma-separated CIDRs of the proxies that set
+                       --client-ip-header (default 127.0.0.0/8,::1/128)
+  --metrics-addr A     serve /metrics on this address only, not on --addr
   --shadow-rate R      share of old-version responses also rendered in the
                        newest, differences counted at /metrics (default 0)
+  --webhooks-allow-private
+                       let webhook endpoints reach loopback, private and
+                       link-local addresses (local development only)
+  --secrets-key-file F the key sealing webhook secrets and saved idempotent
+                       responses at rest: 64 hex digits (default: the
+                       VERSO_SECRETS_KEY variable, else DB.key beside a
+                       SQLite database, created with mode 0600; PostgreSQL
+                       needs one of the two, the same on every server)
+  --read-header-timeout D, --read-timeout D, --write-timeout D,
+  --idle-timeout D     http.Server timeouts (defaults 10s, 30s, 60s, 120s)
+  --max-header-bytes N largest request header; larger gets 431 (default 65536)
+`})
+	register(&command{name: "accounts", summary: "create or list accounts of the demo API", run: runAccounts, usage: `Usage: verso accounts create [--db verso.db] [--name NAME]
+       verso accounts list   [--db verso.db]
+
+create makes a new account and prints its id and its first test API key
+(shown once; stored hashed), tab-separated.
+
+Flags:
+  --db URL             a SQLite file (default verso.db) or postgres://...
+  --name NAME          the account's name (default "Account")
 `})
 	register(&command{name: "keys", summary: "create or list API keys of the demo API", run: runKeys, usage: `Usage: verso keys create [--db verso.db] [--account acct_...]
        verso keys list   [--db verso.db] [--account acct_...]
@@ -46,6 +79,46 @@ Flags:
   --db URL             a SQLite file (default verso.db) or postgres://...
   --account ID         the account
 `})
+}
+
+// EnvSecretsKey names the variable that may hold the sealing key.
+const EnvSecretsKey = "VERSO_SECRETS_KEY"
+
+// sealer returns the Sealer for the database at dbURL: the key in keyFile,
+// else in $VERSO_SECRETS_KEY, else in the file DB.key beside a SQLite
+// database (created, mode 0600, when missing). A PostgreSQL database
+// needs the file or the variable when required is set; otherwise there
+// is no sealer (the command touches no secret).
+func sealer(dbURL, keyFile string, required bool) (*storage.Sealer, error) {
+	var key []byte
+	var err error
+	switch {
+	case keyFile != "":
+		key, err = storage.LoadOrCreateKeyFile(keyFile)
+	case os.Getenv(EnvSecretsKey) != "":
+		key, err = storage.ParseKey(os.Getenv(EnvSecretsKey))
+		if err != nil {
+			err = fmt.Errorf("%s: %w", EnvSecretsKey, err)
+		}
+	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
+		if required {
+			return nil, fmt.Errorf("a PostgreSQL database needs the key that seals webhook secrets: set %s or --secrets-key-file (the same key on every server; make one with: openssl rand -hex 32)", EnvSecretsKey)
+		}
+		return nil, nil
+	case dbURL == ":memory:":
+		key = make([]byte, storage.KeySize)
+		_, err = rand.Read(key)
+	default:
+		path := strings.TrimPrefix(dbURL, "file:")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		key, err = storage.LoadOrCreateKeyFile(path + ".key")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return storage.NewSealer(key)
 }
 
 func openAPI(ctx context.Context, dbURL, timelinePath string, logger *slog.Logger, cfg api.Config) (*api.Server, *storage.DB, error) {
@@ -78,7 +151,20 @@ func runServe(e *env, args []string) error {
 	tlPath := fs.String("timeline", "", "")
 	logFormat := fs.String("log-format", "text", "")
 	rate := fs.Int("rate", 100, "")
+	ipRate := fs.Int("ip-rate", 200, "")
+	ipHeader := fs.String("client-ip-header", "", "")
+	proxies := fs.String("trusted-proxies", "", "")
+	metricsAddr := fs.String("metrics-addr", "", "")
 	shadowRate := fs.Float64("shadow-rate", 0, "")
+	allowPrivate := fs.Bool("webhooks-allow-private", false, "")
+	keyFile := fs.String("secrets-key-file", "", "")
+	d := api.DefaultHTTPLimits
+	var limits api.HTTPLimits
+	fs.DurationVar(&limits.ReadHeaderTimeout, "read-header-timeout", d.ReadHeaderTimeout, "")
+	fs.DurationVar(&limits.ReadTimeout, "read-timeout", d.ReadTimeout, "")
+	fs.DurationVar(&limits.WriteTimeout, "write-timeout", d.WriteTimeout, "")
+	fs.DurationVar(&limits.IdleTimeout, "idle-timeout", d.IdleTimeout, "")
+	fs.IntVar(&limits.MaxHeaderBytes, "max-header-bytes", d.MaxHeaderBytes, "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -97,6 +183,35 @@ func runServe(e *env, args []string) error {
 	}
 	if *rate < 1 {
 		return usagef("--rate must be at least 1")
+	}
+	if *ipRate < 1 {
+		return usagef("--ip-rate must be at least 1")
+	}
+	if limits.ReadHeaderTimeout <= 0 || limits.ReadTimeout <= 0 || limits.WriteTimeout <= 0 || limits.IdleTimeout <= 0 {
+		return usagef("the timeouts must be positive durations, such as 30s")
+	}
+	if limits.MaxHeaderBytes < 1024 {
+		return usagef("--max-header-bytes must be at least 1024")
+	}
+	var trusted []netip.Prefix
+	if *proxies != "" {
+		if *ipHeader == "" {
+			return usagef("--trusted-proxies needs --client-ip-header")
+		}
+		for _, p := range strings.Split(*proxies, ",") {
+			pfx, err := netip.ParsePrefix(strings.TrimSpace(p))
+			if err != nil {
+				return usagef("--trusted-proxies: %v", err)
+			}
+			trusted = append(trusted, pfx)
+		}
+	}
+	if h := strings.ToLower(*ipHeader); h != "" && h != "x-forwarded-for" && h != "x-real-ip" {
+		return usagef("--client-ip-header must be X-Forwarded-For or X-Real-IP")
+	}
+	seal, err := sealer(*dbURL, *keyFile, true)
+	if err != nil {
+		return err
 	}
 	var logger *slog.Logger
 	switch *logFormat {
@@ -118,11 +233,25 @@ func runServe(e *env, args []string) error {
 			}
 		}()
 	}
-	s, db, err := openAPI(ctx, *dbURL, *tlPath, logger, api.Config{KeyLimit: ratelimit.Per(*rate, time.Second), ShadowRate: *shadowRate})
+	s, db, err := openAPI(ctx, *dbURL, *tlPath, logger, api.Config{
+		KeyLimit: ratelimit.Per(*rate, time.Second), IPLimit: ratelimit.Per(*ipRate, time.Second),
+		ClientIPHeader: *ipHeader, TrustedProxies: trusted, SeparateMetrics: *metricsAddr != "",
+		ShadowRate: *shadowRate, WebhooksAllowPrivate: *allowPrivate, Sealer: seal, HTTP: limits,
+	})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return err
+		}
+		msrv := &http.Server{Handler: s.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		fmt.Fprintf(e.stdout, "verso: metrics on http://%s/metrics\n", mln.Addr())
+	}
 	acct, secret, err := s.EnsureAccount(ctx)
 	if err != nil {
 		return err
@@ -174,7 +303,11 @@ func runKeys(e *env, args []string) error {
 		return usagef("unexpected argument %q", pos[0])
 	}
 	ctx := context.Background()
-	s, db, err := openAPI(ctx, *dbURL, "", slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), api.Config{})
+	seal, err := sealer(*dbURL, "", false)
+	if err != nil {
+		return err
+	}
+	s, db, err := openAPI(ctx, *dbURL, "", slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), api.Config{Sealer: seal})
 	if err != nil {
 		return err
 	}
@@ -212,5 +345,55 @@ func runKeys(e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintln(e.stdout, secret)
+	return nil
+}
+
+func runAccounts(e *env, args []string) error {
+	if len(args) == 0 || (args[0] != "create" && args[0] != "list") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return flag.ErrHelp
+		}
+		return usagef("want 'create' or 'list'")
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("accounts", flag.ContinueOnError)
+	dbURL := fs.String("db", "verso.db", "")
+	name := fs.String("name", "Account", "")
+	pos, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	ctx := context.Background()
+	seal, err := sealer(*dbURL, "", false)
+	if err != nil {
+		return err
+	}
+	s, db, err := openAPI(ctx, *dbURL, "", slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), api.Config{Sealer: seal})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if sub == "list" {
+		all, err := s.Accounts.Accounts(ctx)
+		if err != nil {
+			return err
+		}
+		for _, a := range all {
+			fmt.Fprintf(e.stdout, "%s\t%s\n", a.ID, a.Name)
+		}
+		return nil
+	}
+	acct, err := s.Accounts.CreateAccount(ctx, *name)
+	if err != nil {
+		return err
+	}
+	secret, _, err := s.Accounts.CreateKey(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s\t%s\n", acct.ID, secret)
 	return nil
 }

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +18,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
+
+	"github.com/verso-api/verso/storage"
 )
 
 // TestServeKeysAndWebhooks runs `verso serve` on 127.0.0.1, talks to it over
@@ -26,7 +31,7 @@ func TestServeKeysAndWebhooks(t *testing.T) {
 	stop := make(chan struct{})
 	done := make(chan int, 1)
 	go func() {
-		done <- run(&env{stdin: strings.NewReader(""), stdout: pw, stderr: io.Discard, interrupt: stop}, []string{"serve", "--db", db, "--addr", "127.0.0.1:0"})
+		done <- run(&env{stdin: strings.NewReader(""), stdout: pw, stderr: io.Discard, interrupt: stop}, []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--webhooks-allow-private"})
 		pw.Close()
 	}()
 	var base, key string
@@ -88,7 +93,7 @@ func TestServeKeysAndWebhooks(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(out, "active"), out)
 	assert.NotContains(t, out, key, "listings never show a key")
 
-	code, out, errs = runCLI(t, "", "webhooks", "send", "--db", db, "--endpoint", epID, "--version", "2014-12-22", "--type", "customer.created")
+	code, out, errs = runCLI(t, "", "webhooks", "send", "--db", db, "--endpoint", epID, "--version", "2014-12-22", "--type", "customer.created", "--webhooks-allow-private")
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "HTTP 200")
 	select {
@@ -105,4 +110,54 @@ func TestServeKeysAndWebhooks(t *testing.T) {
 	assert.Contains(t, errs, "we_nope")
 	code, _, _ = runCLI(t, "", "webhooks", "send", "--db", db, "--endpoint", epID, "--version", "2014-12-22")
 	assert.Equal(t, 2, code, "needs --event or --type")
+	// Without --webhooks-allow-private the receiver on 127.0.0.1 is not reached.
+	code, _, errs = runCLI(t, "", "webhooks", "send", "--db", db, "--endpoint", epID, "--version", "2014-12-22", "--type", "customer.created")
+	require.Equal(t, 1, code, errs)
+	assert.Contains(t, errs, "address not allowed")
+	select {
+	case body := <-got:
+		t.Fatalf("the receiver on 127.0.0.1 got %s", body)
+	default:
+	}
+
+	// The key sealing the secrets sits beside the database, readable by
+	// its owner only, and the stored secret is sealed.
+	fi, err := os.Stat(db + ".key")
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	sdb, err := storage.Open(context.Background(), db)
+	require.NoError(t, err)
+	defer sdb.Close()
+	var secret string
+	require.NoError(t, sdb.QueryRow(context.Background(), `SELECT secret FROM webhook_endpoints WHERE id = ?`, epID).Scan(&secret))
+	assert.True(t, storage.IsSealed([]byte(secret)), secret)
+	assert.Equal(t, ep.Get("secret").String()[:6], "whsec_")
+	assert.NotContains(t, secret, ep.Get("secret").String())
+}
+
+// TestAccountsCreate makes two accounts with `verso accounts create` and
+// checks each key reaches its own account only.
+func TestAccountsCreate(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "verso.db")
+	var ids, keys []string
+	for i := 0; i < 2; i++ {
+		code, out, errs := runCLI(t, "", "accounts", "create", "--db", db, "--name", "Shop "+strconv.Itoa(i))
+		require.Equal(t, 0, code, errs)
+		f := strings.Split(strings.TrimSpace(out), "\t")
+		require.Len(t, f, 2, out)
+		assert.Regexp(t, `^acct_\w+$`, f[0])
+		assert.Regexp(t, `^sk_test_\w+$`, f[1])
+		ids, keys = append(ids, f[0]), append(keys, f[1])
+	}
+	assert.NotEqual(t, ids[0], ids[1])
+	code, out, _ := runCLI(t, "", "accounts", "list", "--db", db)
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, ids[0]+"\tShop 0")
+	assert.Contains(t, out, ids[1]+"\tShop 1")
+	assert.NotContains(t, out, "sk_test_")
+	code, out, _ = runCLI(t, "", "keys", "list", "--db", db, "--account", ids[1])
+	require.Equal(t, 0, code)
+	assert.Equal(t, 1, strings.Count(out, "active"), out)
+	code, _, errs := runCLI(t, "", "accounts", "delete", "--db", db)
+	assert.Equal(t, 2, code, errs)
 }

@@ -25,6 +25,9 @@ Flags:
   --db URL             a SQLite file (default verso.db) or postgres://...
   --account ID         the endpoint's account (default: the first account)
   --timeline FILE      the timeline the server runs (default: the built-in one)
+  --webhooks-allow-private
+                       let the send reach loopback and private addresses
+  --secrets-key-file F the key the server seals secrets with (see verso serve)
 `})
 }
 
@@ -43,6 +46,8 @@ func runWebhooks(e *env, args []string) error {
 	dbURL := fs.String("db", "verso.db", "")
 	account := fs.String("account", "", "")
 	tlPath := fs.String("timeline", "", "")
+	allowPrivate := fs.Bool("webhooks-allow-private", false, "")
+	keyFile := fs.String("secrets-key-file", "", "")
 	pos, err := parseFlags(fs, args[1:])
 	if err != nil {
 		return err
@@ -56,7 +61,12 @@ func runWebhooks(e *env, args []string) error {
 		return usagef("give exactly one of --event and --type")
 	}
 	ctx := context.Background()
-	s, db, err := openAPI(ctx, *dbURL, *tlPath, slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), api.Config{})
+	seal, err := sealer(*dbURL, *keyFile, true)
+	if err != nil {
+		return err
+	}
+	s, db, err := openAPI(ctx, *dbURL, *tlPath, slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		api.Config{Sealer: seal, WebhooksAllowPrivate: *allowPrivate})
 	if err != nil {
 		return err
 	}
@@ -76,6 +86,9 @@ func runWebhooks(e *env, args []string) error {
 	res, err := s.SendTest(ctx, acct, *endpoint, *eventID, *typ, v)
 	if err != nil {
 		return err
+	}
+	if res.Status == 0 {
+		return fmt.Errorf("%s was not delivered to %s: %s", res.EventID, *endpoint, res.Error)
 	}
 	fmt.Fprintf(e.stdout, "sent %s to %s in %s: HTTP %d\n", res.EventID, *endpoint, v, res.Status)
 	if res.Status < 200 || res.Status > 299 {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -74,9 +75,76 @@ type Config struct {
 	// their differences counted in verso_shadow_differences_total: what
 	// would change for each account if it upgraded. Optional. Default 0.
 	ShadowRate float64
+	// WebhooksAllowPrivate lets webhook endpoints name, and deliveries
+	// reach, loopback, private and link-local addresses: for local
+	// development only. Optional. Default value false.
+	WebhooksAllowPrivate bool
+	// Sealer encrypts webhook signing secrets and saved idempotent
+	// responses at rest. Optional. Default value nil: plain text.
+	Sealer *storage.Sealer
+	// ClientIPHeader names a header, such as X-Forwarded-For or
+	// X-Real-IP, that a reverse proxy sets to the client's address; the
+	// per-IP limit then counts that address, but only for requests whose
+	// connection comes from TrustedProxies. Optional. Default value "":
+	// the connection's address, whatever headers say.
+	ClientIPHeader string
+	// TrustedProxies are the addresses of the proxies whose
+	// ClientIPHeader is believed. Optional. Default value: loopback only.
+	TrustedProxies []netip.Prefix
+	// SeparateMetrics leaves /metrics off the API's address; serve
+	// MetricsHandler on an address of its own. Optional. Default false.
+	SeparateMetrics bool
+	// HTTP bounds the connections Serve accepts. Zero fields take the
+	// values of DefaultHTTPLimits.
+	HTTP HTTPLimits
 	// IdempotencyTTL and IdempotencyLease configure saved responses.
 	// Optional. Default values 24 hours and 1 minute.
 	IdempotencyTTL, IdempotencyLease time.Duration
+}
+
+// HTTPLimits are the http.Server limits of Serve; slow or idle clients
+// are shed when they run out.
+type HTTPLimits struct {
+	// ReadHeaderTimeout bounds reading a request's header.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, body included.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds a request from the end of its header to the
+	// end of the response.
+	WriteTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection left idle that long.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request's header; a larger one gets 431.
+	MaxHeaderBytes int
+}
+
+// DefaultHTTPLimits are the limits of a zero HTTPLimits field.
+var DefaultHTTPLimits = HTTPLimits{
+	ReadHeaderTimeout: 10 * time.Second,
+	ReadTimeout:       30 * time.Second,
+	WriteTimeout:      60 * time.Second,
+	IdleTimeout:       120 * time.Second,
+	MaxHeaderBytes:    64 << 10,
+}
+
+func (l HTTPLimits) withDefaults() HTTPLimits {
+	d := DefaultHTTPLimits
+	if l.ReadHeaderTimeout <= 0 {
+		l.ReadHeaderTimeout = d.ReadHeaderTimeout
+	}
+	if l.ReadTimeout <= 0 {
+		l.ReadTimeout = d.ReadTimeout
+	}
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = d.WriteTimeout
+	}
+	if l.IdleTimeout <= 0 {
+		l.IdleTimeout = d.IdleTimeout
+	}
+	if l.MaxHeaderBytes <= 0 {
+		l.MaxHeaderBytes = d.MaxHeaderBytes
+	}
+	return l
 }
 
 // Server is the demo API.
@@ -99,6 +167,8 @@ type Server struct {
 	now      func() time.Time
 	byType   map[string]*resource
 	sampler  *shadow.Sampler
+	limits   HTTPLimits
+	metrics  http.Handler
 }
 
 const accountKey = "verso.account"
@@ -113,7 +183,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("api: Config.DB is required")
 	}
-	s := &Server{db: cfg.DB, timeline: cfg.Timeline, log: cfg.Logger, now: cfg.Clock, Registry: cfg.Registry}
+	s := &Server{db: cfg.DB, timeline: cfg.Timeline, log: cfg.Logger, now: cfg.Clock, Registry: cfg.Registry, limits: cfg.HTTP.withDefaults()}
 	var err error
 	if s.timeline == nil {
 		if s.timeline, err = LoadDefaultTimeline(); err != nil {
@@ -153,7 +223,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.Pins, err = pins.New(ctx, cfg.DB, pins.Options{Now: s.now}); err != nil {
 		return nil, err
 	}
-	if s.hooks, err = webhooks.NewStore(ctx, cfg.DB, &webhooks.StoreOptions{Clock: s.now}); err != nil {
+	if s.hooks, err = webhooks.NewStore(ctx, cfg.DB, &webhooks.StoreOptions{Clock: s.now, AllowPrivate: cfg.WebhooksAllowPrivate, Sealer: cfg.Sealer}); err != nil {
 		return nil, err
 	}
 	s.Webhooks = s.hooks
@@ -179,12 +249,22 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return server.ErrInternal
 	}}))
 	e.Use(s.logRequests)
+	e.Use(s.unavailable)
+	if cfg.ClientIPHeader != "" {
+		if e.IPExtractor, err = clientIP(cfg.ClientIPHeader, cfg.TrustedProxies); err != nil {
+			return nil, err
+		}
+	}
 	ipLimit, err := ratelimit.Config{Scope: "ip", Default: cfg.IPLimit}.ToMiddleware()
 	if err != nil {
 		return nil, err
 	}
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
-	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	s.metrics = promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
+	if !cfg.SeparateMetrics {
+		e.GET("/metrics", echo.WrapHandler(s.metrics))
+	}
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
 	keyLimit, err := ratelimit.Config{Scope: "key", Default: cfg.KeyLimit, Routes: cfg.RouteLimits,
 		Identifier: func(c echo.Context) (string, error) { return accountOf(c), nil }}.ToMiddleware()
 	if err != nil {
@@ -213,6 +293,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		TTL:     cfg.IdempotencyTTL,
 		Lease:   cfg.IdempotencyLease,
 		Clock:   s.now,
+		Sealer:  cfg.Sealer,
 	}.ToMiddleware()
 	if err != nil {
 		return nil, err
@@ -239,6 +320,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Echo = e
 	return s, nil
 }
+
+// MetricsHandler serves the Prometheus metrics, for an address of its own
+// when Config.SeparateMetrics is set.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics }
 
 // renderEvent renders a stored event in an endpoint's version.
 func (s *Server) renderEvent(event []byte, to versions.Version) ([]byte, error) {
@@ -323,7 +408,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	done := make(chan struct{}, 2)
 	go func() { s.worker.Run(ctx); done <- struct{}{} }()
 	go func() { idempotency.Sweeper{Store: s.idem}.Run(ctx); done <- struct{}{} }()
-	srv := &http.Server{Handler: s.Echo, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: s.Echo, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: s.limits.ReadHeaderTimeout, ReadTimeout: s.limits.ReadTimeout, WriteTimeout: s.limits.WriteTimeout,
+		IdleTimeout: s.limits.IdleTimeout, MaxHeaderBytes: s.limits.MaxHeaderBytes}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
