@@ -129,6 +129,16 @@ func (s *Server) commit(c echo.Context, status int, account string, p *params, r
 	if s.worker != nil && len(w.events) > 0 {
 		s.worker.Notify()
 	}
+	return s.respond(c, status, body)
+}
+
+// respond writes a response body in the newest schema, with what the
+// request's version needs and the newest schema lacks attached (attachOld).
+func (s *Server) respond(c echo.Context, status int, body []byte) error {
+	body, err := s.attachOld(c.Request().Context(), s.db, accountOf(c), body)
+	if err != nil {
+		return s.fail(c, err)
+	}
 	return c.JSONBlob(status, body)
 }
 
@@ -184,7 +194,7 @@ func (s *Server) retrieve(c echo.Context, r *resource) error {
 	if body, err = s.expand(ctx, s.db, account, r, body, p.expand()); err != nil {
 		return s.fail(c, err)
 	}
-	return c.JSONBlob(http.StatusOK, body)
+	return s.respond(c, http.StatusOK, body)
 }
 
 func (s *Server) list(c echo.Context, r *resource) error {
@@ -231,7 +241,7 @@ func (s *Server) list(c echo.Context, r *resource) error {
 			return s.fail(c, err)
 		}
 	}
-	return c.JSONBlob(http.StatusOK, listJSON("/v1/"+r.plural, items, more))
+	return s.respond(c, http.StatusOK, listJSON("/v1/"+r.plural, items, more))
 }
 
 func listJSON(url string, items [][]byte, more bool) []byte {
@@ -697,7 +707,7 @@ func (s *Server) listEvents(c echo.Context) error {
 	for i := range evs {
 		items[i] = evs[i].Body
 	}
-	return c.JSONBlob(http.StatusOK, listJSON("/v1/events", items, more))
+	return s.respond(c, http.StatusOK, listJSON("/v1/events", items, more))
 }
 
 func (s *Server) retrieveEvent(c echo.Context) error {
@@ -712,7 +722,7 @@ func (s *Server) retrieveEvent(c echo.Context) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
-	return c.JSONBlob(http.StatusOK, ev.Body)
+	return s.respond(c, http.StatusOK, ev.Body)
 }
 
 // applyDescMeta sets the description (when desc is not nil) and merges the
