@@ -163,4 +163,3 @@ func (o *objects) related(ctx context.Context, q listQuerier, account, typ, fiel
 	}
 	return out, nil
 }
-
