@@ -244,6 +244,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = server.NewErrorHandler(s.log)
+	e.Use(requestID)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		s.log.Error("panic", "path", c.Request().URL.Path, "err", err, "stack", string(stack))
 		return server.ErrInternal
@@ -324,6 +325,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // MetricsHandler serves the Prometheus metrics, for an address of its own
 // when Config.SeparateMetrics is set.
 func (s *Server) MetricsHandler() http.Handler { return s.metrics }
+
+// requestID gives every response a Request-Id header, as Stripe's API
+// does (SDKs report it with errors). It is always made here: a Request-Id
+// a client sends is not echoed.
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Request-Id", newID("req_")[:18])
+		return next(c)
+	}
+}
 
 // renderEvent renders a stored event in an endpoint's version.
 func (s *Server) renderEvent(event []byte, to versions.Version) ([]byte, error) {

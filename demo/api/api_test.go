@@ -182,7 +182,7 @@ func TestVersionsEndToEnd(t *testing.T) {
 		assert.Equal(t, "list", l.get("object").String())
 
 		// Payment intents: latest_charge (newest) vs charges (2022-08-01 and before).
-		pi := a.do(t, a.key, "POST", "/v1/payment_intents", "2022-11-15", "amount=1000&currency=eur&confirm=true")
+		pi := a.do(t, a.key, "POST", "/v1/payment_intents", "2022-11-15", "amount=1000&currency=eur&confirm=true&payment_method=pm_card_visa")
 		require.Equal(t, 200, pi.status, pi.body)
 		assert.True(t, pi.get("latest_charge").Exists())
 		assert.False(t, pi.get("automatic_payment_methods.enabled").Bool(), "behaviour gate off before 2023-08-16")

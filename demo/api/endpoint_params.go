@@ -10,25 +10,26 @@ package api
 //
 // The table is read, never written, after the package is initialised.
 var endpointParams = map[string][]string{
-	"GET /v1/customers":      listParams(),
-	"GET /v1/customers/:id":  nil,
-	"POST /v1/customers":     customerParams,
-	"POST /v1/customers/:id": customerParams,
+	"GET /v1/customers":        listParams("ending_before", "email"),
+	"GET /v1/customers/:id":    nil,
+	"POST /v1/customers":       customerParams,
+	"POST /v1/customers/:id":   customerParams,
+	"DELETE /v1/customers/:id": nil,
 
-	"GET /v1/charges":      listParams("customer"),
+	"GET /v1/charges":      listParams("ending_before", "customer"),
 	"GET /v1/charges/:id":  nil,
 	"POST /v1/charges":     {"amount", "currency", "customer", "source", "description", "metadata"},
 	"POST /v1/charges/:id": {"description", "metadata"},
 
-	"GET /v1/payment_intents":              listParams("customer"),
+	"GET /v1/payment_intents":              listParams("ending_before", "customer"),
 	"GET /v1/payment_intents/:id":          nil,
 	"POST /v1/payment_intents":             {"amount", "currency", "customer", "payment_method_types", "payment_method", "confirm", "description", "metadata"},
 	"POST /v1/payment_intents/:id":         {"amount", "description", "metadata"},
 	"POST /v1/payment_intents/:id/confirm": {"payment_method"},
 
-	"GET /v1/refunds":      listParams(),
+	"GET /v1/refunds":      listParams("ending_before", "charge", "payment_intent"),
 	"GET /v1/refunds/:id":  nil,
-	"POST /v1/refunds":     {"charge", "amount", "reason", "metadata"},
+	"POST /v1/refunds":     {"charge", "payment_intent", "amount", "reason", "metadata"},
 	"POST /v1/refunds/:id": {"metadata"},
 
 	"GET /v1/events":     listParams("type"),

@@ -52,12 +52,13 @@ func (w *write) event(typ string, obj []byte, prev map[string]any) {
 
 func (s *Server) resources() []*resource {
 	return []*resource{
-		{typ: "customer", plural: "customers", prefix: "cus_", create: createCustomer, update: updateCustomer},
+		{typ: "customer", plural: "customers", prefix: "cus_", create: createCustomer, update: updateCustomer, filter: customerListFilter},
 		{typ: "charge", plural: "charges", prefix: "ch_", expandable: map[string]string{"customer": "customer", "payment_intent": "payment_intent"},
 			create: createCharge, update: updateCharge, filter: customerFilter},
 		{typ: "payment_intent", plural: "payment_intents", prefix: "pi_", expandable: map[string]string{"customer": "customer", "latest_charge": "charge"},
 			create: createPaymentIntent, update: updatePaymentIntent, filter: customerFilter},
-		{typ: "refund", plural: "refunds", prefix: "re_", expandable: map[string]string{"charge": "charge"}, create: createRefund, update: updateRefund},
+		{typ: "refund", plural: "refunds", prefix: "re_", expandable: map[string]string{"charge": "charge", "payment_intent": "payment_intent"},
+			create: createRefund, update: updateRefund, filter: refundFilter},
 	}
 }
 
@@ -69,6 +70,37 @@ func customerFilter(p *params) (func([]byte) bool, error) {
 	return func(b []byte) bool { return gjson.GetBytes(b, "customer").String() == cus }, nil
 }
 
+// customerListFilter leaves deleted customers out of lists and applies
+// the email filter (exact, case-sensitive, as Stripe's).
+func customerListFilter(p *params) (func([]byte) bool, error) {
+	email, err := p.str("email", 512)
+	if err != nil {
+		return nil, err
+	}
+	return func(b []byte) bool {
+		if gjson.GetBytes(b, "deleted").Bool() {
+			return false
+		}
+		return email == "" || gjson.GetBytes(b, "email").String() == email
+	}, nil
+}
+
+// refundFilter applies the charge and payment_intent filters.
+func refundFilter(p *params) (func([]byte) bool, error) {
+	ch, err := p.str("charge", 64)
+	if err != nil {
+		return nil, err
+	}
+	pi, err := p.str("payment_intent", 64)
+	if err != nil || ch == "" && pi == "" {
+		return nil, err
+	}
+	return func(b []byte) bool {
+		return (ch == "" || gjson.GetBytes(b, "charge").String() == ch) &&
+			(pi == "" || gjson.GetBytes(b, "payment_intent").String() == pi)
+	}, nil
+}
+
 func (s *Server) routes(g *echo.Group) {
 	for _, r := range s.resources() {
 		r := r
@@ -77,6 +109,7 @@ func (s *Server) routes(g *echo.Group) {
 		g.GET("/"+r.plural+"/:id", func(c echo.Context) error { return s.retrieve(c, r) })
 		g.POST("/"+r.plural+"/:id", func(c echo.Context) error { return s.update(c, r) })
 	}
+	g.DELETE("/customers/:id", s.deleteCustomer)
 	g.POST("/payment_intents/:id/confirm", s.confirmPaymentIntent)
 	g.GET("/events", s.listEvents)
 	g.GET("/events/:id", s.retrieveEvent)
@@ -99,8 +132,17 @@ func (s *Server) fail(c echo.Context, err error) error {
 	return server.ErrInternal
 }
 
+// notFound is the 404 for an object the path names, as Stripe sends it:
+// code resource_missing, param id.
 func notFound(typ, id string) error {
-	return server.NewError(http.StatusNotFound, server.TypeInvalidRequest, "resource_missing", fmt.Sprintf("No such %s: '%s'", typ, id))
+	return &echo.HTTPError{Code: http.StatusNotFound, Message: server.ErrorBody{Error: server.ErrorDetail{
+		Type: server.TypeInvalidRequest, Code: "resource_missing", Message: fmt.Sprintf("No such %s: '%s'", typ, id), Param: "id"}}}
+}
+
+// noSuch is the 400 for a parameter naming an object the account does not
+// have: code resource_missing, param the parameter.
+func noSuch(param, typ, id string) *paramError {
+	return &paramError{code: "resource_missing", param: param, msg: fmt.Sprintf("No such %s: '%s'", typ, id)}
 }
 
 func (s *Server) commit(c echo.Context, status int, account string, p *params, r *resource, fn func(tx *storage.Tx, w *write) error) error {
@@ -108,7 +150,13 @@ func (s *Server) commit(c echo.Context, status int, account string, p *params, r
 	w := &write{account: account, now: s.now()}
 	var body []byte
 	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
-		if err := fn(tx, w); err != nil {
+		var declined *cardError
+		if err := fn(tx, w); errors.As(err, &declined) {
+			// A declined card: the work is done (a failed charge, a
+			// payment intent waiting for another payment method) and
+			// commits; the answer is the decline.
+			status = http.StatusPaymentRequired
+		} else if err != nil {
 			return err
 		}
 		for i := range w.events {
@@ -118,7 +166,11 @@ func (s *Server) commit(c echo.Context, status int, account string, p *params, r
 			}
 		}
 		var err error
-		if body, err = s.expand(ctx, tx, account, r, w.body, p.expand()); err != nil {
+		if declined != nil {
+			body = marshal(struct {
+				Error *cardError `json:"error"`
+			}{declined})
+		} else if body, err = s.expand(ctx, tx, account, r, w.body, p.expand()); err != nil {
 			return err
 		}
 		return idempotency.FromContext(c).SaveInTx(ctx, tx, status, nil, body)
@@ -164,7 +216,7 @@ func (s *Server) update(c echo.Context, r *resource) error {
 	account, id := accountOf(c), c.Param("id")
 	return s.commit(c, http.StatusOK, account, p, r, func(tx *storage.Tx, w *write) error {
 		old, err := s.objects.getForUpdate(c.Request().Context(), tx, account, r.typ, id)
-		if errors.Is(err, errNotFound) {
+		if errors.Is(err, errNotFound) || gjson.GetBytes(old, "deleted").Bool() {
 			return notFound(r.typ, id)
 		}
 		if err != nil {
@@ -211,6 +263,13 @@ func (s *Server) list(c echo.Context, r *resource) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
+	before, err := p.str("ending_before", 64)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	if after != "" && before != "" {
+		return s.fail(c, invalid("ending_before", "You may only specify one of these parameters: starting_after, ending_before."))
+	}
 	var filter func([]byte) bool
 	if r.filter != nil {
 		if filter, err = r.filter(p); err != nil {
@@ -218,9 +277,13 @@ func (s *Server) list(c echo.Context, r *resource) error {
 		}
 	}
 	account := accountOf(c)
-	items, more, err := s.objects.list(ctx, account, r.typ, limit, after, filter)
+	items, more, err := s.objects.list(ctx, account, r.typ, limit, after, before, filter)
 	if errors.Is(err, errNotFound) {
-		return s.fail(c, invalid("starting_after", "No such %s: '%s'", r.typ, after))
+		param := "starting_after"
+		if before != "" {
+			param, after = "ending_before", before
+		}
+		return s.fail(c, invalid(param, "No such %s: '%s'", r.typ, after))
 	}
 	if err != nil {
 		return s.fail(c, err)
@@ -422,18 +485,36 @@ func createCharge(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write
 		return err
 	}
 	if src == "" && ch.Customer == nil {
-		return invalid("source", "Must provide source or customer.")
+		return missing("source")
 	}
-	ch.Source = testCard(src)
-	if ch.Source == nil && src != "" {
-		return invalid("source", "No such source: '%s'; use a test token such as tok_visa", src)
+	if src == "" {
+		src = "tok_visa" // the customer's default card
 	}
+	m, ok := lookupTestMethod(src)
+	if !ok {
+		return noSuch("source", "source", src)
+	}
+	ch.Source, ch.PaymentMethodDetails = m.card(), m.details()
+	ch.PaymentMethod = &ch.Source.ID
 	if err := applyDescMeta(p, &ch.Description, &ch.Metadata, nil); err != nil {
 		return err
 	}
+	if m.decline != nil {
+		ch.fail(m.decline)
+	}
 	w.body = marshal(ch)
-	w.event("charge.succeeded", w.body, nil)
-	return s.objects.insert(ctx, tx, w.account, "charge", ch.ID, ch.Created, w.now.UnixNano(), w.body)
+	if m.decline != nil {
+		w.event("charge.failed", w.body, nil)
+	} else {
+		w.event("charge.succeeded", w.body, nil)
+	}
+	if err := s.objects.insert(ctx, tx, w.account, "charge", ch.ID, ch.Created, w.now.UnixNano(), w.body); err != nil {
+		return err
+	}
+	if m.decline != nil {
+		return m.decline.with(ch.ID)
+	}
+	return nil
 }
 
 func currency(p *params) (string, error) {
@@ -450,14 +531,10 @@ func currency(p *params) (string, error) {
 	return cur, nil
 }
 
-// testCard returns the card a test token stands for.
-func testCard(token string) *card {
-	brands := map[string][2]string{"tok_visa": {"Visa", "4242"}, "tok_mastercard": {"MasterCard", "4444"}, "tok_amex": {"American Express", "8431"}}
-	b, ok := brands[token]
-	if !ok {
-		return nil
-	}
-	return &card{ID: newID("card_"), Object: "card", Brand: b[0], Country: "US", ExpMonth: 12, ExpYear: 2034, Funding: "credit", Last4: b[1]}
+// fail marks the charge as declined.
+func (ch *charge) fail(e *cardError) {
+	ch.Paid, ch.Captured, ch.AmountCaptured, ch.Status = false, false, 0, "failed"
+	ch.FailureCode, ch.FailureMessage = strp(e.Code), strp(e.Message)
 }
 
 func updateCharge(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write, old []byte) error {
@@ -512,13 +589,30 @@ func createPaymentIntent(s *Server, c echo.Context, tx *storage.Tx, p *params, w
 	if err != nil {
 		return err
 	}
+	var declined error
 	if confirm {
-		if err := s.confirm(ctx, tx, p, w, &pi); err != nil {
-			return err
+		if declined = s.confirm(ctx, tx, p, w, &pi); declined != nil && !isDecline(declined) {
+			return declined
 		}
+	} else if pm, err := p.str("payment_method", 64); err != nil {
+		return err
+	} else if pm != "" {
+		if _, ok := lookupTestMethod(pm); !ok {
+			return noSuch("payment_method", "PaymentMethod", pm)
+		}
+		pi.PaymentMethod, pi.Status = &pm, "requires_confirmation"
 	}
 	w.body = marshal(pi)
-	return s.objects.insert(ctx, tx, w.account, "payment_intent", pi.ID, pi.Created, w.now.UnixNano(), w.body)
+	if err := s.objects.insert(ctx, tx, w.account, "payment_intent", pi.ID, pi.Created, w.now.UnixNano(), w.body); err != nil {
+		return err
+	}
+	return declined
+}
+
+// isDecline reports whether err is a declined card (cardError).
+func isDecline(err error) bool {
+	var ce *cardError
+	return errors.As(err, &ce)
 }
 
 // confirm charges the payment method of a payment intent.
@@ -530,25 +624,47 @@ func (s *Server) confirm(ctx context.Context, tx *storage.Tx, p *params, w *writ
 	if err != nil {
 		return err
 	}
+	if pm == "" && pi.PaymentMethod != nil {
+		pm = *pi.PaymentMethod
+	}
 	if pm == "" {
-		pm = "tok_visa"
+		return &paramError{code: "payment_intent_unexpected_state", param: "payment_method",
+			msg: "You cannot confirm this PaymentIntent because it's missing a payment method. Send payment_method=pm_card_visa (or another test payment method)."}
 	}
-	src := testCard(pm)
-	if src == nil {
-		return invalid("payment_method", "No such payment_method: '%s'; use a test token such as tok_visa", pm)
+	m, ok := lookupTestMethod(pm)
+	if !ok {
+		return noSuch("payment_method", "PaymentMethod", pm)
 	}
+	pmID := newID("pm_")
+	pi.PaymentMethod = &pmID
 	ch := charge{ID: newID("ch_"), Object: "charge", Amount: pi.Amount, AmountCaptured: int64(pi.Amount), Captured: true,
 		Created: w.now.Unix(), Currency: pi.Currency, Customer: pi.Customer, Paid: true, PaymentIntent: &pi.ID,
-		Source: src, Status: "succeeded", Metadata: map[string]string{}}
+		PaymentMethod: &pmID, PaymentMethodDetails: m.details(), Source: m.card(), Status: "succeeded", Metadata: map[string]string{}}
+	prevStatus := pi.Status
+	if m.decline != nil {
+		ch.fail(m.decline)
+	}
 	chBody := marshal(ch)
 	if err := s.objects.insert(ctx, tx, w.account, "charge", ch.ID, ch.Created, w.now.UnixNano(), chBody); err != nil {
 		return err
 	}
-	w.event("charge.succeeded", chBody, nil)
 	pi.LatestCharge = &ch.ID
+	if m.decline != nil {
+		w.event("charge.failed", chBody, nil)
+		lpe := *m.decline.with(ch.ID)
+		pi.LastPaymentError = &lpe
+		pi.Status = "requires_payment_method"
+		piBody := marshal(pi)
+		w.event("payment_intent.payment_failed", piBody, nil)
+		declined := m.decline.with(ch.ID)
+		declined.PaymentIntent = piBody
+		return declined
+	}
+	w.event("charge.succeeded", chBody, nil)
+	pi.LastPaymentError = nil
 	pi.AmountReceived = int64(pi.Amount)
 	pi.Status = "succeeded"
-	w.event("payment_intent.succeeded", marshal(pi), map[string]any{"status": "requires_payment_method", "latest_charge": nil})
+	w.event("payment_intent.succeeded", marshal(pi), map[string]any{"status": prevStatus, "latest_charge": nil})
 	return nil
 }
 
@@ -572,11 +688,15 @@ func (s *Server) confirmPaymentIntent(c echo.Context) error {
 		if err := json.Unmarshal(old, &pi); err != nil {
 			return err
 		}
-		if err := s.confirm(ctx, tx, p, w, &pi); err != nil {
-			return err
+		declined := s.confirm(ctx, tx, p, w, &pi)
+		if declined != nil && !isDecline(declined) {
+			return declined
 		}
 		w.body = marshal(pi)
-		return s.objects.update(ctx, tx, account, pi.ID, w.body)
+		if err := s.objects.update(ctx, tx, account, pi.ID, w.body); err != nil {
+			return err
+		}
+		return declined
 	})
 }
 
@@ -611,12 +731,33 @@ func createRefund(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write
 	if err != nil {
 		return err
 	}
-	if chID == "" {
-		return missing("charge")
+	piID, err := p.str("payment_intent", 64)
+	if err != nil {
+		return err
+	}
+	switch {
+	case chID != "" && piID != "":
+		return invalid("payment_intent", "You can only specify one of these parameters: charge, payment_intent.")
+	case chID == "" && piID == "":
+		return &paramError{code: codeParamMissing, param: "charge",
+			msg: "One of the following params should be provided for this request: charge or payment_intent."}
+	case piID != "":
+		pi, err := s.objects.get(ctx, tx, w.account, "payment_intent", piID)
+		if errors.Is(err, errNotFound) {
+			return noSuch("payment_intent", "payment_intent", piID)
+		}
+		if err != nil {
+			return err
+		}
+		if gjson.GetBytes(pi, "status").String() != "succeeded" {
+			return &paramError{code: "charge_not_refundable", param: "payment_intent",
+				msg: fmt.Sprintf("This PaymentIntent (%s) does not have a successful charge to refund.", piID)}
+		}
+		chID = gjson.GetBytes(pi, "latest_charge").String()
 	}
 	old, err := s.objects.getForUpdate(ctx, tx, w.account, "charge", chID)
 	if errors.Is(err, errNotFound) {
-		return invalid("charge", "No such charge: '%s'", chID)
+		return noSuch("charge", "charge", chID)
 	}
 	if err != nil {
 		return err
@@ -636,7 +777,8 @@ func createRefund(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write
 	if amt > left || left == 0 {
 		return invalid("amount", "Refund amount (%d) is greater than the charge's unrefunded amount (%d).", amt, left)
 	}
-	re := refund{ID: newID("re_"), Object: "refund", Amount: amount(amt), Charge: ch.ID, Created: w.now.Unix(), Currency: ch.Currency, Status: "succeeded", Metadata: map[string]string{}}
+	re := refund{ID: newID("re_"), Object: "refund", Amount: amount(amt), Charge: ch.ID, Created: w.now.Unix(), Currency: ch.Currency,
+		PaymentIntent: ch.PaymentIntent, Status: "succeeded", Metadata: map[string]string{}}
 	if r, err := p.str("reason", 64); err != nil {
 		return err
 	} else if r != "" {
@@ -756,10 +898,35 @@ func (s *Server) customerParam(ctx context.Context, tx *storage.Tx, p *params, a
 	if err != nil || cus == "" {
 		return nil, err
 	}
-	if _, err := s.objects.get(ctx, tx, account, "customer", cus); errors.Is(err, errNotFound) {
-		return nil, invalid("customer", "No such customer: '%s'", cus)
-	} else if err != nil {
+	b, err := s.objects.get(ctx, tx, account, "customer", cus)
+	if errors.Is(err, errNotFound) || gjson.GetBytes(b, "deleted").Bool() {
+		return nil, noSuch("customer", "customer", cus)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &cus, nil
+}
+
+// deleteCustomer deletes a customer: what is left is {id, object,
+// deleted: true}, which retrieving it returns; lists leave it out.
+func (s *Server) deleteCustomer(c echo.Context) error {
+	p, err := readDeclared(c)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	account, id := accountOf(c), c.Param("id")
+	return s.commit(c, http.StatusOK, account, p, s.byType["customer"], func(tx *storage.Tx, w *write) error {
+		ctx := c.Request().Context()
+		old, err := s.objects.getForUpdate(ctx, tx, account, "customer", id)
+		if errors.Is(err, errNotFound) || gjson.GetBytes(old, "deleted").Bool() {
+			return notFound("customer", id)
+		}
+		if err != nil {
+			return err
+		}
+		w.body = marshal(deletedCustomer{ID: id, Object: "customer", Deleted: true})
+		w.event("customer.deleted", old, nil)
+		return s.objects.update(ctx, tx, account, id, w.body)
+	})
 }

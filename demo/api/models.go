@@ -25,6 +25,13 @@ type customer struct {
 	Phone         *string           `json:"phone"`
 }
 
+// deletedCustomer is what a deleted customer leaves behind.
+type deletedCustomer struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Deleted bool   `json:"deleted"`
+}
+
 type card struct {
 	ID       string `json:"id"`
 	Object   string `json:"object"`
@@ -49,12 +56,31 @@ type charge struct {
 	Description    *string           `json:"description"`
 	Disputed       bool              `json:"disputed"`
 	Livemode       bool              `json:"livemode"`
+	FailureCode    *string           `json:"failure_code"`
+	FailureMessage *string           `json:"failure_message"`
 	Metadata       map[string]string `json:"metadata"`
 	Paid           bool              `json:"paid"`
 	PaymentIntent  *string           `json:"payment_intent"`
-	Refunded       bool              `json:"refunded"`
-	Source         *card             `json:"source"`
-	Status         string            `json:"status"`
+	PaymentMethod  *string           `json:"payment_method"`
+	// PaymentMethodDetails describes the card charged.
+	PaymentMethodDetails *paymentMethodDetails `json:"payment_method_details"`
+	Refunded             bool                  `json:"refunded"`
+	Source               *card                 `json:"source"`
+	Status               string                `json:"status"`
+}
+
+type paymentMethodDetails struct {
+	Type string      `json:"type"`
+	Card cardDetails `json:"card"`
+}
+
+type cardDetails struct {
+	Brand    string `json:"brand"`
+	Country  string `json:"country"`
+	ExpMonth int    `json:"exp_month"`
+	ExpYear  int    `json:"exp_year"`
+	Funding  string `json:"funding"`
+	Last4    string `json:"last4"`
 }
 
 type automaticPaymentMethods struct {
@@ -71,23 +97,26 @@ type paymentIntent struct {
 	Currency                string                   `json:"currency"`
 	Customer                *string                  `json:"customer"`
 	Description             *string                  `json:"description"`
+	LastPaymentError        *cardError               `json:"last_payment_error"`
 	LatestCharge            *string                  `json:"latest_charge"`
 	Livemode                bool                     `json:"livemode"`
 	Metadata                map[string]string        `json:"metadata"`
+	PaymentMethod           *string                  `json:"payment_method"`
 	PaymentMethodTypes      []string                 `json:"payment_method_types"`
 	Status                  string                   `json:"status"`
 }
 
 type refund struct {
-	ID       string            `json:"id"`
-	Object   string            `json:"object"`
-	Amount   amount            `json:"amount"`
-	Charge   string            `json:"charge"`
-	Created  int64             `json:"created"`
-	Currency string            `json:"currency"`
-	Metadata map[string]string `json:"metadata"`
-	Reason   *string           `json:"reason"`
-	Status   string            `json:"status"`
+	ID            string            `json:"id"`
+	Object        string            `json:"object"`
+	Amount        amount            `json:"amount"`
+	Charge        string            `json:"charge"`
+	Created       int64             `json:"created"`
+	Currency      string            `json:"currency"`
+	Metadata      map[string]string `json:"metadata"`
+	PaymentIntent *string           `json:"payment_intent"`
+	Reason        *string           `json:"reason"`
+	Status        string            `json:"status"`
 }
 
 // amount is a number of minor units; the newest schema writes it as a

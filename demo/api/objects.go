@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/verso-api/verso/storage"
 )
@@ -95,24 +96,32 @@ func (o *objects) update(ctx context.Context, tx *storage.Tx, account, id string
 	return nil
 }
 
-// list returns up to limit objects, newest first, after the object
-// startingAfter when it is set, and whether there are more.
-func (o *objects) list(ctx context.Context, account, typ string, limit int, startingAfter string, filter func([]byte) bool) ([][]byte, bool, error) {
+// list returns up to limit objects, newest first, and whether there are
+// more: after the object startingAfter when it is set (more: older ones),
+// or before the object endingBefore (more: newer ones), at most one of
+// them. filter, when not nil, keeps the objects it returns true for.
+func (o *objects) list(ctx context.Context, account, typ string, limit int, startingAfter, endingBefore string, filter func([]byte) bool) ([][]byte, bool, error) {
 	args := []any{account, typ}
 	q := `SELECT body FROM verso_objects WHERE account = ? AND type = ?`
-	if startingAfter != "" {
+	order := ` ORDER BY seq DESC, id DESC`
+	if cursor := startingAfter + endingBefore; cursor != "" {
 		var seq int64
-		err := o.db.QueryRow(ctx, `SELECT seq FROM verso_objects WHERE id = ? AND account = ? AND type = ?`, startingAfter, account, typ).Scan(&seq)
+		err := o.db.QueryRow(ctx, `SELECT seq FROM verso_objects WHERE id = ? AND account = ? AND type = ?`, cursor, account, typ).Scan(&seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, false, errNotFound
 		}
 		if err != nil {
 			return nil, false, err
 		}
-		q += ` AND (seq < ? OR (seq = ? AND id < ?))`
-		args = append(args, seq, seq, startingAfter)
+		if startingAfter != "" {
+			q += ` AND (seq < ? OR (seq = ? AND id < ?))`
+		} else {
+			q += ` AND (seq > ? OR (seq = ? AND id > ?))`
+			order = ` ORDER BY seq ASC, id ASC`
+		}
+		args = append(args, seq, seq, cursor)
 	}
-	q += ` ORDER BY seq DESC, id DESC`
+	q += order
 	if filter == nil {
 		q += fmt.Sprintf(` LIMIT %d`, limit+1)
 	}
@@ -122,6 +131,7 @@ func (o *objects) list(ctx context.Context, account, typ string, limit int, star
 	}
 	defer rows.Close()
 	var out [][]byte
+	more := false
 	for rows.Next() {
 		var body string
 		if err := rows.Scan(&body); err != nil {
@@ -132,11 +142,18 @@ func (o *objects) list(ctx context.Context, account, typ string, limit int, star
 			continue
 		}
 		if len(out) == limit {
-			return out, true, rows.Err()
+			more = true
+			break
 		}
 		out = append(out, b)
 	}
-	return out, false, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	if endingBefore != "" {
+		slices.Reverse(out)
+	}
+	return out, more, nil
 }
 
 const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

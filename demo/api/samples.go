@@ -22,7 +22,7 @@ func (s *Server) sampleEvent(c echo.Context, typ string) ([]byte, error) {
 			DefaultSource: strp("card_sample"), InvoicePrefix: "SAMPLE01", Metadata: map[string]string{}})
 	case "charge.succeeded", "charge.refunded", "charge.updated":
 		obj = marshal(charge{ID: "ch_sample", Object: "charge", Amount: 2000, AmountCaptured: 2000, Captured: true, Created: now,
-			Currency: "usd", Paid: true, Source: testCard("tok_visa"), Status: "succeeded", Metadata: map[string]string{}})
+			Currency: "usd", Paid: true, Source: testMethods["visa"].card(), Status: "succeeded", Metadata: map[string]string{}})
 	case "payment_intent.created", "payment_intent.succeeded", "payment_intent.updated":
 		obj = marshal(paymentIntent{ID: "pi_sample", Object: "payment_intent", Amount: 2000, Created: now, Currency: "usd",
 			LatestCharge: strp("ch_sample"), Status: "succeeded", PaymentMethodTypes: []string{"card"}, Metadata: map[string]string{}})
