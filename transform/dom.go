@@ -106,6 +106,9 @@ type array struct {
 
 // domPool recycles DOM nodes between the objects of one walk.
 type domPool struct {
+	// form tells that the body came from a form or query string, whose
+	// values all are strings.
+	form    bool
 	objs    []*object
 	arrs    []*array
 	nobj    int

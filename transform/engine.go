@@ -7,33 +7,37 @@ import (
 )
 
 // Apply walks body through the plan and returns the result. Objects are
-// found by their "object" field at any depth; an event's
-// data.previous_attributes is walked with the type of its data.object.
+// found by their type field ("object" unless the timeline or Options name
+// another) at any depth; an event's data.previous_attributes is walked
+// with the type of its data.object. A plan from ResponsePlan also walks
+// the body's own object, or each of its items (see Engine.ResponsePlan).
 // Bytes no operation touches are copied as they were, and when nothing
 // changes the result is body itself. body is not modified.
 func (p *Plan) Apply(body []byte) ([]byte, error) {
-	return p.e.walk(body, p, nil)
+	return p.e.walkTo(nil, body, p, nil, false, false)
 }
 
 // AppendApply is like Apply but appends the result to dst. With room in
 // dst, a small body is walked with no allocation.
 func (p *Plan) AppendApply(dst, body []byte) ([]byte, error) {
-	return p.e.walkTo(dst, body, p, nil, true)
-}
-
-func (e *Engine) walk(body []byte, p *Plan, root *objPlan) ([]byte, error) {
-	return e.walkTo(nil, body, p, root, false)
+	return p.e.walkTo(dst, body, p, nil, true, false)
 }
 
 // walkTo walks body and appends the result to dst when appendTo is set;
 // otherwise it returns the result in a slice of its own, or body itself
-// when nothing changed.
-func (e *Engine) walkTo(dst, body []byte, p *Plan, root *objPlan, appendTo bool) ([]byte, error) {
+// when nothing changed. A request is walked with req, applied to its
+// top-level object; form tells that its values all are strings.
+func (e *Engine) walkTo(dst, body []byte, p *Plan, req *objPlan, appendTo, form bool) ([]byte, error) {
 	w := e.walkers.Get().(*walker)
 	w.src, w.out, w.mark, w.depth, w.changed, w.rewrites, w.pooled = body, nil, 0, 0, false, 0, false
-	w.maxDepth, w.plan, w.root = e.maxDepth, p, root
-	if p != nil && p.Empty() {
-		w.plan = nil
+	w.maxDepth, w.plan, w.qtype = e.maxDepth, p, e.qtype
+	w.top, w.topKey, w.topEach, w.inTop, w.sawTop, w.topDepth = req, "", false, false, false, 0
+	w.dom.form = form
+	if p != nil {
+		w.top, w.topKey, w.topEach = p.top, p.topKey, p.topEach
+		if len(p.types) == 0 {
+			w.plan = nil
+		}
 	}
 	out, err := w.run()
 	switch {
@@ -51,7 +55,7 @@ func (e *Engine) walkTo(dst, body []byte, p *Plan, root *objPlan, appendTo bool)
 	if w.pooled && cap(w.out) <= 2*maxPooledOut {
 		w.buf = w.out[:0]
 	}
-	w.src, w.out, w.plan, w.root = nil, nil, nil, nil
+	w.src, w.out, w.plan, w.top = nil, nil, nil, nil
 	w.dom.release()
 	w.spans, w.kept = w.spans[:0], w.kept[:0]
 	// Members are 72 bytes: keep room for 16384.
@@ -106,11 +110,7 @@ func (e *Engine) Upgrade(body []byte, from versions.Version, method, path string
 		}
 		return body, nil
 	}
-	out, err := e.walk(body, nil, p)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return e.walkTo(nil, body, nil, p, false, false)
 }
 
 // UpgradeForm walks an application/x-www-form-urlencoded request body (or
@@ -129,7 +129,7 @@ func (e *Engine) UpgradeForm(form string, from versions.Version, method, path st
 	if err != nil {
 		return "", err
 	}
-	out, err := e.walk(js, nil, p)
+	out, err := e.walkTo(nil, js, nil, p, false, true)
 	if err != nil {
 		return "", err
 	}

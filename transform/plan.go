@@ -1,10 +1,11 @@
 package transform
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/verso-api/verso/gates"
@@ -19,40 +20,120 @@ const DefaultMaxDepth = 512
 type Options struct {
 	// MaxDepth bounds the nesting of bodies. Optional. Default DefaultMaxDepth.
 	MaxDepth int
+	// TypeField is the member that names an object's type. Optional.
+	// Default the timeline's type_field, itself "object" by default.
+	TypeField string
 }
 
 // Engine walks bodies between the versions of one timeline. It compiles a
-// Plan per pair of versions on first use and caches it. An Engine is safe
-// for concurrent use.
+// Plan per pair of versions (and, for requests and endpoint-scoped
+// responses, per route) on first use and caches it. An Engine is safe for
+// concurrent use.
 type Engine struct {
-	tl       *gates.Timeline
-	maxDepth int
-	plans    sync.Map // [2]versions.Version -> *Plan
-	requests sync.Map // requestKey -> *objPlan (nil stored as noPlan)
-	walkers  sync.Pool
+	tl        *gates.Timeline
+	maxDepth  int
+	typeField string
+	qtype     string // typeField quoted
+	listField string
+	vers      []verInfo // the timeline's versions, newest first
+	routes    router
+	// topScoped tells that some change scopes its response ops by
+	// endpoint; topRoutes are the routes such changes name.
+	topScoped bool
+	topRoutes []uint64
+	plans     sync.Map // [2]versions.Version -> *Plan
+	pairs     cache[*Plan]
+	responses cache[*Plan]
+	requests  cache[*objPlan]
+	walkers   sync.Pool
+}
+
+// verInfo is one version of the timeline with its changes' routes.
+type verInfo struct {
+	v       versions.Version
+	changes []chgInfo
+}
+
+type chgInfo struct {
+	c      *gates.Change
+	routes []int // indexes in the engine's router of the change's endpoints
+	// top: the change scopes its response ops by endpoint (endpoints and
+	// no resources); errs: its ops walk error bodies.
+	top, errs bool
 }
 
 // New returns an engine for the timeline.
 func New(tl *gates.Timeline, opts *Options) *Engine {
-	e := &Engine{tl: tl, maxDepth: DefaultMaxDepth}
+	e := &Engine{tl: tl, maxDepth: DefaultMaxDepth, typeField: tl.TypeField(), listField: tl.ListField()}
 	if opts != nil && opts.MaxDepth > 0 {
 		e.maxDepth = opts.MaxDepth
 	}
+	if opts != nil && opts.TypeField != "" {
+		e.typeField = opts.TypeField
+	}
+	e.qtype = string(quoteKey(e.typeField))
 	e.walkers.New = func() any { return new(walker) }
+	list := tl.List()
+	e.vers = make([]verInfo, len(list))
+	var top []int
+	for i := range list {
+		vi := &e.vers[i]
+		vi.v = list[i].Version
+		for ci := range list[i].Changes {
+			c := &list[i].Changes[ci]
+			info := chgInfo{c: c, top: len(c.Resources) == 0 && len(c.Endpoints) > 0,
+				errs: slices.Contains(c.Resources, gates.ErrorResource)}
+			for _, ep := range c.Endpoints {
+				info.routes = append(info.routes, e.routes.add(ep))
+			}
+			if info.top && hasBodyOps(c) {
+				e.topScoped = true
+				top = append(top, info.routes...)
+			}
+			vi.changes = append(vi.changes, info)
+		}
+	}
+	e.topRoutes = make([]uint64, e.routes.words())
+	for _, r := range top {
+		e.topRoutes[r>>6] |= 1 << (r & 63)
+	}
 	return e
+}
+
+func hasBodyOps(c *gates.Change) bool {
+	for _, op := range c.Ops {
+		if op.Kind != gates.KindBehavior {
+			return true
+		}
+	}
+	return false
 }
 
 // Timeline returns the engine's timeline.
 func (e *Engine) Timeline() *gates.Timeline { return e.tl }
 
+// TypeField returns the member the engine finds objects' types by.
+func (e *Engine) TypeField() string { return e.typeField }
+
 // Plan is the compiled walk from one version to another, per object type:
 // only the operations that touch a type are in its plan, so gates on other
-// types cost nothing. A Plan is immutable and safe for concurrent use.
+// types cost nothing. A plan from ResponsePlan also holds the operations
+// scoped to its endpoint. A Plan is immutable and safe for concurrent use.
 type Plan struct {
 	e          *Engine
 	From, To   versions.Version
 	types      map[string]*objPlan
 	hasPartial bool // some type has steps, so events' previous_attributes may need walking
+	// top walks the body's own object: on an endpoint's response, its
+	// top-level object, or each object of its items when it is a list
+	// (topEach: a top-level array, or an array under topKey); on an error
+	// body, the object under topKey ("error"), else the top-level one.
+	top     *objPlan
+	topKey  string
+	topEach bool
+	// errs is the plan for bodies of non-2xx responses, nil when it
+	// changes nothing.
+	errs *Plan
 }
 
 // Types returns the object types the plan changes, sorted.
@@ -65,23 +146,40 @@ func (p *Plan) Types() []string {
 	return out
 }
 
-// Empty reports whether the plan changes nothing.
-func (p *Plan) Empty() bool { return len(p.types) == 0 }
+// Empty reports whether the plan changes nothing in a body it applies to.
+func (p *Plan) Empty() bool { return len(p.types) == 0 && p.top == nil }
+
+// ForStatus returns the plan for a response with the given status: p
+// itself for a 2xx status, else the plan that walks error bodies (the
+// types p changes, and the changes to resource "error"). It returns nil
+// when that plan changes nothing, so the body can pass through as it is.
+func (p *Plan) ForStatus(status int) *Plan {
+	if p == nil {
+		return nil
+	}
+	if status >= 200 && status <= 299 {
+		if p.Empty() {
+			return nil
+		}
+		return p
+	}
+	return p.errs
+}
 
 // Plan returns the compiled plan from one version to another: walking back
-// when from is newer than to, forward when it is older.
+// when from is newer than to, forward when it is older. It holds the ops
+// scoped by resource; ForStatus gives the plan for error bodies, and
+// ResponsePlan the plan that adds the ops scoped by endpoint.
 func (e *Engine) Plan(from, to versions.Version) (*Plan, error) {
 	key := [2]versions.Version{from, to}
 	if p, ok := e.plans.Load(key); ok {
 		return p.(*Plan), nil
 	}
-	vt := e.tl.Versions()
-	for _, v := range []versions.Version{from, to} {
-		if !vt.Contains(v) {
-			return nil, fmt.Errorf("%w %s; supported versions: %s", versions.ErrUnknownVersion, v, vt.Supported())
-		}
+	fi, ti, err := e.indexes(from, to)
+	if err != nil {
+		return nil, err
 	}
-	p, err := e.compile(from, to)
+	p, err := e.pairPlan(fi, ti)
 	if err != nil {
 		return nil, err
 	}
@@ -89,24 +187,72 @@ func (e *Engine) Plan(from, to versions.Version) (*Plan, error) {
 	return actual.(*Plan), nil
 }
 
-func (e *Engine) compile(from, to versions.Version) (*Plan, error) {
-	p := &Plan{e: e, From: from, To: to, types: map[string]*objPlan{}}
-	back := from.After(to)
-	older, newer := to, from
-	if !back {
-		older, newer = from, to
+// indexes returns the positions of from and to in the timeline.
+func (e *Engine) indexes(from, to versions.Version) (int, int, error) {
+	vt := e.tl.Versions()
+	fi, ti := vt.Index(from), vt.Index(to)
+	if fi < 0 || ti < 0 {
+		bad := from
+		if fi >= 0 {
+			bad = to
+		}
+		return 0, 0, fmt.Errorf("%w %s; supported versions: %s", versions.ErrUnknownVersion, bad, vt.Supported())
 	}
-	vs := e.tl.Between(older, newer) // newest first
-	if !back {
-		reverse(vs)
+	return fi, ti, nil
+}
+
+// pairPlan returns the cached plan between the versions at indexes fi and
+// ti, with no endpoint-scoped ops.
+func (e *Engine) pairPlan(fi, ti int) (*Plan, error) {
+	var kb [8]byte
+	key := planKey(kb[:0], 'p', fi, ti, nil)
+	if p, ok := e.pairs.get(key); ok {
+		return p, nil
 	}
-	for _, v := range vs {
-		changes := v.Changes
-		for ci := range changes {
-			c := &changes[ci]
+	p, err := e.compile(fi, ti, nil)
+	if err != nil {
+		return nil, err
+	}
+	return e.pairs.put(key, p), nil
+}
+
+// planKey appends a cache key: a kind byte, two version indexes and a set
+// of routes.
+func planKey(b []byte, kind byte, fi, ti int, set []uint64) []byte {
+	b = append(b, kind, byte(fi>>8), byte(fi), byte(ti>>8), byte(ti))
+	for _, w := range set {
+		b = binary.LittleEndian.AppendUint64(b, w)
+	}
+	return b
+}
+
+// compile builds the plan from the version at index fi to the one at ti.
+// With a set of routes, it also holds the ops of the changes scoped to
+// those routes' responses.
+func (e *Engine) compile(fi, ti int, set []uint64) (*Plan, error) {
+	p := &Plan{e: e, From: e.vers[fi].v, To: e.vers[ti].v, types: map[string]*objPlan{}}
+	var top, errs objPlan
+	back := fi < ti
+	// Walking back visits the versions newer than to, up to from, newest
+	// first, and each one's changes and ops in reverse; walking forward is
+	// the mirror.
+	n := ti - fi
+	if !back {
+		n = fi - ti
+	}
+	for k := 0; k < n; k++ {
+		vi := fi + k
+		if !back {
+			vi = fi - 1 - k
+		}
+		v := &e.vers[vi]
+		for ci := range v.changes {
+			info := &v.changes[ci]
 			if back {
-				c = &changes[len(changes)-1-ci]
+				info = &v.changes[len(v.changes)-1-ci]
 			}
+			c := info.c
+			onTop := set != nil && info.top && anyRoute(info.routes, set)
 			for oi := range c.Ops {
 				op := c.Ops[oi]
 				if back {
@@ -120,6 +266,10 @@ func (e *Engine) compile(from, to versions.Version) (*Plan, error) {
 					if !ok {
 						continue
 					}
+					if r == gates.ErrorResource {
+						errs.steps = append(errs.steps, s)
+						continue
+					}
 					op := p.types[r]
 					if op == nil {
 						op = &objPlan{}
@@ -127,11 +277,41 @@ func (e *Engine) compile(from, to versions.Version) (*Plan, error) {
 					}
 					op.steps = append(op.steps, s)
 				}
+				if onTop {
+					s, ok, err := compileOp(e.tl.Funcs(), op, "", back)
+					if err != nil {
+						return nil, fmt.Errorf("%s: %w", c.ID, err)
+					}
+					if ok {
+						top.steps = append(top.steps, s)
+					}
+				}
 			}
 		}
 	}
 	p.hasPartial = len(p.types) > 0
+	if len(top.steps) > 0 {
+		p.top, p.topKey, p.topEach = &top, e.listField, true
+	}
+	switch {
+	case len(errs.steps) > 0:
+		p.errs = &Plan{e: e, From: p.From, To: p.To, types: p.types, hasPartial: p.hasPartial,
+			top: &errs, topKey: gates.ErrorResource}
+	case len(p.types) > 0 && p.top == nil:
+		p.errs = p
+	case len(p.types) > 0:
+		p.errs = &Plan{e: e, From: p.From, To: p.To, types: p.types, hasPartial: p.hasPartial}
+	}
 	return p, nil
+}
+
+func anyRoute(routes []int, set []uint64) bool {
+	for _, r := range routes {
+		if set[r>>6]&(1<<(r&63)) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func reverse[T any](s []T) {
@@ -214,7 +394,10 @@ func compileOp(funcs *gates.Registry, op gates.Op, resource string, back bool) (
 		if back {
 			s.conv = newConverter(op.WasType)
 		} else {
+			// A request is checked against the type the client's version
+			// declared before it is converted.
 			s.conv = newConverter(op.NowType)
+			s.was, s.now = op.WasType, op.NowType
 		}
 	case gates.KindEnum:
 		at(op.Field)
@@ -250,65 +433,4 @@ func compileOp(funcs *gates.Registry, op gates.Op, resource string, back bool) (
 		s.qdst = quoteKey(s.dst[len(s.dst)-1].key)
 	}
 	return s, true, nil
-}
-
-// requestKey identifies a cached request plan.
-type requestKey struct {
-	from     versions.Version
-	patterns string
-}
-
-// requestPlan returns the plan that walks a request body on method and path
-// forward from the given version to the newest, or nil when none applies.
-func (e *Engine) requestPlan(from versions.Version, method, path string) (*objPlan, error) {
-	if !e.tl.Versions().Contains(from) {
-		vt := e.tl.Versions()
-		return nil, fmt.Errorf("%w %s; supported versions: %s", versions.ErrUnknownVersion, from, vt.Supported())
-	}
-	vs := e.tl.Between(from, e.tl.Newest())
-	reverse(vs)
-	var matched []string
-	for _, v := range vs {
-		for _, c := range v.Changes {
-			for _, ep := range c.Endpoints {
-				if ep.Match(method, path) {
-					matched = append(matched, ep.String())
-				}
-			}
-		}
-	}
-	if len(matched) == 0 {
-		return nil, nil
-	}
-	key := requestKey{from: from, patterns: strings.Join(matched, "\n")}
-	if p, ok := e.requests.Load(key); ok {
-		return p.(*objPlan), nil
-	}
-	p := &objPlan{}
-	for _, v := range vs {
-		for _, c := range v.Changes {
-			hit := false
-			for _, ep := range c.Endpoints {
-				hit = hit || ep.Match(method, path)
-			}
-			if !hit {
-				continue
-			}
-			res := ""
-			if len(c.Resources) > 0 {
-				res = c.Resources[0]
-			}
-			for _, op := range c.Ops {
-				s, ok, err := compileOp(e.tl.Funcs(), op, res, false)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", c.ID, err)
-				}
-				if ok {
-					p.steps = append(p.steps, s)
-				}
-			}
-		}
-	}
-	actual, _ := e.requests.LoadOrStore(key, p)
-	return actual.(*objPlan), nil
 }

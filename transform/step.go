@@ -48,9 +48,12 @@ type step struct {
 	from []seg
 	raw  []byte
 	conv converter
-	enum map[string][]byte // raw quoted value -> raw quoted value
-	fn   gates.Func
-	name string // resource.field, for errors
+	// was and now are the types of a retype walked forward: a request's
+	// value must be of type was, and convert to now.
+	was, now gates.Type
+	enum     map[string][]byte // raw quoted value -> raw quoted value
+	fn       gates.Func
+	name     string // resource.field, for errors
 }
 
 // objPlan is the compiled list of steps for one object type.
@@ -83,7 +86,7 @@ func (d *domPool) visit(o *object, path []seg, fn func(*object) error) error {
 		if c == nil {
 			return nil
 		}
-		return d.visit(c, path[1:], fn)
+		return inParam(d.visit(c, path[1:], fn), path[0].key, -1)
 	}
 	a := d.memberArray(o, m)
 	if a == nil {
@@ -93,7 +96,7 @@ func (d *domPool) visit(o *object, path []seg, fn func(*object) error) error {
 		if c := d.elemObject(&a.elems[k]); c != nil {
 			m.dirty = true
 			if err := d.visit(c, path[1:], fn); err != nil {
-				return err
+				return inParam(err, path[0].key, k)
 			}
 		}
 	}
@@ -199,10 +202,20 @@ func (d *domPool) do(o *object, s *step, from []byte) error {
 		}
 		m := &o.members[i]
 		if m.obj != 0 || m.arr != 0 {
+			if s.was != "" {
+				return &ParamError{Param: s.key, Want: s.was, Got: map[bool]string{true: "an object", false: "an array"}[m.obj != 0]}
+			}
 			return &Error{Field: s.name, Msg: "cannot convert an object or array"}
 		}
-		v, err := s.conv(o.valOf(m))
+		raw := o.valOf(m)
+		if s.was != "" && !isType(raw, s.was, d.form) {
+			return &ParamError{Param: s.key, Want: s.was, Got: describe(raw)}
+		}
+		v, err := s.conv(raw)
 		if err != nil {
+			if s.was != "" {
+				return &ParamError{Param: s.key, Want: s.now, Got: describe(raw)}
+			}
 			return &Error{Field: s.name, Msg: err.Error()}
 		}
 		o.set(i, v)

@@ -5,8 +5,9 @@ import (
 	"slices"
 )
 
-// walker makes one pass over a document, finds the objects whose "object"
-// field names a type with a plan, and rewrites each on its own bytes.
+// walker makes one pass over a document, finds the objects whose type
+// field names a type with a plan, and the objects the plan's top steps
+// apply to, and rewrites each on its own bytes.
 //
 // Bytes are copied to out lazily: src[mark:] has not been copied yet, so a
 // source offset p >= mark is at output offset len(out)+p-mark. Nothing is
@@ -22,10 +23,21 @@ type walker struct {
 
 	rewrites int // objects rewritten so far
 
-	plan  *Plan    // the types to rewrite; nil only validates
-	root  *objPlan // applied to the top-level object (requests)
-	spans []member // the members of the objects being walked
-	kept  []member // see object
+	plan  *Plan  // the types to rewrite; nil when there are none
+	qtype string // the type field, quoted
+	// top is applied to the body's own object: the top-level one, or when
+	// it has a member topKey (an array of objects when topEach, else an
+	// object), the objects there; with topEach, also each object of a
+	// top-level array. inTop tells that the walk is in such a member (or
+	// array), whose objects are at depth topDepth; sawTop that the body
+	// has one.
+	top           *objPlan
+	topKey        string
+	topEach       bool
+	inTop, sawTop bool
+	topDepth      int
+	spans         []member // the members of the objects being walked
+	kept          []member // see object
 	// lastSub and lastSubn delimit in kept the members of the object just
 	// walked; lastSub < 0 when they were not kept.
 	lastSub, lastSubn int32
@@ -68,6 +80,9 @@ func (w *walker) run() ([]byte, error) {
 	i := skipSpace(w.src, 0)
 	if i >= len(w.src) {
 		return nil, syntaxErr(w.src, i, "empty body")
+	}
+	if w.top != nil && w.topEach && w.src[i] == '[' {
+		w.inTop, w.sawTop, w.topDepth = true, true, 2
 	}
 	i, err := w.value(i, false)
 	if err != nil {
@@ -160,7 +175,8 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 	start := w.outPos(i)
 	rewrites := w.rewrites
 	topLevel := w.depth == 1
-	track := w.plan != nil || w.root != nil
+	target := w.inTop && w.depth == w.topDepth
+	track := w.plan != nil || w.top != nil
 	base := len(w.spans)
 	keptBase := len(w.kept)
 	n := 0
@@ -197,7 +213,7 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 			return i, syntaxErr(b, i, "unterminated object")
 		}
 		c := b[i]
-		isType := c == '"' && keyEnd-keyStart == 8 && string(b[keyStart+1:keyEnd-1]) == "object"
+		isType := c == '"' && keyEnd-keyStart == len(w.qtype) && string(b[keyStart:keyEnd]) == w.qtype
 		isObj := c == '{'
 		// Output offsets before the value: rewriting an object inside it
 		// moves them.
@@ -205,6 +221,15 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 		if c == '"' {
 			// Most values are strings: no need to dispatch.
 			i, err = scanString(b, i)
+		} else if topLevel && w.topKey != "" && (c == '[' && w.topEach || c == '{' && !w.topEach) &&
+			string(b[keyStart+1:keyEnd-1]) == w.topKey {
+			w.inTop, w.sawTop, w.topDepth = true, true, 2
+			if w.topEach {
+				w.topDepth = 3
+			}
+			i, err = w.value(i, true)
+			w.inTop = false
+			d = len(w.out) - w.mark
 		} else {
 			i, err = w.value(i, true)
 			if c == '{' || c == '[' {
@@ -256,23 +281,24 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 	if !track {
 		return i, nil
 	}
-	var p *objPlan
+	var p, p2 *objPlan
 	event := false
-	if topLevel && w.root != nil {
-		p = w.root
-	} else if typStart >= 0 && w.plan != nil {
+	if typStart >= 0 && w.plan != nil {
 		// The type's bytes are in out or still in src.
 		typ := w.typeName(typStart, typEnd)
 		p = w.plan.types[typ]
 		event = typ == "event" && w.plan.hasPartial
 	}
-	if p != nil || event {
-		if err := w.rewrite(srcStart, start, i, base, p, event, rewrites == w.rewrites); err != nil {
+	if target || topLevel && w.top != nil && !w.sawTop {
+		p2 = w.top
+	}
+	if p != nil || p2 != nil || event {
+		if err := w.rewrite(srcStart, start, i, base, p, p2, event, rewrites == w.rewrites); err != nil {
 			w.spans = w.spans[:base]
 			return i, err
 		}
 	}
-	if inObject && p == nil && !event {
+	if inObject && p == nil && p2 == nil && !event {
 		w.lastSub, w.lastSubn = int32(len(w.kept)), int32(len(w.spans)-base)
 		w.kept = append(w.kept, w.spans[base:]...)
 	} else {
@@ -293,12 +319,13 @@ func (w *walker) typeName(s, e int) string {
 	return string(w.out[s:e])
 }
 
-// rewrite applies p to the object that starts at source offset srcStart
-// (output offset start) and ends at source offset end, whose members are
-// w.spans[base:]; the DOM takes them over. When no object inside it was rewritten (clean), its
+// rewrite applies p, then p2 (either may be nil), to the object that
+// starts at source offset srcStart (output offset start) and ends at
+// source offset end, whose members are w.spans[base:]; the DOM takes them
+// over. When no object inside it was rewritten (clean), its
 // bytes are still those of the source: the DOM is built on them and
 // written straight to the output, with no intermediate copy.
-func (w *walker) rewrite(srcStart, start, end, base int, p *objPlan, event, clean bool) error {
+func (w *walker) rewrite(srcStart, start, end, base int, p, p2 *objPlan, event, clean bool) error {
 	var obj []byte
 	if clean {
 		obj = w.src[srcStart:end]
@@ -317,11 +344,16 @@ func (w *walker) rewrite(srcStart, start, end, base int, p *objPlan, event, clea
 			return err
 		}
 	}
+	if p2 != nil {
+		if o, err = p2.apply(&w.dom, o); err != nil {
+			return err
+		}
+	}
 	if event {
 		if err := w.previousAttributes(o); err != nil {
 			return err
 		}
-		if p == nil && !w.dom.touched {
+		if p == nil && p2 == nil && !w.dom.touched {
 			return nil
 		}
 	}
@@ -350,7 +382,7 @@ func (w *walker) previousAttributes(ev *object) error {
 	if obj == nil {
 		return nil
 	}
-	k := obj.find("object")
+	k := obj.find(w.qtype[1 : len(w.qtype)-1])
 	if k < 0 {
 		return nil
 	}

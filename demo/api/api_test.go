@@ -323,7 +323,7 @@ func TestIdempotencyAcrossVersions(t *testing.T) {
 		first := a.do(t, a.key, "POST", "/v1/charges", newest, "amount=2000&currency=usd&source=tok_visa", "Idempotency-Key", "order-6735")
 		require.Equal(t, 200, first.status, first.body)
 		// A retry from an older client gets the same charge, in its shape.
-		again := a.do(t, a.key, "POST", "/v1/charges", oldest, `{"amount":"2000","currency":"usd","source":"tok_visa"}`, "Idempotency-Key", "order-6735")
+		again := a.do(t, a.key, "POST", "/v1/charges", oldest, `{"amount":2000,"currency":"usd","source":"tok_visa"}`, "Idempotency-Key", "order-6735")
 		require.Equal(t, 200, again.status, again.body)
 		assert.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
 		assert.Equal(t, first.get("id").String(), again.get("id").String())

@@ -1,0 +1,118 @@
+package transform
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/verso-api/verso/gates"
+)
+
+// ParamError is a request value that does not fit the client's version:
+// its JSON type is not the one that version declared for the field (a
+// retype with was: integer given "seven" or 7.5), or it cannot become the
+// newest version's type. Upgrade and UpgradeForm return it before any
+// handler sees the request; a server answers it with a 400 naming Param.
+type ParamError struct {
+	// Param is the parameter as the client sent it: "age",
+	// "address[city]", "items[0][price]".
+	Param string
+	// Want is the type the value must have.
+	Want gates.Type
+	// Got describes the value sent: "\"seven\"", "7.5", "an object".
+	Got string
+}
+
+// Error prints "age: want an integer, got \"seven\"".
+func (e *ParamError) Error() string {
+	return e.Param + ": want " + article(e.Want) + ", got " + e.Got
+}
+
+func article(t gates.Type) string {
+	switch t {
+	case gates.Integer:
+		return "an integer"
+	case gates.Number:
+		return "a number"
+	case gates.Decimal:
+		return "a decimal string"
+	}
+	return "a string"
+}
+
+// inParam puts a ParamError's parameter inside key (and its element idx
+// when idx >= 0), in the bracket syntax of form bodies: "city" in
+// "address" is "address[city]".
+func inParam(err error, key string, idx int) error {
+	pe, ok := err.(*ParamError)
+	if !ok {
+		return err
+	}
+	head, tail := pe.Param, ""
+	if i := strings.IndexByte(head, '['); i >= 0 {
+		head, tail = head[:i], head[i:]
+	}
+	var b strings.Builder
+	b.WriteString(key)
+	if idx >= 0 {
+		b.WriteByte('[')
+		b.WriteString(strconv.Itoa(idx))
+		b.WriteByte(']')
+	}
+	b.WriteByte('[')
+	b.WriteString(head)
+	b.WriteByte(']')
+	b.WriteString(tail)
+	pe.Param = b.String()
+	return pe
+}
+
+// isType reports whether the raw JSON value is of type t, or null. A
+// value from a form body is a string that must read as t.
+func isType(raw []byte, t gates.Type, form bool) bool {
+	if isNull(raw) {
+		return true
+	}
+	if form {
+		if raw[0] != '"' {
+			return false
+		}
+		if t == gates.String {
+			return true
+		}
+		s, err := unquote(raw)
+		if err != nil {
+			return false
+		}
+		return isNumberText(s, t == gates.Integer)
+	}
+	switch t {
+	case gates.String:
+		return raw[0] == '"'
+	case gates.Decimal:
+		if raw[0] != '"' {
+			return false
+		}
+		s, err := unquote(raw)
+		return err == nil && isNumberText(s, false)
+	case gates.Integer:
+		return raw[0] != '"' && isNumberText(raw, true)
+	default: // Number
+		return raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9'
+	}
+}
+
+// isNumberText reports whether s is a JSON number (an integer when
+// integer is set; 7.0 counts as one).
+func isNumberText(s []byte, integer bool) bool {
+	if len(s) == 0 {
+		return false
+	}
+	if end, err := scanNumber(s, 0); err != nil || end != len(s) {
+		return false
+	}
+	if integer {
+		_, ok := integerText(s)
+		return ok
+	}
+	return true
+}
