@@ -20,6 +20,7 @@ import (
 // share; each form fills them from its own config.
 type options struct {
 	Engine           *transform.Engine
+	TypeField        string
 	Header           string
 	Pins             pins.Store
 	MaxBodyBytes     int64
@@ -43,8 +44,10 @@ type core struct {
 	// every response, with no room to append in place.
 	values [][]string
 	byName map[string]int // names[i] -> i: the header's fast path
-	// plans[i] walks a response back from the newest to list[i]; nil when
-	// that walk changes nothing, so the response streams through.
+	// plans[i] walks a response back from the newest to list[i] on an
+	// endpoint no change scopes its ops to; nil when that walk changes
+	// nothing whatever the status. responsePlan gives the plan of a
+	// request's endpoint.
 	plans     []*transform.Plan
 	renderErr []byte
 }
@@ -58,6 +61,13 @@ func compile(o options) (*core, error) {
 	tl := o.Engine.Timeline()
 	if tl == nil || tl.Versions() == nil {
 		return nil, errors.New("server: versioning config: the engine has no valid timeline")
+	}
+	if o.TypeField != "" {
+		e, err := o.Engine.WithTypeField(o.TypeField)
+		if err != nil {
+			return nil, fmt.Errorf("server: versioning config: %w", err)
+		}
+		o.Engine = e
 	}
 	if o.Header == "" {
 		o.Header = tl.Header()
@@ -111,7 +121,7 @@ func compile(o options) (*core, error) {
 		if err != nil {
 			return nil, fmt.Errorf("server: versioning config: compiling the walk back to %s: %w", v, err)
 		}
-		if !p.Empty() {
+		if !p.Empty() || p.ForStatus(http.StatusNotFound) != nil {
 			m.plans[i] = p
 		}
 	}
@@ -170,6 +180,25 @@ func (m *core) begin(req *http.Request, account string) (vi int, source Source, 
 		}
 	}
 	return vi, source, out, queryChanged, nil
+}
+
+// responsePlan returns the plan that walks the response to req back to
+// list[vi]: nil when nothing changes it whatever its status, so that it
+// streams through. Plans are compiled once per version and endpoint
+// template and cached by the engine; once cached this does not allocate.
+func (m *core) responsePlan(vi int, req *http.Request) *transform.Plan {
+	if vi == 0 {
+		return nil
+	}
+	p, err := m.Engine.ResponsePlan(m.newest, m.list[vi], req.Method, req.URL.Path)
+	if err != nil {
+		// The pair's plan compiled at startup; only an endpoint's could
+		// fail, and the timeline was validated when it was loaded.
+		m.Logger.ErrorContext(req.Context(), "verso: compiling the response plan of an endpoint",
+			"method", req.Method, "path", req.URL.Path, "version", m.names[vi], "error", err)
+		return m.plans[vi]
+	}
+	return p
 }
 
 // version chooses the version of a request: the header, else the account's

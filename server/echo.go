@@ -26,6 +26,13 @@ type VersioningConfig struct {
 	// Required.
 	Engine *transform.Engine
 
+	// TypeField is the member that names an object's type in response
+	// bodies ({"type":"user"}), by which changes scoped by resource find
+	// their objects.
+	// Optional. Default value the engine's (the timeline's type_field,
+	// "object" unless it names another).
+	TypeField string
+
 	// Header is the request header naming the version, and the response
 	// header saying the version served.
 	// Optional. Default value the timeline's header (gates.DefaultHeader,
@@ -118,6 +125,7 @@ func VersioningWithConfig(config VersioningConfig) echo.MiddlewareFunc {
 func (config VersioningConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 	m, err := compile(options{
 		Engine:           config.Engine,
+		TypeField:        config.TypeField,
 		Header:           config.Header,
 		Pins:             config.Pins,
 		MaxBodyBytes:     config.MaxBodyBytes,
@@ -178,7 +186,7 @@ func (m *echoVersioning) handle(next echo.HandlerFunc) echo.HandlerFunc {
 		res := c.Response()
 		res.Header()[m.Header] = m.values[vi]
 
-		plan := m.plans[vi]
+		plan := m.responsePlan(vi, req)
 		if plan == nil {
 			// The newest version, or one whose responses the timeline does
 			// not change: the response streams through untouched.

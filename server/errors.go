@@ -22,14 +22,18 @@ const (
 
 // The error codes the versioning middleware and ErrorHandler use.
 const (
-	CodeVersionInvalid   = "api_version_invalid"
-	CodeBodyInvalid      = "body_invalid"
-	CodeBodyTooLarge     = "request_body_too_large"
-	CodeResourceMissing  = "resource_missing"
-	CodeMethodNotAllowed = "method_not_allowed"
-	CodeRateLimit        = "rate_limit"
-	CodeAuthentication   = "authentication_required"
-	CodeAPIError         = "api_error"
+	CodeVersionInvalid = "api_version_invalid"
+	CodeBodyInvalid    = "body_invalid"
+	// CodeParameterInvalid and CodeParameterInvalidInteger: a request
+	// value is not of the type the client's version declared for it.
+	CodeParameterInvalid        = "parameter_invalid"
+	CodeParameterInvalidInteger = "parameter_invalid_integer"
+	CodeBodyTooLarge            = "request_body_too_large"
+	CodeResourceMissing         = "resource_missing"
+	CodeMethodNotAllowed        = "method_not_allowed"
+	CodeRateLimit               = "rate_limit"
+	CodeAuthentication          = "authentication_required"
+	CodeAPIError                = "api_error"
 )
 
 // ErrorBody is the JSON body of every error, in Stripe's shape:
@@ -64,6 +68,12 @@ var (
 	// ErrInvalidBody: a request body is not valid JSON or form, or holds a
 	// value that cannot be converted to the newest schema (400).
 	ErrInvalidBody = NewError(http.StatusBadRequest, TypeInvalidRequest, CodeBodyInvalid, "invalid request body")
+	// ErrInvalidParam: a request value (body, form or query string) is not
+	// of the type the client's version declared for it, such as "seven"
+	// or 7.5 where that version had an integer (400). The body's param
+	// names it; the code is parameter_invalid_integer for an integer,
+	// else parameter_invalid. The handler never sees the request.
+	ErrInvalidParam = NewError(http.StatusBadRequest, TypeInvalidRequest, CodeParameterInvalid, "invalid parameter")
 	// ErrBodyTooLarge: a request body is over VersioningConfig.MaxBodyBytes (413).
 	ErrBodyTooLarge = NewError(http.StatusRequestEntityTooLarge, TypeInvalidRequest, CodeBodyTooLarge, "request body too large")
 	// ErrRender: a response could not be rendered in the client's version
@@ -91,6 +101,16 @@ func withMessage(base *echo.HTTPError, cause error, message string) *echo.HTTPEr
 		internal = fmt.Errorf("%w: %w", errWrap{base}, cause)
 	}
 	return &echo.HTTPError{Code: base.Code, Message: b, Internal: internal}
+}
+
+// withParam is withMessage for an error about one request parameter: the
+// body's code and param are set too.
+func withParam(base *echo.HTTPError, cause error, code, param, message string) *echo.HTTPError {
+	he := withMessage(base, cause, message)
+	b := he.Message.(ErrorBody)
+	b.Error.Code, b.Error.Param = code, param
+	he.Message = b
+	return he
 }
 
 // errWrap lets an *echo.HTTPError var sit in an error chain and be found by

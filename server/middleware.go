@@ -23,6 +23,13 @@ type Config struct {
 	// Required.
 	Engine *transform.Engine
 
+	// TypeField is the member that names an object's type in response
+	// bodies ({"type":"user"}), by which changes scoped by resource find
+	// their objects.
+	// Optional. Default value the engine's (the timeline's type_field,
+	// "object" unless it names another).
+	TypeField string
+
 	// Header is the request header naming the version, and the response
 	// header saying the version served.
 	// Optional. Default value the timeline's header (gates.DefaultHeader,
@@ -114,6 +121,7 @@ func MiddlewareWithConfig(config Config) func(http.Handler) http.Handler {
 func (config Config) ToMiddleware() (func(http.Handler) http.Handler, error) {
 	m, err := compile(options{
 		Engine:           config.Engine,
+		TypeField:        config.TypeField,
 		Header:           config.Header,
 		Pins:             config.Pins,
 		MaxBodyBytes:     config.MaxBodyBytes,
@@ -175,7 +183,7 @@ func (m *httpVersioning) serve(w http.ResponseWriter, r *http.Request, next http
 	v := m.list[vi]
 	w.Header()[m.Header] = m.values[vi]
 
-	plan := m.plans[vi]
+	plan := m.responsePlan(vi, req)
 	if plan == nil {
 		// The newest version, or one whose responses the timeline does not
 		// change: the response streams through untouched.

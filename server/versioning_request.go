@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
 )
@@ -28,7 +29,7 @@ func (m *core) upgrade(req *http.Request, v versions.Version) (queryChanged bool
 	if q := req.URL.RawQuery; q != "" {
 		nq, err := m.walkForm(q, v, req.Method, req.URL.Path)
 		if err != nil {
-			return false, invalidBody("query string", err)
+			return false, invalidBody("query string", err, v)
 		}
 		if nq != q {
 			u := *req.URL
@@ -63,7 +64,7 @@ func (m *core) upgrade(req *http.Request, v versions.Version) (queryChanged bool
 		out = []byte(s)
 	}
 	if err != nil {
-		return queryChanged, invalidBody("body", err)
+		return queryChanged, invalidBody("body", err, v)
 	}
 	req.Body = io.NopCloser(bytes.NewReader(out))
 	req.ContentLength = int64(len(out))
@@ -120,10 +121,21 @@ func tooLarge(max int64) error {
 }
 
 // invalidBody is the 400 for a request part that could not be walked
-// forward.
-func invalidBody(part string, err error) error {
+// forward from version v: ErrInvalidParam naming the parameter for a
+// value of the wrong type, else ErrInvalidBody.
+func invalidBody(part string, err error, v versions.Version) error {
 	var msg string
 	var terr *transform.Error
+	var perr *transform.ParamError
+	if errors.As(err, &perr) {
+		code := CodeParameterInvalid
+		if perr.Want == gates.Integer {
+			code = CodeParameterInvalidInteger
+		}
+		return withParam(ErrInvalidParam, err, code, perr.Param, fmt.Sprintf(
+			"Invalid value for %s in the request %s: API version %s takes %s there, not %s.",
+			perr.Param, part, v, typeName(perr.Want), perr.Got))
+	}
 	switch {
 	case errors.Is(err, transform.ErrSyntax):
 		msg = fmt.Sprintf("Invalid JSON in the request %s: %v.", part, err)
@@ -137,6 +149,19 @@ func invalidBody(part string, err error) error {
 		msg = fmt.Sprintf("The request %s could not be read: %v.", part, err)
 	}
 	return withMessage(ErrInvalidBody, err, msg)
+}
+
+// typeName names a retype's type for people.
+func typeName(t gates.Type) string {
+	switch t {
+	case gates.Integer:
+		return "an integer"
+	case gates.Number:
+		return "a number"
+	case gates.Decimal:
+		return "a decimal number in a string"
+	}
+	return "a string"
 }
 
 func mustJSON(v any) []byte {

@@ -371,7 +371,7 @@ func TestRequestErrors(t *testing.T) {
 	}{
 		{"malformed json", "2017-01-27", "/v1/customers", "application/json", `{"account_balance":5`, false, 400, server.CodeBodyInvalid},
 		{"json trailing data", "2017-01-27", "/v1/customers", "application/json", `{"a":1} x`, false, 400, server.CodeBodyInvalid},
-		{"json not convertible", "2024-04-10", "/v1/charges", "application/json", `{"amount":true}`, false, 400, server.CodeBodyInvalid},
+		{"json of the wrong type", "2024-04-10", "/v1/charges", "application/json", `{"amount":true}`, false, 400, server.CodeParameterInvalidInteger},
 		{"malformed form", "2017-01-27", "/v1/customers", "application/x-www-form-urlencoded", "a=%zz", false, 400, server.CodeBodyInvalid},
 		{"malformed query", "2017-01-27", "/v1/customers?a=%zz", "", "", false, 400, server.CodeBodyInvalid},
 		{"too large", "2017-01-27", "/v1/customers", "application/json", big, false, 413, server.CodeBodyTooLarge},

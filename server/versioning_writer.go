@@ -17,8 +17,10 @@ var errResponseTooLarge = errors.New("server: response too large to render in th
 // backWriter is the response writer of a request served at an older
 // version. It buffers a JSON response until the handler (and the error
 // handler) are done, so that the middleware can walk it back in one pass
-// and fix its Content-Length. A response that is not JSON, or has no body,
-// is passed through as it is written.
+// and fix its Content-Length. A response that is not JSON, has no body, or
+// has a status whose plan changes nothing (a success where only error
+// bodies changed, an error where no change touches them) is passed
+// through as it is written.
 type backWriter struct {
 	w    http.ResponseWriter // the writer the middleware replaced
 	plan *transform.Plan
@@ -67,7 +69,8 @@ func (bw *backWriter) WriteHeader(code int) {
 		return
 	}
 	bw.wroteHeader, bw.status = true, code
-	if !bodyAllowed(code) || !isJSON(bw.w.Header().Get("Content-Type")) {
+	bw.plan = bw.plan.ForStatus(code)
+	if bw.plan == nil || !bodyAllowed(code) || !isJSON(bw.w.Header().Get("Content-Type")) {
 		bw.passthrough = true
 		bw.w.WriteHeader(code)
 	}

@@ -109,6 +109,20 @@ func hasBodyOps(c *gates.Change) bool {
 	return false
 }
 
+// WithTypeField returns an engine over the same timeline and options that
+// finds objects' types by field instead, or e itself when that is its
+// field already. A server whose objects name their type in "type" or
+// "kind" uses it when the timeline does not say so.
+func (e *Engine) WithTypeField(field string) (*Engine, error) {
+	if field == e.typeField {
+		return e, nil
+	}
+	if err := gates.CheckKey(field); err != nil {
+		return nil, fmt.Errorf("transform: type field: %w", err)
+	}
+	return New(e.tl, &Options{MaxDepth: e.maxDepth, TypeField: field}), nil
+}
+
 // Timeline returns the engine's timeline.
 func (e *Engine) Timeline() *gates.Timeline { return e.tl }
 

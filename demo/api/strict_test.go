@@ -38,7 +38,7 @@ func TestStrictParams(t *testing.T) {
 			{"version missing", "POST", "/v1/account/api_version", "", "", "parameter_missing", "version"},
 			{"limit not an integer", "GET", "/v1/customers?limit=5x", "", "", "parameter_invalid_integer", "limit"},
 			{"unknown body param", "POST", "/v1/customers", "", "email=b@example.com&emial=c@example.com", "parameter_unknown", "emial"},
-			{"unknown JSON param", "POST", "/v1/charges", "", `{"amount":"100","currency":"usd","source":"tok_visa","capture":false}`, "parameter_unknown", "capture"},
+			{"unknown JSON param", "POST", "/v1/charges", "", `{"amount":100,"currency":"usd","source":"tok_visa","capture":false}`, "parameter_unknown", "capture"},
 			{"unknown query param on a list", "GET", "/v1/customers?created_after=1", "", "", "parameter_unknown", "created_after"},
 			{"unknown query param on a retrieve", "GET", "/v1/customers/" + cusID + "?foo=1", "", "", "parameter_unknown", "foo"},
 			{"unknown param on events", "GET", "/v1/events?customer=" + cusID, "", "", "parameter_unknown", "customer"},
