@@ -179,7 +179,7 @@ func TestUpgradeGuide(t *testing.T) {
 		},
 		{
 			name: "behaviour only", from: "2022-11-15", to: "2023-08-16",
-			resources: "payment_intent:", endpoints: "POST /v1/payment_intents", breaking: 0,
+			resources: "payment_intent:", endpoints: "POST /v1/payment_intents", breaking: 1, // behaviour changes count as breaking
 		},
 		{
 			name: "several", from: "2019-10-17", to: "2022-11-15",

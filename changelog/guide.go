@@ -35,6 +35,9 @@ type ResourceSection struct {
 	Anchor   string    `json:"anchor"`
 	Steps    []Step    `json:"steps"`
 	Examples []Example `json:"examples"`
+	// MoreExamples counts the samples that would show the change too but
+	// are left out (MaxExamples per resource).
+	MoreExamples int `json:"more_examples"`
 }
 
 // EndpointSection is what changes in the request bodies an endpoint takes.
@@ -53,8 +56,13 @@ type Step struct {
 	Breaking    bool             `json:"breaking"`
 	Behavior    bool             `json:"behavior"`
 	// Ops are the sentences about this section's resource or, in an
-	// endpoint section, about request bodies.
+	// endpoint section, about request bodies: the net effect between the
+	// guide's versions.
 	Ops []OpEntry `json:"ops"`
+	// Todo says what to do about a breaking step, one sentence per op
+	// (empty when the step breaks nothing). Behaviour changes count as
+	// breaking unless the change says `breaking: false`.
+	Todo []string `json:"todo"`
 }
 
 // Example is one sample rendered at both ends of a guide.
@@ -72,11 +80,15 @@ type Example struct {
 }
 
 // UpgradeGuide returns what an integration pinned at from must change to
-// move to to. Every sample (in the newest schema) that holds an object of a
-// type the changes touch is rendered at both versions by e (a new engine
-// for tl when nil) and shown under the first touched resource. An unknown
-// version is an error wrapping versions.ErrUnknownVersion; from newer than
-// to is ErrRange.
+// move to to. Only the net effect of the versions between them is shown:
+// a field added and removed on the way is left out, a field renamed twice
+// is renamed once (see the package doc). Each breaking step (behaviour
+// changes included) says what to do. Every sample (in the newest schema)
+// that holds an object of a type the changes touch is rendered at both
+// versions by e (a new engine for tl when nil) and shown under the first
+// touched resource, at most MaxExamples per resource. An unknown version is
+// an error wrapping versions.ErrUnknownVersion; from newer than to is
+// ErrRange.
 func UpgradeGuide(tl *gates.Timeline, e *transform.Engine, from, to versions.Version, samples []Sample) (*Guide, error) {
 	if from.IsZero() || to.IsZero() {
 		return nil, fmt.Errorf("docs: an upgrade guide needs both versions")
@@ -92,63 +104,113 @@ func UpgradeGuide(tl *gates.Timeline, e *transform.Engine, from, to versions.Ver
 		Resources: []ResourceSection{}, Endpoints: []EndpointSection{}, Other: []Step{}}
 	vs := tl.Between(from, to)
 	slices.Reverse(vs)
-	res := map[string]*ResourceSection{}
-	eps := map[string]*EndpointSection{}
+	// The changes on the way, oldest first, and each section's ops.
+	var changes []changeAt
+	res := map[string][]placed{}
+	eps := map[string][]placed{}
+	epByKey := map[string]gates.Endpoint{}
+	var other []placed
 	for _, v := range vs {
 		g.Versions = append(g.Versions, v.Version)
 		for i := range v.Changes {
 			c := &v.Changes[i]
-			if c.IsBreaking() {
-				g.Breaking++
-			}
-			step := func(ops []OpEntry) Step {
-				return Step{Version: v.Version, ID: c.ID, Description: c.Description,
-					Breaking: c.IsBreaking(), Behavior: c.IsBehavior(), Ops: ops}
-			}
-			for _, r := range c.Resources {
-				s := res[r]
-				if s == nil {
-					s = &ResourceSection{Resource: r, Anchor: "resource-" + r, Examples: []Example{}}
-					res[r] = s
+			ci := len(changes)
+			changes = append(changes, changeAt{v.Version, c})
+			for _, op := range c.Ops {
+				for _, r := range c.Resources {
+					res[r] = append(res[r], placed{step: ci, op: op})
 				}
-				var ops []OpEntry
-				for _, op := range c.Ops {
-					ops = append(ops, opEntries(op, []string{r})...)
+				for _, ep := range c.Endpoints {
+					epByKey[ep.String()] = ep
+					eps[ep.String()] = append(eps[ep.String()], placed{step: ci, op: op})
 				}
-				s.Steps = append(s.Steps, step(ops))
-			}
-			for _, ep := range c.Endpoints {
-				k := ep.String()
-				s := eps[k]
-				if s == nil {
-					s = &EndpointSection{Endpoint: k, Anchor: endpointAnchor(ep)}
-					eps[k] = s
+				if len(c.Resources) == 0 && len(c.Endpoints) == 0 {
+					other = append(other, placed{step: ci, op: op})
 				}
-				var ops []OpEntry
-				for _, op := range c.Ops {
-					ops = append(ops, opEntries(op, nil)...)
-				}
-				s.Steps = append(s.Steps, step(ops))
-			}
-			if len(c.Resources) == 0 && len(c.Endpoints) == 0 {
-				var ops []OpEntry
-				for _, op := range c.Ops {
-					ops = append(ops, opEntries(op, nil)...)
-				}
-				g.Other = append(g.Other, step(ops))
 			}
 		}
 	}
-	for _, k := range sortedKeys(res) {
-		g.Resources = append(g.Resources, *res[k])
+	breaking := map[string]bool{}
+	for _, r := range sortedKeys(res) {
+		steps := stepsOf(changes, netOps(res[r]), r, breaking)
+		if len(steps) > 0 {
+			g.Resources = append(g.Resources, ResourceSection{Resource: r, Anchor: "resource-" + r, Steps: steps, Examples: []Example{}})
+		}
 	}
 	for _, k := range sortedKeys(eps) {
-		g.Endpoints = append(g.Endpoints, *eps[k])
+		steps := stepsOf(changes, netOps(eps[k]), "", breaking)
+		if len(steps) > 0 {
+			g.Endpoints = append(g.Endpoints, EndpointSection{Endpoint: k, Anchor: endpointAnchor(epByKey[k]), Steps: steps})
+		}
 	}
+	g.Other = stepsOf(changes, other, "", breaking)
+	if g.Other == nil {
+		g.Other = []Step{}
+	}
+	g.Breaking = len(breaking)
 	if err := g.addExamples(e, samples); err != nil {
 		return nil, err
 	}
 	return g, nil
+}
+
+// MaxExamples is how many examples an upgrade guide shows per resource;
+// ResourceSection.MoreExamples counts the samples left out.
+const MaxExamples = 3
+
+type changeAt struct {
+	v versions.Version
+	c *gates.Change
+}
+
+// stepsOf groups a section's surviving ops by their change, oldest first.
+// resource is the section's object type ("" for request bodies and other
+// changes). The ids of breaking steps are added to breaking.
+func stepsOf(changes []changeAt, ops []placed, resource string, breaking map[string]bool) []Step {
+	var steps []Step
+	last := -1
+	for _, p := range ops {
+		if p.step != last {
+			ca := changes[p.step]
+			steps = append(steps, Step{Version: ca.v, ID: ca.c.ID, Description: ca.c.Description,
+				Behavior: ca.c.IsBehavior(), Ops: []OpEntry{}, Todo: []string{}})
+			last = p.step
+		}
+		s := &steps[len(steps)-1]
+		var rs []string
+		if resource != "" {
+			rs = []string{resource}
+		}
+		s.Ops = append(s.Ops, opEntries(p.op, rs)...)
+		if p.op.Breaking() || p.op.Kind == gates.KindBehavior {
+			s.Breaking = true
+		}
+		if t := todo(p.op, resource); t != "" && !slices.Contains(s.Todo, t) {
+			s.Todo = append(s.Todo, t)
+		}
+	}
+	for i := range steps {
+		s := &steps[i]
+		c, _ := findChange(changes, s.ID)
+		if c.Breaking != nil {
+			s.Breaking = *c.Breaking
+		}
+		if !s.Breaking {
+			s.Todo = []string{}
+		} else {
+			breaking[s.ID] = true
+		}
+	}
+	return steps
+}
+
+func findChange(changes []changeAt, id string) (*gates.Change, bool) {
+	for _, ca := range changes {
+		if ca.c.ID == id {
+			return ca.c, true
+		}
+	}
+	return nil, false
 }
 
 func (g *Guide) addExamples(e *transform.Engine, samples []Sample) error {
@@ -183,6 +245,10 @@ func (g *Guide) addExamples(e *transform.Engine, samples []Sample) error {
 		}
 		if ex.Before == ex.After {
 			continue // the changes touch the type but not this sample
+		}
+		if len(g.Resources[idx].Examples) >= MaxExamples {
+			g.Resources[idx].MoreExamples++
+			continue
 		}
 		ex.Sample, ex.Type = s.Name, s.Type
 		g.Resources[idx].Examples = append(g.Resources[idx].Examples, ex)

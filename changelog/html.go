@@ -1,11 +1,14 @@
 package changelog
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
 	"io"
 	"strings"
+
+	"github.com/yuin/goldmark"
 )
 
 // Document is a changelog or an upgrade guide: anything Write can render.
@@ -72,8 +75,34 @@ func inline(s string) template.HTML {
 	return template.HTML(b.String())
 }
 
+// mdRenderer renders descriptions: CommonMark with raw HTML left out and
+// links to dangerous schemes (javascript:, data:) emptied, goldmark's
+// defaults.
+var mdRenderer = goldmark.New()
+
+// markdown renders a description written in Markdown as HTML, safely: a
+// "<" outside code spans is shown as text, raw HTML is never passed
+// through, and link targets are checked.
+func markdown(s string) template.HTML {
+	parts := strings.Split(s, "`")
+	if len(parts)%2 == 1 {
+		for i := 0; i < len(parts); i += 2 {
+			parts[i] = strings.ReplaceAll(parts[i], "<", "\\<")
+		}
+		s = strings.Join(parts, "`")
+	} else {
+		s = strings.ReplaceAll(s, "<", "\\<")
+	}
+	var b bytes.Buffer
+	if err := mdRenderer.Convert([]byte(s), &b); err != nil {
+		return template.HTML("<p>" + template.HTMLEscapeString(s) + "</p>")
+	}
+	return template.HTML(b.String())
+}
+
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"inline": inline,
+	"inline":   inline,
+	"markdown": markdown,
 	"title":  title,
 	"summary": func(g *Guide) template.HTML {
 		var b strings.Builder
@@ -100,14 +129,19 @@ const pageCSS = `{{define "css"}}<style>
 *{box-sizing:border-box}
 html{scroll-padding-top:1rem}
 body{margin:0;font:16px/1.55 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
-.layout{display:grid;grid-template-columns:17rem minmax(0,1fr);max-width:76rem;margin:0 auto}
-nav.toc{position:sticky;top:0;align-self:start;height:100vh;overflow:auto;padding:2rem 1.25rem;border-right:1px solid var(--line);background:var(--side)}
+.layout{display:grid;grid-template-columns:17rem minmax(0,1fr);grid-template-areas:"toc main";max-width:76rem;margin:0 auto}
+.skip{position:absolute;left:-100vw;top:.5rem;z-index:2;padding:.5rem .8rem;background:var(--fg);color:#fff;border-radius:4px}
+.skip:focus{left:.5rem}
+nav.toc{grid-area:toc;position:sticky;top:0;align-self:start;height:100vh;overflow:auto;padding:2rem 1.25rem;border-right:1px solid var(--line);background:var(--side)}
 nav.toc h2{font-size:.8rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:0 0 .6rem}
 nav.toc ol{list-style:none;margin:0 0 1.5rem;padding:0}
 nav.toc li{margin:.15rem 0}
 nav.toc a{color:var(--fg);text-decoration:none;font-size:.92rem;overflow-wrap:anywhere}
 nav.toc a:hover{color:var(--accent)}
-main{padding:2rem 2.5rem 4rem;min-width:0}
+main{grid-area:main;padding:2rem 2.5rem 4rem;min-width:0}
+.desc p{margin:.2rem 0 .5rem}
+p.todo{margin:.5rem 0 0;padding:.45rem .7rem;background:var(--redbg);border-radius:4px}
+p.more{color:var(--muted);font-size:.9rem}
 header h1{font-size:1.9rem;line-height:1.2;margin:0 0 .5rem}
 header p{color:var(--muted);margin:0 0 1rem}
 header p code,h1 .v{white-space:nowrap}
@@ -138,7 +172,7 @@ nav.toc .badge{font-size:.62rem;padding:.05rem .35rem;margin-left:.25rem}
 .examples .name{grid-column:1/-1;margin:.6rem 0 -.4rem;font-size:.9rem;color:var(--muted)}
 pre{margin:0;padding:.8rem 1rem;background:#0f1729;color:#e6edf3;border-radius:6px;overflow:auto;font:.82rem/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 footer{margin-top:3rem;color:var(--muted);font-size:.85rem}
-@media (max-width:52rem){.layout{display:block}nav.toc{position:static;height:auto;border-right:0;border-bottom:1px solid var(--line)}main{padding:1.5rem 1rem}.examples{grid-template-columns:minmax(0,1fr)}}
+@media (max-width:52rem){.layout{display:block}nav.toc{position:static;height:auto;border-right:0;border-top:1px solid var(--line)}main{padding:1.5rem 1rem}.examples{grid-template-columns:minmax(0,1fr)}}
 </style>{{end}}`
 
 const pageTemplates = `
@@ -153,24 +187,9 @@ const pageTemplates = `
 {{template "css"}}
 </head>
 <body>
+<a class="skip" href="#content">Skip to content</a>
 <div class="layout">
-<nav class="toc" aria-label="Versions">
-<h2>Versions</h2>
-<ol>
-{{- range .Versions}}
-<li><a href="#{{.Anchor}}">{{.Version}}</a>{{if .Breaking}}<span class="badge breaking">Breaking</span>{{end}}{{if .Base}}<span class="badge base">Base</span>{{end}}
-{{- if .Changes}}
-<ol>
-{{- range .Changes}}
-<li><a href="#{{.Anchor}}">{{.ID}}</a></li>
-{{- end}}
-</ol>
-{{- end}}
-</li>
-{{- end}}
-</ol>
-</nav>
-<main>
+<main id="content">
 <header>
 <h1>{{title .API "Changelog"}}</h1>
 <p>Versions {{.From}} to {{.To}}, newest first. Each entry says what the version changed relative to the one before it.</p>
@@ -189,7 +208,7 @@ const pageTemplates = `
 {{- range .Changes}}
 <article class="change{{if .Breaking}} breaking{{else if .Behavior}} behavior{{end}}" id="{{.Anchor}}">
 <h3><a href="#{{.Anchor}}"><code>{{.ID}}</code></a>{{template "badges" .}}</h3>
-<p class="desc">{{inline .Description}}</p>
+<div class="desc">{{markdown .Description}}</div>
 {{- if .Resources}}
 <p class="meta">Resources: {{range $i, $r := .Resources}}{{if $i}}, {{end}}<code>{{$r}}</code>{{end}}</p>
 {{- end}}
@@ -207,6 +226,22 @@ const pageTemplates = `
 {{- end}}
 <footer>Generated by verso from the API's version timeline.</footer>
 </main>
+<nav class="toc" aria-label="Versions">
+<h2>Versions</h2>
+<ol>
+{{- range .Versions}}
+<li><a href="#{{.Anchor}}">{{.Version}}</a>{{if .Breaking}}<span class="badge breaking">Breaking</span>{{end}}{{if .Base}}<span class="badge base">Base</span>{{end}}
+{{- if .Changes}}
+<ol>
+{{- range .Changes}}
+<li><a href="#{{.Anchor}}">{{.ID}}</a></li>
+{{- end}}
+</ol>
+{{- end}}
+</li>
+{{- end}}
+</ol>
+</nav>
 </div>
 </body>
 </html>
@@ -215,13 +250,16 @@ const pageTemplates = `
 {{define "step"}}
 <article class="change{{if .Breaking}} breaking{{else if .Behavior}} behavior{{end}}">
 <h3>{{.Version}}: <code>{{.ID}}</code>{{template "badges" .}}</h3>
-<p class="desc">{{inline .Description}}</p>
+<div class="desc">{{markdown .Description}}</div>
 <ul class="ops">
 {{- $p := .Prefix}}
 {{- range .Ops}}
 <li>{{prefix .Kind $p}}{{inline .Text}}</li>
 {{- end}}
 </ul>
+{{- if .Todo}}
+<p class="todo"><strong>What to do:</strong> {{range $i, $t := .Todo}}{{if $i}} {{end}}{{inline $t}}{{end}}</p>
+{{- end}}
 </article>
 {{- end}}
 
@@ -234,7 +272,50 @@ const pageTemplates = `
 {{template "css"}}
 </head>
 <body>
+<a class="skip" href="#content">Skip to content</a>
 <div class="layout">
+<main id="content">
+<header>
+<h1>{{title .API (printf "Upgrading from %s to %s" .From .To)}}</h1>
+<p>{{summary .}}</p>
+</header>
+{{- $g := .}}
+{{- range .Resources}}
+<section class="group" id="{{.Anchor}}">
+<h2><a href="#{{.Anchor}}"><code>{{.Resource}}</code></a></h2>
+{{- range .Steps}}
+{{- template "step" (step . "")}}
+{{- end}}
+{{- range .Examples}}
+<div class="examples">
+<p class="name">Example <code>{{.Sample}}</code>{{if .Shortened}} (keys equal in both versions are left out: <code>...</code>){{end}}</p>
+<div><h4>At {{$g.From}}</h4><pre>{{.Before}}</pre></div>
+<div><h4>At {{$g.To}}</h4><pre>{{.After}}</pre></div>
+</div>
+{{- end}}
+{{- if .MoreExamples}}
+<p class="more">{{.MoreExamples}} more {{if eq .MoreExamples 1}}sample shows{{else}}samples show{{end}} these changes; not shown.</p>
+{{- end}}
+</section>
+{{- end}}
+{{- range .Endpoints}}
+<section class="group" id="{{.Anchor}}">
+<h2><a href="#{{.Anchor}}"><code>{{.Endpoint}}</code></a></h2>
+{{- range .Steps}}
+{{- template "step" (step . "In request bodies: ")}}
+{{- end}}
+</section>
+{{- end}}
+{{- if .Other}}
+<section class="group" id="other">
+<h2><a href="#other">Other changes</a></h2>
+{{- range .Other}}
+{{- template "step" (step . "")}}
+{{- end}}
+</section>
+{{- end}}
+<footer>Generated by verso from the API's version timeline.</footer>
+</main>
 <nav class="toc" aria-label="Contents">
 {{- if .Resources}}
 <h2>Resources</h2>
@@ -257,45 +338,6 @@ const pageTemplates = `
 <ol><li><a href="#other">Other changes</a></li></ol>
 {{- end}}
 </nav>
-<main>
-<header>
-<h1>{{title .API (printf "Upgrading from %s to %s" .From .To)}}</h1>
-<p>{{summary .}}</p>
-</header>
-{{- $g := .}}
-{{- range .Resources}}
-<section class="group" id="{{.Anchor}}">
-<h2><a href="#{{.Anchor}}"><code>{{.Resource}}</code></a></h2>
-{{- range .Steps}}
-{{- template "step" (step . "")}}
-{{- end}}
-{{- range .Examples}}
-<div class="examples">
-<p class="name">Example <code>{{.Sample}}</code>{{if .Shortened}} (keys equal in both versions are left out: <code>...</code>){{end}}</p>
-<div><h4>At {{$g.From}}</h4><pre>{{.Before}}</pre></div>
-<div><h4>At {{$g.To}}</h4><pre>{{.After}}</pre></div>
-</div>
-{{- end}}
-</section>
-{{- end}}
-{{- range .Endpoints}}
-<section class="group" id="{{.Anchor}}">
-<h2><a href="#{{.Anchor}}"><code>{{.Endpoint}}</code></a></h2>
-{{- range .Steps}}
-{{- template "step" (step . "In request bodies: ")}}
-{{- end}}
-</section>
-{{- end}}
-{{- if .Other}}
-<section class="group" id="other">
-<h2><a href="#other">Other changes</a></h2>
-{{- range .Other}}
-{{- template "step" (step . "")}}
-{{- end}}
-</section>
-{{- end}}
-<footer>Generated by verso from the API's version timeline.</footer>
-</main>
 </div>
 </body>
 </html>

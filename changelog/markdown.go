@@ -70,6 +70,9 @@ func (g *Guide) Markdown(w io.Writer) error {
 			fmt.Fprintf(bw, "\nExample `%s`%s. At %s:\n\n```%s\n%s\n```\n\nAt %s:\n\n```%s\n%s\n```\n",
 				ex.Sample, note, g.From, lang, ex.Before, g.To, lang, ex.After)
 		}
+		if r.MoreExamples > 0 {
+			fmt.Fprintf(bw, "\n%d more %s these changes; not shown.\n", r.MoreExamples, plural(r.MoreExamples, "sample shows", "samples show"))
+		}
 	}
 	if len(g.Endpoints) > 0 {
 		bw.WriteString("\n## By endpoint\n\nWhat changes in the request bodies these endpoints take.\n")
@@ -120,6 +123,9 @@ func mdStep(w io.Writer, s Step, prefix string) {
 			p = ""
 		}
 		fmt.Fprintf(w, "- %s%s\n", p, op.Text)
+	}
+	if len(s.Todo) > 0 {
+		fmt.Fprintf(w, "\n**What to do:** %s\n", strings.Join(s.Todo, " "))
 	}
 }
 
