@@ -103,7 +103,7 @@ func markdown(s string) template.HTML {
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"inline":   inline,
 	"markdown": markdown,
-	"title":  title,
+	"title":    title,
 	"summary": func(g *Guide) template.HTML {
 		var b strings.Builder
 		g.summary(&b, func(v string) string { return "`" + v + "`" })

@@ -302,7 +302,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	v1 := e.Group("/v1", ipLimit, s.authenticate, keyLimit, versioning, idem)
 	s.routes(v1)
 	s.pinRoutes(v1)
-	e.GET("/changelog", s.changelog)
+	s.docsRoutes(e)
 	hh, err := webhooks.NewHandlers(webhooks.HandlersConfig{
 		Store:   s.hooks,
 		Account: accountOf,

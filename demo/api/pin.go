@@ -7,7 +7,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/verso-api/verso/changelog"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/server"
 )
@@ -131,29 +130,4 @@ func (s *Server) rollbackPin(c echo.Context) error {
 		return s.fail(c, err)
 	}
 	return s.pinResponse(c, pin)
-}
-
-// changelog serves the API's changelog as one HTML page (or markdown or
-// JSON with ?format=md|json).
-func (s *Server) changelog(c echo.Context) error {
-	format := c.QueryParam("format")
-	if format == "" {
-		format = "html"
-	}
-	l, err := changelog.Changelog(s.timeline, changelog.ChangelogOptions{})
-	if err != nil {
-		return s.fail(c, err)
-	}
-	switch format {
-	case "html":
-		c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	case "md":
-		c.Response().Header().Set(echo.HeaderContentType, "text/markdown; charset=utf-8")
-	case "json":
-		c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
-	default:
-		return s.fail(c, invalid("format", "format must be html, md or json"))
-	}
-	c.Response().WriteHeader(http.StatusOK)
-	return changelog.Write(c.Response(), l, format)
 }
