@@ -280,7 +280,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Shadow:       s.sampler,
 		Engine:       s.Engine,
 		Account:      func(c echo.Context) (string, error) { return accountOf(c), nil },
-		Pins:         stablePins{Store: s.Pins, stable: s.timeline.NewestStable()},
+		Pins:         pins.Stable(s.Pins, s.timeline.NewestStable()),
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Logger:       s.log,
 		Metrics:      prom.NewMetrics(s.Registry),
@@ -301,7 +301,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	v1 := e.Group("/v1", ipLimit, s.authenticate, keyLimit, versioning, idem)
 	s.routes(v1)
-	s.pinRoutes(v1)
+	if err := s.pinRoutes(v1); err != nil {
+		return nil, err
+	}
 	s.docsRoutes(e)
 	hh, err := webhooks.NewHandlers(webhooks.HandlersConfig{
 		Store:   s.hooks,
