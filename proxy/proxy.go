@@ -257,6 +257,14 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		p.pins.ServeHTTP(w, r)
 		return
 	}
+	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		// The transport sends the body while the response comes back: by
+		// default an HTTP/1 server would close the body when the response
+		// starts, under the transport's last read of it, and the
+		// connection to the upstream would die with "invalid Read on
+		// closed Body" in the middle of the answer.
+		_ = http.NewResponseController(w).EnableFullDuplex()
+	}
 	if !p.walked[server.VersionOf(r)] {
 		// The response streams through untouched.
 		p.rp.ServeHTTP(w, r)
@@ -366,7 +374,8 @@ func (p *Proxy) modifyResponse(res *http.Response) error {
 }
 
 // limitedBody lets through one byte more than the limit, so that the
-// middleware sees the answer overflow, then fails.
+// middleware sees the answer overflow (and fails the copy), then fails
+// itself.
 type limitedBody struct {
 	rc   io.ReadCloser
 	left int64
@@ -375,7 +384,6 @@ type limitedBody struct {
 
 func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
-		b.st.tooLarge = true
 		return 0, errTooLarge
 	}
 	if int64(len(p)) > b.left {
@@ -383,6 +391,9 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.rc.Read(p)
 	b.left -= int64(n)
+	if b.left <= 0 {
+		b.st.tooLarge = true
+	}
 	return n, err
 }
 
@@ -442,3 +453,8 @@ func isJSON(ct string) bool {
 func bodyAllowed(status int) bool {
 	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
 }
+
+// Account returns the account of r as the proxy sees it: the account
+// header, or the keyed hash of the Authorization header ("" when r has
+// neither).
+func (p *Proxy) Account(r *http.Request) (string, error) { return p.account(r) }
