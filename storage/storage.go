@@ -22,6 +22,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 )
 
 // Dialect names the SQL database behind a DB.
@@ -46,7 +48,23 @@ type DB struct {
 	*sql.DB
 	Dialect Dialect
 	URL     string
+	// writers holds one token per transaction that may run at once: one
+	// for SQLite, which has a single writer (every transaction begins
+	// IMMEDIATE), so that writers queue here in order instead of
+	// contending for the file lock; nil for PostgreSQL.
+	writers chan struct{}
 }
+
+// The SQLite connection pool: WAL lets readers run beside the one writer.
+const (
+	sqliteMaxConns = 16
+	// writeWait bounds how long a transaction waits for its turn.
+	writeWait = 30 * time.Second
+)
+
+// ErrBusy is returned by Begin and InTx when a SQLite transaction waited
+// writeWait for its turn without getting it.
+var ErrBusy = errors.New("storage: the database is busy; retry later")
 
 // Open opens the database named by url: a postgres:// or postgresql:// URL
 // for PostgreSQL, anything else is a SQLite file path (":memory:" for a
@@ -71,9 +89,13 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	} else {
 		d = SQLite
 		db, err = sql.Open(driverName(SQLite), sqliteDSN(url))
-		if err == nil && url == ":memory:" {
-			// Each connection would otherwise get its own empty database.
-			db.SetMaxOpenConns(1)
+		if err == nil {
+			db.SetMaxOpenConns(sqliteMaxConns)
+			db.SetMaxIdleConns(sqliteMaxConns)
+			if url == ":memory:" {
+				// Each connection would otherwise get its own empty database.
+				db.SetMaxOpenConns(1)
+			}
 		}
 	}
 	if err != nil {
@@ -86,7 +108,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("storage: connect to %s database: %w", d, err)
 	}
-	return &DB{DB: db, Dialect: d, URL: url}, nil
+	out := &DB{DB: db, Dialect: d, URL: url}
+	if d == SQLite {
+		out.writers = make(chan struct{}, 1)
+	}
+	return out, nil
 }
 
 // driverName is the database/sql driver storage.Open uses for d.
@@ -156,16 +182,54 @@ func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 // Tx is a transaction on a DB, with the same '?' placeholder helpers.
 type Tx struct {
 	*sql.Tx
-	db *DB
+	db   *DB
+	done sync.Once
 }
 
-// Begin starts a transaction.
+// Begin starts a transaction. On SQLite, transactions run one at a time:
+// Begin waits for the one before to commit or roll back (at most 30
+// seconds, then ErrBusy), so that concurrent writers queue rather than
+// fail with SQLITE_BUSY.
 func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	if db.writers != nil {
+		t := time.NewTimer(writeWait)
+		select {
+		case db.writers <- struct{}{}:
+			t.Stop()
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+			return nil, ErrBusy
+		}
+	}
 	tx, err := db.DB.BeginTx(ctx, nil)
 	if err != nil {
+		db.release()
 		return nil, err
 	}
 	return &Tx{Tx: tx, db: db}, nil
+}
+
+func (db *DB) release() {
+	if db.writers != nil {
+		<-db.writers
+	}
+}
+
+// Commit commits the transaction and lets the next one begin.
+func (tx *Tx) Commit() error {
+	err := tx.Tx.Commit()
+	tx.done.Do(tx.db.release)
+	return err
+}
+
+// Rollback rolls the transaction back (after Commit it does nothing and
+// returns sql.ErrTxDone) and lets the next one begin.
+func (tx *Tx) Rollback() error {
+	err := tx.Tx.Rollback()
+	tx.done.Do(tx.db.release)
+	return err
 }
 
 // InTx runs fn in a transaction, committing when fn returns nil and rolling

@@ -299,7 +299,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	v1 := e.Group("/v1", ipLimit, s.authenticate, keyLimit, versioning, idem)
+	v1 := e.Group("/v1", strictInput(cfg.MaxBodyBytes), ipLimit, s.authenticate, keyLimit, versioning, idem)
 	s.routes(v1)
 	if err := s.pinRoutes(v1); err != nil {
 		return nil, err
@@ -358,6 +358,10 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return server.NewError(http.StatusUnauthorized, server.TypeInvalidRequest, "api_key_required",
 				"You did not provide an API key. Send it as 'Authorization: Bearer sk_test_...'.")
 		}
+		if !cleanText(key) {
+			return server.NewError(http.StatusUnauthorized, server.TypeInvalidRequest, "api_key_invalid",
+				"Invalid API Key provided: it is not valid UTF-8 text.")
+		}
 		acct, err := s.Accounts.Authenticate(c.Request().Context(), key)
 		if errors.Is(err, accounts.ErrUnknownKey) {
 			return server.NewError(http.StatusUnauthorized, server.TypeInvalidRequest, "api_key_invalid",
@@ -372,11 +376,13 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// redact shows the start and end of a key that did not authenticate, in
+// a message of bounded size whatever the key's length.
 func redact(key string) string {
 	if len(key) <= 12 {
 		return strings.Repeat("*", len(key))
 	}
-	return key[:8] + strings.Repeat("*", len(key)-12) + key[len(key)-4:]
+	return key[:8] + strings.Repeat("*", min(len(key)-12, 24)) + key[len(key)-4:]
 }
 
 // logRequests logs each request with the version it was served in.

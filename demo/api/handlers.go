@@ -147,9 +147,16 @@ func noSuch(param, typ, id string) *paramError {
 
 func (s *Server) commit(c echo.Context, status int, account string, p *params, r *resource, fn func(tx *storage.Tx, w *write) error) error {
 	ctx := c.Request().Context()
+	expand, err := p.expand()
+	if err == nil {
+		err = s.checkExpand(r, expand)
+	}
+	if err != nil {
+		return s.fail(c, err)
+	}
 	w := &write{account: account, now: s.now()}
 	var body []byte
-	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
+	err = s.db.InTx(ctx, func(tx *storage.Tx) error {
 		var declined *cardError
 		if err := fn(tx, w); errors.As(err, &declined) {
 			// A declined card: the work is done (a failed charge, a
@@ -170,7 +177,7 @@ func (s *Server) commit(c echo.Context, status int, account string, p *params, r
 			body = marshal(struct {
 				Error *cardError `json:"error"`
 			}{declined})
-		} else if body, err = s.expand(ctx, tx, account, r, w.body, p.expand()); err != nil {
+		} else if body, err = s.expand(ctx, tx, account, r, w.body, expand); err != nil {
 			return err
 		}
 		return idempotency.FromContext(c).SaveInTx(ctx, tx, status, nil, body)
@@ -200,9 +207,6 @@ func (s *Server) create(c echo.Context, r *resource) error {
 		return s.fail(c, err)
 	}
 	account := accountOf(c)
-	if err := s.checkExpand(r, p.expand()); err != nil {
-		return s.fail(c, err)
-	}
 	return s.commit(c, http.StatusOK, account, p, r, func(tx *storage.Tx, w *write) error {
 		return r.create(s, c, tx, p, w)
 	})
@@ -233,7 +237,11 @@ func (s *Server) retrieve(c echo.Context, r *resource) error {
 	}
 	ctx := c.Request().Context()
 	account, id := accountOf(c), c.Param("id")
-	if err := s.checkExpand(r, p.expand()); err != nil {
+	expand, err := p.expand()
+	if err == nil {
+		err = s.checkExpand(r, expand)
+	}
+	if err != nil {
 		return s.fail(c, err)
 	}
 	body, err := s.objects.get(ctx, s.db, account, r.typ, id)
@@ -243,7 +251,7 @@ func (s *Server) retrieve(c echo.Context, r *resource) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
-	if body, err = s.expand(ctx, s.db, account, r, body, p.expand()); err != nil {
+	if body, err = s.expand(ctx, s.db, account, r, body, expand); err != nil {
 		return s.fail(c, err)
 	}
 	return s.respond(c, http.StatusOK, body)
@@ -288,8 +296,12 @@ func (s *Server) list(c echo.Context, r *resource) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
+	paths, err := p.expand()
+	if err != nil {
+		return s.fail(c, err)
+	}
 	var expand []string
-	for _, e := range p.expand() {
+	for _, e := range paths {
 		rest, ok := strings.CutPrefix(e, "data.")
 		if !ok {
 			return s.fail(c, invalid("expand", "Expand list items with data.FIELD (%s).", e))

@@ -53,10 +53,13 @@ func errUnavailable(c echo.Context) error {
 func (s *Server) unavailable(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		res := c.Response()
-		w := &outageWriter{ResponseWriter: res.Writer, s: s, ctx: c.Request().Context(), head: c.Request().Method == http.MethodHead}
+		w := &outageWriter{ResponseWriter: res.Writer, res: res, s: s, ctx: c.Request().Context(), head: c.Request().Method == http.MethodHead}
 		res.Writer = w
 		defer func() { res.Writer = w.ResponseWriter }()
-		return next(c)
+		if err := next(c); err != nil {
+			c.Error(err) // write the error through w
+		}
+		return nil
 	}
 }
 
@@ -64,6 +67,7 @@ func (s *Server) unavailable(next echo.HandlerFunc) echo.HandlerFunc {
 // 503 in its place when the database does not answer.
 type outageWriter struct {
 	http.ResponseWriter
+	res     *echo.Response
 	s       *Server
 	ctx     context.Context
 	head    bool
@@ -78,6 +82,7 @@ func (w *outageWriter) WriteHeader(status int) {
 		h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 		h.Set(echo.HeaderRetryAfter, retryAfter)
 		w.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
+		w.res.Status = http.StatusServiceUnavailable
 		if !w.head {
 			fmt.Fprintf(w.ResponseWriter, `{"error":{"type":%q,"code":%q,"message":%q}}`, server.TypeAPI, codeUnavailable,
 				"The service is temporarily unavailable: its database does not answer. Retry later.")

@@ -279,20 +279,49 @@ func (p *params) metadata() (map[string]string, error) {
 	return m, err
 }
 
-// expand lists the expand[] parameter.
-func (p *params) expand() []string {
+// The bounds of expand[]: Stripe's four levels, and a number of paths
+// that keeps one request's reads small.
+const (
+	maxExpandDepth = 4
+	maxExpandPaths = 10
+)
+
+// expand lists the expand[] parameter, each path once. More than
+// maxExpandPaths paths, a path deeper than maxExpandDepth levels (a list's
+// "data." counts as one), or a value that is not a string is a 400 naming
+// expand.
+func (p *params) expand() ([]string, error) {
+	r := p.get("expand")
+	if !r.Exists() || r.Type == gjson.Null {
+		return nil, nil
+	}
+	var items []gjson.Result
+	switch {
+	case r.IsArray():
+		items = r.Array()
+	case r.IsObject(): // expand[0]=a&expand[1]=b, as a form may send it
+		r.ForEach(func(_, v gjson.Result) bool { items = append(items, v); return true })
+	default:
+		items = []gjson.Result{r}
+	}
 	var out []string
-	for _, r := range p.get("expand").Array() {
-		if s := r.String(); s != "" {
-			out = append(out, s)
+	for _, it := range items {
+		if it.Type != gjson.String {
+			return nil, invalid("expand", "expand must be a list of strings")
 		}
-	}
-	if len(out) == 0 {
-		if s := p.get("expand").String(); s != "" && !p.get("expand").IsArray() {
-			out = append(out, s)
+		path := it.Str
+		if path == "" || slices.Contains(out, path) {
+			continue
 		}
+		if len(out) == maxExpandPaths {
+			return nil, invalid("expand", "You cannot expand more than %d properties in one request.", maxExpandPaths)
+		}
+		if strings.Count(path, ".") >= maxExpandDepth || len(path) > 200 {
+			return nil, invalid("expand", "You cannot expand more than %d levels of a property (%s).", maxExpandDepth, truncate(path, 80))
+		}
+		out = append(out, path)
 	}
-	return out
+	return out, nil
 }
 
 func truncate(s string, n int) string {
