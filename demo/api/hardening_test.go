@@ -105,7 +105,7 @@ func TestExpandBounds(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
 		a := start(t, b, api.Config{})
 		cus := a.do(t, a.key, "POST", "/v1/customers", "", "email=x@example.com")
-		pi := a.do(t, a.key, "POST", "/v1/payment_intents", "", "amount=500&currency=usd&confirm=true&customer="+cus.get("id").String())
+		pi := a.do(t, a.key, "POST", "/v1/payment_intents", "", "amount=500&currency=usd&confirm=true&payment_method=pm_card_visa&customer="+cus.get("id").String())
 		require.Equal(t, 200, pi.status, pi.body)
 		piID := pi.get("id").String()
 		chain := func(n int) string {
