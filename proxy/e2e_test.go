@@ -428,9 +428,7 @@ func testBadInput(t *testing.T, base string, up *url.URL) {
 		{"malformed version", base, request{method: "GET", path: "/v1/tasks", header: at("yesterday")}, 400, "api_version_invalid"},
 		{"malformed JSON body", base, request{method: "POST", path: "/v1/tasks", header: at(v2022), ctype: jsonType, body: `{"name":`}, 400, "body_invalid"},
 		{"malformed form body", base, request{method: "POST", path: "/v1/tasks", header: at(v2022), ctype: formType, body: `name=%zz`}, 400, "body_invalid"},
-		// The engine does not check a retyped value against the old type yet:
-		// "high" reaches the upstream, whose 400 reaches the client.
-		{"a value of the wrong type", base, request{method: "POST", path: "/v1/tasks", header: at(v2022), ctype: jsonType, body: `{"name":"x","priority":"high"}`}, 400, "parameter_invalid"},
+		{"a value of the old version's wrong type", base, request{method: "POST", path: "/v1/tasks", header: at(v2022), ctype: jsonType, body: `{"name":"x","priority":"high"}`}, 400, "parameter_invalid_integer"},
 		{"upstream down, old version", downBase, request{method: "GET", path: "/v1/tasks", header: at(v2022)}, 502, "upstream_unavailable"},
 		{"upstream down, newest version", downBase, request{method: "POST", path: "/v1/tasks", header: at(v2024), ctype: jsonType, body: `{"title":"x"}`}, 502, "upstream_unavailable"},
 		{"answer too large, gzipped", smallBase, request{method: "GET", path: "/v1/big?n=1000", header: at(v2022)}, 500, "api_error"},

@@ -266,14 +266,6 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		p.pins.ServeHTTP(w, r)
 		return
 	}
-	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
-		// The transport sends the body while the response comes back: by
-		// default an HTTP/1 server would close the body when the response
-		// starts, under the transport's last read of it, and the
-		// connection to the upstream would die with "invalid Read on
-		// closed Body" in the middle of the answer.
-		_ = http.NewResponseController(w).EnableFullDuplex()
-	}
 	if !p.walked[server.VersionOf(r)] {
 		// The response streams through untouched.
 		p.rp.ServeHTTP(w, r)
@@ -357,12 +349,43 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	if h, ok := p.headerOf[v]; ok {
 		pr.Out.Header[p.header] = h
 	}
+	if n := pr.Out.ContentLength; n > 0 && pr.Out.Body != nil {
+		pr.Out.Body = &sizedBody{rc: pr.Out.Body, left: n}
+	}
 	if p.walked[v] {
 		// The transport asks for gzip itself and decompresses it, so the
 		// middleware gets JSON it can walk.
 		pr.Out.Header.Del("Accept-Encoding")
 	}
 }
+
+// sizedBody is a request body of known length that answers EOF once it
+// is read, without reading the client's body again. After the last byte
+// the transport reads once more to check the length; by then the upstream
+// may have answered and the server closed the client's body (an HTTP/1
+// server does when the response starts), and that read would fail and
+// kill the upstream's answer midway.
+type sizedBody struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (b *sizedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if err == io.EOF && b.left > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+func (b *sizedBody) Close() error { return b.rc.Close() }
 
 // modifyResponse drops the upstream's version header (the middleware's
 // says the version served) and bounds a JSON answer that will be walked
