@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/verso-api/verso/versions"
 )
@@ -11,10 +12,16 @@ import (
 // Memory is a Store held in memory: for tests and single-process servers that
 // may forget their pins on restart.
 type Memory struct {
-	opts    Options
-	mu      sync.RWMutex
-	pins    map[string]Pin
-	history map[string][]Change
+	opts     Options
+	mu       sync.RWMutex
+	pins     map[string]Pin
+	history  map[string][]Change
+	requests map[requestKey]int64
+}
+
+type requestKey struct {
+	v    versions.Version
+	hour int64 // Unix seconds
 }
 
 var _ Store = (*Memory)(nil)
@@ -22,9 +29,10 @@ var _ Store = (*Memory)(nil)
 // NewMemory returns an empty in-memory Store.
 func NewMemory(opts Options) *Memory {
 	return &Memory{
-		opts:    opts.withDefaults(),
-		pins:    make(map[string]Pin),
-		history: make(map[string][]Change),
+		opts:     opts.withDefaults(),
+		pins:     make(map[string]Pin),
+		history:  make(map[string][]Change),
+		requests: make(map[requestKey]int64),
 	}
 }
 
@@ -99,4 +107,72 @@ func (m *Memory) History(ctx context.Context, account string) ([]Change, error) 
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return slices.Clone(m.history[account]), nil
+}
+
+// CountRequests implements Store.
+func (m *Memory) CountRequests(ctx context.Context, served map[versions.Version]int64) error {
+	h := hour(m.opts.now()).Unix()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for v, n := range served {
+		if v.IsZero() {
+			return ErrZeroVersion
+		}
+		m.requests[requestKey{v, h}] += n
+	}
+	return nil
+}
+
+// Census implements Store.
+func (m *Memory) Census(ctx context.Context, since time.Time) ([]Count, error) {
+	from := hour(since).Unix()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	by := map[versions.Version]*Count{}
+	get := func(v versions.Version) *Count {
+		c := by[v]
+		if c == nil {
+			c = &Count{Version: v}
+			by[v] = c
+		}
+		return c
+	}
+	for _, p := range m.pins {
+		get(p.Version).Accounts++
+	}
+	for k, n := range m.requests {
+		if k.hour >= from {
+			get(k.v).Requests += n
+		}
+	}
+	out := make([]Count, 0, len(by))
+	for _, c := range by {
+		out = append(out, *c)
+	}
+	sortCensus(out)
+	return out, nil
+}
+
+// MoveAll implements Store.
+func (m *Memory) MoveAll(ctx context.Context, from, to versions.Version) (int, error) {
+	if from.IsZero() || to.IsZero() {
+		return 0, ErrZeroVersion
+	}
+	if from == to {
+		return 0, ErrSameVersion
+	}
+	now := m.opts.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for a, p := range m.pins {
+		if p.Version != from {
+			continue
+		}
+		p, c := retire(p, to, now)
+		m.pins[a] = p
+		m.history[a] = append(m.history[a], c)
+		n++
+	}
+	return n, nil
 }

@@ -3,6 +3,7 @@ package pins
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/verso-api/verso/versions"
@@ -53,6 +54,7 @@ const (
 	Pinned     Kind = "pin"      // the first pin of an account
 	Upgraded   Kind = "upgrade"  // a move to a newer version
 	RolledBack Kind = "rollback" // a return to the previous version
+	Retired    Kind = "retire"   // a move off a version being retired (MoveAll)
 )
 
 // Change is one entry of an account's pin history.
@@ -89,6 +91,49 @@ type Store interface {
 	// History returns the account's changes, oldest first; an account never
 	// pinned has an empty history.
 	History(ctx context.Context, account string) ([]Change, error)
+
+	// CountRequests adds to the requests served per version in the current
+	// hour (of Options.Now). A server calls it now and then with what it
+	// counted since the last call (see Counter).
+	CountRequests(ctx context.Context, served map[versions.Version]int64) error
+	// Census returns, per version, how many accounts are pinned to it and
+	// how many requests it served from the hour of since on, newest
+	// version first; versions with neither are left out.
+	Census(ctx context.Context, since time.Time) ([]Count, error)
+	// MoveAll moves every account pinned to from onto to, in one
+	// transaction, and records a Retired change in each history. The move
+	// cannot be rolled back (the old version is going away). It returns how
+	// many accounts moved; from and to must differ.
+	MoveAll(ctx context.Context, from, to versions.Version) (int, error)
+}
+
+// Count is one version's line of a census.
+type Count struct {
+	Version versions.Version
+	// Accounts is how many accounts are pinned to the version.
+	Accounts int64
+	// Requests is how many requests the version served since the census's
+	// start.
+	Requests int64
+}
+
+// ErrSameVersion: MoveAll was asked to move accounts onto the version they
+// are on.
+var ErrSameVersion = errors.New("pins: from and to are the same version")
+
+// hour truncates t to its hour, the unit requests are counted in.
+func hour(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
+
+// sortCensus orders a census newest version first.
+func sortCensus(c []Count) {
+	slices.SortFunc(c, func(a, b Count) int { return versions.Compare(b.Version, a.Version) })
+}
+
+// retire applies a retiring move to p at time now.
+func retire(p Pin, to versions.Version, now time.Time) (Pin, Change) {
+	c := Change{Account: p.Account, Kind: Retired, From: p.Version, To: to, At: now}
+	p.Version, p.Previous, p.MovedAt = to, versions.Version{}, now
+	return p, c
 }
 
 // Options configure a Store. The zero value is right for a server.

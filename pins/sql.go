@@ -65,6 +65,13 @@ var schema = []string{
 		at_ns        BIGINT NOT NULL,
 		PRIMARY KEY (account, seq)
 	)`,
+	`CREATE TABLE IF NOT EXISTS verso_pin_requests (
+		version  TEXT NOT NULL,
+		hour_s   BIGINT NOT NULL,
+		requests BIGINT NOT NULL,
+		PRIMARY KEY (version, hour_s)
+	)`,
+	`CREATE INDEX IF NOT EXISTS verso_pins_version ON verso_pins (version)`,
 }
 
 func newSQL(ctx context.Context, db *storage.DB, want storage.Dialect, opts Options) (*SQL, error) {
@@ -255,4 +262,117 @@ func (s *SQL) History(ctx context.Context, account string) ([]Change, error) {
 		return nil, fmt.Errorf("pins: history of %q: %w", account, err)
 	}
 	return out, nil
+}
+
+// CountRequests implements Store: one upsert per version into
+// verso_pin_requests, in one transaction.
+func (s *SQL) CountRequests(ctx context.Context, served map[versions.Version]int64) error {
+	if len(served) == 0 {
+		return nil
+	}
+	for v := range served {
+		if v.IsZero() {
+			return ErrZeroVersion
+		}
+	}
+	h := hour(s.opts.now()).Unix()
+	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
+		for v, n := range served {
+			if _, err := tx.Exec(ctx, `INSERT INTO verso_pin_requests (version, hour_s, requests) VALUES (?, ?, ?)
+				ON CONFLICT (version, hour_s) DO UPDATE SET requests = verso_pin_requests.requests + excluded.requests`, v, h, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("pins: count requests: %w", err)
+	}
+	return nil
+}
+
+// Census implements Store.
+func (s *SQL) Census(ctx context.Context, since time.Time) ([]Count, error) {
+	by := map[versions.Version]*Count{}
+	get := func(v versions.Version) *Count {
+		c := by[v]
+		if c == nil {
+			c = &Count{Version: v}
+			by[v] = c
+		}
+		return c
+	}
+	scan := func(q string, add func(c *Count, n int64), args ...any) error {
+		rows, err := s.db.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				v versions.Version
+				n int64
+			)
+			if err := rows.Scan(&v, &n); err != nil {
+				return err
+			}
+			add(get(v), n)
+		}
+		return rows.Err()
+	}
+	if err := scan(`SELECT version, COUNT(*) FROM verso_pins GROUP BY version`, func(c *Count, n int64) { c.Accounts = n }); err != nil {
+		return nil, fmt.Errorf("pins: census: %w", err)
+	}
+	if err := scan(`SELECT version, SUM(requests) FROM verso_pin_requests WHERE hour_s >= ? GROUP BY version`,
+		func(c *Count, n int64) { c.Requests = n }, hour(since).Unix()); err != nil {
+		return nil, fmt.Errorf("pins: census: %w", err)
+	}
+	out := make([]Count, 0, len(by))
+	for _, c := range by {
+		out = append(out, *c)
+	}
+	sortCensus(out)
+	return out, nil
+}
+
+// MoveAll implements Store: it locks the pins of from (SQLite write
+// transactions are immediate; PostgreSQL takes the rows FOR UPDATE), records
+// each move in the history and moves the pins, all in one transaction.
+func (s *SQL) MoveAll(ctx context.Context, from, to versions.Version) (int, error) {
+	if from.IsZero() || to.IsZero() {
+		return 0, ErrZeroVersion
+	}
+	if from == to {
+		return 0, ErrSameVersion
+	}
+	now := s.opts.now().UnixNano()
+	var n int64
+	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
+		if s.db.Dialect == storage.Postgres {
+			rows, err := tx.Query(ctx, `SELECT account FROM verso_pins WHERE version = ? FOR UPDATE`, from)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			rows.Close()
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO verso_pin_history (account, seq, kind, from_version, to_version, at_ns)
+			SELECT account, seq + 1, ?, version, ?, ? FROM verso_pins WHERE version = ?`, string(Retired), to, now, from); err != nil {
+			return err
+		}
+		res, err := tx.Exec(ctx, `UPDATE verso_pins SET version = ?, previous = NULL, moved_at_ns = ?, seq = seq + 1 WHERE version = ?`, to, now, from)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("pins: move %s to %s: %w", from, to, err)
+	}
+	return int(n), nil
 }

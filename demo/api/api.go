@@ -152,6 +152,9 @@ type Server struct {
 	Echo     *echo.Echo
 	Accounts *accounts.Store
 	Pins     pins.Store
+	// Counter counts the requests served per version, for the census
+	// (verso pins); Serve flushes it to Pins every minute.
+	Counter  *pins.Counter
 	Webhooks *webhooks.Store
 	Worker   *webhooks.Worker
 	Engine   *transform.Engine
@@ -223,6 +226,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.Pins, err = pins.New(ctx, cfg.DB, pins.Options{Now: s.now}); err != nil {
 		return nil, err
 	}
+	s.Counter = pins.NewCounter(s.Pins)
 	if s.hooks, err = webhooks.NewStore(ctx, cfg.DB, &webhooks.StoreOptions{Clock: s.now, AllowPrivate: cfg.WebhooksAllowPrivate, Sealer: cfg.Sealer}); err != nil {
 		return nil, err
 	}
@@ -299,7 +303,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	v1 := e.Group("/v1", strictInput(cfg.MaxBodyBytes), ipLimit, s.authenticate, keyLimit, versioning, idem)
+	v1 := e.Group("/v1", strictInput(cfg.MaxBodyBytes), ipLimit, s.authenticate, keyLimit, versioning, s.countServed, idem)
 	s.routes(v1)
 	if err := s.pinRoutes(v1); err != nil {
 		return nil, err
@@ -335,6 +339,16 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Set("Request-Id", newID("req_")[:18])
 		return next(c)
+	}
+}
+
+// countServed counts each request the versioning middleware served, in
+// the version it served.
+func (s *Server) countServed(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		s.Counter.Add(server.VersionFrom(c))
+		return err
 	}
 }
 
@@ -424,9 +438,13 @@ func (s *Server) EnsureAccount(ctx context.Context) (acct accounts.Account, secr
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan struct{}, 2)
+	done := make(chan struct{}, 3)
 	go func() { s.worker.Run(ctx); done <- struct{}{} }()
 	go func() { idempotency.Sweeper{Store: s.idem}.Run(ctx); done <- struct{}{} }()
+	go func() {
+		s.Counter.Run(ctx, time.Minute, func(err error) { s.log.Warn("census: count requests", "err", err) })
+		done <- struct{}{}
+	}()
 	srv := &http.Server{Handler: s.Echo, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: s.limits.ReadHeaderTimeout, ReadTimeout: s.limits.ReadTimeout, WriteTimeout: s.limits.WriteTimeout,
 		IdleTimeout: s.limits.IdleTimeout, MaxHeaderBytes: s.limits.MaxHeaderBytes}
@@ -435,6 +453,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	select {
 	case err := <-errc:
 		cancel()
+		<-done
 		<-done
 		<-done
 		return err
@@ -451,6 +470,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	}
 	<-done
 	<-done
+	<-done
+	// Requests that finished during the shutdown are counted too.
+	if ferr := s.Counter.Flush(context.Background()); ferr != nil {
+		s.log.Warn("census: count requests", "err", ferr)
+	}
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

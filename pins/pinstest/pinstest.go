@@ -339,6 +339,79 @@ func Run(t *testing.T, b Backend) {
 		requireHistory(t, []pins.Change{{Account: "acct_b", Kind: pins.Pinned, To: V4, At: Start}}, hb)
 	})
 
+	t.Run("Census", func(t *testing.T) {
+		s, clock := open(t, pins.Options{})
+		c, err := s.Census(ctx, Start)
+		require.NoError(t, err)
+		require.Empty(t, c, "an empty store has an empty census")
+		for a, v := range map[string]versions.Version{"acct_a": V1, "acct_b": V1, "acct_c": V2} {
+			_, _, err := s.PinIfAbsent(ctx, a, v)
+			require.NoError(t, err)
+		}
+		require.NoError(t, s.CountRequests(ctx, map[versions.Version]int64{V1: 3, V3: 5}))
+		require.NoError(t, s.CountRequests(ctx, map[versions.Version]int64{V1: 1}))
+		require.NoError(t, s.CountRequests(ctx, nil))
+		clock.Advance(2 * time.Hour)
+		require.NoError(t, s.CountRequests(ctx, map[versions.Version]int64{V1: 10}))
+		require.ErrorIs(t, s.CountRequests(ctx, map[versions.Version]int64{{}: 1}), pins.ErrZeroVersion)
+
+		c, err = s.Census(ctx, Start)
+		require.NoError(t, err)
+		require.Equal(t, []pins.Count{{Version: V3, Requests: 5}, {Version: V2, Accounts: 1}, {Version: V1, Accounts: 2, Requests: 14}}, c)
+		c, err = s.Census(ctx, Start.Add(90*time.Minute))
+		require.NoError(t, err)
+		require.Equal(t, []pins.Count{{Version: V2, Accounts: 1}, {Version: V1, Accounts: 2, Requests: 10}}, c,
+			"requests are counted per hour: the census starts at the hour of since")
+	})
+
+	t.Run("MoveAll", func(t *testing.T) {
+		s, clock := open(t, pins.Options{})
+		for a, v := range map[string]versions.Version{"acct_a": V1, "acct_b": V1, "acct_c": V2} {
+			_, _, err := s.PinIfAbsent(ctx, a, v)
+			require.NoError(t, err)
+		}
+		clock.Advance(time.Hour)
+		_, err := s.Upgrade(ctx, "acct_b", V2)
+		require.NoError(t, err)
+		_, err = s.Rollback(ctx, "acct_b")
+		require.NoError(t, err)
+
+		_, err = s.MoveAll(ctx, V1, V1)
+		require.ErrorIs(t, err, pins.ErrSameVersion)
+		_, err = s.MoveAll(ctx, V1, versions.Version{})
+		require.ErrorIs(t, err, pins.ErrZeroVersion)
+
+		clock.Advance(time.Hour)
+		at := Start.Add(2 * time.Hour)
+		n, err := s.MoveAll(ctx, V1, V3)
+		require.NoError(t, err)
+		require.Equal(t, 2, n)
+		for _, a := range []string{"acct_a", "acct_b"} {
+			p, err := s.Get(ctx, a)
+			require.NoError(t, err)
+			requirePin(t, pins.Pin{Account: a, Version: V3, PinnedAt: Start, MovedAt: at}, p)
+			h, err := s.History(ctx, a)
+			require.NoError(t, err)
+			require.Equal(t, pins.Change{Account: a, Kind: pins.Retired, From: V1, To: V3, At: at}, h[len(h)-1])
+			_, err = s.Rollback(ctx, a)
+			require.ErrorIs(t, err, pins.ErrNoPrevious, "a retiring move cannot be rolled back")
+		}
+		hb, _ := s.History(ctx, "acct_b")
+		require.Len(t, hb, 4)
+		p, err := s.Upgrade(ctx, "acct_b", V4)
+		require.NoError(t, err, "the history goes on after a retiring move")
+		require.Equal(t, V4, p.Version)
+		pc, _ := s.Get(ctx, "acct_c")
+		require.Equal(t, V2, pc.Version, "other versions' accounts stay")
+
+		n, err = s.MoveAll(ctx, V1, V3)
+		require.NoError(t, err)
+		require.Zero(t, n)
+		c, err := s.Census(ctx, Start)
+		require.NoError(t, err)
+		require.Equal(t, []pins.Count{{Version: V4, Accounts: 1}, {Version: V3, Accounts: 1}, {Version: V2, Accounts: 1}}, c)
+	})
+
 	t.Run("ConcurrentUpgrades", func(t *testing.T) {
 		s, _ := open(t, pins.Options{})
 		_, _, err := s.PinIfAbsent(ctx, "acct_a", V1)

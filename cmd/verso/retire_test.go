@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/pins"
+	"github.com/verso-api/verso/storage"
+	"github.com/verso-api/verso/storage/storagetest"
+	"github.com/verso-api/verso/versions"
+)
+
+const demoTimeline = "../../demo/api/timeline.yaml"
+
+// copyDemo copies the demo timeline into a temporary directory.
+func copyDemo(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(demoTimeline)
+	require.NoError(t, err)
+	p := filepath.Join(t.TempDir(), "timeline.yaml")
+	require.NoError(t, os.WriteFile(p, data, 0o644))
+	return p
+}
+
+// TestRetireDemo retires each version of the demo timeline but the newest:
+// the written timeline loads, lacks the version, keeps every other line, and
+// its changes moved to the newer neighbour (or left with it, for the base).
+// A fold that would put two colliding ops in one version is refused.
+func TestRetireDemo(t *testing.T) {
+	orig, err := gates.LoadFile(demoTimeline, nil)
+	require.NoError(t, err)
+	list := orig.List()
+	// 2019-10-17 adds customer.tax_ids and 2020-08-27 stops returning it
+	// unless expanded: one version cannot say both.
+	collides := map[string]string{"2019-10-17": "customer_lists_not_expanded: removed: customer.tax_ids collides with added tax_ids of change customer_tax_info_removed in the same version"}
+	for i := 1; i < len(list); i++ {
+		v, into := list[i].Version, list[i-1].Version
+		t.Run(v.String(), func(t *testing.T) {
+			p := copyDemo(t)
+			out := filepath.Join(t.TempDir(), "out.yaml")
+			code, stdout, errs := runCLI(t, "", "retire", "-f", p, "--version", v.String(), "-o", out)
+			if msg, ok := collides[v.String()]; ok {
+				assert.Equal(t, 1, code)
+				assert.Contains(t, errs, "the timeline without "+v.String()+" is not valid (fold the changes by hand): ")
+				assert.Contains(t, errs, msg)
+				assert.NoFileExists(t, out)
+				return
+			}
+			require.Equal(t, 0, code, "stderr: %s", errs)
+			assert.Contains(t, stdout, "verso: "+v.String()+" folds into "+into.String()+"; ")
+			assert.Contains(t, stdout, "answer alike at the "+strconv.Itoa(len(list)-1)+" other versions")
+			tl, err := gates.LoadFile(out, nil)
+			require.NoError(t, err)
+			assert.False(t, tl.Versions().Contains(v))
+			assert.Equal(t, len(list)-1, tl.Versions().Len())
+			var got []string
+			for _, x := range tl.List() {
+				if x.Version == into {
+					for _, c := range x.Changes {
+						got = append(got, c.ID)
+					}
+				}
+			}
+			var want []string
+			if i < len(list)-1 {
+				for _, c := range list[i].Changes {
+					want = append(want, c.ID)
+				}
+				for _, c := range list[i-1].Changes {
+					want = append(want, c.ID)
+				}
+			}
+			assert.Equal(t, want, got, "the retired version's changes come first in its neighbour's")
+			before, _ := os.ReadFile(p)
+			after, _ := os.ReadFile(out)
+			assert.Subset(t, strings.Split(string(before), "\n"), strings.Split(string(after), "\n"), "no line is rewritten")
+		})
+	}
+}
+
+func TestRetireRefuses(t *testing.T) {
+	dir := t.TempDir()
+	collide := filepath.Join(dir, "collide.yaml")
+	require.NoError(t, os.WriteFile(collide, []byte(`versions:
+  - version: 2024-01-01
+    changes:
+      - id: b
+        description: d
+        resources: [customer]
+        ops:
+          - rename: {field: c, was: b}
+  - version: 2020-01-01
+    changes:
+      - id: a
+        description: d
+        resources: [customer]
+        ops:
+          - rename: {field: b, was: a}
+  - version: 2015-01-01
+`), 0o644))
+	before, _ := os.ReadFile(collide)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		errs string
+	}{
+		{"newest", []string{"retire", "-f", copyDemo(t), "--version", "2026-11-18.preview"}, 1, "is the newest version: there is no newer version to move its clients to"},
+		{"unknown", []string{"retire", "-f", copyDemo(t), "--version", "2018-01-01"}, 1, "--version: unknown version 2018-01-01"},
+		{"no version", []string{"retire", "-f", copyDemo(t)}, 2, "missing --version V"},
+		{"move-pins without db", []string{"retire", "-f", copyDemo(t), "--version", "2014-12-22", "--move-pins"}, 2, "--move-pins goes with --db"},
+		{"folding collides", []string{"retire", "-f", collide, "--version", "2020-01-01"}, 1, "the timeline without 2020-01-01 is not valid (fold the changes by hand): "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := runCLI(t, "", tt.args...)
+			assert.Equal(t, tt.code, code, "stderr: %s", errs)
+			assert.Contains(t, errs, tt.errs)
+		})
+	}
+	after, _ := os.ReadFile(collide)
+	assert.Equal(t, string(before), string(after), "nothing written when refused")
+}
+
+// TestRetirePins retires a version with accounts pinned to it, on SQLite and
+// PostgreSQL: refused without --move-pins, then the accounts move in one
+// transaction, recorded in their pin history, and verso pins shows it.
+func TestRetirePins(t *testing.T) {
+	v, into := versions.MustParse("2017-01-27"), versions.MustParse("2019-10-17")
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			url := b.URL(t)
+			db, err := storage.Open(ctx, url)
+			require.NoError(t, err)
+			defer db.Close()
+			store, err := pins.New(ctx, db, pins.Options{})
+			require.NoError(t, err)
+			for a, pv := range map[string]versions.Version{"acct_1": v, "acct_2": v, "acct_3": into} {
+				_, _, err := store.PinIfAbsent(ctx, a, pv)
+				require.NoError(t, err)
+			}
+			require.NoError(t, store.CountRequests(ctx, map[versions.Version]int64{v: 7, into: 2}))
+
+			code, out, errs := runCLI(t, "", "pins", "--db", url)
+			require.Equal(t, 0, code, errs)
+			assert.Regexp(t, `(?m)^2017-01-27\s+2\s+7\s*$`, out)
+			assert.Regexp(t, `(?m)^2019-10-17\s+1\s+2\s*$`, out)
+			assert.Regexp(t, `(?m)^2016-07-06\s+0\s+0\s+unused: can be retired$`, out)
+			assert.Regexp(t, `(?m)^total\s+3\s+9\s*$`, out)
+
+			p := copyDemo(t)
+			before, _ := os.ReadFile(p)
+			code, _, errs = runCLI(t, "", "retire", "-f", p, "--version", "2017-01-27", "--db", url)
+			assert.Equal(t, 1, code)
+			assert.Contains(t, errs, "2 accounts are pinned to 2017-01-27 (7 requests in the last 24h): pass --move-pins to move them to 2019-10-17")
+			after, _ := os.ReadFile(p)
+			assert.Equal(t, string(before), string(after), "nothing written when refused")
+
+			code, out, errs = runCLI(t, "", "retire", "-f", p, "--version", "2017-01-27", "--db", url, "--move-pins")
+			require.Equal(t, 0, code, errs)
+			assert.Contains(t, out, "verso: moved 2 accounts from 2017-01-27 to 2019-10-17\n")
+			assert.Contains(t, out, "verso: wrote "+p+"\n")
+			for _, a := range []string{"acct_1", "acct_2"} {
+				pin, err := store.Get(ctx, a)
+				require.NoError(t, err)
+				assert.Equal(t, into, pin.Version)
+				h, err := store.History(ctx, a)
+				require.NoError(t, err)
+				require.Len(t, h, 2)
+				assert.Equal(t, pins.Retired, h[1].Kind)
+				assert.Equal(t, v, h[1].From)
+				assert.Equal(t, into, h[1].To)
+				assert.WithinDuration(t, time.Now(), h[1].At, time.Hour)
+			}
+			tl, err := gates.LoadFile(p, nil)
+			require.NoError(t, err)
+			assert.False(t, tl.Versions().Contains(v))
+
+			code, out, _ = runCLI(t, "", "pins", "--db", url, "-f", p)
+			require.Equal(t, 0, code)
+			assert.Regexp(t, `(?m)^2019-10-17\s+3\s+2\s*$`, out)
+			assert.Regexp(t, `(?m)^2017-01-27\s+0\s+7\s+not on the timeline$`, out, "requests counted before the retirement still show")
+		})
+	}
+}
