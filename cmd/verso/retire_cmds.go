@@ -60,6 +60,8 @@ Flags:
                        itself; - for standard output)
   --db URL             the database of the pins (SQLite file or postgres://...)
   --move-pins          move the accounts pinned to V instead of refusing
+  --allow-uncovered    pass even when a moved change touches a field no
+                       sample holds (nothing was compared for it)
   --stub-custom        stub custom functions only Go code supplies
 `})
 }
@@ -169,6 +171,7 @@ func runRetire(e *env, args []string) error {
 	out := fs.String("o", "", "")
 	dbURL := fs.String("db", "", "")
 	movePins := fs.Bool("move-pins", false, "")
+	allowUncovered := fs.Bool("allow-uncovered", false, "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -208,7 +211,7 @@ func runRetire(e *env, args []string) error {
 			return err
 		}
 	}
-	r, err := shadow.Compare(tl, newTL, samples, nil)
+	r, err := shadow.Compare(tl, newTL, samples, &shadow.Options{AllowRemoved: true, AllowUncovered: *allowUncovered})
 	if err != nil {
 		return err
 	}
