@@ -27,6 +27,24 @@
 //	header_rename     the new version sends response header `name`; older ones called it `was`
 //	header_added      the new version sends response header `name`; older ones did not
 //
+// What a change's body ops apply to is its scope:
+//
+//	resources: [customer]   objects whose type field names the type, at any depth
+//	                        of responses and events (type_field: at the top of the
+//	                        timeline names the field; "object" by default)
+//	resources: [error]      the error object of non-2xx responses: the top-level
+//	                        "error" member when it is an object, else the body
+//	                        (in a change of its own, with no other scope)
+//	endpoints: [...]        request bodies and query strings on those endpoints,
+//	                        walked forward; with no resources, also the responses
+//	                        of those endpoints: their top-level object, or each
+//	                        object of their items when the body is a list (a
+//	                        top-level array, or an object whose list_field,
+//	                        "data" by default, is an array)
+//
+// An endpoint is "METHOD /path", where a segment written :id or {id} matches
+// any one segment ("GET /v1/users/{id}") and the method * any method.
+//
 // A version can be deprecated from a date and given a sunset date; the
 // timeline's after_sunset policy says whether it is still served after that.
 // Timeline.Route and Timeline.Lifecycle give the middleware what applies to

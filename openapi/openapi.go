@@ -943,8 +943,10 @@ func hasType(p *object, t gates.Type) bool {
 	return have == string(t)
 }
 
-// pathMatches reports whether an endpoint path ("/v1/customers/:id")
-// matches a path template of the document ("/v1/customers/{customer}").
+// pathMatches reports whether an endpoint path ("/v1/customers/:id" or
+// "/v1/customers/{id}") matches a path template of the document
+// ("/v1/customers/{customer}"): parameters match parameters, whatever
+// their names.
 func pathMatches(pattern, template string) bool {
 	ps := strings.Split(strings.Trim(pattern, "/"), "/")
 	ts := strings.Split(strings.Trim(template, "/"), "/")
@@ -954,7 +956,7 @@ func pathMatches(pattern, template string) bool {
 	for i, p := range ps {
 		param := strings.HasPrefix(ts[i], "{") && strings.HasSuffix(ts[i], "}")
 		switch {
-		case strings.HasPrefix(p, ":"):
+		case gates.IsParam(p):
 			if !param {
 				return false
 			}

@@ -378,6 +378,8 @@ func TestPathMatches(t *testing.T) {
 		want              bool
 	}{
 		{"/v1/customers/:id", "/v1/customers/{customer}", true},
+		{"/v1/customers/{id}", "/v1/customers/{customer}", true},
+		{"/v1/customers/{id}", "/v1/customers/search", false},
 		{"/v1/customers", "/v1/customers", true},
 		{"/v1/customers/:id", "/v1/customers", false},
 		{"/v1/customers/:id", "/v1/customers/search", false},

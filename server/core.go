@@ -187,8 +187,8 @@ func (m *core) begin(req *http.Request, account string) (vi int, source Source, 
 // streams through. Plans are compiled once per version and endpoint
 // template and cached by the engine; once cached this does not allocate.
 func (m *core) responsePlan(vi int, req *http.Request) *transform.Plan {
-	if vi == 0 {
-		return nil
+	if vi == 0 || !m.Engine.EndpointScoped() {
+		return m.plans[vi]
 	}
 	p, err := m.Engine.ResponsePlan(m.newest, m.list[vi], req.Method, req.URL.Path)
 	if err != nil {

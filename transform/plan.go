@@ -126,6 +126,13 @@ func (e *Engine) WithTypeField(field string) (*Engine, error) {
 // Timeline returns the engine's timeline.
 func (e *Engine) Timeline() *gates.Timeline { return e.tl }
 
+// EndpointScoped reports whether some change of the timeline scopes its
+// response ops by endpoint (endpoints and no resources), so that a
+// response's plan depends on its method and path (ResponsePlan). When it
+// is false, Plan(from, to) is the plan of every response between the two
+// versions.
+func (e *Engine) EndpointScoped() bool { return e.topScoped }
+
 // TypeField returns the member the engine finds objects' types by.
 func (e *Engine) TypeField() string { return e.typeField }
 
@@ -326,12 +333,6 @@ func anyRoute(routes []int, set []uint64) bool {
 		}
 	}
 	return false
-}
-
-func reverse[T any](s []T) {
-	for i, j := 0, len(s)-1; i < j; i, j = i+1, j-1 {
-		s[i], s[j] = s[j], s[i]
-	}
 }
 
 // compileOp turns one op into a step for the given direction; ok is false

@@ -2,8 +2,6 @@ package transform_test
 
 import (
 	"testing"
-
-	"github.com/verso-api/verso/versions"
 )
 
 // BenchmarkUpgrade walks a small request at the base version of
@@ -46,4 +44,20 @@ func BenchmarkUpgrade(b *testing.B) {
 	}
 }
 
-var _ = versions.Version{}
+// BenchmarkResponsePlan is the cost of finding a response's plan on a
+// timeline whose changes are scoped by endpoint (../testdata/users.yaml),
+// once cached: matching the path against the timeline's templates.
+func BenchmarkResponsePlan(b *testing.B) {
+	e := usersEngine(b)
+	newest, base := e.Timeline().Newest(), e.Timeline().Versions().Base()
+	for _, path := range []string{"/v1/users/u_1", "/v1/teams/t_1"} {
+		b.Run(path, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.ResponsePlan(newest, base, "GET", path); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
