@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/verso-api/verso/pins"
+	"github.com/verso-api/verso/pins/pinhttp"
+	"github.com/verso-api/verso/prom"
+	"github.com/verso-api/verso/proxy"
+	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/storage"
+	"github.com/verso-api/verso/transform"
+)
+
+func init() {
+	register(&command{name: "proxy", summary: "version an HTTP API written in any language, from outside", run: runProxy, usage: `Usage: verso proxy --upstream URL -f TIMELINE [--addr 127.0.0.1:4243]
+                   [--db FILE | --db postgres://...] [--account-header NAME]
+
+Serves every version of TIMELINE in front of an HTTP API, in any language,
+that knows only the newest one: a reverse proxy running the versioning
+middleware. It chooses each request's version (the version header, else
+the account's pin, pinned to the newest stable version on its first
+request), walks the request forward to the newest schema, forwards it, and
+walks the response back; at the newest version the response streams
+through untouched. The upstream gets the version header naming the
+client's version, for behaviour changes only it can make.
+
+The account is --account-header, which a gateway in front must set (a
+client could claim any account through it otherwise), or else a keyed
+SHA-256 of the Authorization header: credentials are never stored. The
+proxy answers the pin endpoints itself: GET and POST /v1/account/api_version
+(version=...), POST /v1/account/api_version/rollback.
+
+Flags:
+  --upstream URL       the API behind the proxy, http:// or https:// (required)
+  -f, --timeline FILE  the YAML timeline of the API's versions (required)
+  --addr HOST:PORT     where to listen (default 127.0.0.1:4243)
+  --db URL             keep pins in a SQLite file or postgres://... (default:
+                       in memory, forgotten when the proxy stops)
+  --account-header H   the request header naming the account (default: the
+                       keyed hash of Authorization)
+  --pin-path P         where the pin endpoints answer (default
+                       /v1/account/api_version)
+  --metrics-addr A     serve Prometheus /metrics on this address (default: none)
+  --max-body-bytes N   largest request body walked forward (default 1048576)
+  --max-response-bytes N
+                       largest JSON response walked back; larger gets 500
+                       (default 33554432)
+  --dial-timeout D     connecting to the upstream; then 502 (default 5s)
+  --upstream-timeout D waiting for the upstream's response headers; then 504
+                       (default 60s)
+  --read-header-timeout D, --read-timeout D, --write-timeout D,
+  --idle-timeout D     http.Server timeouts (defaults 10s, 60s, 120s, 120s)
+  --log-format F       text or json (default text)
+`})
+}
+
+func runProxy(e *env, args []string) error {
+	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
+	tlArg := timelineFlag(e, fs)
+	upstream := fs.String("upstream", "", "")
+	addr := fs.String("addr", "127.0.0.1:4243", "")
+	dbURL := fs.String("db", "", "")
+	accountHeader := fs.String("account-header", "", "")
+	pinPath := fs.String("pin-path", pinhttp.DefaultPath, "")
+	metricsAddr := fs.String("metrics-addr", "", "")
+	maxBody := fs.Int64("max-body-bytes", server.DefaultMaxBodyBytes, "")
+	maxResponse := fs.Int64("max-response-bytes", server.DefaultMaxResponseBytes, "")
+	dialTimeout := fs.Duration("dial-timeout", proxy.DefaultDialTimeout, "")
+	upstreamTimeout := fs.Duration("upstream-timeout", proxy.DefaultResponseHeaderTimeout, "")
+	readHeaderTimeout := fs.Duration("read-header-timeout", 10*time.Second, "")
+	readTimeout := fs.Duration("read-timeout", 60*time.Second, "")
+	writeTimeout := fs.Duration("write-timeout", 120*time.Second, "")
+	idleTimeout := fs.Duration("idle-timeout", 120*time.Second, "")
+	logFormat := fs.String("log-format", "text", "")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if *upstream == "" {
+		return usagef("missing --upstream URL")
+	}
+	up, err := url.Parse(*upstream)
+	if err != nil || (up.Scheme != "http" && up.Scheme != "https") || up.Host == "" {
+		return usagef("--upstream must be an http:// or https:// URL with a host, such as http://127.0.0.1:3000")
+	}
+	for _, d := range []time.Duration{*dialTimeout, *upstreamTimeout, *readHeaderTimeout, *readTimeout, *writeTimeout, *idleTimeout} {
+		if d <= 0 {
+			return usagef("the timeouts must be positive durations, such as 30s")
+		}
+	}
+	if *maxBody <= 0 || *maxResponse <= 0 {
+		return usagef("--max-body-bytes and --max-response-bytes must be positive")
+	}
+	var logger *slog.Logger
+	switch *logFormat {
+	case "text":
+		logger = slog.New(slog.NewTextHandler(e.stderr, nil))
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(e.stderr, nil))
+	default:
+		return usagef("--log-format must be text or json")
+	}
+	tl, err := loadTimeline(tlArg)
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if e.interrupt != nil {
+		go func() {
+			select {
+			case <-e.interrupt:
+				stop()
+			case <-ctx.Done():
+			}
+		}()
+	}
+
+	cfg := proxy.Config{
+		Upstream:              up,
+		Engine:                transform.New(tl, nil),
+		AccountHeader:         *accountHeader,
+		PinPath:               *pinPath,
+		MaxBodyBytes:          *maxBody,
+		MaxResponseBytes:      *maxResponse,
+		DialTimeout:           *dialTimeout,
+		ResponseHeaderTimeout: *upstreamTimeout,
+		Logger:                logger,
+	}
+	where := "in memory"
+	if *dbURL != "" {
+		db, err := storage.Open(ctx, *dbURL)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if cfg.Pins, err = pins.New(ctx, db, pins.Options{}); err != nil {
+			return err
+		}
+		if *accountHeader == "" {
+			if cfg.Salt, err = proxy.LoadSalt(ctx, db); err != nil {
+				return err
+			}
+		}
+		where = db.Dialect.String()
+	} else {
+		cfg.Pins = pins.NewMemory(pins.Options{})
+	}
+
+	var msrv *http.Server
+	if *metricsAddr != "" {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		cfg.Metrics = prom.NewMetrics(reg)
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+		fmt.Fprintf(e.stdout, "verso: metrics on http://%s/metrics\n", mln.Addr())
+	}
+
+	p, err := cfg.Handler()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "verso: proxying http://%s to %s (pins %s)\n", ln.Addr(), up.Redacted(), where)
+	fmt.Fprintf(e.stdout, "verso: %s: %d versions, newest %s, base %s; header %s\n",
+		orDefault(tl.API(), tlArg.path), tl.Versions().Len(), tl.Newest(), tl.Versions().Base(), tl.Header())
+	if *dbURL == "" {
+		fmt.Fprintln(e.stdout, "verso: pins are kept in memory and forgotten on exit; use --db to keep them")
+	}
+	srv := &http.Server{
+		Handler:           p,
+		ReadHeaderTimeout: *readHeaderTimeout,
+		ReadTimeout:       *readTimeout,
+		WriteTimeout:      *writeTimeout,
+		IdleTimeout:       *idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if err != nil {
+		_ = srv.Close() // the grace period is over: cut what is left
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	fmt.Fprintln(e.stdout, "verso: stopped")
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
