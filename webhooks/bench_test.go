@@ -2,12 +2,18 @@ package webhooks
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/storage"
+	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
 )
 
@@ -81,49 +87,100 @@ func BenchmarkSend(b *testing.B) {
 	}
 }
 
-// BenchmarkWorker measures deliveries through the whole pipeline: claim
-// with a lease, render, sign, POST to 127.0.0.1, record the outcome; ten
-// endpoints on three versions. Recording the events is not timed.
+// BenchmarkWorker measures delivery end to end, as one node does it:
+// claim with a lease, render in the endpoint's version with verso's engine
+// (testdata/stripe.yaml), sign, POST to a receiver on 127.0.0.1 that
+// answers 204 at once, record the outcome. One op is one delivery; b.N
+// deliveries are queued for 3 (or 10) endpoints of one account on several
+// versions, before the timer starts. The receiver counts every request it
+// got, duplicates included: deliveries/s is what it received per second,
+// and the benchmark fails unless every (event, endpoint) pair arrived.
+//
+//	go test ./webhooks -run '^$' -bench 'Worker/postgres' -benchtime 6000x
 func BenchmarkWorker(b *testing.B) {
-	b.Run("sqlite", func(b *testing.B) { benchWorkerOn(b, openDB(b, b.TempDir()+"/bench.db")) })
-	b.Run("postgres", func(b *testing.B) { benchWorkerOn(b, openPostgres(b)) })
+	for _, eps := range []int{3, 10} {
+		b.Run("sqlite/"+strconv.Itoa(eps)+"_endpoints", func(b *testing.B) { benchWorkerOn(b, openDB(b, b.TempDir()+"/bench.db"), eps) })
+		b.Run("postgres/"+strconv.Itoa(eps)+"_endpoints", func(b *testing.B) { benchWorkerOn(b, openPostgres(b), eps) })
+	}
 }
 
-func benchWorkerOn(b *testing.B, db *storage.DB) {
+// countingReceiver answers 204 and counts what it got per event and
+// endpoint (its URL path).
+type countingReceiver struct {
+	mu    sync.Mutex
+	total int
+	got   map[string]int
+}
+
+func (c *countingReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get(EventIDHeader)
+	c.mu.Lock()
+	c.total++
+	c.got[r.URL.Path+" "+id]++
+	c.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (c *countingReceiver) counts() (total, distinct int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.total, len(c.got)
+}
+
+func benchWorkerOn(b *testing.B, db *storage.DB, endpoints int) {
 	ctx := context.Background()
+	tl, err := gates.LoadFile("../testdata/stripe.yaml", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng := transform.New(tl, nil)
+	all := tl.Versions().List()
 	s := newStore(b, db, nil)
-	rc := newReceiver(b, func(int, *http.Request) int { return http.StatusNoContent })
-	for i := range 10 {
-		v := []versions.Version{vNew, vMid, vOld}[i%3]
-		if _, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_b", URL: rc.URL, EnabledEvents: []string{"*"}, APIVersion: v}); err != nil {
+	rc := &countingReceiver{got: map[string]int{}}
+	srv := httptest.NewServer(rc)
+	b.Cleanup(srv.Close)
+	for i := range endpoints {
+		if _, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_b", URL: srv.URL + "/" + strconv.Itoa(i),
+			EnabledEvents: []string{"*"}, APIVersion: all[i%len(all)]}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	n := max(b.N/10, 1)
-	for range n {
-		if err := s.RecordEvent(ctx, nil, Event{Account: "acct_b", Type: "customer.updated", APIVersion: vNew, Object: []byte(gjsonObject)}); err != nil {
+	n := max(b.N/endpoints, 1)
+	for i := 0; i < n; i += 100 {
+		err := db.InTx(ctx, func(tx *storage.Tx) error {
+			for j := i; j < min(i+100, n); j++ {
+				if err := s.RecordEvent(ctx, tx, Event{Account: "acct_b", Type: "customer.updated", APIVersion: tl.Newest(), Object: []byte(gjsonObject)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			b.Fatal(err)
 		}
 	}
-	cfg := fastConfig(s)
-	cfg.Concurrency, cfg.PerEndpoint = 16, 2
+	want := n * endpoints
+	cfg := Config{Store: s, Renderer: eng.Back, PollInterval: 20 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	w := mustWorker(b, cfg)
 	b.ReportAllocs()
 	b.ResetTimer()
 	stop := start(b, w)
 	for {
-		st, err := s.Stats(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if st.Pending == 0 {
+		if total, _ := rc.counts(); total >= want {
 			break
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 	b.StopTimer()
+	elapsed := b.Elapsed()
 	stop()
-	b.ReportMetric(float64(n*10)/b.Elapsed().Seconds(), "deliveries/s")
+	total, distinct := rc.counts()
+	if distinct != want {
+		b.Fatalf("the receiver got %d of %d (event, endpoint) pairs", distinct, want)
+	}
+	b.ReportMetric(float64(total)/elapsed.Seconds(), "deliveries/s")
+	b.ReportMetric(float64(total-distinct), "duplicates")
 }
 
 var gjsonObject = `{"id":"cus_VrsSampleCus1","object":"customer","balance":-1250,"email":"ana.sousa@example.com","name":"Ana Sousa","metadata":{"order_id":"6735"}}`

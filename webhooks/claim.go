@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,109 +13,204 @@ import (
 // job is a claimed delivery with what the worker needs to send it.
 type job struct {
 	id, account, eventID string
-	attempts             int
+	attempt              int // this attempt's number, counted when claimed
 	windowStart          time.Time
 	lease                string
-	endpoint             Endpoint // with its secret
+	leaseUntil           time.Time
+	endpoint             Endpoint // with its secrets
 	body                 []byte   // the stored event
 }
 
-// claim leases up to limit due deliveries until leaseUntil under the token
-// lease, taking at most perEndpoint[endpoint] from each endpoint (missing
-// endpoints get maxPer) and none from the endpoints in full. Rows are taken
-// round-robin across endpoints, oldest first within each, so that a backlog
-// on one endpoint cannot starve the others. Only the oldest few dozen due
-// rows of endpoints not in full are considered, which keeps a claim's cost
-// independent of the backlog's size.
+// caps bounds what one claim may take: in all, per endpoint and per
+// account, given what the worker already has in flight.
+type caps struct {
+	limit       int // deliveries to claim at most
+	perEndpoint int
+	perAccount  int
+	busyEP      map[string]int // in flight per endpoint
+	busyAcct    map[string]int // in flight per account
+}
+
+// claim leases due deliveries until leaseUntil under the token lease,
+// within c.
 //
-// A lease is the row's next_attempt_at moved to leaseUntil together with a
-// fresh token: another worker sees the row as not due, and a worker that
-// dies holding it simply lets the lease run out, after which the row is due
-// again (at-least-once). The update is a compare-and-set on the
-// next_attempt_at that was read, so two workers never claim the same row.
-func (s *Store) claim(ctx context.Context, now, leaseUntil time.Time, lease string, limit, maxPer int, busy map[string]int) ([]job, error) {
-	if limit <= 0 {
+// Fairness: the endpoints and accounts already at their cap are left out of
+// the scan, so the rows it looks at are ones the worker may take; among the
+// oldest due rows it takes them round-robin, first across accounts and then
+// across each account's endpoints, so that a backlog of one account or one
+// endpoint cannot starve the others. Only the oldest few hundred due rows
+// are looked at, which keeps a claim's cost independent of the backlog.
+// Deliveries of disabled endpoints stay pending and are not claimed.
+//
+// A lease is the row's next_attempt_at moved to leaseUntil with a fresh
+// token and the attempt counted: another worker sees the row as not due,
+// and a worker that dies holding it lets the lease run out, after which the
+// row is due again (at least once) and the next attempt has the next
+// number. The rows are taken by one UPDATE whose PostgreSQL form locks them
+// with FOR UPDATE SKIP LOCKED in id order: a row another node is taking is
+// skipped, never waited for, so claims on several nodes cannot deadlock;
+// and the update re-checks that the row is still due, so two workers never
+// claim the same row.
+func (s *Store) claim(ctx context.Context, now, leaseUntil time.Time, lease string, c caps) ([]job, error) {
+	if c.limit <= 0 {
 		return nil, nil
 	}
 	args := []any{ms(now)}
-	var full []string
-	for ep, n := range busy {
-		if n >= maxPer {
-			full = append(full, ep)
-		}
-	}
 	excl := ""
-	if len(full) > 0 {
-		excl = ` AND endpoint_id NOT IN (?` + strings.Repeat(`, ?`, len(full)-1) + `)`
-		for _, ep := range full {
-			args = append(args, ep)
+	if full := fullKeys(c.busyEP, c.perEndpoint); len(full) > 0 {
+		excl += ` AND d.endpoint_id NOT IN (?` + strings.Repeat(`, ?`, len(full)-1) + `)`
+		args = append(args, full...)
+	}
+	if full := fullKeys(c.busyAcct, c.perAccount); len(full) > 0 {
+		excl += ` AND d.account NOT IN (?` + strings.Repeat(`, ?`, len(full)-1) + `)`
+		args = append(args, full...)
+	}
+	args = append(args, max(64, 2*c.limit))
+	rows, err := s.db.Query(ctx, `SELECT id, account, endpoint_id FROM (
+			SELECT c.*,
+				ROW_NUMBER() OVER (PARTITION BY account ORDER BY next_attempt_at, id) AS rn_acct,
+				ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rn_ep
+			FROM (SELECT d.id, d.account, d.endpoint_id, d.next_attempt_at
+				FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+				WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND e.status = 'enabled'`+excl+`
+				ORDER BY d.next_attempt_at LIMIT ?) c) r
+		ORDER BY rn_ep, rn_acct, next_attempt_at, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
+	}
+	var ids []any
+	takenEP, takenAcct := map[string]int{}, map[string]int{}
+	for rows.Next() && len(ids) < c.limit {
+		var id, acct, ep string
+		if err := rows.Scan(&id, &acct, &ep); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
+		}
+		if c.busyEP[ep]+takenEP[ep] >= c.perEndpoint || c.busyAcct[acct]+takenAcct[acct] >= c.perAccount {
+			continue
+		}
+		takenEP[ep]++
+		takenAcct[acct]++
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	in := `?` + strings.Repeat(`, ?`, len(ids)-1)
+	if s.db.Dialect == storage.Postgres {
+		// One round trip: take the rows, then read what sending needs.
+		args = append([]any{ms(leaseUntil), lease}, ids...)
+		args = append(args, ms(now))
+		return s.scanJobs(ctx, lease, leaseUntil, `WITH d AS (
+				UPDATE webhook_deliveries SET next_attempt_at = ?, lease = ?, attempts = attempts + 1
+				WHERE id IN (SELECT id FROM webhook_deliveries WHERE id IN (`+in+`) AND state = 'pending' AND next_attempt_at <= ?
+					ORDER BY id FOR UPDATE SKIP LOCKED)
+				RETURNING id, account, event_id, endpoint_id, attempts, window_start)
+			`+jobSelect+` ORDER BY d.account, d.id`, args...)
+	}
+	args = append([]any{ms(leaseUntil), lease}, ids...)
+	args = append(args, ms(now))
+	rows, err = s.db.Query(ctx, `UPDATE webhook_deliveries SET next_attempt_at = ?, lease = ?, attempts = attempts + 1
+		WHERE id IN (`+in+`) AND state = 'pending' AND next_attempt_at <= ?
+		RETURNING id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
+	}
+	var claimed []any
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
+		}
+		claimed = append(claimed, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
+	}
+	if len(claimed) == 0 {
+		return nil, nil
+	}
+	// If this read fails the rows stay leased: they come back when the
+	// lease runs out.
+	in = `?` + strings.Repeat(`, ?`, len(claimed)-1)
+	return s.scanJobs(ctx, lease, leaseUntil, `WITH d AS (SELECT id, account, event_id, endpoint_id, attempts, window_start
+			FROM webhook_deliveries WHERE id IN (`+in+`) AND lease = ?)
+		`+jobSelect+` ORDER BY d.account, d.id`, append(claimed, lease)...)
+}
+
+// jobSelect reads, for the claimed deliveries d, what the worker needs to
+// send them: the endpoint as it is now, its secrets, the event.
+var jobSelect = `SELECT d.id, d.account, d.event_id, d.attempts, d.window_start,
+		` + endpointColsOf("e") + `,
+		e.secret, e.secret_prev, ev.body
+	FROM d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+	JOIN webhook_events ev ON ev.id = d.event_id`
+
+// fullKeys returns the keys of busy whose count reached limit, sorted.
+func fullKeys(busy map[string]int, limit int) []any {
+	var out []string
+	for k, n := range busy {
+		if n >= limit {
+			out = append(out, k)
 		}
 	}
-	args = append(args, max(64, 4*limit), maxPer, limit+len(busy)*maxPer)
-	var out []job
-	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT d.id, d.account, d.event_id, d.attempts, d.window_start, d.next_attempt_at,
-				e.id, e.account, e.url, e.enabled_events, e.api_version, e.scheme, e.description, e.created_at, e.secret, ev.body
-			FROM (SELECT c.*, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rn
-				FROM (SELECT id, account, event_id, endpoint_id, attempts, window_start, next_attempt_at
-					FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?`+excl+`
-					ORDER BY next_attempt_at LIMIT ?) c) d
-			JOIN webhook_endpoints e ON e.id = d.endpoint_id
-			JOIN webhook_events ev ON ev.id = d.event_id
-			WHERE d.rn <= ?
-			ORDER BY d.rn, d.next_attempt_at, d.id
-			LIMIT ?`, args...)
-		if err != nil {
-			return err
-		}
-		type cand struct {
-			job
-			next int64
-		}
-		var cands []cand
-		taken := map[string]int{}
-		for rows.Next() {
-			var (
-				c      cand
-				window int64
-				secret string
-				body   string
-			)
-			ep, err := scanEndpoint(scanFunc(func(dest ...any) error {
-				return rows.Scan(append([]any{&c.id, &c.account, &c.eventID, &c.attempts, &window, &c.next}, dest...)...)
-			}), &secret, &body)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			if busy[ep.ID]+taken[ep.ID] >= maxPer || len(cands) >= limit {
-				continue
-			}
-			taken[ep.ID]++
-			ep.Secret = secret
-			c.endpoint = *ep
-			c.body = []byte(body)
-			c.windowStart = fromMS(window)
-			c.lease = lease
-			cands = append(cands, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, c := range cands {
-			res, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET next_attempt_at = ?, lease = ?
-				WHERE id = ? AND state = 'pending' AND next_attempt_at = ?`, ms(leaseUntil), lease, c.id, c.next)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				out = append(out, c.job)
-			}
-		}
-		return nil
-	})
+	slices.Sort(out)
+	keys := make([]any, len(out))
+	for i, k := range out {
+		keys[i] = k
+	}
+	return keys
+}
+
+// scanJobs runs q, a query over jobSelect, and returns the jobs leased
+// under lease.
+func (s *Store) scanJobs(ctx context.Context, lease string, leaseUntil time.Time, q string, args ...any) ([]job, error) {
+	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
+		return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []job
+	for rows.Next() {
+		var (
+			j      job
+			window int64
+			secret string
+			prev   string
+			body   string
+		)
+		ep, err := scanEndpoint(scanFunc(func(dest ...any) error {
+			return rows.Scan(append([]any{&j.id, &j.account, &j.eventID, &j.attempt, &window}, dest...)...)
+		}), &secret, &prev, &body)
+		if err != nil {
+			return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
+		}
+		plain, err := s.sealer.Open([]byte(secret), []byte(ep.ID))
+		if err != nil {
+			// Left leased: it comes back when the lease runs out.
+			return nil, fmt.Errorf("webhooks: endpoint %s secret: %w", ep.ID, err)
+		}
+		ep.Secret = string(plain)
+		if prev != "" {
+			old, err := s.sealer.Open([]byte(prev), []byte(ep.ID))
+			if err != nil {
+				return nil, fmt.Errorf("webhooks: endpoint %s previous secret: %w", ep.ID, err)
+			}
+			ep.previousSecret, ep.previousUntil = string(old), ep.SecretRolledUntil
+		}
+		j.endpoint = *ep
+		j.body = []byte(body)
+		j.windowStart = fromMS(window)
+		j.lease, j.leaseUntil = lease, leaseUntil
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
 	}
 	return out, nil
@@ -126,39 +222,137 @@ func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 // outcome is how one attempt ended.
 type outcome struct {
-	state  DeliveryState // pending (retry), delivered or failed
+	state  DeliveryState // pending (retry), delivered or failed; "" gives the delivery back
 	next   time.Time     // when pending: the next attempt
 	status int
 	err    string
 }
 
-// finish records an attempt's outcome if the worker still holds the lease.
-// It reports false when the lease was lost (it ran out and another worker
-// took the delivery, or the endpoint was deleted).
-func (s *Store) finish(ctx context.Context, j job, now time.Time, o outcome) (bool, error) {
+// attempt is a finished attempt to record.
+type attempt struct {
+	j   job
+	now time.Time
+	o   outcome
+}
+
+// finish records the outcomes of attempts, in one transaction, for the
+// deliveries whose lease the worker still holds. It reports, for each
+// attempt, whether the lease was still held (false: it ran out and another
+// worker took the delivery, or the endpoint was deleted). An outcome with
+// no state gives the delivery back, due at once, without counting the
+// attempt: the worker is stopping.
+//
+// The rows are updated in id order, so that two transactions that both
+// touch some of the same rows take their locks in the same order and
+// cannot deadlock.
+func (s *Store) finish(ctx context.Context, batch []attempt) ([]bool, error) {
+	if len(batch) == 0 {
+		return nil, nil
+	}
+	if s.db.Dialect == storage.Postgres {
+		return s.finishPostgres(ctx, batch)
+	}
+	order := make([]int, len(batch))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(batch[a].j.id, batch[b].j.id) })
+	held := make([]bool, len(batch))
+	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
+		for _, i := range order {
+			a := batch[i]
+			var (
+				q    string
+				args []any
+			)
+			if a.o.state == "" {
+				q = `UPDATE webhook_deliveries SET next_attempt_at = ?, lease = '', attempts = attempts - 1 WHERE id = ? AND lease = ?`
+				args = []any{ms(a.now), a.j.id, a.j.lease}
+			} else {
+				next, e := a.o.row(a.now)
+				q = `UPDATE webhook_deliveries SET state = ?, next_attempt_at = ?, lease = '',
+						last_status = ?, last_error = ?, updated_at = ?
+					WHERE id = ? AND lease = ?`
+				args = []any{string(a.o.state), next, a.o.status, e, ms(a.now), a.j.id, a.j.lease}
+			}
+			res, err := tx.Exec(ctx, q, args...)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			held[i] = n == 1
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: record attempts: %w", err)
+	}
+	return held, nil
+}
+
+// row returns the next_attempt_at and last_error columns of an outcome
+// recorded at now.
+func (o outcome) row(now time.Time) (int64, string) {
 	next := o.next
 	if o.state != StatePending {
 		next = now
 	}
-	if len(o.err) > 500 {
-		o.err = o.err[:500]
+	e := o.err
+	if len(e) > 500 {
+		e = e[:500]
 	}
-	res, err := s.db.Exec(ctx, `UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, lease = '',
-			last_status = ?, last_error = ?, updated_at = ?
-		WHERE id = ? AND lease = ?`, string(o.state), ms(next), o.status, o.err, ms(now), j.id, j.lease)
-	if err != nil {
-		return false, fmt.Errorf("webhooks: record attempt: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	return ms(next), e
 }
 
-// release gives a claimed delivery back, due at once, without counting an
-// attempt: the worker is stopping.
-func (s *Store) release(ctx context.Context, j job, now time.Time) error {
-	_, err := s.db.Exec(ctx, `UPDATE webhook_deliveries SET next_attempt_at = ?, lease = '' WHERE id = ? AND lease = ?`, ms(now), j.id, j.lease)
-	if err != nil {
-		return fmt.Errorf("webhooks: release delivery: %w", err)
+// finishPostgres is finish in one statement: the outcomes go as arrays,
+// the rows still held are locked in id order, then updated.
+func (s *Store) finishPostgres(ctx context.Context, batch []attempt) ([]bool, error) {
+	n := len(batch)
+	ids, leases, states, errs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	nexts, nows, statuses := make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, a := range batch {
+		ids[i], leases[i], states[i], nows[i] = a.j.id, a.j.lease, string(a.o.state), ms(a.now)
+		if a.o.state == "" {
+			nexts[i] = ms(a.now)
+			continue
+		}
+		nexts[i], errs[i] = a.o.row(a.now)
+		statuses[i] = int64(a.o.status)
 	}
-	return nil
+	rows, err := s.db.Query(ctx, `WITH v AS (
+			SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[])
+				AS v(id, lease, state, next, status, err, now)),
+		locked AS (
+			SELECT d.id FROM webhook_deliveries d JOIN v ON v.id = d.id AND v.lease = d.lease
+			ORDER BY d.id FOR UPDATE OF d)
+		UPDATE webhook_deliveries d SET
+			state = CASE WHEN v.state = '' THEN d.state ELSE v.state END,
+			attempts = CASE WHEN v.state = '' THEN d.attempts - 1 ELSE d.attempts END,
+			next_attempt_at = v.next,
+			lease = '',
+			last_status = CASE WHEN v.state = '' THEN d.last_status ELSE v.status END,
+			last_error = CASE WHEN v.state = '' THEN d.last_error ELSE v.err END,
+			updated_at = CASE WHEN v.state = '' THEN d.updated_at ELSE v.now END
+		FROM v WHERE d.id = v.id AND d.lease = v.lease AND d.id IN (SELECT id FROM locked)
+		RETURNING d.id`, ids, leases, states, nexts, statuses, errs, nows)
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: record attempts: %w", err)
+	}
+	defer rows.Close()
+	done := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("webhooks: record attempts: %w", err)
+		}
+		done[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("webhooks: record attempts: %w", err)
+	}
+	held := make([]bool, n)
+	for i, a := range batch {
+		held[i] = done[a.j.id]
+	}
+	return held, nil
 }

@@ -35,9 +35,19 @@
 // is marked failed, kept, listed with Store.ListDeliveries and sent again
 // with Worker.Resend. Delivery is at least once: receivers deduplicate on
 // the event id, which is stable across retries and also sent in the
-// Verso-Event-Id header. Config.Concurrency bounds the requests in flight
-// and Config.PerEndpoint bounds those of one endpoint, so a slow or dead
-// endpoint never holds up the others.
+// Verso-Event-Id header; Verso-Delivery-Attempt numbers the attempts,
+// counted when an attempt starts, so a worker that dies mid-attempt does
+// not make the next one reuse its number.
+//
+// Config.Concurrency bounds a worker's requests in flight,
+// Config.PerEndpoint those to one endpoint and Config.PerAccount those to
+// one account's endpoints, so a slow or dead endpoint, or an account full
+// of them, never holds up the others; claims take due deliveries
+// round-robin across endpoints and accounts, skipping those at their cap.
+// Several workers, in one process or on several servers sharing a
+// PostgreSQL database, claim with FOR UPDATE SKIP LOCKED and never wait
+// for (or deadlock with) each other; the caps hold per worker. Outcomes
+// are written in batches, one statement per batch on PostgreSQL.
 //
 // Worker.SendTest and Worker.SendTestEvent send one event to an endpoint in
 // any version, leaving the endpoint and the queue unchanged, so that an API

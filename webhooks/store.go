@@ -42,10 +42,37 @@ type Endpoint struct {
 	APIVersion    versions.Version
 	Scheme        Scheme
 	Description   string
-	Created       time.Time
-	// Secret signs the deliveries. Only CreateEndpoint returns it; the
-	// getters and lists leave it empty.
+	// Status is StatusEnabled or StatusDisabled: a disabled endpoint gets
+	// no new events, and its pending deliveries wait until it is enabled.
+	Status  EndpointStatus
+	Created time.Time
+	// Secret signs the deliveries. Only CreateEndpoint and RollSecret
+	// return it; the getters and lists leave it empty.
 	Secret string
+	// SecretRolledUntil is when the secret replaced by the last RollSecret
+	// stops signing; zero when no previous secret signs.
+	SecretRolledUntil time.Time
+
+	previousSecret string    // still signs until previousUntil
+	previousUntil  time.Time // when previousSecret stops signing
+}
+
+// EndpointStatus says whether an endpoint receives events.
+type EndpointStatus string
+
+// The endpoint statuses.
+const (
+	StatusEnabled  EndpointStatus = "enabled"
+	StatusDisabled EndpointStatus = "disabled"
+)
+
+// secrets returns the secrets that sign a delivery sent at now: the
+// current one, and the previous one while its overlap lasts.
+func (e *Endpoint) secrets(now time.Time) []string {
+	if e.previousSecret != "" && now.Before(e.previousUntil) {
+		return []string{e.Secret, e.previousSecret}
+	}
+	return []string{e.Secret}
 }
 
 // Wants reports whether the endpoint subscribes to events of type typ.
@@ -202,7 +229,10 @@ var schema = []string{
 		scheme TEXT NOT NULL,
 		description TEXT NOT NULL,
 		secret TEXT NOT NULL,
-		created_at BIGINT NOT NULL)`,
+		created_at BIGINT NOT NULL,
+		status TEXT NOT NULL DEFAULT 'enabled',
+		secret_prev TEXT NOT NULL DEFAULT '',
+		secret_prev_until BIGINT NOT NULL DEFAULT 0)`,
 	`CREATE INDEX IF NOT EXISTS webhook_endpoints_account ON webhook_endpoints (account, created_at)`,
 	`CREATE TABLE IF NOT EXISTS webhook_events (
 		id TEXT PRIMARY KEY,
@@ -227,6 +257,7 @@ var schema = []string{
 		updated_at BIGINT NOT NULL,
 		UNIQUE (event_id, endpoint_id))`,
 	`CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)`,
+	`CREATE INDEX IF NOT EXISTS webhook_deliveries_lease ON webhook_deliveries (lease)`,
 	`CREATE INDEX IF NOT EXISTS webhook_deliveries_account ON webhook_deliveries (account, created_at)`,
 	`CREATE INDEX IF NOT EXISTS webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id)`,
 }
@@ -244,7 +275,20 @@ func NewStore(ctx context.Context, db *storage.DB, opts *StoreOptions) (*Store, 
 		}
 		s.allowPrivate, s.sealer = opts.AllowPrivate, opts.Sealer
 	}
-	if err := db.Migrate(ctx, schema...); err != nil {
+	err := db.MigrateFunc(ctx, func(tx *storage.Tx) error {
+		for _, q := range schema {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		// Endpoints created before endpoints could be disabled or have
+		// their secret rolled.
+		return tx.AddColumns(ctx, "webhook_endpoints",
+			"status TEXT NOT NULL DEFAULT 'enabled'",
+			"secret_prev TEXT NOT NULL DEFAULT ''",
+			"secret_prev_until BIGINT NOT NULL DEFAULT 0")
+	})
+	if err != nil {
 		return nil, fmt.Errorf("webhooks: create tables: %w", err)
 	}
 	return s, nil
@@ -362,6 +406,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, p EndpointParams) (*Endpoint
 		APIVersion:    p.APIVersion,
 		Scheme:        p.Scheme,
 		Description:   p.Description,
+		Status:        StatusEnabled,
 		Created:       s.now().Truncate(time.Millisecond),
 		Secret:        NewSecret(),
 	}
@@ -375,7 +420,12 @@ func (s *Store) CreateEndpoint(ctx context.Context, p EndpointParams) (*Endpoint
 	return e, nil
 }
 
-const endpointCols = `id, account, url, enabled_events, api_version, scheme, description, created_at`
+const endpointCols = `id, account, url, enabled_events, api_version, scheme, description, created_at, status, secret_prev_until`
+
+// endpointColsOf returns endpointCols qualified with the table alias t.
+func endpointColsOf(t string) string {
+	return t + "." + strings.ReplaceAll(endpointCols, ", ", ", "+t+".")
+}
 
 type scanner interface{ Scan(...any) error }
 
@@ -385,8 +435,10 @@ func scanEndpoint(r scanner, extra ...any) (*Endpoint, error) {
 		events  string
 		scheme  string
 		created int64
+		status  string
+		rolled  int64
 	)
-	dest := append([]any{&e.ID, &e.Account, &e.URL, &events, &e.APIVersion, &scheme, &e.Description, &created}, extra...)
+	dest := append([]any{&e.ID, &e.Account, &e.URL, &events, &e.APIVersion, &scheme, &e.Description, &created, &status, &rolled}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -395,6 +447,10 @@ func scanEndpoint(r scanner, extra ...any) (*Endpoint, error) {
 	}
 	e.Scheme = Scheme(scheme)
 	e.Created = fromMS(created)
+	e.Status = EndpointStatus(status)
+	if rolled > 0 {
+		e.SecretRolledUntil = fromMS(rolled)
+	}
 	return &e, nil
 }
 
@@ -413,8 +469,8 @@ func (s *Store) GetEndpoint(ctx context.Context, account, id string) (*Endpoint,
 // endpointWithSecret returns an endpoint of any account with its secret,
 // for signing.
 func (s *Store) endpointWithSecret(ctx context.Context, account, id string) (*Endpoint, error) {
-	var secret string
-	e, err := scanEndpoint(s.db.QueryRow(ctx, `SELECT `+endpointCols+`, secret FROM webhook_endpoints WHERE account = ? AND id = ?`, account, id), &secret)
+	var secret, prev string
+	e, err := scanEndpoint(s.db.QueryRow(ctx, `SELECT `+endpointCols+`, secret, secret_prev FROM webhook_endpoints WHERE account = ? AND id = ?`, account, id), &secret, &prev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: no such webhook endpoint: %q", ErrNotFound, clip(id))
 	}
@@ -426,6 +482,13 @@ func (s *Store) endpointWithSecret(ctx context.Context, account, id string) (*En
 		return nil, fmt.Errorf("webhooks: endpoint %s secret: %w", e.ID, err)
 	}
 	e.Secret = string(plain)
+	if prev != "" {
+		old, err := s.sealer.Open([]byte(prev), []byte(e.ID))
+		if err != nil {
+			return nil, fmt.Errorf("webhooks: endpoint %s previous secret: %w", e.ID, err)
+		}
+		e.previousSecret, e.previousUntil = string(old), e.SecretRolledUntil
+	}
 	return e, nil
 }
 
@@ -490,11 +553,124 @@ func (s *Store) DeleteEndpoint(ctx context.Context, account, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("%w: no such webhook endpoint: %q", ErrNotFound, clip(id))
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM webhook_deliveries WHERE endpoint_id = ?`, id); err != nil {
+		// Lock the rows in id order, as the worker's batches do, so that
+		// the delete and a batch of outcomes cannot deadlock.
+		q := `DELETE FROM webhook_deliveries WHERE endpoint_id = ?`
+		if s.db.Dialect == storage.Postgres {
+			q = `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE endpoint_id = ? ORDER BY id FOR UPDATE)`
+		}
+		if _, err := tx.Exec(ctx, q, id); err != nil {
 			return fmt.Errorf("webhooks: delete endpoint: %w", err)
 		}
 		return nil
 	})
+}
+
+// EndpointUpdate changes an endpoint: nil fields are left as they are.
+type EndpointUpdate struct {
+	URL           *string           // an absolute http or https URL
+	EnabledEvents []string          // event types or "*"; nil leaves them
+	APIVersion    *versions.Version // the version deliveries are rendered in
+	Description   *string
+	// Status disables or enables the endpoint. While disabled it gets no
+	// new events, and the deliveries it already has wait, pending.
+	Status *EndpointStatus
+}
+
+// UpdateEndpoint changes the account's endpoint id and returns it, without
+// its secret. A new URL passes the same checks as CreateEndpoint's.
+// Deliveries not yet made go to the new URL, in the new version.
+func (s *Store) UpdateEndpoint(ctx context.Context, account, id string, u EndpointUpdate) (*Endpoint, error) {
+	var out *Endpoint
+	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
+		e, err := scanEndpoint(tx.QueryRow(ctx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE account = ? AND id = ?`, account, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: no such webhook endpoint: %q", ErrNotFound, clip(id))
+		}
+		if err != nil {
+			return fmt.Errorf("webhooks: update endpoint: %w", err)
+		}
+		p := EndpointParams{Account: account, URL: e.URL, EnabledEvents: e.EnabledEvents,
+			APIVersion: e.APIVersion, Scheme: e.Scheme, Description: e.Description}
+		if u.URL != nil {
+			p.URL = *u.URL
+		}
+		if u.EnabledEvents != nil {
+			p.EnabledEvents = u.EnabledEvents
+		}
+		if u.APIVersion != nil {
+			p.APIVersion = *u.APIVersion
+		}
+		if u.Description != nil {
+			p.Description = *u.Description
+		}
+		if err := p.validate(); err != nil {
+			return err
+		}
+		if u.URL != nil {
+			if err := s.CheckURL(ctx, p.URL); err != nil {
+				return err
+			}
+		}
+		if u.Status != nil {
+			switch *u.Status {
+			case StatusEnabled, StatusDisabled:
+				e.Status = *u.Status
+			default:
+				return invalid("status must be %q or %q, got %q", StatusEnabled, StatusDisabled, clip(string(*u.Status)))
+			}
+		}
+		events, _ := json.Marshal(p.EnabledEvents)
+		if _, err := tx.Exec(ctx, `UPDATE webhook_endpoints SET url = ?, enabled_events = ?, api_version = ?, description = ?, status = ?
+			WHERE account = ? AND id = ?`, p.URL, string(events), p.APIVersion.String(), p.Description, string(e.Status), account, id); err != nil {
+			return fmt.Errorf("webhooks: update endpoint: %w", err)
+		}
+		e.URL, e.EnabledEvents, e.APIVersion, e.Description = p.URL, p.EnabledEvents, p.APIVersion, p.Description
+		out = e
+		return nil
+	})
+	return out, err
+}
+
+// MaxSecretOverlap is the longest a rolled secret keeps signing.
+const MaxSecretOverlap = 7 * 24 * time.Hour
+
+// RollSecret gives the account's endpoint a new signing secret and returns
+// the endpoint with it. For overlap after now the old secret signs too,
+// so every delivery carries two v1 signatures (Stripe's Stripe-Signature
+// scheme, or two entries of webhook-signature) and a receiver can move to
+// the new secret at its pace; an overlap of zero retires the old secret at
+// once. A secret rolled during an overlap retires the older one.
+func (s *Store) RollSecret(ctx context.Context, account, id string, overlap time.Duration) (*Endpoint, error) {
+	if overlap < 0 || overlap > MaxSecretOverlap {
+		return nil, invalid("the old secret may keep signing for 0 to %v, not %v", MaxSecretOverlap, overlap)
+	}
+	var out *Endpoint
+	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
+		var old string
+		e, err := scanEndpoint(tx.QueryRow(ctx, `SELECT `+endpointCols+`, secret FROM webhook_endpoints WHERE account = ? AND id = ?`, account, id), &old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: no such webhook endpoint: %q", ErrNotFound, clip(id))
+		}
+		if err != nil {
+			return fmt.Errorf("webhooks: roll secret: %w", err)
+		}
+		e.Secret = NewSecret()
+		prev, until := "", int64(0)
+		e.SecretRolledUntil = time.Time{}
+		if overlap > 0 {
+			e.SecretRolledUntil = s.now().Add(overlap).Truncate(time.Millisecond)
+			prev, until = old, ms(e.SecretRolledUntil)
+		}
+		// old is the stored (sealed) value: it stays sealed as secret_prev.
+		if _, err := tx.Exec(ctx, `UPDATE webhook_endpoints SET secret = ?, secret_prev = ?, secret_prev_until = ?
+			WHERE account = ? AND id = ?`, string(s.sealer.Seal([]byte(e.Secret), []byte(e.ID))), prev, until, account, id); err != nil {
+			return fmt.Errorf("webhooks: roll secret: %w", err)
+		}
+		out = e
+		return nil
+	})
+	return out, err
 }
 
 // RecordEvent writes ev to the outbox inside the caller's transaction tx,
@@ -525,7 +701,7 @@ func (s *Store) RecordEvent(ctx context.Context, tx *storage.Tx, ev Event) error
 		}
 		return fmt.Errorf("webhooks: record event: %w", err)
 	}
-	rows, err := tx.Query(ctx, `SELECT id, enabled_events FROM webhook_endpoints WHERE account = ?`, ev.Account)
+	rows, err := tx.Query(ctx, `SELECT id, enabled_events FROM webhook_endpoints WHERE account = ? AND status = 'enabled'`, ev.Account)
 	if err != nil {
 		return fmt.Errorf("webhooks: record event: %w", err)
 	}
@@ -737,13 +913,16 @@ func (s *Store) ListDeliveries(ctx context.Context, account string, p DeliveryLi
 	return out, more, nil
 }
 
-// Resend queues the account's delivery id again, now, with a fresh retry
-// window; a delivered or failed one is sent once more. A delivery that is
-// already pending is left as it is.
+// Resend queues the account's delivery id again, now ("retry now"): a
+// delivered or failed one is sent once more, with a fresh retry window; a
+// pending one waiting for its next attempt is made due at once, keeping
+// its window. A delivery in flight is left to finish.
 func (s *Store) Resend(ctx context.Context, account, id string) error {
 	now := ms(s.now())
-	res, err := s.db.Exec(ctx, `UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ?, window_start = ?, lease = '', updated_at = ?
-		WHERE account = ? AND id = ? AND state <> 'pending'`, now, now, now, account, id)
+	res, err := s.db.Exec(ctx, `UPDATE webhook_deliveries SET
+			window_start = CASE WHEN state = 'pending' THEN window_start ELSE ? END,
+			state = 'pending', next_attempt_at = ?, updated_at = ?
+		WHERE account = ? AND id = ? AND lease = ''`, now, now, now, account, id)
 	if err != nil {
 		return fmt.Errorf("webhooks: resend: %w", err)
 	}

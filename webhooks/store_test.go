@@ -301,7 +301,7 @@ func testClaim(t *testing.T, db *storage.DB) {
 	}
 	now := clock.Now()
 	// Round robin: with room for 2, one from each endpoint, not two of a's.
-	jobs, err := s.claim(ctx, now, now.Add(time.Minute), "lease_1", 2, 2, nil)
+	jobs, err := claimN(s, ctx, now, now.Add(time.Minute), "lease_1", 2, 2, nil)
 	require.NoError(t, err)
 	require.Len(t, jobs, 2)
 	require.ElementsMatch(t, []string{a.ID, b.ID}, []string{jobs[0].endpoint.ID, jobs[1].endpoint.ID})
@@ -309,26 +309,26 @@ func testClaim(t *testing.T, db *storage.DB) {
 	require.Equal(t, "event", gjson.GetBytes(jobs[0].body, "object").String())
 
 	// a is full: only b's rows, at most 2 per endpoint.
-	jobs2, err := s.claim(ctx, now, now.Add(time.Minute), "lease_2", 10, 2, map[string]int{a.ID: 2, b.ID: 1})
+	jobs2, err := claimN(s, ctx, now, now.Add(time.Minute), "lease_2", 10, 2, map[string]int{a.ID: 2, b.ID: 1})
 	require.NoError(t, err)
 	require.Len(t, jobs2, 1)
 	require.Equal(t, b.ID, jobs2[0].endpoint.ID)
 
 	// The rest: 2 of a's and 1 of b's.
-	jobs3, err := s.claim(ctx, now, now.Add(time.Minute), "lease_3", 10, 5, nil)
+	jobs3, err := claimN(s, ctx, now, now.Add(time.Minute), "lease_3", 10, 5, nil)
 	require.NoError(t, err)
 	require.Len(t, jobs3, 3)
-	none, err := s.claim(ctx, now, now.Add(time.Minute), "lease_4", 10, 5, nil)
+	none, err := claimN(s, ctx, now, now.Add(time.Minute), "lease_4", 10, 5, nil)
 	require.NoError(t, err)
 	require.Empty(t, none, "leased rows are not due")
 
 	// A lease runs out: the row is due again, and the old holder's
 	// outcome no longer counts.
 	clock.Add(2 * time.Minute)
-	again, err := s.claim(ctx, clock.Now(), clock.Now().Add(time.Minute), "lease_5", 10, 5, nil)
+	again, err := claimN(s, ctx, clock.Now(), clock.Now().Add(time.Minute), "lease_5", 10, 5, nil)
 	require.NoError(t, err)
 	require.Len(t, again, 6)
-	held, err := s.finish(ctx, jobs[0], clock.Now(), outcome{state: StateDelivered, status: 200})
+	held, err := finish1(s, ctx, jobs[0], clock.Now(), outcome{state: StateDelivered, status: 200})
 	require.NoError(t, err)
 	require.False(t, held, "a lease that ran out")
 	var newer job
@@ -337,22 +337,24 @@ func testClaim(t *testing.T, db *storage.DB) {
 			newer = j
 		}
 	}
-	held, err = s.finish(ctx, newer, clock.Now(), outcome{state: StateDelivered, status: 204})
+	held, err = finish1(s, ctx, newer, clock.Now(), outcome{state: StateDelivered, status: 204})
 	require.NoError(t, err)
 	require.True(t, held)
 	d, err := s.GetDelivery(ctx, "acct_claim", newer.id)
 	require.NoError(t, err)
 	require.Equal(t, StateDelivered, d.State)
-	require.Equal(t, 1, d.Attempts)
+	require.Equal(t, 2, d.Attempts, "the attempt whose lease ran out counts: numbers survive a crash")
+	require.Equal(t, 2, newer.attempt)
+	require.Equal(t, 1, jobs[0].attempt)
 	require.Equal(t, 204, d.LastStatus)
 
 	// A retry is due at its time, not before; a release is due at once.
 	retry := again[1]
-	held, err = s.finish(ctx, retry, clock.Now(), outcome{state: StatePending, next: clock.Now().Add(time.Hour), status: 500, err: "receiver answered 500"})
+	held, err = finish1(s, ctx, retry, clock.Now(), outcome{state: StatePending, next: clock.Now().Add(time.Hour), status: 500, err: "receiver answered 500"})
 	require.NoError(t, err)
 	require.True(t, held)
-	require.NoError(t, s.release(ctx, again[2], clock.Now()))
-	due, err := s.claim(ctx, clock.Now(), clock.Now().Add(time.Minute), "lease_6", 10, 5, nil)
+	require.NoError(t, release1(s, ctx, again[2], clock.Now()))
+	due, err := claimN(s, ctx, clock.Now(), clock.Now().Add(time.Minute), "lease_6", 10, 5, nil)
 	require.NoError(t, err)
 	require.Len(t, due, 1)
 	require.Equal(t, again[2].id, due[0].id)
@@ -383,7 +385,7 @@ func testConcurrentClaims(t *testing.T, db *storage.DB) {
 			defer wg.Done()
 			for {
 				now := time.Now()
-				jobs, err := s.claim(ctx, now, now.Add(time.Hour), fmt.Sprintf("lease_w%d_%d", w, now.UnixNano()), 7, 3, nil)
+				jobs, err := claimN(s, ctx, now, now.Add(time.Hour), fmt.Sprintf("lease_w%d_%d", w, now.UnixNano()), 7, 3, nil)
 				if err != nil {
 					t.Error(err)
 					return
@@ -425,10 +427,10 @@ func testResendAndStats(t *testing.T, db *storage.DB) {
 	require.Equal(t, 2, st.Pending)
 	require.Equal(t, first, st.Oldest)
 
-	jobs, err := s.claim(ctx, clock.Now(), clock.Now().Add(time.Minute), "l", 1, 1, nil)
+	jobs, err := claimN(s, ctx, clock.Now(), clock.Now().Add(time.Minute), "l", 1, 1, nil)
 	require.NoError(t, err)
 	require.Len(t, jobs, 1)
-	_, err = s.finish(ctx, jobs[0], clock.Now(), outcome{state: StateFailed, status: 500, err: "receiver answered 500"})
+	_, err = finish1(s, ctx, jobs[0], clock.Now(), outcome{state: StateFailed, status: 500, err: "receiver answered 500"})
 	require.NoError(t, err)
 	failed, _, err := s.ListDeliveries(ctx, "acct_rs", DeliveryListParams{State: StateFailed})
 	require.NoError(t, err)
@@ -444,7 +446,7 @@ func testResendAndStats(t *testing.T, db *storage.DB) {
 	require.Equal(t, StatePending, d.State)
 	require.Equal(t, clock.Now(), d.NextAttemptAt)
 	require.Equal(t, 1, d.Attempts, "past attempts are kept")
-	again, err := s.claim(ctx, clock.Now(), clock.Now().Add(time.Minute), "l2", 5, 5, nil)
+	again, err := claimN(s, ctx, clock.Now(), clock.Now().Add(time.Minute), "l2", 5, 5, nil)
 	require.NoError(t, err)
 	require.Len(t, again, 2)
 	for _, j := range again {
@@ -464,4 +466,25 @@ func testReopen(t *testing.T, db *storage.DB) {
 	got, err := s2.GetEndpoint(ctx, "acct_reopen", e.ID)
 	require.NoError(t, err)
 	require.Equal(t, e.URL, got.URL)
+}
+
+// claimN claims as the worker does, with limit, a cap per endpoint, the
+// endpoints' deliveries in flight and no cap per account.
+func claimN(s *Store, ctx context.Context, now, until time.Time, lease string, limit, perEP int, busy map[string]int) ([]job, error) {
+	return s.claim(ctx, now, until, lease, caps{limit: limit, perEndpoint: perEP, perAccount: 1 << 30, busyEP: busy})
+}
+
+// finish1 records one attempt's outcome.
+func finish1(s *Store, ctx context.Context, j job, now time.Time, o outcome) (bool, error) {
+	held, err := s.finish(ctx, []attempt{{j: j, now: now, o: o}})
+	if err != nil {
+		return false, err
+	}
+	return held[0], nil
+}
+
+// release1 gives one claimed delivery back.
+func release1(s *Store, ctx context.Context, j job, now time.Time) error {
+	_, err := s.finish(ctx, []attempt{{j: j, now: now}})
+	return err
 }

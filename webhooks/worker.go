@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -112,19 +114,29 @@ type Config struct {
 	Timeout time.Duration
 	// Backoff is the retry schedule. Optional. Default value DefaultBackoff.
 	Backoff Backoff
-	// Concurrency bounds the deliveries in flight. Optional. Default value 16.
+	// Concurrency bounds the requests in flight from this worker.
+	// Optional. Default value 64.
 	Concurrency int
-	// PerEndpoint bounds the deliveries in flight to one endpoint, so that
-	// a slow or dead endpoint holds at most that many of the Concurrency
-	// slots. Optional. Default value 2.
+	// PerEndpoint bounds this worker's requests in flight to one
+	// endpoint, so that a slow or dead endpoint holds at most that many of
+	// the Concurrency slots.
+	// Optional. Default value Concurrency/4.
 	PerEndpoint int
+	// PerAccount bounds this worker's requests in flight to one account's
+	// endpoints, so that an account with many slow endpoints cannot hold
+	// the slots other accounts need.
+	// Optional. Default value Concurrency/2, and at least PerEndpoint.
+	PerAccount int
+	// BatchSize bounds the outcomes recorded in one transaction.
+	// Optional. Default value 256.
+	BatchSize int
 	// PollInterval is how often the worker looks for due deliveries when
 	// it has nothing to do (Notify wakes it sooner).
 	// Optional. Default value 1 second.
 	PollInterval time.Duration
 	// Lease is how long a claimed delivery stays invisible to other
 	// workers; if this worker dies, the delivery is retried after it.
-	// Optional. Default value Timeout + 30 seconds; at least Timeout.
+	// Optional. Default value Timeout + 30 seconds; at least Timeout + 1s.
 	Lease time.Duration
 	// Clock tells the time for schedules and signatures.
 	// Optional. Default value time.Now.
@@ -144,8 +156,8 @@ type Config struct {
 var DefaultConfig = Config{
 	Timeout:      30 * time.Second,
 	Backoff:      DefaultBackoff,
-	Concurrency:  16,
-	PerEndpoint:  2,
+	Concurrency:  64,
+	BatchSize:    256,
 	PollInterval: time.Second,
 	UserAgent:    "verso-webhooks/1",
 }
@@ -180,16 +192,25 @@ func NewWorker(cfg Config) (*Worker, error) {
 		cfg.Concurrency = DefaultConfig.Concurrency
 	}
 	if cfg.PerEndpoint <= 0 {
-		cfg.PerEndpoint = DefaultConfig.PerEndpoint
+		cfg.PerEndpoint = max(cfg.Concurrency/4, 1)
 	}
 	cfg.PerEndpoint = min(cfg.PerEndpoint, cfg.Concurrency)
+	if cfg.PerAccount <= 0 {
+		cfg.PerAccount = max(cfg.Concurrency/2, cfg.PerEndpoint)
+	}
+	cfg.PerAccount = min(max(cfg.PerAccount, cfg.PerEndpoint), cfg.Concurrency)
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = DefaultConfig.BatchSize
+	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = DefaultConfig.PollInterval
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = cfg.Timeout + 30*time.Second
 	}
-	cfg.Lease = max(cfg.Lease, cfg.Timeout)
+	// A claimed delivery must be able to wait a little and still finish
+	// its request before its lease runs out.
+	cfg.Lease = max(cfg.Lease, cfg.Timeout+time.Second)
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -201,6 +222,12 @@ func NewWorker(cfg Config) (*Worker, error) {
 	}
 	if cfg.Client == nil {
 		cfg.Client = newClient(cfg.Store.allowPrivate)
+		if t, ok := cfg.Client.Transport.(*http.Transport); ok {
+			// Keep a connection per request in flight to one receiver, or
+			// every request past the second opens a new one.
+			t.MaxIdleConnsPerHost = cfg.PerEndpoint
+			t.MaxIdleConns = max(t.MaxIdleConns, cfg.Concurrency)
+		}
 	}
 	w := &Worker{cfg: cfg, store: cfg.Store, now: cfg.Clock, wake: make(chan struct{}, 1), log: cfg.Logger}
 	m, err := newMetrics(cfg.Registerer, cfg.Store, cfg.Clock)
@@ -226,102 +253,273 @@ func (w *Worker) Notify() {
 // back, due at once and with no attempt counted, so that a restarted
 // worker resumes them. Run returns nil after a cancellation; it returns
 // ErrRunning if the worker is already running.
+//
+// The worker claims due deliveries in batches ahead of need, sends each
+// within its caps (Concurrency, PerEndpoint, PerAccount requests in
+// flight), and records the outcomes in the background, up to BatchSize in
+// one statement or transaction.
 func (w *Worker) Run(ctx context.Context) error {
 	if !w.running.CompareAndSwap(false, true) {
 		return ErrRunning
 	}
 	defer w.running.Store(false)
-	done := make(chan string, w.cfg.Concurrency)
-	busy := map[string]int{}
-	inflight := 0
+	r := newRun(w)
+	go func() {
+		defer close(r.finisher)
+		w.record(r.results, r.recorded)
+	}()
 	timer := time.NewTimer(w.cfg.PollInterval)
 	defer timer.Stop()
+	mayClaim := true // false after a claim found nothing, until something changes
 	for {
-		if free := w.cfg.Concurrency - inflight; free > 0 && ctx.Err() == nil {
-			now := w.now()
-			jobs, err := w.store.claim(ctx, now, now.Add(w.cfg.Lease), newID("lease_"), free, w.cfg.PerEndpoint, busy)
-			if err != nil && ctx.Err() == nil {
-				w.log.Error("webhooks: claim deliveries", "err", err)
-			}
-			for _, j := range jobs {
-				busy[j.endpoint.ID]++
-				inflight++
-				w.m.inflight.Inc()
-				go func() {
-					defer func() { done <- j.endpoint.ID }()
-					w.deliver(ctx, j)
-				}()
-			}
+		r.dispatch(ctx)
+		if mayClaim && !r.claiming && ctx.Err() == nil {
+			mayClaim = r.claim(ctx)
 		}
 		timer.Reset(w.cfg.PollInterval)
 		select {
 		case <-ctx.Done():
-			for ; inflight > 0; inflight-- {
-				<-done
-				w.m.inflight.Dec()
-			}
+			r.stop()
 			return nil
-		case ep := <-done:
-			// Collect every attempt that has finished, then claim once.
-			for more := true; more; {
-				inflight--
-				w.m.inflight.Dec()
-				if busy[ep]--; busy[ep] <= 0 {
-					delete(busy, ep)
-				}
-				select {
-				case ep = <-done:
-				default:
-					more = false
-				}
-			}
+		case jobs := <-r.claimed:
+			r.claiming = false
+			r.take(jobs)
+			mayClaim = len(jobs) > 0
+		case j := <-r.sent:
+			r.done(j, true)
+			mayClaim = true
+		case n := <-r.recorded:
+			r.unrecorded -= n
 		case <-w.wake:
+			mayClaim = true
 		case <-timer.C:
+			mayClaim = true
 		}
 	}
 }
 
-// deliver makes one attempt at a claimed delivery and records it.
-func (w *Worker) deliver(ctx context.Context, j job) {
-	attempt := j.attempts + 1
-	status, err := w.send(ctx, &j.endpoint, j.body, j.endpoint.APIVersion, attempt)
-	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
+// run is the state of one Run: the deliveries claimed and waiting
+// (buffered), those whose request is in flight, and those whose outcome
+// is not yet written.
+//
+// Claims run in the background, ahead of need: up to 4*Concurrency
+// deliveries are held (claimed and leased) at once, at most half of them
+// for one account and a quarter for one endpoint, and a held delivery
+// starts as soon as a slot within the caps (Concurrency, PerEndpoint,
+// PerAccount requests in flight) is free. An account or an endpoint at its
+// cap keeps its other deliveries in the database, where they do not stand
+// in the way of anyone else's. A held delivery whose lease would run out
+// before its request could end is given back rather than sent, so that
+// waiting in the buffer never makes another node send it too.
+type run struct {
+	w                 *Worker
+	buffered          []job
+	heldEP, heldAcct  map[string]int // claimed and not yet sent, in flight included
+	inEP, inAcct      map[string]int // in flight
+	held, inflight    int
+	unrecorded        int // claimed and outcome not yet written
+	claiming          bool
+	claimed           chan []job
+	sent              chan job
+	results           chan attempt
+	recorded          chan int
+	finisher          chan struct{}
+	maxHeld, maxUnrec int
+	minBatch          int
+}
+
+func newRun(w *Worker) *run {
+	c := w.cfg.Concurrency
+	r := &run{
+		w:      w,
+		heldEP: map[string]int{}, heldAcct: map[string]int{},
+		inEP: map[string]int{}, inAcct: map[string]int{},
+		claimed:  make(chan []job, 1),
+		maxHeld:  4 * c,
+		maxUnrec: 5 * c,
+		minBatch: max(1, c/4),
+		finisher: make(chan struct{}),
+	}
+	r.sent = make(chan job, r.maxUnrec)
+	r.results = make(chan attempt, r.maxUnrec)
+	r.recorded = make(chan int, r.maxUnrec)
+	return r
+}
+
+// claim starts a claim in the background when there is room for a batch
+// worth a round trip. It reports whether claiming may still be useful.
+func (r *run) claim(ctx context.Context) bool {
+	room := min(r.maxHeld-r.held, r.maxUnrec-r.unrecorded)
+	if room <= 0 || (room < r.minBatch && r.held > 0) {
+		return false
+	}
+	c := caps{
+		limit:       room,
+		perEndpoint: r.maxHeld / 4,
+		perAccount:  r.maxHeld / 2,
+		busyEP:      maps.Clone(r.heldEP),
+		busyAcct:    maps.Clone(r.heldAcct),
+	}
+	r.claiming = true
+	go func() {
+		now := r.w.now()
+		jobs, err := r.w.store.claim(ctx, now, now.Add(r.w.cfg.Lease), newID("lease_"), c)
+		if err != nil && ctx.Err() == nil {
+			r.w.log.Error("webhooks: claim deliveries", "err", err)
+		}
+		r.claimed <- jobs
+	}()
+	return true
+}
+
+// take holds freshly claimed deliveries.
+func (r *run) take(jobs []job) {
+	for _, j := range jobs {
+		r.heldEP[j.endpoint.ID]++
+		r.heldAcct[j.account]++
+		r.held++
+		r.unrecorded++
+	}
+	r.buffered = append(r.buffered, jobs...)
+}
+
+// dispatch starts every held delivery that a free slot within the caps
+// allows, oldest claimed first.
+func (r *run) dispatch(ctx context.Context) {
+	cfg := r.w.cfg
+	keep := r.buffered[:0]
+	now := r.w.now()
+	for _, j := range r.buffered {
+		if now.Add(cfg.Timeout).After(j.leaseUntil) {
+			r.done(j, false)
+			r.results <- attempt{j: j, now: now} // no outcome: given back
+			continue
+		}
+		if r.inflight >= cfg.Concurrency || r.inEP[j.endpoint.ID] >= cfg.PerEndpoint || r.inAcct[j.account] >= cfg.PerAccount {
+			keep = append(keep, j)
+			continue
+		}
+		r.inEP[j.endpoint.ID]++
+		r.inAcct[j.account]++
+		r.inflight++
+		r.w.m.inflight.Inc()
+		go func() {
+			a := r.w.deliver(ctx, j)
+			r.sent <- j
+			r.results <- a
+		}()
+	}
+	clear(r.buffered[len(keep):])
+	r.buffered = keep
+}
+
+// done lets go of a held delivery, and frees its slot if its request was
+// in flight.
+func (r *run) done(j job, inflight bool) {
+	if inflight {
+		r.inflight--
+		r.w.m.inflight.Dec()
+		dec(r.inEP, j.endpoint.ID)
+		dec(r.inAcct, j.account)
+	}
+	r.held--
+	dec(r.heldEP, j.endpoint.ID)
+	dec(r.heldAcct, j.account)
+}
+
+func dec(m map[string]int, k string) {
+	if m[k]--; m[k] <= 0 {
+		delete(m, k)
+	}
+}
+
+// stop gives back the held deliveries not started, waits for the requests
+// in flight (cancelled with ctx) and for every outcome to be written.
+func (r *run) stop() {
+	if r.claiming {
+		r.take(<-r.claimed)
+	}
+	now := r.w.now()
+	for _, j := range r.buffered {
+		r.done(j, false)
+		r.results <- attempt{j: j, now: now} // no outcome: given back
+	}
+	r.buffered = nil
+	for r.unrecorded > 0 {
+		select {
+		case j := <-r.sent:
+			r.done(j, true)
+		case n := <-r.recorded:
+			r.unrecorded -= n
+		}
+	}
+	close(r.results)
+	<-r.finisher
+}
+
+// record writes the outcomes that arrive on results, as many as are
+// waiting (up to BatchSize) in one transaction, and reports on recorded how
+// many it wrote. It returns when results is closed.
+func (w *Worker) record(results <-chan attempt, recorded chan<- int) {
+	batch := make([]attempt, 0, w.cfg.BatchSize)
+	for a := range results {
+		batch = append(batch[:0], a)
+	more:
+		for len(batch) < w.cfg.BatchSize {
+			select {
+			case a, ok := <-results:
+				if !ok {
+					break more
+				}
+				batch = append(batch, a)
+			default:
+				break more
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		held, err := w.store.finish(ctx, batch)
+		cancel()
+		if err != nil {
+			// The leases run out and the deliveries are attempted again.
+			w.log.Error("webhooks: record attempts", "attempts", len(batch), "err", err)
+		}
+		for i, a := range batch {
+			if err != nil || !held[i] {
+				continue // someone else owns the outcome now
+			}
+			switch a.o.state {
+			case StateDelivered:
+				w.m.deliveries.WithLabelValues("delivered").Inc()
+				w.m.attemptsPer.Observe(float64(a.j.attempt))
+			case StateFailed:
+				w.m.deliveries.WithLabelValues("failed").Inc()
+				w.m.attemptsPer.Observe(float64(a.j.attempt))
+			}
+		}
+		recorded <- len(batch)
+	}
+}
+
+// deliver makes one attempt at a claimed delivery and returns its outcome.
+func (w *Worker) deliver(ctx context.Context, j job) attempt {
+	status, err := w.send(ctx, &j.endpoint, j.body, j.endpoint.APIVersion, j.attempt)
 	now := w.now()
 	if err != nil && ctx.Err() != nil {
 		// Stopping: the attempt was cut short by us, not the receiver.
-		if rerr := w.store.release(bg, j, now); rerr != nil {
-			w.log.Warn("webhooks: release delivery", "delivery", j.id, "err", rerr)
-		}
-		return
+		return attempt{j: j, now: now}
 	}
 	o := outcome{state: StateDelivered, status: status}
 	if err != nil {
 		o.err = err.Error()
-		o.next = now.Add(w.cfg.Backoff.Delay(attempt, rand.Float64()))
+		o.next = now.Add(w.cfg.Backoff.Delay(j.attempt, rand.Float64()))
 		o.state = StatePending
 		if o.next.Sub(j.windowStart) > w.cfg.Backoff.MaxAge {
 			o.state = StateFailed
 		}
 		w.log.Info("webhooks: delivery attempt failed", "delivery", j.id, "event", j.eventID,
-			"endpoint", j.endpoint.ID, "attempt", attempt, "err", err, "state", o.state)
+			"endpoint", j.endpoint.ID, "attempt", j.attempt, "err", err, "state", o.state)
 	}
-	held, ferr := w.store.finish(bg, j, now, o)
-	switch {
-	case ferr != nil:
-		w.log.Error("webhooks: record attempt", "delivery", j.id, "err", ferr)
-		return
-	case !held:
-		return // the lease ran out or the endpoint is gone: someone else owns the outcome
-	}
-	switch o.state {
-	case StateDelivered:
-		w.m.deliveries.WithLabelValues("delivered").Inc()
-		w.m.attemptsPer.Observe(float64(attempt))
-	case StateFailed:
-		w.m.deliveries.WithLabelValues("failed").Inc()
-		w.m.attemptsPer.Observe(float64(attempt))
-	}
+	return attempt{j: j, now: now, o: o}
 }
 
 // AttemptError is a failed attempt: a status other than 2xx, a timeout or
@@ -405,17 +603,30 @@ func (w *Worker) request(ctx context.Context, ep *Endpoint, body []byte, attempt
 	}
 	id := gjson.GetBytes(body, "id").String()
 	now := w.now()
+	secrets := ep.secrets(now)
 	switch ep.Scheme {
 	case SchemeStandard:
-		h, err := SignStandard(ep.Secret, id, now, body)
+		h, err := SignStandard(secrets[0], id, now, body)
 		if err != nil {
 			return nil, fmt.Errorf("webhooks: endpoint %s: %w", ep.ID, err)
+		}
+		for _, old := range secrets[1:] {
+			o, err := SignStandard(old, id, now, body)
+			if err != nil {
+				return nil, fmt.Errorf("webhooks: endpoint %s: previous secret: %w", ep.ID, err)
+			}
+			h.Set(StandardSignatureHeader, h.Get(StandardSignatureHeader)+" "+o.Get(StandardSignatureHeader))
 		}
 		for k, v := range h {
 			req.Header[k] = v
 		}
 	default:
-		req.Header.Set(SignatureHeader, Sign(ep.Secret, now, body))
+		sig := Sign(secrets[0], now, body)
+		for _, old := range secrets[1:] {
+			_, v1, _ := strings.Cut(Sign(old, now, body), ",")
+			sig += "," + v1
+		}
+		req.Header.Set(SignatureHeader, sig)
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("User-Agent", w.cfg.UserAgent)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -133,6 +134,7 @@ func TestWorker(t *testing.T) {
 		t.Run("slower than the timeout is retried", func(t *testing.T) { testTimeout(t, open(t)) })
 		t.Run("restart mid-backlog loses nothing", func(t *testing.T) { testRestart(t, open(t)) })
 		t.Run("a dead endpoint does not hold up others", func(t *testing.T) { testFairness(t, open(t)) })
+		t.Run("one account's slow endpoints do not hold up another account", func(t *testing.T) { testAccountFairness(t, open(t)) })
 		t.Run("failed after max age, then resent", func(t *testing.T) { testMaxAgeAndResend(t, open(t)) })
 		t.Run("test send at another version", func(t *testing.T) { testSendTest(t, open(t)) })
 	})
@@ -301,7 +303,7 @@ func testRestart(t *testing.T, db *storage.DB) {
 	// A worker that died holding leases: its deliveries come back once the
 	// leases run out.
 	now := time.Now()
-	orphans, err := s.claim(ctx, now, now.Add(300*time.Millisecond), "lease_dead", 20, 20, nil)
+	orphans, err := claimN(s, ctx, now, now.Add(300*time.Millisecond), "lease_dead", 20, 20, nil)
 	require.NoError(t, err)
 	require.NotEmpty(t, orphans)
 
@@ -352,7 +354,7 @@ func testFairness(t *testing.T, db *storage.DB) {
 		require.NoError(t, s.RecordEvent(ctx, nil, customerEvent("acct_f", "charge.succeeded", i)))
 	}
 	cfg := fastConfig(s)
-	cfg.Concurrency, cfg.PerEndpoint = 4, 2
+	cfg.Concurrency, cfg.PerEndpoint, cfg.PerAccount = 4, 2, 4
 	cfg.Timeout = time.Minute
 	start(t, mustWorker(t, cfg))
 	eventually(t, "the fast endpoint gets all its events", func() bool { return len(fast.distinctIDs()) == 20 })
@@ -388,8 +390,14 @@ func testMaxAgeAndResend(t *testing.T, db *storage.DB) {
 	cfg.Backoff = Backoff{Initial: 10 * time.Minute, Factor: 2, Max: time.Hour, Jitter: -1, MaxAge: time.Hour}
 	w := mustWorker(t, cfg)
 	start(t, w)
+	// The n-th attempt is counted when it starts; wait for its outcome too.
 	attempts := func(n int) func() bool {
-		return func() bool { return deliveryOf(t, s, "acct_m", ev.ID).Attempts == n }
+		return func() bool {
+			d := deliveryOf(t, s, "acct_m", ev.ID)
+			var lease string
+			require.NoError(t, db.QueryRow(ctx, `SELECT lease FROM webhook_deliveries WHERE id = ?`, d.ID).Scan(&lease))
+			return d.Attempts == n && lease == ""
+		}
 	}
 	eventually(t, "first attempt", attempts(1))
 	d := deliveryOf(t, s, "acct_m", ev.ID)
@@ -549,7 +557,9 @@ func TestWorkerConfig(t *testing.T) {
 	require.ErrorIs(t, err, ErrConfig)
 	w := mustWorker(t, Config{Store: s, Renderer: fakeRender})
 	require.Equal(t, 30*time.Second, w.cfg.Timeout)
-	require.Equal(t, 16, w.cfg.Concurrency)
+	require.Equal(t, 64, w.cfg.Concurrency)
+	require.Equal(t, 16, w.cfg.PerEndpoint)
+	require.Equal(t, 32, w.cfg.PerAccount)
 	require.Equal(t, DefaultBackoff, w.cfg.Backoff)
 
 	reg := prometheus.NewRegistry()
@@ -597,3 +607,121 @@ func TestBackoff(t *testing.T) {
 	}
 	require.Equal(t, 20, n)
 }
+
+// testAccountFairness is one account with eight endpoints that hang and a
+// backlog due before anything else, and another account with one healthy
+// endpoint: the healthy one gets every event while the eight still hang,
+// and the first account never holds more than PerAccount slots.
+func testAccountFairness(t *testing.T, db *storage.DB) {
+	ctx := context.Background()
+	s := newStore(t, db, nil)
+	var inflight, most atomic.Int32
+	hang := make(chan struct{})
+	slow := newReceiver(t, func(_ int, r *http.Request) int {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+		return http.StatusServiceUnavailable
+	})
+	for i := range 8 {
+		_, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_slow", URL: slow.URL + "/" + strconv.Itoa(i), EnabledEvents: []string{"*"}, APIVersion: vNew})
+		require.NoError(t, err)
+	}
+	for i := range 30 {
+		require.NoError(t, s.RecordEvent(ctx, nil, customerEvent("acct_slow", "customer.created", i)))
+	}
+	healthy := newReceiver(t, nil)
+	_, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_ok", URL: healthy.URL, EnabledEvents: []string{"*"}, APIVersion: vNew})
+	require.NoError(t, err)
+	for i := range 30 {
+		require.NoError(t, s.RecordEvent(ctx, nil, customerEvent("acct_ok", "customer.created", i)))
+	}
+	cfg := fastConfig(s)
+	cfg.Concurrency, cfg.PerEndpoint = 16, 2 // PerAccount: 8 by default
+	cfg.Timeout = time.Minute
+	start(t, mustWorker(t, cfg))
+	eventually(t, "the healthy account gets all its events", func() bool { return len(healthy.distinctIDs()) == 30 })
+	require.LessOrEqual(t, most.Load(), int32(8), "the slow account never holds more than PerAccount slots")
+	require.Equal(t, int32(8), inflight.Load(), "the slow account's endpoints are still hanging")
+	close(hang)
+}
+
+// TestTwoNodes runs two workers, each with its own connection pool as two
+// servers would have, on one PostgreSQL database with a backlog for twelve
+// endpoints of three accounts: every event reaches every endpoint exactly
+// once, and neither node logs an error (a deadlock between their claims or
+// their batches of outcomes would be one).
+func TestTwoNodes(t *testing.T) {
+	db1 := openPostgres(t)
+	db2 := openDB(t, db1.URL)
+	ctx := context.Background()
+	s1, s2 := newStore(t, db1, nil), newStore(t, db2, nil)
+	var mu sync.Mutex
+	got := map[string]int{}
+	rc := newReceiver(t, func(_ int, r *http.Request) int {
+		mu.Lock()
+		got[r.URL.Path+" "+r.Header.Get(EventIDHeader)]++
+		mu.Unlock()
+		return http.StatusNoContent
+	})
+	const events = 150
+	for a := range 3 {
+		acct := "acct_n" + strconv.Itoa(a)
+		for e := range 4 {
+			_, err := s1.CreateEndpoint(ctx, EndpointParams{Account: acct, URL: rc.URL + "/" + acct + "/" + strconv.Itoa(e), EnabledEvents: []string{"*"}, APIVersion: vOld})
+			require.NoError(t, err)
+		}
+		for i := range events {
+			require.NoError(t, s2.RecordEvent(ctx, nil, customerEvent(acct, "customer.created", i)))
+		}
+	}
+	var errs1, errs2 errorCount
+	for _, n := range []struct {
+		s    *Store
+		errs *errorCount
+	}{{s1, &errs1}, {s2, &errs2}} {
+		cfg := fastConfig(n.s)
+		cfg.Concurrency, cfg.BatchSize = 16, 8
+		cfg.Logger = slog.New(n.errs)
+		start(t, mustWorker(t, cfg))
+	}
+	want := 3 * 4 * events
+	eventually(t, "every delivery made", func() bool {
+		st, err := s1.Stats(ctx)
+		require.NoError(t, err)
+		return st.Pending == 0
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, got, want, "every (endpoint, event) pair arrived")
+	for k, n := range got {
+		require.Equal(t, 1, n, "%s arrived %d times", k, n)
+	}
+	require.Zero(t, errs1.n.Load(), "node 1 logged errors: %s", errs1.last.Load())
+	require.Zero(t, errs2.n.Load(), "node 2 logged errors: %s", errs2.last.Load())
+}
+
+// errorCount is a slog handler that counts error records and keeps the
+// last one's message.
+type errorCount struct {
+	n    atomic.Int32
+	last atomic.Value
+}
+
+func (h *errorCount) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelError }
+
+func (h *errorCount) Handle(_ context.Context, r slog.Record) error {
+	h.n.Add(1)
+	msg := r.Message
+	r.Attrs(func(a slog.Attr) bool { msg += " " + a.String(); return true })
+	h.last.Store(msg)
+	return nil
+}
+
+func (h *errorCount) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *errorCount) WithGroup(string) slog.Handler      { return h }
