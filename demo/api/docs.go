@@ -1,23 +1,103 @@
 package api
 
 import (
+	_ "embed"
 	"errors"
 	"net/http"
+	"net/url"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 	"github.com/tidwall/gjson"
 
 	"github.com/verso-api/verso/changelog"
+	"github.com/verso-api/verso/openapi"
 	"github.com/verso-api/verso/versions"
 )
 
+// OpenAPI is the OpenAPI document of the demo API at its newest version
+// (YAML); every older version's is derived from it and the timeline.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
+// specs derives each version's OpenAPI document once.
+type specs struct {
+	mu      sync.Mutex
+	derived map[versions.Version][]byte
+}
+
+func (sp *specs) get(s *Server, v versions.Version) ([]byte, error) {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if b, ok := sp.derived[v]; ok {
+		return b, nil
+	}
+	b, err := openapi.Derive(OpenAPI, s.timeline, v)
+	if err != nil {
+		return nil, err
+	}
+	sp.derived[v] = b
+	return b, nil
+}
+
 // docsRoutes serves what a reader needs to integrate at any version, with
-// no API key: the changelog (/changelog?from=&to=) and the upgrade guide
-// (/changelog/guide?from=&to=). GET and HEAD.
+// no API key: the API reference (/docs?version=V), the OpenAPI document
+// (/openapi.json?version=V), the changelog (/changelog?from=&to=) and the
+// upgrade guide (/changelog/guide?from=&to=). GET and HEAD.
 func (s *Server) docsRoutes(e *echo.Echo) {
 	both := []string{http.MethodGet, http.MethodHead}
+	sp := &specs{derived: map[versions.Version][]byte{}}
+	e.Match(both, "/docs", func(c echo.Context) error { return s.reference(c, sp) })
+	e.Match(both, "/openapi.json", func(c echo.Context) error { return s.openAPI(c, sp) })
 	e.Match(both, "/changelog", s.changelog)
 	e.Match(both, "/changelog/guide", s.guide)
+}
+
+// docsVersion reads ?version= (default: the newest version).
+func (s *Server) docsVersion(c echo.Context) (versions.Version, error) {
+	v, err := s.versionParam(c, "version")
+	if err != nil || !v.IsZero() {
+		return v, err
+	}
+	return s.timeline.Newest(), nil
+}
+
+// openAPI serves the OpenAPI document of ?version=.
+func (s *Server) openAPI(c echo.Context, sp *specs) error {
+	v, err := s.docsVersion(c)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	doc, err := sp.get(s, v)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, doc)
+}
+
+// reference serves the API reference of ?version=: objects, endpoints, a
+// version picker and links to the changelog.
+func (s *Server) reference(c echo.Context, sp *specs) error {
+	v, err := s.docsVersion(c)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	doc, err := sp.get(s, v)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	ref, err := openapi.NewReference(doc, s.timeline, v, openapi.Links{
+		Version: func(v versions.Version) string { return "/docs?version=" + url.QueryEscape(v.String()) },
+		Change:  func(id string) string { return "/changelog#" + changelog.ChangeAnchor(id) },
+		OpenAPI: func(v versions.Version) string { return "/openapi.json?version=" + url.QueryEscape(v.String()) },
+	})
+	if err != nil {
+		return s.fail(c, err)
+	}
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(http.StatusOK)
+	return ref.HTML(c.Response())
 }
 
 // docTypes are the content types of the formats ?format= takes.

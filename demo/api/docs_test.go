@@ -35,6 +35,22 @@ func TestDocsPages(t *testing.T) {
 		want               []string // substrings of the body
 		absent             []string
 	}{
+		{name: "reference", method: "GET", path: "/docs", status: 200, ctype: "text/html",
+			want: []string{"Version <code>" + newest + "</code> (the newest)", "The <code>charge</code> object", `<a href="/docs?version=2014-12-22">2014-12-22</a>`,
+				`<a href="/changelog#change-amount_as_string"><code>amount_as_string</code></a>`, "POST</span> <code>/v1/payment_intents/{id}/confirm</code>",
+				`<a href="/openapi.json?version=` + newest + `">`, `<a class="skip" href="#content">`}},
+		{name: "reference of an old version", method: "GET", path: "/docs?version=2014-12-22", status: 200, ctype: "text/html",
+			want: []string{"<code>account_balance</code>", "<code>cards</code>", "<code>paid</code>", `aria-current="page">2014-12-22`},
+			absent: []string{"<code>latest_charge</code>"}},
+		{name: "reference head", method: "HEAD", path: "/docs?version=2019-10-17", status: 200, ctype: "text/html"},
+		{name: "reference unknown version", method: "GET", path: "/docs?version=1999-01-01", status: 400, ctype: "application/json",
+			want: []string{`"param":"version"`}},
+		{name: "openapi", method: "GET", path: "/openapi.json?version=2019-10-17", status: 200, ctype: "application/json",
+			want: []string{`"version": "2019-10-17"`, `"tax_ids"`}, absent: []string{`"tax_info"`}},
+		{name: "openapi newest", method: "GET", path: "/openapi.json", status: 200, ctype: "application/json",
+			want: []string{`"version": "` + newest + `"`}},
+		{name: "openapi bad version", method: "GET", path: "/openapi.json?version=x", status: 400, ctype: "application/json",
+			want: []string{`"param":"version"`}},
 		{name: "changelog", method: "GET", path: "/changelog", status: 200, ctype: "text/html",
 			want: []string{`id="v2019-10-17"`, `id="v` + oldest + `"`, `<a class="skip" href="#content">`}},
 		{name: "changelog head", method: "HEAD", path: "/changelog", status: 200, ctype: "text/html"},

@@ -1,0 +1,437 @@
+package openapi
+
+import (
+	"fmt"
+	htmltemplate "html/template"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/versions"
+)
+
+// Links says where the pages of a reference point: the same pages are
+// served by a server (/docs?version=V) and written as a static site
+// (V.html). The zero value links like the static site.
+type Links struct {
+	// Version returns the URL of a version's reference page. Optional.
+	// Default: "V.html".
+	Version func(v versions.Version) string
+	// Change returns the URL of a change's changelog entry. Optional.
+	// Default: "changelog.html#change-ID".
+	Change func(id string) string
+	// OpenAPI returns the URL of a version's OpenAPI document. Optional.
+	// Default: "openapi-V.json".
+	OpenAPI func(v versions.Version) string
+}
+
+func (l *Links) defaults() {
+	if l.Version == nil {
+		l.Version = func(v versions.Version) string { return v.String() + ".html" }
+	}
+	if l.Change == nil {
+		l.Change = func(id string) string { return "changelog.html#change-" + id }
+	}
+	if l.OpenAPI == nil {
+		l.OpenAPI = func(v versions.Version) string { return "openapi-" + v.String() + ".json" }
+	}
+}
+
+// Reference is the API reference of one version, ready to render: its
+// objects with their fields and types, its endpoints with their
+// parameters, and the changes that made the version so.
+type Reference struct {
+	API      string
+	Version  versions.Version
+	Newest   bool
+	Versions []VersionLink
+	// Changes are the changes this version made, relative to the one
+	// before it.
+	Changes   []ChangeLink
+	Objects   []Object
+	Endpoints []Endpoint
+	OpenAPI   string
+}
+
+// VersionLink is an entry of the version picker.
+type VersionLink struct {
+	Version versions.Version
+	URL     string
+	Current bool
+}
+
+// ChangeLink is a change and the URL of its changelog entry.
+type ChangeLink struct {
+	ID, Description, URL string
+	Version              versions.Version
+	Breaking             bool
+}
+
+// Object is one resource's schema.
+type Object struct {
+	Name, Description, Anchor string
+	Fields                    []Field
+	// Changes are the changes at this version or older that touch the
+	// resource: what made it look like this.
+	Changes []ChangeLink
+}
+
+// Field is one property of an object or request body, or a parameter.
+type Field struct {
+	Name, Type, Description string
+	Required, Nullable      bool
+	// Enum lists the allowed values, if the schema lists them.
+	Enum []string
+}
+
+// Endpoint is one operation.
+type Endpoint struct {
+	Method, Path, Summary, Anchor string
+	Parameters                    []Field
+	Body                          []Field
+	// Returns names the object type of the success response, if the
+	// document says.
+	Returns string
+}
+
+// NewReference builds the reference of version v from its derived
+// document (Derive's output for v) and the timeline.
+func NewReference(derived []byte, tl *gates.Timeline, v versions.Version, links Links) (*Reference, error) {
+	links.defaults()
+	root, err := parse(derived)
+	if err != nil {
+		return nil, err
+	}
+	d := &doc{root: root}
+	d.schemas = root.child("components").child("schemas")
+	r := &Reference{API: tl.API(), Version: v, Newest: v == tl.Newest(), OpenAPI: links.OpenAPI(v)}
+	if r.API == "" {
+		r.API = root.child("info").str("title")
+	}
+	for _, x := range tl.Versions().List() {
+		r.Versions = append(r.Versions, VersionLink{Version: x, URL: links.Version(x), Current: x == v})
+	}
+	byResource := map[string][]ChangeLink{}
+	for _, gv := range tl.List() {
+		if gv.Version.After(v) {
+			continue
+		}
+		for i := range gv.Changes {
+			c := &gv.Changes[i]
+			cl := ChangeLink{ID: c.ID, Description: c.Description, URL: links.Change(c.ID), Version: gv.Version, Breaking: c.IsBreaking()}
+			if gv.Version == v {
+				r.Changes = append(r.Changes, cl)
+			}
+			for _, res := range c.Resources {
+				byResource[res] = append(byResource[res], cl)
+			}
+		}
+	}
+	if d.schemas != nil {
+		names := slices.Clone(d.schemas.keys)
+		sort.Strings(names)
+		for _, n := range names {
+			s := d.schemas.child(n)
+			id := s.str("x-resourceId")
+			if id == "" {
+				continue
+			}
+			r.Objects = append(r.Objects, Object{Name: id, Description: s.str("description"), Anchor: "object-" + id,
+				Fields: d.fields(s), Changes: byResource[id]})
+		}
+	}
+	if paths := root.child("paths"); paths != nil {
+		for _, p := range paths.keys {
+			item := paths.child(p)
+			for _, m := range []string{"get", "post", "put", "patch", "delete"} {
+				op := item.child(m)
+				if op == nil {
+					continue
+				}
+				e := Endpoint{Method: strings.ToUpper(m), Path: p, Summary: op.str("summary"),
+					Anchor: "endpoint-" + strings.ToLower(m) + strings.NewReplacer("/", "-", "{", "", "}", "").Replace(p)}
+				for _, list := range [][]any{item.list("parameters"), op.list("parameters")} {
+					for _, x := range list {
+						pm := d.resolve(x)
+						if pm == nil {
+							continue
+						}
+						f := d.field1(pm.str("name"), d.resolve(pm.get("schema")), pm.get("required") == true)
+						f.Description = pm.str("description") + f.Description
+						f.Type += " (" + pm.str("in") + ")"
+						e.Parameters = append(e.Parameters, f)
+					}
+				}
+				if body := d.resolve(op.get("requestBody")); body != nil {
+					if content := body.child("content"); content != nil && len(content.keys) > 0 {
+						e.Body = d.fields(d.resolve(content.child(content.keys[0]).get("schema")))
+					}
+				}
+				if resp := op.child("responses"); resp != nil {
+					for _, code := range []string{"200", "201"} {
+						rs := d.resolve(resp.get(code))
+						media := rs.child("content").child("application/json")
+						if media == nil {
+							continue
+						}
+						e.Returns = d.typeName(media.get("schema"))
+					}
+				}
+				r.Endpoints = append(r.Endpoints, e)
+			}
+		}
+	}
+	return r, nil
+}
+
+// fields lists the properties of an object schema, following $ref and
+// allOf.
+func (d *doc) fields(s *object) []Field {
+	s = d.object(d.resolve(s))
+	if s == nil {
+		return nil
+	}
+	var out []Field
+	props := s.child("properties")
+	for _, k := range props.keysOrNil() {
+		out = append(out, d.field1(k, d.resolve(props.get(k)), isRequired(s, k)))
+	}
+	return out
+}
+
+func (o *object) keysOrNil() []string {
+	if o == nil {
+		return nil
+	}
+	return o.keys
+}
+
+// field1 describes one property.
+func (d *doc) field1(name string, s *object, required bool) Field {
+	f := Field{Name: name, Required: required}
+	if s == nil {
+		f.Type = "any"
+		return f
+	}
+	f.Description = s.str("description")
+	f.Nullable = s.get("nullable") == true
+	f.Type = d.typeName(s)
+	for _, e := range s.list("enum") {
+		f.Enum = append(f.Enum, fmt.Sprint(e))
+	}
+	return f
+}
+
+// typeName says what a schema holds: "string", "integer", "array of
+// charge", "string or customer", the resource a $ref names.
+func (d *doc) typeName(v any) string {
+	return d.typeNameDepth(v, 0)
+}
+
+func (d *doc) typeNameDepth(v any, depth int) string {
+	s, ok := v.(*object)
+	if !ok || depth > maxDepth {
+		return "any"
+	}
+	if ref := s.str("$ref"); ref != "" {
+		t := d.resolve(s)
+		if id := t.str("x-resourceId"); id != "" {
+			return id
+		}
+		if t != nil && t.has("properties") && t.child("properties").child("object").list("enum") != nil {
+			if e := t.child("properties").child("object").list("enum"); len(e) == 1 && e[0] == "list" {
+				return "list of " + d.typeNameDepth(t.child("properties").child("data").get("items"), depth+1)
+			}
+		}
+		return d.typeNameDepth(t, depth+1)
+	}
+	for _, comb := range []string{"anyOf", "oneOf", "allOf"} {
+		if list := s.list(comb); len(list) > 0 {
+			var parts []string
+			for _, x := range list {
+				if n := d.typeNameDepth(x, depth+1); !slices.Contains(parts, n) {
+					parts = append(parts, n)
+				}
+			}
+			return strings.Join(parts, " or ")
+		}
+	}
+	t := typeOf(s)
+	switch t {
+	case "array":
+		return "array of " + d.typeNameDepth(s.get("items"), depth+1)
+	case "":
+		if s.has("properties") {
+			return "object"
+		}
+		return "any"
+	case "string":
+		if f := s.str("format"); f != "" {
+			return "string (" + f + ")"
+		}
+		if e, ok := s.get("additionalProperties").(*object); ok && t == "object" {
+			return "map of " + d.typeNameDepth(e, depth+1)
+		}
+	case "object":
+		if e, ok := s.get("additionalProperties").(*object); ok && !s.has("properties") {
+			return "map of " + d.typeNameDepth(e, depth+1)
+		}
+	}
+	return t
+}
+
+// HTML writes the reference as one self-contained page.
+func (r *Reference) HTML(w io.Writer) error { return referencePage.Execute(w, r) }
+
+var referencePage = htmltemplate.Must(htmltemplate.New("reference").Funcs(htmltemplate.FuncMap{
+	"lower": strings.ToLower,
+	"code": func(s string) htmltemplate.HTML {
+		parts := strings.Split(s, "`")
+		if len(parts)%2 == 0 {
+			return htmltemplate.HTML(htmltemplate.HTMLEscapeString(s))
+		}
+		var b strings.Builder
+		for i, p := range parts {
+			if i%2 == 1 {
+				b.WriteString("<code>" + htmltemplate.HTMLEscapeString(p) + "</code>")
+			} else {
+				b.WriteString(htmltemplate.HTMLEscapeString(p))
+			}
+		}
+		return htmltemplate.HTML(b.String())
+	},
+}).Parse(referenceTemplate))
+
+const referenceTemplate = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.API}}: API reference, version {{.Version}}</title>
+<style>
+:root{--fg:#1a1f36;--muted:#5b6478;--line:#e3e8ee;--side:#f6f8fa;--accent:#3a4fd8;--red:#b42318;--redbg:#fef3f2;--code:#f2f4f7}
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.55 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg)}
+.skip{position:absolute;left:-100vw;top:.5rem;z-index:2;padding:.5rem .8rem;background:var(--fg);color:#fff;border-radius:4px}
+.skip:focus{left:.5rem}
+.layout{display:grid;grid-template-columns:17rem minmax(0,1fr);grid-template-areas:"toc main";max-width:78rem;margin:0 auto}
+main{grid-area:main;padding:2rem 2.5rem 4rem;min-width:0}
+nav.toc{grid-area:toc;position:sticky;top:0;align-self:start;height:100vh;overflow:auto;padding:2rem 1.25rem;border-right:1px solid var(--line);background:var(--side)}
+nav.toc h2{font-size:.8rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:0 0 .6rem}
+nav.toc ol{list-style:none;margin:0 0 1.5rem;padding:0}
+nav.toc a{color:var(--fg);text-decoration:none;font-size:.9rem;overflow-wrap:anywhere}
+nav.toc a[aria-current]{font-weight:700;color:var(--accent)}
+h1{font-size:1.9rem;line-height:1.2;margin:0 0 .5rem}
+h2{font-size:1.4rem;margin:2rem 0 .6rem;border-top:1px solid var(--line);padding-top:1.2rem}
+h3{font-size:1.1rem;margin:1.4rem 0 .3rem}
+.meta{color:var(--muted);font-size:.92rem}
+.picker{margin:.8rem 0 1.2rem}
+.picker summary{cursor:pointer;font-weight:600}
+.picker ol{columns:12rem;list-style:none;padding:0;margin:.5rem 0}
+.picker a[aria-current]{font-weight:700}
+table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem;font-size:.93rem}
+th,td{text-align:left;vertical-align:top;padding:.4rem .5rem;border-bottom:1px solid var(--line)}
+th{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
+td.name code{font-weight:600}
+.type{color:var(--muted);font-size:.88rem}
+.req{color:var(--red);font-size:.75rem;font-weight:600;text-transform:uppercase}
+code{font:.88em/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--code);padding:.1em .3em;border-radius:4px;overflow-wrap:anywhere}
+.method{display:inline-block;min-width:4.2rem;font-weight:700;font-size:.8rem}
+.badge{font-size:.7rem;font-weight:600;text-transform:uppercase;padding:.1rem .4rem;border-radius:999px;color:var(--red);background:var(--redbg);margin-left:.3rem}
+ul.changes{padding-left:1.2rem}
+@media (max-width:52rem){.layout{display:block}nav.toc{position:static;height:auto;border-right:0;border-top:1px solid var(--line)}main{padding:1.5rem 1rem}
+table,thead,tbody,tr,td{display:block;width:100%}thead{display:none}td{border:0;padding:.1rem 0}tr{border-bottom:1px solid var(--line);padding:.4rem 0}}
+</style>
+</head>
+<body>
+<a class="skip" href="#content">Skip to content</a>
+<div class="layout">
+<main id="content">
+<header>
+<h1>{{.API}}: API reference</h1>
+<p class="meta">Version <code>{{.Version}}</code>{{if .Newest}} (the newest){{end}}. <a href="{{.OpenAPI}}">OpenAPI document</a> of this version.</p>
+<details class="picker">
+<summary>Other versions</summary>
+<ol>
+{{- range .Versions}}
+<li><a href="{{.URL}}"{{if .Current}} aria-current="page"{{end}}>{{.Version}}</a></li>
+{{- end}}
+</ol>
+</details>
+{{- if .Changes}}
+<p>What this version changed:</p>
+<ul class="changes">
+{{- range .Changes}}
+<li><a href="{{.URL}}"><code>{{.ID}}</code></a>{{if .Breaking}}<span class="badge">Breaking</span>{{end}}: {{code .Description}}</li>
+{{- end}}
+</ul>
+{{- else}}
+<p class="meta">This version changed nothing on the objects documented here.</p>
+{{- end}}
+</header>
+{{- range .Objects}}
+<section id="{{.Anchor}}">
+<h2>The <code>{{.Name}}</code> object</h2>
+{{- if .Description}}<p>{{code .Description}}</p>{{end}}
+<table>
+<thead><tr><th>Field</th><th>Type</th><th>Description</th></tr></thead>
+<tbody>
+{{- range .Fields}}
+<tr><td class="name"><code>{{.Name}}</code>{{if .Required}} <span class="req">always</span>{{end}}</td><td class="type">{{.Type}}{{if .Nullable}}, nullable{{end}}{{if .Enum}}: {{range $i, $e := .Enum}}{{if $i}}, {{end}}<code>{{$e}}</code>{{end}}{{end}}</td><td>{{code .Description}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- if .Changes}}
+<p class="meta">Shaped by: {{range $i, $c := .Changes}}{{if $i}}, {{end}}<a href="{{$c.URL}}"><code>{{$c.ID}}</code></a> ({{$c.Version}}){{end}}.</p>
+{{- end}}
+</section>
+{{- end}}
+<h2 id="endpoints">Endpoints</h2>
+{{- range .Endpoints}}
+<section id="{{.Anchor}}">
+<h3><span class="method">{{.Method}}</span> <code>{{.Path}}</code></h3>
+{{- if .Summary}}<p>{{code .Summary}}</p>{{end}}
+{{- if .Parameters}}
+<table>
+<thead><tr><th>Parameter</th><th>Type</th><th>Description</th></tr></thead>
+<tbody>
+{{- range .Parameters}}
+<tr><td class="name"><code>{{.Name}}</code>{{if .Required}} <span class="req">required</span>{{end}}</td><td class="type">{{.Type}}</td><td>{{code .Description}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- end}}
+{{- if .Body}}
+<table>
+<thead><tr><th>Body parameter</th><th>Type</th><th>Description</th></tr></thead>
+<tbody>
+{{- range .Body}}
+<tr><td class="name"><code>{{.Name}}</code>{{if .Required}} <span class="req">required</span>{{end}}</td><td class="type">{{.Type}}{{if .Enum}}: {{range $i, $e := .Enum}}{{if $i}}, {{end}}<code>{{$e}}</code>{{end}}{{end}}</td><td>{{code .Description}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- end}}
+{{- if .Returns}}<p class="meta">Returns: <a href="#object-{{.Returns}}">{{.Returns}}</a></p>{{end}}
+</section>
+{{- end}}
+</main>
+<nav class="toc" aria-label="Contents">
+<h2>Objects</h2>
+<ol>
+{{- range .Objects}}
+<li><a href="#{{.Anchor}}">{{.Name}}</a></li>
+{{- end}}
+</ol>
+<h2>Endpoints</h2>
+<ol>
+{{- range .Endpoints}}
+<li><a href="#{{.Anchor}}">{{.Method}} {{.Path}}</a></li>
+{{- end}}
+</ol>
+</nav>
+</div>
+</body>
+</html>
+`
