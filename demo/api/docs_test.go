@@ -40,7 +40,7 @@ func TestDocsPages(t *testing.T) {
 				`<a href="/changelog#change-amount_as_string"><code>amount_as_string</code></a>`, "POST</span> <code>/v1/payment_intents/{id}/confirm</code>",
 				`<a href="/openapi.json?version=` + newest + `">`, `<a class="skip" href="#content">`}},
 		{name: "reference of an old version", method: "GET", path: "/docs?version=2014-12-22", status: 200, ctype: "text/html",
-			want: []string{"<code>account_balance</code>", "<code>cards</code>", "<code>paid</code>", `aria-current="page">2014-12-22`},
+			want:   []string{"<code>account_balance</code>", "<code>cards</code>", "<code>paid</code>", `aria-current="page">2014-12-22`},
 			absent: []string{"<code>latest_charge</code>"}},
 		{name: "reference head", method: "HEAD", path: "/docs?version=2019-10-17", status: 200, ctype: "text/html"},
 		{name: "reference unknown version", method: "GET", path: "/docs?version=1999-01-01", status: 400, ctype: "application/json",
