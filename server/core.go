@@ -28,6 +28,8 @@ type options struct {
 	Logger           *slog.Logger
 	Metrics          Metrics
 	Shadow           Sampler
+	ChangelogURL     string
+	Now              func() time.Time
 }
 
 // core is the compiled versioning middleware: one implementation of
@@ -50,6 +52,18 @@ type core struct {
 	// request's endpoint.
 	plans     []*transform.Plan
 	renderErr []byte
+	// life[i] is the deprecation of list[i] and its response headers.
+	life []lifecycle
+}
+
+// lifecycle is one version's deprecation, compiled: the values of the
+// Deprecation, Sunset and Link headers (nil when none), and when requests
+// stop being served.
+type lifecycle struct {
+	deprecation, sunset, link []string
+	refuseFrom                time.Time // zero: never refused
+	successor                 versions.Version
+	sunsetDate                time.Time
 }
 
 // compile validates o, fills in defaults and compiles the walk back to
@@ -126,7 +140,71 @@ func compile(o options) (*core, error) {
 		}
 	}
 	m.renderErr = mustJSON(ErrRender.Message)
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	m.life = make([]lifecycle, len(m.list))
+	for i, v := range m.list {
+		lc := tl.Lifecycle(v)
+		if !lc.IsDeprecated() {
+			continue
+		}
+		l := &m.life[i]
+		l.deprecation = []string{"@" + strconv.FormatInt(lc.Deprecated.Unix(), 10)}[:1:1]
+		if !lc.Sunset.IsZero() {
+			l.sunset = []string{lc.Sunset.UTC().Format(http.TimeFormat)}[:1:1]
+			l.sunsetDate = lc.Sunset
+			if lc.Policy == gates.SunsetRefuse {
+				l.refuseFrom = lc.Sunset
+			}
+		}
+		if o.ChangelogURL != "" {
+			l.link = []string{"<" + o.ChangelogURL + "#v" + v.String() + `>; rel="deprecation"`}[:1:1]
+		}
+		l.successor = lc.Successor
+	}
 	return m, nil
+}
+
+// setHeaders sets the response headers that say which version is served
+// and, for a deprecated one, since when and until when (RFC 9745, RFC
+// 8594). The values are shared, compiled once.
+func (m *core) setHeaders(h http.Header, vi int) {
+	h[m.Header] = m.values[vi]
+	l := &m.life[vi]
+	if l.deprecation == nil {
+		return
+	}
+	h["Deprecation"] = l.deprecation
+	if l.sunset != nil {
+		h["Sunset"] = l.sunset
+	}
+	if l.link != nil {
+		h["Link"] = l.link
+	}
+}
+
+// routeRefused reports whether err is route's: the version was chosen, so
+// the answer says which.
+func routeRefused(err error) bool {
+	return errors.Is(err, ErrNoRoute) || errors.Is(err, ErrVersionSunset)
+}
+
+// route checks that the request's endpoint exists at list[vi] and that the
+// version is not past a sunset that refuses it, and returns what the
+// timeline says about the request.
+func (m *core) route(req *http.Request, vi int) (gates.RouteDecision, error) {
+	l := &m.life[vi]
+	if !l.refuseFrom.IsZero() && !m.Now().Before(l.refuseFrom) {
+		return gates.RouteDecision{}, withMessage(ErrVersionSunset, nil, fmt.Sprintf(
+			"API version %s was retired on %s. Upgrade to %s or newer: send the %s header with it, or upgrade your account's version.",
+			m.names[vi], l.sunsetDate.Format(time.DateOnly), l.successor, m.Header))
+	}
+	rd := m.tl.Route(m.list[vi], req.Method, req.URL.Path)
+	if rd.Absent {
+		return rd, withMessage(ErrNoRoute, nil, fmt.Sprintf("Unrecognized request URL (%s: %s).", req.Method, req.URL.Path))
+	}
+	return rd, nil
 }
 
 // Defaults of the middleware's limits.
@@ -165,21 +243,35 @@ func validHeaderName(s string) bool {
 // forward. It returns the index of the version served, how it was chosen,
 // and the request the handler gets (req itself when nothing changed but
 // the context), with queryChanged set when its query string was rewritten.
-func (m *core) begin(req *http.Request, account string) (vi int, source Source, out *http.Request, queryChanged bool, err error) {
+//
+// An endpoint absent at the version is answered 404 (ErrNoRoute), a
+// version past a sunset that refuses it 410 (ErrVersionSunset); an
+// endpoint that moved since the version is sent on to its new place (out's
+// method and path), and rd walks the status and headers of its response
+// back.
+func (m *core) begin(req *http.Request, account string) (vi int, source Source, out *http.Request, queryChanged bool, rd gates.RouteDecision, err error) {
 	if req.ContentLength > m.MaxBodyBytes {
-		return 0, 0, nil, false, tooLarge(m.MaxBodyBytes)
+		return 0, 0, nil, false, rd, tooLarge(m.MaxBodyBytes)
 	}
 	vi, source, err = m.version(req.Context(), req.Header.Get(m.Header), account)
 	if err != nil {
-		return 0, 0, nil, false, err
+		return 0, 0, nil, false, rd, err
+	}
+	if rd, err = m.route(req, vi); err != nil {
+		return vi, source, nil, false, rd, err
 	}
 	out = req.WithContext(gates.NewContext(req.Context(), m.tl, m.list[vi]))
+	if rd.Moved {
+		u := *out.URL
+		u.Path, u.RawPath = rd.Path, ""
+		out.URL, out.Method = &u, rd.Method
+	}
 	if vi != 0 {
 		if queryChanged, err = m.upgrade(out, m.list[vi]); err != nil {
-			return 0, 0, nil, false, err
+			return 0, 0, nil, false, rd, err
 		}
 	}
-	return vi, source, out, queryChanged, nil
+	return vi, source, out, queryChanged, rd, nil
 }
 
 // responsePlan returns the plan that walks the response to req back to

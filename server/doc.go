@@ -32,7 +32,16 @@
 //     request with the header neither reads nor writes the pin); with no
 //     account (or no VersioningConfig.Pins) the newest version is served;
 //  3. answers a malformed or unsupported version with 400 in Stripe's
-//     shape, listing the supported versions (ErrInvalidVersion);
+//     shape, listing the supported versions (ErrInvalidVersion); a
+//     version past its sunset date, when the timeline's after_sunset is
+//     refuse, with 410 naming the version to move to (ErrVersionSunset);
+//     an endpoint that does not exist at the version (endpoint_added
+//     later, endpoint_removed or endpoint_moved away before) with 404, as
+//     the router answers an unknown URL (ErrNoRoute); and sends an
+//     endpoint that moved since the version on to its new place (the
+//     request's method and URL path are rewritten before the router of a
+//     net/http form sees them; echo routes before its middleware, so an
+//     echo application registers the old path too, on the same handler);
 //  4. walks the request forward to the newest schema: a JSON body
 //     (application/json or application/*+json), a form body
 //     (application/x-www-form-urlencoded) and the query string, in
@@ -48,7 +57,11 @@
 //  6. walks the response back to the client's version in one pass, error
 //     bodies included, and fixes its Content-Length. Any JSON response is
 //     walked; others pass through unchanged;
-//  7. sets the version header on the response to the version served.
+//  7. sets the version header on the response to the version served and,
+//     when the version is deprecated, Deprecation: @<unix time> (RFC 9745),
+//     Sunset: <HTTP-date> (RFC 8594) and, with Config.ChangelogURL,
+//     Link: <ChangelogURL#vVERSION>; rel="deprecation"; status and
+//     header ops walk the response's status code and headers back.
 //
 // At the newest version, and at any version whose walk back changes
 // nothing, the response writer is not wrapped: the body streams through

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -87,6 +88,18 @@ type VersioningConfig struct {
 	// ShadowCandidate picks the version a shadowed response is compared
 	// with. Optional. Default value: the newest version.
 	ShadowCandidate func(c echo.Context, served versions.Version) versions.Version
+	// ChangelogURL is where the changelog lives: responses served in a
+	// deprecated version carry Link: <ChangelogURL#vVERSION>;
+	// rel="deprecation" (RFC 9745), next to the Deprecation and Sunset
+	// headers they always get.
+	// Optional. Default value "": no Link header.
+	ChangelogURL string
+
+	// Now returns the current time, which decides whether a version is
+	// past its sunset date (refused when the timeline's after_sunset is
+	// refuse).
+	// Optional. Default value time.Now.
+	Now func() time.Time
 }
 
 // DefaultVersioningConfig is the default echo versioning middleware config
@@ -133,6 +146,8 @@ func (config VersioningConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 		Logger:           config.Logger,
 		Metrics:          config.Metrics,
 		Shadow:           config.Shadow,
+		ChangelogURL:     config.ChangelogURL,
+		Now:              config.Now,
 	})
 	if err != nil {
 		return nil, err
@@ -174,8 +189,11 @@ func (m *echoVersioning) handle(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			account = a
 		}
-		vi, source, req, queryChanged, err := m.begin(c.Request(), account)
+		vi, source, req, queryChanged, rd, err := m.begin(c.Request(), account)
 		if err != nil {
+			if routeRefused(err) {
+				m.setHeaders(c.Response().Header(), vi)
+			}
 			return err
 		}
 		c.SetRequest(req)
@@ -184,7 +202,14 @@ func (m *echoVersioning) handle(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		v := m.list[vi]
 		res := c.Response()
-		res.Header()[m.Header] = m.values[vi]
+		m.setHeaders(res.Header(), vi)
+		if rd.AdjustsResponse() {
+			// echo's Response records the status before its writer maps
+			// it: the counted status is mapped below.
+			prev := res.Writer
+			res.Writer = &adjustWriter{ResponseWriter: prev, rd: rd}
+			defer func() { res.Writer = prev }()
+		}
 
 		plan := m.responsePlan(vi, req)
 		if plan == nil {
@@ -194,6 +219,7 @@ func (m *echoVersioning) handle(next echo.HandlerFunc) echo.HandlerFunc {
 			if err != nil {
 				c.Error(err)
 			}
+			res.Status = rd.Status(res.Status)
 			m.counted(vi, source, res.Status)
 			return err
 		}
@@ -227,6 +253,7 @@ func (m *echoVersioning) handle(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		done = true
 		putBackWriter(bw)
+		res.Status = rd.Status(res.Status)
 		m.counted(vi, source, res.Status)
 		return err
 	}

@@ -34,6 +34,7 @@ const (
 	CodeRateLimit               = "rate_limit"
 	CodeAuthentication          = "authentication_required"
 	CodeAPIError                = "api_error"
+	CodeVersionSunset           = "api_version_sunset"
 )
 
 // ErrorBody is the JSON body of every error, in Stripe's shape:
@@ -79,6 +80,14 @@ var (
 	// ErrRender: a response could not be rendered in the client's version
 	// (500). The cause is logged; the client sees a generic message.
 	ErrRender = NewError(http.StatusInternalServerError, TypeAPI, CodeAPIError, "the response could not be rendered in your API version")
+	// ErrNoRoute: the endpoint does not exist at the version served (it
+	// was added later, or removed or moved before): 404, as the router
+	// answers a URL it does not know.
+	ErrNoRoute = NewError(http.StatusNotFound, TypeInvalidRequest, CodeResourceMissing, "unrecognized request URL")
+	// ErrVersionSunset: the version is past its sunset date and the
+	// timeline's after_sunset policy refuses it (410). The message names
+	// the version to move to.
+	ErrVersionSunset = NewError(http.StatusGone, TypeInvalidRequest, CodeVersionSunset, "API version retired")
 	// ErrInternal: a failure of the server, such as its pin store (500).
 	ErrInternal = NewError(http.StatusInternalServerError, TypeAPI, CodeAPIError, "an internal error occurred; please retry the request")
 )

@@ -3,6 +3,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/pins"
@@ -91,6 +92,18 @@ type Config struct {
 	// ShadowCandidate picks the version a shadowed response is compared
 	// with. Optional. Default value: the newest version.
 	ShadowCandidate func(r *http.Request, served versions.Version) versions.Version
+	// ChangelogURL is where the changelog lives: responses served in a
+	// deprecated version carry Link: <ChangelogURL#vVERSION>;
+	// rel="deprecation" (RFC 9745), next to the Deprecation and Sunset
+	// headers they always get.
+	// Optional. Default value "": no Link header.
+	ChangelogURL string
+
+	// Now returns the current time, which decides whether a version is
+	// past its sunset date (refused when the timeline's after_sunset is
+	// refuse).
+	// Optional. Default value time.Now.
+	Now func() time.Time
 }
 
 // Middleware returns the versioning middleware with the default config over
@@ -129,6 +142,8 @@ func (config Config) ToMiddleware() (func(http.Handler) http.Handler, error) {
 		Logger:           config.Logger,
 		Metrics:          config.Metrics,
 		Shadow:           config.Shadow,
+		ChangelogURL:     config.ChangelogURL,
+		Now:              config.Now,
 	})
 	if err != nil {
 		return nil, err
@@ -175,13 +190,19 @@ func (m *httpVersioning) serve(w http.ResponseWriter, r *http.Request, next http
 		}
 		account = a
 	}
-	vi, source, req, _, err := m.begin(r, account)
+	vi, source, req, _, rd, err := m.begin(r, account)
 	if err != nil {
+		if routeRefused(err) {
+			m.setHeaders(w.Header(), vi)
+		}
 		m.config.ErrorHandler(w, r, err)
 		return
 	}
 	v := m.list[vi]
-	w.Header()[m.Header] = m.values[vi]
+	m.setHeaders(w.Header(), vi)
+	if rd.AdjustsResponse() {
+		w = &adjustWriter{ResponseWriter: w, rd: rd}
+	}
 
 	plan := m.responsePlan(vi, req)
 	if plan == nil {
@@ -193,7 +214,7 @@ func (m *httpVersioning) serve(w http.ResponseWriter, r *http.Request, next http
 		}
 		sw := getStatusWriter(w)
 		next.ServeHTTP(sw, req)
-		m.counted(vi, source, sw.code())
+		m.counted(vi, source, rd.Status(sw.code()))
 		putStatusWriter(sw)
 		return
 	}
@@ -210,5 +231,5 @@ func (m *httpVersioning) serve(w http.ResponseWriter, r *http.Request, next http
 		status = bw.status
 	}
 	putBackWriter(bw)
-	m.counted(vi, source, status)
+	m.counted(vi, source, rd.Status(status))
 }
