@@ -110,6 +110,8 @@ func TestLoadErrors(t *testing.T) {
 			`t.yaml:1:13: type_field: want a string, got a list`},
 		{"empty list_field", "list_field: \"\"\nversions:\n  - version: 2015-01-01\n",
 			`t.yaml:1:13: list_field: empty key`},
+		{"collision across template spellings", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        endpoints: [\"GET /v1/users/{id}\"]\n        ops:\n          - rename: {field: full_name, was: name}\n      - id: b\n        description: d\n        endpoints: [\"GET /v1/users/:user\"]\n        ops:\n          - added: {field: full_name}\n  - version: 2015-01-01\n",
+			"t.yaml:14:13: b: added: endpoint GET /v1/users/:user.full_name collides with rename full_name of change a in the same version"},
 		{"error resource with others", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [error, customer]\n        ops:\n          - enum: {field: code, was: {resource_missing: not_found}}\n  - version: 2015-01-01\n",
 			`t.yaml:5:9: a: resource "error" walks error bodies: declare it in a change of its own, with no other resources and no endpoints`},
 		{"error resource with endpoints", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [error]\n        endpoints: [\"GET /v1/x\"]\n        ops:\n          - enum: {field: code, was: {resource_missing: not_found}}\n  - version: 2015-01-01\n",

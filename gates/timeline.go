@@ -509,9 +509,13 @@ func checkCollisions(v Version, errs *ErrorList) {
 	}
 	claims := map[string]claim{} // scope + "\x00" + path
 	for _, c := range v.Changes {
+		// An endpoint's scope is compared by endpointKey, so that
+		// "GET /v1/users/{id}" and "GET /v1/users/:id" are one.
 		scopes := append([]string{}, c.Resources...)
+		names := append([]string{}, c.Resources...)
 		for _, e := range c.Endpoints {
-			scopes = append(scopes, "endpoint "+e.String())
+			scopes = append(scopes, "endpoint "+endpointKey(e))
+			names = append(names, "endpoint "+e.String())
 		}
 		for _, op := range c.Ops {
 			pos := op.Pos
@@ -519,11 +523,11 @@ func checkCollisions(v Version, errs *ErrorList) {
 				pos = c.Pos
 			}
 			for _, f := range op.Fields() {
-				for _, s := range scopes {
+				for si, s := range scopes {
 					for key, cl := range claims {
 						cs, cp, _ := strings.Cut(key, "\x00")
 						if cs == s && pathsOverlap(cp, f) {
-							errs.add(pos, c.ID, "%s: %s.%s collides with %s of change %s in the same version", op.Kind, s, f, cl.op, cl.change)
+							errs.add(pos, c.ID, "%s: %s.%s collides with %s of change %s in the same version", op.Kind, names[si], f, cl.op, cl.change)
 						}
 					}
 				}

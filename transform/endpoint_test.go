@@ -312,14 +312,16 @@ func TestParamInArrays(t *testing.T) {
 }
 
 // FuzzWalkEndpoint walks arbitrary bytes through the users timeline's
-// endpoint-scoped and error plans, back and forward: no panic, valid JSON
-// out, and only syntax or conversion errors.
+// endpoint-scoped and error plans, back and forward, and as a JSON and a
+// form request: no panic, valid output, and only syntax, form or
+// conversion errors.
 func FuzzWalkEndpoint(f *testing.F) {
 	for _, s := range []string{
 		`{"id":"u_1","full_name":"A","age":"41","address":{"zip":"1"}}`,
 		`{"data":[{"full_name":"A","age":"4"},7,[1]],"data":{}}`,
 		`[{"age":"1"},{"age":{"x":1}}]`,
 		`{"error":{"code":"resource_missing","param":"id"}}`, `{"error":7,"code":"resource_missing"}`, `[]`, `"x"`,
+		`name=Bo&age=30&address[zip]=1100`, `age=x`, `age[]=1`, `address=1&address[zip]=2`,
 	} {
 		f.Add([]byte(s), uint8(0))
 	}
@@ -352,6 +354,14 @@ func FuzzWalkEndpoint(f *testing.F) {
 			if !json.Valid(out) {
 				t.Fatalf("invalid output:\nin:  %s\nout: %s", body, out)
 			}
+		}
+		if form, err := e.UpgradeForm(string(body), v, "POST", "/v1/users"); err != nil {
+			var pe *transform.ParamError
+			if !errors.Is(err, transform.ErrForm) && !errors.As(err, &pe) {
+				t.Fatalf("form %q refused with %v", body, err)
+			}
+		} else if _, err := transform.FormToJSON(form); err != nil {
+			t.Fatalf("form %q walked to %q, which does not parse: %v", body, form, err)
 		}
 		out, err := e.Upgrade(body, v, "POST", "/v1/users")
 		if err != nil {

@@ -54,6 +54,9 @@ func FormToJSON(form string) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: key %q: %v", ErrForm, rk, err)
 		}
+		if !utf8.ValidString(k) {
+			return nil, fmt.Errorf("%w: parameter %q is not valid UTF-8", ErrForm, k)
+		}
 		v, err := url.QueryUnescape(rv)
 		if err != nil {
 			return nil, fmt.Errorf("%w: value of %q: %v", ErrForm, k, err)
@@ -62,7 +65,7 @@ func FormToJSON(form string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := root.put(segs, v, k); err != nil {
+		if err := root.put(segs, v, k, true); err != nil {
 			return nil, err
 		}
 	}
@@ -99,7 +102,10 @@ func splitFormKey(k string) ([]string, error) {
 	return segs, nil
 }
 
-func (n *fnode) put(segs []string, v, full string) error {
+// put adds the value v of parameter full, whose key segments are segs,
+// under n. At the top, a segment of digits is a parameter's name ("0=x"
+// is {"0":"x"}); below, it is an array index.
+func (n *fnode) put(segs []string, v, full string, top bool) error {
 	conflict := func() error { return fmt.Errorf("%w: parameter %q conflicts with another parameter", ErrForm, full) }
 	if len(segs) == 0 {
 		if n.leaf != nil || n.fields != nil || n.isArr {
@@ -112,7 +118,7 @@ func (n *fnode) put(segs []string, v, full string) error {
 		return conflict()
 	}
 	s := segs[0]
-	if s == "" || isIndex(s) {
+	if s == "" || isIndex(s) && !top {
 		if n.fields != nil {
 			return conflict()
 		}
@@ -120,7 +126,7 @@ func (n *fnode) put(segs []string, v, full string) error {
 		if s == "" {
 			c := &fnode{}
 			n.elems = append(n.elems, c)
-			return c.put(segs[1:], v, full)
+			return c.put(segs[1:], v, full, false)
 		}
 		i, err := strconv.Atoi(s)
 		if err != nil || i > maxFormIndex {
@@ -134,7 +140,7 @@ func (n *fnode) put(segs []string, v, full string) error {
 			c = &fnode{}
 			n.index[i] = c
 		}
-		return c.put(segs[1:], v, full)
+		return c.put(segs[1:], v, full, false)
 	}
 	if n.isArr {
 		return conflict()
@@ -148,7 +154,7 @@ func (n *fnode) put(segs []string, v, full string) error {
 		n.fields[s] = c
 		n.keys = append(n.keys, s)
 	}
-	return c.put(segs[1:], v, full)
+	return c.put(segs[1:], v, full, false)
 }
 
 func isIndex(s string) bool {
@@ -251,17 +257,21 @@ func formValue(b *strings.Builder, d *domPool, v []byte, name string) error {
 		return formObject(b, d, d.parseObject(v), name)
 	case '[':
 		a := d.parseArray(v)
+		// Scalars go as name[]; an array holding an object or an array
+		// numbers all its elements, so that they parse back in order.
+		indexed := false
 		for i := range a.elems {
-			e := a.elems[i].val
-			switch e[0] {
-			case '{', '[':
-				if err := formValue(b, d, e, name+"["+strconv.Itoa(i)+"]"); err != nil {
-					return err
-				}
-			default:
-				if err := formValue(b, d, e, name+"[]"); err != nil {
-					return err
-				}
+			if c := a.elems[i].val[0]; c == '{' || c == '[' {
+				indexed = true
+			}
+		}
+		for i := range a.elems {
+			n := name + "[]"
+			if indexed {
+				n = name + "[" + strconv.Itoa(i) + "]"
+			}
+			if err := formValue(b, d, a.elems[i].val, n); err != nil {
+				return err
 			}
 		}
 		return nil

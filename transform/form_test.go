@@ -18,6 +18,7 @@ func TestFormToJSON(t *testing.T) {
 		{"a%5Bb%5D=%26", `{"a":{"b":"&"}}`},
 		{"", `{}`},
 		{"flag", `{"flag":""}`},
+		{"0=x&1[0]=y", `{"0":"x","1":["y"]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.form, func(t *testing.T) {
@@ -29,7 +30,7 @@ func TestFormToJSON(t *testing.T) {
 }
 
 func TestFormToJSONErrors(t *testing.T) {
-	for _, form := range []string{"a=1&a[b]=2", "a[b]=1&a=2", "a[]=1&a[b]=2", "[x]=1", "a[b=1", "a]=1&a[b]c=2", "%zz=1", "a[99999]=1"} {
+	for _, form := range []string{"a=1&a[b]=2", "a[b]=1&a=2", "a[]=1&a[b]=2", "[x]=1", "a[b=1", "a]=1&a[b]c=2", "%zz=1", "a[99999]=1", "%f8=1"} {
 		_, err := transform.FormToJSON(form)
 		require.ErrorIs(t, err, transform.ErrForm, "%q", form)
 	}
@@ -39,6 +40,14 @@ func TestJSONToForm(t *testing.T) {
 	got, err := transform.JSONToForm([]byte(`{"amount":100,"metadata":{"order":"6735"},"expand":["customer"],"items":[{"price":"p1"}],"note":"a&b","off":false,"gone":null}`))
 	require.NoError(t, err)
 	assert.Equal(t, "amount=100&metadata[order]=6735&expand[]=customer&items[0][price]=p1&note=a%26b&off=false&gone=", got)
+	// An array mixing scalars and arrays numbers every element, so that it
+	// parses back in order.
+	got, err = transform.JSONToForm([]byte(`{"a":["x",["y"]]}`))
+	require.NoError(t, err)
+	assert.Equal(t, "a[0]=x&a[1][]=y", got)
+	js, err := transform.FormToJSON(got)
+	require.NoError(t, err)
+	assert.Equal(t, `{"a":["x",["y"]]}`, string(js))
 }
 
 func TestUpgradeForm(t *testing.T) {
