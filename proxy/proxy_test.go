@@ -1,0 +1,188 @@
+package proxy_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
+
+	"github.com/verso-api/verso/pins"
+	"github.com/verso-api/verso/proxy"
+	"github.com/verso-api/verso/storage/storagetest"
+)
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	require.NoError(t, err)
+	return u
+}
+
+func TestConfigErrors(t *testing.T) {
+	engine := loadEngine(t)
+	up := mustURL(t, "http://127.0.0.1:3000")
+	for _, tt := range []struct {
+		name string
+		cfg  proxy.Config
+		want string
+	}{
+		{"no upstream", proxy.Config{Engine: engine}, "no Upstream"},
+		{"not http", proxy.Config{Engine: engine, Upstream: mustURL(t, "ftp://127.0.0.1/")}, "scheme must be http or https"},
+		{"no host", proxy.Config{Engine: engine, Upstream: mustURL(t, "http:///v1")}, "has no host"},
+		{"no engine", proxy.Config{Upstream: up}, "no Engine"},
+		{"negative timeout", proxy.Config{Engine: engine, Upstream: up, DialTimeout: -time.Second}, "must not be negative"},
+		{"bad account header", proxy.Config{Engine: engine, Upstream: up, AccountHeader: "X Account"}, "not a valid HTTP header name"},
+		{"bad version header", proxy.Config{Engine: engine, Upstream: up, Header: "Acme Version"}, "not a valid HTTP header name"},
+		{"negative limit", proxy.Config{Engine: engine, Upstream: up, MaxResponseBytes: -1}, "negative"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.cfg.Handler()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+// TestAccount checks the account a request is served as: a keyed hash of
+// its Authorization header, or the account header.
+func TestAccount(t *testing.T) {
+	engine := loadEngine(t)
+	up := mustURL(t, "http://127.0.0.1:3000")
+	newProxy := func(cfg proxy.Config) *proxy.Proxy {
+		cfg.Engine, cfg.Upstream = engine, up
+		p, err := cfg.Handler()
+		require.NoError(t, err)
+		return p
+	}
+	account := func(p *proxy.Proxy, header http.Header) string {
+		r := httptest.NewRequest("GET", "/v1/tasks", nil)
+		r.Header = header
+		a, err := p.Account(r)
+		require.NoError(t, err)
+		return a
+	}
+	auth := http.Header{"Authorization": {"Bearer sk_test_123"}}
+	saltA, saltB := []byte("0123456789abcdef0123456789abcdef"), []byte("fedcba9876543210fedcba9876543210")
+	a1, a2, b := newProxy(proxy.Config{Salt: saltA}), newProxy(proxy.Config{Salt: saltA}), newProxy(proxy.Config{Salt: saltB})
+
+	got := account(a1, auth)
+	assert.Regexp(t, `^auth_[0-9a-f]{32}$`, got)
+	assert.NotContains(t, got, "sk_test")
+	assert.Equal(t, got, account(a2, auth), "the same salt gives the same account")
+	assert.NotEqual(t, got, account(b, auth), "another salt gives another account")
+	assert.NotEqual(t, got, account(a1, http.Header{"Authorization": {"Bearer sk_test_124"}}))
+	assert.Empty(t, account(a1, http.Header{}), "no credentials, no account")
+
+	h := newProxy(proxy.Config{AccountHeader: "x-account"})
+	assert.Equal(t, "acct_1", account(h, http.Header{"X-Account": {" acct_1 "}}))
+	assert.Empty(t, account(h, auth), "with an account header, Authorization is not used")
+}
+
+func TestLoadSaltIsStable(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			db, _ := b.Open(t)
+			first, err := proxy.LoadSalt(context.Background(), db)
+			require.NoError(t, err)
+			assert.Len(t, first, 32)
+			again, err := proxy.LoadSalt(context.Background(), db)
+			require.NoError(t, err)
+			assert.Equal(t, first, again)
+		})
+	}
+}
+
+// TestStreamsAtNewestVersion checks that at the newest version the
+// upstream's answer reaches the client as it is written: the client reads
+// the first part while the upstream still holds the rest.
+func TestStreamsAtNewestVersion(t *testing.T) {
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"object":"list","data":[`+"\n")
+		_ = http.NewResponseController(w).Flush()
+		<-release
+		_, _ = io.WriteString(w, `]}`)
+	}))
+	defer up.Close()
+	defer close(release)
+	p, base := startProxy(t, proxy.Config{Upstream: mustURL(t, up.URL)})
+	_ = p
+	req, err := http.NewRequest("GET", base+"/v1/tasks", nil)
+	require.NoError(t, err)
+	req.Header.Set("Acme-Version", v2024)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	line, err := bufio.NewReader(res.Body).ReadString('\n')
+	require.NoError(t, err, "the first part arrives while the upstream holds the rest")
+	assert.Equal(t, `{"object":"list","data":[`+"\n", line)
+}
+
+// TestUpstreamTimeout checks that an upstream that sends no response
+// headers gets 504 in the API's error shape.
+func TestUpstreamTimeout(t *testing.T) {
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer up.Close()
+	defer close(release)
+	_, base := startProxy(t, proxy.Config{Upstream: mustURL(t, up.URL), ResponseHeaderTimeout: 50 * time.Millisecond})
+	for _, v := range []string{v2022, v2024} {
+		t.Run(v, func(t *testing.T) {
+			r := do(t, base, request{method: "GET", path: "/v1/tasks", header: at(v)})
+			require.Equal(t, 504, r.status, r.body)
+			assert.Equal(t, "upstream_timeout", r.get("error.code").String())
+			assert.Equal(t, "api_error", r.get("error.type").String())
+			assert.Equal(t, v, r.header.Get("Acme-Version"))
+		})
+	}
+}
+
+// TestPinEndpointsStayInTheProxy checks that the pin endpoints are
+// answered by the proxy, never forwarded, and that without a pin store
+// they are the upstream's.
+func TestPinEndpointsStayInTheProxy(t *testing.T) {
+	var (
+		mu        sync.Mutex
+		forwarded []string
+	)
+	seen := func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(forwarded) }
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		forwarded = append(forwarded, r.URL.Path)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"object":"upstream"}`)
+	}))
+	defer up.Close()
+	_, withPins := startProxy(t, proxy.Config{Upstream: mustURL(t, up.URL), Pins: pinsMemory(), PinPath: "/v2/pin"})
+	auth := map[string]string{"Authorization": "Bearer sk_test_1"}
+	r := do(t, withPins, request{method: "GET", path: "/v2/pin", header: auth})
+	require.Equal(t, 200, r.status, r.body)
+	assert.Equal(t, "api_version_pin", r.get("object").String())
+	r = do(t, withPins, request{method: "POST", path: "/v2/pin/rollback", header: auth})
+	assert.Equal(t, "rollback_unavailable", r.get("error.code").String())
+	assert.Empty(t, seen())
+
+	_, noPins := startProxy(t, proxy.Config{Upstream: mustURL(t, up.URL)})
+	r = do(t, noPins, request{method: "GET", path: "/v1/account/api_version", header: auth})
+	assert.Equal(t, "upstream", gjson.Get(r.body, "object").String())
+	assert.Equal(t, []string{"/v1/account/api_version"}, seen())
+}
+
+func pinsMemory() pins.Store { return pins.NewMemory(pins.Options{}) }
