@@ -158,6 +158,8 @@ func TestAccountsCreate(t *testing.T) {
 	code, out, _ = runCLI(t, "", "keys", "list", "--db", db, "--account", ids[1])
 	require.Equal(t, 0, code)
 	assert.Equal(t, 1, strings.Count(out, "active"), out)
+	assert.Contains(t, out, keys[1][len(keys[1])-4:], "the second account's key is not listed under it")
+	assert.NotContains(t, out, keys[1], "listings never show a key")
 	code, _, errs := runCLI(t, "", "accounts", "delete", "--db", db)
 	assert.Equal(t, 2, code, errs)
 }

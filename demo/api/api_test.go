@@ -44,14 +44,14 @@ type app struct {
 	acc string
 }
 
-func start(t *testing.T, b storagetest.Backend, cfg api.Config) *app {
+func start(t testing.TB, b storagetest.Backend, cfg api.Config) *app {
 	t.Helper()
 	db, _ := b.Open(t)
 	return startOn(t, db, cfg)
 }
 
 // startOn starts the API on an open database.
-func startOn(t *testing.T, db *storage.DB, cfg api.Config) *app {
+func startOn(t testing.TB, db *storage.DB, cfg api.Config) *app {
 	t.Helper()
 	cfg.DB = db
 	if cfg.Logger == nil {
