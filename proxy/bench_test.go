@@ -163,3 +163,20 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkAccount measures the keyed hash that names the account of an
+// Authorization header.
+func BenchmarkAccount(b *testing.B) {
+	p, err := proxy.Config{Upstream: &url.URL{Scheme: "http", Host: "127.0.0.1:1"}, Engine: loadEngine(b)}.Handler()
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/v1/tasks", nil)
+	r.Header.Set("Authorization", "Bearer sk_test_0123456789abcdefghijklmnop")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Account(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
