@@ -555,13 +555,35 @@ func compareRoutes(oldTL, newTL *gates.Timeline, vs []versions.Version) []string
 		return fmt.Sprintf("absent=%t at=%s %s status=%s headers=%v", d.Absent, d.Method, d.Path, strings.Join(st, ","), h)
 	}
 	var out []string
-	for _, v := range vs {
-		for _, p := range routeProbes(oldTL) {
+	for _, p := range routeProbes(oldTL) {
+		var at []string
+		var first string
+		for _, v := range vs {
 			o, n := describe(oldTL.Route(v, p.method, p.path)), describe(newTL.Route(v, p.method, p.path))
 			if o != n {
-				out = append(out, fmt.Sprintf("%s: %s %s: was %s, now %s", v, p.method, p.path, o, n))
+				if first == "" {
+					first = fmt.Sprintf("was %s, now %s", o, n)
+				}
+				at = append(at, v.String())
 			}
+		}
+		if len(at) > 0 {
+			hint := ""
+			if !namesEndpoint(newTL, p) {
+				hint = " (the new timeline no longer names this endpoint: remove its route from the application first, or keep the version)"
+			}
+			out = append(out, fmt.Sprintf("route %s %s differs at %d versions (%s): %s%s", p.method, p.path, len(at), strings.Join(at, ", "), first, hint))
 		}
 	}
 	return out
+}
+
+// namesEndpoint reports whether an op of tl names the probe's endpoint.
+func namesEndpoint(tl *gates.Timeline, p routeProbe) bool {
+	for _, q := range routeProbes(tl) {
+		if q == p {
+			return true
+		}
+	}
+	return false
 }

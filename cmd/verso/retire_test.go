@@ -55,6 +55,17 @@ func TestRetireDemo(t *testing.T) {
 				assert.NoFileExists(t, out)
 				return
 			}
+			if v.String() == "2014-12-22" {
+				// The base goes with the changes of 2015-02-18, among them
+				// the move of cards to sources: the router still has the
+				// cards routes, which would then answer at every version.
+				assert.Equal(t, 1, code)
+				assert.Contains(t, errs, "route GET /v1/customers/id_1/cards differs at 20 versions")
+				assert.Contains(t, errs, "the new timeline no longer names this endpoint: remove its route from the application first")
+				assert.Contains(t, errs, "verso retire: failed: retiring 2014-12-22 would change what other versions return (2 differences)")
+				assert.NoFileExists(t, out)
+				return
+			}
 			require.Equal(t, 0, code, "stderr: %s", errs)
 			assert.Contains(t, stdout, "verso: "+v.String()+" folds into "+into.String()+"; ")
 			assert.Contains(t, stdout, "answer alike at the "+strconv.Itoa(len(list)-1)+" other versions")

@@ -288,6 +288,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Logger:       s.log,
 		Metrics:      prom.NewMetrics(s.Registry),
+		ChangelogURL: "/changelog",
+		Now:          s.now,
 	}.ToMiddleware()
 	if err != nil {
 		return nil, err
@@ -305,6 +307,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	v1 := e.Group("/v1", strictInput(cfg.MaxBodyBytes), ipLimit, s.authenticate, keyLimit, versioning, s.countServed, idem)
 	s.routes(v1)
+	s.sourceRoutes(v1)
 	if err := s.pinRoutes(v1); err != nil {
 		return nil, err
 	}

@@ -16,6 +16,12 @@ var endpointParams = map[string][]string{
 	"POST /v1/customers/:id":   customerParams,
 	"DELETE /v1/customers/:id": nil,
 
+	// A customer's sources; before 2015-02-18 its cards (sources.go).
+	"GET /v1/customers/:id/sources":  nil,
+	"POST /v1/customers/:id/sources": {"source"},
+	"GET /v1/customers/:id/cards":    nil,
+	"POST /v1/customers/:id/cards":   {"source"},
+
 	"GET /v1/charges":      listParams("ending_before", "customer"),
 	"GET /v1/charges/:id":  nil,
 	"POST /v1/charges":     {"amount", "currency", "customer", "source", "description", "metadata"},
