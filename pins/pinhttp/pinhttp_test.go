@@ -18,7 +18,7 @@ import (
 	"github.com/verso-api/verso/versions"
 )
 
-func newHandler(t *testing.T, now func() time.Time) http.Handler {
+func newHandler(t testing.TB, now func() time.Time) http.Handler {
 	t.Helper()
 	tl, err := versions.NewTimeline(
 		versions.MustParse("2024-09-01.preview"), versions.MustParse("2024-06-01"), versions.MustParse("2023-03-01"), versions.MustParse("2022-01-01"),
