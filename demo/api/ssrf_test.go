@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -100,5 +101,29 @@ func TestSecretsNotInPlainText(t *testing.T) {
 			rows.Close()
 			assert.Equal(t, 1, n, q)
 		}
+	})
+}
+
+// TestDeliveryRecordWording checks that a failed delivery's record says
+// "connection failed", not the network error.
+func TestDeliveryRecordWording(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		a := start(t, b, api.Config{WebhooksAllowPrivate: true}) // the dead receiver is on 127.0.0.1
+		gone := httptest.NewServer(http.NotFoundHandler())
+		gone.Close()
+		ep := a.do(t, a.key, "POST", "/v1/webhook_endpoints", "", url.Values{"url": {gone.URL}, "enabled_events[]": {"*"}}.Encode())
+		require.Equal(t, 200, ep.status, ep.body)
+		require.Equal(t, 200, a.do(t, a.key, "POST", "/v1/customers", "", "email=d@example.com").status)
+		var last string
+		deadline := time.Now().Add(30 * time.Second)
+		for last == "" && time.Now().Before(deadline) {
+			r := a.do(t, a.key, "GET", "/v1/webhook_endpoints/"+ep.get("id").String()+"/deliveries", "", "")
+			require.Equal(t, 200, r.status, r.body)
+			last = r.get("data.0.last_error").String()
+			if last == "" {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		assert.Equal(t, "connection failed", last)
 	})
 }
