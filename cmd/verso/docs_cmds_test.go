@@ -67,3 +67,32 @@ func TestDocsCommands(t *testing.T) {
 		})
 	}
 }
+
+func TestDocsSite(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "", "docs", "-f", "../../demo/api/timeline.yaml", "--spec", "../../demo/api/openapi.yaml", "--out", out)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "wrote the reference of 21 versions")
+	assert.Contains(t, stderr, "disagreement: ../../demo/api/timeline.yaml:85:9: product_marketing_features (2024-04-10): product: no schema")
+	for name, want := range map[string][]string{
+		"index.html":                     []string{"(the newest)", `<a href="2014-12-22.html">2014-12-22</a>`, `<a href="openapi-2026-11-18.preview.json">`},
+		"2014-12-22.html":                []string{"<code>account_balance</code>", `aria-current="page">2014-12-22`},
+		"2019-10-17.html":                []string{`<a href="changelog.html#change-customer_balance"><code>customer_balance</code></a>`},
+		"openapi-2016-07-06.json":        []string{`"version": "2016-07-06"`},
+		"changelog.html":                 []string{`id="change-customer_balance"`},
+		"openapi-2014-12-22.json":        []string{`"default_card"`},
+		"2026-11-18.preview.html":        []string{"The <code>refund</code> object"},
+		"openapi-2024-09-30.acacia.json": []string{`"invoice"`},
+	} {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		require.NoError(t, err)
+		for _, w := range want {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("%s lacks %s", name, w)
+			}
+		}
+	}
+	code, _, stderr = runCLI(t, "", "docs", "-f", "../../demo/api/timeline.yaml", "--out", out)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--spec")
+}
