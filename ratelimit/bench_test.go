@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -57,7 +58,7 @@ func BenchmarkMemoryStoreTake(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			if _, err := s.Take(keys[i%len(keys)], l); err != nil {
+			if _, err := s.Take(context.Background(), keys[i%len(keys)], l); err != nil {
 				b.Error(err)
 				return
 			}

@@ -50,6 +50,14 @@ func (l Limit) normalize() (Limit, error) {
 	return l, nil
 }
 
+// Interval returns the time one token takes to come back, or an error
+// wrapping ErrInvalidLimit for a limit no store can enforce. Stores kept
+// outside this package use it to check a limit as the built-in ones do.
+func (l Limit) Interval() (time.Duration, error) {
+	iv, err := l.interval()
+	return time.Duration(iv), err
+}
+
 // interval returns the time one token takes to come back, in nanoseconds.
 func (l Limit) interval() (int64, error) {
 	if !(l.Rate > 0) || math.IsInf(l.Rate, 0) || l.Rate > 1e9 {

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -79,7 +80,7 @@ func NewMemoryStore(config MemoryStoreConfig) *MemoryStore {
 }
 
 // Take implements Store.
-func (s *MemoryStore) Take(key Key, limit Limit) (Result, error) {
+func (s *MemoryStore) Take(_ context.Context, key Key, limit Limit) (Result, error) {
 	iv, err := limit.interval()
 	if err != nil {
 		return Result{}, err

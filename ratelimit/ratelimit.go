@@ -165,7 +165,7 @@ func (config Config) ToMiddleware() (echo.MiddlewareFunc, error) {
 					b = rb
 				}
 			}
-			res, err := config.Store.Take(Key{Scope: config.Scope, Route: b.route, ID: id}, b.limit)
+			res, err := config.Store.Take(c.Request().Context(), Key{Scope: config.Scope, Route: b.route, ID: id}, b.limit)
 			if err != nil {
 				return storeError(err)
 			}

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -289,7 +290,7 @@ func TestStoreConcurrentExact(t *testing.T) {
 	for g := range 16 {
 		wg.Go(func() {
 			for range 1000 {
-				r, err := s.Take(Key{ID: "k"}, Limit{Rate: 1, Burst: burst})
+				r, err := s.Take(context.Background(), Key{ID: "k"}, Limit{Rate: 1, Burst: burst})
 				if err != nil {
 					t.Error(err)
 					return
@@ -298,7 +299,7 @@ func TestStoreConcurrentExact(t *testing.T) {
 					allowed.Add(1)
 				}
 				// Other keys in the same shards, concurrently.
-				s.Take(Key{ID: fmt.Sprint(g)}, Limit{Rate: 1, Burst: 1})
+				s.Take(context.Background(), Key{ID: fmt.Sprint(g)}, Limit{Rate: 1, Burst: 1})
 			}
 		})
 	}
@@ -318,21 +319,21 @@ func TestMemoryStoreTake(t *testing.T) {
 		{Allowed: false, Limit: 3, RetryAfter: 500 * time.Millisecond},
 	}
 	for i, w := range want {
-		r, err := s.Take(k, l)
+		r, err := s.Take(context.Background(), k, l)
 		require.NoError(t, err)
 		assert.Equal(t, w, r, "take %d", i)
 	}
 	clk.Advance(200 * time.Millisecond)
-	r, _ := s.Take(k, l)
+	r, _ := s.Take(context.Background(), k, l)
 	assert.Equal(t, Result{Limit: 3, RetryAfter: 300 * time.Millisecond}, r)
 	clk.Advance(time.Second + 300*time.Millisecond) // 3 tokens back: full
-	r, _ = s.Take(k, l)
+	r, _ = s.Take(context.Background(), k, l)
 	assert.Equal(t, Result{Allowed: true, Limit: 3, Remaining: 2}, r)
 	clk.Advance(time.Hour) // never more than a full bucket
-	r, _ = s.Take(k, l)
+	r, _ = s.Take(context.Background(), k, l)
 	assert.Equal(t, Result{Allowed: true, Limit: 3, Remaining: 2}, r)
 
-	_, err := s.Take(k, Limit{Rate: -1, Burst: 1})
+	_, err := s.Take(context.Background(), k, Limit{Rate: -1, Burst: 1})
 	assert.ErrorIs(t, err, ErrInvalidLimit)
 }
 
@@ -344,22 +345,22 @@ func TestMemoryStoreEviction(t *testing.T) {
 	fast := Limit{Rate: 100, Burst: 1}       // full again 10ms after a take
 	slow := Limit{Rate: 1.0 / 600, Burst: 2} // a token every 10 minutes
 	for i := range 10000 {
-		_, err := s.Take(Key{ID: fmt.Sprint("ip", i)}, fast)
+		_, err := s.Take(context.Background(), Key{ID: fmt.Sprint("ip", i)}, fast)
 		require.NoError(t, err)
 	}
-	s.Take(Key{ID: "drained"}, slow)
-	s.Take(Key{ID: "drained"}, slow)
+	s.Take(context.Background(), Key{ID: "drained"}, slow)
+	s.Take(context.Background(), Key{ID: "drained"}, slow)
 	assert.Equal(t, 10001, s.Len())
 
 	clk.Advance(30 * time.Second)
-	s.Take(Key{ID: "new"}, fast) // sweeps: nothing idle long enough yet
+	s.Take(context.Background(), Key{ID: "new"}, fast) // sweeps: nothing idle long enough yet
 	assert.Equal(t, 10002, s.Len())
 
 	clk.Advance(31 * time.Second)
-	s.Take(Key{ID: "new"}, fast) // sweeps: the 10000 have been full for a minute
+	s.Take(context.Background(), Key{ID: "new"}, fast) // sweeps: the 10000 have been full for a minute
 	assert.Equal(t, 2, s.Len(), "only the drained bucket and the new one are left")
 
-	r, _ := s.Take(Key{ID: "drained"}, slow)
+	r, _ := s.Take(context.Background(), Key{ID: "drained"}, slow)
 	assert.False(t, r.Allowed, "the drained bucket was kept: its client is still limited")
 
 	clk.Advance(21*time.Minute + time.Minute)
@@ -473,7 +474,7 @@ func TestConfig(t *testing.T) {
 
 type failingStore struct{}
 
-func (failingStore) Take(Key, Limit) (Result, error) {
+func (failingStore) Take(context.Context, Key, Limit) (Result, error) {
 	return Result{}, errors.New("redis: connection refused")
 }
 

@@ -1,14 +1,20 @@
 package ratelimit
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
-// Store keeps the token buckets. The memory store is built in; a store
-// shared by several servers (Redis, SQL) implements the same method.
+// Store keeps the token buckets. MemoryStore (one process, the default)
+// and SQLStore (SQLite, or PostgreSQL shared by every server on the
+// database) are built in; the module ratelimit/redisstore keeps them in
+// Redis, for servers sharing high request rates.
 type Store interface {
 	// Take takes one token from the bucket of key, whose size and refill
 	// rate are limit, and reports whether there was one. A key seen for
-	// the first time starts with a full bucket.
-	Take(key Key, limit Limit) (Result, error)
+	// the first time starts with a full bucket. ctx bounds a store that
+	// asks another server.
+	Take(ctx context.Context, key Key, limit Limit) (Result, error)
 }
 
 // Key names one bucket.
