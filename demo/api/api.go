@@ -65,6 +65,11 @@ type Config struct {
 	// IPLimit is the rate limit per client IP before authentication.
 	// Optional. Default value 200 per second, burst 200.
 	IPLimit ratelimit.Limit
+	// RateLimits keeps the rate-limit buckets (a Redis store from
+	// ratelimit/redisstore, say). Optional. Default value: on PostgreSQL a
+	// ratelimit.SQLStore on DB, so that every server on the database
+	// shares the limits; on SQLite (one server) a memory store.
+	RateLimits ratelimit.Store
 	// MaxBodyBytes bounds request bodies. Optional. Default value 1 MiB.
 	MaxBodyBytes int64
 	// Webhooks configures the delivery worker; Store, Renderer, Logger and
@@ -260,7 +265,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	ipLimit, err := ratelimit.Config{Scope: "ip", Default: cfg.IPLimit}.ToMiddleware()
+	if cfg.RateLimits == nil {
+		if cfg.DB.Dialect == storage.Postgres {
+			if cfg.RateLimits, err = ratelimit.NewSQLStore(ctx, cfg.DB, nil); err != nil {
+				return nil, err
+			}
+		} else {
+			cfg.RateLimits = ratelimit.NewMemoryStore(ratelimit.MemoryStoreConfig{})
+		}
+	}
+	ipLimit, err := ratelimit.Config{Scope: "ip", Default: cfg.IPLimit, Store: cfg.RateLimits}.ToMiddleware()
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +284,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	keyLimit, err := ratelimit.Config{Scope: "key", Default: cfg.KeyLimit, Routes: cfg.RouteLimits,
+	keyLimit, err := ratelimit.Config{Scope: "key", Default: cfg.KeyLimit, Routes: cfg.RouteLimits, Store: cfg.RateLimits,
 		Identifier: func(c echo.Context) (string, error) { return accountOf(c), nil }}.ToMiddleware()
 	if err != nil {
 		return nil, err

@@ -65,8 +65,7 @@ func startOn(t testing.TB, db *storage.DB, cfg api.Config) *app {
 	s, err := api.New(ctx, cfg)
 	require.NoError(t, err)
 	acct, key, err := s.EnsureAccount(ctx)
-	require.NoError(t, err)
-	require.NotEmpty(t, key)
+	require.NoError(t, err) // key is empty when another server on the database made the account
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	done := make(chan error, 1)
