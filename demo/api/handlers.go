@@ -53,7 +53,7 @@ func (w *write) event(typ string, obj []byte, prev map[string]any) {
 func (s *Server) resources() []*resource {
 	return []*resource{
 		{typ: "customer", plural: "customers", prefix: "cus_", create: createCustomer, update: updateCustomer, filter: customerListFilter},
-		{typ: "charge", plural: "charges", prefix: "ch_", expandable: map[string]string{"customer": "customer", "payment_intent": "payment_intent"},
+		{typ: "charge", plural: "charges", prefix: "ch_", expandable: map[string]string{"customer": "customer", "payment_intent": "payment_intent", "refunds": "refund"},
 			create: createCharge, update: updateCharge, filter: customerFilter},
 		{typ: "payment_intent", plural: "payment_intents", prefix: "pi_", expandable: map[string]string{"customer": "customer", "latest_charge": "charge"},
 			create: createPaymentIntent, update: updatePaymentIntent, filter: customerFilter},
@@ -356,12 +356,27 @@ func (s *Server) checkExpand(r *resource, paths []string) error {
 
 // expand replaces the ids named by expand paths ("customer",
 // "latest_charge.customer") with the objects they name.
-func (s *Server) expand(ctx context.Context, q querier, account string, r *resource, body []byte, paths []string) ([]byte, error) {
+func (s *Server) expand(ctx context.Context, q listQuerier, account string, r *resource, body []byte, paths []string) ([]byte, error) {
 	for _, path := range paths {
 		field, rest, _ := strings.Cut(path, ".")
 		typ, ok := r.expandable[field]
 		if !ok {
 			return nil, invalid("expand", "This property cannot be expanded (%s).", path)
+		}
+		if r.typ == "charge" && field == "refunds" {
+			// A list, not an id: the charge's refunds, newest first.
+			if rest != "" {
+				return nil, invalid("expand", "This property cannot be expanded (%s).", path)
+			}
+			id := gjson.GetBytes(body, "id").String()
+			refunds, err := s.objects.related(ctx, q, account, "refund", "charge", id, 0)
+			if err != nil {
+				return nil, err
+			}
+			if body, err = sjson.SetRawBytes(body, "refunds", embeddedList("/v1/charges/"+id+"/refunds", refunds)); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		v := gjson.GetBytes(body, field)
 		var sub []byte

@@ -125,6 +125,17 @@ func TestRefundByPaymentIntent(t *testing.T) {
 	l := a.do(t, a.key, "GET", "/v1/refunds?payment_intent="+piID, stable, "")
 	require.Equal(t, 200, l.status, l.body)
 	assert.Len(t, l.get("data").Array(), 2)
+
+	// From 2022-11-15 on, a charge lists its refunds when asked to.
+	chID := pi.get("latest_charge").String()
+	plain := a.do(t, a.key, "GET", "/v1/charges/"+chID, stable, "")
+	assert.False(t, plain.get("refunds").Exists(), plain.body)
+	ex := a.do(t, a.key, "GET", "/v1/charges/"+chID+"?expand[]=refunds", stable, "")
+	require.Equal(t, 200, ex.status, ex.body)
+	assert.Equal(t, int64(2), ex.get("refunds.total_count").Int())
+	assert.Equal(t, l.get("data.0.id").String(), ex.get("refunds.data.0.id").String())
+	bad := a.do(t, a.key, "GET", "/v1/charges/"+chID+"?expand[]=refunds.charge", stable, "")
+	assert.Equal(t, 400, bad.status, bad.body)
 }
 
 func TestDeleteCustomer(t *testing.T) {
