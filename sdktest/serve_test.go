@@ -33,7 +33,10 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	versoBin = filepath.Join(dir, "verso")
-	build := exec.Command("go", "build", "-o", versoBin, "github.com/verso-api/verso/cmd/verso")
+	// Built in the repository's own module, with its own go.sum: the
+	// command under test is this checkout's, whatever it depends on.
+	build := exec.Command("go", "build", "-o", versoBin, "./cmd/verso")
+	build.Dir = ".."
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "sdktest: building verso:", err)
