@@ -47,6 +47,9 @@ Flags:
   --metrics-addr A     serve /metrics on this address only, not on --addr
   --shadow-rate R      share of old-version responses also rendered in the
                        newest, differences counted at /metrics (default 0)
+  --nearest-version    serve a well-formed version the timeline does not list
+                       as the nearest older one (default: refuse it, as
+                       Stripe does)
   --webhooks-allow-private
                        let webhook endpoints reach loopback, private and
                        link-local addresses (local development only)
@@ -156,6 +159,7 @@ func runServe(e *env, args []string) error {
 	proxies := fs.String("trusted-proxies", "", "")
 	metricsAddr := fs.String("metrics-addr", "", "")
 	shadowRate := fs.Float64("shadow-rate", 0, "")
+	nearest := fs.Bool("nearest-version", false, "")
 	allowPrivate := fs.Bool("webhooks-allow-private", false, "")
 	keyFile := fs.String("secrets-key-file", "", "")
 	d := api.DefaultHTTPLimits
@@ -236,7 +240,7 @@ func runServe(e *env, args []string) error {
 	s, db, err := openAPI(ctx, *dbURL, *tlPath, logger, api.Config{
 		KeyLimit: ratelimit.Per(*rate, time.Second), IPLimit: ratelimit.Per(*ipRate, time.Second),
 		ClientIPHeader: *ipHeader, TrustedProxies: trusted, SeparateMetrics: *metricsAddr != "",
-		ShadowRate: *shadowRate, WebhooksAllowPrivate: *allowPrivate, Sealer: seal, HTTP: limits,
+		ShadowRate: *shadowRate, NearestVersion: *nearest, WebhooksAllowPrivate: *allowPrivate, Sealer: seal, HTTP: limits,
 	})
 	if err != nil {
 		return err

@@ -80,6 +80,13 @@ type Config struct {
 	// their differences counted in verso_shadow_differences_total: what
 	// would change for each account if it upgraded. Optional. Default 0.
 	ShadowRate float64
+	// NearestVersion serves a well-formed version the timeline does not
+	// list (Stripe-Version: 2024-01-01) as the nearest older version that
+	// is not a preview (gates.Timeline.ResolveNearest), instead of
+	// refusing it; the response's version header says which was served.
+	// A version older than the base is still refused. Optional. Default
+	// value false: unknown versions are refused, as Stripe does.
+	NearestVersion bool
 	// WebhooksAllowPrivate lets webhook endpoints name, and deliveries
 	// reach, loopback, private and link-local addresses: for local
 	// development only. Optional. Default value false.
@@ -319,7 +326,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	v1 := e.Group("/v1", strictInput(cfg.MaxBodyBytes), ipLimit, s.authenticate, keyLimit, versioning, s.countServed, idem)
+	mws := []echo.MiddlewareFunc{strictInput(cfg.MaxBodyBytes), ipLimit, s.authenticate, keyLimit}
+	if cfg.NearestVersion {
+		mws = append(mws, s.nearestVersion)
+	}
+	v1 := e.Group("/v1", append(mws, versioning, s.countServed, idem)...)
 	s.routes(v1)
 	s.sourceRoutes(v1)
 	if err := s.pinRoutes(v1); err != nil {
@@ -348,6 +359,27 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // MetricsHandler serves the Prometheus metrics, for an address of its own
 // when Config.SeparateMetrics is set.
 func (s *Server) MetricsHandler() http.Handler { return s.metrics }
+
+// nearestVersion rewrites a version header naming a well-formed version
+// the timeline does not list to the nearest older version that it lists,
+// before the versioning middleware reads it (Config.NearestVersion).
+func (s *Server) nearestVersion(next echo.HandlerFunc) echo.HandlerFunc {
+	header := s.timeline.Header()
+	vt := s.timeline.Versions()
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		raw := h.Get(header)
+		if raw == "" {
+			return next(c)
+		}
+		if v, err := versions.Parse(raw); err == nil && !vt.Contains(v) {
+			if n, ok := vt.Nearest(v); ok {
+				h.Set(header, n.String())
+			}
+		}
+		return next(c)
+	}
+}
 
 // requestID gives every response a Request-Id header, as Stripe's API
 // does (SDKs report it with errors). It is always made here: a Request-Id

@@ -240,3 +240,39 @@ func TestRequestID(t *testing.T) {
 		})
 	}
 }
+
+func TestNearestVersion(t *testing.T) {
+	strict := start(t, storagetest.Backends()[0], api.Config{})
+	nearest := start(t, storagetest.Backends()[0], api.Config{NearestVersion: true})
+	tests := []struct {
+		asked         string
+		strict        int    // status without the option
+		status        int    // with it
+		served, field string // the version served, a field of that version
+	}{
+		{asked: "2024-01-01", strict: 400, status: 200, served: "2023-10-16"},
+		{asked: "2019-12-31", strict: 400, status: 200, served: "2019-10-17", field: "balance"},
+		{asked: "2019-10-16", strict: 400, status: 200, served: "2017-01-27", field: "account_balance"},
+		{asked: "2099-01-01", strict: 400, status: 200, served: stable},
+		{asked: "2026-11-18.preview", strict: 200, status: 200, served: newest},
+		{asked: "2024-09-30.acacia", strict: 200, status: 200, served: "2024-09-30.acacia"},
+		{asked: "2014-01-01", strict: 400, status: 400},
+		{asked: "2024-13-01", strict: 400, status: 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.asked, func(t *testing.T) {
+			s := strict.do(t, strict.key, "POST", "/v1/customers", tt.asked, "name=x")
+			assert.Equal(t, tt.strict, s.status, s.body)
+			r := nearest.do(t, nearest.key, "POST", "/v1/customers", tt.asked, "name=x")
+			require.Equal(t, tt.status, r.status, r.body)
+			if tt.status != 200 {
+				assert.Equal(t, "api_version_invalid", r.get("error.code").String())
+				return
+			}
+			assert.Equal(t, tt.served, r.header.Get("Stripe-Version"))
+			if tt.field != "" {
+				assert.True(t, r.get(tt.field).Exists(), r.body)
+			}
+		})
+	}
+}
