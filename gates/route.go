@@ -371,9 +371,11 @@ func rewritePath(from, to, path string) string {
 		if !IsParam(s) {
 			continue
 		}
-		j := slices.IndexFunc(fs, func(f string) bool { return IsParam(f) && paramName(f) == paramName(s) })
-		if j >= 0 && j < len(ps) {
-			ts[i] = ps[j]
+		for j, f := range fs {
+			if IsParam(f) && paramName(f) == paramName(s) && j < len(ps) {
+				ts[i] = ps[j]
+				break
+			}
 		}
 	}
 	return strings.Join(ts, "/")

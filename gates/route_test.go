@@ -146,6 +146,32 @@ func TestRouteResponse(t *testing.T) {
 	}
 }
 
+// TestRouteBraces: endpoint ops written with {name} parameters route and
+// rewrite like :name ones, and the two spellings name one endpoint.
+func TestRouteBraces(t *testing.T) {
+	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
+		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "b", Description: "d", Ops: []gates.Op{
+			gates.EndpointMoved("GET /v2/users/{user}/teams", "GET /v1/users/:user/teams"),
+		}}}},
+		{Version: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Ops: []gates.Op{
+			gates.EndpointAdded("GET /v1/users/{id}/teams"),
+		}}}},
+		{Version: versions.MustParse("2015-01-01")},
+	}}, nil)
+	require.NoError(t, err)
+	d := tl.Route(versions.MustParse("2020-01-01"), "GET", "/v1/users/u_7/teams")
+	assert.Equal(t, [3]any{false, true, "/v2/users/u_7/teams"}, [3]any{d.Absent, d.Moved, d.Path})
+	assert.True(t, tl.Route(versions.MustParse("2015-01-01"), "GET", "/v1/users/u_7/teams").Absent)
+	assert.True(t, tl.Route(versions.MustParse("2024-01-01"), "GET", "/v1/users/u_7/teams").Absent)
+
+	_, err = gates.NewTimeline(gates.Spec{Versions: []gates.Version{
+		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "b", Description: "d", Ops: []gates.Op{gates.EndpointAdded("GET /v1/teams/{id}")}}}},
+		{Version: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Ops: []gates.Op{gates.EndpointAdded("GET /v1/teams/:team")}}}},
+		{Version: versions.MustParse("2015-01-01")},
+	}}, nil)
+	require.ErrorContains(t, err, "GET /v1/teams/{id} exists already since 2020-01-01")
+}
+
 func TestRouteStatusComposes(t *testing.T) {
 	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
 		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "b", Description: "d", Ops: []gates.Op{gates.Status(201, 200)}}}},

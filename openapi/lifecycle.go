@@ -107,7 +107,7 @@ func (d *doc) addMoved(tl *gates.Timeline, to versions.Version, paths *object) {
 func template(path string) string {
 	segs := strings.Split(path, "/")
 	for i, s := range segs {
-		if strings.HasPrefix(s, ":") {
+		if len(s) > 1 && s[0] == ':' {
 			segs[i] = "{" + s[1:] + "}"
 		}
 	}

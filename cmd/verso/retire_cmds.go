@@ -491,8 +491,8 @@ func routeProbes(tl *gates.Timeline) []routeProbe {
 		}
 		segs := strings.Split(e.Path, "/")
 		for i, s := range segs {
-			if strings.HasPrefix(s, ":") {
-				segs[i] = s[1:] + "_1"
+			if gates.IsParam(s) {
+				segs[i] = strings.Trim(s, ":{}") + "_1"
 			}
 		}
 		p := routeProbe{e.Method, strings.Join(segs, "/")}
