@@ -42,6 +42,9 @@ func newHandler(store *users.Store) (http.Handler, error) {
 		}
 		writeJSON(w, status, u)
 	})
+	r.Get("/v1/teams", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, users.ListTeams())
+	})
 	r.Get("/v1/users", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, store.List())
 	})

@@ -44,6 +44,7 @@ func newHandler(store *users.Store) (http.Handler, error) {
 		return c.JSON(status, u)
 	})
 	e.GET("/v1/users", func(c echo.Context) error { return c.JSON(http.StatusOK, store.List()) })
+	e.GET("/v1/teams", func(c echo.Context) error { return c.JSON(http.StatusOK, users.ListTeams()) })
 	e.POST("/v1/users", func(c echo.Context) error {
 		body, err := io.ReadAll(c.Request().Body)
 		if err != nil {

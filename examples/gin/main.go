@@ -35,6 +35,7 @@ func newHandler(store *users.Store) (http.Handler, error) {
 		c.JSON(status, u)
 	})
 	g.GET("/v1/users", func(c *gin.Context) { c.JSON(http.StatusOK, store.List()) })
+	g.GET("/v1/teams", func(c *gin.Context) { c.JSON(http.StatusOK, users.ListTeams()) })
 	g.POST("/v1/users", func(c *gin.Context) {
 		body, err := io.ReadAll(c.Request.Body)
 		if err != nil {

@@ -31,6 +31,9 @@ func newHandler(store *users.Store) (http.Handler, error) {
 		}
 		writeJSON(w, status, u)
 	})
+	mux.HandleFunc("GET /v1/teams", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, users.ListTeams())
+	})
 	mux.HandleFunc("GET /v1/users", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, store.List())
 	})

@@ -7,6 +7,7 @@
 //	GET  /v1/users/{id}  {"id":"u_1","full_name":"Ana Lima","age":"41"}
 //	GET  /v1/users       {"data":[...],"has_more":false}
 //	POST /v1/users       {"full_name":"Bo","age":"30"} (JSON)
+//	GET  /v1/teams       {"data":[{"id":"t_1","name":"Core"}],"has_more":false} (from 2024-01-01)
 package users
 
 import (
@@ -45,6 +46,22 @@ type List struct {
 	Data    []User `json:"data"`
 	HasMore bool   `json:"has_more"`
 }
+
+// Team is a team; GET /v1/teams exists from 2024-01-01 (endpoint_added in
+// the timeline): the middleware answers 404 there to older versions.
+type Team struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Teams is a list of teams.
+type Teams struct {
+	Data    []Team `json:"data"`
+	HasMore bool   `json:"has_more"`
+}
+
+// ListTeams returns the teams.
+func ListTeams() Teams { return Teams{Data: []Team{{ID: "t_1", Name: "Core"}}} }
 
 // Error is the API's error shape.
 type Error struct {

@@ -78,6 +78,10 @@ func Run(t *testing.T, newHandler NewHandler) {
 		{name: "first authenticated request pins the newest", method: "GET", path: "/v1/users/u_1", auth: "Bearer acct_1", status: 200, served: "2024-06-01"},
 		{name: "a pinned account keeps its version", method: "GET", path: "/v1/users/u_1", auth: "Bearer acct_1", status: 200, served: "2024-06-01",
 			want: map[string]string{"age": `"41"`}},
+		{name: "teams exist from 2024-01-01", method: "GET", path: "/v1/teams", version: "2024-01-01", status: 200, served: "2024-01-01",
+			want: map[string]string{"data.0.id": `"t_1"`}},
+		{name: "teams are 404 before", method: "GET", path: "/v1/teams", version: "2023-01-01", status: 404, served: "2023-01-01",
+			want: map[string]string{"error.type": `"invalid_request_error"`}, wantInMessage: "Unrecognized request URL (GET: /v1/teams)"},
 		{name: "bad credentials", method: "GET", path: "/v1/users/u_1", auth: "Basic x", status: 401,
 			want: map[string]string{"error.type": `"invalid_request_error"`}},
 	}
@@ -156,6 +160,7 @@ func Golden(t *testing.T, newHandler NewHandler) {
 		{"get_user", "GET", "/v1/users/u_1", ""},
 		{"list_users", "GET", "/v1/users", ""},
 		{"missing_user", "GET", "/v1/users/u_9", ""},
+		{"list_teams", "GET", "/v1/teams", ""},
 	} {
 		h, err := newHandler(users.NewStore())
 		if err != nil {
