@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/verso-api/verso/demo/api"
+	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/storage/storagetest"
 )
 
@@ -273,6 +275,45 @@ func TestNearestVersion(t *testing.T) {
 			if tt.field != "" {
 				assert.True(t, r.get(tt.field).Exists(), r.body)
 			}
+		})
+	}
+}
+
+// TestWhichRequestsPin pins down, for the README, which requests pin an
+// account that has no pin yet.
+func TestWhichRequestsPin(t *testing.T) {
+	a := start(t, storagetest.Backends()[0], api.Config{})
+	tests := []struct {
+		name, method, path, version string
+		bad                         bool // sent with a wrong key
+		pins                        bool
+	}{
+		{name: "wrong key", method: "GET", path: "/v1/customers", bad: true},
+		{name: "with a version header", method: "GET", path: "/v1/customers", version: "2019-10-17"},
+		{name: "outside /v1", method: "GET", path: "/changelog"},
+		{name: "healthz", method: "GET", path: "/healthz"},
+		{name: "a 400 under /v1", method: "GET", path: "/v1/customers?limit=0", pins: true},
+		{name: "a 404 object", method: "GET", path: "/v1/customers/cus_nope", pins: true},
+		{name: "a list", method: "GET", path: "/v1/customers", pins: true},
+		{name: "the pin endpoint", method: "GET", path: "/v1/account/api_version", pins: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := a.newAccount(t)
+			acct, err := a.Accounts.Authenticate(context.Background(), key)
+			require.NoError(t, err)
+			send := key
+			if tt.bad {
+				send = "sk_test_00000000000000000000000000000000"
+			}
+			a.do(t, send, tt.method, tt.path, tt.version, "")
+			p, err := a.Pins.Get(context.Background(), acct.ID)
+			if !tt.pins {
+				assert.ErrorIs(t, err, pins.ErrNotPinned)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, stable, p.Version.String())
 		})
 	}
 }
