@@ -1,0 +1,66 @@
+package sdk_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/verso-api/verso/sdk/internal/sdktest"
+	"github.com/verso-api/verso/sdk/v2014_12_22"
+	"github.com/verso-api/verso/sdk/v2024_09_30_acacia"
+	"github.com/verso-api/verso/sdk/v2026_11_18_preview"
+)
+
+// TestTypesFollowTheVersion uses what differs between the clients' types:
+// the field names, Go types and enum constants of each version, checked
+// against the demo API answering in that version.
+func TestTypesFollowTheVersion(t *testing.T) {
+	url, key := sdktest.Start(t)
+	ctx := context.Background()
+	visa := "tok_visa"
+
+	old, err := v2014_12_22.NewClientWithResponses(url, v2014_12_22.WithRequestEditorFn(sdktest.Auth(key, "2014-12-22")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	balance := -500
+	cus, err := old.CreateCustomerWithFormdataBodyWithResponse(ctx, v2014_12_22.CreateCustomerFormdataRequestBody{AccountBalance: &balance})
+	if err != nil || cus.JSON200 == nil {
+		t.Fatalf("%v %s", err, cus.Body)
+	}
+	// 2014-12-22 calls it account_balance, and has cards.
+	if cus.JSON200.AccountBalance != -500 || cus.JSON200.Cards.Object == nil {
+		t.Errorf("2014-12-22 customer: %s", cus.Body)
+	}
+	ch, err := old.CreateChargeWithFormdataBodyWithResponse(ctx, v2014_12_22.CreateChargeFormdataRequestBody{Amount: 2000, Currency: "usd", Source: &visa})
+	if err != nil || ch.JSON200 == nil {
+		t.Fatalf("%v %s", err, ch.Body)
+	}
+	if ch.JSON200.Amount != 2000 || ch.JSON200.Status != v2014_12_22.ChargeStatusPaid {
+		t.Errorf("2014-12-22 charge: %s", ch.Body)
+	}
+
+	acacia, err := v2024_09_30_acacia.NewClientWithResponses(url, v2024_09_30_acacia.WithRequestEditorFn(sdktest.Auth(key, "2024-09-30.acacia")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch2, err := acacia.CreateChargeWithFormdataBodyWithResponse(ctx, v2024_09_30_acacia.CreateChargeFormdataRequestBody{Amount: 1500, Currency: "eur", Source: &visa})
+	if err != nil || ch2.JSON200 == nil {
+		t.Fatalf("%v %s", err, ch2.Body)
+	}
+	if ch2.JSON200.Amount != 1500 || ch2.JSON200.Status != v2024_09_30_acacia.ChargeStatusSucceeded {
+		t.Errorf("2024-09-30.acacia charge: %s", ch2.Body)
+	}
+
+	// The preview's amounts are strings.
+	preview, err := v2026_11_18_preview.NewClientWithResponses(url, v2026_11_18_preview.WithRequestEditorFn(sdktest.Auth(key, "2026-11-18.preview")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := preview.RetrieveChargeWithResponse(ctx, ch2.JSON200.Id)
+	if err != nil || got.JSON200 == nil {
+		t.Fatalf("%v %s", err, got.Body)
+	}
+	if got.JSON200.Amount != "1500" {
+		t.Errorf("preview charge amount = %q", got.JSON200.Amount)
+	}
+}
