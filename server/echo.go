@@ -192,7 +192,22 @@ func (m *echoVersioning) handle(next echo.HandlerFunc) echo.HandlerFunc {
 		vi, source, req, queryChanged, rd, err := m.begin(c.Request(), account)
 		if err != nil {
 			if routeRefused(err) {
-				m.setHeaders(c.Response().Header(), vi)
+				// The version is known: its headers are set, and the error
+				// is walked back like a handler's error at that version.
+				res := c.Response()
+				m.setHeaders(res.Header(), vi)
+				if plan := m.plans[vi]; plan != nil {
+					orig := res.Writer
+					bw := getBackWriter(orig, plan, m.MaxResponseBytes)
+					res.Writer = bw
+					c.Error(err)
+					res.Writer = orig
+					if status, n := m.finish(c.Request(), bw, m.list[vi], versions.Version{}); status != 0 {
+						res.Status, res.Size = status, int64(n)
+					}
+					putBackWriter(bw)
+					m.counted(vi, source, res.Status)
+				}
 			}
 			return err
 		}

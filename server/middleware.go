@@ -193,7 +193,20 @@ func (m *httpVersioning) serve(w http.ResponseWriter, r *http.Request, next http
 	vi, source, req, _, rd, err := m.begin(r, account)
 	if err != nil {
 		if routeRefused(err) {
+			// The version is known: its headers are set, and the error is
+			// walked back like the router's own 404 at that version would be.
 			m.setHeaders(w.Header(), vi)
+			if plan := m.plans[vi]; plan != nil {
+				bw := getBackWriter(w, plan, m.MaxResponseBytes)
+				m.config.ErrorHandler(bw, r, err)
+				status, _ := m.finish(r, bw, m.list[vi], versions.Version{})
+				if status == 0 {
+					status = bw.status
+				}
+				putBackWriter(bw)
+				m.counted(vi, source, status)
+				return
+			}
 		}
 		m.config.ErrorHandler(w, r, err)
 		return

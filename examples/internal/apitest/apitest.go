@@ -81,7 +81,7 @@ func Run(t *testing.T, newHandler NewHandler) {
 		{name: "teams exist from 2024-01-01", method: "GET", path: "/v1/teams", version: "2024-01-01", status: 200, served: "2024-01-01",
 			want: map[string]string{"data.0.id": `"t_1"`}},
 		{name: "teams are 404 before", method: "GET", path: "/v1/teams", version: "2023-01-01", status: 404, served: "2023-01-01",
-			want: map[string]string{"error.type": `"invalid_request_error"`}, wantInMessage: "Unrecognized request URL (GET: /v1/teams)"},
+			want: map[string]string{"error.type": `"invalid_request_error"`, "error.code": `"not_found"`}, wantInMessage: "Unrecognized request URL (GET: /v1/teams)"},
 		{name: "bad credentials", method: "GET", path: "/v1/users/u_1", auth: "Basic x", status: 401,
 			want: map[string]string{"error.type": `"invalid_request_error"`}},
 	}
