@@ -21,7 +21,8 @@ type fuzzRoute struct{ method, path string }
 // FuzzHTTP sends hostile requests to every route of the demo API, at every
 // version, over real HTTP to a server on SQLite, and fails on any 5xx or
 // on any error that is not in the error shape. Without -fuzz it runs its
-// seeds: every route at every version with a few bodies each, in seconds.
+// seeds: every route at every version, and every route with each of a few
+// hostile bodies, in seconds.
 // With -fuzz (go test ./demo/api -run '^$' -fuzz FuzzHTTP -fuzztime 60s)
 // it explores from there.
 func FuzzHTTP(f *testing.F) {
@@ -49,11 +50,16 @@ func FuzzHTTP(f *testing.F) {
 		{"foo=%00", "description=%ff%00&url=http://169.254.169.254/&enabled_events[]=*&version=2019-10-17", false},
 		{"", `{"url":"http://[::1]/","enabled_events":"*","charge":"` + ids[1] + `","payment_method":"pm_card_visa","event":"` + ids[2] + `"}`, true},
 	}
+	// Every route at every version with one of the bodies in turn, and
+	// every route with every body at the account's own version: about a
+	// thousand requests, seconds even under -race.
 	for ri := range routes {
 		for vi := range versions {
-			for bi, b := range bodies {
-				f.Add(uint16(ri), uint8(vi), ids[(ri+vi+bi)%len(ids)], b.query, b.body, b.json)
-			}
+			b := bodies[(ri+vi)%len(bodies)]
+			f.Add(uint16(ri), uint8(vi), ids[(ri+vi)%len(ids)], b.query, b.body, b.json)
+		}
+		for bi, b := range bodies {
+			f.Add(uint16(ri), uint8(0), ids[(ri+bi)%len(ids)], b.query, b.body, b.json)
 		}
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
