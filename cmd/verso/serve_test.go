@@ -31,14 +31,18 @@ func TestServeKeysAndWebhooks(t *testing.T) {
 	stop := make(chan struct{})
 	done := make(chan int, 1)
 	go func() {
-		done <- run(&env{stdin: strings.NewReader(""), stdout: pw, stderr: io.Discard, interrupt: stop}, []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--webhooks-allow-private"})
+		done <- run(&env{stdin: strings.NewReader(""), stdout: pw, stderr: io.Discard, interrupt: stop}, []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--webhooks-allow-private", "--metrics-addr", "127.0.0.1:0"})
 		pw.Close()
 	}()
-	var base, key string
+	var base, key, metrics string
 	sc := bufio.NewScanner(pr)
-	reURL := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+)`)
+	reMetrics := regexp.MustCompile(`metrics on (http://127\.0\.0\.1:\d+/metrics)`)
+	reURL := regexp.MustCompile(`serving .* on (http://127\.0\.0\.1:\d+)`)
 	reKey := regexp.MustCompile(`^\s+(sk_test_\w+)$`)
 	for sc.Scan() && (base == "" || key == "") {
+		if m := reMetrics.FindStringSubmatch(sc.Text()); m != nil {
+			metrics = m[1]
+		}
 		if m := reURL.FindStringSubmatch(sc.Text()); m != nil {
 			base = m[1]
 		}
@@ -49,6 +53,14 @@ func TestServeKeysAndWebhooks(t *testing.T) {
 	go io.Copy(io.Discard, pr)
 	require.NotEmpty(t, base)
 	require.NotEmpty(t, key)
+	require.NotEmpty(t, metrics)
+	// /metrics is on its own address only.
+	for u, want := range map[string]int{metrics: 200, base + "/metrics": 404, base + "/healthz": 200, base + "/readyz": 200} {
+		res, err := http.Get(u)
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Equal(t, want, res.StatusCode, u)
+	}
 
 	// A receiver for the webhook test send.
 	got := make(chan string, 4)
@@ -162,4 +174,36 @@ func TestAccountsCreate(t *testing.T) {
 	assert.NotContains(t, out, keys[1], "listings never show a key")
 	code, _, errs := runCLI(t, "", "accounts", "delete", "--db", db)
 	assert.Equal(t, 2, code, errs)
+}
+
+// TestServeFlags checks that bad hardening flags are usage errors, and that
+// PostgreSQL without a sealing key is refused before anything starts.
+func TestServeFlags(t *testing.T) {
+	t.Setenv("VERSO_SECRETS_KEY", "")
+	badKey := filepath.Join(t.TempDir(), "bad.key")
+	require.NoError(t, os.WriteFile(badKey, []byte("not a key\n"), 0o600))
+	tests := []struct {
+		name string
+		args []string
+		code int
+		err  string
+	}{
+		{"zero timeout", []string{"--read-timeout", "0s"}, 2, "timeouts"},
+		{"bad timeout", []string{"--idle-timeout", "soon"}, 2, "idle-timeout"},
+		{"tiny header limit", []string{"--max-header-bytes", "10"}, 2, "max-header-bytes"},
+		{"zero ip rate", []string{"--ip-rate", "0"}, 2, "ip-rate"},
+		{"unknown ip header", []string{"--client-ip-header", "X-Client"}, 2, "client-ip-header"},
+		{"proxies without a header", []string{"--trusted-proxies", "10.0.0.0/8"}, 2, "needs --client-ip-header"},
+		{"bad proxies", []string{"--client-ip-header", "X-Real-IP", "--trusted-proxies", "10.0.0.0"}, 2, "trusted-proxies"},
+		{"postgres without a key", []string{"--db", "postgres://verso@127.0.0.1:1/none"}, 1, "VERSO_SECRETS_KEY"},
+		{"bad key file", []string{"--secrets-key-file", badKey}, 1, "64 hex digits"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "v.db")}, tt.args...)
+			code, _, errs := runCLI(t, "", args...)
+			assert.Equal(t, tt.code, code, errs)
+			assert.Contains(t, errs, tt.err)
+		})
+	}
 }
