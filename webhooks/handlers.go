@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/verso-api/verso/versions"
@@ -81,17 +82,26 @@ func NewHandlers(cfg HandlersConfig) (*Handlers, error) {
 //	POST   /webhook_endpoints                      create (the secret is in this response only)
 //	GET    /webhook_endpoints                      list: limit, starting_after
 //	GET    /webhook_endpoints/:id                  retrieve
+//	POST   /webhook_endpoints/:id                  update: url, enabled_events, api_version,
+//	                                               description, disabled (true or false)
 //	DELETE /webhook_endpoints/:id                  delete
+//	POST   /webhook_endpoints/:id/roll_secret      new secret (in this response only); the old
+//	                                               one keeps signing for expires_in seconds
+//	                                               (default 86400, at most 604800; 0 retires it)
 //	GET    /webhook_endpoints/:id/deliveries       list deliveries: state, limit, starting_after
-//	POST   /webhook_deliveries/:id/resend          queue a delivery again
+//	POST   /webhook_deliveries/:id/retry           retry now: a pending delivery at once, a
+//	                                               failed or delivered one again (also /resend)
 //	POST   /webhook_endpoints/:id/test             test send (with HandlersConfig.Worker):
 //	                                               event=evt_… or type=…, api_version
 func Routes(g *echo.Group, h *Handlers) {
 	g.POST("/webhook_endpoints", h.Create)
 	g.GET("/webhook_endpoints", h.List)
 	g.GET("/webhook_endpoints/:id", h.Retrieve)
+	g.POST("/webhook_endpoints/:id", h.Update)
 	g.DELETE("/webhook_endpoints/:id", h.Delete)
+	g.POST("/webhook_endpoints/:id/roll_secret", h.RollSecret)
 	g.GET("/webhook_endpoints/:id/deliveries", h.ListDeliveries)
+	g.POST("/webhook_deliveries/:id/retry", h.Resend)
 	g.POST("/webhook_deliveries/:id/resend", h.Resend)
 	if h.cfg.Worker != nil {
 		g.POST("/webhook_endpoints/:id/test", h.Test)
@@ -251,23 +261,30 @@ func (p params) list(name string) []string {
 
 // endpointJSON is a webhook_endpoint as the API shows it.
 type endpointJSON struct {
-	ID              string   `json:"id"`
-	Object          string   `json:"object"`
-	APIVersion      string   `json:"api_version"`
-	Created         int64    `json:"created"`
-	Description     *string  `json:"description"`
-	EnabledEvents   []string `json:"enabled_events"`
-	Livemode        bool     `json:"livemode"`
-	Secret          string   `json:"secret,omitempty"`
-	SignatureScheme Scheme   `json:"signature_scheme"`
-	Status          string   `json:"status"`
-	URL             string   `json:"url"`
+	ID            string   `json:"id"`
+	Object        string   `json:"object"`
+	APIVersion    string   `json:"api_version"`
+	Created       int64    `json:"created"`
+	Description   *string  `json:"description"`
+	EnabledEvents []string `json:"enabled_events"`
+	Livemode      bool     `json:"livemode"`
+	Secret        string   `json:"secret,omitempty"`
+	// SecretRolledUntil is when the secret replaced by the last roll stops
+	// signing, while it still does.
+	SecretRolledUntil *int64 `json:"previous_secret_expires_at,omitempty"`
+	SignatureScheme   Scheme `json:"signature_scheme"`
+	Status            string `json:"status"`
+	URL               string `json:"url"`
 }
 
 func toJSON(e *Endpoint) endpointJSON {
 	j := endpointJSON{
 		ID: e.ID, Object: "webhook_endpoint", APIVersion: e.APIVersion.String(), Created: e.Created.Unix(),
-		EnabledEvents: e.EnabledEvents, Secret: e.Secret, SignatureScheme: e.Scheme, Status: "enabled", URL: e.URL,
+		EnabledEvents: e.EnabledEvents, Secret: e.Secret, SignatureScheme: e.Scheme, Status: string(e.Status), URL: e.URL,
+	}
+	if !e.SecretRolledUntil.IsZero() {
+		u := e.SecretRolledUntil.Unix()
+		j.SecretRolledUntil = &u
 	}
 	if e.Description != "" {
 		d := e.Description
@@ -416,6 +433,112 @@ func (h *Handlers) Retrieve(c echo.Context) error {
 	return c.JSON(http.StatusOK, toJSON(e))
 }
 
+// Update handles POST /webhook_endpoints/:id: parameters that are sent
+// change, the others stay. A new url passes the same checks as at
+// creation, the private-address check included.
+func (h *Handlers) Update(c echo.Context) error {
+	account, err := h.account(c)
+	if account == "" {
+		return err
+	}
+	p, perr := readParams(c)
+	if perr != nil {
+		return h.fail(c, *perr)
+	}
+	for k := range p.values {
+		switch k {
+		case "url", "api_version", "description", "enabled_events", "disabled":
+		default:
+			return h.fail(c, badRequest(k, "received unknown parameter: %s", k))
+		}
+	}
+	for k := range p.lists {
+		if k != "enabled_events" {
+			return h.fail(c, badRequest(k, "received unknown parameter: %s", k))
+		}
+	}
+	var u EndpointUpdate
+	if v, ok := p.values["url"]; ok {
+		if err := ValidateURL(v); err != nil {
+			return h.fail(c, badRequest("url", "invalid url %q: it must be an absolute http or https URL", clip(v)))
+		}
+		u.URL = &v
+	}
+	if l := p.list("enabled_events"); l != nil {
+		if len(l) == 0 || (len(l) == 1 && l[0] == "") {
+			return h.fail(c, badRequest("enabled_events", "enabled_events cannot be empty: list event types or \"*\""))
+		}
+		for _, t := range l {
+			if t != "*" && (!ValidEventType(t) || (h.types != nil && !h.types[t])) {
+				return h.fail(c, badRequest("enabled_events", "invalid event type %q in enabled_events", clip(t)))
+			}
+		}
+		u.EnabledEvents = l
+	}
+	if s, ok := p.values["api_version"]; ok {
+		v, verr := h.version(s)
+		if verr != nil {
+			return h.fail(c, *verr)
+		}
+		u.APIVersion = &v
+	}
+	if d, ok := p.values["description"]; ok {
+		u.Description = &d
+	}
+	if d, ok := p.values["disabled"]; ok {
+		st := StatusEnabled
+		switch d {
+		case "true":
+			st = StatusDisabled
+		case "false":
+		default:
+			return h.fail(c, badRequest("disabled", "disabled must be true or false, got %q", clip(d)))
+		}
+		u.Status = &st
+	}
+	e, err := h.cfg.Store.UpdateEndpoint(c.Request().Context(), account, c.Param("id"), u)
+	if err != nil {
+		return h.storeError(c, err)
+	}
+	if h.cfg.Worker != nil && u.Status != nil && *u.Status == StatusEnabled {
+		h.cfg.Worker.Notify() // its waiting deliveries are due
+	}
+	return c.JSON(http.StatusOK, toJSON(e))
+}
+
+// RollSecret handles POST /webhook_endpoints/:id/roll_secret.
+func (h *Handlers) RollSecret(c echo.Context) error {
+	account, err := h.account(c)
+	if account == "" {
+		return err
+	}
+	p, perr := readParams(c)
+	if perr != nil {
+		return h.fail(c, *perr)
+	}
+	for k := range p.values {
+		if k != "expires_in" {
+			return h.fail(c, badRequest(k, "received unknown parameter: %s", k))
+		}
+	}
+	for k := range p.lists {
+		return h.fail(c, badRequest(k, "received unknown parameter: %s", k))
+	}
+	overlap := 24 * time.Hour
+	if s, ok := p.values["expires_in"]; ok {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 || n > int64(MaxSecretOverlap/time.Second) {
+			return h.fail(c, badRequest("expires_in", "expires_in must be a whole number of seconds from 0 to %d, got %q", int64(MaxSecretOverlap/time.Second), clip(s)))
+		}
+		overlap = time.Duration(n) * time.Second
+	}
+	e, err := h.cfg.Store.RollSecret(c.Request().Context(), account, c.Param("id"), overlap)
+	if err != nil {
+		return h.storeError(c, err)
+	}
+	return c.JSON(http.StatusOK, toJSON(e))
+}
+
 // Delete handles DELETE /webhook_endpoints/:id.
 func (h *Handlers) Delete(c echo.Context) error {
 	account, err := h.account(c)
@@ -487,7 +610,8 @@ func (h *Handlers) ListDeliveries(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// Resend handles POST /webhook_deliveries/:id/resend.
+// Resend handles POST /webhook_deliveries/:id/retry (and /resend): retry
+// now.
 func (h *Handlers) Resend(c echo.Context) error {
 	account, err := h.account(c)
 	if account == "" {

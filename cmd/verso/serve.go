@@ -20,6 +20,7 @@ import (
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/ratelimit"
 	"github.com/verso-api/verso/storage"
+	"github.com/verso-api/verso/webhooks"
 )
 
 func init() {
@@ -53,6 +54,14 @@ Flags:
   --webhooks-allow-private
                        let webhook endpoints reach loopback, private and
                        link-local addresses (local development only)
+  --webhook-retry-base D
+                       wait after a webhook delivery's first failed
+                       attempt, doubled after each next one up to 6h
+                       (default 1m; 1s or less for tests)
+  --webhook-concurrency N
+                       webhook requests in flight from this server
+                       (default 64; a quarter of them for one endpoint,
+                       half for one account)
   --secrets-key-file F the key sealing webhook secrets and saved idempotent
                        responses at rest: 64 hex digits (default: the
                        VERSO_SECRETS_KEY variable, else DB.key beside a
@@ -162,6 +171,8 @@ func runServe(e *env, args []string) error {
 	nearest := fs.Bool("nearest-version", false, "")
 	allowPrivate := fs.Bool("webhooks-allow-private", false, "")
 	keyFile := fs.String("secrets-key-file", "", "")
+	retryBase := fs.Duration("webhook-retry-base", webhooks.DefaultBackoff.Initial, "")
+	hookConc := fs.Int("webhook-concurrency", webhooks.DefaultConfig.Concurrency, "")
 	d := api.DefaultHTTPLimits
 	var limits api.HTTPLimits
 	fs.DurationVar(&limits.ReadHeaderTimeout, "read-header-timeout", d.ReadHeaderTimeout, "")
@@ -187,6 +198,12 @@ func runServe(e *env, args []string) error {
 	}
 	if *rate < 1 {
 		return usagef("--rate must be at least 1")
+	}
+	if *retryBase <= 0 || *retryBase > webhooks.DefaultBackoff.Max {
+		return usagef("--webhook-retry-base must be a positive duration up to %v, such as 1m or 200ms", webhooks.DefaultBackoff.Max)
+	}
+	if *hookConc < 1 || *hookConc > 10000 {
+		return usagef("--webhook-concurrency must be from 1 to 10000")
 	}
 	if *ipRate < 1 {
 		return usagef("--ip-rate must be at least 1")
@@ -241,6 +258,7 @@ func runServe(e *env, args []string) error {
 		KeyLimit: ratelimit.Per(*rate, time.Second), IPLimit: ratelimit.Per(*ipRate, time.Second),
 		ClientIPHeader: *ipHeader, TrustedProxies: trusted, SeparateMetrics: *metricsAddr != "",
 		ShadowRate: *shadowRate, NearestVersion: *nearest, WebhooksAllowPrivate: *allowPrivate, Sealer: seal, HTTP: limits,
+		Webhooks: webhooks.Config{Backoff: webhooks.Backoff{Initial: *retryBase}, Concurrency: *hookConc},
 	})
 	if err != nil {
 		return err

@@ -571,3 +571,30 @@ func TestChangelogPage(t *testing.T) {
 	assert.Contains(t, res.Header.Get("Content-Type"), "text/html")
 	assert.Contains(t, string(body), `id="v2019-10-17"`)
 }
+
+// TestEventsSayTheirVersion checks that /v1/events reports, in each event's
+// api_version, the version its data.object is rendered in: the version the
+// request is served in, not the newest one the event is stored in.
+func TestEventsSayTheirVersion(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		a := start(t, b, api.Config{})
+		c := a.do(t, a.key, "POST", "/v1/customers", newest, "balance=42")
+		require.Equal(t, 200, c.status, c.body)
+		for _, v := range []string{oldest, "2019-10-17", newest} {
+			t.Run(v, func(t *testing.T) {
+				l := a.do(t, a.key, "GET", "/v1/events?type=customer.created", v, "")
+				require.Equal(t, 200, l.status, l.body)
+				ev := l.get("data.0")
+				assert.Equal(t, v, ev.Get("api_version").String())
+				one := a.do(t, a.key, "GET", "/v1/events/"+ev.Get("id").String(), v, "")
+				require.Equal(t, 200, one.status, one.body)
+				assert.Equal(t, v, one.get("api_version").String())
+				if v == oldest { // before 2019-10-17, balance was account_balance
+					assert.Equal(t, int64(42), one.get("data.object.account_balance").Int(), "rendered in %s", v)
+				} else {
+					assert.Equal(t, int64(42), one.get("data.object.balance").Int(), "rendered in %s", v)
+				}
+			})
+		}
+	})
+}

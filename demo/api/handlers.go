@@ -874,7 +874,9 @@ func (s *Server) listEvents(c echo.Context) error {
 	}
 	items := make([][]byte, len(evs))
 	for i := range evs {
-		items[i] = evs[i].Body
+		if items[i], err = servedIn(c, evs[i].Body); err != nil {
+			return s.fail(c, err)
+		}
 	}
 	return s.respond(c, http.StatusOK, listJSON("/v1/events", items, more))
 }
@@ -891,7 +893,23 @@ func (s *Server) retrieveEvent(c echo.Context) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
-	return s.respond(c, http.StatusOK, ev.Body)
+	body, err := servedIn(c, ev.Body)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	return s.respond(c, http.StatusOK, body)
+}
+
+// servedIn sets an event's api_version to the version this request is
+// served in: the versioning middleware renders its data.object in that
+// version on the way out, so the event says which one it is in (a stored
+// event is in the newest).
+func servedIn(c echo.Context, event []byte) ([]byte, error) {
+	v := server.VersionFrom(c)
+	if v.IsZero() {
+		return event, nil
+	}
+	return sjson.SetBytes(event, "api_version", v.String())
 }
 
 // applyDescMeta sets the description (when desc is not nil) and merges the
