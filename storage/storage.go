@@ -128,7 +128,11 @@ func sqliteDSN(path string) string {
 	if strings.Contains(path, "?") {
 		sep = "&"
 	}
-	p := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	p := "_pragma=foreign_keys(1)&_txlock=immediate"
+	if !strings.Contains(path, "busy_timeout") {
+		// A busy timeout given in the URL is kept (tests shorten it).
+		p = "_pragma=busy_timeout(10000)&" + p
+	}
 	if path != ":memory:" {
 		p += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 	}

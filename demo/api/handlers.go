@@ -127,6 +127,9 @@ func (s *Server) fail(c echo.Context, err error) error {
 		return he
 	case errors.Is(err, context.Canceled):
 		return err
+	case busy(err):
+		s.log.Warn("database busy", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		return errBusy(c)
 	}
 	s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	return server.ErrInternal

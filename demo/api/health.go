@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/storage"
 )
 
 // retryAfter is the Retry-After, in seconds, of a 503 for a database that
@@ -46,9 +48,26 @@ func errUnavailable(c echo.Context) error {
 		"The service is temporarily unavailable: its database does not answer. Retry later.")
 }
 
+// busy reports whether err is SQLite's single writer being taken for
+// longer than the server waits: a reason to retry, not a bug.
+func busy(err error) bool {
+	if errors.Is(err, storage.ErrBusy) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY")
+}
+
+// errBusy is the 503 for a database too busy to take the write now.
+func errBusy(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderRetryAfter, "1")
+	return server.NewError(http.StatusServiceUnavailable, server.TypeAPI, "database_busy",
+		"The database is busy with other writes. Retry the request.")
+}
+
 // unavailable turns a 500 written while the database does not answer a
-// ping into a 503 with Retry-After: the client should retry, not report
-// a bug. It covers every layer that answers 500 on a store error (the
+// ping, or returned because SQLite's writer stayed busy, into a 503 with
+// Retry-After: the client should retry, not report a bug. It covers every layer that answers 500 on a store error (the
 // version pin, idempotency keys, the handlers, webhook endpoints).
 func (s *Server) unavailable(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -57,6 +76,9 @@ func (s *Server) unavailable(next echo.HandlerFunc) echo.HandlerFunc {
 		res.Writer = w
 		defer func() { res.Writer = w.ResponseWriter }()
 		if err := next(c); err != nil {
+			if status, _ := server.ErrorResponse(err, c.Request()); status >= 500 && busy(err) {
+				err = errBusy(c) // from any layer: the pin store, idempotency keys, the handlers
+			}
 			c.Error(err) // write the error through w
 		}
 		return nil

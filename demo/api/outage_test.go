@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -108,4 +109,31 @@ func TestDatabaseDown(t *testing.T) {
 		checkUnavailable(t, a.do(t, "", "GET", "/readyz", "", ""))
 		assert.Equal(t, 200, a.do(t, "", "GET", "/healthz", "", "").status)
 	})
+}
+
+// TestDatabaseBusy holds SQLite's write lock from another connection, as
+// another process would, and checks that a write that cannot get it in
+// time is a 503 with Retry-After, and succeeds once the lock is let go.
+func TestDatabaseBusy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "verso.db")
+	db, err := storage.Open(t.Context(), "file:"+path+"?_pragma=busy_timeout(200)")
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	a := startOn(t, db, api.Config{})
+	other, err := storage.Open(t.Context(), path)
+	require.NoError(t, err)
+	t.Cleanup(func() { other.Close() })
+	tx, err := other.Begin(t.Context())
+	require.NoError(t, err)
+	_, err = tx.Exec(t.Context(), `CREATE TABLE IF NOT EXISTS lock_holder (x INTEGER)`)
+	require.NoError(t, err)
+
+	r := a.do(t, a.key, "POST", "/v1/customers", "", "email=busy@example.com")
+	require.Equal(t, 503, r.status, r.body)
+	assert.Equal(t, "1", r.header.Get("Retry-After"))
+	assert.Equal(t, "database_busy", r.get("error.code").String(), r.body)
+
+	require.NoError(t, tx.Rollback())
+	r = a.do(t, a.key, "POST", "/v1/customers", "", "email=busy@example.com")
+	require.Equal(t, 200, r.status, r.body)
 }
