@@ -223,9 +223,10 @@ func NewWorker(cfg Config) (*Worker, error) {
 	if cfg.Client == nil {
 		cfg.Client = newClient(cfg.Store.allowPrivate)
 		if t, ok := cfg.Client.Transport.(*http.Transport); ok {
-			// Keep a connection per request in flight to one receiver, or
-			// every request past the second opens a new one.
-			t.MaxIdleConnsPerHost = cfg.PerEndpoint
+			// Keep a connection per request in flight to one receiver
+			// host (several endpoints may share one), or every request
+			// past the second opens a new one.
+			t.MaxIdleConnsPerHost = cfg.Concurrency
 			t.MaxIdleConns = max(t.MaxIdleConns, cfg.Concurrency)
 		}
 	}
