@@ -61,6 +61,19 @@ func TestCardsAreSources(t *testing.T) {
 		l = a.do(t, a.key, "GET", cards, oldest, "")
 		assert.Len(t, l.get("data").Array(), 2, "the old clients see the card added at the new path")
 
+		// Each version's OpenAPI document lists the path that exists there.
+		doc := a.do(t, "", "GET", "/openapi.json?version="+oldest, "", "")
+		require.Equal(t, 200, doc.status, doc.body)
+		assert.True(t, doc.get(`paths./v1/customers/{id}/cards.post`).Exists(), "cards at the base version")
+		assert.False(t, doc.get(`paths./v1/customers/{id}/sources`).Exists())
+		assert.True(t, doc.get(`paths./v1/customers/{id}/cards.get.deprecated`).Bool(), "the base version is deprecated")
+		assert.Equal(t, "2027-06-30", doc.get("info.x-sunset").String())
+		doc = a.do(t, "", "GET", "/openapi.json?version=2015-02-18", "", "")
+		require.Equal(t, 200, doc.status, doc.body)
+		assert.True(t, doc.get(`paths./v1/customers/{id}/sources.get`).Exists())
+		assert.False(t, doc.get(`paths./v1/customers/{id}/cards`).Exists())
+		assert.False(t, doc.get(`paths./v1/customers/{id}/sources.get.deprecated`).Exists())
+
 		bad := a.do(t, a.key, "POST", cards, oldest, "source=tok_nope")
 		assert.Equal(t, 400, bad.status, bad.body)
 		assert.Equal(t, "source", bad.get("error.param").String())
