@@ -47,7 +47,7 @@ func TestEncodeForm(t *testing.T) {
 		{"nil unsets", map[string]any{"description": nil}, url.Values{"description": {""}}, false},
 		{"nested three deep", map[string]any{"a": map[string]any{"b": map[string]any{"c": "d"}}}, url.Values{"a[b][c]": {"d"}}, false},
 		{"empty map sends nothing", map[string]any{"metadata": map[string]string{}}, url.Values{}, false},
-		{"struct through json tags", &params{Amount: 5, Metadata: map[string]string{"k": "v"}, Address: &address{City: "Paris"}},
+		{"struct through json tags", &params{Amount: 5, Metadata: map[string]string{"k": "v"}, Address: &address{City: "Paris"}, skipped: 7},
 			url.Values{"amount": {"5"}, "metadata[k]": {"v"}, "address[city]": {"Paris"}}, false},
 		{"struct in a map", map[string]any{"shipping": address{City: "Oslo", Line: "1 Main"}},
 			url.Values{"shipping[city]": {"Oslo"}, "shipping[line1]": {"1 Main"}}, false},
