@@ -122,7 +122,7 @@ func printCensus(e *env, tl *gates.Timeline, census []pins.Count, since time.Dur
 		by[c.Version] = c
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "VERSION\tACCOUNTS\tREQUESTS (%s)\tSTATUS\n", since)
+	fmt.Fprintf(tw, "VERSION\tACCOUNTS\tREQUESTS (%s)\tSTATUS\n", shortDuration(since))
 	var total pins.Count
 	for _, v := range tl.Versions().List() {
 		c := by[v]
@@ -140,6 +140,18 @@ func printCensus(e *env, tl *gates.Timeline, census []pins.Count, since time.Dur
 	}
 	fmt.Fprintf(tw, "total\t%d\t%d\t\n", total.Accounts, total.Requests)
 	return tw.Flush()
+}
+
+// shortDuration prints 24h for 24h0m0s and 1h30m for 1h30m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func versionStatus(tl *gates.Timeline, v versions.Version, c pins.Count) string {

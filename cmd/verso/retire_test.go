@@ -164,6 +164,7 @@ func TestRetirePins(t *testing.T) {
 
 			code, out, errs := runCLI(t, "", "pins", "--db", url)
 			require.Equal(t, 0, code, errs)
+			assert.Contains(t, out, "REQUESTS (24h)")
 			assert.Regexp(t, `(?m)^2017-01-27\s+2\s+7\s*$`, out)
 			assert.Regexp(t, `(?m)^2019-10-17\s+1\s+2\s*$`, out)
 			assert.Regexp(t, `(?m)^2016-07-06\s+0\s+0\s+unused: can be retired$`, out)
