@@ -60,6 +60,21 @@ func (e ChargeObject) Valid() bool {
 	}
 }
 
+// Defines values for ChargeRefundsObject.
+const (
+	ChargeRefundsObjectList ChargeRefundsObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the ChargeRefundsObject enum.
+func (e ChargeRefundsObject) Valid() bool {
+	switch e {
+	case ChargeRefundsObjectList:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ChargeStatus.
 const (
 	ChargeStatusFailed    ChargeStatus = "failed"
@@ -165,6 +180,21 @@ const (
 func (e ListOfCustomersObject) Valid() bool {
 	switch e {
 	case ListOfCustomersObjectList:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PaymentIntentChargesObject.
+const (
+	PaymentIntentChargesObjectList PaymentIntentChargesObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the PaymentIntentChargesObject enum.
+func (e PaymentIntentChargesObject) Valid() bool {
+	switch e {
+	case PaymentIntentChargesObjectList:
 		return true
 	default:
 		return false
@@ -373,8 +403,10 @@ type Charge struct {
 	FailureCode    *string          `json:"failure_code,omitempty"`
 	FailureMessage *string          `json:"failure_message,omitempty"`
 	Id             string           `json:"id"`
-	Invoice        interface{}      `json:"invoice"`
-	Livemode       bool             `json:"livemode"`
+
+	// Invoice The id of the invoice this payment was for.
+	Invoice  *string `json:"invoice"`
+	Livemode bool    `json:"livemode"`
 
 	// Metadata Key-value pairs for your own use.
 	Metadata             Metadata              `json:"metadata"`
@@ -394,11 +426,14 @@ type Charge struct {
 		Type *string `json:"type,omitempty"`
 	} `json:"payment_method_details,omitempty"`
 	Refunded bool `json:"refunded"`
-	Refunds  struct {
-		Data       *[]interface{} `json:"data,omitempty"`
-		HasMore    *bool          `json:"has_more,omitempty"`
-		Object     *string        `json:"object,omitempty"`
-		TotalCount *int           `json:"total_count,omitempty"`
+
+	// Refunds Every refund of the charge, newest first.
+	Refunds struct {
+		Data       *[]Refund            `json:"data,omitempty"`
+		HasMore    *bool                `json:"has_more,omitempty"`
+		Object     *ChargeRefundsObject `json:"object,omitempty"`
+		TotalCount *int                 `json:"total_count,omitempty"`
+		Url        *string              `json:"url,omitempty"`
 	} `json:"refunds"`
 	Source *Card        `json:"source,omitempty"`
 	Status ChargeStatus `json:"status"`
@@ -422,6 +457,9 @@ type ChargePaymentIntent0 = string
 type Charge_PaymentIntent struct {
 	union json.RawMessage
 }
+
+// ChargeRefundsObject defines model for Charge.Refunds.Object.
+type ChargeRefundsObject string
 
 // ChargeStatus defines model for Charge.Status.
 type ChargeStatus string
@@ -563,17 +601,23 @@ type PaymentIntent struct {
 	AutomaticPaymentMethods *struct {
 		Enabled *bool `json:"enabled,omitempty"`
 	} `json:"automatic_payment_methods,omitempty"`
+
+	// Charges Every charge of the payment intent, newest first.
 	Charges struct {
-		Data    *[]interface{} `json:"data,omitempty"`
-		HasMore *bool          `json:"has_more,omitempty"`
-		Object  *string        `json:"object,omitempty"`
+		Data       *[]Charge                   `json:"data,omitempty"`
+		HasMore    *bool                       `json:"has_more,omitempty"`
+		Object     *PaymentIntentChargesObject `json:"object,omitempty"`
+		TotalCount *int                        `json:"total_count,omitempty"`
+		Url        *string                     `json:"url,omitempty"`
 	} `json:"charges"`
-	Created          int                     `json:"created"`
-	Currency         string                  `json:"currency"`
-	Customer         *PaymentIntent_Customer `json:"customer,omitempty"`
-	Description      *string                 `json:"description,omitempty"`
-	Id               string                  `json:"id"`
-	Invoice          interface{}             `json:"invoice"`
+	Created     int                     `json:"created"`
+	Currency    string                  `json:"currency"`
+	Customer    *PaymentIntent_Customer `json:"customer,omitempty"`
+	Description *string                 `json:"description,omitempty"`
+	Id          string                  `json:"id"`
+
+	// Invoice The id of the invoice this payment was for.
+	Invoice          *string `json:"invoice"`
 	LastPaymentError *struct {
 		Charge      *string `json:"charge,omitempty"`
 		Code        *string `json:"code,omitempty"`
@@ -591,6 +635,9 @@ type PaymentIntent struct {
 	PaymentMethodTypes []string            `json:"payment_method_types"`
 	Status             PaymentIntentStatus `json:"status"`
 }
+
+// PaymentIntentChargesObject defines model for PaymentIntent.Charges.Object.
+type PaymentIntentChargesObject string
 
 // PaymentIntentCustomer0 defines model for PaymentIntent.Customer.0.
 type PaymentIntentCustomer0 = string

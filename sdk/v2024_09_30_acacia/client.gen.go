@@ -373,8 +373,10 @@ type Charge struct {
 	FailureCode    *string          `json:"failure_code,omitempty"`
 	FailureMessage *string          `json:"failure_message,omitempty"`
 	Id             string           `json:"id"`
-	Invoice        interface{}      `json:"invoice"`
-	Livemode       bool             `json:"livemode"`
+
+	// Invoice The id of the invoice this payment was for.
+	Invoice  *string `json:"invoice"`
+	Livemode bool    `json:"livemode"`
 
 	// Metadata Key-value pairs for your own use.
 	Metadata             Metadata              `json:"metadata"`
@@ -557,12 +559,14 @@ type PaymentIntent struct {
 	AutomaticPaymentMethods *struct {
 		Enabled *bool `json:"enabled,omitempty"`
 	} `json:"automatic_payment_methods,omitempty"`
-	Created          int                     `json:"created"`
-	Currency         string                  `json:"currency"`
-	Customer         *PaymentIntent_Customer `json:"customer,omitempty"`
-	Description      *string                 `json:"description,omitempty"`
-	Id               string                  `json:"id"`
-	Invoice          interface{}             `json:"invoice"`
+	Created     int                     `json:"created"`
+	Currency    string                  `json:"currency"`
+	Customer    *PaymentIntent_Customer `json:"customer,omitempty"`
+	Description *string                 `json:"description,omitempty"`
+	Id          string                  `json:"id"`
+
+	// Invoice The id of the invoice this payment was for.
+	Invoice          *string `json:"invoice"`
 	LastPaymentError *struct {
 		Charge      *string `json:"charge,omitempty"`
 		Code        *string `json:"code,omitempty"`
