@@ -97,11 +97,15 @@ func BenchmarkSend(b *testing.B) {
 // and the benchmark fails unless every (event, endpoint) pair arrived.
 //
 //	go test ./webhooks -run '^$' -bench 'Worker/postgres' -benchtime 6000x
+//
+// postgres/3_endpoints_2_nodes runs two workers, each with its own
+// connection pool as two servers would have, on the same queue.
 func BenchmarkWorker(b *testing.B) {
 	for _, eps := range []int{3, 10} {
-		b.Run("sqlite/"+strconv.Itoa(eps)+"_endpoints", func(b *testing.B) { benchWorkerOn(b, openDB(b, b.TempDir()+"/bench.db"), eps) })
-		b.Run("postgres/"+strconv.Itoa(eps)+"_endpoints", func(b *testing.B) { benchWorkerOn(b, openPostgres(b), eps) })
+		b.Run("sqlite/"+strconv.Itoa(eps)+"_endpoints", func(b *testing.B) { benchWorkerOn(b, openDB(b, b.TempDir()+"/bench.db"), eps, 1) })
+		b.Run("postgres/"+strconv.Itoa(eps)+"_endpoints", func(b *testing.B) { benchWorkerOn(b, openPostgres(b), eps, 1) })
 	}
+	b.Run("postgres/3_endpoints_2_nodes", func(b *testing.B) { benchWorkerOn(b, openPostgres(b), 3, 2) })
 }
 
 // countingReceiver answers 204 and counts what it got per event and
@@ -127,7 +131,7 @@ func (c *countingReceiver) counts() (total, distinct int) {
 	return c.total, len(c.got)
 }
 
-func benchWorkerOn(b *testing.B, db *storage.DB, endpoints int) {
+func benchWorkerOn(b *testing.B, db *storage.DB, endpoints, nodes int) {
 	ctx := context.Background()
 	tl, err := gates.LoadFile("../testdata/stripe.yaml", nil)
 	if err != nil {
@@ -162,10 +166,22 @@ func benchWorkerOn(b *testing.B, db *storage.DB, endpoints int) {
 	want := n * endpoints
 	cfg := Config{Store: s, Renderer: eng.Back, PollInterval: 20 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	w := mustWorker(b, cfg)
+	workers := []*Worker{mustWorker(b, cfg)}
+	for range nodes - 1 {
+		cfg.Store = newStore(b, openDB(b, db.URL), nil)
+		workers = append(workers, mustWorker(b, cfg))
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	stop := start(b, w)
+	var stops []func()
+	for _, w := range workers {
+		stops = append(stops, start(b, w))
+	}
+	stop := func() {
+		for _, s := range stops {
+			s()
+		}
+	}
 	for {
 		if total, _ := rc.counts(); total >= want {
 			break
