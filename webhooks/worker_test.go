@@ -319,6 +319,9 @@ func testRestart(t *testing.T, db *storage.DB) {
 	}
 	for _, o := range orphans {
 		require.NotZero(t, got[o.eventID], "an orphaned lease's event arrived")
+		// The dead worker's attempt counts: the next one is number 2.
+		require.Equal(t, 1, o.attempt)
+		require.Equal(t, "2", lastFor(t, rc, o.eventID).header.Get(AttemptHeader), "attempt numbers survive a crash")
 	}
 	st, err := s.Stats(ctx)
 	require.NoError(t, err)
