@@ -231,7 +231,7 @@ func (config Config) Handler() (*Proxy, error) {
 		Engine:           config.Engine,
 		Header:           p.header,
 		Account:          p.account,
-		Pins:             stablePins(config.Pins, vt),
+		Pins:             config.Pins,
 		MaxBodyBytes:     config.MaxBodyBytes,
 		MaxResponseBytes: config.MaxResponseBytes,
 		Logger:           config.Logger,
@@ -245,15 +245,6 @@ func (config Config) Handler() (*Proxy, error) {
 	}
 	p.handler = mw(http.HandlerFunc(p.serve))
 	return p, nil
-}
-
-// stablePins pins new accounts to the newest version that is not a
-// preview, as the pin endpoints do.
-func stablePins(s pins.Store, vt *versions.Timeline) pins.Store {
-	if s == nil {
-		return nil
-	}
-	return pins.Stable(s, vt.NewestStable())
 }
 
 // ServeHTTP versions r and forwards it to the upstream.

@@ -20,6 +20,7 @@ import (
 // share; each form fills them from its own config.
 type options struct {
 	Engine           *transform.Engine
+	NearestVersion   bool
 	TypeField        string
 	Header           string
 	Pins             pins.Store
@@ -40,6 +41,11 @@ type core struct {
 	tl     *gates.Timeline
 	vt     *versions.Timeline
 	newest versions.Version
+	// stable is the index in list of the newest version that is not a
+	// preview: what a request with no header and no pin is served, and
+	// what a new account is pinned to. Previews are served only when a
+	// request names them.
+	stable int
 	list   []versions.Version // newest first, as the timeline
 	names  []string           // list[i].String()
 	// values[i] is the response header's value for list[i]; shared by
@@ -121,6 +127,7 @@ func compile(o options) (*core, error) {
 		tl:      tl,
 		vt:      vt,
 		newest:  vt.Newest(),
+		stable:  vt.Index(vt.NewestStable()),
 		list:    vt.List(),
 	}
 	m.names = make([]string, len(m.list))
@@ -294,14 +301,19 @@ func (m *core) responsePlan(vi int, req *http.Request) *transform.Plan {
 }
 
 // version chooses the version of a request: the header, else the account's
-// pin, else a new pin to the newest, else the newest. It returns the
-// version's index in m.list and how it was chosen.
+// pin, else a new pin to the newest stable version, else the newest stable
+// version. With NearestVersion, a well-formed header naming a version the
+// timeline does not list is served as the nearest older one. It returns
+// the version's index in m.list and how it was chosen.
 func (m *core) version(ctx context.Context, header, account string) (int, Source, error) {
 	if header != "" {
 		if i, ok := m.byName[header]; ok {
 			return i, SourceHeader, nil
 		}
 		v, err := m.vt.Resolve(header)
+		if err != nil && m.NearestVersion && errors.Is(err, versions.ErrUnknownVersion) {
+			v, err = m.vt.ResolveNearest(header)
+		}
 		if err != nil {
 			m.invalidVersion()
 			return 0, 0, withMessage(ErrInvalidVersion, err, fmt.Sprintf(
@@ -311,13 +323,13 @@ func (m *core) version(ctx context.Context, header, account string) (int, Source
 		return m.vt.Index(v), SourceHeader, nil
 	}
 	if account == "" || m.Pins == nil {
-		return 0, SourceDefault, nil
+		return m.stable, SourceDefault, nil
 	}
 	source := SourcePin
 	p, err := m.Pins.Get(ctx, account)
 	if errors.Is(err, pins.ErrNotPinned) {
 		var created bool
-		p, created, err = m.Pins.PinIfAbsent(ctx, account, m.newest)
+		p, created, err = m.Pins.PinIfAbsent(ctx, account, m.list[m.stable])
 		if created {
 			source = SourceNewPin
 			if m.Metrics != nil {

@@ -40,6 +40,14 @@ type VersioningConfig struct {
 	// "Stripe-Version", unless the timeline names another).
 	Header string
 
+	// NearestVersion serves a well-formed version that the timeline does
+	// not list as the nearest older version it lists, instead of refusing
+	// it with 400 (a client that read the date off a changelog). A date
+	// older than the base is still refused.
+	// Optional. Default value false: unknown versions are refused, as
+	// Stripe refuses them.
+	NearestVersion bool
+
 	// Account returns the account of the request, from its authentication
 	// (an API key checked by a middleware before this one), never from
 	// anything a client may simply claim. An empty account has no pin. An
@@ -138,6 +146,7 @@ func VersioningWithConfig(config VersioningConfig) echo.MiddlewareFunc {
 func (config VersioningConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 	m, err := compile(options{
 		Engine:           config.Engine,
+		NearestVersion:   config.NearestVersion,
 		TypeField:        config.TypeField,
 		Header:           config.Header,
 		Pins:             config.Pins,

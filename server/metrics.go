@@ -45,9 +45,10 @@ const (
 	// SourcePin: the account's pin.
 	SourcePin
 	// SourceNewPin: the account had no pin and was pinned to the newest
-	// version by this request.
+	// stable version by this request.
 	SourceNewPin
-	// SourceDefault: no header and no account: the newest version.
+	// SourceDefault: no header and no account: the newest stable
+	// version (the newest that is not a preview).
 	SourceDefault
 )
 

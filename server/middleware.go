@@ -37,6 +37,14 @@ type Config struct {
 	// "Stripe-Version", unless the timeline names another).
 	Header string
 
+	// NearestVersion serves a well-formed version that the timeline does
+	// not list as the nearest older version it lists, instead of refusing
+	// it with 400 (a client that read the date off a changelog). A date
+	// older than the base is still refused.
+	// Optional. Default value false: unknown versions are refused, as
+	// Stripe refuses them.
+	NearestVersion bool
+
 	// Account returns the account of the request, from its authentication
 	// (a middleware before this one put it in the request's context),
 	// never from anything a client may simply claim. An empty account has
@@ -134,6 +142,7 @@ func MiddlewareWithConfig(config Config) func(http.Handler) http.Handler {
 func (config Config) ToMiddleware() (func(http.Handler) http.Handler, error) {
 	m, err := compile(options{
 		Engine:           config.Engine,
+		NearestVersion:   config.NearestVersion,
 		TypeField:        config.TypeField,
 		Header:           config.Header,
 		Pins:             config.Pins,

@@ -302,15 +302,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	versioning, err := server.VersioningConfig{
-		Shadow:       s.sampler,
-		Engine:       s.Engine,
-		Account:      func(c echo.Context) (string, error) { return accountOf(c), nil },
-		Pins:         pins.Stable(s.Pins, s.timeline.NewestStable()),
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		Logger:       s.log,
-		Metrics:      prom.NewMetrics(s.Registry),
-		ChangelogURL: "/changelog",
-		Now:          s.now,
+		Shadow:         s.sampler,
+		Engine:         s.Engine,
+		Account:        func(c echo.Context) (string, error) { return accountOf(c), nil },
+		Pins:           s.Pins,
+		NearestVersion: cfg.NearestVersion,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		Logger:         s.log,
+		Metrics:        prom.NewMetrics(s.Registry),
+		ChangelogURL:   "/changelog",
+		Now:            s.now,
 	}.ToMiddleware()
 	if err != nil {
 		return nil, err
@@ -327,9 +328,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	mws := []echo.MiddlewareFunc{strictInput(cfg.MaxBodyBytes), ipLimit, s.authenticate, keyLimit}
-	if cfg.NearestVersion {
-		mws = append(mws, s.nearestVersion)
-	}
 	v1 := e.Group("/v1", append(mws, versioning, s.countServed, idem)...)
 	s.routes(v1)
 	s.sourceRoutes(v1)
@@ -359,27 +357,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // MetricsHandler serves the Prometheus metrics, for an address of its own
 // when Config.SeparateMetrics is set.
 func (s *Server) MetricsHandler() http.Handler { return s.metrics }
-
-// nearestVersion rewrites a version header naming a well-formed version
-// the timeline does not list to the nearest older version that it lists,
-// before the versioning middleware reads it (Config.NearestVersion).
-func (s *Server) nearestVersion(next echo.HandlerFunc) echo.HandlerFunc {
-	header := s.timeline.Header()
-	vt := s.timeline.Versions()
-	return func(c echo.Context) error {
-		h := c.Request().Header
-		raw := h.Get(header)
-		if raw == "" {
-			return next(c)
-		}
-		if v, err := versions.Parse(raw); err == nil && !vt.Contains(v) {
-			if n, ok := vt.Nearest(v); ok {
-				h.Set(header, n.String())
-			}
-		}
-		return next(c)
-	}
-}
 
 // requestID gives every response a Request-Id header, as Stripe's API
 // does (SDKs report it with errors). It is always made here: a Request-Id
