@@ -306,6 +306,16 @@ func orDefault(s, d string) string {
 	return s
 }
 
+// openAdmin opens the demo's database for the keys and accounts commands,
+// with the key that seals its secrets, logging warnings only.
+func openAdmin(ctx context.Context, e *env, dbURL string) (*api.Server, *storage.DB, error) {
+	seal, err := sealer(dbURL, "", false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return openAPI(ctx, dbURL, "", slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), api.Config{Sealer: seal})
+}
+
 func runKeys(e *env, args []string) error {
 	if len(args) == 0 || (args[0] != "create" && args[0] != "list") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
@@ -325,11 +335,7 @@ func runKeys(e *env, args []string) error {
 		return usagef("unexpected argument %q", pos[0])
 	}
 	ctx := context.Background()
-	seal, err := sealer(*dbURL, "", false)
-	if err != nil {
-		return err
-	}
-	s, db, err := openAPI(ctx, *dbURL, "", slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), api.Config{Sealer: seal})
+	s, db, err := openAdmin(ctx, e, *dbURL)
 	if err != nil {
 		return err
 	}
@@ -389,11 +395,7 @@ func runAccounts(e *env, args []string) error {
 		return usagef("unexpected argument %q", pos[0])
 	}
 	ctx := context.Background()
-	seal, err := sealer(*dbURL, "", false)
-	if err != nil {
-		return err
-	}
-	s, db, err := openAPI(ctx, *dbURL, "", slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), api.Config{Sealer: seal})
+	s, db, err := openAdmin(ctx, e, *dbURL)
 	if err != nil {
 		return err
 	}
