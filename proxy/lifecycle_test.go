@@ -48,7 +48,7 @@ func TestEndpointOpsThroughProxy(t *testing.T) {
 	_, refusing := startProxy(t, proxy.Config{Upstream: mustURL(t, up.URL), Engine: transform.New(tl, nil)})
 	tl, err = gates.Load("endpoints.yaml", bytes.Replace(data, []byte("after_sunset: refuse"), []byte("after_sunset: serve"), 1), nil)
 	require.NoError(t, err)
-	_, base := startProxy(t, proxy.Config{Upstream: mustURL(t, up.URL), Engine: transform.New(tl, nil)})
+	_, base := startProxy(t, proxy.Config{Upstream: mustURL(t, up.URL), Engine: transform.New(tl, nil), ChangelogURL: "https://api.example.com/changelog"})
 
 	do := func(method, path, version string) (*http.Response, string) {
 		return doAt(t, base, method, path, version)
@@ -56,6 +56,7 @@ func TestEndpointOpsThroughProxy(t *testing.T) {
 	res, body := doAt(t, refusing, "GET", "/v1/customers/cus_1/cards", "2015-01-01")
 	assert.Equal(t, http.StatusGone, res.StatusCode, body)
 	assert.Equal(t, "api_version_sunset", gjson.Get(body, "error.code").String())
+	assert.Empty(t, res.Header.Get("Link"), "no ChangelogURL, no Link header")
 
 	res, body = do("GET", "/v1/customers/cus_1/cards", "2020-01-01")
 	assert.Equal(t, 404, res.StatusCode, body)
@@ -65,6 +66,7 @@ func TestEndpointOpsThroughProxy(t *testing.T) {
 	res, body = do("GET", "/v1/customers/cus_1/cards", "2015-01-01")
 	assert.Equal(t, 200, res.StatusCode, body)
 	assert.Equal(t, "@1577836800", res.Header.Get("Deprecation"))
+	assert.Equal(t, `<https://api.example.com/changelog#v2015-01-01>; rel="deprecation"`, res.Header.Get("Link"))
 	res, body = do("POST", "/v1/charges", "2020-01-01")
 	assert.Equal(t, 200, res.StatusCode, "201 walked back: %s", body)
 	res, body = do("POST", "/v1/charges", "2024-01-01")

@@ -109,6 +109,12 @@ type Config struct {
 	// Optional. Default value nil: no metrics.
 	Metrics server.Metrics
 
+	// ChangelogURL is where the API's changelog lives: responses served in
+	// a deprecated version carry Link: <ChangelogURL#vVERSION>;
+	// rel="deprecation" next to their Deprecation and Sunset headers.
+	// Optional. Default value "": no Link header.
+	ChangelogURL string
+
 	// Logger gets upstream failures and responses that could not be
 	// walked back. Optional. Default value slog.Default().
 	Logger *slog.Logger
@@ -236,6 +242,7 @@ func (config Config) Handler() (*Proxy, error) {
 		MaxResponseBytes: config.MaxResponseBytes,
 		Logger:           config.Logger,
 		Metrics:          config.Metrics,
+		ChangelogURL:     config.ChangelogURL,
 	}.ToMiddleware()
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)

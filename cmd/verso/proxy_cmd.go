@@ -57,6 +57,8 @@ Flags:
   --pin-path P         where the pin endpoints answer (default
                        /v1/account/api_version)
   --metrics-addr A     serve Prometheus /metrics on this address (default: none)
+  --changelog-url U    responses in a deprecated version carry
+                       Link: <U#vVERSION>; rel="deprecation" (default: none)
   --max-body-bytes N   largest request body walked forward (default 1048576)
   --max-response-bytes N
                        largest JSON response walked back; larger gets 500
@@ -79,6 +81,7 @@ func runProxy(e *env, args []string) error {
 	accountHeader := fs.String("account-header", "", "")
 	pinPath := fs.String("pin-path", pinhttp.DefaultPath, "")
 	metricsAddr := fs.String("metrics-addr", "", "")
+	changelogURL := fs.String("changelog-url", "", "")
 	maxBody := fs.Int64("max-body-bytes", server.DefaultMaxBodyBytes, "")
 	maxResponse := fs.Int64("max-response-bytes", server.DefaultMaxResponseBytes, "")
 	dialTimeout := fs.Duration("dial-timeout", proxy.DefaultDialTimeout, "")
@@ -145,6 +148,7 @@ func runProxy(e *env, args []string) error {
 		MaxResponseBytes:      *maxResponse,
 		DialTimeout:           *dialTimeout,
 		ResponseHeaderTimeout: *upstreamTimeout,
+		ChangelogURL:          *changelogURL,
 		Logger:                logger,
 	}
 	where := "in memory"
