@@ -2,8 +2,12 @@ package server_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -101,5 +105,40 @@ func TestMetrics(t *testing.T) {
 verso_invalid_version_requests_total 1
 `), "verso_invalid_version_requests_total"); err != nil {
 		t.Error(err)
+	}
+}
+
+// countingMetrics records the statuses the middleware reports.
+type countingMetrics struct {
+	mu       sync.Mutex
+	statuses []int
+}
+
+func (c *countingMetrics) Request(_ versions.Version, _ server.Source, status int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.statuses = append(c.statuses, status)
+}
+func (c *countingMetrics) InvalidVersion()                                  {}
+func (c *countingMetrics) PinCreated()                                      {}
+func (c *countingMetrics) Walk(server.Direction, int, time.Duration, error) {}
+
+// TestMetricsSilentHandler: a handler that writes nothing answers 200, and
+// the net/http middleware counts it as 200 at every version, buffered or
+// not.
+func TestMetricsSilentHandler(t *testing.T) {
+	m := &countingMetrics{}
+	h := server.MiddlewareWithConfig(server.Config{Engine: stripe(t), Metrics: m})(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for _, v := range []string{newest, "2014-12-22"} {
+		req := httptest.NewRequest("GET", "/v1/customers/cus_1", nil)
+		req.Header.Set("Stripe-Version", v)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Fatalf("%s: status %d", v, rec.Code)
+		}
+	}
+	if len(m.statuses) != 2 || m.statuses[0] != 200 || m.statuses[1] != 200 {
+		t.Fatalf("counted %v, want [200 200]", m.statuses)
 	}
 }

@@ -210,7 +210,7 @@ func (m *httpVersioning) serve(w http.ResponseWriter, r *http.Request, next http
 				m.config.ErrorHandler(bw, r, err)
 				status, _ := m.finish(r, bw, m.list[vi], versions.Version{})
 				if status == 0 {
-					status = bw.status
+					status = bw.code()
 				}
 				putBackWriter(bw)
 				m.counted(vi, source, status)
@@ -250,7 +250,7 @@ func (m *httpVersioning) serve(w http.ResponseWriter, r *http.Request, next http
 	next.ServeHTTP(bw, req)
 	status, _ := m.finish(req, bw, v, cand)
 	if status == 0 {
-		status = bw.status
+		status = bw.code()
 	}
 	putBackWriter(bw)
 	m.counted(vi, source, rd.Status(status))

@@ -105,6 +105,15 @@ func (bw *backWriter) Unwrap() http.ResponseWriter { return bw.w }
 // sent reports whether anything reached the underlying writer.
 func (bw *backWriter) sent() bool { return bw.passthrough }
 
+// code is the status the response went out with: 200 when the handler
+// wrote nothing, as net/http answers then.
+func (bw *backWriter) code() int {
+	if bw.status == 0 {
+		return http.StatusOK
+	}
+	return bw.status
+}
+
 func bodyAllowed(status int) bool {
 	return status != http.StatusNoContent && status != http.StatusNotModified && status >= 200
 }
