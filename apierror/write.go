@@ -1,0 +1,59 @@
+package apierror
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+)
+
+type shapeKey struct{}
+
+// WithShape returns a copy of ctx that carries shape: Write answers
+// requests with that context in it. The versioning middleware puts the
+// API's shape there, so every piece inside it (idempotency, rate limits,
+// handlers) writes the API's errors without being told their shape.
+func WithShape(ctx context.Context, shape Shape) context.Context {
+	return context.WithValue(ctx, shapeKey{}, shape)
+}
+
+// ShapeFrom returns the shape ctx carries, or Stripe's.
+func ShapeFrom(ctx context.Context) Shape {
+	s, _ := ctx.Value(shapeKey{}).(Shape)
+	return s
+}
+
+// Write answers err on w in the shape of r's context (ShapeFrom): an
+// *Error with its status, headers and fields, anything else as From makes
+// it. HEAD requests get the status and headers alone. 5xx errors are
+// logged with their cause at level error, on slog.Default.
+//
+//	apierror.Write(w, r, ErrNoSuchUser.With("No such user: 'u_9'").WithParam("id"))
+func Write(w http.ResponseWriter, r *http.Request, err error) {
+	WriteShape(w, r, err, ShapeFrom(r.Context()))
+}
+
+// WriteShape is Write in shape.
+func WriteShape(w http.ResponseWriter, r *http.Request, err error, shape Shape) {
+	e := From(err)
+	if e == nil {
+		return
+	}
+	if e.Status >= 500 {
+		slog.Default().ErrorContext(r.Context(), "request failed",
+			"method", r.Method, "path", r.URL.Path, "status", e.Status, "error", err)
+	}
+	body := shape.Marshal(e)
+	h := w.Header()
+	for k, vs := range e.Header {
+		h[k] = append([]string(nil), vs...)
+	}
+	h.Set("Content-Type", shape.ContentType())
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Del("Content-Encoding")
+	w.WriteHeader(e.Status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
