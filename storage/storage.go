@@ -44,10 +44,15 @@ func (d Dialect) String() string {
 
 // DB is a database handle that knows its dialect. It is safe for concurrent
 // use.
+//
+// Every method that takes a query takes it with '?' placeholders and
+// rewrites them for the dialect (Rebind). DB does not embed *sql.DB, so no
+// method of the pool can be called by mistake with a query that was not
+// rewritten; Pool returns the pool itself, for what DB does not offer.
 type DB struct {
-	*sql.DB
 	Dialect Dialect
 	URL     string
+	pool    *sql.DB
 	// writers holds one token per transaction that may run at once: one
 	// for SQLite, which has a single writer (every transaction begins
 	// IMMEDIATE), so that writers queue here in order instead of
@@ -108,7 +113,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("storage: connect to %s database: %w", d, err)
 	}
-	out := &DB{DB: db, Dialect: d, URL: url}
+	out := &DB{pool: db, Dialect: d, URL: url}
 	if d == SQLite {
 		out.writers = make(chan struct{}, 1)
 	}
@@ -168,24 +173,38 @@ func (db *DB) Rebind(q string) string {
 	return b.String()
 }
 
+// Pool returns the connection pool behind db, for what DB does not offer
+// (pool sizes, statistics, a dedicated connection). Queries run on it
+// directly take the driver's own placeholders ($1, $2, ... on PostgreSQL),
+// not '?': prefer db's methods, or pass the query through db.Rebind.
+func (db *DB) Pool() *sql.DB { return db.pool }
+
+// Close closes the pool. Stores built on db must not be used after.
+func (db *DB) Close() error { return db.pool.Close() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.pool.PingContext(ctx) }
+
 // Exec runs a statement written with '?' placeholders.
 func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return db.DB.ExecContext(ctx, db.Rebind(q), args...)
+	return db.pool.ExecContext(ctx, db.Rebind(q), args...)
 }
 
 // Query runs a query written with '?' placeholders.
 func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return db.DB.QueryContext(ctx, db.Rebind(q), args...)
+	return db.pool.QueryContext(ctx, db.Rebind(q), args...)
 }
 
 // QueryRow runs a query written with '?' placeholders that returns one row.
 func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return db.DB.QueryRowContext(ctx, db.Rebind(q), args...)
+	return db.pool.QueryRowContext(ctx, db.Rebind(q), args...)
 }
 
-// Tx is a transaction on a DB, with the same '?' placeholder helpers.
+// Tx is a transaction on a DB, with the same '?' placeholder methods. Like
+// DB it does not embed its *sql.Tx: every query it runs is rewritten for
+// the dialect.
 type Tx struct {
-	*sql.Tx
+	tx   *sql.Tx
 	db   *DB
 	done sync.Once
 }
@@ -207,12 +226,12 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 			return nil, ErrBusy
 		}
 	}
-	tx, err := db.DB.BeginTx(ctx, nil)
+	tx, err := db.pool.BeginTx(ctx, nil)
 	if err != nil {
 		db.release()
 		return nil, err
 	}
-	return &Tx{Tx: tx, db: db}, nil
+	return &Tx{tx: tx, db: db}, nil
 }
 
 func (db *DB) release() {
@@ -223,7 +242,7 @@ func (db *DB) release() {
 
 // Commit commits the transaction and lets the next one begin.
 func (tx *Tx) Commit() error {
-	err := tx.Tx.Commit()
+	err := tx.tx.Commit()
 	tx.done.Do(tx.db.release)
 	return err
 }
@@ -231,7 +250,7 @@ func (tx *Tx) Commit() error {
 // Rollback rolls the transaction back (after Commit it does nothing and
 // returns sql.ErrTxDone) and lets the next one begin.
 func (tx *Tx) Rollback() error {
-	err := tx.Tx.Rollback()
+	err := tx.tx.Rollback()
 	tx.done.Do(tx.db.release)
 	return err
 }
@@ -258,17 +277,17 @@ func (tx *Tx) DB() *DB { return tx.db }
 
 // Exec runs a statement written with '?' placeholders.
 func (tx *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return tx.Tx.ExecContext(ctx, tx.db.Rebind(q), args...)
+	return tx.tx.ExecContext(ctx, tx.db.Rebind(q), args...)
 }
 
 // Query runs a query written with '?' placeholders.
 func (tx *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return tx.Tx.QueryContext(ctx, tx.db.Rebind(q), args...)
+	return tx.tx.QueryContext(ctx, tx.db.Rebind(q), args...)
 }
 
 // QueryRow runs a query written with '?' placeholders that returns one row.
 func (tx *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return tx.Tx.QueryRowContext(ctx, tx.db.Rebind(q), args...)
+	return tx.tx.QueryRowContext(ctx, tx.db.Rebind(q), args...)
 }
 
 // MigrateLock is the PostgreSQL advisory lock key that Migrate and
@@ -341,13 +360,4 @@ func (tx *Tx) AddColumns(ctx context.Context, table string, columns ...string) e
 		}
 	}
 	return nil
-}
-
-// IsUniqueViolation reports whether err is a unique-constraint violation.
-func IsUniqueViolation(err error) bool {
-	if err == nil {
-		return false
-	}
-	s := err.Error()
-	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505") || strings.Contains(s, "duplicate key value")
 }

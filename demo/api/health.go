@@ -3,7 +3,6 @@ package api
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -35,7 +34,7 @@ func (s *Server) healthz(c echo.Context) error {
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := s.db.Ping(ctx); err != nil {
 		s.log.Warn("readyz: database does not answer", "err", err)
 		return errUnavailable(c)
 	}
@@ -51,11 +50,7 @@ func errUnavailable(c echo.Context) error {
 // busy reports whether err is SQLite's single writer being taken for
 // longer than the server waits: a reason to retry, not a bug.
 func busy(err error) bool {
-	if errors.Is(err, storage.ErrBusy) {
-		return true
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY")
+	return storage.IsBusy(err)
 }
 
 // errBusy is the 503 for a database too busy to take the write now.
@@ -133,7 +128,7 @@ func (w *outageWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) dbAnswers(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	return s.db.PingContext(ctx) == nil
+	return s.db.Ping(ctx) == nil
 }
 
 // clientIP returns an echo.IPExtractor that believes header only on
