@@ -42,7 +42,7 @@ type Error struct {
 	// Err is the cause; never shown to the client.
 	Err error
 
-	kind *Error // the sentinel this error was derived from
+	kind *Error // the error this one was derived from
 }
 
 // New returns an Error. Packages declare their sentinels with it:
@@ -63,27 +63,37 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is reports whether target is e or the sentinel e was derived from.
+// Is reports whether target is e or one of the errors e was derived from:
+// a sentinel, or a sentinel derived in turn from another one (such as
+// ErrUnavailable, made with WithRetryAfter), so that errors.Is holds for
+// every error derived from a package's sentinel variable.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	if !ok {
 		return false
 	}
-	return t == e || (e.kind != nil && t == e.kind)
-}
-
-// Kind returns the sentinel e was derived from, or e itself.
-func (e *Error) Kind() *Error {
-	if e.kind != nil {
-		return e.kind
+	for k := e; k != nil; k = k.kind {
+		if k == t {
+			return true
+		}
 	}
-	return e
+	return false
 }
 
-// clone returns a copy of e derived from e's sentinel, with its own Header.
+// Kind returns the first error of the chain e was derived from (the one
+// made with New), or e itself.
+func (e *Error) Kind() *Error {
+	k := e
+	for k.kind != nil {
+		k = k.kind
+	}
+	return k
+}
+
+// clone returns a copy of e derived from e, with its own Header.
 func (e *Error) clone() *Error {
 	c := *e
-	c.kind = e.Kind()
+	c.kind = e
 	if e.Header != nil {
 		c.Header = e.Header.Clone()
 	}

@@ -43,6 +43,41 @@ func TestDerivedErrorsKeepTheirKind(t *testing.T) {
 	}
 }
 
+// TestDerivedSentinels checks errors.Is through a chain of derivations: a
+// sentinel that is itself derived (ErrUnavailable carries its Retry-After)
+// matches what is derived from it, and a sentinel derived from another one
+// matches as both, while its parent's other children do not match it.
+func TestDerivedSentinels(t *testing.T) {
+	errStore := apierror.ErrUnavailable.With("The store does not answer.")
+	cause := errors.New("connection refused")
+	tests := []struct {
+		name   string
+		err    error
+		target *apierror.Error
+		want   bool
+	}{
+		{"derived from a derived sentinel", apierror.ErrUnavailable.Wrap(cause), apierror.ErrUnavailable, true},
+		{"twice derived", apierror.ErrUnavailable.With("m").WithCode("c").Wrap(cause), apierror.ErrUnavailable, true},
+		{"a child sentinel matches its parent", errStore.Wrap(cause), apierror.ErrUnavailable, true},
+		{"and itself", errStore.Wrap(cause), errStore, true},
+		{"the parent is not the child", apierror.ErrUnavailable.Wrap(cause), errStore, false},
+		{"another sentinel", apierror.ErrUnavailable.Wrap(cause), apierror.ErrInternal, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := errors.Is(tt.err, tt.target); got != tt.want {
+				t.Errorf("errors.Is = %v, want %v", got, tt.want)
+			}
+			if !errors.Is(tt.err, cause) {
+				t.Error("the cause is lost")
+			}
+		})
+	}
+	if apierror.ErrUnavailable.Wrap(cause).Kind() != errStore.Kind() {
+		t.Error("Kind differs along one chain")
+	}
+}
+
 func TestFrom(t *testing.T) {
 	mbe := &http.MaxBytesError{Limit: 10}
 	tests := []struct {
