@@ -9,13 +9,34 @@
 // The operations are:
 //
 //	rename   the new version calls the field `field`; the old one called it `was`
-//	added    the new version has `field`; the old one did not
+//	added    the new version has `field`; the old one did not. With a
+//	         `default`, the forward walk gives it that value when an old
+//	         client does not send it
 //	removed  the new version dropped `field`; walking back puts it back from a
-//	         `default` literal, `from` another path, or a `custom` function
+//	         `default` literal, `from` another path (which may pick an
+//	         array's element by index, "assignees.0", and falls back to
+//	         `default` when it finds nothing), or a `custom` function
 //	retype   the field changed JSON type (integer <-> string, number <-> decimal string)
 //	enum     enum values were renamed (`was: {new: old}`)
+//	nest     the new version holds `fields` (every member when omitted)
+//	         inside the object `field`; the old one had them beside it.
+//	         Walking back lifts them out and drops the wrapper when it ends
+//	         empty; walking forward moves them in
+//	collapse the new version embeds an object at `field` where the old one
+//	         had its id (member `key`, "id" by default). Walking back, the
+//	         object becomes its id; forward, the id becomes {"id": ...}, or
+//	         moves to `id_field`, a member next to `field`
 //	custom   a Go function registered by name, one per direction
 //	behavior no body change; handler code asks Active(ctx, id)
+//
+// Paths step into objects with dots and into every element of an array
+// with "[]" ("items[].price"). Only `from` may pick one element by its
+// index ("assignees.0.login" or "assignees[0].login"): a path the walk
+// could not follow is refused when the timeline is loaded.
+//
+// Walking a request forward, a field sent under both its old and its new
+// name (across a rename, a nest or a collapse's id_field) is refused
+// rather than one value dropped (transform.ConflictError).
 //
 // Ops that change no body say what exists at each version and how its
 // responses look:
@@ -34,7 +55,10 @@
 //	                        timeline names the field; "object" by default)
 //	resources: [error]      the error object of non-2xx responses: the top-level
 //	                        "error" member when it is an object, else the body
-//	                        (in a change of its own, with no other scope)
+//	                        (in a change of its own, with no other scope). A
+//	                        nest op there applies to the whole body, so that
+//	                        nest: {field: error} says older versions answered
+//	                        errors flat
 //	endpoints: [...]        request bodies and query strings on those endpoints,
 //	                        walked forward; with no resources, also the responses
 //	                        of those endpoints: their top-level object, or each

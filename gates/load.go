@@ -368,7 +368,7 @@ func (l *loader) date(n *yaml.Node, what string) time.Time {
 
 var opKeys = map[Kind][]string{
 	KindRename:          {"field", "was"},
-	KindAdded:           {"field"},
+	KindAdded:           {"field", "default"},
 	KindRemoved:         {"field", "default", "from", "custom", "schema"},
 	KindRetype:          {"field", "was", "now"},
 	KindEnum:            {"field", "was"},
@@ -380,9 +380,11 @@ var opKeys = map[Kind][]string{
 	KindStatus:          {"code", "was"},
 	KindHeaderRename:    {"name", "was"},
 	KindHeaderAdded:     {"name"},
+	KindNest:            {"field", "fields"},
+	KindCollapse:        {"field", "key", "id_field"},
 }
 
-const opNames = "rename, added, removed, retype, enum, custom, behavior, endpoint_added, endpoint_removed, endpoint_moved, status, header_rename or header_added"
+const opNames = "rename, added, removed, retype, enum, nest, collapse, custom, behavior, endpoint_added, endpoint_removed, endpoint_moved, status, header_rename or header_added"
 
 func (l *loader) op(n *yaml.Node, id string) (Op, bool) {
 	if n.Kind != yaml.MappingNode || len(n.Content) != 2 {
@@ -409,6 +411,9 @@ func (l *loader) op(n *yaml.Node, id string) (Op, bool) {
 	case kind == KindHeaderAdded && body.Kind == yaml.ScalarNode && body.Tag != "!!null":
 		op.Header = body.Value
 		return op, true
+	case (kind == KindNest || kind == KindCollapse) && body.Kind == yaml.ScalarNode && body.Tag != "!!null":
+		op.Field = body.Value
+		return op, true
 	}
 	m := l.mapping(body, name, id, opKeys[kind]...)
 	if m == nil {
@@ -427,15 +432,10 @@ func (l *loader) op(n *yaml.Node, id string) (Op, bool) {
 		op.Field, op.Was = field("field"), field("was")
 	case KindAdded:
 		op.Field = field("field")
+		op.Default = l.literal(m, "added", id)
 	case KindRemoved:
 		op.Field = field("field")
-		if d, ok := m["default"]; ok {
-			raw, err := nodeJSON(d, 0)
-			if err != nil {
-				l.errs.add(l.pos(d), id, "removed: default: %v", err)
-			}
-			op.Default = raw
-		}
+		op.Default = l.literal(m, "removed", id)
 		if f, ok := m["from"]; ok {
 			op.From = l.str(f, "removed: from", id)
 		}
@@ -479,8 +479,43 @@ func (l *loader) op(n *yaml.Node, id string) (Op, bool) {
 		op.Header, op.WasHeader = field("name"), field("was")
 	case KindHeaderAdded:
 		op.Header = field("name")
+	case KindNest:
+		op.Field = field("field")
+		if f, ok := m["fields"]; ok {
+			if f.Kind != yaml.SequenceNode {
+				l.errs.add(l.pos(f), id, "nest: fields: want a list of member names, got %s", kindName(f))
+			} else {
+				op.Members = l.strList(f, "nest: fields", id)
+				if len(op.Members) == 0 {
+					l.errs.add(l.pos(f), id, "nest: fields: empty list (leave the key out to move every member)")
+				}
+			}
+		}
+	case KindCollapse:
+		op.Field = field("field")
+		if k, ok := m["key"]; ok {
+			op.Key = l.str(k, "collapse: key", id)
+		}
+		if k, ok := m["id_field"]; ok {
+			op.IDField = l.str(k, "collapse: id_field", id)
+		}
 	}
 	return op, true
+}
+
+// literal reads the default of an added or removed op as JSON, or nil when
+// the op has none.
+func (l *loader) literal(m map[string]*yaml.Node, name, id string) json.RawMessage {
+	d, ok := m["default"]
+	if !ok {
+		return nil
+	}
+	raw, err := nodeJSON(d, 0)
+	if err != nil {
+		l.errs.add(l.pos(d), id, "%s: default: %v", name, err)
+		return json.RawMessage{}
+	}
+	return raw
 }
 
 // endpointKey reads the endpoint under key of an endpoint op's mapping.

@@ -77,7 +77,7 @@ func TestLoadErrors(t *testing.T) {
 		{"duplicate change id", base + "  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{added: {field: f}}]}\n      - {id: a, description: d, resources: [x], ops: [{added: {field: g}}]}\n  - version: 2015-01-01\n",
 			"t.yaml:6:9: a: duplicate change id (first at t.yaml:5:9)"},
 		{"unknown op", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - rname: {field: a, was: b}\n  - version: 2015-01-01\n",
-			`t.yaml:9:13: a: unknown op "rname" (want rename, added, removed, retype, enum, custom, behavior, endpoint_added, endpoint_removed, endpoint_moved, status, header_rename or header_added)`},
+			`t.yaml:9:13: a: unknown op "rname" (want rename, added, removed, retype, enum, nest, collapse, custom, behavior, endpoint_added, endpoint_removed, endpoint_moved, status, header_rename or header_added)`},
 		{"missing key", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - rename: {field: a}\n  - version: 2015-01-01\n",
 			`t.yaml:9:13: a: rename: missing key "was"`},
 		{"unknown op key", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - rename: {field: a, was: b, to: c}\n  - version: 2015-01-01\n",
@@ -93,7 +93,7 @@ func TestLoadErrors(t *testing.T) {
 		{"schema on a rename", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - rename: {field: card, was: c, schema: {type: string}}\n  - version: 2015-01-01\n",
 			`t.yaml:9:43: a: rename: unknown key "schema" (allowed: field, was)`},
 		{"removed needs one source", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - removed: {field: card}\n  - version: 2015-01-01\n",
-			`t.yaml:9:13: a: removed: give exactly one of default, from or custom (how older versions get "card" back)`},
+			`t.yaml:9:13: a: removed: give one of default, from (a default may back it up) or custom (how older versions get "card" back)`},
 		{"bad retype", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - retype: {field: amount, was: integer, now: boolean}\n  - version: 2015-01-01\n",
 			"t.yaml:9:13: a: retype: cannot convert between integer and boolean (supported: integer, number, string, decimal)"},
 		{"no description", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        resources: [x]\n        ops:\n          - added: {field: f}\n  - version: 2015-01-01\n",
@@ -294,6 +294,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("a: &a [*a]"))
 	f.Add([]byte("after_sunset: refuse\nversions:\n  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, endpoints: [\"POST /v1/x\"], ops: [{endpoint_moved: {endpoint: \"GET /v2/x/:id\", was: \"GET /v1/x/:id\"}}, {status: {code: 201, was: 200}}, {header_rename: {name: A, was: B}}, {endpoint_added: \"GET /v1/t\"}]}\n  - version: 2015-01-01\n    deprecated: 2019-01-01\n    sunset: 2020-01-01T00:00:00Z\n"))
 	f.Add([]byte("versions:\n  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{removed: {field: a, default: {x: [1, {y: 2}]}}}]}\n  - version: 2015-01-01\n"))
+	f.Add([]byte("versions:\n  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, resources: [error], ops: [{nest: {field: error, fields: [code, message]}}]}\n      - {id: b, description: d, resources: [x], endpoints: [\"POST /v1/x\"], ops: [{nest: location}, {collapse: {field: author, key: id, id_field: author_id}}, {added: {field: v, default: public}}]}\n  - version: 2015-01-01\n"))
+	f.Add([]byte("versions:\n  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{removed: {field: a, from: \"b[0].c.1\", default: null}}, {collapse: y}, {nest: {field: \"z[].w\", fields: [q]}}]}\n  - version: 2015-01-01\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tl, err := gates.Load("f.yaml", data, nil)
 		if err != nil {

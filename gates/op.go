@@ -25,6 +25,8 @@ const (
 	KindStatus
 	KindHeaderRename
 	KindHeaderAdded
+	KindNest
+	KindCollapse
 )
 
 var kindNames = [...]string{
@@ -42,12 +44,17 @@ var kindNames = [...]string{
 	KindStatus:          "status",
 	KindHeaderRename:    "header_rename",
 	KindHeaderAdded:     "header_added",
+
+	KindNest:     "nest",
+	KindCollapse: "collapse",
 }
 
 // Body reports whether ops of the kind change request or response bodies
-// (rename, added, removed, retype, enum, custom). Behaviour, endpoint,
-// status and header ops do not.
-func (k Kind) Body() bool { return k >= KindRename && k <= KindCustom }
+// (rename, added, removed, retype, enum, custom, nest, collapse).
+// Behaviour, endpoint, status and header ops do not.
+func (k Kind) Body() bool {
+	return k >= KindRename && k <= KindCustom || k == KindNest || k == KindCollapse
+}
 
 // Endpoint reports whether ops of the kind add, remove or move an endpoint.
 func (k Kind) Endpoint() bool { return k >= KindEndpointAdded && k <= KindEndpointMoved }
@@ -120,8 +127,9 @@ func (p Pos) String() string {
 }
 
 // Op is one operation of a change. Build one with Rename, Added,
-// RemovedDefault, RemovedFrom, RemovedCustom, Retype, Enum, Custom or
-// Behavior.
+// RemovedDefault, RemovedFrom, RemovedCustom, Retype, Enum, Nest,
+// Collapse, Custom, Behavior or an endpoint, status or header op's
+// constructor.
 type Op struct {
 	Kind Kind
 	// Field is the path the operation is about, in the newer version's terms
@@ -130,9 +138,12 @@ type Op struct {
 	Field string
 	// Was is the older path of a rename.
 	Was string
-	// Default is the JSON literal a removed field is put back with.
+	// Default is the JSON literal a removed field is put back with (when
+	// From, if set, finds nothing), or that the forward walk gives an
+	// added field an older client did not send.
 	Default json.RawMessage
-	// From is the path a removed field is copied from.
+	// From is the path a removed field is copied from. Unlike other paths
+	// it may pick an array's element by its index: "assignees.0".
 	From string
 	// Schema is the JSON Schema (an OpenAPI schema object) of the field a
 	// removed op puts back, as the older version documented it. It is
@@ -158,6 +169,15 @@ type Op struct {
 	// the newer version sends Header; the older called it WasHeader
 	// (header_rename) or did not send it (header_added).
 	Header, WasHeader string
+	// Members are the members a nest op moves into the object at Field;
+	// empty means every member of the object holding it.
+	Members []string
+	// Key is the member holding a collapsed object's id; "id" when empty.
+	Key string
+	// IDField is, for a collapse op, the member next to Field in which the
+	// newer version takes the id on requests ("author_id"); when empty, the
+	// forward walk makes the id the object {Key: id} instead.
+	IDField string
 	// Pos is where the op was declared.
 	Pos Pos
 }
@@ -191,6 +211,22 @@ func (op Op) WithSchema(schema any) Op {
 		raw = []byte("null") // reported by validation: not a mapping
 	}
 	op.Schema = raw
+	return op
+}
+
+// WithDefault returns op with Default set to the JSON encoding of def:
+// on an added op, the value the forward walk gives the field when an
+// older client's request (or body) lacks it; on a removed op with From,
+// the value put back when From finds nothing.
+func (op Op) WithDefault(def any) Op {
+	raw, err := json.Marshal(def)
+	if err != nil {
+		raw = nil // reported by validation
+	}
+	op.Default = raw
+	if raw == nil {
+		op.Default = json.RawMessage{}
+	}
 	return op
 }
 
@@ -282,11 +318,20 @@ func (op Op) Breaking() bool {
 }
 
 // Fields returns the paths the op writes in a body (the field, and the old
-// name of a rename); none for ops that change no body.
+// name of a rename, the members a nest moves out, the id field of a
+// collapse); none for ops that change no body.
 func (op Op) Fields() []string {
 	switch {
 	case op.Kind == KindRename:
 		return []string{op.Field, op.Was}
+	case op.Kind == KindNest:
+		out := []string{op.Field}
+		for _, m := range op.Members {
+			out = append(out, sibling(op.Field, m))
+		}
+		return out
+	case op.Kind == KindCollapse && op.IDField != "":
+		return []string{op.Field, sibling(op.Field, op.IDField)}
 	case op.Kind == KindCustom || !op.Kind.Body():
 		return nil
 	}
@@ -306,9 +351,14 @@ func (op Op) Describe(resource string) string {
 	case KindRename:
 		return fmt.Sprintf("%s is now %s.", q(op.Was), q(op.Field))
 	case KindAdded:
+		if op.Default != nil {
+			return fmt.Sprintf("%s is new (requests from older versions get `%s`).", q(op.Field), string(op.Default))
+		}
 		return fmt.Sprintf("%s is new.", q(op.Field))
 	case KindRemoved:
 		switch {
+		case op.From != "" && op.Default != nil:
+			return fmt.Sprintf("%s is removed; use %s (older versions return `%s` when there is none).", q(op.Field), q(op.From), string(op.Default))
 		case op.From != "":
 			return fmt.Sprintf("%s is removed; use %s.", q(op.Field), q(op.From))
 		case op.Func != "":
@@ -323,6 +373,15 @@ func (op Op) Describe(resource string) string {
 			parts[i] = fmt.Sprintf("`%s` is now `%s`", v.Was, v.Now)
 		}
 		return fmt.Sprintf("Values of %s renamed: %s.", q(op.Field), strings.Join(parts, ", "))
+	case KindNest:
+		return describeNest(op, resource)
+	case KindCollapse:
+		key := op.CollapseKey()
+		s := fmt.Sprintf("%s is now the embedded object; older versions have its `%s` there.", q(op.Field), key)
+		if op.IDField != "" {
+			s += fmt.Sprintf(" Requests send the id as %s.", q(sibling(op.Field, op.IDField)))
+		}
+		return s
 	case KindCustom:
 		return fmt.Sprintf("Transformed by `%s`.", op.Func)
 	case KindBehavior:

@@ -390,28 +390,43 @@ func checkOp(op *Op, pos Pos, id string, funcs *Registry, errs *ErrorList) {
 		}
 	case KindAdded:
 		needPath("field", op.Field)
+		checkLiteral(op, pos, id, errs)
 	case KindRemoved:
 		needPath("field", op.Field)
-		n := 0
-		if op.Default != nil {
-			n++
-		}
+		checkLiteral(op, pos, id, errs)
 		if op.From != "" {
-			n++
-			needPath("from", op.From)
-			if strings.Contains(op.From, "[]") {
-				errs.add(pos, id, "removed: from %q: a path into an array cannot be copied; use custom", op.From)
+			if err := CheckFromPath(op.From); err != nil {
+				errs.add(pos, id, "removed: from %q: %v", op.From, err)
 			}
 		}
 		if op.Func != "" {
-			n++
 			needFunc(op.Func)
 		}
-		if n != 1 {
-			errs.add(pos, id, "removed: give exactly one of default, from or custom (how older versions get %q back)", op.Field)
+		switch {
+		case op.Default == nil && op.From == "" && op.Func == "",
+			op.Func != "" && (op.Default != nil || op.From != ""):
+			errs.add(pos, id, "removed: give one of default, from (a default may back it up) or custom (how older versions get %q back)", op.Field)
 		}
 		if op.Schema != nil && !isJSONObject(op.Schema) {
 			errs.add(pos, id, "removed: schema of %q: want a mapping (the field's OpenAPI schema)", op.Field)
+		}
+	case KindNest:
+		needPath("field", op.Field)
+		checkNest(op, pos, id, errs)
+	case KindCollapse:
+		needPath("field", op.Field)
+		last := op.Field[strings.LastIndexByte(op.Field, '.')+1:]
+		if op.Key != "" {
+			if err := CheckKey(op.Key); err != nil {
+				errs.add(pos, id, "collapse: key: %v", err)
+			}
+		}
+		if op.IDField != "" {
+			if err := CheckKey(op.IDField); err != nil {
+				errs.add(pos, id, "collapse: id_field: %v (it names a member next to %q)", err, op.Field)
+			} else if op.IDField == last {
+				errs.add(pos, id, "collapse: id_field and field are both %q", last)
+			}
 		}
 	case KindRetype:
 		needPath("field", op.Field)
@@ -481,6 +496,8 @@ func checkOp(op *Op, pos Pos, id string, funcs *Registry, errs *ErrorList) {
 
 // CheckPath reports whether p is a valid field path: keys separated by
 // dots, each optionally followed by "[]" to step into an array of objects.
+// A step of digits alone is refused: it reads as an array index, which
+// only a removed op's `from` can follow (CheckFromPath).
 func CheckPath(p string) error {
 	if p == "" {
 		return fmt.Errorf("empty path")
@@ -493,11 +510,91 @@ func CheckPath(p string) error {
 		if strings.ContainsAny(key, "[]\"\\ ") {
 			return fmt.Errorf("key %q has a character paths do not allow", key)
 		}
+		if isIndex(key) {
+			return fmt.Errorf("step %q is an array index, which the walk follows only in a removed op's `from`; write [] to step into every element of an array", key)
+		}
 	}
 	if strings.HasSuffix(p, "[]") {
 		return fmt.Errorf("path ends in []: name a field inside the array's objects")
 	}
 	return nil
+}
+
+// CheckFromPath reports whether p is a valid `from` path of a removed op:
+// keys and array indexes separated by dots ("assignees.0.login"); an
+// index may also be written in brackets ("assignees[0].login"). It cannot
+// step into every element of an array ("[]"): the value copied is one.
+func CheckFromPath(p string) error {
+	if p == "" {
+		return fmt.Errorf("empty path")
+	}
+	if strings.Contains(p, "[]") {
+		return fmt.Errorf("a path into every element of an array cannot be copied; pick one element by its index (items.0) or use custom")
+	}
+	for _, step := range SplitFromPath(p) {
+		if step == "" {
+			return fmt.Errorf("empty step in path")
+		}
+		if strings.ContainsAny(step, "[]\"\\ ") {
+			return fmt.Errorf("step %q has a character paths do not allow (write an index as .0 or [0])", step)
+		}
+		if len(step) > 1 && step[0] == '0' && isIndex(step) {
+			return fmt.Errorf("index %q has a leading zero", step)
+		}
+	}
+	return nil
+}
+
+// SplitFromPath splits a `from` path into its steps, keys and indexes
+// alike: "assignees[0].login" and "assignees.0.login" are both
+// [assignees 0 login]. A segment whose brackets do not hold an index is
+// kept whole (CheckFromPath refuses it).
+func SplitFromPath(p string) []string {
+	var out []string
+	for _, seg := range strings.Split(p, ".") {
+		i := strings.IndexByte(seg, '[')
+		if i <= 0 {
+			out = append(out, seg)
+			continue
+		}
+		steps := []string{seg[:i]}
+		rest, ok := seg[i:], true
+		for rest != "" && ok {
+			j := strings.IndexByte(rest, ']')
+			if rest[0] != '[' || j < 0 || !isIndex(rest[1:j]) {
+				ok = false
+				break
+			}
+			steps = append(steps, rest[1:j])
+			rest = rest[j+1:]
+		}
+		if !ok {
+			out = append(out, seg)
+			continue
+		}
+		out = append(out, steps...)
+	}
+	return out
+}
+
+// isIndex reports whether s is an array index: digits only.
+func isIndex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkLiteral refuses a default that is not one JSON value.
+func checkLiteral(op *Op, pos Pos, id string, errs *ErrorList) {
+	if op.Default != nil && !json.Valid(op.Default) {
+		errs.add(pos, id, "%s: default of %q is not a JSON value", op.Kind, op.Field)
+	}
 }
 
 // checkCollisions refuses two ops of one version that write the same field

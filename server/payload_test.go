@@ -143,6 +143,12 @@ func TestPayloadShapes(t *testing.T) {
 			status: 400, want: map[string]string{"error.code": `"parameter_invalid_integer"`, "error.param": `"address[zip]"`}},
 		{name: "query string", method: "GET", target: "/v1/users?age=forty", version: "2023-01-01",
 			status: 400, want: map[string]string{"error.param": `"age"`}},
+		{name: "old and new name", method: "POST", target: "/v1/users", ct: "application/json", body: `{"name":"Bo","full_name":"Bo"}`, version: "2023-01-01",
+			status: 400, want: map[string]string{"error.code": `"parameters_exclusive"`, "error.param": `"name"`, "error.type": `"invalid_request_error"`}},
+		{name: "old and new name in a form", method: "POST", target: "/v1/users", ct: "application/x-www-form-urlencoded", body: `full_name=Bo&name=Bo`, version: "2023-01-01",
+			status: 400, want: map[string]string{"error.code": `"parameters_exclusive"`, "error.param": `"name"`}},
+		{name: "old and new name in a query string", method: "GET", target: "/v1/users?name=Bo&full_name=Bo", version: "2023-01-01",
+			status: 400, want: map[string]string{"error.code": `"parameters_exclusive"`, "error.param": `"name"`}},
 		{name: "age a string at newest", method: "POST", target: "/v1/users", ct: "application/json", body: `{"full_name":"Bo","age":"30"}`, version: "2024-06-01",
 			status: 200, handled: true, want: map[string]string{"full_name": `"Bo"`, "age": `"30"`}},
 	}

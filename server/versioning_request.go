@@ -127,6 +127,12 @@ func invalidBody(part string, err error, v versions.Version) error {
 	var msg string
 	var terr *transform.Error
 	var perr *transform.ParamError
+	var cerr *transform.ConflictError
+	if errors.As(err, &cerr) {
+		return withParam(ErrInvalidParam, err, "parameters_exclusive", cerr.Old, fmt.Sprintf(
+			"The request %s sends both %s and %s: at API version %s they are the old and the new name of one parameter; send only %s.",
+			part, cerr.Old, cerr.New, v, cerr.Old))
+	}
 	if errors.As(err, &perr) {
 		code := CodeParameterInvalid
 		if perr.Want == gates.Integer {

@@ -1,5 +1,7 @@
 package transform
 
+import "slices"
+
 // The DOM here is a thin, lazily parsed view of one object's bytes: members
 // keep their raw key and value slices and the white space around them, so
 // what no operation touches is written back byte for byte.
@@ -501,4 +503,51 @@ func (p *domPool) appendArray(b []byte, a *array) []byte {
 	}
 	b = append(b, a.tail...)
 	return append(b, ']')
+}
+
+// elemArray returns the parsed array value of an array's element, or nil
+// when it is not an array.
+func (p *domPool) elemArray(e *elem) *array {
+	if e.arr == nil {
+		if e.obj != nil || len(e.val) == 0 || e.val[0] != '[' {
+			return nil
+		}
+		e.arr = p.parseArray(e.val)
+	}
+	return e.arr
+}
+
+// elemValue returns the raw bytes of an array's element, serializing a
+// parsed one.
+func (p *domPool) elemValue(e *elem) []byte {
+	switch {
+	case e.obj != nil:
+		return p.appendObject(nil, e.obj)
+	case e.arr != nil:
+		return p.appendArray(nil, e.arr)
+	}
+	return e.val
+}
+
+// setObject makes the parsed object c the value of member i of o.
+func (p *domPool) setObject(o *object, i int, c *object) {
+	m := &o.members[i]
+	m.obj, m.arr, m.sub, m.dirty = c.idx, 0, -1, true
+}
+
+// emptyObject returns a new object with no members, for members to be
+// added to.
+func (p *domPool) emptyObject() *object {
+	o := p.newObject()
+	o.raw = nil
+	return o
+}
+
+// insert adds a member at index at (len(o.members) appends), with the
+// given white space around its key.
+func (o *object) insert(at int, pre, qkey, mid, raw []byte) {
+	o.exts = append(o.exts, mext{pre: pre, key: qkey, mid: mid, val: raw})
+	m := member{lo: -1, sub: -1, ext: int32(len(o.exts)), dirty: true}
+	o.members = slices.Insert(o.members, at, m)
+	o.fpsDone = false
 }

@@ -2,8 +2,10 @@ package transform_test
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 
+	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
 )
@@ -80,6 +82,80 @@ func FuzzFormToJSON(f *testing.F) {
 		jb, _ := json.Marshal(b)
 		if string(ja) != string(jb) {
 			t.Fatalf("form round trip changed %q:\n%s\n%s", form, js, js2)
+		}
+	})
+}
+
+// FuzzWalkOps walks arbitrary bytes through ../testdata/ops.yaml, whose
+// ops reshape objects (nest, collapse, defaults, from through arrays, a
+// flat error body): responses back and forward at a 2xx and an error
+// status, and requests forward as JSON and as a form. No panic, valid
+// output, and only syntax, form, conversion or conflict errors.
+func FuzzWalkOps(f *testing.F) {
+	for _, s := range []string{
+		`{"object":"issue","author":{"id":"u_1","login":"a"},"assignees":[{"id":"u_2"}],"location":{"city":"Lyon","country":"FR"},"visibility":"public"}`,
+		`{"object":"list","data":[{"object":"issue","assignees":[]},{"object":"comment","author":{"id":"u_4"}}]}`,
+		`{"object":"issue","author":"u_1","assignees":{"0":1},"location":7,"city":"x"}`,
+		`{"object":"issue","assignees":[[1],{"a":1}],"location":{"geo":{"lat":1}}}`,
+		`{"error":{"code":"resource_missing","param":"id","message":"m"}}`, `{"error":"x","code":"resource_missing"}`,
+		`{"error":{}}`, `{"error":{"error":{"code":"resource_missing"}}}`,
+		`{"title":"t","author":"u_1","city":"Lyon","country":"FR"}`, `{"author":"u_1","author_id":"u_2"}`,
+		`{"city":"Lyon","location":{"city":"Paris"}}`, `title=t&author=u_1&city=Lyon&location[country]=FR`,
+		`city=a&location[city]=b`, `location=1&city=2`, `[]`, `"x"`,
+	} {
+		f.Add([]byte(s), uint8(0))
+	}
+	tl, err := gates.LoadFile("../testdata/ops.yaml", nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	e := transform.New(tl, nil)
+	newest := tl.Newest()
+	vs := tl.Versions().List()
+	paths := []string{"/v1/issues", "/v1/comments", "/v1/issues/i_1"}
+	f.Fuzz(func(t *testing.T, body []byte, sel uint8) {
+		path := paths[int(sel)%len(paths)]
+		status := []int{200, 404}[int(sel>>4)%2]
+		v := vs[1+int(sel>>5)%(len(vs)-1)]
+		valid := json.Valid(body) && e.Valid(body) == nil
+		for _, pair := range [][2]versions.Version{{newest, v}, {v, newest}} {
+			p, err := e.ResponsePlan(pair[0], pair[1], "GET", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp := p.ForStatus(status)
+			if sp == nil {
+				continue
+			}
+			out, err := sp.Apply(body)
+			if err != nil {
+				var te *transform.Error
+				if valid && !errors.As(err, &te) {
+					t.Fatalf("valid JSON refused: %v\n%s", err, body)
+				}
+				continue
+			}
+			if !json.Valid(out) {
+				t.Fatalf("invalid output at %s -> %s:\nin:  %s\nout: %s", pair[0], pair[1], body, out)
+			}
+		}
+		var ce *transform.ConflictError
+		if form, err := e.UpgradeForm(string(body), v, "POST", "/v1/issues"); err != nil {
+			if !errors.Is(err, transform.ErrForm) && !errors.As(err, &ce) {
+				t.Fatalf("form %q refused with %v", body, err)
+			}
+		} else if _, err := transform.FormToJSON(form); err != nil {
+			t.Fatalf("form %q walked to %q, which does not parse: %v", body, form, err)
+		}
+		out, err := e.Upgrade(body, v, "POST", "/v1/issues")
+		if err != nil {
+			if valid && !errors.As(err, &ce) {
+				t.Fatalf("valid JSON refused: %v\n%s", err, body)
+			}
+			return
+		}
+		if !json.Valid(out) {
+			t.Fatalf("invalid upgrade:\nin:  %s\nout: %s", body, out)
 		}
 	})
 }

@@ -39,15 +39,23 @@ func article(t gates.Type) string {
 	return "a string"
 }
 
-// inParam puts a ParamError's parameter inside key (and its element idx
-// when idx >= 0), in the bracket syntax of form bodies: "city" in
-// "address" is "address[city]".
+// inParam puts the parameters of a ParamError or a ConflictError inside
+// key (and its element idx when idx >= 0), in the bracket syntax of form
+// bodies: "city" in "address" is "address[city]". Other errors are
+// returned as they are.
 func inParam(err error, key string, idx int) error {
-	pe, ok := err.(*ParamError)
-	if !ok {
-		return err
+	switch e := err.(type) {
+	case *ParamError:
+		e.Param = nestParam(e.Param, key, idx)
+	case *ConflictError:
+		e.Old, e.New = nestParam(e.Old, key, idx), nestParam(e.New, key, idx)
 	}
-	head, tail := pe.Param, ""
+	return err
+}
+
+// nestParam returns param inside key (and its element idx when idx >= 0).
+func nestParam(param, key string, idx int) string {
+	head, tail := param, ""
 	if i := strings.IndexByte(head, '['); i >= 0 {
 		head, tail = head[:i], head[i:]
 	}
@@ -62,8 +70,22 @@ func inParam(err error, key string, idx int) error {
 	b.WriteString(head)
 	b.WriteByte(']')
 	b.WriteString(tail)
-	pe.Param = b.String()
-	return pe
+	return b.String()
+}
+
+// formParam writes a path of keys as a form parameter: "address[city]".
+func formParam(path []seg) string {
+	var b strings.Builder
+	for i, s := range path {
+		if i == 0 {
+			b.WriteString(s.key)
+			continue
+		}
+		b.WriteByte('[')
+		b.WriteString(s.key)
+		b.WriteByte(']')
+	}
+	return b.String()
 }
 
 // isType reports whether the raw JSON value is of type t, or null. A

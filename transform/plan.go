@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/verso-api/verso/gates"
@@ -280,12 +281,17 @@ func (e *Engine) compile(fi, ti int, set []uint64) (*Plan, error) {
 					op = c.Ops[len(c.Ops)-1-oi]
 				}
 				for _, r := range c.Resources {
-					s, ok, err := compileOp(e.tl.Funcs(), op, r, back)
+					s, ok, err := compileOp(e.tl.Funcs(), op, r, back, false)
 					if err != nil {
 						return nil, fmt.Errorf("%s: %w", c.ID, err)
 					}
 					if !ok {
 						continue
+					}
+					if s.kind == stepLift || s.kind == stepNest {
+						if r != gates.ErrorResource && s.members == nil {
+							s.keep = []byte(e.qtype)
+						}
 					}
 					if r == gates.ErrorResource {
 						errs.steps = append(errs.steps, s)
@@ -299,7 +305,7 @@ func (e *Engine) compile(fi, ti int, set []uint64) (*Plan, error) {
 					op.steps = append(op.steps, s)
 				}
 				if onTop {
-					s, ok, err := compileOp(e.tl.Funcs(), op, "", back)
+					s, ok, err := compileOp(e.tl.Funcs(), op, "", back, false)
 					if err != nil {
 						return nil, fmt.Errorf("%s: %w", c.ID, err)
 					}
@@ -316,8 +322,8 @@ func (e *Engine) compile(fi, ti int, set []uint64) (*Plan, error) {
 	}
 	switch {
 	case len(errs.steps) > 0:
-		p.errs = &Plan{e: e, From: p.From, To: p.To, types: p.types, hasPartial: p.hasPartial,
-			top: &errs, topKey: gates.ErrorResource}
+		errs.errs = true
+		p.errs = &Plan{e: e, From: p.From, To: p.To, types: p.types, hasPartial: p.hasPartial, top: &errs}
 	case len(p.types) > 0 && p.top == nil:
 		p.errs = p
 	case len(p.types) > 0:
@@ -336,13 +342,15 @@ func anyRoute(routes []int, set []uint64) bool {
 }
 
 // compileOp turns one op into a step for the given direction; ok is false
-// when the op does nothing in that direction.
-func compileOp(funcs *gates.Registry, op gates.Op, resource string, back bool) (step, bool, error) {
+// when the op does nothing in that direction. req tells that the step
+// walks requests forward, where a field sent under both its old and its
+// new name is refused.
+func compileOp(funcs *gates.Registry, op gates.Op, resource string, back, req bool) (step, bool, error) {
 	name := resource + "." + op.Field
 	if resource == "" {
 		name = op.Field
 	}
-	s := step{name: name}
+	s := step{name: name, req: req && !back}
 	at := func(path string) {
 		segs := parsePath(path)
 		s.parent, s.key = segs[:len(segs)-1], segs[len(segs)-1].key
@@ -366,13 +374,41 @@ func compileOp(funcs *gates.Registry, op gates.Op, resource string, back bool) (
 		s.kind = stepRename
 		s.parent, s.from, s.dst = ss[:n], ss[n:], ds[n:]
 		s.qdst = quoteKey(s.dst[len(s.dst)-1].key)
+		s.oldParam, s.newParam = formParam(s.from), formParam(s.dst)
 		return s, true, nil
 	case gates.KindAdded:
-		if !back {
+		at(op.Field)
+		switch {
+		case back:
+			s.kind = stepDrop
+		case op.Default != nil:
+			s.kind, s.raw = stepDefault, op.Default
+		default:
 			return s, false, nil
 		}
-		s.kind = stepDrop
+	case gates.KindNest:
 		at(op.Field)
+		s.kind = stepLift
+		if !back {
+			s.kind = stepNest
+		}
+		s.envelope = resource == gates.ErrorResource
+		for _, m := range op.Members {
+			s.members = append(s.members, quoteKey(m))
+		}
+	case gates.KindCollapse:
+		at(op.Field)
+		s.kind = stepCollapse
+		if !back {
+			s.kind = stepExpand
+		}
+		s.qid = quoteKey(op.CollapseKey())
+		// The id field is where requests send the id; a response walked
+		// forward gets the object the newer version embeds.
+		if op.IDField != "" && s.req {
+			s.qalt = quoteKey(op.IDField)
+			s.oldParam, s.newParam = s.key, op.IDField
+		}
 	case gates.KindRemoved:
 		at(op.Field)
 		switch {
@@ -393,12 +429,16 @@ func compileOp(funcs *gates.Registry, op gates.Op, resource string, back bool) (
 		case !back:
 			s.kind = stepDrop
 		case op.From != "":
-			s.kind = stepCopy
-			s.from = parsePath(op.From)
-			for _, x := range s.from {
-				if x.each {
-					return s, false, fmt.Errorf("removed %s: from %s: a path into an array is not supported", op.Field, op.From)
+			if err := gates.CheckFromPath(op.From); err != nil {
+				return s, false, fmt.Errorf("removed %s: from %s: %w", op.Field, op.From, err)
+			}
+			s.kind, s.raw = stepCopy, op.Default
+			for _, k := range gates.SplitFromPath(op.From) {
+				idx := -1
+				if n, err := strconv.Atoi(k); err == nil && n >= 0 && k[0] >= '0' && k[0] <= '9' {
+					idx = n
 				}
+				s.src = append(s.src, fstep{key: k, idx: idx})
 			}
 		default:
 			s.kind, s.raw = stepDefault, op.Default

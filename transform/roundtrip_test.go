@@ -14,10 +14,21 @@ import (
 	"github.com/verso-api/verso/versions"
 )
 
-// roundTripTimeline covers every reversible op on two types over three
-// versions, including renames that move between nesting levels.
+// roundTripTimeline covers every reversible op on two types over four
+// versions, including renames that move between nesting levels, fields
+// moved into a nested object, an object collapsed to its id, a default and
+// a field put back from an array's element.
 func roundTripTimeline(t testing.TB) *transform.Engine {
 	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
+		{Version: versions.MustParse("2025-03-01"), Changes: []gates.Change{{
+			ID: "c4", Description: "d", Resources: []string{"charge", "customer"},
+			Ops: []gates.Op{
+				gates.Nest("location", "town", "region"),
+				gates.Collapse("author", ""),
+				gates.Added("visibility").WithDefault("public"),
+				gates.RemovedFrom("first_price", "items.0.price").WithDefault(nil),
+			},
+		}}},
 		{Version: versions.MustParse("2024-03-01"), Changes: []gates.Change{{
 			ID: "c3", Description: "d", Resources: []string{"charge"},
 			Ops: []gates.Op{
@@ -71,6 +82,22 @@ func genObject(r *rand.Rand, depth int) map[string]any {
 	if r.IntN(2) == 0 {
 		m["items"] = []any{map[string]any{"price": "p1"}, map[string]any{"price": "p2", "q": 2}}
 	}
+	if r.IntN(2) == 0 {
+		loc := map[string]any{"town": "Porto"}
+		if r.IntN(2) == 0 {
+			loc["region"] = "PT"
+		}
+		if r.IntN(2) == 0 {
+			loc["geo"] = map[string]any{"lat": 41.1}
+		}
+		m["location"] = loc
+	}
+	if r.IntN(2) == 0 {
+		m["author"] = map[string]any{"id": fmt.Sprintf("u_%d", r.IntN(100))}
+	}
+	// A field with a default is one the newest schema requires: forward
+	// gives it its default, so x has it with that value.
+	m["visibility"] = "public"
 	if depth > 0 && r.IntN(2) == 0 {
 		m["source"] = genObject(r, depth-1)
 	}
@@ -96,9 +123,11 @@ func TestRoundTrip(t *testing.T) {
 			require.NoError(t, err)
 			// Removed fields put back are dropped again; everything else
 			// must come back, with the same bytes where no rename moved a
-			// key between objects.
+			// key between objects and no member a nest moves came after
+			// one it leaves in the wrapper (moved members go back in
+			// front).
 			require.JSONEq(t, string(x), string(again), "at %s:\n x=%s\nold=%s", v, x, old)
-			if !strings.Contains(string(x), `"billing"`) {
+			if !strings.Contains(string(x), `"billing"`) && !strings.Contains(string(x), `"geo"`) {
 				require.Equal(t, string(x), string(again), "key order at %s", v)
 			}
 		}

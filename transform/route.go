@@ -213,9 +213,12 @@ func (e *Engine) compileRequest(fi int, set []uint64) (*objPlan, error) {
 				res = c.Resources[0]
 			}
 			for _, op := range c.Ops {
-				s, ok, err := compileOp(e.tl.Funcs(), op, res, false)
+				s, ok, err := compileOp(e.tl.Funcs(), op, res, false, true)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", c.ID, err)
+				}
+				if s.kind == stepNest && res != "" && s.members == nil {
+					s.keep = []byte(e.qtype)
 				}
 				if ok {
 					p.steps = append(p.steps, s)

@@ -33,6 +33,10 @@ const (
 	stepConvert
 	stepEnum
 	stepCustom
+	stepLift     // nest walked back: members out of a wrapper
+	stepNest     // nest walked forward: members into a wrapper
+	stepCollapse // collapse walked back: an object becomes its id
+	stepExpand   // collapse walked forward: an id becomes an object, or moves
 )
 
 // step is one compiled operation, in one direction, for one object type.
@@ -42,10 +46,13 @@ type step struct {
 	key    string // the field's key in parent
 	qkey   []byte // key, quoted
 	qdst   []byte // the last key of dst, quoted
-	// rename: the source and destination, relative to parent; copy: the
-	// source path from the top level.
+	// rename: the source and destination, relative to parent.
 	dst  []seg
 	from []seg
+	// src is the path a copy reads, from the top level; raw is what a
+	// copy falls back to when it finds nothing (nil: nothing), and the
+	// literal a default puts.
+	src  []fstep
 	raw  []byte
 	conv converter
 	// was and now are the types of a retype walked forward: a request's
@@ -54,11 +61,41 @@ type step struct {
 	enum     map[string][]byte // raw quoted value -> raw quoted value
 	fn       gates.Func
 	name     string // resource.field, for errors
+	// members are the quoted members a nest moves (nil: every member);
+	// qid is the quoted member holding a collapsed object's id, and
+	// qalt the quoted member an expand moves the id to (nil: none).
+	members [][]byte
+	// keep is the quoted type field, which a nest of every member of a
+	// typed object leaves where it is.
+	keep []byte
+	qid  []byte
+	qalt []byte
+	// envelope tells that an error plan's step applies to the whole
+	// error body, not to its error object.
+	envelope bool
+	// req tells that the step walks a request forward: a field sent under
+	// both its old and new name is a *ConflictError, not overwritten.
+	req bool
+	// oldParam and newParam name such fields as a form would.
+	oldParam, newParam string
+}
+
+// fstep is one step of a copy's source path: a key, and the index it
+// stands for when it is made of digits (else -1).
+type fstep struct {
+	key string
+	idx int
 }
 
 // objPlan is the compiled list of steps for one object type.
 type objPlan struct {
 	steps []step
+	// errs tells that the plan walks error bodies: it is applied to the
+	// body's top-level object, and each step that is not an envelope step
+	// to the error object, found anew at each step since an envelope step
+	// may add or remove it (the top-level "error" member when it is an
+	// object, else the body itself).
+	errs bool
 }
 
 // Error is a value a plan could not convert, naming the field.
@@ -103,19 +140,42 @@ func (d *domPool) visit(o *object, path []seg, fn func(*object) error) error {
 	return nil
 }
 
-// lookup returns the raw value at path (no array steps), or nil.
-func (d *domPool) lookup(o *object, path []seg) []byte {
-	for k, s := range path {
-		i := o.find(s.key)
-		if i < 0 {
+// lookupFrom returns the raw value at path from o, or nil. A step of
+// digits picks an element of an array (and names a member of an object).
+func (d *domPool) lookupFrom(o *object, path []fstep) []byte {
+	var a *array
+	for k, st := range path {
+		last := k == len(path)-1
+		if o != nil {
+			i := o.find(st.key)
+			if i < 0 {
+				return nil
+			}
+			m := &o.members[i]
+			if last {
+				return d.value(o, m)
+			}
+			parent := o
+			o, a = d.memberObject(parent, m), nil
+			if o == nil {
+				if a = d.memberArray(parent, m); a == nil {
+					return nil
+				}
+			}
+			continue
+		}
+		if st.idx < 0 || st.idx >= len(a.elems) {
 			return nil
 		}
-		m := &o.members[i]
-		if k == len(path)-1 {
-			return d.value(o, m)
+		e := &a.elems[st.idx]
+		if last {
+			return d.elemValue(e)
 		}
-		if o = d.memberObject(o, m); o == nil {
-			return nil
+		o, a = d.elemObject(e), nil
+		if o == nil {
+			if a = d.elemArray(e); a == nil {
+				return nil
+			}
 		}
 	}
 	return nil
@@ -156,21 +216,35 @@ func (p *objPlan) run(d *domPool, o *object, partial bool) (*object, error) {
 		if partial && (s.kind == stepDefault || s.kind == stepCopy || s.kind == stepCustom) {
 			continue
 		}
+		t, at := o, -1 // the object the step applies to, and its member in o
+		if p.errs && !s.envelope {
+			if at = o.find(gates.ErrorResource); at >= 0 {
+				if t = d.memberObject(o, &o.members[at]); t == nil {
+					t, at = o, -1
+				}
+			}
+		}
 		if s.kind == stepCustom {
-			n, err := d.custom(o, s)
+			n, err := d.custom(t, s)
 			if err != nil {
 				return nil, err
 			}
-			o = n
+			if at < 0 {
+				o = n
+			} else {
+				d.setObject(o, at, n)
+			}
 			continue
 		}
 		var from []byte
 		if s.kind == stepCopy {
-			if from = d.lookup(o, s.from); from == nil {
-				continue
+			if from = d.lookupFrom(t, s.src); from == nil {
+				if from = s.raw; from == nil {
+					continue
+				}
 			}
 		}
-		err := d.visit(o, s.parent, func(obj *object) error { return d.do(obj, s, from) })
+		err := d.visit(t, s.parent, func(obj *object) error { return d.do(obj, s, from) })
 		if err != nil {
 			return nil, err
 		}
@@ -179,11 +253,20 @@ func (p *objPlan) run(d *domPool, o *object, partial bool) (*object, error) {
 }
 
 func (d *domPool) do(o *object, s *step, from []byte) error {
-	if s.kind == stepRename {
+	switch s.kind {
+	case stepRename:
 		return d.rename(o, s)
+	case stepLift:
+		return d.lift(o, s)
+	case stepNest:
+		return d.nest(o, s)
 	}
 	i := o.find(s.key)
 	switch s.kind {
+	case stepCollapse:
+		d.collapse(o, i, s)
+	case stepExpand:
+		return d.expand(o, i, s)
 	case stepDrop:
 		if i >= 0 {
 			o.kill(i)
@@ -270,6 +353,9 @@ func (d *domPool) rename(o *object, s *step) error {
 		return nil
 	}
 	k := s.dst[len(s.dst)-1].key
+	if s.req && d.lookupSeg(o, s.dst) {
+		return &ConflictError{Old: s.oldParam, New: s.newParam}
+	}
 	if len(s.from) == 1 && len(s.dst) == 1 {
 		if j := o.find(k); j >= 0 {
 			o.kill(j)
@@ -289,4 +375,21 @@ func (d *domPool) rename(o *object, s *step) error {
 		t.add(s.qdst, v)
 	}
 	return nil
+}
+
+// lookupSeg reports whether a value is at path (no array steps) under o.
+func (d *domPool) lookupSeg(o *object, path []seg) bool {
+	for k, s := range path {
+		i := o.find(s.key)
+		if i < 0 {
+			return false
+		}
+		if k == len(path)-1 {
+			return true
+		}
+		if o = d.memberObject(o, &o.members[i]); o == nil {
+			return false
+		}
+	}
+	return false
 }
