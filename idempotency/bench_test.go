@@ -10,8 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labstack/echo/v4"
-
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/idempotency"
 	"github.com/verso-api/verso/storage"
 )
@@ -24,22 +23,18 @@ const (
 		`"payment_method":"card_1Vrs0rSample0IJwEWSNR","refunded":false,"status":"succeeded"}`
 )
 
-// BenchmarkIdempotency measures a POST through echo: plain (no middleware),
-// with a new key each time (claim, run, save) and replayed (one key), on a
-// SQLite file and in memory.
+// BenchmarkIdempotency measures a POST through net/http: plain (no
+// middleware), with a new key each time (claim, run, save) and replayed
+// (one key), on a SQLite file and in memory.
 func BenchmarkIdempotency(b *testing.B) {
-	handler := func(c echo.Context) error {
-		if _, err := io.ReadAll(c.Request().Body); err != nil {
-			return err
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			apierror.Write(w, r, err)
+			return
 		}
-		return c.JSONBlob(http.StatusOK, []byte(benchResponse))
-	}
-	newEcho := func(mw ...echo.MiddlewareFunc) *echo.Echo {
-		e := echo.New()
-		e.Use(mw...)
-		e.POST("/v1/charges", handler)
-		return e
-	}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, benchResponse)
+	})
 	sqlite := func(b *testing.B) idempotency.Store {
 		ctx := context.Background()
 		db, err := storage.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
@@ -53,26 +48,25 @@ func BenchmarkIdempotency(b *testing.B) {
 		}
 		return s
 	}
-	memory := func(*testing.B) idempotency.Store { return idempotency.NewMemoryStore() }
-	post := func(b *testing.B, e *echo.Echo, key string) {
+	memory := func(*testing.B) idempotency.Store { return idempotency.NewMemoryStore(nil) }
+	post := func(b *testing.B, h http.Handler, key string) {
 		req := httptest.NewRequest(http.MethodPost, "/v1/charges", strings.NewReader(benchRequest))
 		req.Header.Set("Content-Type", "application/json")
 		if key != "" {
 			req.Header.Set("Idempotency-Key", key)
 		}
 		rec := httptest.NewRecorder()
-		e.ServeHTTP(rec, req)
+		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK || rec.Body.Len() != len(benchResponse) {
 			b.Fatalf("%d %s", rec.Code, rec.Body)
 		}
 	}
 
 	b.Run("plain", func(b *testing.B) {
-		e := newEcho()
 		b.ReportAllocs()
 		b.SetBytes(int64(len(benchResponse)))
 		for b.Loop() {
-			post(b, e, "")
+			post(b, handler, "")
 		}
 	})
 	for _, s := range []struct {
@@ -80,22 +74,22 @@ func BenchmarkIdempotency(b *testing.B) {
 		open   func(*testing.B) idempotency.Store
 	}{{"", sqlite}, {"memory_", memory}} {
 		b.Run(s.prefix+"new_key", func(b *testing.B) {
-			e := newEcho(idempotency.New(s.open(b)))
+			h := idempotency.Middleware(s.open(b))(handler)
 			b.ReportAllocs()
 			b.SetBytes(int64(len(benchResponse)))
 			i := 0
 			for b.Loop() {
 				i++
-				post(b, e, "bench-"+strconv.Itoa(i))
+				post(b, h, "bench-"+strconv.Itoa(i))
 			}
 		})
 		b.Run(s.prefix+"replay", func(b *testing.B) {
-			e := newEcho(idempotency.New(s.open(b)))
-			post(b, e, "bench-replay")
+			h := idempotency.Middleware(s.open(b))(handler)
+			post(b, h, "bench-replay")
 			b.ReportAllocs()
 			b.SetBytes(int64(len(benchResponse)))
 			for b.Loop() {
-				post(b, e, "bench-replay")
+				post(b, h, "bench-replay")
 			}
 		})
 	}

@@ -12,13 +12,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/verso-api/verso/transform"
 )
-
-// maxFormDepth bounds the nesting of a form key such as a[b][c].
-const maxFormDepth = 32
-
-// errFormConflict reports a form that gives one parameter two values.
-var errFormConflict = errors.New("parameter given twice or as both a value and an object")
 
 // CanonicalParams returns the canonical form of a request body, so that two
 // requests meaning the same parameters compare equal whatever their key
@@ -39,11 +35,13 @@ var errFormConflict = errors.New("parameter given twice or as both a value and a
 //     a field). Numbers keep the text they were written with: 1.5 and 1.50,
 //     or 1000 and 1e3, differ.
 //
-// Form keys use Stripe's bracket syntax: metadata[a]=b sets a field of an
-// object; expand[]=x appends to an array; items[0][price]=p indexes one. Each
-// "[]" appends one element: items[][price]=p&items[][qty]=1 is two elements;
-// write indices for arrays of objects. A parameter given twice (a=1&a=2), or
-// as both a value and an object (a=1&a[b]=2), is an error.
+// Form keys use Stripe's bracket syntax, parsed by transform.FormToJSON as
+// the versioning middleware parses them for the handler: metadata[a]=b sets
+// a field of an object; expand[]=x appends to an array; items[0][price]=p
+// indexes one. Each "[]" appends one element: items[][price]=p&items[][qty]=1
+// is two elements; write indices for arrays of objects. A parameter given
+// twice (a=1&a=2), or as both a value and an object (a=1&a[b]=2), is an
+// error.
 func CanonicalParams(contentType string, body []byte) ([]byte, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
@@ -56,11 +54,7 @@ func CanonicalParams(contentType string, body []byte) ([]byte, error) {
 	if kind == "json" {
 		return canonicalJSON(trimmed)
 	}
-	tree, err := parseForm(string(body))
-	if err != nil {
-		return nil, err
-	}
-	return appendCanonical(nil, tree), nil
+	return canonicalForm(string(body))
 }
 
 // bodyKind says how to parse a non-empty body: "json" or "form".
@@ -103,99 +97,29 @@ func canonicalValues(vs map[string][]string) ([]byte, error) {
 	if len(vs) == 0 {
 		return []byte{}, nil
 	}
-	tree := map[string]any{}
+	var b strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(vs)) {
 		for _, v := range vs[k] {
-			if err := setForm(tree, k, v); err != nil {
-				return nil, err
+			if b.Len() > 0 {
+				b.WriteByte('&')
 			}
+			b.WriteString(url.QueryEscape(k))
+			b.WriteByte('=')
+			b.WriteString(url.QueryEscape(v))
 		}
 	}
-	return appendCanonical(nil, tree), nil
+	return canonicalForm(b.String())
 }
 
-// parseForm parses a form body into a tree of map[string]any and strings,
-// keeping the order of the pairs.
-func parseForm(s string) (map[string]any, error) {
-	tree := map[string]any{}
-	for s != "" {
-		var pair string
-		pair, s, _ = strings.Cut(s, "&")
-		if pair == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		key, err := url.QueryUnescape(k)
-		if err != nil {
-			return nil, fmt.Errorf("idempotency: form key: %w", err)
-		}
-		val, err := url.QueryUnescape(v)
-		if err != nil {
-			return nil, fmt.Errorf("idempotency: form value of %q: %w", key, err)
-		}
-		if err := setForm(tree, key, val); err != nil {
-			return nil, err
-		}
+// canonicalForm canonicalises a form body: transform.FormToJSON parses
+// Stripe's bracket syntax, as the versioning middleware does for the
+// handler, and the JSON it makes is canonicalised like any JSON body.
+func canonicalForm(form string) ([]byte, error) {
+	js, err := transform.FormToJSON(form)
+	if err != nil {
+		return nil, fmt.Errorf("idempotency: %w", err)
 	}
-	return tree, nil
-}
-
-// formPath splits a[b][c] into a, b, c and a[] into a, "". A key that does
-// not follow the syntax is one literal name.
-func formPath(key string) []string {
-	i := strings.IndexByte(key, '[')
-	if i <= 0 {
-		return []string{key}
-	}
-	path := []string{key[:i]}
-	rest := key[i:]
-	for rest != "" {
-		if rest[0] != '[' {
-			return []string{key}
-		}
-		j := strings.IndexByte(rest, ']')
-		if j < 0 {
-			return []string{key}
-		}
-		seg := rest[1:j]
-		if strings.IndexByte(seg, '[') >= 0 {
-			return []string{key}
-		}
-		path = append(path, seg)
-		rest = rest[j+1:]
-	}
-	return path
-}
-
-func setForm(tree map[string]any, key, val string) error {
-	path := formPath(key)
-	if len(path) > maxFormDepth {
-		return fmt.Errorf("idempotency: form key %q nests deeper than %d", key, maxFormDepth)
-	}
-	node := tree
-	for i, seg := range path {
-		if seg == "" && i > 0 {
-			seg = strconv.Itoa(len(node))
-		}
-		if i == len(path)-1 {
-			if _, ok := node[seg]; ok {
-				return fmt.Errorf("idempotency: form key %q: %w", key, errFormConflict)
-			}
-			node[seg] = val
-			return nil
-		}
-		switch child := node[seg].(type) {
-		case nil:
-			m := map[string]any{}
-			node[seg] = m
-			node = m
-		case map[string]any:
-			node = child
-		default:
-			return fmt.Errorf("idempotency: form key %q: %w", key, errFormConflict)
-		}
-	}
-	return nil
+	return canonicalJSON(js)
 }
 
 // appendCanonical writes v (decoded JSON or a form tree) in canonical form.

@@ -38,16 +38,20 @@ func TestCanonicalParams(t *testing.T) {
 		{"form brackets", ctForm, `metadata[a]=b&expand[]=x&expand[]=y&items[0][price]=p&items[1][qty]=2`,
 			`{"expand":{"0":"x","1":"y"},"items":{"0":{"price":"p"},"1":{"qty":"2"}},"metadata":{"a":"b"}}`, ""},
 		{"form escaped brackets", ctForm, `metadata%5Ba%5D=b`, `{"metadata":{"a":"b"}}`, ""},
-		{"form malformed key is literal", ctForm, `a[b=1&[c]=2&d]=3&e[f]g=4`, `{"[c]":"2","a[b":"1","d]":"3","e[f]g":"4"}`, ""},
+		{"form key closing a bracket it did not open", ctForm, `d]=3`, `{"d]":"3"}`, ""},
+		{"form key with an unclosed bracket", ctForm, `a[b=1`, "", "unclosed"},
+		{"form key with no name", ctForm, `[c]=2`, "", "no name"},
+		{"form key with text after a bracket", ctForm, `e[f]g=4`, "", "want '['"},
 		{"form empty value and bare key", ctForm, `a=&b&&c=1`, `{"a":"","b":"","c":"1"}`, ""},
 		{"sniffed json", "", ` {"a":1}`, `{"a":"1"}`, ""},
 		{"sniffed form", "", `a=1`, `{"a":"1"}`, ""},
 		{"quotes in keys", ctJSON, `{"a\"b":"\u0000"}`, `{"a\"b":"\x00"}`, ""},
-		{"form repeated key", ctForm, `a=1&a=2`, "", "given twice"},
-		{"form value and object", ctForm, `a=1&a[b]=2`, "", "given twice or as both"},
-		{"form object and value", ctForm, `a[b]=2&a=1`, "", "given twice or as both"},
-		{"form bad escape", ctForm, `a=%zz`, "", "form value"},
-		{"form too deep", ctForm, "a" + strings.Repeat("[b]", 40) + "=1", "", "nests deeper"},
+		{"form repeated key", ctForm, `a=1&a=2`, "", "conflicts"},
+		{"form value and object", ctForm, `a=1&a[b]=2`, "", "conflicts"},
+		{"form object and value", ctForm, `a[b]=2&a=1`, "", "conflicts"},
+		{"form bad escape", ctForm, `a=%zz`, "", "value of"},
+		{"form too deep", ctForm, "a" + strings.Repeat("[b]", 40) + "=1", "", "too deep"},
+		{"form sparse indexes are compacted, as the handler sees them", ctForm, `a[3]=x&a[7]=y`, `{"a":{"0":"x","1":"y"}}`, ""},
 		{"bad json", ctJSON, `{"a":`, "", "json body"},
 		{"json trailing data", ctJSON, `{"a":1} {}`, "", "data after"},
 		{"multipart", "multipart/form-data; boundary=x", `--x`, "", "cannot canonicalise multipart/form-data"},
@@ -184,7 +188,26 @@ func topName(pair string) string {
 	if err != nil {
 		return ""
 	}
-	return formPath(k)[0]
+	name, _, _ := strings.Cut(k, "[")
+	return name
+}
+
+// maxFormDepth bounds the nesting toForm writes, below transform's limit.
+const maxFormDepth = 30
+
+// isDigits reports whether k is all digits: below the top level of a form,
+// transform.FormToJSON reads such a key as an array index, so a form cannot
+// say an object keyed by it.
+func isDigits(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < '0' || k[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // marshalReversed writes v as JSON with object keys in reverse order.
@@ -224,7 +247,8 @@ func marshalReversed(b []byte, v any) []byte {
 
 // toForm writes v in Stripe's form syntax, keys in reverse order, or
 // reports that a form cannot say it (a scalar at the top, an empty object or
-// array, a key that is empty or holds brackets, too deep a nesting).
+// array, a key that is empty or holds brackets, a nested key of digits, too
+// deep a nesting).
 func toForm(v any) (string, bool) {
 	var pairs []string
 	var walk func(prefix string, depth int, v any) bool
@@ -245,7 +269,7 @@ func toForm(v any) (string, bool) {
 			}
 			keys := make([]string, 0, len(v))
 			for k := range v {
-				if k == "" || strings.ContainsAny(k, "[]") {
+				if k == "" || strings.ContainsAny(k, "[]") || (prefix != "" && isDigits(k)) {
 					return false
 				}
 				keys = append(keys, k)

@@ -1,17 +1,18 @@
-// Package idempotency makes POST requests safe to retry: an echo middleware
-// that honours the Idempotency-Key header the way Stripe does.
+// Package idempotency makes POST requests safe to retry: a net/http
+// middleware, func(http.Handler) http.Handler, that honours the
+// Idempotency-Key header the way Stripe does. (Package echoidempotency
+// adapts it to echo.)
 //
 // A client that sends POST /v1/charges and times out does not know whether
 // the charge was made. It retries with the same Idempotency-Key, and the
 // middleware answers the retry with the response saved the first time,
 // without running the handler again:
 //
-//	e := echo.New()
-//	e.Use(versioning)                   // verso's versioning middleware: it sets the account
-//	e.Use(idempotency.WithConfig(idempotency.Config{
-//		Store:   store,                 // NewMemoryStore() or NewSQLStore(ctx, db, nil)
-//		Account: accountOf,             // keys are scoped to the authenticated account
-//	}))
+//	idem, err := idempotency.Config{
+//		Store:   store,     // NewMemoryStore(nil) or NewSQLStore(ctx, db, nil)
+//		Account: accountOf, // keys are scoped to the authenticated account
+//	}.ToMiddleware()
+//	handler := versioning(idem(mux)) // inside verso's versioning middleware
 //	go idempotency.Sweeper{Store: store}.Run(ctx) // deletes expired keys
 //
 // For a POST carrying the key (any other request passes through):
@@ -36,9 +37,12 @@
 //     idempotency_key_in_use (and Retry-After: 1). A different request with
 //     the key gets 400, type idempotency_error, code idempotency_key_reused,
 //     and a message saying whether the method, the path or the parameters
-//     differ: retrying it cannot help. Errors come in Stripe's shape,
-//     {"error":{"type":...,"code":...,"message":...}}, as an *echo.HTTPError
-//     whose Message is an ErrorBody.
+//     differ: retrying it cannot help. Errors are *apierror.Error values
+//     derived from the Err variables of this package, written by
+//     Config.ErrorHandler (apierror.Write: the API's error shape, Stripe's
+//     by default), so the versioning middleware walks them back to the
+//     client's version like any response. A store that fails is 503 with
+//     Retry-After (ErrStore).
 //   - Errors carry Stripe-Should-Retry (Config.ShouldRetryHeader): "true"
 //     for a key in use, a server error or a rate limit, "false" for a key
 //     reused, an invalid key or any other refusal. A handler that sets the
@@ -66,12 +70,13 @@
 //		if err := insertCharge(ctx, tx, ch); err != nil {
 //			return err
 //		}
-//		return idempotency.FromContext(c).SaveInTx(ctx, tx, http.StatusOK, nil, body)
+//		return idempotency.FromContext(ctx).SaveInTx(ctx, tx, http.StatusOK, nil, body)
 //	})
 //	if err != nil {
-//		return err // ErrClaimLost included: nothing was committed
+//		apierror.Write(w, r, err) // ErrClaimLost included: nothing was committed
+//		return
 //	}
-//	return c.JSONBlob(http.StatusOK, body)
+//	w.Write(body)
 //
 // FromContext returns nil for a request without a key, and a nil *Handle
 // does nothing, so the handler needs no special case. The middleware then
@@ -79,8 +84,13 @@
 //
 // # Stores
 //
-// Store has three implementations: MemoryStore, and SQLStore on SQLite or
-// PostgreSQL (a *storage.DB, shared with the rest of the server so that one
-// transaction spans the handler's writes and the saved response). Package
+// Store has three implementations, made as every store of verso is made:
+//
+//	store := idempotency.NewMemoryStore(opts)          // *MemoryStore
+//	store, err := idempotency.NewSQLStore(ctx, db, opts) // *SQLStore, SQLite or PostgreSQL
+//
+// where opts is an *Options and nil means the defaults. SQLStore keeps keys
+// in a *storage.DB, shared with the rest of the server so that one
+// transaction spans the handler's writes and the saved response. Package
 // idemtest holds the suite they all pass.
 package idempotency

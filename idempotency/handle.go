@@ -6,11 +6,10 @@ import (
 	"net/http"
 	"sync/atomic"
 
-	"github.com/labstack/echo/v4"
 	"github.com/verso-api/verso/storage"
 )
 
-const contextKey = "verso.idempotency"
+type handleKey struct{}
 
 // Handle is the claim on an idempotency key held by the running request.
 // A handler gets it with FromContext.
@@ -21,12 +20,13 @@ type Handle struct {
 	saved atomic.Bool
 }
 
-// FromContext returns the claim of the request, or nil when the request has
-// no idempotency key (or the middleware skipped it). The methods of a nil
-// *Handle do nothing, so a handler may call FromContext(c).SaveInTx(...)
-// whether or not the client sent a key.
-func FromContext(c echo.Context) *Handle {
-	h, _ := c.Get(contextKey).(*Handle)
+// FromContext returns the claim of the request whose context is ctx, or
+// nil when the request has no idempotency key (or the middleware skipped
+// it). The methods of a nil *Handle do nothing, so a handler may call
+// FromContext(r.Context()).SaveInTx(...) whether or not the client sent a
+// key.
+func FromContext(ctx context.Context) *Handle {
+	h, _ := ctx.Value(handleKey{}).(*Handle)
 	return h
 }
 
@@ -68,7 +68,7 @@ func (h *Handle) SaveInTx(ctx context.Context, tx *storage.Tx, status int, heade
 		return errors.New("idempotency: response already saved")
 	}
 	if header == nil {
-		header = http.Header{echo.HeaderContentType: {echo.MIMEApplicationJSON}}
+		header = http.Header{"Content-Type": {"application/json"}}
 	}
 	saved := Response{Status: status, Header: filterHeader(header, h.m.SaveHeaders, nil), Body: h.m.Sealer.Seal(body, sealedFor(h.key))}
 	if err := h.m.Store.Complete(ctx, tx, h.key, h.token, saved, h.m.Clock().Add(h.m.TTL)); err != nil {

@@ -9,15 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
 	"unicode/utf8"
 
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/storage"
 )
 
@@ -30,6 +30,15 @@ const HeaderReplayed = "Idempotent-Replayed"
 // one.
 const HeaderShouldRetry = "Stripe-Should-Retry"
 
+// Default values of Config.
+const (
+	DefaultHeader       = "Idempotency-Key"
+	DefaultTTL          = 24 * time.Hour
+	DefaultLease        = time.Minute
+	DefaultMaxKeyLength = 255
+	DefaultMaxBodyBytes = 1 << 20
+)
+
 // DefaultSave is the default Config.Save: a response is saved when the
 // handler succeeded (below 400) or refused a payment (402, the outcome of
 // work that was done). Validation refusals (400, 404, ...), conflicts,
@@ -39,11 +48,19 @@ func DefaultSave(status int) bool {
 	return status < 400 || status == http.StatusPaymentRequired
 }
 
-// Config defines the config for the idempotency middleware.
+// DefaultSaveHeaders returns the default Config.SaveHeaders: Content-Type,
+// Content-Language, Location and Retry-After.
+func DefaultSaveHeaders() []string {
+	return []string{"Content-Type", "Content-Language", "Location", "Retry-After"}
+}
+
+// Config defines the config for the idempotency middleware. The zero value
+// of every field but Store takes its default.
 type Config struct {
-	// Skipper defines a function to skip middleware.
-	// Optional. Default value middleware.DefaultSkipper.
-	Skipper middleware.Skipper
+	// Skipper returns true for requests the middleware lets through
+	// untouched.
+	// Optional. Default value: none skipped.
+	Skipper func(*http.Request) bool
 
 	// Store keeps the keys and saved responses.
 	// Required.
@@ -51,18 +68,18 @@ type Config struct {
 
 	// Account returns the authenticated account of the request; keys are
 	// scoped to it, so two accounts may use the same key. An error is
-	// returned to echo as it is, before anything is claimed.
+	// answered by ErrorHandler before anything is claimed.
 	// Optional. Default value: every request shares one scope (""). Set it
 	// whenever the server has accounts.
-	Account func(echo.Context) (string, error)
+	Account func(*http.Request) (string, error)
 
 	// Header is the request header carrying the key.
-	// Optional. Default value "Idempotency-Key".
+	// Optional. Default value DefaultHeader ("Idempotency-Key").
 	Header string
 
 	// TTL is how long a saved response is replayed; after it the key may be
 	// used again.
-	// Optional. Default value 24 hours.
+	// Optional. Default value DefaultTTL (24 hours).
 	TTL time.Duration
 
 	// Lease is how long a key stays "in progress" without a saved result.
@@ -70,7 +87,7 @@ type Config struct {
 	// it. It must exceed the longest-running handler: a retry after the lease
 	// runs the handler again (a handler that saves with Handle.SaveInTx then
 	// gets ErrClaimLost in the slow request and rolls back).
-	// Optional. Default value 1 minute.
+	// Optional. Default value DefaultLease (1 minute).
 	Lease time.Duration
 
 	// Clock returns the current time.
@@ -78,12 +95,12 @@ type Config struct {
 	Clock func() time.Time
 
 	// MaxKeyLength is the longest key accepted, in characters.
-	// Optional. Default value 255.
+	// Optional. Default value DefaultMaxKeyLength (255).
 	MaxKeyLength int
 
 	// MaxBodyBytes is the largest request body read to fingerprint a request;
 	// a larger body gets 413.
-	// Optional. Default value 1 MiB.
+	// Optional. Default value DefaultMaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
 
 	// Save reports whether the middleware saves a response the handler
@@ -102,7 +119,7 @@ type Config struct {
 	// SaveHeaders lists the response headers saved and replayed with the
 	// body. Hop-by-hop, length and version headers must not be in it: the
 	// server recomputes them for the retrying client.
-	// Optional. Default value DefaultConfig.SaveHeaders.
+	// Optional. Default value DefaultSaveHeaders().
 	SaveHeaders []string
 
 	// Sealer encrypts saved response bodies at rest (AES-GCM), so that
@@ -110,35 +127,24 @@ type Config struct {
 	// secret, is not kept in plain text for TTL.
 	// Optional. Default value nil: bodies are saved as they are.
 	Sealer *storage.Sealer
+
+	// ErrorHandler answers the middleware's errors (an *apierror.Error,
+	// see the package's Err variables) and those of Account.
+	// Optional. Default value apierror.Write: the API's error shape, from
+	// the request's context.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+	// Logger gets the failures to save or free a key after the handler
+	// answered, which the client does not see.
+	// Optional. Default value slog.Default().
+	Logger *slog.Logger
 }
 
-// DefaultConfig is the default idempotency middleware config (it has no
-// Store: New and the Store field supply one).
-var DefaultConfig = Config{
-	Skipper:           middleware.DefaultSkipper,
-	Header:            "Idempotency-Key",
-	TTL:               24 * time.Hour,
-	Lease:             time.Minute,
-	Clock:             time.Now,
-	MaxKeyLength:      255,
-	MaxBodyBytes:      1 << 20,
-	Save:              DefaultSave,
-	ShouldRetryHeader: HeaderShouldRetry,
-	SaveHeaders:       []string{echo.HeaderContentType, "Content-Language", echo.HeaderLocation, echo.HeaderRetryAfter},
-}
-
-// New returns an idempotency middleware with the default config over store.
-// It panics when store is nil; use Config.ToMiddleware to get an error.
-func New(store Store) echo.MiddlewareFunc {
-	c := DefaultConfig
-	c.Store = store
-	return WithConfig(c)
-}
-
-// WithConfig returns an idempotency middleware with config. It panics on an
-// invalid config; use Config.ToMiddleware to get an error instead.
-func WithConfig(config Config) echo.MiddlewareFunc {
-	mw, err := config.ToMiddleware()
+// Middleware returns the idempotency middleware with the default config
+// over store. It panics when store is nil; use Config.ToMiddleware to get
+// an error.
+func Middleware(store Store) func(http.Handler) http.Handler {
+	mw, err := Config{Store: store}.ToMiddleware()
 	if err != nil {
 		panic(err)
 	}
@@ -147,40 +153,46 @@ func WithConfig(config Config) echo.MiddlewareFunc {
 
 // ToMiddleware validates config, fills in defaults and returns the
 // middleware. See the package documentation for what it does.
-func (config Config) ToMiddleware() (echo.MiddlewareFunc, error) {
+func (config Config) ToMiddleware() (func(http.Handler) http.Handler, error) {
 	if config.Store == nil {
 		return nil, errors.New("idempotency: config has no Store")
 	}
 	if config.Skipper == nil {
-		config.Skipper = DefaultConfig.Skipper
+		config.Skipper = func(*http.Request) bool { return false }
 	}
 	if config.Account == nil {
-		config.Account = func(echo.Context) (string, error) { return "", nil }
+		config.Account = func(*http.Request) (string, error) { return "", nil }
 	}
 	if config.Header == "" {
-		config.Header = DefaultConfig.Header
+		config.Header = DefaultHeader
 	}
 	config.Header = http.CanonicalHeaderKey(config.Header)
 	if config.Clock == nil {
-		config.Clock = DefaultConfig.Clock
+		config.Clock = time.Now
 	}
 	if config.TTL == 0 {
-		config.TTL = DefaultConfig.TTL
+		config.TTL = DefaultTTL
 	}
 	if config.Lease == 0 {
-		config.Lease = DefaultConfig.Lease
+		config.Lease = DefaultLease
 	}
 	if config.MaxKeyLength == 0 {
-		config.MaxKeyLength = DefaultConfig.MaxKeyLength
+		config.MaxKeyLength = DefaultMaxKeyLength
 	}
 	if config.MaxBodyBytes == 0 {
-		config.MaxBodyBytes = DefaultConfig.MaxBodyBytes
+		config.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if config.SaveHeaders == nil {
-		config.SaveHeaders = DefaultConfig.SaveHeaders
+		config.SaveHeaders = DefaultSaveHeaders()
 	}
 	if config.Save == nil {
 		config.Save = DefaultSave
+	}
+	if config.ErrorHandler == nil {
+		config.ErrorHandler = apierror.Write
+	}
+	if config.Logger == nil {
+		config.Logger = slog.Default()
 	}
 	switch config.ShouldRetryHeader {
 	case "":
@@ -212,80 +224,96 @@ func (config Config) ToMiddleware() (echo.MiddlewareFunc, error) {
 	}
 	config.SaveHeaders = save
 	m := &mw{Config: config}
-	return m.handle, nil
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { m.serve(w, r, next) })
+	}, nil
 }
 
 type mw struct{ Config }
 
-func (m *mw) handle(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		req := c.Request()
-		if req.Method != http.MethodPost || m.Skipper(c) {
-			return next(c)
-		}
-		values, ok := req.Header[m.Header]
-		if !ok {
-			return next(c)
-		}
-		if len(values) != 1 {
-			m.shouldRetry(c.Response().Header(), false)
-			return errInvalidKey("Send one %s header, not %d.", m.Header, len(values))
-		}
-		key := values[0]
-		if bad := key == "" || !utf8.ValidString(key) || utf8.RuneCountInString(key) > m.MaxKeyLength; bad {
-			m.shouldRetry(c.Response().Header(), false)
-		}
-		if key == "" {
-			return errInvalidKey("The %s header is empty; send a unique key of up to %d characters.", m.Header, m.MaxKeyLength)
-		}
-		if !utf8.ValidString(key) {
-			return errInvalidKey("The %s header is not valid UTF-8.", m.Header)
-		}
-		if n := utf8.RuneCountInString(key); n > m.MaxKeyLength {
-			return errInvalidKey("The %s header is %d characters long; keys may be at most %d characters.", m.Header, n, m.MaxKeyLength)
-		}
-		account, err := m.Account(c)
-		if err != nil {
-			return err
-		}
-		params, err := m.params(req)
-		if err != nil {
-			return err
-		}
-		k := Key{Account: account, Key: key}
-		fp := Fingerprint{Method: req.Method, Path: req.URL.EscapedPath(), Params: params}
-		now := m.Clock()
-		token := rand.Text()
-		rec, err := m.Store.Claim(req.Context(), Claim{
-			Key: k, Fingerprint: fp, Token: token, Now: now,
-			LockedUntil: now.Add(m.Lease), ExpiresAt: now.Add(m.TTL),
-		})
-		if err != nil {
-			m.shouldRetry(c.Response().Header(), true)
-			return httpError(http.StatusInternalServerError, "api_error", "idempotency_store_error", err,
-				"The idempotency key could not be checked; retry the request.")
-		}
-		if rec.State != Claimed && rec.Fingerprint != fp {
-			m.shouldRetry(c.Response().Header(), false)
-			return errReused(m.Header, key, rec.Fingerprint, fp)
-		}
-		switch rec.State {
-		case InProgress:
-			c.Response().Header().Set(echo.HeaderRetryAfter, "1")
-			m.shouldRetry(c.Response().Header(), true)
-			return errInUse(m.Header, key)
-		case Completed:
-			body, err := m.Sealer.Open(rec.Response.Body, sealedFor(k))
-			if err != nil {
-				m.shouldRetry(c.Response().Header(), false)
-				return httpError(http.StatusInternalServerError, "api_error", "idempotency_store_error", err,
-					"The saved response of this idempotency key could not be read.")
-			}
-			rec.Response.Body = body
-			return replay(c, rec.Response)
-		}
-		return m.run(c, next, &Handle{m: m, key: k, token: token})
+func (m *mw) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if r.Method != http.MethodPost || m.Skipper(r) {
+		next.ServeHTTP(w, r)
+		return
 	}
+	values, ok := r.Header[m.Header]
+	if !ok {
+		next.ServeHTTP(w, r)
+		return
+	}
+	if err := m.checkKey(values); err != nil {
+		m.fail(w, r, err, false)
+		return
+	}
+	key := values[0]
+	account, err := m.Account(r)
+	if err != nil {
+		m.ErrorHandler(w, r, err)
+		return
+	}
+	params, err := m.params(r)
+	if err != nil {
+		m.fail(w, r, err, false)
+		return
+	}
+	k := Key{Account: account, Key: key}
+	fp := Fingerprint{Method: r.Method, Path: r.URL.EscapedPath(), Params: params}
+	now := m.Clock()
+	token := rand.Text()
+	rec, err := m.Store.Claim(r.Context(), Claim{
+		Key: k, Fingerprint: fp, Token: token, Now: now,
+		LockedUntil: now.Add(m.Lease), ExpiresAt: now.Add(m.TTL),
+	})
+	if err != nil {
+		m.fail(w, r, ErrStore.Wrap(err), true)
+		return
+	}
+	if rec.State != Claimed && rec.Fingerprint != fp {
+		m.fail(w, r, errReused(m.Header, key, rec.Fingerprint, fp), false)
+		return
+	}
+	switch rec.State {
+	case InProgress:
+		m.fail(w, r, ErrKeyInUse.With(fmt.Sprintf(
+			"There is currently another in-progress request using this %s (%q). Retry the request later.",
+			m.Header, apierror.Bound(key))), true)
+		return
+	case Completed:
+		body, err := m.Sealer.Open(rec.Response.Body, sealedFor(k))
+		if err != nil {
+			m.fail(w, r, ErrUnreadable.Wrap(err), false)
+			return
+		}
+		rec.Response.Body = body
+		replay(w, r, rec.Response)
+		return
+	}
+	m.run(w, r, next, &Handle{m: m, key: k, token: token})
+}
+
+// checkKey checks the values of the key header.
+func (m *mw) checkKey(values []string) error {
+	if len(values) != 1 {
+		return ErrInvalidKey.With(fmt.Sprintf("Send one %s header, not %d.", m.Header, len(values)))
+	}
+	key := values[0]
+	switch {
+	case key == "":
+		return ErrInvalidKey.With(fmt.Sprintf("The %s header is empty; send a unique key of up to %d characters.", m.Header, m.MaxKeyLength))
+	case !utf8.ValidString(key):
+		return ErrInvalidKey.With(fmt.Sprintf("The %s header is not valid UTF-8.", m.Header))
+	}
+	if n := utf8.RuneCountInString(key); n > m.MaxKeyLength {
+		return ErrInvalidKey.With(fmt.Sprintf("The %s header is %d characters long; keys may be at most %d characters.", m.Header, n, m.MaxKeyLength))
+	}
+	return nil
+}
+
+// fail answers err, telling the client whether a retry with the key may
+// get another answer.
+func (m *mw) fail(w http.ResponseWriter, r *http.Request, err error, retry bool) {
+	m.shouldRetry(w.Header(), retry)
+	m.ErrorHandler(w, r, err)
 }
 
 // shouldRetry sets the should-retry header, unless it is switched off.
@@ -297,38 +325,37 @@ func (m *mw) shouldRetry(h http.Header, retry bool) {
 
 // params reads the body (leaving it for the handler) and returns the hex
 // SHA-256 of the canonical body and query.
-func (m *mw) params(req *http.Request) (string, error) {
+func (m *mw) params(r *http.Request) (string, error) {
 	h := sha256.New()
 	switch {
-	case req.PostForm != nil && formBody(req.Header.Get(echo.HeaderContentType)):
+	case r.PostForm != nil && formBody(r.Header.Get("Content-Type")):
 		// An outer middleware parsed the form and consumed the body. (A
 		// multipart form's files are not part of the fingerprint.)
-		canon, err := canonicalValues(req.PostForm)
+		canon, err := canonicalValues(r.PostForm)
 		if err != nil {
 			return "", err
 		}
 		h.Write(canon)
-	case req.Body != nil && req.Body != http.NoBody:
-		body, err := io.ReadAll(io.LimitReader(req.Body, m.MaxBodyBytes+1))
-		req.Body.Close()
+	case r.Body != nil && r.Body != http.NoBody:
+		body, err := io.ReadAll(io.LimitReader(r.Body, m.MaxBodyBytes+1))
+		r.Body.Close()
 		if err != nil {
-			return "", &echo.HTTPError{Code: http.StatusBadRequest, Message: http.StatusText(http.StatusBadRequest), Internal: err}
+			return "", readError(err)
 		}
 		if int64(len(body)) > m.MaxBodyBytes {
-			return "", httpError(http.StatusRequestEntityTooLarge, "invalid_request_error", CodeTooLarge, ErrBodyTooLarge,
-				"The request body is larger than %d bytes.", m.MaxBodyBytes)
+			return "", ErrBodyTooLarge.With(fmt.Sprintf("The request body is larger than %d bytes.", m.MaxBodyBytes))
 		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		if canon, err := CanonicalParams(req.Header.Get(echo.HeaderContentType), body); err == nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if canon, err := CanonicalParams(r.Header.Get("Content-Type"), body); err == nil {
 			h.Write(canon)
 		} else {
 			h.Write([]byte("raw:"))
 			h.Write(body)
 		}
 	}
-	if q := req.URL.RawQuery; q != "" {
+	if q := r.URL.RawQuery; q != "" {
 		h.Write([]byte("\x00query:"))
-		if canon, err := CanonicalParams(echo.MIMEApplicationForm, []byte(q)); err == nil {
+		if canon, err := CanonicalParams("application/x-www-form-urlencoded", []byte(q)); err == nil {
 			h.Write(canon)
 		} else {
 			h.Write([]byte(q))
@@ -337,57 +364,68 @@ func (m *mw) params(req *http.Request) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// readError is the error for a request body that could not be read: a 408
+// for a client too slow to send it, the error itself when it is already
+// an API error or a body over a limit, a 400 otherwise.
+func readError(err error) error {
+	var ne net.Error
+	var mbe *http.MaxBytesError
+	var ae *apierror.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return apierror.ErrTimeout.Wrap(err)
+	case errors.As(err, &mbe), errors.As(err, &ae):
+		return apierror.From(err)
+	}
+	return ErrUnreadableBody.Wrap(err)
+}
+
 // formBody reports whether a request of content type ct has a body that
 // http.Request.ParseForm or ParseMultipartForm consumes.
 func formBody(ct string) bool {
 	mt, _, _ := mime.ParseMediaType(ct)
-	return mt == echo.MIMEApplicationForm || mt == echo.MIMEMultipartForm
+	return mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data"
 }
 
 // run runs the handler holding the claim, then saves what it answered or
 // releases the key.
-func (m *mw) run(c echo.Context, next echo.HandlerFunc, h *Handle) error {
-	c.Set(contextKey, h)
-	res := c.Response()
-	orig := res.Writer
-	w := &capture{ResponseWriter: orig, h: h, status: http.StatusOK}
-	res.Writer = w
+func (m *mw) run(w http.ResponseWriter, r *http.Request, next http.Handler, h *Handle) {
+	cw := &capture{ResponseWriter: w, h: h, status: http.StatusOK}
 	// The request's own context may be cancelled (the client went away)
 	// while the result must still be saved.
-	ctx := context.WithoutCancel(c.Request().Context())
+	ctx := context.WithoutCancel(r.Context())
 	finished := false
 	defer func() {
-		res.Writer = orig
 		if !finished { // the handler panicked: let a retry run it again
-			m.Store.Release(ctx, h.key, h.token)
+			m.release(ctx, h)
 		}
 	}()
-	if err := next(c); err != nil {
-		c.Error(err)
-	}
+	next.ServeHTTP(cw, r.WithContext(context.WithValue(r.Context(), handleKey{}, h)))
 	finished = true
 	if h.saved.Load() {
 		// Saved in the handler's transaction; if that transaction rolled
 		// back, the key is still in progress and a retry should run again.
-		if err := m.Store.Release(ctx, h.key, h.token); err != nil {
-			c.Logger().Error(err)
-		}
-		return nil
+		m.release(ctx, h)
+		return
 	}
-	if !w.wrote {
-		w.header = filterHeader(orig.Header(), m.SaveHeaders, nil)
+	if !cw.wrote {
+		cw.header = filterHeader(w.Header(), m.SaveHeaders, nil)
 	}
-	if !saveable(w.status) || !m.Save(w.status) {
-		if err := m.Store.Release(ctx, h.key, h.token); err != nil {
-			c.Logger().Error(err)
-		}
-		return nil
+	if !saveable(cw.status) || !m.Save(cw.status) {
+		m.release(ctx, h)
+		return
 	}
-	saved := Response{Status: w.status, Header: w.header, Body: m.Sealer.Seal(w.buf.Bytes(), sealedFor(h.key))}
+	saved := Response{Status: cw.status, Header: cw.header, Body: m.Sealer.Seal(cw.buf.Bytes(), sealedFor(h.key))}
 	if err := m.Store.Complete(ctx, nil, h.key, h.token, saved, m.Clock().Add(m.TTL)); err != nil {
-		c.Logger().Error(err)
+		m.Logger.ErrorContext(ctx, "idempotency: saving the response", "path", r.URL.Path, "error", err)
 	}
-	return nil
+}
+
+// release frees the key of h if it is still in progress under h's claim.
+func (m *mw) release(ctx context.Context, h *Handle) {
+	if err := m.Store.Release(ctx, h.key, h.token); err != nil {
+		m.Logger.ErrorContext(ctx, "idempotency: freeing a key", "error", err)
+	}
 }
 
 // sealedFor is the additional data a saved body is sealed with: its key,
@@ -401,16 +439,16 @@ func saveable(status int) bool {
 	return status != http.StatusConflict && status != http.StatusTooManyRequests
 }
 
-func replay(c echo.Context, saved Response) error {
-	res := c.Response()
-	hdr := res.Header()
+func replay(w http.ResponseWriter, r *http.Request, saved Response) {
+	hdr := w.Header()
 	for k, v := range saved.Header {
 		hdr[k] = append([]string(nil), v...)
 	}
 	hdr.Set(HeaderReplayed, "true")
-	res.WriteHeader(saved.Status)
-	_, err := res.Write(saved.Body)
-	return err
+	w.WriteHeader(saved.Status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(saved.Body)
+	}
 }
 
 // filterHeader copies the headers named in keep from h into dst (a new

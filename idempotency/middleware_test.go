@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,10 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/stretchr/testify/require"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/idempotency"
 	"github.com/verso-api/verso/idempotency/idemtest"
 	"github.com/verso-api/verso/storage"
@@ -91,84 +92,101 @@ func newApp(t *testing.T, b backend) *app {
 	}
 	mw, err := idempotency.Config{
 		Store: a.store,
-		Account: func(c echo.Context) (string, error) {
-			acct := strings.TrimPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+		Account: func(r *http.Request) (string, error) {
+			acct := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if acct == "" {
-				return "", echo.NewHTTPError(http.StatusUnauthorized, "no account")
+				return "", errNoAccount
 			}
 			return acct, nil
 		},
-		TTL:   ttl,
-		Lease: lease,
-		Clock: a.clock.Now,
+		TTL:    ttl,
+		Lease:  lease,
+		Clock:  a.clock.Now,
+		Logger: quiet,
 	}.ToMiddleware()
 	require.NoError(t, err)
 
-	e := echo.New()
-	e.HideBanner = true
-	e.Logger.SetOutput(io.Discard)
-	e.Use(middleware.Recover())
-	e.Use(fakeVersioning)
-	e.Use(mw)
-	e.POST("/v1/charges", a.createCharge)
-	e.POST("/v1/refunds", a.createCharge)
-	e.GET("/v1/charges", a.createCharge)
-	e.POST("/v1/fail", func(c echo.Context) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/charges", a.createCharge)
+	mux.HandleFunc("POST /v1/refunds", a.createCharge)
+	mux.HandleFunc("GET /v1/charges", a.createCharge)
+	mux.HandleFunc("POST /v1/fail", func(w http.ResponseWriter, r *http.Request) {
 		a.runs.Add(1)
-		return echo.NewHTTPError(http.StatusInternalServerError, fmt.Sprint("failure ", a.runs.Load()))
+		apierror.Write(w, r, apierror.New(500, apierror.TypeAPI, "api_error", fmt.Sprint("failure ", a.runs.Load())))
 	})
-	e.POST("/v1/declined", func(c echo.Context) error {
+	mux.HandleFunc("POST /v1/declined", func(w http.ResponseWriter, r *http.Request) {
 		a.runs.Add(1)
-		return c.JSON(http.StatusPaymentRequired, map[string]any{"error": map[string]any{
-			"type": "card_error", "code": "card_declined", "message": fmt.Sprint("declined ", a.runs.Load())}})
+		apierror.Write(w, r, apierror.New(http.StatusPaymentRequired, apierror.TypeCard, "card_declined", fmt.Sprint("declined ", a.runs.Load())))
 	})
-	e.POST("/v1/limited", func(c echo.Context) error {
+	mux.HandleFunc("POST /v1/limited", func(w http.ResponseWriter, r *http.Request) {
 		a.runs.Add(1)
-		return echo.NewHTTPError(http.StatusTooManyRequests, "slow down")
+		apierror.Write(w, r, apierror.New(http.StatusTooManyRequests, apierror.TypeRateLimit, "rate_limit", "slow down"))
 	})
-	e.POST("/v1/conflict", func(c echo.Context) error {
+	mux.HandleFunc("POST /v1/conflict", func(w http.ResponseWriter, r *http.Request) {
 		a.runs.Add(1)
-		return c.JSON(http.StatusConflict, map[string]string{"error": "conflict"})
+		apierror.Write(w, r, apierror.New(http.StatusConflict, apierror.TypeInvalidRequest, "conflict", "conflict"))
 	})
-	e.POST("/v1/panic", func(c echo.Context) error {
+	mux.HandleFunc("POST /v1/panic", func(w http.ResponseWriter, r *http.Request) {
 		a.runs.Add(1)
 		panic("handler bug")
 	})
-	e.POST("/v1/rollback", func(c echo.Context) error {
+	mux.HandleFunc("POST /v1/rollback", func(w http.ResponseWriter, r *http.Request) {
 		a.runs.Add(1)
-		return a.db.InTx(c.Request().Context(), func(tx *storage.Tx) error {
-			if _, err := tx.Exec(c.Request().Context(), `INSERT INTO charges (id, amount) VALUES (?, ?)`, "ch_rollback", "1"); err != nil {
+		ctx := r.Context()
+		err := a.db.InTx(ctx, func(tx *storage.Tx) error {
+			if _, err := tx.Exec(ctx, `INSERT INTO charges (id, amount) VALUES (?, ?)`, "ch_rollback", "1"); err != nil {
 				return err
 			}
-			if err := idempotency.FromContext(c).SaveInTx(c.Request().Context(), tx, 200, nil, []byte(`{}`)); err != nil {
+			if err := idempotency.FromContext(ctx).SaveInTx(ctx, tx, 200, nil, []byte(`{}`)); err != nil {
 				return err
 			}
 			return errors.New("the write fails after the save")
 		})
+		apierror.Write(w, r, err)
 	})
-	e.POST("/v1/crash", func(c echo.Context) error {
+	mux.HandleFunc("POST /v1/crash", func(w http.ResponseWriter, r *http.Request) {
 		// Commits the charge and its saved response, then the connection
 		// drops before the client hears anything.
-		if err := a.createCharge(c); err != nil {
-			return err
-		}
-		conn, _, err := http.NewResponseController(c.Response().Writer).Hijack()
+		a.createCharge(nopWriter{w}, r)
+		conn, _, err := http.NewResponseController(w).Hijack()
 		if err != nil {
-			return err
+			apierror.Write(w, r, err)
+			return
 		}
-		return conn.Close()
+		conn.Close()
 	})
-	a.server = httptest.NewServer(e)
+	a.server = httptest.NewUnstartedServer(recoverer(fakeVersioning(mw(mux))))
+	a.server.Config.ErrorLog = log.New(io.Discard, "", 0)
+	a.server.Start()
 	t.Cleanup(a.server.Close)
 	a.url = a.server.URL
 	return a
 }
 
+var errNoAccount = apierror.New(http.StatusUnauthorized, apierror.TypeAuthentication, "api_key_required", "no account")
+
+// quiet is a logger for what the tests provoke on purpose.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// recoverer answers a panic with a 500, as a server's recovery middleware
+// does.
+func recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				apierror.Write(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
 // createCharge is a handler written for the newest schema only.
-func (a *app) createCharge(c echo.Context) error {
-	amount, err := amountOf(c)
+func (a *app) createCharge(w http.ResponseWriter, r *http.Request) {
+	amount, err := amountOf(r)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		apierror.Write(w, r, apierror.New(400, apierror.TypeInvalidRequest, "parameter_invalid", err.Error()))
+		return
 	}
 	n := a.runs.Add(1)
 	if a.hold != nil {
@@ -179,67 +197,62 @@ func (a *app) createCharge(c echo.Context) error {
 	}
 	id := fmt.Sprintf("ch_%d", n)
 	body := fmt.Sprintf(`{"id":%q,"object":"charge","amount":%s}`, id, amount)
-	c.Response().Header().Set("Location", "/v1/charges/"+id)
-	if !a.inTx {
-		return c.JSONBlob(http.StatusOK, []byte(body))
-	}
-	if c.Path() == "/v1/crash" {
-		c.Response().Writer = nopWriter{c.Response().Writer}
-	}
-	ctx := c.Request().Context()
-	err = a.db.InTx(ctx, func(tx *storage.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO charges (id, amount) VALUES (?, ?)`, id, amount); err != nil {
-			return err
+	w.Header().Set("Location", "/v1/charges/"+id)
+	w.Header().Set("Content-Type", "application/json")
+	if a.inTx {
+		ctx := r.Context()
+		err = a.db.InTx(ctx, func(tx *storage.Tx) error {
+			if _, err := tx.Exec(ctx, `INSERT INTO charges (id, amount) VALUES (?, ?)`, id, amount); err != nil {
+				return err
+			}
+			hdr := http.Header{"Content-Type": {"application/json"}, "Location": {"/v1/charges/" + id}}
+			return idempotency.FromContext(ctx).SaveInTx(ctx, tx, http.StatusOK, hdr, []byte(body))
+		})
+		if err != nil {
+			apierror.Write(w, r, err)
+			return
 		}
-		hdr := http.Header{"Content-Type": {echo.MIMEApplicationJSON}, "Location": {"/v1/charges/" + id}}
-		return idempotency.FromContext(c).SaveInTx(ctx, tx, http.StatusOK, hdr, []byte(body))
-	})
-	if err != nil {
-		return err
 	}
-	return c.JSONBlob(http.StatusOK, []byte(body))
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, body)
 }
 
-func amountOf(c echo.Context) (string, error) {
-	if strings.HasPrefix(c.Request().Header.Get("Content-Type"), "application/json") {
+func amountOf(r *http.Request) (string, error) {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		var v struct{ Amount json.Number }
-		if err := json.NewDecoder(c.Request().Body).Decode(&v); err != nil {
+		if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
+			return "", err
+		}
+		if _, err := v.Amount.Float64(); err != nil {
 			return "", err
 		}
 		return v.Amount.String(), nil
 	}
-	return c.FormValue("amount"), nil
+	return r.FormValue("amount"), nil
 }
 
 // fakeVersioning stands in for the versioning middleware outside: a client
 // on version "old" calls the newest field "amount" "amount_cents". It walks
 // the request forward and the response back.
-func fakeVersioning(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if c.Request().Header.Get("Stripe-Version") != "old" {
-			return next(c)
+func fakeVersioning(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Stripe-Version") != "old" {
+			next.ServeHTTP(w, r)
+			return
 		}
-		req := c.Request()
-		in, _ := io.ReadAll(req.Body)
+		in, _ := io.ReadAll(r.Body)
 		in = bytes.ReplaceAll(in, []byte("amount_cents"), []byte("amount"))
-		req.Body = io.NopCloser(bytes.NewReader(in))
+		r.Body = io.NopCloser(bytes.NewReader(in))
 		rec := httptest.NewRecorder()
-		res := c.Response()
-		orig := res.Writer
-		res.Writer = rec
-		err := next(c)
-		if err != nil {
-			c.Error(err)
-		}
-		res.Writer = orig
+		next.ServeHTTP(rec, r)
 		for k, v := range rec.Header() {
-			orig.Header()[k] = v
+			w.Header()[k] = v
 		}
-		orig.Header().Set("Stripe-Version", "old")
-		orig.WriteHeader(rec.Code)
-		orig.Write(bytes.ReplaceAll(rec.Body.Bytes(), []byte(`"amount"`), []byte(`"amount_cents"`)))
-		return nil
-	}
+		w.Header().Set("Stripe-Version", "old")
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		w.Write(bytes.ReplaceAll(rec.Body.Bytes(), []byte(`"amount"`), []byte(`"amount_cents"`)))
+	})
 }
 
 type reply struct {
@@ -283,10 +296,17 @@ func (a *app) do(method, path, key, body string, hdr ...string) reply {
 	return reply{res.StatusCode, res.Header, string(b), res.Header.Get("Idempotent-Replayed") == "true"}
 }
 
+// apiError is the "error" object of a Stripe-shaped error body.
+type apiError struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
 // errorOf decodes a Stripe-shaped error body.
-func errorOf(t *testing.T, r reply) idempotency.ErrorDetail {
+func errorOf(t *testing.T, r reply) apiError {
 	t.Helper()
-	var e idempotency.ErrorBody
+	var e struct{ Error apiError }
 	require.NoError(t, json.Unmarshal([]byte(r.body), &e), r.body)
 	return e.Error
 }
@@ -331,7 +351,7 @@ func TestMiddleware(t *testing.T) {
 						require.Equal(t, saved.body, r.body, "reply %d", i)
 					case 409:
 						inUse++
-						require.Equal(t, idempotency.ErrorDetail{Type: "idempotency_error", Code: "idempotency_key_in_use",
+						require.Equal(t, apiError{Type: "idempotency_error", Code: "idempotency_key_in_use",
 							Message: errorOf(t, r).Message}, errorOf(t, r))
 						require.Equal(t, "1", r.header.Get("Retry-After"))
 						require.Equal(t, "true", r.header.Get("Stripe-Should-Retry"))
@@ -639,7 +659,7 @@ func fingerprintOf(t *testing.T, a *app, key string) idempotency.Fingerprint {
 }
 
 func TestConfig(t *testing.T) {
-	store := idempotency.NewMemoryStore()
+	store := idempotency.NewMemoryStore(nil)
 	tests := []struct {
 		name string
 		cfg  idempotency.Config
@@ -650,6 +670,7 @@ func TestConfig(t *testing.T) {
 		{"negative TTL", idempotency.Config{Store: store, TTL: -time.Hour}, "negative TTL"},
 		{"lease longer than TTL", idempotency.Config{Store: store, TTL: time.Minute, Lease: time.Hour}, "longer than TTL"},
 		{"negative key length", idempotency.Config{Store: store, MaxKeyLength: -1}, "negative MaxKeyLength"},
+		{"negative body size", idempotency.Config{Store: store, MaxBodyBytes: -1}, "negative MaxBodyBytes"},
 		{"saving Content-Length", idempotency.Config{Store: store, SaveHeaders: []string{"content-length"}}, `cannot save "content-length"`},
 	}
 	for _, tt := range tests {
@@ -661,27 +682,139 @@ func TestConfig(t *testing.T) {
 				return
 			}
 			require.ErrorContains(t, err, tt.err)
-			require.Panics(t, func() { idempotency.WithConfig(tt.cfg) })
 		})
 	}
-	require.Panics(t, func() { idempotency.New(nil) })
-	require.NotPanics(t, func() { idempotency.New(store) })
+	require.Panics(t, func() { idempotency.Middleware(nil) })
+	require.NotPanics(t, func() { idempotency.Middleware(store) })
+}
+
+// send posts body to h with the key, as JSON when it starts with '{' and
+// as a form otherwise.
+func send(h http.Handler, key, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	if strings.HasPrefix(body, "{") {
+		req.Header.Set("Content-Type", "application/json")
+	} else {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("Idempotency-Key", key)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// TestErrors checks that every refusal is an *apierror.Error derived from
+// the package's sentinels, handed to Config.ErrorHandler, and written in
+// the shape the request's context carries.
+func TestErrors(t *testing.T) {
+	var got []error
+	store := &failingStore{Store: idempotency.NewMemoryStore(nil)}
+	mw, err := idempotency.Config{
+		Store:        store,
+		MaxBodyBytes: 64,
+		Logger:       quiet,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			got = append(got, err)
+			apierror.Write(w, r, err)
+		},
+	}.ToMiddleware()
+	require.NoError(t, err)
+	hold := make(chan struct{})
+	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Hold") != "" {
+			<-hold
+		}
+		io.WriteString(w, "ok")
+	}))
+	// The API's error shape comes from the request's context.
+	flat := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(apierror.WithShape(r.Context(), apierror.Flat())))
+	})
+	done := make(chan struct{})
+	go func() { // holds key "busy" while the table runs
+		defer close(done)
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"a":1}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "busy")
+		req.Header.Set("Hold", "1")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}()
+	for store.claims.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	require.Equal(t, 200, send(h, "used", `{"a":1}`).Code)
+
+	tests := []struct {
+		name     string
+		key      string
+		body     string
+		fail     bool
+		sentinel error
+		status   int
+		code     string
+		retry    string
+	}{
+		{"in use", "busy", `{"a":1}`, false, idempotency.ErrKeyInUse, 409, "idempotency_key_in_use", "true"},
+		{"reused", "used", `{"a":2}`, false, idempotency.ErrKeyReused, 400, "idempotency_key_reused", "false"},
+		{"invalid", "", `{"a":1}`, false, idempotency.ErrInvalidKey, 400, "idempotency_key_invalid", "false"},
+		{"too large", "big", `{"a":"` + strings.Repeat("x", 64) + `"}`, false, idempotency.ErrBodyTooLarge, 413, "request_body_too_large", "false"},
+		{"store down", "new", `{"a":1}`, true, idempotency.ErrStore, 503, "service_unavailable", "true"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got = nil
+			store.fail.Store(tt.fail)
+			defer store.fail.Store(false)
+			rec := send(flat, tt.key, tt.body)
+			require.Equal(t, tt.status, rec.Code, rec.Body.String())
+			require.Len(t, got, 1)
+			require.ErrorIs(t, got[0], tt.sentinel)
+			var e *apierror.Error
+			require.ErrorAs(t, got[0], &e)
+			var body struct{ Code, Message string }
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), rec.Body.String())
+			require.Equal(t, tt.code, body.Code, "flat shape: %s", rec.Body.String())
+			require.Equal(t, tt.retry, rec.Header().Get("Stripe-Should-Retry"))
+			if tt.status == 409 || tt.status == 503 {
+				require.NotEmpty(t, rec.Header().Get("Retry-After"))
+			}
+			if tt.fail {
+				require.ErrorIs(t, got[0], apierror.ErrUnavailable)
+				require.ErrorIs(t, got[0], errStoreDown, "the store's error is the cause")
+			}
+		})
+	}
+	close(hold)
+	<-done
+}
+
+var errStoreDown = errors.New("store: connection refused")
+
+// failingStore fails its claims while fail is set.
+type failingStore struct {
+	idempotency.Store
+	fail   atomic.Bool
+	claims atomic.Int32
+}
+
+func (s *failingStore) Claim(ctx context.Context, c idempotency.Claim) (idempotency.Record, error) {
+	if s.fail.Load() {
+		return idempotency.Record{}, errStoreDown
+	}
+	s.claims.Add(1)
+	return s.Store.Claim(ctx, c)
 }
 
 func TestBodyTooLarge(t *testing.T) {
-	e := echo.New()
 	runs := 0
-	e.Use(idempotency.WithConfig(idempotency.Config{Store: idempotency.NewMemoryStore(), MaxBodyBytes: 16}))
-	e.POST("/", func(c echo.Context) error { runs++; return c.String(200, "ok") })
+	mw, err := idempotency.Config{Store: idempotency.NewMemoryStore(nil), MaxBodyBytes: 16}.ToMiddleware()
+	require.NoError(t, err)
+	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { runs++; io.WriteString(w, "ok") }))
 	for _, tt := range []struct {
 		body   string
 		status int
 	}{{"amount=1", 200}, {"amount=1&currency=usd&x=y", 413}} {
-		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.body))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Idempotency-Key", "k-"+tt.body)
-		rec := httptest.NewRecorder()
-		e.ServeHTTP(rec, req)
+		rec := send(h, "k-"+tt.body, tt.body)
 		require.Equal(t, tt.status, rec.Code, rec.Body.String())
 		if tt.status == 413 {
 			require.Contains(t, rec.Body.String(), `"code":"request_body_too_large"`)
@@ -693,46 +826,33 @@ func TestBodyTooLarge(t *testing.T) {
 func TestFormParsedByOuterMiddleware(t *testing.T) {
 	// An outer middleware that parsed the form consumed the body; the
 	// fingerprint then comes from the parsed form.
-	e := echo.New()
 	runs := 0
-	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if _, err := c.FormParams(); err != nil {
-				return err
-			}
-			return next(c)
+	inner := idempotency.Middleware(idempotency.NewMemoryStore(nil))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		runs++
+		io.WriteString(w, r.FormValue("amount"))
+	}))
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			apierror.Write(w, r, err)
+			return
 		}
+		inner.ServeHTTP(w, r)
 	})
-	e.Use(idempotency.New(idempotency.NewMemoryStore()))
-	e.POST("/", func(c echo.Context) error { runs++; return c.String(200, c.FormValue("amount")) })
-	send := func(body string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
-		if strings.HasPrefix(body, "{") {
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Idempotency-Key", "json")
-		} else {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Idempotency-Key", "form")
-		}
-		rec := httptest.NewRecorder()
-		e.ServeHTTP(rec, req)
-		return rec
-	}
-	require.Equal(t, "100", send("amount=100&currency=usd").Body.String())
-	require.Equal(t, "true", send("currency=usd&amount=100").Header().Get("Idempotent-Replayed"))
-	require.Equal(t, 400, send("amount=200&currency=usd").Code)
+	require.Equal(t, "100", send(h, "form", "amount=100&currency=usd").Body.String())
+	require.Equal(t, "true", send(h, "form", "currency=usd&amount=100").Header().Get("Idempotent-Replayed"))
+	require.Equal(t, 400, send(h, "form", "amount=200&currency=usd").Code)
 	require.Equal(t, 1, runs)
 	// A JSON body is still read: ParseForm left it alone.
-	require.Equal(t, 200, send(`{"amount":100}`).Code)
-	require.Equal(t, 400, send(`{"amount":200}`).Code)
-	require.Equal(t, "true", send(`{"amount":100}`).Header().Get("Idempotent-Replayed"))
+	require.Equal(t, 200, send(h, "json", `{"amount":100}`).Code)
+	require.Equal(t, 400, send(h, "json", `{"amount":200}`).Code)
+	require.Equal(t, "true", send(h, "json", `{"amount":100}`).Header().Get("Idempotent-Replayed"))
 	require.Equal(t, 2, runs)
 }
 
 func TestSweeper(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	store := idempotency.NewMemoryStore()
+	store := idempotency.NewMemoryStore(nil)
 	clock := idemtest.NewClock(idemtest.T0)
 	k := idempotency.Key{Key: "k"}
 	now := clock.Now()

@@ -15,6 +15,15 @@ import (
 // roll that transaction back on this error, so the work is not done twice.
 var ErrClaimLost = errors.New("idempotency: key is no longer held by this request")
 
+// Options configures a store: NewMemoryStore and NewSQLStore take a
+// *Options, and nil means the defaults.
+type Options struct {
+	// Table names the table of keys (SQLStore only): lower-case letters,
+	// digits and '_'.
+	// Optional. Default value DefaultTable.
+	Table string
+}
+
 // Key is an idempotency key as a client sent it, scoped to its account.
 type Key struct {
 	Account string

@@ -26,8 +26,9 @@ type memoryEntry struct {
 	res         Response
 }
 
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore {
+// NewMemoryStore returns an empty MemoryStore. No option applies to it
+// yet: pass nil.
+func NewMemoryStore(*Options) *MemoryStore {
 	return &MemoryStore{keys: make(map[Key]*memoryEntry)}
 }
 

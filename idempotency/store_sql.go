@@ -14,13 +14,6 @@ import (
 // DefaultTable is the table NewSQLStore keeps keys in.
 const DefaultTable = "idempotency_keys"
 
-// SQLOptions configures NewSQLStore. A nil *SQLOptions means the defaults.
-type SQLOptions struct {
-	// Table names the table of keys: lower-case letters, digits and '_'.
-	// Optional. Default value DefaultTable.
-	Table string
-}
-
 // SQLStore is a Store in a SQLite or PostgreSQL database (a *storage.DB).
 // Keys survive a restart and, on PostgreSQL, are shared by every server using
 // the database. Complete can join the handler's own transaction, so the
@@ -36,7 +29,7 @@ type sqlQueries struct {
 
 // NewSQLStore creates the table of keys if it does not exist and returns a
 // store over it.
-func NewSQLStore(ctx context.Context, db *storage.DB, opts *SQLOptions) (*SQLStore, error) {
+func NewSQLStore(ctx context.Context, db *storage.DB, opts *Options) (*SQLStore, error) {
 	if db == nil {
 		return nil, errors.New("idempotency: nil database")
 	}

@@ -37,12 +37,12 @@ func TestNewSQLStore(t *testing.T) {
 	_, err = idempotency.NewSQLStore(ctx, nil, nil)
 	require.ErrorContains(t, err, "nil database")
 	for _, bad := range []string{"Keys", "1keys", "keys; DROP TABLE x", "a-b"} {
-		_, err = idempotency.NewSQLStore(ctx, db, &idempotency.SQLOptions{Table: bad})
+		_, err = idempotency.NewSQLStore(ctx, db, &idempotency.Options{Table: bad})
 		require.ErrorContains(t, err, "invalid table name", bad)
 	}
-	_, err = idempotency.NewSQLStore(ctx, db, &idempotency.SQLOptions{Table: "my_keys"})
+	_, err = idempotency.NewSQLStore(ctx, db, &idempotency.Options{Table: "my_keys"})
 	require.NoError(t, err)
-	_, err = idempotency.NewSQLStore(ctx, db, &idempotency.SQLOptions{Table: "my_keys"})
+	_, err = idempotency.NewSQLStore(ctx, db, &idempotency.Options{Table: "my_keys"})
 	require.NoError(t, err, "opening a second store on the same table migrates nothing")
 
 	other, err := storage.Open(ctx, filepath.Join(t.TempDir(), "other.db"))
@@ -58,7 +58,7 @@ func TestNewSQLStore(t *testing.T) {
 }
 
 func openMemory(t *testing.T) idemtest.Opened {
-	return idemtest.Opened{Store: idempotency.NewMemoryStore()}
+	return idemtest.Opened{Store: idempotency.NewMemoryStore(nil)}
 }
 
 func openSQLite(t *testing.T) idemtest.Opened {

@@ -9,9 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/idempotency"
 	"github.com/verso-api/verso/server"
@@ -38,19 +38,19 @@ func TestInsideVersioning(t *testing.T) {
 	require.NoError(t, err)
 
 	var runs atomic.Int32
-	e := echo.New()
-	e.HTTPErrorHandler = server.ErrorHandler
-	e.Use(server.Versioning(transform.New(tl, nil)))
-	e.Use(idempotency.New(idempotency.NewMemoryStore()))
-	e.POST("/v1/customers", func(c echo.Context) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/customers", func(w http.ResponseWriter, r *http.Request) {
 		runs.Add(1)
 		var in struct{ Balance json.Number } // the handler knows the newest schema only
-		if err := json.NewDecoder(c.Request().Body).Decode(&in); err != nil {
-			return err
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			apierror.Write(w, r, err)
+			return
 		}
-		return c.JSONBlob(http.StatusOK, []byte(`{"id":"cus_1","object":"customer","balance":`+in.Balance.String()+`}`))
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"cus_1","object":"customer","balance":`+in.Balance.String()+`}`)
 	})
-	srv := httptest.NewServer(e)
+	versioning := server.Middleware(transform.New(tl, nil))
+	srv := httptest.NewServer(versioning(idempotency.Middleware(idempotency.NewMemoryStore(nil))(mux)))
 	t.Cleanup(srv.Close)
 
 	tests := []struct {

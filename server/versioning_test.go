@@ -19,6 +19,7 @@ import (
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/idempotency"
+	"github.com/verso-api/verso/idempotency/echoidempotency"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/prom"
 	"github.com/verso-api/verso/server"
@@ -848,8 +849,14 @@ func TestRealHTTP(t *testing.T) {
 func TestIdempotentReplayRendered(t *testing.T) {
 	e := echo.New()
 	e.HTTPErrorHandler = server.ErrorHandler
-	e.Use(testAuth, server.VersioningWithConfig(server.VersioningConfig{Engine: stripe(t)}),
-		idempotency.WithConfig(idempotency.Config{Store: idempotency.NewMemoryStore(), Account: authAccount}))
+	idem, err := echoidempotency.WithConfig(idempotency.Config{Store: idempotency.NewMemoryStore(nil),
+		Account: func(r *http.Request) (string, error) {
+			return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer key_"), nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Use(testAuth, server.VersioningWithConfig(server.VersioningConfig{Engine: stripe(t)}), idem)
 	runs := 0
 	e.POST("/v1/customers", func(c echo.Context) error {
 		runs++

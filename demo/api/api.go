@@ -21,6 +21,7 @@ import (
 	"github.com/verso-api/verso/demo/accounts"
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/idempotency"
+	"github.com/verso-api/verso/idempotency/echoidempotency"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/prom"
 	"github.com/verso-api/verso/ratelimit"
@@ -193,6 +194,18 @@ func accountOf(c echo.Context) string {
 	return a
 }
 
+// accountKeyCtx is the request-context key of the account, for the
+// net/http middlewares and handlers the demo mounts (idempotency keys,
+// rate limits, the pin endpoints).
+type accountKeyCtx struct{}
+
+// accountFrom returns the account authenticate put in a request's
+// context.
+func accountFrom(ctx context.Context) string {
+	a, _ := ctx.Value(accountKeyCtx{}).(string)
+	return a
+}
+
 // New builds the API on cfg.DB, creating its tables when missing.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.DB == nil {
@@ -259,7 +272,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = server.NewErrorHandler(s.log)
+	answer := server.NewErrorHandler(s.log)
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		if busy(err) {
+			// SQLite's writer stayed busy, in whichever layer answers:
+			// handlers inside the idempotency middleware answer there.
+			err = errBusy(c)
+		}
+		answer(err, c)
+	}
 	e.Use(requestID)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		s.log.Error("panic", "path", c.Request().URL.Path, "err", err, "stack", string(stack))
@@ -316,14 +337,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	idem, err := idempotency.Config{
+	idem, err := echoidempotency.WithConfig(idempotency.Config{
 		Store:   s.idem,
-		Account: func(c echo.Context) (string, error) { return accountOf(c), nil },
+		Account: func(r *http.Request) (string, error) { return accountFrom(r.Context()), nil },
 		TTL:     cfg.IdempotencyTTL,
 		Lease:   cfg.IdempotencyLease,
 		Clock:   s.now,
 		Sealer:  cfg.Sealer,
-	}.ToMiddleware()
+		Logger:  s.log,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -412,6 +434,8 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return server.ErrInternal
 		}
 		c.Set(accountKey, acct.ID)
+		r := c.Request()
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), accountKeyCtx{}, acct.ID)))
 		return next(c)
 	}
 }

@@ -183,7 +183,7 @@ func (s *Server) commit(c echo.Context, status int, account string, p *params, r
 		} else if body, err = s.expand(ctx, tx, account, r, w.body, expand); err != nil {
 			return err
 		}
-		return idempotency.FromContext(c).SaveInTx(ctx, tx, status, nil, body)
+		return idempotency.FromContext(ctx).SaveInTx(ctx, tx, status, nil, body)
 	})
 	if err != nil {
 		return s.fail(c, err)

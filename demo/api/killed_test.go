@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -34,16 +33,15 @@ func TestKilledMidRequest(t *testing.T) {
 		store, err := idempotency.NewSQLStore(ctx, db2(t, u), nil)
 		require.NoError(t, err)
 		idem, err := idempotency.Config{Store: store, Lease: lease,
-			Account: func(echo.Context) (string, error) { return a.acc, nil }}.ToMiddleware()
+			Account: func(*http.Request) (string, error) { return a.acc, nil }}.ToMiddleware()
 		require.NoError(t, err)
 		hang := make(chan struct{})
 		claimed := make(chan struct{})
-		dying := echo.New()
-		dying.POST("/v1/charges", func(c echo.Context) error {
+		dying := http.NewServeMux()
+		dying.Handle("POST /v1/charges", idem(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			close(claimed)
 			<-hang
-			return nil
-		}, idem)
+		})))
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)
 		srv := &http.Server{Handler: dying}
