@@ -105,11 +105,11 @@ func Changelog(tl *gates.Timeline, opts ChangelogOptions) (*Log, error) {
 	base := tl.Versions().Base()
 	withBase := opts.From.IsZero()
 	for _, v := range tl.List() {
-		if v.Version.After(to) || v.Version.Before(from) || (v.Version == from && !withBase) {
+		if v.ID.After(to) || v.ID.Before(from) || (v.ID == from && !withBase) {
 			continue
 		}
-		ve := VersionEntry{Version: v.Version, Anchor: VersionAnchor(v.Version), Base: v.Version == base, Changes: []ChangeEntry{}}
-		if lc := tl.Lifecycle(v.Version); lc.IsDeprecated() {
+		ve := VersionEntry{Version: v.ID, Anchor: VersionAnchor(v.ID), Base: v.ID == base, Changes: []ChangeEntry{}}
+		if lc := tl.Lifecycle(v.ID); lc.IsDeprecated() {
 			ve.Deprecated = lc.Deprecated.Format(time.DateOnly)
 			ve.Successor = lc.Successor.String()
 			if !lc.Sunset.IsZero() {

@@ -262,13 +262,13 @@ func TestHTMLEscapes(t *testing.T) {
 	tl, err := gates.NewTimeline(gates.Spec{
 		API: `Acme <script>alert(1)</script>`,
 		Versions: []gates.Version{
-			{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{
+			{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{{
 				ID:          "x_renamed",
 				Description: "`<b>` is now `y`; <img src=x onerror=alert(1)> & more",
 				Resources:   []string{"widget"},
 				Ops:         []gates.Op{gates.Rename("y", "x")},
 			}}},
-			{Version: versions.MustParse("2023-01-01")},
+			{ID: versions.MustParse("2023-01-01")},
 		},
 	}, nil)
 	if err != nil {

@@ -13,13 +13,13 @@ func ExampleChangelog() {
 	tl, err := gates.NewTimeline(gates.Spec{
 		API: "Acme Payments",
 		Versions: []gates.Version{
-			{Version: versions.MustParse("2019-10-17"), Changes: []gates.Change{{
+			{ID: versions.MustParse("2019-10-17"), Changes: []gates.Change{{
 				ID:          "customer_balance",
 				Description: "`account_balance` on Customer is renamed to `balance`.",
 				Resources:   []string{"customer"},
 				Ops:         []gates.Op{gates.Rename("balance", "account_balance")},
 			}}},
-			{Version: versions.MustParse("2015-02-18")},
+			{ID: versions.MustParse("2015-02-18")},
 		},
 	}, nil)
 	if err != nil {

@@ -111,11 +111,11 @@ func UpgradeGuide(tl *gates.Timeline, e *transform.Engine, from, to versions.Ver
 	epByKey := map[string]gates.Endpoint{}
 	var other []placed
 	for _, v := range vs {
-		g.Versions = append(g.Versions, v.Version)
+		g.Versions = append(g.Versions, v.ID)
 		for i := range v.Changes {
 			c := &v.Changes[i]
 			ci := len(changes)
-			changes = append(changes, changeAt{v.Version, c})
+			changes = append(changes, changeAt{v.ID, c})
 			for _, op := range c.Ops {
 				for _, r := range c.Resources {
 					res[r] = append(res[r], placed{step: ci, op: op})

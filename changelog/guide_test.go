@@ -21,24 +21,24 @@ func churn(t *testing.T) *gates.Timeline {
 		return gates.Change{ID: id, Description: "Change " + id + ".", Resources: []string{"widget"}, Ops: ops}
 	}
 	tl, err := gates.NewTimeline(gates.Spec{API: "Churn", Versions: []gates.Version{
-		{Version: v("2024-05-01"), Changes: []gates.Change{
+		{ID: v("2024-05-01"), Changes: []gates.Change{
 			ch("drop_temp", gates.RemovedDefault("temp", nil)),
 			ch("rename_again", gates.Rename("colour", "hue")),
 			ch("retype_back", gates.Retype("size", gates.String, gates.Integer)),
 			ch("rename_label_back", gates.Rename("label", "title")),
 		}},
-		{Version: v("2024-04-01"), Changes: []gates.Change{
+		{ID: v("2024-04-01"), Changes: []gates.Change{
 			ch("add_temp", gates.Added("temp")),
 			ch("rename_colour", gates.Rename("hue", "color")),
 			ch("retype_size", gates.Retype("size", gates.Integer, gates.String)),
 			ch("rename_label", gates.Rename("title", "label")),
 			ch("drop_mass", gates.RemovedDefault("mass", 0)),
 		}},
-		{Version: v("2024-03-01"), Changes: []gates.Change{
+		{ID: v("2024-03-01"), Changes: []gates.Change{
 			ch("rename_weight", gates.Rename("mass", "weight")),
 			{ID: "quiet", Description: "Refunds settle **faster**.", Resources: []string{"widget"}, Ops: []gates.Op{gates.Behavior()}},
 		}},
-		{Version: v("2024-01-01")},
+		{ID: v("2024-01-01")},
 	}}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -146,12 +146,12 @@ func TestGuideExamplesCapped(t *testing.T) {
 
 func TestHTMLMarkdownDescriptions(t *testing.T) {
 	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{
+		{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{{
 			ID: "md", Resources: []string{"widget"}, Ops: []gates.Op{gates.Rename("y", "x")},
 			Description: "Use **`y`** now; see [the docs](https://example.com/y) and [this](javascript:alert(1)).\n\n" +
 				"A second paragraph with <script>alert(1)</script> and `a < b`.",
 		}}},
-		{Version: versions.MustParse("2023-01-01")},
+		{ID: versions.MustParse("2023-01-01")},
 	}}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -143,7 +143,7 @@ func todo(op gates.Op, resource string) string {
 		if request {
 			verb = "Send"
 		}
-		return fmt.Sprintf("%s %s as %s, not %s.", verb, q(op.Field), typeWords(op.NowType), typeWords(op.WasType))
+		return fmt.Sprintf("%s %s as %s, not %s.", verb, q(op.Field), op.NowType.Noun(), op.WasType.Noun())
 	case gates.KindEnum:
 		var parts []string
 		for _, v := range op.Values {
@@ -161,16 +161,4 @@ func todo(op gates.Op, resource string) string {
 		return "Update the calls this affects: " + strings.TrimSuffix(op.Describe(""), ".") + "."
 	}
 	return ""
-}
-
-func typeWords(t gates.Type) string {
-	switch t {
-	case gates.Integer:
-		return "an integer"
-	case gates.Number:
-		return "a number"
-	case gates.Decimal:
-		return "a decimal string"
-	}
-	return "a string"
 }

@@ -27,13 +27,13 @@ func ExampleNewTimeline() {
 	tl, err := gates.NewTimeline(gates.Spec{
 		API: "Acme Payments",
 		Versions: []gates.Version{
-			{Version: mustVersion("2019-10-17"), Changes: []gates.Change{{
+			{ID: mustVersion("2019-10-17"), Changes: []gates.Change{{
 				ID:          "customer_balance",
 				Description: "`account_balance` on Customer is renamed to `balance`.",
 				Resources:   []string{"customer"},
 				Ops:         []gates.Op{gates.Rename("balance", "account_balance")},
 			}}},
-			{Version: mustVersion("2015-02-18")},
+			{ID: mustVersion("2015-02-18")},
 		},
 	}, nil)
 	if err != nil {

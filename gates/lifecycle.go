@@ -88,11 +88,11 @@ func checkLifecycle(v Version, newest bool, errs *ErrorList) {
 	}
 	switch {
 	case newest:
-		errs.add(v.Pos, "", "version %s is the newest and cannot be deprecated or sunset: there would be no version to move to", v.Version)
+		errs.add(v.Pos, "", "version %s is the newest and cannot be deprecated or sunset: there would be no version to move to", v.ID)
 	case v.Deprecated.IsZero():
-		errs.add(v.Pos, "", "version %s has a sunset but is not deprecated: give `deprecated` too", v.Version)
+		errs.add(v.Pos, "", "version %s has a sunset but is not deprecated: give `deprecated` too", v.ID)
 	case !v.Sunset.IsZero() && v.Sunset.Before(v.Deprecated):
-		errs.add(v.Pos, "", "version %s: sunset %s is before its deprecation %s", v.Version, v.Sunset.Format(time.DateOnly), v.Deprecated.Format(time.DateOnly))
+		errs.add(v.Pos, "", "version %s: sunset %s is before its deprecation %s", v.ID, v.Sunset.Format(time.DateOnly), v.Deprecated.Format(time.DateOnly))
 	}
 }
 
@@ -101,10 +101,10 @@ func (t *Timeline) compileLifecycles() {
 	for i, v := range t.list {
 		l := Lifecycle{Deprecated: v.Deprecated, Sunset: v.Sunset, Policy: t.after}
 		if l.IsDeprecated() {
-			l.Successor = t.list[0].Version
+			l.Successor = t.list[0].ID
 			for j := i - 1; j >= 0; j-- {
 				if t.list[j].Deprecated.IsZero() {
-					l.Successor = t.list[j].Version
+					l.Successor = t.list[j].ID
 					break
 				}
 			}

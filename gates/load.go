@@ -263,7 +263,7 @@ func (l *loader) version(n *yaml.Node) Version {
 		if err != nil {
 			l.errs.add(l.pos(vn), "", "%v", err)
 		}
-		v.Version = pv
+		v.ID = pv
 		v.Pos = l.pos(vn)
 	}
 	v.Deprecated = l.date(m["deprecated"], "deprecated")

@@ -45,9 +45,9 @@ func TestLoadRemovedSchema(t *testing.T) {
 	op := gates.RemovedDefault("card", nil).WithSchema(map[string]any{"type": "string"})
 	assert.Equal(t, `{"type":"string"}`, string(op.Schema))
 	_, err = gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Resources: []string{"x"},
+		{ID: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Resources: []string{"x"},
 			Ops: []gates.Op{gates.RemovedDefault("card", nil).WithSchema([]int{1}), gates.Added("y").WithSchema(map[string]any{})}}}},
-		{Version: versions.MustParse("2019-01-01")},
+		{ID: versions.MustParse("2019-01-01")},
 	}}, nil)
 	var list gates.ErrorList
 	require.ErrorAs(t, err, &list)
@@ -149,11 +149,11 @@ func TestGoDeclaredTimeline(t *testing.T) {
 	require.NoError(t, reg.Register("split", func(b []byte) ([]byte, error) { return b, nil }, nil))
 	require.Error(t, reg.Register("split", func(b []byte) ([]byte, error) { return b, nil }, nil))
 	tl, err := gates.NewTimeline(gates.Spec{API: "Acme", Versions: []gates.Version{
-		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{
+		{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{
 			{ID: "c", Description: "d", Resources: []string{"customer"}, Ops: []gates.Op{gates.Rename("balance", "account_balance"), gates.Custom("split")}},
 			{ID: "b", Description: "d", Ops: []gates.Op{gates.Behavior()}},
 		}},
-		{Version: versions.MustParse("2020-01-01")},
+		{ID: versions.MustParse("2020-01-01")},
 	}}, &gates.Options{Funcs: reg})
 	require.NoError(t, err)
 	assert.Equal(t, gates.DefaultHeader, tl.Header())
@@ -166,8 +166,8 @@ func TestGoDeclaredTimeline(t *testing.T) {
 	assert.False(t, gates.Active(context.Background(), "b"))
 
 	_, err = gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "c", Description: "d", Resources: []string{"customer"}, Ops: []gates.Op{gates.Custom("missing")}}}},
-		{Version: versions.MustParse("2020-01-01")},
+		{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "c", Description: "d", Resources: []string{"customer"}, Ops: []gates.Op{gates.Custom("missing")}}}},
+		{ID: versions.MustParse("2020-01-01")},
 	}}, nil)
 	require.ErrorContains(t, err, `c: custom: no Go function is registered as "missing"`)
 }
@@ -284,7 +284,7 @@ func TestTypeAndListField(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, gates.DefaultTypeField, tl.TypeField())
 	assert.Equal(t, gates.DefaultListField, tl.ListField())
-	_, err = gates.NewTimeline(gates.Spec{TypeField: "a b", Versions: []gates.Version{{Version: versions.MustParse("2015-01-01")}}}, nil)
+	_, err = gates.NewTimeline(gates.Spec{TypeField: "a b", Versions: []gates.Version{{ID: versions.MustParse("2015-01-01")}}}, nil)
 	require.ErrorContains(t, err, `type_field: key "a b" has a character`)
 }
 
@@ -370,13 +370,29 @@ func TestEndpointMatchEdges(t *testing.T) {
 // with :id: the parameter is the same by name, however it is written.
 func TestRouteMovedBraces(t *testing.T) {
 	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Ops: []gates.Op{
+		{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Ops: []gates.Op{
 			gates.EndpointMoved("GET /v2/users/{id}/posts/:post", "GET /v1/users/:id/posts/{post}"),
 		}}}},
-		{Version: versions.MustParse("2015-01-01")},
+		{ID: versions.MustParse("2015-01-01")},
 	}}, nil)
 	require.NoError(t, err)
 	d := tl.Route(versions.MustParse("2015-01-01"), "GET", "/v1/users/u1/posts/p2")
 	assert.Equal(t, "GET /v2/users/u1/posts/p2", d.Method+" "+d.Path)
 	assert.True(t, tl.Route(versions.MustParse("2024-01-01"), "GET", "/v1/users/u1/posts/p2").Absent)
+}
+
+func TestTypeNoun(t *testing.T) {
+	for _, tt := range []struct {
+		t    gates.Type
+		want string
+	}{
+		{gates.Integer, "an integer"},
+		{gates.Number, "a number"},
+		{gates.Decimal, "a decimal string"},
+		{gates.String, "a string"},
+	} {
+		if got := tt.t.Noun(); got != tt.want {
+			t.Errorf("%s.Noun() = %q, want %q", tt.t, got, tt.want)
+		}
+	}
 }

@@ -92,6 +92,20 @@ const (
 	Decimal Type = "decimal"
 )
 
+// Noun returns the type as people read it in a message: "an integer",
+// "a number", "a decimal string" or "a string".
+func (t Type) Noun() string {
+	switch t {
+	case Integer:
+		return "an integer"
+	case Number:
+		return "a number"
+	case Decimal:
+		return "a decimal string"
+	}
+	return "a string"
+}
+
 // retypePairs lists the conversions retype supports, as {was, now}.
 var retypePairs = map[[2]Type]bool{
 	{Integer, String}: true, {String, Integer}: true,

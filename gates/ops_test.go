@@ -50,8 +50,8 @@ func TestLoadReshapingOps(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 			// The same op declared in Go is valid too.
 			_, err = gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-				{Version: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Resources: []string{"x"}, Ops: []gates.Op{tt.want}}}},
-				{Version: versions.MustParse("2019-01-01")},
+				{ID: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Resources: []string{"x"}, Ops: []gates.Op{tt.want}}}},
+				{ID: versions.MustParse("2019-01-01")},
 			}}, nil)
 			require.NoError(t, err)
 		})
@@ -97,9 +97,9 @@ func TestLoadReshapingOpsRefused(t *testing.T) {
 	_, err := gates.Load("t.yaml", []byte(opYAML(`removed: {field: a, default: 1, custom: f}`)), &gates.Options{Funcs: reg})
 	require.EqualError(t, err, `t.yaml:9:13: a: removed: give one of default, from (a default may back it up) or custom (how older versions get "a" back)`)
 	_, err = gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Resources: []string{"x"},
+		{ID: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Resources: []string{"x"},
 			Ops: []gates.Op{gates.Added("f").WithDefault(func() {})}}}},
-		{Version: versions.MustParse("2019-01-01")},
+		{ID: versions.MustParse("2019-01-01")},
 	}}, nil)
 	require.ErrorContains(t, err, `a: added: default of "f" is not a JSON value`)
 }

@@ -181,7 +181,7 @@ func endpointEvents(vs []Version) (map[string][]endpointEvent, []string) {
 				if pos == (Pos{}) {
 					pos = c.Pos
 				}
-				ev := endpointEvent{at: v.Version, pos: pos, change: c.ID, op: op.Kind}
+				ev := endpointEvent{at: v.ID, pos: pos, change: c.ID, op: op.Kind}
 				switch op.Kind {
 				case KindEndpointAdded:
 					ev.added, ev.endpoint = true, op.Endpoint
@@ -225,14 +225,14 @@ func checkEndpointHistory(vs []Version, errs *ErrorList) {
 func (t *Timeline) compileRoutes() {
 	t.index = make(map[versions.Version]int, len(t.list))
 	for i, v := range t.list {
-		t.index[v.Version] = i
+		t.index[v.ID] = i
 	}
 	events, keys := endpointEvents(t.list)
 	t.routes = make([]routeTable, len(t.list))
 	for i, v := range t.list {
 		rt := &t.routes[i]
 		for _, k := range keys {
-			if absentAt(events[k], v.Version) {
+			if absentAt(events[k], v.ID) {
 				rt.absent = append(rt.absent, events[k][0].endpoint)
 			}
 		}

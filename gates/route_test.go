@@ -74,25 +74,25 @@ func TestRoute(t *testing.T) {
 // moves of the same endpoint.
 func TestRouteMovedTwice(t *testing.T) {
 	_, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "b", Description: "d", Ops: []gates.Op{
+		{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "b", Description: "d", Ops: []gates.Op{
 			gates.EndpointMoved("PUT /v3/users/:user", "POST /v2/accounts/:id"),
 		}}}},
-		{Version: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Ops: []gates.Op{
+		{ID: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Ops: []gates.Op{
 			gates.EndpointMoved("POST /v2/accounts/:id", "POST /v1/users/:id"),
 		}}}},
-		{Version: versions.MustParse("2015-01-01")},
+		{ID: versions.MustParse("2015-01-01")},
 	}}, nil)
 	require.Error(t, err, "parameters renamed across a move")
 	assert.Contains(t, err.Error(), `must have the same path parameters`)
 
 	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "b", Description: "d", Ops: []gates.Op{
+		{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "b", Description: "d", Ops: []gates.Op{
 			gates.EndpointMoved("PUT /v3/users/:id", "POST /v2/accounts/:id"),
 		}}}},
-		{Version: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Ops: []gates.Op{
+		{ID: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Ops: []gates.Op{
 			gates.EndpointMoved("POST /v2/accounts/:id", "POST /v1/users/:id"),
 		}}}},
-		{Version: versions.MustParse("2015-01-01")},
+		{ID: versions.MustParse("2015-01-01")},
 	}}, nil)
 	require.NoError(t, err)
 	for _, tt := range []struct{ version, method, path, wantMethod, wantPath string }{
@@ -150,13 +150,13 @@ func TestRouteResponse(t *testing.T) {
 // rewrite like :name ones, and the two spellings name one endpoint.
 func TestRouteBraces(t *testing.T) {
 	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "b", Description: "d", Ops: []gates.Op{
+		{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "b", Description: "d", Ops: []gates.Op{
 			gates.EndpointMoved("GET /v2/users/{user}/teams", "GET /v1/users/:user/teams"),
 		}}}},
-		{Version: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Ops: []gates.Op{
+		{ID: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Ops: []gates.Op{
 			gates.EndpointAdded("GET /v1/users/{id}/teams"),
 		}}}},
-		{Version: versions.MustParse("2015-01-01")},
+		{ID: versions.MustParse("2015-01-01")},
 	}}, nil)
 	require.NoError(t, err)
 	d := tl.Route(versions.MustParse("2020-01-01"), "GET", "/v1/users/u_7/teams")
@@ -165,18 +165,18 @@ func TestRouteBraces(t *testing.T) {
 	assert.True(t, tl.Route(versions.MustParse("2024-01-01"), "GET", "/v1/users/u_7/teams").Absent)
 
 	_, err = gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "b", Description: "d", Ops: []gates.Op{gates.EndpointAdded("GET /v1/teams/{id}")}}}},
-		{Version: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Ops: []gates.Op{gates.EndpointAdded("GET /v1/teams/:team")}}}},
-		{Version: versions.MustParse("2015-01-01")},
+		{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "b", Description: "d", Ops: []gates.Op{gates.EndpointAdded("GET /v1/teams/{id}")}}}},
+		{ID: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Ops: []gates.Op{gates.EndpointAdded("GET /v1/teams/:team")}}}},
+		{ID: versions.MustParse("2015-01-01")},
 	}}, nil)
 	require.ErrorContains(t, err, "GET /v1/teams/{id} exists already since 2020-01-01")
 }
 
 func TestRouteStatusComposes(t *testing.T) {
 	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "b", Description: "d", Ops: []gates.Op{gates.Status(201, 200)}}}},
-		{Version: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Ops: []gates.Op{gates.Status(200, 202)}}}},
-		{Version: versions.MustParse("2015-01-01")},
+		{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{{ID: "b", Description: "d", Ops: []gates.Op{gates.Status(201, 200)}}}},
+		{ID: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Ops: []gates.Op{gates.Status(200, 202)}}}},
+		{ID: versions.MustParse("2015-01-01")},
 	}}, nil)
 	require.NoError(t, err)
 	for v, want := range map[string]int{"2024-01-01": 201, "2020-01-01": 200, "2015-01-01": 202} {
@@ -229,19 +229,19 @@ func TestLoadEndpointOps(t *testing.T) {
 
 	// The same timeline declared in Go routes the same way.
 	gotl, err := gates.NewTimeline(gates.Spec{AfterSunset: gates.SunsetRefuse, Versions: []gates.Version{
-		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{
+		{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{
 			{ID: "teams", Description: "d", Ops: []gates.Op{gates.EndpointAdded("GET /v1/teams"), gates.EndpointAdded("POST /v1/teams")}},
 			{ID: "charge_created", Description: "d", Endpoints: []gates.Endpoint{{Method: "POST", Path: "/v1/charges"}}, Ops: []gates.Op{gates.Status(201, 200)}},
 			{ID: "request_id", Description: "d", Ops: []gates.Op{gates.HeaderRename("Request-Id", "X-Request-Id"), gates.HeaderAdded("X-Rate-Limit")}},
 		}},
-		{Version: versions.MustParse("2020-01-01"), Deprecated: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Changes: []gates.Change{
+		{ID: versions.MustParse("2020-01-01"), Deprecated: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Changes: []gates.Change{
 			{ID: "cards_are_sources", Description: "d", Ops: []gates.Op{
 				gates.EndpointMoved("GET /v1/customers/:customer/sources", "GET /v1/customers/:customer/cards"),
 				gates.EndpointMoved("POST /v1/customers/:customer/sources", "POST /v1/customers/:customer/cards"),
 			}},
 			{ID: "recipients_removed", Description: "d", Ops: []gates.Op{gates.EndpointRemoved("GET /v1/recipients/:id")}},
 		}},
-		{Version: versions.MustParse("2015-01-01"), Deprecated: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), Sunset: time.Date(2021, 6, 30, 0, 0, 0, 0, time.UTC)},
+		{ID: versions.MustParse("2015-01-01"), Deprecated: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), Sunset: time.Date(2021, 6, 30, 0, 0, 0, 0, time.UTC)},
 	}}, nil)
 	require.NoError(t, err)
 	for _, v := range []string{"2015-01-01", "2020-01-01", "2024-01-01"} {

@@ -84,7 +84,7 @@ func (c *Change) IsBehavior() bool {
 
 // Version is one version of a timeline and the changes it made.
 type Version struct {
-	Version versions.Version
+	ID      versions.Version
 	Changes []Change
 	// Deprecated, when set, is the date from which the version is
 	// deprecated: responses served in it say so (a Deprecation header),
@@ -253,32 +253,32 @@ func build(spec Spec, funcs *Registry, errs *ErrorList) *Timeline {
 	var vs []versions.Version
 	for i, v := range spec.Versions {
 		switch {
-		case v.Version.IsZero():
+		case v.ID.IsZero():
 			errs.add(v.Pos, "", "version %d has no version", i+1)
 			continue
-		case seenVersion[v.Version] != (Pos{}) || containsVersion(vs, v.Version):
-			errs.add(v.Pos, "", "version %s is listed twice (first at %s)", v.Version, seenVersion[v.Version])
+		case seenVersion[v.ID] != (Pos{}) || containsVersion(vs, v.ID):
+			errs.add(v.Pos, "", "version %s is listed twice (first at %s)", v.ID, seenVersion[v.ID])
 			continue
-		case len(vs) > 0 && !v.Version.Before(vs[len(vs)-1]):
-			errs.add(v.Pos, "", "version %s is listed after %s but is not older: list versions newest first", v.Version, vs[len(vs)-1])
+		case len(vs) > 0 && !v.ID.Before(vs[len(vs)-1]):
+			errs.add(v.Pos, "", "version %s is listed after %s but is not older: list versions newest first", v.ID, vs[len(vs)-1])
 			continue
 		}
-		seenVersion[v.Version] = v.Pos
-		vs = append(vs, v.Version)
+		seenVersion[v.ID] = v.Pos
+		vs = append(vs, v.ID)
 		if i == len(spec.Versions)-1 && len(v.Changes) > 0 {
-			errs.add(v.Pos, "", "version %s is the base (the oldest) and cannot have changes; add an older version below it", v.Version)
+			errs.add(v.Pos, "", "version %s is the base (the oldest) and cannot have changes; add an older version below it", v.ID)
 		}
 		for ci := range v.Changes {
 			c := &v.Changes[ci]
 			if c.ID == "" {
-				errs.add(c.Pos, "", "change %d of %s has no id", ci+1, v.Version)
+				errs.add(c.Pos, "", "change %d of %s has no id", ci+1, v.ID)
 			} else if !idPattern.MatchString(c.ID) {
 				errs.add(c.Pos, c.ID, "id must be lower-case letters, digits, '_', '-' or '.', starting with a letter")
 			} else if first, dup := seenChange[c.ID]; dup {
 				errs.add(c.Pos, c.ID, "duplicate change id (first at %s)", first)
 			} else {
 				seenChange[c.ID] = c.Pos
-				t.changeAt[c.ID] = v.Version
+				t.changeAt[c.ID] = v.ID
 			}
 			checkChange(c, funcs, errs)
 		}
@@ -698,7 +698,7 @@ func (t *Timeline) Change(id string) (*Change, bool) {
 		return nil, false
 	}
 	for i := range t.list {
-		if t.list[i].Version != v {
+		if t.list[i].ID != v {
 			continue
 		}
 		for j := range t.list[i].Changes {
@@ -725,7 +725,7 @@ func (t *Timeline) Active(v versions.Version, id string) (bool, error) {
 func (t *Timeline) Between(older, newer versions.Version) []Version {
 	var out []Version
 	for _, v := range t.list {
-		if v.Version.After(older) && !v.Version.After(newer) {
+		if v.ID.After(older) && !v.ID.After(newer) {
 			out = append(out, v)
 		}
 	}

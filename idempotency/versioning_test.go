@@ -26,13 +26,13 @@ func TestInsideVersioning(t *testing.T) {
 	tl, err := gates.NewTimeline(gates.Spec{
 		Header: "Stripe-Version",
 		Versions: []gates.Version{
-			{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{
+			{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{{
 				ID: "customer_balance", Description: "`account_balance` is renamed to `balance`.",
 				Resources: []string{"customer"},
 				Endpoints: []gates.Endpoint{{Method: "POST", Path: "/v1/customers"}},
 				Ops:       []gates.Op{gates.Rename("balance", "account_balance")},
 			}}},
-			{Version: versions.MustParse("2023-01-01")},
+			{ID: versions.MustParse("2023-01-01")},
 		},
 	}, nil)
 	require.NoError(t, err)

@@ -52,12 +52,12 @@ components:
 func formTimeline(t *testing.T, ops ...gates.Op) *gates.Timeline {
 	t.Helper()
 	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{
+		{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{{
 			ID: "c", Description: "d", Resources: []string{"widget"},
 			Endpoints: []gates.Endpoint{{Method: "POST", Path: "/v1/widgets/:id"}},
 			Ops:       ops,
 		}}},
-		{Version: versions.MustParse("2023-01-01")},
+		{ID: versions.MustParse("2023-01-01")},
 	}}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -159,7 +159,7 @@ func DeriveWithOptions(spec []byte, tl *gates.Timeline, to versions.Version, opt
 			Msg: fmt.Sprintf("the document is of version %q; the timeline's newest version is %s", iv, tl.Newest())})
 	}
 	for _, v := range tl.Between(to, tl.Newest()) {
-		d.version = v.Version
+		d.version = v.ID
 		for ci := len(v.Changes) - 1; ci >= 0; ci-- {
 			c := &v.Changes[ci]
 			for oi := len(c.Ops) - 1; oi >= 0; oi-- {

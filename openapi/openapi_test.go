@@ -209,14 +209,14 @@ const jsonSpec = `{"openapi":"3.1.0","info":{"title":"Tiny","version":"2"},"comp
 
 func tiny(t testing.TB) *gates.Timeline {
 	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{
+		{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{{
 			ID: "size_string", Description: "`size` is a string.", Resources: []string{"widget"},
 			Ops: []gates.Op{gates.Retype("size", gates.Integer, gates.String), gates.RemovedDefault("color", nil), gates.Added("nothere")},
 		}}},
-		{Version: versions.MustParse("2023-01-01"), Changes: []gates.Change{{
+		{ID: versions.MustParse("2023-01-01"), Changes: []gates.Change{{
 			ID: "gadgets", Description: "Gadgets.", Resources: []string{"gadget"}, Ops: []gates.Op{gates.Added("x")},
 		}}},
-		{Version: versions.MustParse("2022-01-01")},
+		{ID: versions.MustParse("2022-01-01")},
 	}}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -115,13 +115,13 @@ func NewReference(derived []byte, tl *gates.Timeline, v versions.Version, links 
 	}
 	byResource := map[string][]ChangeLink{}
 	for _, gv := range tl.List() {
-		if gv.Version.After(v) {
+		if gv.ID.After(v) {
 			continue
 		}
 		for i := range gv.Changes {
 			c := &gv.Changes[i]
-			cl := ChangeLink{ID: c.ID, Description: c.Description, URL: links.Change(c.ID), Version: gv.Version, Breaking: c.IsBreaking()}
-			if gv.Version == v {
+			cl := ChangeLink{ID: c.ID, Description: c.Description, URL: links.Change(c.ID), Version: gv.ID, Breaking: c.IsBreaking()}
+			if gv.ID == v {
 				r.Changes = append(r.Changes, cl)
 			}
 			for _, res := range c.Resources {

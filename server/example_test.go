@@ -15,14 +15,14 @@ import (
 
 func Example() {
 	timeline := gates.MustNewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: versions.MustParse("2019-10-17"), Changes: []gates.Change{{
+		{ID: versions.MustParse("2019-10-17"), Changes: []gates.Change{{
 			ID:          "customer_balance",
 			Description: "`account_balance` on Customer is renamed to `balance`.",
 			Resources:   []string{"customer"},
 			Endpoints:   []gates.Endpoint{{Method: "POST", Path: "/v1/customers"}},
 			Ops:         []gates.Op{gates.Rename("balance", "account_balance")},
 		}}},
-		{Version: versions.MustParse("2015-02-18")},
+		{ID: versions.MustParse("2015-02-18")},
 	}}, nil)
 
 	e := echo.New()

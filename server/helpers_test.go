@@ -53,17 +53,17 @@ func gated(t testing.TB) *transform.Engine {
 	tl, err := gates.NewTimeline(gates.Spec{
 		Header: "Acme-Version",
 		Versions: []gates.Version{
-			{Version: versions.MustParse("2024-02-01"), Changes: []gates.Change{{
+			{ID: versions.MustParse("2024-02-01"), Changes: []gates.Change{{
 				ID: "async_capture", Description: "Captures complete asynchronously.",
 				Ops: []gates.Op{gates.Behavior()},
 			}}},
-			{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{
+			{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{{
 				ID: "customer_balance", Description: "`account_balance` is renamed to `balance`.",
 				Resources: []string{"customer"},
 				Endpoints: []gates.Endpoint{{Method: "POST", Path: "/v1/customers"}, {Method: "GET", Path: "/v1/customers"}},
 				Ops:       []gates.Op{gates.Rename("balance", "account_balance")},
 			}}},
-			{Version: versions.MustParse("2023-01-01")},
+			{ID: versions.MustParse("2023-01-01")},
 		},
 	}, nil)
 	if err != nil {

@@ -26,11 +26,11 @@ func previewTimeline(t *testing.T) *transform.Engine {
 	t.Helper()
 	v := versions.MustParse
 	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: v("2024-06-01.preview"), Changes: []gates.Change{{ID: "amount_string", Description: "Amounts are strings.",
+		{ID: v("2024-06-01.preview"), Changes: []gates.Change{{ID: "amount_string", Description: "Amounts are strings.",
 			Resources: []string{"charge"}, Ops: []gates.Op{gates.Retype("amount", gates.Integer, gates.String)}}}},
-		{Version: v("2024-01-01"), Changes: []gates.Change{{ID: "total", Description: "`amount_total` is `total`.",
+		{ID: v("2024-01-01"), Changes: []gates.Change{{ID: "total", Description: "`amount_total` is `total`.",
 			Resources: []string{"charge"}, Ops: []gates.Op{gates.Rename("total", "amount_total")}}}},
-		{Version: v("2023-01-01")},
+		{ID: v("2023-01-01")},
 	}}, nil)
 	require.NoError(t, err)
 	return transform.New(tl, nil)

@@ -28,17 +28,17 @@ func benchTimeline(tb testing.TB) *transform.Engine {
 	list := func() map[string]any { return map[string]any{"object": "list", "data": []any{}, "has_more": false} }
 	v := versions.MustParse
 	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: v("2025-10-01"), Changes: change("amount_string", gates.Retype("amount", gates.Integer, gates.String))},
-		{Version: v("2025-09-01"), Changes: change("captured_string", gates.Retype("amount_captured", gates.Integer, gates.String))},
-		{Version: v("2025-08-01"), Changes: change("refunded_string", gates.Retype("amount_refunded", gates.Integer, gates.String))},
-		{Version: v("2025-07-01"), Changes: change("postal_code", gates.Rename("billing_details.address.postal_code", "billing_details.address.zip"))},
-		{Version: v("2025-06-01"), Changes: change("disputed", gates.Added("disputed"), gates.RemovedDefault("dispute", nil))},
-		{Version: v("2025-05-01"), Changes: change("refunds", gates.RemovedDefault("refunds", list()))},
-		{Version: v("2025-04-01"), Changes: change("status_succeeded", gates.Enum("status", map[string]string{"succeeded": "paid"}))},
-		{Version: v("2025-03-01"), Changes: change("source", gates.RemovedFrom("card", "source"))},
-		{Version: v("2025-02-01"), Changes: change("payment_method_details", gates.Rename("payment_method_details", "payment_details"))},
-		{Version: v("2025-01-01"), Changes: change("receipt", gates.Rename("receipt_email", "email_receipt"), gates.Added("calculated_statement_descriptor"))},
-		{Version: v("2024-12-01")},
+		{ID: v("2025-10-01"), Changes: change("amount_string", gates.Retype("amount", gates.Integer, gates.String))},
+		{ID: v("2025-09-01"), Changes: change("captured_string", gates.Retype("amount_captured", gates.Integer, gates.String))},
+		{ID: v("2025-08-01"), Changes: change("refunded_string", gates.Retype("amount_refunded", gates.Integer, gates.String))},
+		{ID: v("2025-07-01"), Changes: change("postal_code", gates.Rename("billing_details.address.postal_code", "billing_details.address.zip"))},
+		{ID: v("2025-06-01"), Changes: change("disputed", gates.Added("disputed"), gates.RemovedDefault("dispute", nil))},
+		{ID: v("2025-05-01"), Changes: change("refunds", gates.RemovedDefault("refunds", list()))},
+		{ID: v("2025-04-01"), Changes: change("status_succeeded", gates.Enum("status", map[string]string{"succeeded": "paid"}))},
+		{ID: v("2025-03-01"), Changes: change("source", gates.RemovedFrom("card", "source"))},
+		{ID: v("2025-02-01"), Changes: change("payment_method_details", gates.Rename("payment_method_details", "payment_details"))},
+		{ID: v("2025-01-01"), Changes: change("receipt", gates.Rename("receipt_email", "email_receipt"), gates.Added("calculated_statement_descriptor"))},
+		{ID: v("2024-12-01")},
 	}}, nil)
 	if err != nil {
 		tb.Fatal(err)

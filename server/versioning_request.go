@@ -140,7 +140,7 @@ func invalidBody(part string, err error, v versions.Version) error {
 		}
 		return withParam(ErrInvalidParam, err, code, perr.Param, fmt.Sprintf(
 			"Invalid value for %s in the request %s: API version %s takes %s there, not %s.",
-			perr.Param, part, v, typeName(perr.Want), perr.Got))
+			perr.Param, part, v, perr.Want.Noun(), perr.Got))
 	}
 	switch {
 	case errors.Is(err, transform.ErrSyntax):
@@ -155,19 +155,6 @@ func invalidBody(part string, err error, v versions.Version) error {
 		msg = fmt.Sprintf("The request %s could not be read: %v.", part, err)
 	}
 	return withMessage(ErrInvalidBody, err, msg)
-}
-
-// typeName names a retype's type for people.
-func typeName(t gates.Type) string {
-	switch t {
-	case gates.Integer:
-		return "an integer"
-	case gates.Number:
-		return "a number"
-	case gates.Decimal:
-		return "a decimal number in a string"
-	}
-	return "a string"
 }
 
 func mustJSON(v any) []byte {

@@ -85,7 +85,7 @@ func edits(oldTL, newTL *gates.Timeline) []Edit {
 		for _, v := range tl.List() {
 			for i := range v.Changes {
 				c := &v.Changes[i]
-				m[c.ID] = at{c, v.Version}
+				m[c.ID] = at{c, v.ID}
 				order = append(order, c.ID)
 			}
 		}

@@ -345,8 +345,8 @@ func mustRead(t *testing.T, p string) string {
 }
 
 func TestCompareNoSharedVersion(t *testing.T) {
-	a := gates.MustNewTimeline(gates.Spec{Versions: []gates.Version{{Version: versions.MustParse("2020-01-01")}}}, nil)
-	b := gates.MustNewTimeline(gates.Spec{Versions: []gates.Version{{Version: versions.MustParse("2021-01-01")}}}, nil)
+	a := gates.MustNewTimeline(gates.Spec{Versions: []gates.Version{{ID: versions.MustParse("2020-01-01")}}}, nil)
+	b := gates.MustNewTimeline(gates.Spec{Versions: []gates.Version{{ID: versions.MustParse("2021-01-01")}}}, nil)
 	if _, err := shadow.Compare(a, b, nil, nil); err != shadow.ErrNoSharedVersion {
 		t.Errorf("err = %v", err)
 	}

@@ -53,9 +53,9 @@ func benchTimeline(tb testing.TB, n int) *transform.Engine {
 		if i < len(chargeOps) {
 			changes = append(changes, gates.Change{ID: fmt.Sprintf("charge_%d", i), Description: "d", Resources: []string{"charge"}, Ops: []gates.Op{chargeOps[i]}})
 		}
-		vs = append(vs, gates.Version{Version: v, Changes: changes})
+		vs = append(vs, gates.Version{ID: v, Changes: changes})
 	}
-	vs = append(vs, gates.Version{Version: versions.MustParse("1990-01-01")})
+	vs = append(vs, gates.Version{ID: versions.MustParse("1990-01-01")})
 	tl, err := gates.NewTimeline(gates.Spec{Versions: vs}, nil)
 	if err != nil {
 		tb.Fatal(err)

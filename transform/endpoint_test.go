@@ -291,11 +291,11 @@ func TestUpgradeChecksOldTypes(t *testing.T) {
 // index, as form bodies do.
 func TestParamInArrays(t *testing.T) {
 	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: versions.MustParse("2024-01-01"), Changes: []gates.Change{{
+		{ID: versions.MustParse("2024-01-01"), Changes: []gates.Change{{
 			ID: "qty", Description: "d", Endpoints: []gates.Endpoint{{Method: "POST", Path: "/v1/orders"}},
 			Ops: []gates.Op{gates.Retype("lines[].item.qty", gates.Integer, gates.String), gates.Retype("price", gates.Decimal, gates.Number)},
 		}}},
-		{Version: versions.MustParse("2023-01-01")},
+		{ID: versions.MustParse("2023-01-01")},
 	}}, nil)
 	require.NoError(t, err)
 	e := transform.New(tl, nil)

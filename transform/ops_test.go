@@ -22,12 +22,12 @@ var (
 func oneOp(t testing.TB, reg *gates.Registry, ops ...gates.Op) *transform.Engine {
 	t.Helper()
 	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: vNew, Changes: []gates.Change{{
+		{ID: vNew, Changes: []gates.Change{{
 			ID: "the_change", Description: "A change.", Resources: []string{"thing"},
 			Endpoints: []gates.Endpoint{{Method: "POST", Path: "/v1/things/:id"}},
 			Ops:       ops,
 		}}},
-		{Version: vBase},
+		{ID: vBase},
 	}}, &gates.Options{Funcs: reg})
 	require.NoError(t, err)
 	return transform.New(tl, nil)

@@ -24,19 +24,7 @@ type ParamError struct {
 
 // Error prints "age: want an integer, got \"seven\"".
 func (e *ParamError) Error() string {
-	return e.Param + ": want " + article(e.Want) + ", got " + e.Got
-}
-
-func article(t gates.Type) string {
-	switch t {
-	case gates.Integer:
-		return "an integer"
-	case gates.Number:
-		return "a number"
-	case gates.Decimal:
-		return "a decimal string"
-	}
-	return "a string"
+	return e.Param + ": want " + e.Want.Noun() + ", got " + e.Got
 }
 
 // inParam puts the parameters of a ParamError or a ConflictError inside

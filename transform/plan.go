@@ -79,7 +79,7 @@ func New(tl *gates.Timeline, opts *Options) *Engine {
 	var top []int
 	for i := range list {
 		vi := &e.vers[i]
-		vi.v = list[i].Version
+		vi.v = list[i].ID
 		for ci := range list[i].Changes {
 			c := &list[i].Changes[ci]
 			info := chgInfo{c: c, top: len(c.Resources) == 0 && len(c.Endpoints) > 0,

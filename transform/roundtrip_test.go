@@ -20,7 +20,7 @@ import (
 // a field put back from an array's element.
 func roundTripTimeline(t testing.TB) *transform.Engine {
 	tl, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
-		{Version: versions.MustParse("2025-03-01"), Changes: []gates.Change{{
+		{ID: versions.MustParse("2025-03-01"), Changes: []gates.Change{{
 			ID: "c4", Description: "d", Resources: []string{"charge", "customer"},
 			Ops: []gates.Op{
 				gates.Nest("location", "town", "region"),
@@ -29,7 +29,7 @@ func roundTripTimeline(t testing.TB) *transform.Engine {
 				gates.RemovedFrom("first_price", "items.0.price").WithDefault(nil),
 			},
 		}}},
-		{Version: versions.MustParse("2024-03-01"), Changes: []gates.Change{{
+		{ID: versions.MustParse("2024-03-01"), Changes: []gates.Change{{
 			ID: "c3", Description: "d", Resources: []string{"charge"},
 			Ops: []gates.Op{
 				gates.Retype("amount", gates.Integer, gates.String),
@@ -37,7 +37,7 @@ func roundTripTimeline(t testing.TB) *transform.Engine {
 				gates.Enum("status", map[string]string{"succeeded": "paid", "canceled": "voided"}),
 			},
 		}}},
-		{Version: versions.MustParse("2023-03-01"), Changes: []gates.Change{{
+		{ID: versions.MustParse("2023-03-01"), Changes: []gates.Change{{
 			ID: "c2", Description: "d", Resources: []string{"charge", "customer"},
 			Ops: []gates.Op{
 				gates.Rename("balance", "account_balance"),
@@ -45,14 +45,14 @@ func roundTripTimeline(t testing.TB) *transform.Engine {
 				gates.Rename("items[].price", "items[].plan"),
 			},
 		}}},
-		{Version: versions.MustParse("2022-03-01"), Changes: []gates.Change{{
+		{ID: versions.MustParse("2022-03-01"), Changes: []gates.Change{{
 			ID: "c1", Description: "d", Resources: []string{"customer"},
 			Ops: []gates.Op{
 				gates.Retype("rate", gates.Number, gates.Decimal),
 				gates.Rename("source", "card"),
 			},
 		}}},
-		{Version: versions.MustParse("2021-03-01")},
+		{ID: versions.MustParse("2021-03-01")},
 	}}, nil)
 	require.NoError(t, err)
 	return transform.New(tl, nil)

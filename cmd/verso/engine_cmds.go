@@ -276,7 +276,7 @@ func printLifecycle(e *env, tl *gates.Timeline) {
 				}
 			}
 		}
-		l := tl.Lifecycle(v.Version)
+		l := tl.Lifecycle(v.ID)
 		if l.IsDeprecated() {
 			s := "  deprecated " + l.Deprecated.Format(time.DateOnly)
 			if !l.Sunset.IsZero() {
@@ -285,7 +285,7 @@ func printLifecycle(e *env, tl *gates.Timeline) {
 			lines = append(lines, s+"; move to "+l.Successor.String())
 		}
 		if len(lines) > 0 {
-			fmt.Fprintf(e.stdout, "%s:\n%s\n", v.Version, strings.Join(lines, "\n"))
+			fmt.Fprintf(e.stdout, "%s:\n%s\n", v.ID, strings.Join(lines, "\n"))
 		}
 	}
 }

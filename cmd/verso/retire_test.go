@@ -43,7 +43,7 @@ func TestRetireDemo(t *testing.T) {
 	// unless expanded: one version cannot say both.
 	collides := map[string]string{"2019-10-17": "customer_lists_not_expanded: removed: customer.tax_ids collides with added tax_ids of change customer_tax_info_removed in the same version"}
 	for i := 1; i < len(list); i++ {
-		v, into := list[i].Version, list[i-1].Version
+		v, into := list[i].ID, list[i-1].ID
 		t.Run(v.String(), func(t *testing.T) {
 			p := copyDemo(t)
 			out := filepath.Join(t.TempDir(), "out.yaml")
@@ -75,7 +75,7 @@ func TestRetireDemo(t *testing.T) {
 			assert.Equal(t, len(list)-1, tl.Versions().Len())
 			var got []string
 			for _, x := range tl.List() {
-				if x.Version == into {
+				if x.ID == into {
 					for _, c := range x.Changes {
 						got = append(got, c.ID)
 					}
