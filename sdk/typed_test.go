@@ -6,8 +6,8 @@ import (
 
 	"github.com/verso-api/verso/sdk/internal/sdktest"
 	"github.com/verso-api/verso/sdk/v2014_12_22"
-	"github.com/verso-api/verso/sdk/v2024_09_30_acacia"
-	"github.com/verso-api/verso/sdk/v2026_11_18_preview"
+	"github.com/verso-api/verso/sdk/v2025_02_24_acacia"
+	"github.com/verso-api/verso/sdk/v9999_12_31_preview"
 )
 
 // TestTypesFollowTheVersion uses what differs between the clients' types:
@@ -39,20 +39,20 @@ func TestTypesFollowTheVersion(t *testing.T) {
 		t.Errorf("2014-12-22 charge: %s", ch.Body)
 	}
 
-	acacia, err := v2024_09_30_acacia.NewClientWithResponses(url, v2024_09_30_acacia.WithRequestEditorFn(sdktest.Auth(key, "2024-09-30.acacia")))
+	acacia, err := v2025_02_24_acacia.NewClientWithResponses(url, v2025_02_24_acacia.WithRequestEditorFn(sdktest.Auth(key, "2024-09-30.acacia")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch2, err := acacia.CreateChargeWithFormdataBodyWithResponse(ctx, v2024_09_30_acacia.CreateChargeFormdataRequestBody{Amount: 1500, Currency: "eur", Source: &visa})
+	ch2, err := acacia.CreateChargeWithFormdataBodyWithResponse(ctx, v2025_02_24_acacia.CreateChargeFormdataRequestBody{Amount: 1500, Currency: "eur", Source: &visa})
 	if err != nil || ch2.JSON200 == nil {
 		t.Fatalf("%v %s", err, ch2.Body)
 	}
-	if ch2.JSON200.Amount != 1500 || ch2.JSON200.Status != v2024_09_30_acacia.ChargeStatusSucceeded {
+	if ch2.JSON200.Amount != 1500 || ch2.JSON200.Status != v2025_02_24_acacia.ChargeStatusSucceeded {
 		t.Errorf("2024-09-30.acacia charge: %s", ch2.Body)
 	}
 
 	// The preview's amounts are strings.
-	preview, err := v2026_11_18_preview.NewClientWithResponses(url, v2026_11_18_preview.WithRequestEditorFn(sdktest.Auth(key, "2026-11-18.preview")))
+	preview, err := v9999_12_31_preview.NewClientWithResponses(url, v9999_12_31_preview.WithRequestEditorFn(sdktest.Auth(key, "9999-12-31.preview")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func TestNoVersionAndNearest(t *testing.T) {
 	// preview, where amounts are integers.
 	res, body := post("")
 	require.Equal(t, 200, res.StatusCode, body)
-	assert.Equal(t, "2026-10-28.endive", res.Header.Get("Stripe-Version"))
+	assert.Equal(t, "2026-11-18.endive", res.Header.Get("Stripe-Version"))
 	assert.Equal(t, float64(2000), body["amount"])
 	// A date between two versions is served as the older one.
 	res, body = post("2024-01-01")

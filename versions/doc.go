@@ -12,7 +12,7 @@
 // first. Version is a comparable value: use it as a map key, compare it with
 // ==, and sort it with Compare.
 //
-// A version named "preview" ("2026-11-18.preview", Version.IsPreview) is
+// A version named "preview" ("9999-12-31.preview", Version.IsPreview) is
 // one clients use only by asking for it: Timeline.NewestStable, the version
 // a new account is pinned to, and Timeline.ResolveNearest skip previews.
 //

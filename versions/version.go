@@ -126,7 +126,7 @@ func (v Version) IsZero() bool { return v.date == 0 }
 func (v Version) Name() string { return v.name }
 
 // PreviewName is the release name of a preview version
-// ("2026-11-18.preview"): one a server offers to clients who ask for it by
+// ("9999-12-31.preview"): one a server offers to clients who ask for it by
 // name, but never chooses for a client on its own.
 const PreviewName = "preview"
 

@@ -45,6 +45,21 @@ func (e CardListObject) Valid() bool {
 	}
 }
 
+// Defines values for ChargeDisputeObject.
+const (
+	Dispute ChargeDisputeObject = "dispute"
+)
+
+// Valid indicates whether the value is a known member of the ChargeDisputeObject enum.
+func (e ChargeDisputeObject) Valid() bool {
+	switch e {
+	case Dispute:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ChargeObject.
 const (
 	ChargeObjectCharge ChargeObject = "charge"
@@ -120,6 +135,42 @@ const (
 func (e CustomerObject) Valid() bool {
 	switch e {
 	case CustomerObjectCustomer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomerTaxInfoType.
+const (
+	Vat CustomerTaxInfoType = "vat"
+)
+
+// Valid indicates whether the value is a known member of the CustomerTaxInfoType enum.
+func (e CustomerTaxInfoType) Valid() bool {
+	switch e {
+	case Vat:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomerTaxInfoVerificationStatus.
+const (
+	CustomerTaxInfoVerificationStatusPending    CustomerTaxInfoVerificationStatus = "pending"
+	CustomerTaxInfoVerificationStatusUnverified CustomerTaxInfoVerificationStatus = "unverified"
+	CustomerTaxInfoVerificationStatusVerified   CustomerTaxInfoVerificationStatus = "verified"
+)
+
+// Valid indicates whether the value is a known member of the CustomerTaxInfoVerificationStatus enum.
+func (e CustomerTaxInfoVerificationStatus) Valid() bool {
+	switch e {
+	case CustomerTaxInfoVerificationStatusPending:
+		return true
+	case CustomerTaxInfoVerificationStatusUnverified:
+		return true
+	case CustomerTaxInfoVerificationStatusVerified:
 		return true
 	default:
 		return false
@@ -388,7 +439,7 @@ type CardListObject string
 
 // Charge A charge of a card.
 type Charge struct {
-	// Amount Amount in minor units (a string of digits from 2026-11-18.preview on).
+	// Amount Amount in minor units (a string of digits from 9999-12-31.preview on).
 	Amount         int    `json:"amount"`
 	AmountCaptured int    `json:"amount_captured"`
 	AmountRefunded int    `json:"amount_refunded"`
@@ -398,12 +449,20 @@ type Charge struct {
 	Currency       string `json:"currency"`
 
 	// Customer The customer's id, or the customer when expanded.
-	Customer       *Charge_Customer `json:"customer,omitempty"`
-	Description    *string          `json:"description,omitempty"`
-	Dispute        interface{}      `json:"dispute"`
-	FailureCode    *string          `json:"failure_code,omitempty"`
-	FailureMessage *string          `json:"failure_message,omitempty"`
-	Id             string           `json:"id"`
+	Customer    *Charge_Customer `json:"customer,omitempty"`
+	Description *string          `json:"description,omitempty"`
+
+	// Dispute The dispute of the charge, if it was disputed.
+	Dispute *struct {
+		Amount *int                 `json:"amount,omitempty"`
+		Id     *string              `json:"id,omitempty"`
+		Object *ChargeDisputeObject `json:"object,omitempty"`
+		Reason *string              `json:"reason,omitempty"`
+		Status *string              `json:"status,omitempty"`
+	} `json:"dispute"`
+	FailureCode    *string `json:"failure_code,omitempty"`
+	FailureMessage *string `json:"failure_message,omitempty"`
+	Id             string  `json:"id"`
 
 	// Invoice The id of the invoice this payment was for.
 	Invoice  *string `json:"invoice"`
@@ -447,6 +506,9 @@ type ChargeCustomer0 = string
 type Charge_Customer struct {
 	union json.RawMessage
 }
+
+// ChargeDisputeObject defines model for Charge.Dispute.Object.
+type ChargeDisputeObject string
 
 // ChargeObject defines model for Charge.Object.
 type ChargeObject string
@@ -509,12 +571,28 @@ type Customer struct {
 		HasMore *bool          `json:"has_more,omitempty"`
 		Object  *string        `json:"object,omitempty"`
 	} `json:"subscriptions"`
-	TaxInfo             interface{} `json:"tax_info"`
-	TaxInfoVerification interface{} `json:"tax_info_verification"`
+
+	// TaxInfo The customer's tax information (replaced by tax_ids).
+	TaxInfo *struct {
+		TaxId *string              `json:"tax_id,omitempty"`
+		Type  *CustomerTaxInfoType `json:"type,omitempty"`
+	} `json:"tax_info"`
+
+	// TaxInfoVerification The verification of tax_info.
+	TaxInfoVerification *struct {
+		Status       *CustomerTaxInfoVerificationStatus `json:"status,omitempty"`
+		VerifiedName *string                            `json:"verified_name,omitempty"`
+	} `json:"tax_info_verification"`
 }
 
 // CustomerObject defines model for Customer.Object.
 type CustomerObject string
+
+// CustomerTaxInfoType defines model for Customer.TaxInfo.Type.
+type CustomerTaxInfoType string
+
+// CustomerTaxInfoVerificationStatus defines model for Customer.TaxInfoVerification.Status.
+type CustomerTaxInfoVerificationStatus string
 
 // CustomerList defines model for customer_list.
 type CustomerList = ListOfCustomers
@@ -594,7 +672,7 @@ type Metadata map[string]string
 
 // PaymentIntent A payment from creation to success.
 type PaymentIntent struct {
-	// Amount Amount in minor units (a string of digits from 2026-11-18.preview on).
+	// Amount Amount in minor units (a string of digits from 9999-12-31.preview on).
 	Amount                  int `json:"amount"`
 	AmountReceived          int `json:"amount_received"`
 	AutomaticPaymentMethods *struct {
@@ -665,7 +743,7 @@ type PaymentIntentListObject string
 
 // Refund A refund of a charge.
 type Refund struct {
-	// Amount Amount in minor units (a string of digits from 2026-11-18.preview on).
+	// Amount Amount in minor units (a string of digits from 9999-12-31.preview on).
 	Amount   int           `json:"amount"`
 	Charge   Refund_Charge `json:"charge"`
 	Created  int           `json:"created"`
@@ -748,7 +826,7 @@ type ListChargesParams struct {
 
 // CreateChargeFormdataBody defines parameters for CreateCharge.
 type CreateChargeFormdataBody struct {
-	// Amount Amount in minor units (a string of digits from 2026-11-18.preview on).
+	// Amount Amount in minor units (a string of digits from 9999-12-31.preview on).
 	Amount int `form:"amount" json:"amount"`
 
 	// Card A test token such as tok_visa.
@@ -842,7 +920,7 @@ type ListPaymentIntentsParams struct {
 
 // CreatePaymentIntentFormdataBody defines parameters for CreatePaymentIntent.
 type CreatePaymentIntentFormdataBody struct {
-	// Amount Amount in minor units (a string of digits from 2026-11-18.preview on).
+	// Amount Amount in minor units (a string of digits from 9999-12-31.preview on).
 	Amount      int     `form:"amount" json:"amount"`
 	Confirm     *bool   `form:"confirm,omitempty" json:"confirm,omitempty"`
 	Currency    string  `form:"currency" json:"currency"`

@@ -388,7 +388,7 @@ type CardListObject string
 
 // Charge A charge of a card.
 type Charge struct {
-	// Amount Amount in minor units (a string of digits from 2026-11-18.preview on).
+	// Amount Amount in minor units (a string of digits from 9999-12-31.preview on).
 	Amount         int    `json:"amount"`
 	AmountCaptured int    `json:"amount_captured"`
 	AmountRefunded int    `json:"amount_refunded"`
@@ -595,7 +595,7 @@ type Metadata map[string]string
 
 // PaymentIntent A payment from creation to success.
 type PaymentIntent struct {
-	// Amount Amount in minor units (a string of digits from 2026-11-18.preview on).
+	// Amount Amount in minor units (a string of digits from 9999-12-31.preview on).
 	Amount                  int `json:"amount"`
 	AmountReceived          int `json:"amount_received"`
 	AutomaticPaymentMethods *struct {
@@ -666,7 +666,7 @@ type PaymentIntentListObject string
 
 // Refund A refund of a charge.
 type Refund struct {
-	// Amount Amount in minor units (a string of digits from 2026-11-18.preview on).
+	// Amount Amount in minor units (a string of digits from 9999-12-31.preview on).
 	Amount   int           `json:"amount"`
 	Charge   Refund_Charge `json:"charge"`
 	Created  int           `json:"created"`
@@ -749,7 +749,7 @@ type ListChargesParams struct {
 
 // CreateChargeFormdataBody defines parameters for CreateCharge.
 type CreateChargeFormdataBody struct {
-	// Amount Amount in minor units (a string of digits from 2026-11-18.preview on).
+	// Amount Amount in minor units (a string of digits from 9999-12-31.preview on).
 	Amount int `form:"amount" json:"amount"`
 
 	// Currency Three-letter ISO currency code.
@@ -812,7 +812,7 @@ type ListPaymentIntentsParams struct {
 
 // CreatePaymentIntentFormdataBody defines parameters for CreatePaymentIntent.
 type CreatePaymentIntentFormdataBody struct {
-	// Amount Amount in minor units (a string of digits from 2026-11-18.preview on).
+	// Amount Amount in minor units (a string of digits from 9999-12-31.preview on).
 	Amount      int     `form:"amount" json:"amount"`
 	Confirm     *bool   `form:"confirm,omitempty" json:"confirm,omitempty"`
 	Currency    string  `form:"currency" json:"currency"`

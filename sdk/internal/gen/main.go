@@ -62,6 +62,22 @@ func run() error {
 		}
 		lines = append(lines, fmt.Sprintf("\t%q: %q,\n", v.String(), pkg))
 	}
+	// A client no version uses any more goes.
+	dirs, err := filepath.Glob("v[0-9]*")
+	if err != nil {
+		return err
+	}
+	used := map[string]bool{}
+	for _, pkg := range seen {
+		used[pkg] = true
+	}
+	for _, d := range dirs {
+		if !used[d] {
+			if err := os.RemoveAll(d); err != nil {
+				return err
+			}
+		}
+	}
 	sort.Strings(lines)
 	for _, l := range lines {
 		index.WriteString(l)
