@@ -49,20 +49,45 @@
 //
 // # Compression
 //
-// At a version whose responses are walked back, the proxy drops the
-// client's Accept-Encoding towards the upstream: the transport then asks
-// for gzip itself and decompresses the answer, so the middleware walks
-// plain JSON, and the client gets it uncompressed (put compression in
-// front of the proxy if it matters). At the newest version Accept-Encoding
-// reaches the upstream and its compressed answer streams through.
+// An answer the upstream gzipped reaches a client that accepts gzip
+// gzipped, at every version. At a version whose answers are walked back,
+// the proxy asks the upstream for gzip only (a coding it can read),
+// decompresses the answer (at most Config.MaxResponseBytes once
+// decompressed), lets the middleware walk it, and compresses the walked
+// body again; a client that does not accept gzip gets it in the clear.
+// At the newest version the answer streams through as the upstream sent
+// it.
+//
+// # Faults
+//
+// Config.UpstreamTimeout bounds the upstream. At a version whose answers
+// are walked back (they are read in full first), the whole answer must
+// arrive within it: a body that stalls midway or never ends gets 504 and
+// both connections are freed. At other versions the answer streams; the
+// upstream's connection may stay silent for at most that long, then the
+// answer is cut and the connections closed. A client body that cannot be
+// read (a malformed chunked encoding) is the client's fault: 400, never a
+// 502 blaming the upstream; one of unknown length is bounded by
+// Config.MaxBodyBytes like one that declares it (413). A Connection
+// header may not name the headers the proxy relies on and forwards end to
+// end (Authorization, Cookie, Content-Type, Content-Length,
+// Content-Encoding, the version and account headers): 400; an upstream's
+// Connection header cannot strip Content-Type, Content-Encoding or
+// Content-Length from its answer. A connection may switch protocols
+// (Upgrade: websocket) only at a version at which no change touches
+// bodies, status codes or headers, since what passes over it is not
+// walked; elsewhere, and for h2c at every version (the requests that
+// followed on it would bypass versioning), it is refused with 400
+// (upgrade_refused).
 //
 // # Errors
 //
 // Errors are in the API's shape, {"error":{"type":...,"code":...,
-// "message":...}}: an unknown version or a malformed body gets the
-// middleware's 400; an upstream that cannot be reached 502
-// (upstream_unavailable) after at most Config.DialTimeout; an upstream that
-// sends no response headers within Config.ResponseHeaderTimeout 504
-// (upstream_timeout); a JSON answer over Config.MaxResponseBytes at a
-// version that walks it back the middleware's 500 (api_error), logged.
+// "message":...}}, and walked back like the upstream's own: an unknown
+// version or a malformed body gets the middleware's 400; an upstream that
+// cannot be reached, or whose gzip is corrupt, 502 (upstream_unavailable,
+// ErrUpstreamUnavailable) after at most Config.DialTimeout; an upstream
+// too slow 504 (upstream_timeout, ErrUpstreamTimeout); a JSON answer over
+// Config.MaxResponseBytes at a version that walks it back 500
+// (api_error), logged.
 package proxy

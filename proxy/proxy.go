@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,11 +14,11 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/pins/pinhttp"
 	"github.com/verso-api/verso/server"
@@ -31,21 +30,14 @@ import (
 const (
 	// DefaultDialTimeout bounds connecting to the upstream: 5 seconds.
 	DefaultDialTimeout = 5 * time.Second
-	// DefaultResponseHeaderTimeout bounds the wait for the upstream's
-	// response headers once the request is sent: 60 seconds.
-	DefaultResponseHeaderTimeout = 60 * time.Second
+	// DefaultUpstreamTimeout bounds how long the upstream takes to answer
+	// (Config.UpstreamTimeout): 60 seconds.
+	DefaultUpstreamTimeout = 60 * time.Second
 )
 
 // MaxAccountBytes is the longest account AccountHeader may carry; a longer
 // one gets 400.
 const MaxAccountBytes = 255
-
-// The error codes the proxy answers with, besides the middleware's.
-const (
-	CodeUpstreamUnavailable = "upstream_unavailable"
-	CodeUpstreamTimeout     = "upstream_timeout"
-	CodeAccountInvalid      = "account_invalid"
-)
 
 // Config defines the config of the proxy.
 type Config struct {
@@ -96,12 +88,20 @@ type Config struct {
 	// Optional. Default value DefaultDialTimeout.
 	DialTimeout time.Duration
 
-	// ResponseHeaderTimeout bounds the wait for the upstream's response
-	// headers. Optional. Default value DefaultResponseHeaderTimeout.
-	ResponseHeaderTimeout time.Duration
+	// UpstreamTimeout bounds how long the upstream takes to answer once
+	// the request is sent. At a version whose answers are walked back
+	// (buffered first), it bounds the whole answer, headers and body: a
+	// body that stalls or never ends gets 504 and both connections are
+	// freed. At other versions the answer streams to the client as it
+	// comes; the upstream's connection may then stay silent (no response
+	// headers, no byte of the body) for at most this long, after which
+	// the answer is cut and both connections closed.
+	// Optional. Default value DefaultUpstreamTimeout.
+	UpstreamTimeout time.Duration
 
 	// Transport sends requests to the upstream; when set, DialTimeout and
-	// ResponseHeaderTimeout are its own business.
+	// the silence bound of UpstreamTimeout are its own business (the
+	// bound on a walked answer still holds).
 	// Optional. Default value an *http.Transport with those timeouts.
 	Transport http.RoundTripper
 
@@ -128,13 +128,22 @@ type Proxy struct {
 	rp       *httputil.ReverseProxy
 	pinPaths [2]string
 	pins     http.Handler
-	// walked holds the versions whose responses are walked back (and so
-	// buffered); at the others the response streams through.
-	walked map[versions.Version]bool
+	newest   versions.Version
+	// plans holds the walk back to each version on an endpoint no change
+	// scopes its ops to; nil when that walk changes nothing whatever the
+	// status, so the answer streams through (as the middleware decides).
+	plans map[versions.Version]*transform.Plan
+	// upgrades holds the versions at which a connection may switch
+	// protocols: no change between them and the newest touches bodies,
+	// status codes or headers.
+	upgrades map[versions.Version]bool
 	// headerOf holds the version header's value sent to the upstream, per
 	// version.
 	headerOf map[versions.Version][]string
-	macs     sync.Pool
+	// needs are the request headers that the Connection header may not
+	// name: the proxy relies on them and forwards them end to end.
+	needs []string
+	macs  sync.Pool
 }
 
 // Handler validates config, fills in defaults and returns the proxy.
@@ -149,7 +158,7 @@ func (config Config) Handler() (*Proxy, error) {
 		return nil, fmt.Errorf("proxy: upstream %q has no host", u.Redacted())
 	case config.Engine == nil:
 		return nil, errors.New("proxy: config has no Engine")
-	case config.DialTimeout < 0, config.ResponseHeaderTimeout < 0:
+	case config.DialTimeout < 0, config.UpstreamTimeout < 0:
 		return nil, errors.New("proxy: timeouts must not be negative")
 	}
 	if config.AccountHeader != "" {
@@ -167,21 +176,22 @@ func (config Config) Handler() (*Proxy, error) {
 	if config.DialTimeout == 0 {
 		config.DialTimeout = DefaultDialTimeout
 	}
-	if config.ResponseHeaderTimeout == 0 {
-		config.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
+	if config.UpstreamTimeout == 0 {
+		config.UpstreamTimeout = DefaultUpstreamTimeout
 	}
 	if config.Logger == nil {
 		config.Logger = slog.Default()
 	}
 	if config.Transport == nil {
+		dialer := &net.Dialer{Timeout: config.DialTimeout, KeepAlive: 30 * time.Second}
 		config.Transport = &http.Transport{
-			DialContext:           (&net.Dialer{Timeout: config.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+			DialContext:           silentDialer(dialer, config.UpstreamTimeout),
 			ForceAttemptHTTP2:     true,
 			MaxIdleConns:          512,
 			MaxIdleConnsPerHost:   512,
-			IdleConnTimeout:       90 * time.Second,
+			IdleConnTimeout:       min(90*time.Second, config.UpstreamTimeout),
 			TLSHandshakeTimeout:   config.DialTimeout,
-			ResponseHeaderTimeout: config.ResponseHeaderTimeout,
+			ResponseHeaderTimeout: config.UpstreamTimeout,
 			ExpectContinueTimeout: time.Second,
 		}
 	}
@@ -198,23 +208,42 @@ func (config Config) Handler() (*Proxy, error) {
 	}
 	p.header = http.CanonicalHeaderKey(p.header)
 	vt := tl.Versions()
-	p.walked = make(map[versions.Version]bool)
+	p.newest = vt.Newest()
+	p.plans = make(map[versions.Version]*transform.Plan)
+	p.upgrades = make(map[versions.Version]bool)
 	p.headerOf = make(map[versions.Version][]string)
 	for _, v := range vt.List() {
-		plan, err := config.Engine.Plan(vt.Newest(), v)
+		plan, err := config.Engine.Plan(p.newest, v)
 		if err != nil {
 			return nil, fmt.Errorf("proxy: compiling the walk back to %s: %w", v, err)
 		}
-		p.walked[v] = !plan.Empty()
+		if !plan.Empty() || plan.ForStatus(http.StatusNotFound) != nil {
+			p.plans[v] = plan
+		}
 		p.headerOf[v] = []string{v.String()}
+		p.upgrades[v] = true
+		for _, gv := range tl.Between(v, p.newest) {
+			for _, c := range gv.Changes {
+				for _, op := range c.Ops {
+					if op.Kind.Body() || op.Kind.Response() {
+						p.upgrades[v] = false
+					}
+				}
+			}
+		}
+	}
+	p.needs = []string{"Authorization", "Cookie", "Content-Type", "Content-Length", "Content-Encoding", p.header}
+	if config.AccountHeader != "" {
+		p.needs = append(p.needs, config.AccountHeader)
 	}
 
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
-		Transport:      config.Transport,
+		Transport:      guardTransport{config.Transport},
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.upstreamError,
 		ErrorLog:       slog.NewLogLogger(config.Logger.Handler(), slog.LevelWarn),
+		BufferPool:     copyBuffers{},
 	}
 	if config.Pins != nil {
 		if config.PinPath == "" {
@@ -250,12 +279,29 @@ func (config Config) Handler() (*Proxy, error) {
 	if config.MaxResponseBytes == 0 {
 		p.config.MaxResponseBytes = server.DefaultMaxResponseBytes
 	}
+	if config.MaxBodyBytes == 0 {
+		p.config.MaxBodyBytes = server.DefaultMaxBodyBytes
+	}
 	p.handler = mw(http.HandlerFunc(p.serve))
 	return p, nil
 }
 
 // ServeHTTP versions r and forwards it to the upstream.
-func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.handler.ServeHTTP(w, r) }
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
+		// A body of unknown length is bounded like one that declares its
+		// length.
+		r.Body = http.MaxBytesReader(w, r.Body, p.config.MaxBodyBytes)
+	}
+	if !acceptsGzip(r.Header["Accept-Encoding"]) {
+		p.handler.ServeHTTP(w, r)
+		return
+	}
+	g := getGzipWriter(w, r.Method == http.MethodHead)
+	p.handler.ServeHTTP(g, r)
+	g.finish()
+	putGzipWriter(g)
+}
 
 // serve runs inside the versioning middleware: the request is in the
 // newest schema and its version in its context.
@@ -264,43 +310,59 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		p.pins.ServeHTTP(w, r)
 		return
 	}
-	if !p.walked[server.VersionOf(r)] {
-		// The response streams through untouched.
-		p.rp.ServeHTTP(w, r)
+	if name := connectionNames(r.Header, p.needs); name != "" {
+		apierror.Write(w, r, ErrConnectionHeader.With(fmt.Sprintf(
+			"The Connection header names %s, which this proxy relies on and forwards to the API: remove it from Connection.", name)))
 		return
 	}
-	p.forwardWalked(w, r)
-}
-
-// forwardWalked forwards a request whose response the middleware buffers
-// to walk back. When that response is over MaxResponseBytes, the copy of
-// its body fails, and httputil.ReverseProxy aborts the handler with
-// http.ErrAbortHandler; nothing has reached the client then (the
-// middleware buffers JSON), so the abort is stopped here and the
-// middleware answers 500 in the API's shape.
-func (p *Proxy) forwardWalked(w http.ResponseWriter, r *http.Request) {
-	st := &walkState{}
-	r = r.WithContext(context.WithValue(r.Context(), walkStateKey{}, st))
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler && st.tooLarge {
-				return
-			}
-			panic(v)
+	v := server.VersionOf(r)
+	if up := upgradeOf(r.Header); up != "" {
+		if err := p.checkUpgrade(up, v); err != nil {
+			apierror.Write(w, r, err)
+			return
 		}
-	}()
-	p.rp.ServeHTTP(w, r)
+	}
+	x := &exchange{client: r.Context(), plan: p.responsePlan(v, r), gz: gzipOf(w), timeout: p.config.UpstreamTimeout}
+	x.Context = r.Context()
+	if x.plan != nil {
+		ctx, cancel := context.WithCancelCause(r.Context())
+		defer cancel(nil)
+		x.Context = ctx
+		x.deadline = time.AfterFunc(p.config.UpstreamTimeout, func() { cancel(errDeadline) })
+		defer x.stopDeadline()
+	}
+	defer x.release()
+	p.rp.ServeHTTP(w, r.WithContext(x))
 }
 
-// walkState is what the forwarding of one walked response learnt.
-type walkState struct {
-	tooLarge bool
+// responsePlan returns the plan that walks the answer to r back to v, as
+// the middleware chooses it: nil when nothing changes the answer whatever
+// its status, so that it streams through.
+func (p *Proxy) responsePlan(v versions.Version, r *http.Request) *transform.Plan {
+	if v == p.newest || !p.config.Engine.EndpointScoped() {
+		return p.plans[v]
+	}
+	plan, err := p.config.Engine.ResponsePlan(p.newest, v, r.Method, r.URL.Path)
+	if err != nil {
+		return p.plans[v]
+	}
+	return plan
 }
 
-type walkStateKey struct{}
-
-// errTooLarge is the upstream's JSON answer over MaxResponseBytes.
-var errTooLarge = errors.New("proxy: the upstream's answer is too large to walk back")
+// gzipOf returns the proxy's gzip writer under w, if any.
+func gzipOf(w http.ResponseWriter) *gzipWriter {
+	for range 8 {
+		switch t := w.(type) {
+		case *gzipWriter:
+			return t
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return nil
+		}
+	}
+	return nil
+}
 
 // account returns the account of r: AccountHeader, or a keyed hash of the
 // Authorization header, or "".
@@ -339,6 +401,11 @@ func (p *Proxy) accountOf(auth string) string {
 	return string(out[:])
 }
 
+// gzipOnly is the Accept-Encoding sent upstream for an answer the proxy
+// walks back, when the client accepts gzip: one coding the proxy can
+// decompress to walk and compress again.
+var gzipOnly = []string{"gzip"}
+
 // rewrite builds the upstream's request.
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetURL(p.config.Upstream)
@@ -347,129 +414,46 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	if h, ok := p.headerOf[v]; ok {
 		pr.Out.Header[p.header] = h
 	}
-	if n := pr.Out.ContentLength; n > 0 && pr.Out.Body != nil {
-		pr.Out.Body = &sizedBody{rc: pr.Out.Body, left: n}
+	x := exchangeOf(pr.Out.Context())
+	if x == nil {
+		return
 	}
-	if p.walked[v] {
-		// The transport asks for gzip itself and decompresses it, so the
-		// middleware gets JSON it can walk.
-		pr.Out.Header.Del("Accept-Encoding")
+	if pr.Out.Body != nil && pr.Out.Body != http.NoBody {
+		left := pr.Out.ContentLength
+		if left <= 0 {
+			left = -1
+		}
+		pr.Out.Body = &clientBody{rc: pr.Out.Body, left: left, x: x}
+	}
+	if x.plan != nil {
+		if x.gz != nil {
+			pr.Out.Header["Accept-Encoding"] = gzipOnly
+		} else {
+			// The transport asks for gzip itself and decompresses it.
+			delete(pr.Out.Header, "Accept-Encoding")
+		}
 	}
 }
-
-// sizedBody is a request body of known length that answers EOF once it
-// is read, without reading the client's body again. After the last byte
-// the transport reads once more to check the length; by then the upstream
-// may have answered and the server closed the client's body (an HTTP/1
-// server does when the response starts), and that read would fail and
-// kill the upstream's answer midway.
-type sizedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (b *sizedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	if err == io.EOF && b.left > 0 {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
-}
-
-func (b *sizedBody) Close() error { return b.rc.Close() }
 
 // modifyResponse drops the upstream's version header (the middleware's
-// says the version served) and bounds a JSON answer that will be walked
-// back.
+// says the version served) and reads in full an answer that will be
+// walked back.
 func (p *Proxy) modifyResponse(res *http.Response) error {
-	res.Header.Del(p.header)
-	st, _ := res.Request.Context().Value(walkStateKey{}).(*walkState)
-	if st == nil || !isJSON(res.Header.Get("Content-Type")) || !bodyAllowed(res.StatusCode) {
+	delete(res.Header, p.header)
+	x := exchangeOf(res.Request.Context())
+	if x == nil || x.plan == nil {
 		return nil
 	}
-	max := p.config.MaxResponseBytes
-	if res.ContentLength > max {
-		st.tooLarge = true
-		return fmt.Errorf("%w: Content-Length %d is over %d bytes", errTooLarge, res.ContentLength, max)
+	if x.plan.ForStatus(res.StatusCode) == nil || !bodyAllowed(res.StatusCode) ||
+		res.Request.Method == http.MethodHead || !isJSON(res.Header.Get("Content-Type")) {
+		// Passed through by the middleware: it streams, as long as the
+		// connection is not silent for longer than the timeout.
+		x.stopDeadline()
+		return nil
 	}
-	res.Body = &limitedBody{rc: res.Body, left: max + 1, st: st}
-	return nil
-}
-
-// limitedBody lets through one byte more than the limit, so that the
-// middleware sees the answer overflow (and fails the copy), then fails
-// itself.
-type limitedBody struct {
-	rc   io.ReadCloser
-	left int64
-	st   *walkState
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		return 0, errTooLarge
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	if b.left <= 0 {
-		b.st.tooLarge = true
-	}
-	return n, err
-}
-
-func (b *limitedBody) Close() error { return b.rc.Close() }
-
-// upstreamError answers a request the upstream did not answer.
-func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
-	var (
-		status  = http.StatusBadGateway
-		code    = CodeUpstreamUnavailable
-		message = "The API server behind this proxy could not be reached. Please retry the request."
-		nerr    net.Error
-	)
-	switch {
-	case errors.Is(err, errTooLarge):
-		p.config.Logger.ErrorContext(r.Context(), "verso: response could not be rendered in the client's version",
-			"method", r.Method, "path", r.URL.Path, "version", server.VersionOf(r).String(), "error", err)
-		writeError(w, r, server.ErrRender.Code, server.ErrRender.Message)
-		return
-	case r.Context().Err() != nil:
-		// The client went away: nobody reads the answer.
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr) && nerr.Timeout():
-		status, code = http.StatusGatewayTimeout, CodeUpstreamTimeout
-		message = "The API server behind this proxy did not answer in time. Please retry the request."
-		p.config.Logger.WarnContext(r.Context(), "verso: upstream timed out", "method", r.Method, "path", r.URL.Path, "error", err)
-	default:
-		p.config.Logger.WarnContext(r.Context(), "verso: upstream unavailable", "method", r.Method, "path", r.URL.Path, "error", err)
-	}
-	writeError(w, r, status, server.ErrorBody{Error: server.ErrorDetail{Type: server.TypeAPI, Code: code, Message: message}})
-}
-
-// writeError writes a body in the API's error shape.
-func writeError(w http.ResponseWriter, r *http.Request, status int, body any) {
-	raw, err := json.Marshal(body)
-	if err != nil {
-		raw = []byte(`{"error":{"type":"api_error","code":"api_error","message":"internal error"}}`)
-	}
-	h := w.Header()
-	h.Del("Content-Encoding")
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(raw)))
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(raw)
-	}
+	err := x.readAnswer(res, p.config.MaxResponseBytes)
+	x.stopDeadline()
+	return err
 }
 
 // isJSON reports whether a Content-Type is JSON, as the middleware tells:
@@ -483,6 +467,15 @@ func isJSON(ct string) bool {
 func bodyAllowed(status int) bool {
 	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
 }
+
+// copyBuffers lends httputil.ReverseProxy the buffers it copies answers
+// through, instead of one new 32 KiB buffer per request.
+type copyBuffers struct{}
+
+var copyPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (copyBuffers) Get() []byte  { return *copyPool.Get().(*[]byte) }
+func (copyBuffers) Put(b []byte) { copyPool.Put(&b) }
 
 // Account returns the account of r as the proxy sees it: the account
 // header, or the keyed hash of the Authorization header ("" when r has

@@ -2,12 +2,14 @@ package proxy_test
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -141,7 +143,7 @@ func TestUpstreamTimeout(t *testing.T) {
 	}))
 	defer up.Close()
 	defer close(release)
-	_, base := startProxy(t, proxy.Config{Upstream: mustURL(t, up.URL), ResponseHeaderTimeout: 50 * time.Millisecond})
+	_, base := startProxy(t, proxy.Config{Upstream: mustURL(t, up.URL), UpstreamTimeout: 50 * time.Millisecond})
 	for _, v := range []string{v2022, v2024} {
 		t.Run(v, func(t *testing.T) {
 			r := do(t, base, request{method: "GET", path: "/v1/tasks", header: at(v)})
@@ -186,3 +188,71 @@ func TestPinEndpointsStayInTheProxy(t *testing.T) {
 }
 
 func pinsMemory() pins.Store { return pins.NewMemory(pins.Options{}) }
+
+// TestUpstreamFaults checks answers an upstream should never send and
+// bodies a client should never send, against a Go upstream: a corrupt
+// gzip stream is the upstream's fault (502), a body of unknown length over
+// MaxBodyBytes the client's (413), as is one of known length.
+func TestUpstreamFaults(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/v1/corrupt":
+			w.Header().Set("Content-Encoding", "gzip")
+			_, _ = io.WriteString(w, "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xffnot deflate at all")
+		case "/v1/bomb":
+			// 10 MB of zeros in a few KB of gzip, over the proxy's limit
+			// once decompressed.
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			_, _ = zw.Write([]byte(`{"object":"list","data":"`))
+			_, _ = zw.Write(make([]byte, 10<<20))
+			_ = zw.Close()
+		default:
+			_, _ = io.WriteString(w, `{"object":"task","id":"task_1","title":"t","priority":"1","status":"open","labels":[]}`)
+		}
+	}))
+	defer up.Close()
+	_, base := startProxy(t, proxy.Config{Upstream: mustURL(t, up.URL), MaxBodyBytes: 1 << 10, MaxResponseBytes: 1 << 20})
+	for _, c := range []struct {
+		name   string
+		req    request
+		chunk  bool
+		status int
+		code   string
+	}{
+		{"corrupt gzip", request{method: "GET", path: "/v1/corrupt", header: map[string]string{"Acme-Version": v2022, "Accept-Encoding": "gzip"}}, false, 502, "upstream_unavailable"},
+		{"gzip bomb", request{method: "GET", path: "/v1/bomb", header: map[string]string{"Acme-Version": v2022, "Accept-Encoding": "gzip"}}, false, 500, "api_error"},
+		{"chunked body over the limit, newest", request{method: "POST", path: "/v1/tasks", header: at(v2024), ctype: "application/octet-stream", body: strings.Repeat("x", 4<<10)}, true, 413, "request_body_too_large"},
+		{"chunked body over the limit, old", request{method: "POST", path: "/v1/tasks", header: at(v2022), ctype: jsonType, body: `{"name":"` + strings.Repeat("x", 4<<10) + `"}`}, true, 413, "request_body_too_large"},
+		{"body over the limit", request{method: "POST", path: "/v1/tasks", header: at(v2024), ctype: "application/octet-stream", body: strings.Repeat("x", 4<<10)}, false, 413, "request_body_too_large"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var body io.Reader = strings.NewReader(c.req.body)
+			if c.chunk {
+				body = io.MultiReader(body) // no length: sent chunked
+			}
+			req, err := http.NewRequest(c.req.method, base+c.req.path, body)
+			require.NoError(t, err)
+			for k, v := range c.req.header {
+				req.Header.Set(k, v)
+			}
+			if c.req.ctype != "" {
+				req.Header.Set("Content-Type", c.req.ctype)
+			}
+			res, err := noDecompress.Do(req)
+			require.NoError(t, err)
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			require.Equal(t, c.status, res.StatusCode, string(b))
+			assert.Empty(t, res.Header.Get("Content-Encoding"))
+			assert.Equal(t, c.code, gjson.GetBytes(b, "error.code").String(), string(b))
+		})
+	}
+	t.Run("the proxy answers on", func(t *testing.T) {
+		r := do(t, base, request{method: "GET", path: "/v1/tasks/task_1", header: map[string]string{"Acme-Version": v2022, "Accept-Encoding": "gzip"}})
+		require.Equal(t, 200, r.status, r.body)
+		assert.Equal(t, "t", r.get("name").String())
+	})
+}

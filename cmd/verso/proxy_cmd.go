@@ -64,8 +64,10 @@ Flags:
                        largest JSON response walked back; larger gets 500
                        (default 33554432)
   --dial-timeout D     connecting to the upstream; then 502 (default 5s)
-  --upstream-timeout D waiting for the upstream's response headers; then 504
-                       (default 60s)
+  --upstream-timeout D how long the upstream may take: its whole answer at a
+                       version whose answers are walked back, then 504; its
+                       silence while an answer streams, then the answer is
+                       cut (default 60s)
   --read-header-timeout D, --read-timeout D, --write-timeout D,
   --idle-timeout D     http.Server timeouts (defaults 10s, 60s, 120s, 120s)
   --log-format F       text or json (default text)
@@ -85,7 +87,7 @@ func runProxy(e *env, args []string) error {
 	maxBody := fs.Int64("max-body-bytes", server.DefaultMaxBodyBytes, "")
 	maxResponse := fs.Int64("max-response-bytes", server.DefaultMaxResponseBytes, "")
 	dialTimeout := fs.Duration("dial-timeout", proxy.DefaultDialTimeout, "")
-	upstreamTimeout := fs.Duration("upstream-timeout", proxy.DefaultResponseHeaderTimeout, "")
+	upstreamTimeout := fs.Duration("upstream-timeout", proxy.DefaultUpstreamTimeout, "")
 	readHeaderTimeout := fs.Duration("read-header-timeout", 10*time.Second, "")
 	readTimeout := fs.Duration("read-timeout", 60*time.Second, "")
 	writeTimeout := fs.Duration("write-timeout", 120*time.Second, "")
@@ -140,16 +142,16 @@ func runProxy(e *env, args []string) error {
 	}
 
 	cfg := proxy.Config{
-		Upstream:              up,
-		Engine:                transform.New(tl, nil),
-		AccountHeader:         *accountHeader,
-		PinPath:               *pinPath,
-		MaxBodyBytes:          *maxBody,
-		MaxResponseBytes:      *maxResponse,
-		DialTimeout:           *dialTimeout,
-		ResponseHeaderTimeout: *upstreamTimeout,
-		ChangelogURL:          *changelogURL,
-		Logger:                logger,
+		Upstream:         up,
+		Engine:           transform.New(tl, nil),
+		AccountHeader:    *accountHeader,
+		PinPath:          *pinPath,
+		MaxBodyBytes:     *maxBody,
+		MaxResponseBytes: *maxResponse,
+		DialTimeout:      *dialTimeout,
+		UpstreamTimeout:  *upstreamTimeout,
+		ChangelogURL:     *changelogURL,
+		Logger:           logger,
 	}
 	where := "in memory"
 	if *dbURL != "" {

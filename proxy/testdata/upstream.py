@@ -4,15 +4,27 @@ a request that reaches it unwalked fails. It prints "listening on PORT" once
 it listens on 127.0.0.1 (port 0 by default: any free port).
 
 Routes: POST /v1/tasks, GET /v1/tasks[?status=], GET|POST /v1/tasks/ID,
-GET /v1/big?n=N (a list of N tasks), GET /v1/echo (the request as seen
+GET /v1/big?n=N (a list of N tasks), GET|POST /v1/echo (the request as seen
 here), GET /v1/text (plain text). JSON answers are gzipped when the request
-accepts gzip, unless ?identity=1.
+accepts gzip, unless ?identity=1; with ?hop=1 they say "Connection:
+Content-Type, Content-Encoding", which a proxy must not obey.
+
+Faults, for the proxy's tests: GET /v1/stall sends the headers of a JSON
+list and half of it, then nothing (?before=1: not even the headers) until
+the connection closes; GET /v1/endless sends a JSON list one byte at a time,
+forever; GET /v1/stats says how many of those still hold a connection
+({"object":"stats","open":N}). GET /v1/ws switches to any protocol the
+request asks for (Upgrade) and echoes what it receives. Request bodies may
+be chunked.
+
+Its twin in Node.js, upstream.js, answers the same.
 """
 
 import gzip
 import json
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,6 +34,8 @@ STATUSES = {"open", "done"}
 
 tasks = {}
 lock = threading.Lock()
+# open counts the /v1/stall and /v1/endless requests that hold a connection.
+open_faults = [0]
 
 
 class Invalid(Exception):
@@ -72,6 +86,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header(self.server.version_header, VERSION)
+        if "hop" in query:
+            self.send_header("Connection", "Content-Type, Content-Encoding")
         if "gzip" in self.headers.get("Accept-Encoding", "") and "identity" not in query:
             body = gzip.compress(body)
             self.send_header("Content-Encoding", "gzip")
@@ -79,9 +95,26 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def params(self):
+    def read_body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            out = b""
+            while True:
+                line = self.rfile.readline(100).strip()
+                try:
+                    size = int(line.split(b";")[0], 16)
+                except ValueError:
+                    raise Invalid(400, "body_invalid", "invalid request body: malformed chunked encoding")
+                if size == 0:
+                    while self.rfile.readline(1000).strip():
+                        pass
+                    return out
+                out += self.rfile.read(size)
+                self.rfile.readline(10)
         n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n).decode() if n else ""
+        return self.rfile.read(n) if n else b""
+
+    def params(self):
+        raw = self.read_body().decode()
         if not raw.strip():
             return {}
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip()
@@ -135,15 +168,75 @@ class Handler(BaseHTTPRequestHandler):
                      "status": "open", "labels": []} for i in range(n)]
             return 200, {"object": "list", "url": "/v1/big", "has_more": False, "data": data}
         if parts[1] == "echo":
-            if method == "POST":
-                self.params()
+            body = self.read_body().decode() if method == "POST" else ""
             return 200, {"object": "echo", "method": method, "path": url.path, "query": url.query,
-                         "headers": {k.lower(): v for k, v in self.headers.items()}}
+                         "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+        if parts[1] == "stats":
+            with lock:
+                n = open_faults[0]
+            return 200, {"object": "stats", "open": n}
         if parts[1] == "text" and method == "GET":
             return 200, "plain text, as it was sent"
         raise Invalid(404, "resource_missing", "Unrecognized request URL (%s: %s)." % (method, url.path))
 
+    def fault(self, kind, query):
+        """Holds the connection: /v1/stall until the other side closes it,
+        /v1/endless for as long as it can write."""
+        with lock:
+            open_faults[0] += 1
+        try:
+            if kind == "stall" and "before" in query:
+                self.rfile.read(1)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if kind == "stall":
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                self.wfile.write(b'{"object":"list","data":[')
+                self.wfile.flush()
+                self.rfile.read(1)
+                return
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b'19\r\n{"object":"list","data":[\r\n')
+            while True:
+                self.wfile.write(b"1\r\n \r\n")
+                self.wfile.flush()
+                time.sleep(0.02)
+        except OSError:
+            pass
+        finally:
+            self.close_connection = True
+            with lock:
+                open_faults[0] -= 1
+
+    def switch(self):
+        """Switches to the protocol asked for, then echoes bytes."""
+        self.send_response(101)
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Upgrade", self.headers.get("Upgrade", ""))
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            while True:
+                b = self.connection.recv(4096)
+                if not b:
+                    return
+                self.connection.sendall(b)
+        except OSError:
+            pass
+
     def handle_method(self, method):
+        url = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        if url.path in ("/v1/stall", "/v1/endless"):
+            self.fault(url.path[4:], query)
+            return
+        if url.path == "/v1/ws" and self.headers.get("Upgrade"):
+            self.switch()
+            return
         try:
             status, obj = self.route(method)
         except Invalid as e:
@@ -169,8 +262,15 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_method("POST")
 
 
+class Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A client that went away is not an error of this test server."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
 def main():
-    server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), Handler)
+    server = Server(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), Handler)
     server.daemon_threads = True
     server.version_header = "Acme-Version"
     print("listening on %d" % server.server_address[1], flush=True)
