@@ -31,6 +31,14 @@ type HandlersConfig struct {
 	// Timeline, when set, refuses an api_version it does not support.
 	// Optional. Default value nil: any well-formed version is accepted.
 	Timeline *versions.Timeline
+	// NearestVersion, with Timeline, also accepts a well-formed
+	// api_version that Timeline does not list but that has a nearest older
+	// version (versions.Timeline.ResolveNearest), as a server that serves
+	// unlisted dates does. The endpoint keeps the version it asked for: the
+	// Renderer renders its events at the nearest version and the worker
+	// sets their api_version to the asked one. Optional. Default value
+	// false.
+	NearestVersion bool
 	// EventTypes, when set, lists the event types enabled_events may name
 	// (besides "*"). Optional. Default value nil: any well-formed type.
 	EventTypes []string
@@ -124,8 +132,14 @@ func (h *Handlers) fail(c echo.Context, e apiError) error {
 	return c.JSON(e.status, map[string]apiError{"error": e})
 }
 
+// badRequest is a 400 parameter_invalid naming param (or, when param is
+// "", invalid_request).
 func badRequest(param, format string, args ...any) apiError {
-	return apiError{status: http.StatusBadRequest, Param: param, Message: fmt.Sprintf(format, args...)}
+	code := "parameter_invalid"
+	if param == "" {
+		code = "invalid_request"
+	}
+	return apiError{status: http.StatusBadRequest, Code: code, Param: param, Message: fmt.Sprintf(format, args...)}
 }
 
 // storeError maps a Store error to a response.
@@ -155,7 +169,7 @@ func (h *Handlers) storeError(c echo.Context, err error) error {
 func (h *Handlers) account(c echo.Context) (string, error) {
 	a := h.cfg.Account(c)
 	if a == "" {
-		return "", h.fail(c, apiError{status: http.StatusUnauthorized, Type: "authentication_error", Message: "no valid API key provided"})
+		return "", h.fail(c, apiError{status: http.StatusUnauthorized, Type: "authentication_error", Code: "api_key_invalid", Message: "no valid API key provided"})
 	}
 	return a, nil
 }
@@ -181,7 +195,7 @@ func readParams(c echo.Context) (params, *apiError) {
 		return p, &e
 	}
 	if len(body) > maxBody {
-		e := apiError{status: http.StatusRequestEntityTooLarge, Message: "request body is larger than 1 MiB"}
+		e := apiError{status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "request body is larger than 1 MiB"}
 		return p, &e
 	}
 	switch {
@@ -305,9 +319,14 @@ func (h *Handlers) version(s string) (versions.Version, *apiError) {
 		v   versions.Version
 		err error
 	)
-	if h.cfg.Timeline != nil {
+	switch {
+	case h.cfg.Timeline != nil && h.cfg.NearestVersion:
+		if _, err = h.cfg.Timeline.ResolveNearest(s); err == nil {
+			v, err = versions.Parse(s) // the version asked for, served as its nearest
+		}
+	case h.cfg.Timeline != nil:
 		v, err = h.cfg.Timeline.Resolve(s)
-	} else {
+	default:
 		v, err = versions.Parse(s)
 	}
 	if err != nil {

@@ -363,10 +363,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Version: func(c echo.Context) (versions.Version, error) {
 			return server.VersionFrom(c), nil
 		},
-		Timeline:    s.timeline.Versions(),
-		Worker:      s.worker,
-		SampleEvent: s.sampleEvent,
-		Logger:      s.log,
+		Timeline:       s.timeline.Versions(),
+		NearestVersion: cfg.NearestVersion,
+		Worker:         s.worker,
+		SampleEvent:    s.sampleEvent,
+		Logger:         s.log,
 	})
 	if err != nil {
 		return nil, err
@@ -400,8 +401,14 @@ func (s *Server) countServed(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// renderEvent renders a stored event in an endpoint's version.
+// renderEvent renders a stored event in an endpoint's version, or, for a
+// version the timeline does not list (accepted under NearestVersion), in
+// the nearest older one: the shapes are the same by definition, and the
+// worker then sets the event's api_version to the endpoint's.
 func (s *Server) renderEvent(event []byte, to versions.Version) ([]byte, error) {
+	if n, ok := s.timeline.Versions().Nearest(to); ok {
+		to = n
+	}
 	return s.Engine.Back(event, to)
 }
 

@@ -3,10 +3,16 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
 
 	"github.com/verso-api/verso/demo/api"
 	"github.com/verso-api/verso/pins"
@@ -315,5 +321,48 @@ func TestWhichRequestsPin(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, stable, p.Version.String())
 		})
+	}
+}
+
+// TestNearestVersionWebhooks: under NearestVersion, a webhook endpoint may
+// ask for a date the timeline does not list (the version a newer SDK
+// pins); its events are rendered at the nearest older version and carry
+// the version it asked for, so an SDK's verifier, which compares the
+// event's api_version with its own, accepts them. Without the option the
+// endpoint is refused, with a code.
+func TestNearestVersionWebhooks(t *testing.T) {
+	const asked = "2027-01-27.fig"
+	strict := start(t, storagetest.Backends()[0], api.Config{WebhooksAllowPrivate: true})
+	r := strict.do(t, strict.key, "POST", "/v1/webhook_endpoints", "", url.Values{"url": {"http://127.0.0.1:9/"}, "enabled_events[]": {"*"}, "api_version": {asked}}.Encode())
+	require.Equal(t, 400, r.status, r.body)
+	assert.Equal(t, "parameter_invalid", r.get("error.code").String())
+	assert.Equal(t, "api_version", r.get("error.param").String())
+
+	a := start(t, storagetest.Backends()[0], api.Config{WebhooksAllowPrivate: true, NearestVersion: true})
+	bodies := make(chan []byte, 10)
+	rs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- b
+	}))
+	defer rs.Close()
+	for _, bad := range []string{"2014-01-01", "2024-13-01", "x"} {
+		r := a.do(t, a.key, "POST", "/v1/webhook_endpoints", "", url.Values{"url": {rs.URL}, "api_version": {bad}, "enabled_events[]": {"*"}}.Encode())
+		require.Equal(t, 400, r.status, r.body)
+		assert.Equal(t, "parameter_invalid", r.get("error.code").String(), bad)
+	}
+	r = a.do(t, a.key, "POST", "/v1/webhook_endpoints", "", url.Values{"url": {rs.URL}, "enabled_events[]": {"charge.succeeded"}, "api_version": {asked}}.Encode())
+	require.Equal(t, 200, r.status, r.body)
+	assert.Equal(t, asked, r.get("api_version").String())
+	ch := a.do(t, a.key, "POST", "/v1/charges", "", "amount=2000&currency=usd&source=tok_visa")
+	require.Equal(t, 200, ch.status, ch.body)
+	select {
+	case b := <-bodies:
+		ev := gjson.ParseBytes(b)
+		assert.Equal(t, asked, ev.Get("api_version").String())
+		assert.Equal(t, ch.get("id").String(), ev.Get("data.object.id").String())
+		// Rendered at the newest stable version, not at the preview.
+		assert.Equal(t, gjson.Number, ev.Get("data.object.amount").Type, string(b))
+	case <-time.After(10 * time.Second):
+		t.Fatal("no delivery")
 	}
 }
