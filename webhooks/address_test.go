@@ -26,6 +26,24 @@ func TestForbiddenAddress(t *testing.T) {
 		{"100.100.100.200", true}, {"255.255.255.255", true}, {"::ffff:127.0.0.1", true}, {"::ffff:10.0.0.1", true},
 		{"64:ff9b::7f00:1", true}, {"0.1.2.3", true},
 		{"93.184.216.34", false}, {"8.8.8.8", false}, {"2606:4700::1111", false}, {"::ffff:8.8.8.8", false},
+		// Documentation and reserved ranges.
+		{"192.0.2.1", true}, {"198.51.100.1", true}, {"203.0.113.9", true}, {"2001:db8::1", true},
+		{"100::1", true}, {"fec0::1", true},
+		// IPv4-compatible (::/96): forbidden whatever it embeds.
+		{"::7f00:1", true}, {"::a9fe:a9fe", true}, {"::808:808", true}, {"::2", true},
+		// IPv4-translated (SIIT): judged by what it embeds.
+		{"::ffff:0:7f00:1", true}, {"::ffff:0:808:808", false},
+		// NAT64, well-known prefix: judged by the last 32 bits.
+		{"64:ff9b::a9fe:a9fe", true}, {"64:ff9b::a00:1", true}, {"64:ff9b::808:808", false},
+		// NAT64, local-use prefix: the operator's own translator.
+		{"64:ff9b:1::808:808", true}, {"64:ff9b:1:ffff::1", true},
+		// 6to4: bits 16 to 47.
+		{"2002:7f00:1::1", true}, {"2002:a9fe:a9fe::", true}, {"2002:c0a8:101::1", true}, {"2002:808:808::1", false},
+		// Teredo: the server in bits 32 to 63, the client inverted in the last 32.
+		{"2001:0:4136:e378:8000:63bf:80ff:fffe", true},  // client 127.0.0.1
+		{"2001:0:4136:e378:8000:63bf:5601:5601", true},  // client 169.254.169.254
+		{"2001:0:7f00:1:8000:63bf:f7f7:f7f7", true},     // server 127.0.0.1, client 8.8.8.8
+		{"2001:0:4136:e378:8000:63bf:f7f7:f7f7", false}, // server 65.54.227.120, client 8.8.8.8
 	}
 	for _, tt := range tests {
 		t.Run(tt.ip, func(t *testing.T) {

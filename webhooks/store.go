@@ -351,7 +351,7 @@ func (s *Store) CheckURL(ctx context.Context, u string) error {
 	if err != nil {
 		return invalid("url must be an absolute http or https URL, got %q", clip(u))
 	}
-	if err := checkURLHost(ctx, p.Hostname()); err != nil {
+	if err := checkURLHost(ctx, p.Host); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return nil
