@@ -14,9 +14,8 @@
 //
 //	db, _ := storage.Open(ctx, "verso.db")
 //	s, _ := accounts.New(ctx, db, accounts.Options{})
-//	if n, _ := s.CountAccounts(ctx); n == 0 {
-//		acct, _ := s.CreateAccount(ctx, "Demo")
-//		secret, _, _ := s.CreateKey(ctx, acct.ID)
+//	acct, secret, _ := s.EnsureFirst(ctx, "Demo") // one account, however many servers start at once
+//	if secret != "" {
 //		fmt.Println("test key:", secret)
 //	}
 //	acct, err := s.Authenticate(ctx, bearerToken)

@@ -144,8 +144,7 @@ func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 	return out, nil
 }
 
-// CountAccounts returns the number of accounts. A server creates its first
-// account when there are none.
+// CountAccounts returns the number of accounts.
 func (s *Store) CountAccounts(ctx context.Context) (int, error) {
 	var n int
 	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM verso_accounts`).Scan(&n); err != nil {
@@ -154,17 +153,72 @@ func (s *Store) CountAccounts(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// CreateKey makes a secret key for the account. The secret is returned
-// here and never again: the store keeps only its hash.
-func (s *Store) CreateKey(ctx context.Context, accountID string) (secret string, k Key, err error) {
-	secret = newSecret()
-	k = Key{
+// firstLock is the PostgreSQL advisory lock key that EnsureFirst holds for
+// the length of its transaction ("versofst").
+const firstLock = 0x7665_7273_6f66_7374
+
+// EnsureFirst returns the oldest account. When there is none, it creates
+// one named name and its first key, and returns the key's secret too
+// (shown once); secret is "" when the account existed.
+//
+// Servers started at once on one empty database make one account between
+// them: the look and the creation are one transaction that holds, on
+// PostgreSQL, an advisory lock, and on SQLite the write lock (its
+// transactions begin IMMEDIATE), so a second server waits for the first
+// to commit and then finds its account.
+func (s *Store) EnsureFirst(ctx context.Context, name string) (acct Account, secret string, err error) {
+	if len(name) > maxNameLen {
+		return Account{}, "", fmt.Errorf("accounts: name longer than %d bytes", maxNameLen)
+	}
+	err = s.db.InTx(ctx, func(tx *storage.Tx) error {
+		if s.db.Dialect == storage.Postgres {
+			if _, err := tx.Exec(ctx, fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", firstLock)); err != nil {
+				return err
+			}
+		}
+		var created int64
+		err := tx.QueryRow(ctx, `SELECT id, name, created_ns FROM verso_accounts ORDER BY created_ns, id LIMIT 1`).
+			Scan(&acct.ID, &acct.Name, &created)
+		if err == nil {
+			acct.Created = fromNanos(created)
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		acct = Account{ID: "acct_" + randomString(16), Name: name, Created: s.now().UTC().Round(0)}
+		if _, err := tx.Exec(ctx, `INSERT INTO verso_accounts (id, name, created_ns) VALUES (?, ?, ?)`,
+			acct.ID, acct.Name, acct.Created.UnixNano()); err != nil {
+			return err
+		}
+		var k Key
+		secret, k = s.newKey(acct.ID)
+		_, err = tx.Exec(ctx, `INSERT INTO verso_api_keys (id, account_id, hash, prefix, last4, created_ns)
+			VALUES (?, ?, ?, ?, ?, ?)`, k.ID, k.AccountID, hashKey(secret), k.Prefix, k.Last4, k.Created.UnixNano())
+		return err
+	})
+	if err != nil {
+		return Account{}, "", fmt.Errorf("accounts: ensure the first account: %w", err)
+	}
+	return acct, secret, nil
+}
+
+// newKey makes a new secret and its Key for the account.
+func (s *Store) newKey(accountID string) (string, Key) {
+	secret := newSecret()
+	return secret, Key{
 		ID:        "key_" + randomString(16),
 		AccountID: accountID,
 		Prefix:    secret[:shownPrefix],
 		Last4:     secret[len(secret)-shownLast:],
 		Created:   s.now().UTC().Round(0),
 	}
+}
+
+// CreateKey makes a secret key for the account. The secret is returned
+// here and never again: the store keeps only its hash.
+func (s *Store) CreateKey(ctx context.Context, accountID string) (secret string, k Key, err error) {
+	secret, k = s.newKey(accountID)
 	err = s.db.InTx(ctx, func(tx *storage.Tx) error {
 		var one int
 		err := tx.QueryRow(ctx, `SELECT 1 FROM verso_accounts WHERE id = ?`, accountID).Scan(&one)

@@ -325,6 +325,70 @@ func run(t *testing.T, b backend) {
 		require.Len(t, keys, n+1)
 	})
 
+	t.Run("EnsureFirst", func(t *testing.T) {
+		s, c := open(t)
+		a, secret, err := s.EnsureFirst(ctx, "Demo")
+		require.NoError(t, err)
+		require.Regexp(t, secretRE, secret)
+		require.Equal(t, "Demo", a.Name)
+		got, err := s.Authenticate(ctx, secret)
+		require.NoError(t, err)
+		require.Equal(t, a, got)
+		c.Advance(time.Second)
+		_, err = s.CreateAccount(ctx, "Later")
+		require.NoError(t, err)
+		again, secret, err := s.EnsureFirst(ctx, "Other")
+		require.NoError(t, err)
+		require.Equal(t, a, again, "the oldest account")
+		require.Empty(t, secret, "no key is made for an account that exists")
+		keys, err := s.ListKeys(ctx, a.ID)
+		require.NoError(t, err)
+		require.Len(t, keys, 1)
+		_, _, err = s.EnsureFirst(ctx, strings.Repeat("x", 257))
+		require.ErrorContains(t, err, "name longer than 256 bytes")
+	})
+
+	t.Run("EnsureFirstConcurrent", func(t *testing.T) {
+		// Stores with pools of their own, as separate servers have, when
+		// the database persists; one store's pool otherwise.
+		first, _ := open(t)
+		const n = 8
+		stores := make([]*accounts.Store, n)
+		for i := range stores {
+			stores[i] = first
+			if b.persistent && i > 0 {
+				stores[i] = openStore(t, first.DB().URL, accounts.Options{})
+			}
+		}
+		var wg sync.WaitGroup
+		ids, secrets, errs := make([]string, n), make([]string, n), make([]error, n)
+		ready := make(chan struct{})
+		for i, s := range stores {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-ready
+				var a accounts.Account
+				a, secrets[i], errs[i] = s.EnsureFirst(ctx, "Demo")
+				ids[i] = a.ID
+			}()
+		}
+		close(ready)
+		wg.Wait()
+		made := 0
+		for i := range n {
+			require.NoError(t, errs[i], "store %d", i)
+			require.Equal(t, ids[0], ids[i], "store %d found another account", i)
+			if secrets[i] != "" {
+				made++
+			}
+		}
+		require.Equal(t, 1, made, "one store made the account and its key")
+		all, err := first.Accounts(ctx)
+		require.NoError(t, err)
+		require.Len(t, all, 1)
+	})
+
 	t.Run("Reopen", func(t *testing.T) {
 		if !b.persistent {
 			t.Skip("the database does not persist")

@@ -474,19 +474,10 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 
 // EnsureAccount returns the first account, creating one and its first key
 // when the database has none; secret is "" when the account existed.
+// Servers started at once on one database create one account between
+// them (accounts.Store.EnsureFirst).
 func (s *Server) EnsureAccount(ctx context.Context) (acct accounts.Account, secret string, err error) {
-	all, err := s.Accounts.Accounts(ctx)
-	if err != nil {
-		return acct, "", err
-	}
-	if len(all) > 0 {
-		return all[0], "", nil
-	}
-	if acct, err = s.Accounts.CreateAccount(ctx, "Demo account"); err != nil {
-		return acct, "", err
-	}
-	secret, _, err = s.Accounts.CreateKey(ctx, acct.ID)
-	return acct, secret, err
+	return s.Accounts.EnsureFirst(ctx, "Demo account")
 }
 
 // Serve serves on ln until ctx is cancelled, then shuts down gracefully:
