@@ -19,6 +19,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	neturl "net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,6 +95,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		}
 	} else {
 		d = SQLite
+		createPrivate(sqlitePath(url))
 		db, err = sql.Open(driverName(SQLite), sqliteDSN(url))
 		if err == nil {
 			db.SetMaxOpenConns(sqliteMaxConns)
@@ -126,6 +129,40 @@ func driverName(d Dialect) string {
 		return "pgx"
 	}
 	return "sqlite"
+}
+
+// sqlitePath returns the file a SQLite database URL names: a path, or a
+// file: URI; "" for an in-memory database.
+func sqlitePath(u string) string {
+	p, query, _ := strings.Cut(u, "?")
+	if rest, ok := strings.CutPrefix(p, "file:"); ok {
+		if auth, ok := strings.CutPrefix(rest, "//"); ok { // file://host/path
+			_, rest, _ = strings.Cut(auth, "/")
+			rest = "/" + rest
+		}
+		if unescaped, err := neturl.PathUnescape(rest); err == nil {
+			rest = unescaped
+		}
+		p = rest
+	}
+	if p == "" || p == ":memory:" || strings.Contains(query, "mode=memory") {
+		return ""
+	}
+	return p
+}
+
+// createPrivate creates the SQLite file at path, empty and readable by
+// its owner only (mode 0600), when it does not exist: SQLite gives the
+// -wal and -shm files it makes beside it the same mode, where it would
+// otherwise create all three readable by everyone (0644). An existing
+// file keeps its mode. Errors are left for SQLite to report.
+func createPrivate(path string) {
+	if path == "" {
+		return
+	}
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	}
 }
 
 func sqliteDSN(path string) string {
