@@ -75,6 +75,11 @@
 // a request at a version, compiled once: Route does not allocate unless the
 // endpoint moved.
 //
+// Each change has an index, its position in the timeline counting from the
+// newest version's first change (ChangeIndex, ChangeAt). A Fired is a set
+// of changes by index: the walks of package transform and RouteFired
+// report in one which changes altered something, and Fired.IDs names them.
+//
 // A timeline is loaded from YAML with Load (see the README for the format)
 // or declared in Go with NewTimeline. Either way the whole timeline is
 // validated, and a wrong one is refused with an ErrorList whose entries

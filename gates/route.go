@@ -31,6 +31,9 @@ type RouteDecision struct {
 	method, path  string
 	adjustsStatus bool
 	adjustsHeader bool
+	// fired, when not nil, gets the changes whose status and header ops
+	// Status and Header apply (RouteFired).
+	fired *Fired
 }
 
 // AdjustsResponse reports whether the response's status code or headers
@@ -47,6 +50,9 @@ func (d *RouteDecision) Status(code int) int {
 		r := &d.resp[i]
 		if r.kind == KindStatus && code == r.code && r.matches(d.method, d.path) {
 			code = r.was
+			if d.fired != nil {
+				d.fired.Add(r.change)
+			}
 		}
 	}
 	return code
@@ -70,6 +76,9 @@ func (d *RouteDecision) Header(h http.Header) {
 		if r.kind == KindHeaderRename {
 			h[r.wasHeader] = vals
 		}
+		if d.fired != nil {
+			d.fired.Add(r.change)
+		}
 	}
 }
 
@@ -79,7 +88,15 @@ func (d *RouteDecision) Header(h http.Header) {
 // GET. A version not on the timeline gets the zero decision with the
 // request's method and path.
 func (t *Timeline) Route(v versions.Version, method, path string) RouteDecision {
-	d := RouteDecision{Method: method, Path: path, method: method, path: path}
+	return t.RouteFired(v, method, path, nil)
+}
+
+// RouteFired is Route reporting, in fired, the changes that apply: the
+// endpoint op that makes the endpoint absent, the moves that send it on,
+// and, as the decision's Status and Header methods apply them, the status
+// and header ops that change the response. With a nil fired it is Route.
+func (t *Timeline) RouteFired(v versions.Version, method, path string, fired *Fired) RouteDecision {
+	d := RouteDecision{Method: method, Path: path, method: method, path: path, fired: fired}
 	i, ok := t.index[v]
 	if !ok {
 		return d
@@ -89,14 +106,22 @@ func (t *Timeline) Route(v versions.Version, method, path string) RouteDecision 
 	if m == http.MethodHead {
 		m = http.MethodGet
 	}
-	for _, e := range rt.absent {
-		if e.Match(m, path) {
+	for _, a := range rt.absent {
+		if a.endpoint.Match(m, path) {
 			d.Absent = true
+			if fired != nil {
+				fired.Add(a.change)
+			}
 			return d
 		}
 	}
 	for _, mv := range rt.moves {
 		if mv.from.Match(m, path) {
+			if fired != nil {
+				for _, c := range mv.changes {
+					fired.Add(c)
+				}
+			}
 			d.Moved = true
 			d.Path = rewritePath(mv.from.Path, mv.to.Path, path)
 			d.Method = mv.to.Method
@@ -122,12 +147,24 @@ func (t *Timeline) Route(v versions.Version, method, path string) RouteDecision 
 
 // routeTable is what applies to requests served at one version.
 type routeTable struct {
-	absent []Endpoint
+	absent []absence
 	moves  []move
 	resp   []respRule
 }
 
-type move struct{ from, to Endpoint }
+// absence is an endpoint absent at a version, and the index of the change
+// that makes it so (that added it later, or removed or moved it away).
+type absence struct {
+	endpoint Endpoint
+	change   int
+}
+
+// move sends requests at from on to to; changes are the indexes of the
+// changes that moved it there, one per move of the chain.
+type move struct {
+	from, to Endpoint
+	changes  []int
+}
 
 // respRule is one status or header op, with the endpoints of its change
 // (none: every endpoint).
@@ -136,6 +173,7 @@ type respRule struct {
 	scope             []Endpoint
 	code, was         int
 	header, wasHeader string // canonical
+	change            int    // the index of the op's change
 }
 
 func (r *respRule) matches(method, path string) bool {
@@ -232,8 +270,8 @@ func (t *Timeline) compileRoutes() {
 	for i, v := range t.list {
 		rt := &t.routes[i]
 		for _, k := range keys {
-			if absentAt(events[k], v.ID) {
-				rt.absent = append(rt.absent, events[k][0].endpoint)
+			if ev, ok := absentAt(events[k], v.ID); ok {
+				rt.absent = append(rt.absent, absence{endpoint: events[k][0].endpoint, change: t.ChangeIndex(ev.change)})
 			}
 		}
 		// Moves after v, oldest first, so that a later move of the new
@@ -245,15 +283,17 @@ func (t *Timeline) compileRoutes() {
 						continue
 					}
 					was, now := endpointKey(op.WasEndpoint), op.Endpoint
+					ci := t.ChangeIndex(c.ID)
 					dup := false
 					for m := range rt.moves {
 						if endpointKey(rt.moves[m].to) == was {
 							rt.moves[m].to = now
+							rt.moves[m].changes = append(rt.moves[m].changes, ci)
 						}
 						dup = dup || endpointKey(rt.moves[m].from) == was
 					}
 					if !dup {
-						rt.moves = append(rt.moves, move{from: op.WasEndpoint, to: now})
+						rt.moves = append(rt.moves, move{from: op.WasEndpoint, to: now, changes: []int{ci}})
 					}
 				}
 			}
@@ -277,6 +317,7 @@ func (t *Timeline) compileRoutes() {
 						was:       op.WasCode,
 						header:    textproto.CanonicalMIMEHeaderKey(op.Header),
 						wasHeader: textproto.CanonicalMIMEHeaderKey(op.WasHeader),
+						change:    t.ChangeIndex(c.ID),
 					})
 				}
 			}
@@ -285,9 +326,10 @@ func (t *Timeline) compileRoutes() {
 }
 
 // absentAt reports whether an endpoint with the given events (oldest
-// first) is absent at version v: the last event at or before v removed it,
-// or, with none, the first event after v added it.
-func absentAt(evs []endpointEvent, v versions.Version) bool {
+// first) is absent at version v, and the event that makes it so: the last
+// event at or before v removed it, or, with none, the first event after v
+// added it.
+func absentAt(evs []endpointEvent, v versions.Version) (endpointEvent, bool) {
 	last := -1
 	for i, ev := range evs {
 		if !ev.at.After(v) {
@@ -295,9 +337,9 @@ func absentAt(evs []endpointEvent, v versions.Version) bool {
 		}
 	}
 	if last >= 0 {
-		return !evs[last].added
+		return evs[last], !evs[last].added
 	}
-	return evs[0].added
+	return evs[0], evs[0].added
 }
 
 // endpointKey identifies an endpoint whatever its parameters are called

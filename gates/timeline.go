@@ -119,6 +119,10 @@ type Timeline struct {
 	routes []routeTable
 	// lifecycles holds, per position in list, the version's deprecation.
 	lifecycles []Lifecycle
+	// changes are the changes of list in order, newest version first; a
+	// change's index (ChangeIndex) is its position here.
+	changes   []*Change
+	changeIdx map[string]int
 }
 
 // Stubbed returns the custom functions the timeline names that were not
@@ -299,6 +303,14 @@ func build(spec Spec, funcs *Registry, errs *ErrorList) *Timeline {
 	}
 	t.versions = tl
 	t.list = spec.Versions
+	t.changeIdx = map[string]int{}
+	for i := range t.list {
+		for j := range t.list[i].Changes {
+			c := &t.list[i].Changes[j]
+			t.changeIdx[c.ID] = len(t.changes)
+			t.changes = append(t.changes, c)
+		}
+	}
 	t.compileRoutes()
 	t.compileLifecycles()
 	return t

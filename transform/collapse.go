@@ -16,6 +16,7 @@ func (d *domPool) collapse(o *object, i int, s *step) {
 		return
 	}
 	o.set(i, d.value(c, &c.members[k]))
+	d.fire(s)
 }
 
 // expand walks a collapse op forward: the id at member i of o becomes the
@@ -42,6 +43,7 @@ func (d *domPool) expand(o *object, i int, s *step) error {
 		b = append(b, ':')
 		b = append(b, v...)
 		o.set(i, append(b, '}'))
+		d.fire(s)
 		return nil
 	}
 	if j := findQuoted(o, s.qalt); j >= 0 {
@@ -51,5 +53,6 @@ func (d *domPool) expand(o *object, i int, s *step) error {
 		o.kill(j)
 	}
 	o.setKey(i, s.qalt)
+	d.fire(s)
 	return nil
 }

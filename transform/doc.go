@@ -24,6 +24,16 @@
 // it does not allocate. A value whose type is not the one the client's
 // version declared is refused with a *ParamError naming the parameter.
 //
+// The Fired forms (Plan.AppendApplyFired, Engine.RenderFired,
+// Engine.UpgradeFired, Engine.UpgradeFormFired) also report which changes
+// altered something in the body, as a gates.Fired set of change indexes;
+// gates.Timeline.RouteFired does the same for endpoint, status and header
+// ops. Reporting allocates nothing, and the plain forms pay nothing for it.
+//
+//	var fired gates.Fired
+//	out, err := p.AppendApplyFired(buf[:0], body, &fired)
+//	ids := fired.IDs(engine.Timeline()) // ["customer_balance", ...]
+//
 // One pass over a body finds what to change; each object is rewritten on
 // its own bytes and spliced back, so the cost is linear in the body's size,
 // key order and the bytes no operation touches are kept, and numbers are

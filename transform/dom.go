@@ -1,6 +1,10 @@
 package transform
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/verso-api/verso/gates"
+)
 
 // The DOM here is a thin, lazily parsed view of one object's bytes: members
 // keep their raw key and value slices and the white space around them, so
@@ -110,7 +114,10 @@ type array struct {
 type domPool struct {
 	// form tells that the body came from a form or query string, whose
 	// values all are strings.
-	form    bool
+	form bool
+	// fired, when not nil, gets the index of each step's change that
+	// changes something.
+	fired   *gates.Fired
 	objs    []*object
 	arrs    []*array
 	nobj    int

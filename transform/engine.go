@@ -3,6 +3,7 @@ package transform
 import (
 	"fmt"
 
+	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/versions"
 )
 
@@ -14,21 +15,37 @@ import (
 // Bytes no operation touches are copied as they were, and when nothing
 // changes the result is body itself. body is not modified.
 func (p *Plan) Apply(body []byte) ([]byte, error) {
-	return p.e.walkTo(nil, body, p, nil, false, false)
+	return p.e.walkTo(nil, body, p, nil, false, false, nil)
 }
 
 // AppendApply is like Apply but appends the result to dst. With room in
 // dst, a small body is walked with no allocation.
 func (p *Plan) AppendApply(dst, body []byte) ([]byte, error) {
-	return p.e.walkTo(dst, body, p, nil, true, false)
+	return p.e.walkTo(dst, body, p, nil, true, false, nil)
+}
+
+// ApplyFired is Apply reporting in fired the changes that altered
+// something in body (see gates.Fired). It adds to fired, which it does not
+// reset: one set can gather a whole exchange.
+func (p *Plan) ApplyFired(body []byte, fired *gates.Fired) ([]byte, error) {
+	return p.e.walkTo(nil, body, p, nil, false, false, fired)
+}
+
+// AppendApplyFired is AppendApply reporting in fired the changes that
+// altered something in body. Like AppendApply, it does not allocate for a
+// small body with room in dst, nor for fired (up to 256 changes).
+func (p *Plan) AppendApplyFired(dst, body []byte, fired *gates.Fired) ([]byte, error) {
+	return p.e.walkTo(dst, body, p, nil, true, false, fired)
 }
 
 // walkTo walks body and appends the result to dst when appendTo is set;
 // otherwise it returns the result in a slice of its own, or body itself
 // when nothing changed. A request is walked with req, applied to its
-// top-level object; form tells that its values all are strings.
-func (e *Engine) walkTo(dst, body []byte, p *Plan, req *objPlan, appendTo, form bool) ([]byte, error) {
+// top-level object; form tells that its values all are strings. fired,
+// when not nil, gets the changes whose steps changed something.
+func (e *Engine) walkTo(dst, body []byte, p *Plan, req *objPlan, appendTo, form bool, fired *gates.Fired) ([]byte, error) {
 	w := e.walkers.Get().(*walker)
+	w.dom.fired = fired
 	w.src, w.out, w.mark, w.depth, w.changed, w.rewrites, w.pooled = body, nil, 0, 0, false, 0, false
 	w.maxDepth, w.plan, w.qtype = e.maxDepth, p, e.qtype
 	w.top, w.topKey, w.topEach, w.inTop, w.sawTop, w.topDepth = req, "", false, false, false, 0
@@ -55,7 +72,7 @@ func (e *Engine) walkTo(dst, body []byte, p *Plan, req *objPlan, appendTo, form 
 	if w.pooled && cap(w.out) <= 2*maxPooledOut {
 		w.buf = w.out[:0]
 	}
-	w.src, w.out, w.plan, w.top = nil, nil, nil, nil
+	w.src, w.out, w.plan, w.top, w.dom.fired = nil, nil, nil, nil, nil
 	w.dom.release()
 	w.spans, w.kept = w.spans[:0], w.kept[:0]
 	// Members are 72 bytes: keep room for 16384.
@@ -82,11 +99,18 @@ func (e *Engine) Back(body []byte, to versions.Version) ([]byte, error) {
 // Render walks a body in version from's schema to version to's: back when
 // from is newer, forward when it is older.
 func (e *Engine) Render(body []byte, from, to versions.Version) ([]byte, error) {
+	return e.RenderFired(body, from, to, nil)
+}
+
+// RenderFired is Render reporting in fired the changes that altered
+// something in body: for a webhook event rendered in an endpoint's
+// version, the changes that shaped it. A nil fired reports nothing.
+func (e *Engine) RenderFired(body []byte, from, to versions.Version, fired *gates.Fired) ([]byte, error) {
 	p, err := e.Plan(from, to)
 	if err != nil {
 		return nil, err
 	}
-	return p.Apply(body)
+	return p.e.walkTo(nil, body, p, nil, false, false, fired)
 }
 
 // Valid reports whether body is one valid JSON value within the engine's
@@ -100,6 +124,12 @@ func (e *Engine) Valid(body []byte) error {
 // method and path. Bodies of endpoints no change names come back as they
 // were.
 func (e *Engine) Upgrade(body []byte, from versions.Version, method, path string) ([]byte, error) {
+	return e.UpgradeFired(body, from, method, path, nil)
+}
+
+// UpgradeFired is Upgrade reporting in fired the changes that altered
+// something in the request body. A nil fired reports nothing.
+func (e *Engine) UpgradeFired(body []byte, from versions.Version, method, path string, fired *gates.Fired) ([]byte, error) {
 	p, err := e.requestPlan(from, method, path)
 	if err != nil {
 		return nil, err
@@ -110,7 +140,7 @@ func (e *Engine) Upgrade(body []byte, from versions.Version, method, path string
 		}
 		return body, nil
 	}
-	return e.walkTo(nil, body, nil, p, false, false)
+	return e.walkTo(nil, body, nil, p, false, false, fired)
 }
 
 // UpgradeForm walks an application/x-www-form-urlencoded request body (or
@@ -118,6 +148,13 @@ func (e *Engine) Upgrade(body []byte, from versions.Version, method, path string
 // JSON. Form values are strings, so a retype to a string leaves them as
 // they are.
 func (e *Engine) UpgradeForm(form string, from versions.Version, method, path string) (string, error) {
+	return e.UpgradeFormFired(form, from, method, path, nil)
+}
+
+// UpgradeFormFired is UpgradeForm reporting in fired the changes that
+// altered something in the form body or query string. A nil fired
+// reports nothing.
+func (e *Engine) UpgradeFormFired(form string, from versions.Version, method, path string, fired *gates.Fired) (string, error) {
 	p, err := e.requestPlan(from, method, path)
 	if err != nil {
 		return "", err
@@ -129,7 +166,7 @@ func (e *Engine) UpgradeForm(form string, from versions.Version, method, path st
 	if err != nil {
 		return "", err
 	}
-	out, err := e.walkTo(nil, js, nil, p, false, true)
+	out, err := e.walkTo(nil, js, nil, p, false, true, fired)
 	if err != nil {
 		return "", err
 	}

@@ -78,3 +78,60 @@ versions:
 	// Output:
 	// {"object":"customer","account_balance":-500}
 }
+
+func ExamplePlan_AppendApplyFired() {
+	tl, err := gates.Load("timeline.yaml", []byte(timelineYAML), nil)
+	if err != nil {
+		panic(err)
+	}
+	engine := transform.New(tl, nil)
+	p, err := engine.Plan(tl.Newest(), versions.MustParse("2015-02-18"))
+	if err != nil {
+		panic(err)
+	}
+	var fired gates.Fired // reused across walks, it allocates nothing
+	for _, body := range []string{
+		`{"object":"customer","id":"cus_1"}`,
+		`{"object":"charge","amount":"2000","customer":{"object":"customer","balance":-500}}`,
+	} {
+		fired.Reset()
+		out, err := p.AppendApplyFired(nil, []byte(body), &fired)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(string(out), fired.IDs(tl))
+	}
+	// Output:
+	// {"object":"customer","id":"cus_1"} []
+	// {"object":"charge","amount":2000,"customer":{"object":"customer","account_balance":-500}} [amount_as_string customer_balance]
+}
+
+func ExampleEngine_Upgrade_nest() {
+	tl, err := gates.Load("timeline.yaml", []byte(`
+versions:
+  - version: 2024-01-01
+    changes:
+      - id: address_nested
+        description: "`+"`city`"+` and `+"`zip`"+` of customers are inside `+"`address`"+`."
+        resources: [customer]
+        endpoints: ["POST /v1/customers"]
+        ops:
+          - nest: {field: address, fields: [city, zip]}
+  - version: 2023-01-01
+`), nil)
+	if err != nil {
+		panic(err)
+	}
+	engine := transform.New(tl, nil)
+	old := versions.MustParse("2023-01-01")
+	body, _ := engine.Upgrade([]byte(`{"name":"Ann","city":"Lyon","zip":"69001"}`), old, "POST", "/v1/customers")
+	fmt.Println(string(body))
+	_, err = engine.Upgrade([]byte(`{"city":"Lyon","address":{"city":"Paris"}}`), old, "POST", "/v1/customers")
+	fmt.Println(err)
+	back, _ := engine.Back([]byte(`{"object":"customer","address":{"city":"Lyon","zip":"69001"}}`), old)
+	fmt.Println(string(back))
+	// Output:
+	// {"name":"Ann","address":{"city":"Lyon","zip":"69001"}}
+	// city and address[city] are the old and the new name of one field: send one of them
+	// {"object":"customer","city":"Lyon","zip":"69001"}
+}

@@ -34,6 +34,7 @@ func (d *domPool) lift(o *object, s *step) error {
 		}
 		o.insert(i, pre, k, mid, v)
 		i++
+		d.fire(s)
 	}
 	if left == 0 {
 		o.kill(i)
@@ -88,6 +89,7 @@ func (d *domPool) nest(o *object, s *step) error {
 		}
 		w.insert(moved, pre, k, mid, d.value(o, m))
 		moved++
+		d.fire(s)
 		o.kill(j)
 		o.members[wi].dirty = true
 	}

@@ -57,6 +57,7 @@ type verInfo struct {
 
 type chgInfo struct {
 	c      *gates.Change
+	idx    int   // the change's index in the timeline (gates.Timeline.ChangeIndex)
 	routes []int // indexes in the engine's router of the change's endpoints
 	// top: the change scopes its response ops by endpoint (endpoints and
 	// no resources); errs: its ops walk error bodies.
@@ -82,7 +83,7 @@ func New(tl *gates.Timeline, opts *Options) *Engine {
 		vi.v = list[i].ID
 		for ci := range list[i].Changes {
 			c := &list[i].Changes[ci]
-			info := chgInfo{c: c, top: len(c.Resources) == 0 && len(c.Endpoints) > 0,
+			info := chgInfo{c: c, idx: tl.ChangeIndex(c.ID), top: len(c.Resources) == 0 && len(c.Endpoints) > 0,
 				errs: slices.Contains(c.Resources, gates.ErrorResource)}
 			for _, ep := range c.Endpoints {
 				info.routes = append(info.routes, e.routes.add(ep))
@@ -288,6 +289,7 @@ func (e *Engine) compile(fi, ti int, set []uint64) (*Plan, error) {
 					if !ok {
 						continue
 					}
+					s.change = info.idx
 					if s.kind == stepLift || s.kind == stepNest {
 						if r != gates.ErrorResource && s.members == nil {
 							s.keep = []byte(e.qtype)
@@ -310,6 +312,7 @@ func (e *Engine) compile(fi, ti int, set []uint64) (*Plan, error) {
 						return nil, fmt.Errorf("%s: %w", c.ID, err)
 					}
 					if ok {
+						s.change = info.idx
 						top.steps = append(top.steps, s)
 					}
 				}

@@ -217,6 +217,7 @@ func (e *Engine) compileRequest(fi int, set []uint64) (*objPlan, error) {
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", c.ID, err)
 				}
+				s.change = info.idx
 				if s.kind == stepNest && res != "" && s.members == nil {
 					s.keep = []byte(e.qtype)
 				}

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -78,6 +79,8 @@ type step struct {
 	req bool
 	// oldParam and newParam name such fields as a form would.
 	oldParam, newParam string
+	// change is the index of the step's change, reported when it fires.
+	change int
 }
 
 // fstep is one step of a copy's source path: a key, and the index it
@@ -210,6 +213,14 @@ func (p *objPlan) applyPartial(d *domPool, o *object) (*object, error) {
 	return p.run(d, o, true)
 }
 
+// fire reports that step s changed something, when the walk reports the
+// changes that fired.
+func (d *domPool) fire(s *step) {
+	if d.fired != nil {
+		d.fired.Add(s.change)
+	}
+}
+
 func (p *objPlan) run(d *domPool, o *object, partial bool) (*object, error) {
 	for i := range p.steps {
 		s := &p.steps[i]
@@ -270,14 +281,17 @@ func (d *domPool) do(o *object, s *step, from []byte) error {
 	case stepDrop:
 		if i >= 0 {
 			o.kill(i)
+			d.fire(s)
 		}
 	case stepDefault:
 		if i < 0 {
 			o.add(s.qkey, s.raw)
+			d.fire(s)
 		}
 	case stepCopy:
 		if i < 0 {
 			o.add(s.qkey, from)
+			d.fire(s)
 		}
 	case stepConvert:
 		if i < 0 {
@@ -301,6 +315,9 @@ func (d *domPool) do(o *object, s *step, from []byte) error {
 			}
 			return &Error{Field: s.name, Msg: err.Error()}
 		}
+		if d.fired != nil && !bytes.Equal(v, raw) {
+			d.fire(s)
+		}
 		o.set(i, v)
 	case stepEnum:
 		if i < 0 {
@@ -312,6 +329,7 @@ func (d *domPool) do(o *object, s *step, from []byte) error {
 		}
 		if v, ok := s.enum[string(o.valOf(m))]; ok {
 			o.set(i, v)
+			d.fire(s)
 		}
 	}
 	return nil
@@ -331,6 +349,9 @@ func (d *domPool) custom(o *object, s *step) (*object, error) {
 	j := skipSpace(out, 0)
 	if out[j] != '{' {
 		return nil, &Error{Field: s.name, Msg: "custom function must return a JSON object"}
+	}
+	if d.fired != nil && !bytes.Equal(in, out) {
+		d.fire(s)
 	}
 	return d.parseObject(out[j:]), nil
 }
@@ -356,6 +377,7 @@ func (d *domPool) rename(o *object, s *step) error {
 	if s.req && d.lookupSeg(o, s.dst) {
 		return &ConflictError{Old: s.oldParam, New: s.newParam}
 	}
+	d.fire(s)
 	if len(s.from) == 1 && len(s.dst) == 1 {
 		if j := o.find(k); j >= 0 {
 			o.kill(j)
