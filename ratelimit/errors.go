@@ -1,41 +1,30 @@
 package ratelimit
 
 import (
-	"errors"
+	"fmt"
 	"net/http"
 
-	"github.com/labstack/echo/v4"
+	"github.com/verso-api/verso/apierror"
 )
 
-// ErrRateLimited is the Internal error of the 429 the middleware returns,
-// so errors.Is(err, ErrRateLimited) tells a refused request.
-var ErrRateLimited = errors.New("ratelimit: too many requests")
+// The errors the middleware answers with, through Config.ErrorHandler
+// (apierror.Write by default, in the API's error shape). Each answer is
+// derived from one of them, so errors.Is(err, ErrRateLimited) tells a
+// refused request whatever its message.
+var (
+	// ErrRateLimited: the bucket is empty (429, with Retry-After: whole
+	// seconds until a token is back, at least 1).
+	ErrRateLimited = apierror.New(http.StatusTooManyRequests, apierror.TypeRateLimit, "rate_limit",
+		"Too many requests hit the API too quickly. Retry after the number of seconds in the Retry-After header, with exponential backoff.")
+	// ErrStore: the Store failed (503 with Retry-After); it is
+	// apierror.ErrUnavailable too. The cause is the store's error.
+	ErrStore = apierror.ErrUnavailable.With("The rate limiter is unavailable; retry the request.")
+	// ErrNoAddress: ClientAddr found no client address (400).
+	ErrNoAddress = apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, "client_address_unknown",
+		"The client address could not be determined.")
+)
 
-// ErrStore is the Internal error of the 500 returned when the Store fails;
-// the store's error is wrapped in it.
-var ErrStore = errors.New("ratelimit: store failed")
-
-// ErrorBody is the JSON body of the middleware's errors, in Stripe's shape:
-//
-//	{"error":{"type":"rate_limit_error","code":"rate_limit","message":"..."}}
-type ErrorBody struct {
-	Error ErrorDetail `json:"error"`
-}
-
-// ErrorDetail is the "error" object of an ErrorBody.
-type ErrorDetail struct {
-	Type    string `json:"type"`
-	Code    string `json:"code,omitempty"`
-	Message string `json:"message"`
-}
-
-// DefaultMessage is the message of a 429 when Config.Message is empty.
-const DefaultMessage = "Too many requests hit the API too quickly. Retry after the number of seconds in the Retry-After header, with exponential backoff."
-
-// The body of the 500 for a failed store; boxed once.
-var storeErrorBody any = ErrorBody{Error: ErrorDetail{Type: "api_error", Message: "The rate limiter is unavailable."}}
-
-func storeError(err error) *echo.HTTPError {
-	return &echo.HTTPError{Code: http.StatusInternalServerError, Message: storeErrorBody,
-		Internal: errors.Join(ErrStore, err)}
+// errorf returns a configuration error.
+func errorf(format string, args ...any) error {
+	return fmt.Errorf("ratelimit: "+format, args...)
 }

@@ -8,24 +8,6 @@ import (
 	"time"
 )
 
-// MemoryStoreConfig configures a MemoryStore; zero fields take defaults.
-type MemoryStoreConfig struct {
-	// Clock returns the current time.
-	// Optional. Default value time.Now.
-	Clock func() time.Time
-
-	// IdleTimeout is how long a bucket must have been full before it is
-	// dropped. A full bucket is the same as no bucket, so dropping it
-	// never lets a request through that would have been refused; the
-	// timeout only spares recreating buckets of keys that come back soon.
-	// Optional. Default value 1 minute.
-	IdleTimeout time.Duration
-
-	// SweepInterval is how often Take looks for buckets to drop.
-	// Optional. Default value IdleTimeout.
-	SweepInterval time.Duration
-}
-
 const shardCount = 32
 
 // MemoryStore is a Store in the process's memory, safe for concurrent use.
@@ -54,8 +36,13 @@ type shard struct {
 	_    [32]byte      // keep shards on separate cache lines
 }
 
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore(config MemoryStoreConfig) *MemoryStore {
+// NewMemoryStore returns an empty MemoryStore; nil opts means the
+// defaults.
+func NewMemoryStore(opts *Options) *MemoryStore {
+	var config Options
+	if opts != nil {
+		config = *opts
+	}
 	if config.Clock == nil {
 		config.Clock = time.Now
 	}

@@ -1,16 +1,13 @@
 package ratelimit
 
 import (
-	"errors"
-	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
+	"github.com/verso-api/verso/apierror"
 )
 
 // Response headers the middleware sets.
@@ -24,19 +21,29 @@ var (
 	canonicalRemaining = http.CanonicalHeaderKey(HeaderRemaining)
 )
 
-// Config defines the config for the rate limit middleware.
+// DefaultRate and DefaultBurst make the limit of Config.Default when it is
+// zero: 25 requests per second with a burst of 25.
+const (
+	DefaultRate  = 25
+	DefaultBurst = 25
+)
+
+// Config defines the config for the rate limit middleware. The zero value
+// of every field takes its default.
 type Config struct {
-	// Skipper defines a function to skip middleware.
-	// Optional. Default value middleware.DefaultSkipper.
-	Skipper middleware.Skipper
+	// Skipper returns true for requests the middleware lets through
+	// uncounted.
+	// Optional. Default value: none skipped.
+	Skipper func(*http.Request) bool
 
 	// Identifier returns the key requests are counted under: the account
 	// or API key for a limiter after authentication, the client's address
-	// for one before it. An error is returned to echo as it is, so an
-	// *echo.HTTPError (a 401, say) reaches the client unchanged. An empty
-	// identifier is a key like any other: every such request shares it.
-	// Optional. Default value RealIP.
-	Identifier func(c echo.Context) (string, error)
+	// for one before it. An error is answered by ErrorHandler as it is, so
+	// an *apierror.Error (a 401, say) reaches the client unchanged. An
+	// empty identifier is a key like any other: every such request shares
+	// it.
+	// Optional. Default value ClientAddr.
+	Identifier func(*http.Request) (string, error)
 
 	// Scope tells apart limiters sharing one Store, for example "ip" and
 	// "key"; it is part of every Key.
@@ -44,23 +51,28 @@ type Config struct {
 	Scope string
 
 	// Default is the limit of every route not in Routes.
-	// Optional. Default value DefaultConfig.Default (25 per second, burst 25).
+	// Optional. Default value: DefaultRate per second, burst DefaultBurst.
 	Default Limit
 
 	// Routes gives some endpoints their own limit, keyed by method and
-	// echo route path: "POST /v1/charges", "GET /v1/customers/:id". A
-	// request to such a route is counted in a bucket of that route, per
-	// identifier, instead of the Default bucket. Before routing (e.Pre)
-	// the request's URL path is matched instead of the route.
+	// route path as Route returns it: "POST /v1/charges",
+	// "GET /v1/customers/{id}". A request to such a route is counted in a
+	// bucket of that route, per identifier, instead of the Default bucket.
 	// Optional. Default value: none.
 	Routes map[string]Limit
 
+	// Route returns the route path of a request, matched against Routes.
+	// Optional. Default value RoutePath: the path of the http.ServeMux
+	// pattern that matched the request when there is one (the middleware
+	// wraps a route's handler), its URL path otherwise.
+	Route func(*http.Request) string
+
 	// Store keeps the buckets.
-	// Optional. Default value: a new NewMemoryStore(MemoryStoreConfig{}).
+	// Optional. Default value: a new NewMemoryStore(nil).
 	Store Store
 
-	// Message is the message of the 429's error body.
-	// Optional. Default value DefaultMessage.
+	// Message is the message of the 429.
+	// Optional. Default value: ErrRateLimited's.
 	Message string
 
 	// DisableHeaders turns off the X-RateLimit-Limit and
@@ -68,30 +80,19 @@ type Config struct {
 	// with a 429.
 	// Optional. Default value false.
 	DisableHeaders bool
+
+	// ErrorHandler answers the 429 (ErrRateLimited), a failing store
+	// (ErrStore) and the errors of Identifier.
+	// Optional. Default value apierror.Write: the API's error shape, from
+	// the request's context.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 }
 
-// DefaultConfig is the default rate limit middleware config: 25 requests
-// per second with a burst of 25 per client address.
-var DefaultConfig = Config{
-	Skipper:    middleware.DefaultSkipper,
-	Identifier: RealIP,
-	Default:    Limit{Rate: 25, Burst: 25},
-	Message:    DefaultMessage,
-}
-
-// New returns a rate limit middleware that allows limit per client
+// Middleware returns a rate limit middleware that allows limit per client
 // address. It panics on an invalid limit; use Config.ToMiddleware to get
 // an error instead.
-func New(limit Limit) echo.MiddlewareFunc {
-	c := DefaultConfig
-	c.Default = limit
-	return WithConfig(c)
-}
-
-// WithConfig returns a rate limit middleware with config. It panics on an
-// invalid config; use Config.ToMiddleware to get an error instead.
-func WithConfig(config Config) echo.MiddlewareFunc {
-	mw, err := config.ToMiddleware()
+func Middleware(limit Limit) func(http.Handler) http.Handler {
+	mw, err := Config{Default: limit}.ToMiddleware()
 	if err != nil {
 		panic(err)
 	}
@@ -105,124 +106,162 @@ type bucket struct {
 	header string // strconv.Itoa(limit.Burst)
 }
 
+// limiter is a validated Config.
+type limiter struct {
+	Config
+	def    *bucket
+	routes map[string]map[string]*bucket // method -> path -> bucket
+	deny   *apierror.Error
+}
+
 // ToMiddleware validates config, fills in defaults and returns the
 // middleware.
-func (config Config) ToMiddleware() (echo.MiddlewareFunc, error) {
-	if config.Skipper == nil {
-		config.Skipper = DefaultConfig.Skipper
-	}
-	if config.Identifier == nil {
-		config.Identifier = DefaultConfig.Identifier
-	}
-	if config.Default == (Limit{}) {
-		config.Default = DefaultConfig.Default
-	}
-	if config.Store == nil {
-		config.Store = NewMemoryStore(MemoryStoreConfig{})
-	}
-	if config.Message == "" {
-		config.Message = DefaultMessage
-	}
-	def, err := config.Default.normalize()
+func (config Config) ToMiddleware() (func(http.Handler) http.Handler, error) {
+	l, err := config.limiter()
 	if err != nil {
-		return nil, fmt.Errorf("ratelimit: default limit: %w", err)
+		return nil, err
 	}
-	defBucket := &bucket{limit: def, header: strconv.Itoa(def.Burst)}
-	routes := map[string]map[string]*bucket{} // method -> path -> bucket
-	for name, l := range config.Routes {
-		method, path, ok := strings.Cut(name, " ")
-		if !ok || method == "" || method != strings.ToUpper(method) || strings.ContainsAny(method, " \t") ||
-			!strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t") {
-			return nil, fmt.Errorf("ratelimit: route %q: want \"METHOD /path\", like \"POST /v1/charges\"", name)
-		}
-		l, err := l.normalize()
-		if err != nil {
-			return nil, fmt.Errorf("ratelimit: route %q: %w", name, err)
-		}
-		if routes[method] == nil {
-			routes[method] = map[string]*bucket{}
-		}
-		routes[method][path] = &bucket{route: name, limit: l, header: strconv.Itoa(l.Burst)}
-	}
-	var denyBody any = ErrorBody{Error: ErrorDetail{Type: "rate_limit_error", Code: "rate_limit", Message: config.Message}}
-
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if config.Skipper(c) {
-				return next(c)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if l.allow(w, r) {
+				next.ServeHTTP(w, r)
 			}
-			id, err := config.Identifier(c)
-			if err != nil {
-				return err
-			}
-			b := defBucket
-			if len(routes) > 0 {
-				path := c.Path()
-				if path == "" {
-					path = c.Request().URL.Path
-				}
-				if rb, ok := routes[c.Request().Method][path]; ok {
-					b = rb
-				}
-			}
-			res, err := config.Store.Take(c.Request().Context(), Key{Scope: config.Scope, Route: b.route, ID: id}, b.limit)
-			if err != nil {
-				return storeError(err)
-			}
-			h := c.Response().Header()
-			if !config.DisableHeaders {
-				// One allocation for both values; keys already canonical.
-				v := &[2]string{b.header, strconv.Itoa(res.Remaining)}
-				h[canonicalLimit] = v[0:1:1]
-				h[canonicalRemaining] = v[1:2:2]
-			}
-			if !res.Allowed {
-				h.Set(echo.HeaderRetryAfter, strconv.FormatInt(retryAfterSeconds(res.RetryAfter), 10))
-				return &echo.HTTPError{Code: http.StatusTooManyRequests, Message: denyBody, Internal: ErrRateLimited}
-			}
-			return next(c)
-		}
+		})
 	}, nil
 }
 
-// retryAfterSeconds rounds d up to whole seconds, at least 1.
-func retryAfterSeconds(d time.Duration) int64 {
-	s := int64((d + time.Second - 1) / time.Second)
-	return max(s, 1)
+func (config Config) limiter() (*limiter, error) {
+	if config.Skipper == nil {
+		config.Skipper = func(*http.Request) bool { return false }
+	}
+	if config.Identifier == nil {
+		config.Identifier = ClientAddr
+	}
+	if config.Route == nil {
+		config.Route = RoutePath
+	}
+	if config.Default == (Limit{}) {
+		config.Default = Limit{Rate: DefaultRate, Burst: DefaultBurst}
+	}
+	if config.Store == nil {
+		config.Store = NewMemoryStore(nil)
+	}
+	if config.ErrorHandler == nil {
+		config.ErrorHandler = apierror.Write
+	}
+	def, err := config.Default.normalize()
+	if err != nil {
+		return nil, errorf("default limit: %w", err)
+	}
+	l := &limiter{Config: config, def: &bucket{limit: def, header: strconv.Itoa(def.Burst)},
+		routes: map[string]map[string]*bucket{}, deny: ErrRateLimited}
+	if config.Message != "" {
+		l.deny = ErrRateLimited.With(config.Message)
+	}
+	for name, lim := range config.Routes {
+		method, path, ok := strings.Cut(name, " ")
+		if !ok || method == "" || method != strings.ToUpper(method) || strings.ContainsAny(method, " \t") ||
+			!strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t") {
+			return nil, errorf("route %q: want \"METHOD /path\", like \"POST /v1/charges\"", name)
+		}
+		lim, err := lim.normalize()
+		if err != nil {
+			return nil, errorf("route %q: %w", name, err)
+		}
+		if l.routes[method] == nil {
+			l.routes[method] = map[string]*bucket{}
+		}
+		l.routes[method][path] = &bucket{route: name, limit: lim, header: strconv.Itoa(lim.Burst)}
+	}
+	return l, nil
 }
 
-// RealIP identifies a request by its client's address: echo's IPExtractor
-// when the server set one (behind a proxy, set e.IPExtractor to
-// echo.ExtractIPFromXFFHeader with the proxies it trusts), and otherwise
-// the connection's remote address, never a header the client could forge.
-// IPv6 addresses count per /64, the block one host usually holds.
-func RealIP(c echo.Context) (string, error) {
-	var ip string
-	if c.Echo() != nil && c.Echo().IPExtractor != nil {
-		ip = c.Echo().IPExtractor(c.Request())
-	} else {
-		ip = echo.ExtractIPDirect()(c.Request())
+// allow takes a token for r, and answers the request itself (429, an
+// error) when it does not pass.
+func (l *limiter) allow(w http.ResponseWriter, r *http.Request) bool {
+	if l.Skipper(r) {
+		return true
 	}
-	if ip == "" {
-		return "", errNoIP
+	id, err := l.Identifier(r)
+	if err != nil {
+		l.ErrorHandler(w, r, err)
+		return false
 	}
+	b := l.def
+	if len(l.routes) > 0 {
+		if rb, ok := l.routes[r.Method][l.Route(r)]; ok {
+			b = rb
+		}
+	}
+	res, err := l.Store.Take(r.Context(), Key{Scope: l.Scope, Route: b.route, ID: id}, b.limit)
+	if err != nil {
+		l.ErrorHandler(w, r, ErrStore.Wrap(err))
+		return false
+	}
+	h := w.Header()
+	if !l.DisableHeaders {
+		// One allocation for both values; keys already canonical.
+		v := &[2]string{b.header, strconv.Itoa(res.Remaining)}
+		h[canonicalLimit] = v[0:1:1]
+		h[canonicalRemaining] = v[1:2:2]
+	}
+	if !res.Allowed {
+		l.ErrorHandler(w, r, l.deny.WithRetryAfter(res.RetryAfter))
+		return false
+	}
+	return true
+}
+
+// RoutePath returns the route path of r: the path of the http.ServeMux
+// pattern that matched it ("/v1/customers/{id}" for the pattern
+// "GET /v1/customers/{id}") when the middleware runs inside the mux's
+// route, and the URL path otherwise.
+func RoutePath(r *http.Request) string {
+	p := r.Pattern
+	if p == "" {
+		return r.URL.Path
+	}
+	if i := strings.IndexAny(p, " \t"); i >= 0 { // "METHOD [HOST]/PATH"
+		p = strings.TrimLeft(p[i:], " \t")
+	}
+	if i := strings.IndexByte(p, '/'); i > 0 { // a host before the path
+		p = p[i:]
+	}
+	return p
+}
+
+// ClientAddr identifies a request by its client's address: the
+// connection's remote address (r.RemoteAddr), never a header the client
+// could forge; behind a proxy, set Config.Identifier to read the address
+// the proxy vouches for and pass it through ClientKey.
+func ClientAddr(r *http.Request) (string, error) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if host == "" {
+		return "", ErrNoAddress
+	}
+	return ClientKey(host), nil
+}
+
+// ClientKey returns the key a client address counts under: an IPv4
+// address as it is, an IPv6 address per /64 (the block one host usually
+// holds), and anything else unchanged.
+func ClientKey(ip string) string {
 	if strings.IndexByte(ip, ':') < 0 {
-		return ip, nil // IPv4: as it is, without parsing or allocating
+		return ip // IPv4: as it is, without parsing or allocating
 	}
 	addr, err := netip.ParseAddr(ip)
 	if err != nil {
-		return ip, nil
+		return ip
 	}
 	if addr.Is4In6() {
-		return addr.Unmap().String(), nil
+		return addr.Unmap().String()
 	}
 	p, err := addr.WithZone("").Prefix(64)
 	if err != nil {
-		return ip, nil
+		return ip
 	}
-	return p.String(), nil
+	return p.String()
 }
-
-var errNoIP = &echo.HTTPError{Code: http.StatusBadRequest,
-	Message:  ErrorBody{Error: ErrorDetail{Type: "invalid_request_error", Message: "The client address could not be determined."}},
-	Internal: errors.New("ratelimit: no client address")}

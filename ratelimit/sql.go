@@ -14,24 +14,6 @@ import (
 // DefaultTable is the table NewSQLStore keeps buckets in.
 const DefaultTable = "ratelimit_buckets"
 
-// SQLOptions configures NewSQLStore. A nil *SQLOptions means the defaults.
-type SQLOptions struct {
-	// Table names the table of buckets: lower-case letters, digits and '_'.
-	// Optional. Default value DefaultTable.
-	Table string
-
-	// Clock returns the current time. Servers sharing a database should
-	// have clocks in step (NTP): a bucket is read with one server's clock
-	// and written with another's.
-	// Optional. Default value time.Now.
-	Clock func() time.Time
-
-	// IdleTimeout is how long a bucket must have been full before a sweep
-	// deletes its row (a full bucket is the same as no row).
-	// Optional. Default value 10 minutes.
-	IdleTimeout time.Duration
-}
-
 // SQLStore is a Store in a SQLite or PostgreSQL database (a *storage.DB).
 // On PostgreSQL every server using the database shares the buckets, so a
 // limit holds across all of them rather than per server. Each Take is one
@@ -52,11 +34,11 @@ type SQLStore struct {
 
 // NewSQLStore creates the table of buckets if it does not exist and returns
 // a store over it.
-func NewSQLStore(ctx context.Context, db *storage.DB, opts *SQLOptions) (*SQLStore, error) {
+func NewSQLStore(ctx context.Context, db *storage.DB, opts *Options) (*SQLStore, error) {
 	if db == nil {
 		return nil, errors.New("ratelimit: nil database")
 	}
-	var o SQLOptions
+	var o Options
 	if opts != nil {
 		o = *opts
 	}

@@ -14,7 +14,7 @@ import (
 
 func TestMemoryStoreSuite(t *testing.T) {
 	ratelimittest.Run(t, ratelimittest.Factory{New: func(t *testing.T, clock func() time.Time) ratelimit.Store {
-		return ratelimit.NewMemoryStore(ratelimit.MemoryStoreConfig{Clock: clock})
+		return ratelimit.NewMemoryStore(&ratelimit.Options{Clock: clock})
 	}})
 }
 
@@ -49,7 +49,7 @@ func sqlStores(t *testing.T, b storagetest.Backend, clock func() time.Time) rate
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	s, err := ratelimit.NewSQLStore(context.Background(), db, &ratelimit.SQLOptions{Clock: clock})
+	s, err := ratelimit.NewSQLStore(context.Background(), db, &ratelimit.Options{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

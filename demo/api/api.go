@@ -25,6 +25,7 @@ import (
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/prom"
 	"github.com/verso-api/verso/ratelimit"
+	"github.com/verso-api/verso/ratelimit/echoratelimit"
 	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/shadow"
 	"github.com/verso-api/verso/storage"
@@ -299,10 +300,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 				return nil, err
 			}
 		} else {
-			cfg.RateLimits = ratelimit.NewMemoryStore(ratelimit.MemoryStoreConfig{})
+			cfg.RateLimits = ratelimit.NewMemoryStore(nil)
 		}
 	}
-	ipLimit, err := ratelimit.Config{Scope: "ip", Default: cfg.IPLimit, Store: cfg.RateLimits}.ToMiddleware()
+	ipLimit, err := echoratelimit.WithConfig(ratelimit.Config{Scope: "ip", Default: cfg.IPLimit, Store: cfg.RateLimits})
 	if err != nil {
 		return nil, err
 	}
@@ -312,8 +313,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	keyLimit, err := ratelimit.Config{Scope: "key", Default: cfg.KeyLimit, Routes: cfg.RouteLimits, Store: cfg.RateLimits,
-		Identifier: func(c echo.Context) (string, error) { return accountOf(c), nil }}.ToMiddleware()
+	keyLimit, err := echoratelimit.WithConfig(ratelimit.Config{Scope: "key", Default: cfg.KeyLimit, Routes: cfg.RouteLimits, Store: cfg.RateLimits,
+		Identifier: func(r *http.Request) (string, error) { return accountFrom(r.Context()), nil }})
 	if err != nil {
 		return nil, err
 	}

@@ -5,9 +5,12 @@ package echohttp
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/verso-api/verso/apierror"
 )
 
 type contextKey struct{}
@@ -41,4 +44,18 @@ func Wrap(mw func(http.Handler) http.Handler) echo.MiddlewareFunc {
 func Context(r *http.Request) echo.Context {
 	c, _ := r.Context().Value(contextKey{}).(echo.Context)
 	return c
+}
+
+// WriteError is the error handler of the adapted middlewares: an
+// *echo.HTTPError (say, a 401 an Identifier or Account function made with
+// echo) is answered by the echo server's error handler, as an echo
+// middleware's error would be; anything else by apierror.Write, in the
+// API's error shape.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	var he *echo.HTTPError
+	if c := Context(r); c != nil && errors.As(err, &he) {
+		c.Error(err)
+		return
+	}
+	apierror.Write(w, r, err)
 }
