@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -68,4 +69,39 @@ func TestSQLiteFilesPrivate(t *testing.T) {
 			assert.True(t, os.IsNotExist(err), "%s was created", name)
 		}
 	})
+}
+
+// TestKeyFileCreatedOnce has many callers create one key file at once, as
+// servers started together beside one SQLite database do, and checks that
+// none reads a key half written, all get the same key, and the file is
+// mode 0600 with nothing left beside it.
+func TestKeyFileCreatedOnce(t *testing.T) {
+	for round := range 20 {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "verso.db.key")
+		const n = 8
+		keys, errs := make([][]byte, n), make([]error, n)
+		var wg sync.WaitGroup
+		ready := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-ready
+				keys[i], errs[i] = storage.LoadOrCreateKeyFile(path)
+			}()
+		}
+		close(ready)
+		wg.Wait()
+		for i := range n {
+			require.NoError(t, errs[i], "round %d, caller %d", round, i)
+			require.Equal(t, keys[0], keys[i], "round %d, caller %d got another key", round, i)
+		}
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+		left, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Len(t, left, 1, "temporary files left: %v", left)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -116,19 +117,31 @@ func LoadOrCreateKeyFile(path string) ([]byte, error) {
 		if _, err := rand.Read(key); err != nil {
 			return nil, fmt.Errorf("storage: new key: %w", err)
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
-			return LoadOrCreateKeyFile(path) // another process created it first
-		}
+		// The key is written whole to a file of its own, then linked to
+		// path, which fails if path exists: a process starting at the same
+		// time never reads a key file half written, and every process ends
+		// with the one key that was linked first.
+		f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 		if err != nil {
 			return nil, fmt.Errorf("storage: create key file: %w", err)
 		}
-		_, werr := f.WriteString(hex.EncodeToString(key) + "\n")
+		defer os.Remove(f.Name())
+		werr := f.Chmod(0o600)
+		if werr == nil {
+			_, werr = f.WriteString(hex.EncodeToString(key) + "\n")
+		}
 		if cerr := f.Close(); werr == nil {
 			werr = cerr
 		}
 		if werr != nil {
 			return nil, fmt.Errorf("storage: write key file: %w", werr)
+		}
+		err = os.Link(f.Name(), path)
+		if errors.Is(err, fs.ErrExist) {
+			return LoadOrCreateKeyFile(path) // another process created it first
+		}
+		if err != nil {
+			return nil, fmt.Errorf("storage: create key file: %w", err)
 		}
 		return key, nil
 	}

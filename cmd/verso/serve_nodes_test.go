@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -35,15 +37,16 @@ func startServe(t *testing.T, args ...string) (served, error) {
 	pr, pw := io.Pipe()
 	stop := make(chan struct{})
 	done := make(chan int, 1)
+	stderr := &lockedBuffer{}
 	go func() {
-		done <- run(&env{stdout: pw, stderr: io.Discard, interrupt: stop}, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
+		done <- run(&env{stdout: pw, stderr: stderr, interrupt: stop}, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
 		pw.Close()
 	}()
 	t.Cleanup(func() {
 		close(stop)
 		select {
 		case code := <-done:
-			assert.Equal(t, 0, code)
+			assert.Equal(t, 0, code, stderr.String())
 		case <-time.After(30 * time.Second):
 			t.Error("serve did not stop")
 		}
@@ -71,9 +74,27 @@ func startServe(t *testing.T, args ...string) (served, error) {
 	}
 	go io.Copy(io.Discard, pr)
 	if s.base == "" || s.account == "" {
-		return s, io.ErrUnexpectedEOF
+		return s, fmt.Errorf("serve stopped before it served: %s", stderr.String())
 	}
 	return s, nil
+}
+
+// lockedBuffer is an io.Writer safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestServeNodesOneAccount starts three `verso serve` at once on an empty
