@@ -15,7 +15,11 @@
 //	removed  the new version dropped `field`; walking back puts it back from a
 //	         `default` literal, `from` another path (which may pick an
 //	         array's element by index, "assignees.0", and falls back to
-//	         `default` when it finds nothing), or a `custom` function
+//	         `default` when it finds nothing), a `custom` function, or a
+//	         `resolve`r: a Go function (RegisterResolver) that fetches the
+//	         value for every object of a response at once, such as the
+//	         refunds of every charge of a list in one query (`default`
+//	         backs it up too)
 //	retype   the field changed JSON type (integer <-> string, number <-> decimal string)
 //	enum     enum values were renamed (`was: {new: old}`)
 //	nest     the new version holds `fields` (every member when omitted)

@@ -369,7 +369,7 @@ func (l *loader) date(n *yaml.Node, what string) time.Time {
 var opKeys = map[Kind][]string{
 	KindRename:          {"field", "was"},
 	KindAdded:           {"field", "default"},
-	KindRemoved:         {"field", "default", "from", "custom", "schema"},
+	KindRemoved:         {"field", "default", "from", "custom", "resolve", "schema"},
 	KindRetype:          {"field", "was", "now"},
 	KindEnum:            {"field", "was"},
 	KindCustom:          {"func"},
@@ -441,6 +441,9 @@ func (l *loader) op(n *yaml.Node, id string) (Op, bool) {
 		}
 		if f, ok := m["custom"]; ok {
 			op.Func = l.str(f, "removed: custom", id)
+		}
+		if f, ok := m["resolve"]; ok {
+			op.Resolve = l.str(f, "removed: resolve", id)
 		}
 		if sn, ok := m["schema"]; ok {
 			if sn.Kind != yaml.MappingNode {

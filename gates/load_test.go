@@ -93,7 +93,7 @@ func TestLoadErrors(t *testing.T) {
 		{"schema on a rename", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - rename: {field: card, was: c, schema: {type: string}}\n  - version: 2015-01-01\n",
 			`t.yaml:9:43: a: rename: unknown key "schema" (allowed: field, was)`},
 		{"removed needs one source", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - removed: {field: card}\n  - version: 2015-01-01\n",
-			`t.yaml:9:13: a: removed: give one of default, from (a default may back it up) or custom (how older versions get "card" back)`},
+			`t.yaml:9:13: a: removed: give one of default, from or resolve (a default may back either up) or custom (how older versions get "card" back)`},
 		{"bad retype", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [x]\n        ops:\n          - retype: {field: amount, was: integer, now: boolean}\n  - version: 2015-01-01\n",
 			"t.yaml:9:13: a: retype: cannot convert between integer and boolean (supported: integer, number, string, decimal)"},
 		{"no description", base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        resources: [x]\n        ops:\n          - added: {field: f}\n  - version: 2015-01-01\n",

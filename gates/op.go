@@ -141,9 +141,9 @@ func (p Pos) String() string {
 }
 
 // Op is one operation of a change. Build one with Rename, Added,
-// RemovedDefault, RemovedFrom, RemovedCustom, Retype, Enum, Nest,
-// Collapse, Custom, Behavior or an endpoint, status or header op's
-// constructor.
+// RemovedDefault, RemovedFrom, RemovedCustom, RemovedResolved, Retype,
+// Enum, Nest, Collapse, Custom, Behavior or an endpoint, status or header
+// op's constructor.
 type Op struct {
 	Kind Kind
 	// Field is the path the operation is about, in the newer version's terms
@@ -167,6 +167,10 @@ type Op struct {
 	// Func names the registered function of a custom op or a removed op
 	// with `custom`.
 	Func string
+	// Resolve names the registered Resolver of a removed op with
+	// `resolve`: it fetches the value for every object of a response at
+	// once; Default, if set, is put back where it knows none.
+	Resolve string
 	// WasType and NowType are the types of a retype.
 	WasType, NowType Type
 	// Values are the renamed values of an enum op.
@@ -230,8 +234,9 @@ func (op Op) WithSchema(schema any) Op {
 
 // WithDefault returns op with Default set to the JSON encoding of def:
 // on an added op, the value the forward walk gives the field when an
-// older client's request (or body) lacks it; on a removed op with From,
-// the value put back when From finds nothing.
+// older client's request (or body) lacks it; on a removed op with From
+// or Resolve, the value put back when From finds nothing or the resolver
+// knows no value.
 func (op Op) WithDefault(def any) Op {
 	raw, err := json.Marshal(def)
 	if err != nil {
@@ -375,7 +380,7 @@ func (op Op) Describe(resource string) string {
 			return fmt.Sprintf("%s is removed; use %s (older versions return `%s` when there is none).", q(op.Field), q(op.From), string(op.Default))
 		case op.From != "":
 			return fmt.Sprintf("%s is removed; use %s.", q(op.Field), q(op.From))
-		case op.Func != "":
+		case op.Func != "" || op.Resolve != "":
 			return fmt.Sprintf("%s is removed.", q(op.Field))
 		}
 		return fmt.Sprintf("%s is removed (older versions return `%s`).", q(op.Field), string(op.Default))

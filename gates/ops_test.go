@@ -95,7 +95,7 @@ func TestLoadReshapingOpsRefused(t *testing.T) {
 	reg := gates.NewRegistry()
 	require.NoError(t, reg.Register("f", func(b []byte) ([]byte, error) { return b, nil }, nil))
 	_, err := gates.Load("t.yaml", []byte(opYAML(`removed: {field: a, default: 1, custom: f}`)), &gates.Options{Funcs: reg})
-	require.EqualError(t, err, `t.yaml:9:13: a: removed: give one of default, from (a default may back it up) or custom (how older versions get "a" back)`)
+	require.EqualError(t, err, `t.yaml:9:13: a: removed: give one of default, from or resolve (a default may back either up) or custom (how older versions get "a" back)`)
 	_, err = gates.NewTimeline(gates.Spec{Versions: []gates.Version{
 		{ID: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Resources: []string{"x"},
 			Ops: []gates.Op{gates.Added("f").WithDefault(func() {})}}}},

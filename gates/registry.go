@@ -18,15 +18,18 @@ type CustomFunc struct {
 	Forward Func
 }
 
-// Registry holds the custom functions a timeline may name. Register every
-// function before loading the timeline; a Registry is then safe for
-// concurrent reads.
+// Registry holds the custom functions and resolvers a timeline may name.
+// Register every function before loading the timeline; a Registry is then
+// safe for concurrent reads.
 type Registry struct {
-	funcs map[string]CustomFunc
+	funcs     map[string]CustomFunc
+	resolvers map[string]Resolver
 }
 
 // NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{funcs: map[string]CustomFunc{}} }
+func NewRegistry() *Registry {
+	return &Registry{funcs: map[string]CustomFunc{}, resolvers: map[string]Resolver{}}
+}
 
 // Register adds the functions for name. It refuses an empty name, a name
 // registered twice, and a pair of nil functions.

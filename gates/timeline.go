@@ -125,17 +125,19 @@ type Timeline struct {
 	changeIdx map[string]int
 }
 
-// Stubbed returns the custom functions the timeline names that were not
-// registered and were accepted as stubs (Options.StubMissing), sorted.
+// Stubbed returns the custom functions and resolvers the timeline names
+// that were not registered and were accepted as stubs
+// (Options.StubMissing), sorted.
 func (t *Timeline) Stubbed() []string { return t.stubbed }
 
 // Options configures NewTimeline and Load. The zero value is valid.
 type Options struct {
 	// Funcs holds the custom functions the timeline may name.
 	Funcs *Registry
-	// StubMissing accepts custom functions the timeline names but Funcs
-	// lacks, as stubs that change nothing, instead of refusing the
-	// timeline; Timeline.Stubbed lists them. It is for tools that check,
+	// StubMissing accepts custom functions and resolvers the timeline
+	// names but Funcs lacks, as stubs that change nothing (a stub resolver
+	// knows no value, so the op's default is put back), instead of
+	// refusing the timeline; Timeline.Stubbed lists them. It is for tools that check,
 	// document or diff a timeline without its Go code (verso check
 	// --stub-custom); a server must register the real functions.
 	StubMissing bool
@@ -144,11 +146,17 @@ type Options struct {
 // withStubs returns funcs, or a copy of it with an identity stub for every
 // function the versions name that it lacks, and the stubbed names.
 func withStubs(funcs *Registry, vs []Version) (*Registry, []string) {
-	var missing []string
-	seen := map[string]bool{}
+	var missing, missingRes []string
+	seen, seenRes := map[string]bool{}, map[string]bool{}
 	for _, v := range vs {
 		for _, c := range v.Changes {
 			for _, op := range c.Ops {
+				if op.Resolve != "" && !seenRes[op.Resolve] {
+					seenRes[op.Resolve] = true
+					if _, ok := funcs.LookupResolver(op.Resolve); !ok {
+						missingRes = append(missingRes, op.Resolve)
+					}
+				}
 				if op.Func == "" || seen[op.Func] {
 					continue
 				}
@@ -159,7 +167,7 @@ func withStubs(funcs *Registry, vs []Version) (*Registry, []string) {
 			}
 		}
 	}
-	if len(missing) == 0 {
+	if len(missing) == 0 && len(missingRes) == 0 {
 		return funcs, nil
 	}
 	out := NewRegistry()
@@ -167,10 +175,19 @@ func withStubs(funcs *Registry, vs []Version) (*Registry, []string) {
 		for n, f := range funcs.funcs {
 			out.funcs[n] = f
 		}
+		for n, f := range funcs.resolvers {
+			out.resolvers[n] = f
+		}
 	}
 	same := func(obj []byte) ([]byte, error) { return obj, nil }
 	for _, n := range missing {
 		out.funcs[n] = CustomFunc{Back: same, Forward: same}
+	}
+	for _, n := range missingRes {
+		out.resolvers[n] = stubResolver
+		if !slices.Contains(missing, n) {
+			missing = append(missing, n)
+		}
 	}
 	sort.Strings(missing)
 	return out, missing
@@ -293,6 +310,7 @@ func build(spec Spec, funcs *Registry, errs *ErrorList) *Timeline {
 		return t
 	}
 	checkEndpointHistory(spec.Versions, errs)
+	checkResolvedFields(spec.Versions, errs)
 	if len(*errs) > 0 {
 		return t
 	}
@@ -414,10 +432,14 @@ func checkOp(op *Op, pos Pos, id string, funcs *Registry, errs *ErrorList) {
 		if op.Func != "" {
 			needFunc(op.Func)
 		}
+		if op.Resolve != "" {
+			checkResolve(op, pos, id, funcs, errs)
+		}
 		switch {
-		case op.Default == nil && op.From == "" && op.Func == "",
-			op.Func != "" && (op.Default != nil || op.From != ""):
-			errs.add(pos, id, "removed: give one of default, from (a default may back it up) or custom (how older versions get %q back)", op.Field)
+		case op.Default == nil && op.From == "" && op.Func == "" && op.Resolve == "",
+			op.Func != "" && (op.Default != nil || op.From != "" || op.Resolve != ""),
+			op.Resolve != "" && op.From != "":
+			errs.add(pos, id, "removed: give one of default, from or resolve (a default may back either up) or custom (how older versions get %q back)", op.Field)
 		}
 		if op.Schema != nil && !isJSONObject(op.Schema) {
 			errs.add(pos, id, "removed: schema of %q: want a mapping (the field's OpenAPI schema)", op.Field)

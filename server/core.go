@@ -398,7 +398,7 @@ func (m *core) finish(req *http.Request, bw *backWriter, v, cand versions.Versio
 	if m.Metrics != nil {
 		start = time.Now()
 	}
-	out, err := bw.plan.AppendApply(bw.out[:0], body)
+	out, err := bw.plan.AppendApplyContext(req.Context(), bw.out[:0], body)
 	bw.out = out
 	if m.Metrics != nil {
 		m.Metrics.Walk(DirectionResponse, len(body), time.Since(start), err)

@@ -128,6 +128,8 @@ type domPool struct {
 	// kept holds the members of nested objects the walker scanned, which
 	// members point at through sub and subn.
 	kept []member
+	// res, when set, gets the fields resolve steps leave to resolvers.
+	res *resolution
 }
 
 func (p *domPool) reset() {

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/verso-api/verso/gates"
@@ -15,37 +16,51 @@ import (
 // Bytes no operation touches are copied as they were, and when nothing
 // changes the result is body itself. body is not modified.
 func (p *Plan) Apply(body []byte) ([]byte, error) {
-	return p.e.walkTo(nil, body, p, nil, false, false, nil)
+	if p.resolving {
+		return p.e.resolveWalk(context.Background(), nil, body, p, false, nil)
+	}
+	return p.e.walkTo(nil, body, p, nil, false, false, nil, nil)
 }
 
 // AppendApply is like Apply but appends the result to dst. With room in
 // dst, a small body is walked with no allocation.
 func (p *Plan) AppendApply(dst, body []byte) ([]byte, error) {
-	return p.e.walkTo(dst, body, p, nil, true, false, nil)
+	if p.resolving {
+		return p.e.resolveWalk(context.Background(), dst, body, p, true, nil)
+	}
+	return p.e.walkTo(dst, body, p, nil, true, false, nil, nil)
 }
 
 // ApplyFired is Apply reporting in fired the changes that altered
 // something in body (see gates.Fired). It adds to fired, which it does not
 // reset: one set can gather a whole exchange.
 func (p *Plan) ApplyFired(body []byte, fired *gates.Fired) ([]byte, error) {
-	return p.e.walkTo(nil, body, p, nil, false, false, fired)
+	if p.resolving {
+		return p.e.resolveWalk(context.Background(), nil, body, p, false, fired)
+	}
+	return p.e.walkTo(nil, body, p, nil, false, false, fired, nil)
 }
 
 // AppendApplyFired is AppendApply reporting in fired the changes that
 // altered something in body. Like AppendApply, it does not allocate for a
 // small body with room in dst, nor for fired (up to 256 changes).
 func (p *Plan) AppendApplyFired(dst, body []byte, fired *gates.Fired) ([]byte, error) {
-	return p.e.walkTo(dst, body, p, nil, true, false, fired)
+	if p.resolving {
+		return p.e.resolveWalk(context.Background(), dst, body, p, true, fired)
+	}
+	return p.e.walkTo(dst, body, p, nil, true, false, fired, nil)
 }
 
 // walkTo walks body and appends the result to dst when appendTo is set;
 // otherwise it returns the result in a slice of its own, or body itself
 // when nothing changed. A request is walked with req, applied to its
 // top-level object; form tells that its values all are strings. fired,
-// when not nil, gets the changes whose steps changed something.
-func (e *Engine) walkTo(dst, body []byte, p *Plan, req *objPlan, appendTo, form bool, fired *gates.Fired) ([]byte, error) {
+// when not nil, gets the changes whose steps changed something. With res,
+// resolve steps write placeholders in res (see resolveWalk).
+func (e *Engine) walkTo(dst, body []byte, p *Plan, req *objPlan, appendTo, form bool, fired *gates.Fired, res *resolution) ([]byte, error) {
 	w := e.walkers.Get().(*walker)
 	w.dom.fired = fired
+	w.res, w.dom.res = res, res
 	w.src, w.out, w.mark, w.depth, w.changed, w.rewrites, w.pooled = body, nil, 0, 0, false, 0, false
 	w.maxDepth, w.plan, w.qtype = e.maxDepth, p, e.qtype
 	w.top, w.topKey, w.topEach, w.inTop, w.sawTop, w.topDepth = req, "", false, false, false, 0
@@ -72,7 +87,7 @@ func (e *Engine) walkTo(dst, body []byte, p *Plan, req *objPlan, appendTo, form 
 	if w.pooled && cap(w.out) <= 2*maxPooledOut {
 		w.buf = w.out[:0]
 	}
-	w.src, w.out, w.plan, w.top, w.dom.fired = nil, nil, nil, nil, nil
+	w.src, w.out, w.plan, w.top, w.dom.fired, w.res, w.dom.res = nil, nil, nil, nil, nil, nil, nil
 	w.dom.release()
 	w.spans, w.kept = w.spans[:0], w.kept[:0]
 	// Members are 72 bytes: keep room for 16384.
@@ -110,7 +125,7 @@ func (e *Engine) RenderFired(body []byte, from, to versions.Version, fired *gate
 	if err != nil {
 		return nil, err
 	}
-	return p.e.walkTo(nil, body, p, nil, false, false, fired)
+	return p.ApplyFired(body, fired)
 }
 
 // Valid reports whether body is one valid JSON value within the engine's
@@ -140,7 +155,7 @@ func (e *Engine) UpgradeFired(body []byte, from versions.Version, method, path s
 		}
 		return body, nil
 	}
-	return e.walkTo(nil, body, nil, p, false, false, fired)
+	return e.walkTo(nil, body, nil, p, false, false, fired, nil)
 }
 
 // UpgradeForm walks an application/x-www-form-urlencoded request body (or
@@ -166,7 +181,7 @@ func (e *Engine) UpgradeFormFired(form string, from versions.Version, method, pa
 	if err != nil {
 		return "", err
 	}
-	out, err := e.walkTo(nil, js, nil, p, false, true, fired)
+	out, err := e.walkTo(nil, js, nil, p, false, true, fired, nil)
 	if err != nil {
 		return "", err
 	}

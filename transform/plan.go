@@ -157,6 +157,10 @@ type Plan struct {
 	// errs is the plan for bodies of non-2xx responses, nil when it
 	// changes nothing.
 	errs *Plan
+	// resolving tells that some step puts a field back with a resolver;
+	// values is then the plan that walks the values resolvers return.
+	resolving bool
+	values    *Plan
 }
 
 // Types returns the object types the plan changes, sorted.
@@ -332,6 +336,7 @@ func (e *Engine) compile(fi, ti int, set []uint64) (*Plan, error) {
 	case len(p.types) > 0:
 		p.errs = &Plan{e: e, From: p.From, To: p.To, types: p.types, hasPartial: p.hasPartial}
 	}
+	p.noteResolvers()
 	return p, nil
 }
 
@@ -415,6 +420,10 @@ func compileOp(funcs *gates.Registry, op gates.Op, resource string, back, req bo
 	case gates.KindRemoved:
 		at(op.Field)
 		switch {
+		case op.Resolve != "" && back:
+			if err := compileResolve(&s, funcs, op, resource); err != nil {
+				return s, false, err
+			}
 		case op.Func != "":
 			f, _ := funcs.Lookup(op.Func)
 			fn := f.Back

@@ -38,6 +38,7 @@ const (
 	stepNest     // nest walked forward: members into a wrapper
 	stepCollapse // collapse walked back: an object becomes its id
 	stepExpand   // collapse walked forward: an id becomes an object, or moves
+	stepResolve
 )
 
 // step is one compiled operation, in one direction, for one object type.
@@ -81,6 +82,10 @@ type step struct {
 	oldParam, newParam string
 	// change is the index of the step's change, reported when it fires.
 	change int
+	// resolver, rname and rtype are the resolver of a resolve step, its
+	// name and the type of the objects it is asked about.
+	resolver     gates.Resolver
+	rname, rtype string
 }
 
 // fstep is one step of a copy's source path: a key, and the index it
@@ -224,7 +229,13 @@ func (d *domPool) fire(s *step) {
 func (p *objPlan) run(d *domPool, o *object, partial bool) (*object, error) {
 	for i := range p.steps {
 		s := &p.steps[i]
-		if partial && (s.kind == stepDefault || s.kind == stepCopy || s.kind == stepCustom) {
+		if partial && (s.kind == stepDefault || s.kind == stepCopy || s.kind == stepCustom || s.kind == stepResolve) {
+			continue
+		}
+		if s.kind == stepResolve {
+			if err := d.resolve(o, s); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		t, at := o, -1 // the object the step applies to, and its member in o

@@ -48,6 +48,11 @@ type walker struct {
 	// tells that out is in it, so the result must be copied out of it.
 	buf    []byte
 	pooled bool
+
+	// res gets the fields resolve steps leave to resolvers; resMark is the
+	// number of its placeholders when the object being rewritten began.
+	res     *resolution
+	resMark int
 }
 
 // maxPooledOut bounds the outputs a walker builds in its own buffer, which
@@ -174,6 +179,7 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 	srcStart := i
 	start := w.outPos(i)
 	rewrites := w.rewrites
+	resMark := w.res.mark()
 	topLevel := w.depth == 1
 	target := w.inTop && w.depth == w.topDepth
 	track := w.plan != nil || w.top != nil
@@ -293,6 +299,7 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 		p2 = w.top
 	}
 	if p != nil || p2 != nil || event {
+		w.resMark = resMark
 		if err := w.rewrite(srcStart, start, i, base, p, p2, event, rewrites == w.rewrites); err != nil {
 			w.spans = w.spans[:base]
 			return i, err
@@ -350,6 +357,9 @@ func (w *walker) rewrite(srcStart, start, end, base int, p, p2 *objPlan, event, 
 		}
 	}
 	if event {
+		if w.res != nil && len(w.res.ph) > w.resMark {
+			w.res.stamp(&w.dom, o, w.resMark)
+		}
 		if err := w.previousAttributes(o); err != nil {
 			return err
 		}
