@@ -148,10 +148,10 @@ func TestResolve(t *testing.T) {
 			calls: map[string][]string{"charge_refunds": {"ch_1,ch_2,ch_3"}},
 		},
 		{
-			name: "unknown id: the default, here null",
-			body: `{"object":"list","data":[` + charge("ch_1", "", 10) + "," + charge("ch_9", "", 11) + `]}`,
-			to:   rvOld,
-			want: map[string]string{"data.0.refunds.total_count": "2", "data.1.refunds": "null"},
+			name:  "unknown id: the default, here null",
+			body:  `{"object":"list","data":[` + charge("ch_1", "", 10) + "," + charge("ch_9", "", 11) + `]}`,
+			to:    rvOld,
+			want:  map[string]string{"data.0.refunds.total_count": "2", "data.1.refunds": "null"},
 			calls: map[string][]string{"charge_refunds": {"ch_1,ch_9"}},
 		},
 		{
@@ -169,10 +169,10 @@ func TestResolve(t *testing.T) {
 			calls: map[string][]string{},
 		},
 		{
-			name: "the same charge twice: asked once, put back twice",
-			body: `{"object":"thing","a":` + charge("ch_1", "", 1) + `,"b":[` + charge("ch_1", "", 1) + `]}`,
-			to:   rvOld,
-			want: map[string]string{"a.refunds.total_count": "2", "b.0.refunds.total_count": "2", "b.0.refunds.data.1.id": "re_2"},
+			name:  "the same charge twice: asked once, put back twice",
+			body:  `{"object":"thing","a":` + charge("ch_1", "", 1) + `,"b":[` + charge("ch_1", "", 1) + `]}`,
+			to:    rvOld,
+			want:  map[string]string{"a.refunds.total_count": "2", "b.0.refunds.total_count": "2", "b.0.refunds.data.1.id": "re_2"},
 			calls: map[string][]string{"charge_refunds": {"ch_1"}},
 		},
 		{
