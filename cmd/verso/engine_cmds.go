@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verso-api/verso/demo/api"
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
@@ -76,9 +77,10 @@ func timelineFlag(e *env, fs *flag.FlagSet) *timelineArg {
 	return a
 }
 
-// loadTimeline loads the timeline. With --stub-custom, custom functions
-// that only Go code can supply are stubbed (changing nothing) and named on
-// standard error.
+// loadTimeline loads the timeline, with the demo API's resolvers
+// registered (api.Funcs). With --stub-custom, custom functions and
+// resolvers that only Go code can supply are stubbed (changing nothing)
+// and named on standard error.
 func loadTimeline(a *timelineArg) (*gates.Timeline, error) {
 	if a.path == "" {
 		return nil, usagef("missing -f TIMELINE")
@@ -87,12 +89,12 @@ func loadTimeline(a *timelineArg) (*gates.Timeline, error) {
 }
 
 func loadTimelineFile(path string, stub bool, warn io.Writer) (*gates.Timeline, error) {
-	tl, err := gates.LoadFile(path, &gates.Options{StubMissing: stub})
+	tl, err := gates.LoadFile(path, &gates.Options{Funcs: api.Funcs(), StubMissing: stub})
 	if err != nil {
 		return nil, err
 	}
 	if s := tl.Stubbed(); len(s) > 0 {
-		fmt.Fprintf(warn, "warning: %s: custom functions stubbed, their ops change nothing here: %s\n", path, strings.Join(s, ", "))
+		fmt.Fprintf(warn, "warning: %s: custom functions and resolvers stubbed, their ops change nothing here: %s\n", path, strings.Join(s, ", "))
 	}
 	return tl, nil
 }

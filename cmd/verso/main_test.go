@@ -108,8 +108,27 @@ func TestStubCustom(t *testing.T) {
 	code, out, errs := runCLI(t, "", "check", "-f", f, "--stub-custom")
 	assert.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "2 versions")
-	assert.Contains(t, errs, "warning: "+f+": custom functions stubbed, their ops change nothing here: split_name")
+	assert.Contains(t, errs, "warning: "+f+": custom functions and resolvers stubbed, their ops change nothing here: split_name")
 	code, out, _ = runCLI(t, `{"object":"customer","balance":1}`, "render", "-f", f, "--stub-custom", "--to", "2015-02-18")
 	assert.Equal(t, 0, code)
 	assert.Equal(t, `{"object":"customer","account_balance":1}`+"\n", out)
+}
+
+// TestStubResolvers: a resolver no Go code registers is refused like a
+// custom function, and stubbed by --stub-custom (the default is put
+// back); the demo API's resolvers are known to the command line.
+func TestStubResolvers(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "resolve.yaml")
+	os.WriteFile(f, []byte("versions:\n  - version: 2019-10-17\n    changes:\n      - id: lines\n        description: Invoices no longer embed lines.\n        resources: [invoice, charge]\n        ops:\n          - removed: {field: lines, resolve: invoice_lines, default: []}\n          - removed: {field: refunds, resolve: charge_refunds, default: null}\n  - version: 2015-02-18\n"), 0o644)
+	code, _, errs := runCLI(t, "", "check", "-f", f)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, `resolve.yaml:8:13: lines: removed: no resolver is registered as "invoice_lines"`)
+	assert.NotContains(t, errs, "charge_refunds")
+	code, _, errs = runCLI(t, "", "check", "-f", f, "--stub-custom")
+	assert.Equal(t, 0, code, errs)
+	assert.Contains(t, errs, ": custom functions and resolvers stubbed, their ops change nothing here: invoice_lines")
+	code, out, errs := runCLI(t, `{"id":"in_1","object":"invoice"}`, "render", "-f", f, "--stub-custom", "--to", "2015-02-18")
+	assert.Equal(t, 0, code, errs)
+	assert.Equal(t, `{"id":"in_1","object":"invoice","refunds":null,"lines":[]}`+"\n", out, "the demo's resolver outside a request knows nothing: the default")
 }

@@ -213,7 +213,7 @@ func runRetire(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	newTL, err := gates.Load(file.path, folded, &gates.Options{StubMissing: file.stub})
+	newTL, err := gates.Load(file.path, folded, &gates.Options{Funcs: api.Funcs(), StubMissing: file.stub})
 	if err != nil {
 		return fmt.Errorf("the timeline without %s is not valid (fold the changes by hand): %w", v, err)
 	}

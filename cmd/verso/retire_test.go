@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/verso-api/verso/demo/api"
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/storage"
@@ -36,7 +37,7 @@ func copyDemo(t *testing.T) string {
 // its changes moved to the newer neighbour (or left with it, for the base).
 // A fold that would put two colliding ops in one version is refused.
 func TestRetireDemo(t *testing.T) {
-	orig, err := gates.LoadFile(demoTimeline, nil)
+	orig, err := gates.LoadFile(demoTimeline, &gates.Options{Funcs: api.Funcs()})
 	require.NoError(t, err)
 	list := orig.List()
 	// No two neighbours of the demo timeline collide when folded (2019-12-03
@@ -70,7 +71,7 @@ func TestRetireDemo(t *testing.T) {
 			require.Equal(t, 0, code, "stderr: %s", errs)
 			assert.Contains(t, stdout, "verso: "+v.String()+" folds into "+into.String()+"; ")
 			assert.Contains(t, stdout, "answer alike at the "+strconv.Itoa(len(list)-1)+" other versions")
-			tl, err := gates.LoadFile(out, nil)
+			tl, err := gates.LoadFile(out, &gates.Options{Funcs: api.Funcs()})
 			require.NoError(t, err)
 			assert.False(t, tl.Versions().Contains(v))
 			assert.Equal(t, len(list)-1, tl.Versions().Len())
@@ -195,7 +196,7 @@ func TestRetirePins(t *testing.T) {
 				assert.Equal(t, into, h[1].To)
 				assert.WithinDuration(t, time.Now(), h[1].At, time.Hour)
 			}
-			tl, err := gates.LoadFile(p, nil)
+			tl, err := gates.LoadFile(p, &gates.Options{Funcs: api.Funcs()})
 			require.NoError(t, err)
 			assert.False(t, tl.Versions().Contains(v))
 

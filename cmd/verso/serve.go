@@ -140,7 +140,7 @@ func openAPI(ctx context.Context, dbURL, timelinePath string, logger *slog.Logge
 	}
 	cfg.DB, cfg.Logger = db, logger
 	if timelinePath != "" {
-		tl, err := gates.LoadFile(timelinePath, nil)
+		tl, err := gates.LoadFile(timelinePath, &gates.Options{Funcs: api.Funcs()})
 		if err != nil {
 			db.Close()
 			return nil, nil, err

@@ -41,16 +41,19 @@ import (
 //go:embed timeline.yaml
 var DefaultTimeline []byte
 
-// LoadDefaultTimeline parses DefaultTimeline.
+// LoadDefaultTimeline parses DefaultTimeline, with the resolvers it names
+// (Funcs).
 func LoadDefaultTimeline() (*gates.Timeline, error) {
-	return gates.Load("timeline.yaml", DefaultTimeline, nil)
+	return gates.Load("timeline.yaml", DefaultTimeline, &gates.Options{Funcs: Funcs()})
 }
 
 // Config configures the demo API. Zero fields take their defaults.
 type Config struct {
 	// DB holds every store. Required.
 	DB *storage.DB
-	// Timeline is the API's timeline. Optional. Default value: DefaultTimeline.
+	// Timeline is the API's timeline; load one that names the demo's
+	// resolvers with gates.Options{Funcs: Funcs()}. Optional. Default
+	// value: DefaultTimeline.
 	Timeline *gates.Timeline
 	// Logger. Optional. Default value slog.Default().
 	Logger *slog.Logger
@@ -443,7 +446,8 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(accountKey, acct.ID)
 		r := c.Request()
-		c.SetRequest(r.WithContext(context.WithValue(r.Context(), accountKeyCtx{}, acct.ID)))
+		ctx := context.WithValue(r.Context(), accountKeyCtx{}, acct.ID)
+		c.SetRequest(r.WithContext(withScope(ctx, &scope{objects: s.objects, db: s.db, account: acct.ID})))
 		return next(c)
 	}
 }

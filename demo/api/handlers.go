@@ -194,13 +194,10 @@ func (s *Server) commit(c echo.Context, status int, account string, p *params, r
 	return s.respond(c, status, body)
 }
 
-// respond writes a response body in the newest schema, with what the
-// request's version needs and the newest schema lacks attached (attachOld).
+// respond writes a response body in the newest schema; the versioning
+// middleware walks it back, resolvers putting back what older versions
+// embedded (related.go).
 func (s *Server) respond(c echo.Context, status int, body []byte) error {
-	body, err := s.attachOld(c.Request().Context(), s.db, accountOf(c), body)
-	if err != nil {
-		return s.fail(c, err)
-	}
 	return c.JSONBlob(status, body)
 }
 
@@ -372,7 +369,7 @@ func (s *Server) expand(ctx context.Context, q listQuerier, account string, r *r
 				return nil, invalid("expand", "This property cannot be expanded (%s).", path)
 			}
 			id := gjson.GetBytes(body, "id").String()
-			refunds, err := s.objects.related(ctx, q, account, "refund", "charge", id, 0)
+			refunds, err := s.objects.related(ctx, q, account, "refund", id)
 			if err != nil {
 				return nil, err
 			}

@@ -9,6 +9,8 @@ import (
 	"math/big"
 	"slices"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/verso-api/verso/storage"
 )
 
@@ -34,6 +36,9 @@ func newObjects(ctx context.Context, db *storage.DB) (*objects, error) {
 		`CREATE INDEX IF NOT EXISTS verso_objects_list ON verso_objects (account, type, seq)`,
 	)
 	if err != nil {
+		return nil, err
+	}
+	if err := migrateParent(ctx, db); err != nil {
 		return nil, err
 	}
 	return &objects{db: db}, nil
@@ -80,13 +85,14 @@ func (o *objects) getForUpdate(ctx context.Context, tx *storage.Tx, account, typ
 
 // insert stores a new object; seq orders lists (ties broken by id).
 func (o *objects) insert(ctx context.Context, tx *storage.Tx, account, typ, id string, created, seq int64, body []byte) error {
-	_, err := tx.Exec(ctx, `INSERT INTO verso_objects (id, account, type, created, seq, body) VALUES (?, ?, ?, ?, ?, ?)`,
-		id, account, typ, created, seq, string(body))
+	_, err := tx.Exec(ctx, `INSERT INTO verso_objects (id, account, type, created, seq, body, parent) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		id, account, typ, created, seq, string(body), parentOf(typ, body))
 	return err
 }
 
 func (o *objects) update(ctx context.Context, tx *storage.Tx, account, id string, body []byte) error {
-	res, err := tx.Exec(ctx, `UPDATE verso_objects SET body = ? WHERE id = ? AND account = ?`, string(body), id, account)
+	res, err := tx.Exec(ctx, `UPDATE verso_objects SET body = ?, parent = ? WHERE id = ? AND account = ?`,
+		string(body), parentOf(gjson.GetBytes(body, "object").String(), body), id, account)
 	if err != nil {
 		return err
 	}

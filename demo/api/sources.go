@@ -51,7 +51,7 @@ func (s *Server) listSources(c echo.Context) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
-	items, err := s.objects.related(ctx, s.db, account, "card", "customer", id, 0)
+	items, err := s.objects.related(ctx, s.db, account, "card", id)
 	if err != nil {
 		return s.fail(c, err)
 	}

@@ -1,0 +1,239 @@
+package api
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strconv"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/storage"
+)
+
+// Old versions see real data.
+//
+// A gate that puts back a removed field can only put back what the newest
+// response carries. PaymentIntent `charges` and Charge `refunds`, which
+// 2022-11-15 removed, are lists of other objects the newest schema no
+// longer embeds, so a literal default (an empty list) would tell an old
+// client that a paid intent has no charge. The timeline names a resolver
+// for each (removed: {field: refunds, resolve: charge_refunds}), and the
+// walk back calls it once per response with every object that lacks the
+// field: each resolver here is one indexed query, whatever the size of
+// the list or of the account. The values are in the newest schema and are
+// walked back with everything else: the charges inside a payment intent
+// get integer amounts, `paid` and `card` like any other charge, and their
+// own refunds in the next round. Newest clients never see the fields, and
+// their responses stream through unwalked.
+//
+// Objects are related by a column of their own, parent (a refund's
+// charge, a charge's payment intent, a card's customer), indexed with the
+// account and type, so a related list is an index range, never a scan of
+// the account.
+//
+// Limits: webhook deliveries are rendered outside any request, so there
+// these fields keep their defaults. Responses replayed from the
+// idempotency store go through the walk like any other and get them.
+
+// parentField names, per type, the member that holds the id of the object
+// it belongs to.
+var parentField = map[string]string{"refund": "charge", "charge": "payment_intent", "card": "customer"}
+
+// parentOf returns the id of the object an object of type typ belongs to,
+// "" for none.
+func parentOf(typ string, body []byte) string {
+	f, ok := parentField[typ]
+	if !ok {
+		return ""
+	}
+	return gjson.GetBytes(body, f).String()
+}
+
+// migrateParent adds the parent column and its index, filling it in for
+// the objects stored before it existed.
+func migrateParent(ctx context.Context, db *storage.DB) error {
+	return db.MigrateFunc(ctx, func(tx *storage.Tx) error {
+		has, err := tx.HasColumn(ctx, "verso_objects", "parent")
+		if err != nil {
+			return err
+		}
+		if !has {
+			if err := tx.AddColumns(ctx, "verso_objects", "parent TEXT NOT NULL DEFAULT ''"); err != nil {
+				return err
+			}
+			if err := backfillParent(ctx, tx); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, `CREATE INDEX IF NOT EXISTS verso_objects_parent ON verso_objects (account, type, parent, seq)`)
+		return err
+	})
+}
+
+func backfillParent(ctx context.Context, tx *storage.Tx) error {
+	rows, err := tx.Query(ctx, `SELECT id, type, body FROM verso_objects WHERE type IN ('refund', 'charge', 'card')`)
+	if err != nil {
+		return err
+	}
+	type fill struct{ id, parent string }
+	var fills []fill
+	for rows.Next() {
+		var id, typ, body string
+		if err := rows.Scan(&id, &typ, &body); err != nil {
+			rows.Close()
+			return err
+		}
+		if p := parentOf(typ, []byte(body)); p != "" {
+			fills = append(fills, fill{id, p})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, f := range fills {
+		if _, err := tx.Exec(ctx, `UPDATE verso_objects SET parent = ? WHERE id = ?`, f.parent, f.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listQuerier runs queries on the database or in a transaction.
+type listQuerier interface {
+	querier
+	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+// child is an object found by its parent.
+type child struct {
+	created int64
+	body    []byte
+}
+
+// children returns, in one query, the account's objects of type typ that
+// belong to each of parents, newest first.
+func (o *objects) children(ctx context.Context, q listQuerier, account, typ string, parents []string) (map[string][]child, error) {
+	out := make(map[string][]child, len(parents))
+	if len(parents) == 0 {
+		return out, nil
+	}
+	const cols = `SELECT parent, created, body FROM verso_objects WHERE account = ? AND type = ? AND parent `
+	const order = ` ORDER BY seq DESC, id DESC`
+	var rows *sql.Rows
+	var err error
+	if o.db.Dialect == storage.Postgres {
+		rows, err = q.Query(ctx, cols+`= ANY(?)`+order, account, typ, parents)
+	} else {
+		ids, _ := json.Marshal(parents)
+		rows, err = q.Query(ctx, cols+`IN (SELECT value FROM json_each(?))`+order, account, typ, string(ids))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var parent, body string
+		var created int64
+		if err := rows.Scan(&parent, &created, &body); err != nil {
+			return nil, err
+		}
+		out[parent] = append(out[parent], child{created: created, body: []byte(body)})
+	}
+	return out, rows.Err()
+}
+
+// related returns the account's objects of type typ that belong to id,
+// newest first.
+func (o *objects) related(ctx context.Context, q listQuerier, account, typ, id string) ([][]byte, error) {
+	m, err := o.children(ctx, q, account, typ, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	items := [][]byte{}
+	for _, c := range m[id] {
+		items = append(items, c.body)
+	}
+	return items, nil
+}
+
+// embeddedList is a list embedded in an object, as Stripe embedded them:
+// every item, and their count.
+func embeddedList(url string, items [][]byte) []byte {
+	b := listJSON(url, items, false)
+	b = b[:len(b)-1]
+	return append(append(b, `,"total_count":`...), strconv.Itoa(len(items))+"}"...)
+}
+
+// Funcs returns a registry with the Go functions the demo's timeline
+// names: the resolvers charge_refunds and payment_intent_charges, which
+// put back, for every object of a response at once, the lists 2022-11-15
+// stopped embedding. They read the request's account and the database
+// from the context the demo's authentication gives each request; called
+// outside such a request (a webhook delivery, verso render) they know
+// nothing, so the ops' defaults are put back. Load a custom timeline that
+// names them with gates.Options{Funcs: api.Funcs()}.
+func Funcs() *gates.Registry {
+	reg := gates.NewRegistry()
+	for name, fn := range map[string]gates.Resolver{
+		"charge_refunds":         relatedResolver("refund", func(id string) string { return "/v1/charges/" + id + "/refunds" }),
+		"payment_intent_charges": relatedResolver("charge", func(id string) string { return "/v1/charges?payment_intent=" + id }),
+	} {
+		if err := reg.RegisterResolver(name, fn); err != nil {
+			panic(err) // constant names, registered once on a new registry
+		}
+	}
+	return reg
+}
+
+// scope is what the demo's resolvers need of a request: its account and
+// the store.
+type scope struct {
+	objects *objects
+	db      *storage.DB
+	account string
+}
+
+type scopeKey struct{}
+
+func withScope(ctx context.Context, sc *scope) context.Context {
+	return context.WithValue(ctx, scopeKey{}, sc)
+}
+
+// relatedResolver resolves, for each object, the list of the account's
+// objects of type typ that belong to it, with the url url(id): all of them
+// in one query. An object found in an event gets the list as it was when
+// the event happened.
+func relatedResolver(typ string, url func(id string) string) gates.Resolver {
+	return func(ctx context.Context, refs []gates.Ref) ([]json.RawMessage, error) {
+		out := make([]json.RawMessage, len(refs))
+		sc, ok := ctx.Value(scopeKey{}).(*scope)
+		if !ok {
+			return out, nil
+		}
+		ids := make([]string, 0, len(refs))
+		seen := make(map[string]bool, len(refs))
+		for _, r := range refs {
+			if !seen[r.ID] {
+				seen[r.ID] = true
+				ids = append(ids, r.ID)
+			}
+		}
+		kids, err := sc.objects.children(ctx, sc.db, sc.account, typ, ids)
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range refs {
+			items := [][]byte{}
+			for _, c := range kids[r.ID] {
+				if r.At == 0 || c.created <= r.At {
+					items = append(items, c.body)
+				}
+			}
+			out[i] = embeddedList(url(r.ID), items)
+		}
+		return out, nil
+	}
+}
