@@ -180,7 +180,7 @@ func (s *Server) commit(c echo.Context, status int, account string, p *params, r
 			body = marshal(struct {
 				Error *cardError `json:"error"`
 			}{declined})
-		} else if body, err = s.expand(ctx, tx, account, r, w.body, expand); err != nil {
+		} else if body, err = s.expandOne(ctx, tx, account, r, w.body, expand); err != nil {
 			return err
 		}
 		return idempotency.FromContext(ctx).SaveInTx(ctx, tx, status, nil, body)
@@ -251,7 +251,7 @@ func (s *Server) retrieve(c echo.Context, r *resource) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
-	if body, err = s.expand(ctx, s.db, account, r, body, expand); err != nil {
+	if body, err = s.expandOne(ctx, s.db, account, r, body, expand); err != nil {
 		return s.fail(c, err)
 	}
 	return s.respond(c, http.StatusOK, body)
@@ -311,10 +311,8 @@ func (s *Server) list(c echo.Context, r *resource) error {
 	if err := s.checkExpand(r, expand); err != nil {
 		return s.fail(c, err)
 	}
-	for i := range items {
-		if items[i], err = s.expand(ctx, s.db, account, r, items[i], expand); err != nil {
-			return s.fail(c, err)
-		}
+	if err := s.expand(ctx, s.db, account, r, items, expand); err != nil {
+		return s.fail(c, err)
 	}
 	return s.respond(c, http.StatusOK, listJSON("/v1/"+r.plural, items, more))
 }
@@ -352,61 +350,6 @@ func (s *Server) checkExpand(r *resource, paths []string) error {
 		}
 	}
 	return nil
-}
-
-// expand replaces the ids named by expand paths ("customer",
-// "latest_charge.customer") with the objects they name.
-func (s *Server) expand(ctx context.Context, q listQuerier, account string, r *resource, body []byte, paths []string) ([]byte, error) {
-	for _, path := range paths {
-		field, rest, _ := strings.Cut(path, ".")
-		typ, ok := r.expandable[field]
-		if !ok {
-			return nil, invalid("expand", "This property cannot be expanded (%s).", path)
-		}
-		if r.typ == "charge" && field == "refunds" {
-			// A list, not an id: the charge's refunds, newest first.
-			if rest != "" {
-				return nil, invalid("expand", "This property cannot be expanded (%s).", path)
-			}
-			id := gjson.GetBytes(body, "id").String()
-			refunds, err := s.objects.related(ctx, q, account, "refund", id)
-			if err != nil {
-				return nil, err
-			}
-			if body, err = sjson.SetRawBytes(body, "refunds", embeddedList("/v1/charges/"+id+"/refunds", refunds)); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		v := gjson.GetBytes(body, field)
-		var sub []byte
-		switch {
-		case v.Type == gjson.String:
-			obj, err := s.objects.get(ctx, q, account, typ, v.String())
-			if errors.Is(err, errNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			sub = obj
-		case v.IsObject():
-			sub = []byte(v.Raw)
-		default:
-			continue
-		}
-		if rest != "" {
-			var err error
-			if sub, err = s.expand(ctx, q, account, s.byType[typ], sub, []string{rest}); err != nil {
-				return nil, err
-			}
-		}
-		var err error
-		if body, err = sjson.SetRawBytes(body, field, sub); err != nil {
-			return nil, err
-		}
-	}
-	return body, nil
 }
 
 func marshal(v any) []byte {
