@@ -123,6 +123,14 @@ func (s *Server) expandRefunds(ctx context.Context, q listQuerier, account strin
 	return nil
 }
 
+// The queries of getMany, by dialect: by the primary key, id by id (see
+// childrenSQLite).
+const (
+	getManyPostgres = `SELECT id, body FROM verso_objects WHERE account = ? AND type = ? AND id = ANY(?)`
+	getManySQLite   = `SELECT o.id, o.body FROM json_each(?) AS i CROSS JOIN verso_objects AS o
+		WHERE o.id = i.value AND o.account = ? AND o.type = ?`
+)
+
 // getMany returns, in one query, the account's objects of type typ among
 // ids, by id.
 func (o *objects) getMany(ctx context.Context, q listQuerier, account, typ string, ids []string) (map[string][]byte, error) {
@@ -130,14 +138,13 @@ func (o *objects) getMany(ctx context.Context, q listQuerier, account, typ strin
 	if len(ids) == 0 {
 		return out, nil
 	}
-	const cols = `SELECT id, body FROM verso_objects WHERE account = ? AND type = ? AND id `
 	var rows *sql.Rows
 	var err error
 	if o.db.Dialect == storage.Postgres {
-		rows, err = q.Query(ctx, cols+`= ANY(?)`, account, typ, ids)
+		rows, err = q.Query(ctx, getManyPostgres, account, typ, ids)
 	} else {
 		js, _ := json.Marshal(ids)
-		rows, err = q.Query(ctx, cols+`IN (SELECT value FROM json_each(?))`, account, typ, string(js))
+		rows, err = q.Query(ctx, getManySQLite, string(js), account, typ)
 	}
 	if err != nil {
 		return nil, err

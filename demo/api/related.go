@@ -113,6 +113,17 @@ type child struct {
 	body    []byte
 }
 
+// The queries of children, by dialect. CROSS JOIN makes SQLite look each
+// parent up in the index, in the order written, rather than scan the
+// account's objects of the type in list order, which it prefers when it
+// has no statistics.
+const (
+	childrenPostgres = `SELECT parent, created, body FROM verso_objects
+		WHERE account = ? AND type = ? AND parent = ANY(?) ORDER BY seq DESC, id DESC`
+	childrenSQLite = `SELECT o.parent, o.created, o.body FROM json_each(?) AS p CROSS JOIN verso_objects AS o
+		WHERE o.account = ? AND o.type = ? AND o.parent = p.value ORDER BY o.seq DESC, o.id DESC`
+)
+
 // children returns, in one query, the account's objects of type typ that
 // belong to each of parents, newest first.
 func (o *objects) children(ctx context.Context, q listQuerier, account, typ string, parents []string) (map[string][]child, error) {
@@ -120,15 +131,13 @@ func (o *objects) children(ctx context.Context, q listQuerier, account, typ stri
 	if len(parents) == 0 {
 		return out, nil
 	}
-	const cols = `SELECT parent, created, body FROM verso_objects WHERE account = ? AND type = ? AND parent `
-	const order = ` ORDER BY seq DESC, id DESC`
 	var rows *sql.Rows
 	var err error
 	if o.db.Dialect == storage.Postgres {
-		rows, err = q.Query(ctx, cols+`= ANY(?)`+order, account, typ, parents)
+		rows, err = q.Query(ctx, childrenPostgres, account, typ, parents)
 	} else {
 		ids, _ := json.Marshal(parents)
-		rows, err = q.Query(ctx, cols+`IN (SELECT value FROM json_each(?))`+order, account, typ, string(ids))
+		rows, err = q.Query(ctx, childrenSQLite, string(ids), account, typ)
 	}
 	if err != nil {
 		return nil, err

@@ -1,0 +1,126 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/verso-api/verso/storage"
+	"github.com/verso-api/verso/storage/storagetest"
+)
+
+// TestRelatedQueriesUseIndexes asks each store how it runs the queries of
+// related lists and expansions, on an account of 3,000 refunds: by the
+// parent index and the primary key, never by scanning the account's
+// objects of the type.
+func TestRelatedQueriesUseIndexes(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db, _ := b.Open(t)
+			o, err := newObjects(ctx, db)
+			require.NoError(t, err)
+			require.NoError(t, db.InTx(ctx, func(tx *storage.Tx) error {
+				for i := range 3000 {
+					body := fmt.Sprintf(`{"id":"re_%d","object":"refund","charge":"ch_%d"}`, i, i%500)
+					if err := o.insert(ctx, tx, "acct_1", "refund", fmt.Sprintf("re_%d", i), int64(i), int64(i), []byte(body)); err != nil {
+						return err
+					}
+				}
+				return nil
+			}))
+			ids := []string{"ch_1", "ch_2"}
+			var plans []string
+			if db.Dialect == storage.Postgres {
+				_, err := db.Exec(ctx, "ANALYZE verso_objects")
+				require.NoError(t, err)
+				plans = append(plans, explain(t, db, "EXPLAIN "+childrenPostgres, "acct_1", "refund", ids),
+					explain(t, db, "EXPLAIN "+getManyPostgres, "acct_1", "refund", ids))
+				for _, p := range plans {
+					assert.NotContains(t, p, "Seq Scan", p)
+				}
+				assert.Contains(t, plans[0], "verso_objects_parent", plans[0])
+				assert.Contains(t, plans[1], "verso_objects_pkey", plans[1])
+			} else {
+				js, _ := json.Marshal(ids)
+				plans = append(plans, explain(t, db, "EXPLAIN QUERY PLAN "+childrenSQLite, string(js), "acct_1", "refund"),
+					explain(t, db, "EXPLAIN QUERY PLAN "+getManySQLite, string(js), "acct_1", "refund"))
+				assert.Contains(t, plans[0], "SEARCH o USING INDEX verso_objects_parent (account=? AND type=? AND parent=?)", plans[0])
+				assert.Contains(t, plans[1], "SEARCH o USING INDEX sqlite_autoindex_verso_objects_1 (id=?)", plans[1])
+				for _, p := range plans {
+					assert.NotContains(t, p, "SCAN o", p)
+				}
+			}
+			got, err := o.children(ctx, db, "acct_1", "refund", ids)
+			require.NoError(t, err)
+			assert.Len(t, got["ch_1"], 6)
+			assert.Equal(t, `{"id":"re_2501","object":"refund","charge":"ch_1"}`, string(got["ch_1"][0].body), "newest first")
+			many, err := o.getMany(ctx, db, "acct_1", "refund", []string{"re_7", "re_9", "nope"})
+			require.NoError(t, err)
+			assert.Len(t, many, 2)
+			none, err := o.children(ctx, db, "acct_2", "refund", ids)
+			require.NoError(t, err)
+			assert.Empty(t, none, "another account's objects are not found")
+		})
+	}
+}
+
+func explain(t *testing.T, db *storage.DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := db.Query(context.Background(), q, args...)
+	require.NoError(t, err)
+	defer rows.Close()
+	cols, err := rows.Columns()
+	require.NoError(t, err)
+	var lines []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		require.NoError(t, rows.Scan(ptrs...))
+		lines = append(lines, fmt.Sprint(vals[len(vals)-1]))
+	}
+	require.NoError(t, rows.Err())
+	return strings.Join(lines, "\n")
+}
+
+// TestParentMigration: objects stored before the parent column existed
+// get it filled in when the store opens, on both stores.
+func TestParentMigration(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db, _ := b.Open(t)
+			require.NoError(t, db.Migrate(ctx, `CREATE TABLE verso_objects (
+				id TEXT PRIMARY KEY, account TEXT NOT NULL, type TEXT NOT NULL,
+				created BIGINT NOT NULL, seq BIGINT NOT NULL, body TEXT NOT NULL)`))
+			for i, row := range [][3]string{
+				{"re_1", "refund", `{"id":"re_1","object":"refund","charge":"ch_1"}`},
+				{"ch_1", "charge", `{"id":"ch_1","object":"charge","payment_intent":"pi_1"}`},
+				{"ch_2", "charge", `{"id":"ch_2","object":"charge","payment_intent":null}`},
+				{"card_1", "card", `{"id":"card_1","object":"card","customer":"cus_1"}`},
+			} {
+				_, err := db.Exec(ctx, `INSERT INTO verso_objects (id, account, type, created, seq, body) VALUES (?, 'a', ?, ?, ?, ?)`, row[0], row[1], i, i, row[2])
+				require.NoError(t, err)
+			}
+			o, err := newObjects(ctx, db)
+			require.NoError(t, err)
+			for parent, want := range map[string]string{"ch_1": "re_1", "pi_1": "ch_1", "cus_1": "card_1"} {
+				typ := map[string]string{"ch_1": "refund", "pi_1": "charge", "cus_1": "card"}[parent]
+				got, err := o.related(ctx, db, "a", typ, parent)
+				require.NoError(t, err)
+				require.Len(t, got, 1, parent)
+				assert.Contains(t, string(got[0]), `"id":"`+want+`"`)
+			}
+			_, err = newObjects(ctx, db)
+			require.NoError(t, err, "opening again migrates nothing")
+		})
+	}
+}
