@@ -134,7 +134,7 @@ func pgCountingProxy(t *testing.T, target string, c *objectReads) string {
 			}()
 			go func() {
 				defer wg.Done()
-				countFrontend(io.TeeReader(client, server), c)
+				countFrontend(client, server, c)
 				server.Close()
 			}()
 		}
@@ -142,40 +142,46 @@ func pgCountingProxy(t *testing.T, target string, c *objectReads) string {
 	return ln.Addr().String()
 }
 
-// countFrontend reads the messages a PostgreSQL client sends: the startup
-// message, then typed messages (a byte, a length, the body).
-func countFrontend(r io.Reader, c *objectReads) {
-	br := bufio.NewReader(r)
+// countFrontend passes on to server the messages a PostgreSQL client
+// sends (the startup message, then typed messages: a byte, a length, the
+// body), each counted before the server gets it, so that a statement is
+// counted before its response can reach the client.
+func countFrontend(client io.Reader, server io.Writer, c *objectReads) {
+	br := bufio.NewReader(client)
 	var n [4]byte
 	if _, err := io.ReadFull(br, n[:]); err != nil {
 		return
 	}
-	if _, err := br.Discard(int(binary.BigEndian.Uint32(n[:])) - 4); err != nil {
+	start := make([]byte, int(binary.BigEndian.Uint32(n[:])))
+	copy(start, n[:])
+	if _, err := io.ReadFull(br, start[4:]); err != nil {
+		return
+	}
+	if _, err := server.Write(start); err != nil {
 		return
 	}
 	objects := map[string]bool{} // prepared statement -> names verso_objects
 	portals := map[string]bool{} // portal -> its statement does
 	names := func(q []byte) bool { return bytes.Contains(q, []byte("verso_objects")) }
+	cstr := func(b []byte) (string, []byte) {
+		i := bytes.IndexByte(b, 0)
+		if i < 0 {
+			return string(b), nil
+		}
+		return string(b[:i]), b[i+1:]
+	}
 	for {
-		typ, err := br.ReadByte()
-		if err != nil {
+		head := make([]byte, 5)
+		if _, err := io.ReadFull(br, head); err != nil {
 			return
 		}
-		if _, err := io.ReadFull(br, n[:]); err != nil {
+		msg := make([]byte, 1+int(binary.BigEndian.Uint32(head[1:])))
+		copy(msg, head)
+		if _, err := io.ReadFull(br, msg[5:]); err != nil {
 			return
 		}
-		body := make([]byte, int(binary.BigEndian.Uint32(n[:]))-4)
-		if _, err := io.ReadFull(br, body); err != nil {
-			return
-		}
-		cstr := func(b []byte) (string, []byte) {
-			i := bytes.IndexByte(b, 0)
-			if i < 0 {
-				return string(b), nil
-			}
-			return string(b[:i]), b[i+1:]
-		}
-		switch typ {
+		body := msg[5:]
+		switch msg[0] {
 		case 'P': // Parse: statement name, query
 			name, rest := cstr(body)
 			q, _ := cstr(rest)
@@ -193,6 +199,9 @@ func countFrontend(r io.Reader, c *objectReads) {
 			if names(body) {
 				c.n.Add(1)
 			}
+		}
+		if _, err := server.Write(msg); err != nil {
+			return
 		}
 	}
 }
