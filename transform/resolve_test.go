@@ -500,3 +500,24 @@ func TestResolveConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestResolveFired: a field a resolver puts back counts as its change
+// firing, and so do the changes that walk the values back.
+func TestResolveFired(t *testing.T) {
+	s := newFakeStore()
+	s.refunds["ch_1"] = []string{refund("re_1", "ch_1", 1)}
+	e := resolveTimeline(t, s)
+	p, err := e.Plan(rvNewest, rvMiddle)
+	require.NoError(t, err)
+	var fired gates.Fired
+	_, err = p.ApplyFired([]byte(`{"id":"ch_1","object":"charge","amount":"5"}`), &fired)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"amount_string"}, fired.IDs(e.Timeline()), "newer than the resolve op: only the retype")
+	p, err = e.Plan(rvNewest, rvOld)
+	require.NoError(t, err)
+	fired.Reset()
+	got, err := p.ApplyFired([]byte(`{"id":"ch_1","object":"charge","amount":"5"}`), &fired)
+	require.NoError(t, err)
+	assert.Equal(t, "re_1", gjson.GetBytes(got, "refunds.data.0.id").String())
+	assert.ElementsMatch(t, []string{"amount_string", "charge_refunds"}, fired.IDs(e.Timeline()))
+}
