@@ -133,6 +133,9 @@ type Proxy struct {
 	// scopes its ops to; nil when that walk changes nothing whatever the
 	// status, so the answer streams through (as the middleware decides).
 	plans map[versions.Version]*transform.Plan
+	// mayWalk holds the versions whose answers may be walked back, on
+	// some endpoint.
+	mayWalk map[versions.Version]bool
 	// upgrades holds the versions at which a connection may switch
 	// protocols: no change between them and the newest touches bodies,
 	// status codes or headers.
@@ -211,6 +214,7 @@ func (config Config) Handler() (*Proxy, error) {
 	p.newest = vt.Newest()
 	p.plans = make(map[versions.Version]*transform.Plan)
 	p.upgrades = make(map[versions.Version]bool)
+	p.mayWalk = make(map[versions.Version]bool)
 	p.headerOf = make(map[versions.Version][]string)
 	for _, v := range vt.List() {
 		plan, err := config.Engine.Plan(p.newest, v)
@@ -220,6 +224,7 @@ func (config Config) Handler() (*Proxy, error) {
 		if !plan.Empty() || plan.ForStatus(http.StatusNotFound) != nil {
 			p.plans[v] = plan
 		}
+		p.mayWalk[v] = p.plans[v] != nil || v != p.newest && config.Engine.EndpointScoped()
 		p.headerOf[v] = []string{v.String()}
 		p.upgrades[v] = true
 		for _, gv := range tl.Between(v, p.newest) {
@@ -322,9 +327,16 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	x := &exchange{client: r.Context(), plan: p.responsePlan(v, r), gz: gzipOf(w), timeout: p.config.UpstreamTimeout}
+	plan := p.responsePlan(v, r)
+	if plan == nil && (r.Body == nil || r.Body == http.NoBody) {
+		// Nothing to walk back and no body to watch: the answer streams
+		// through, and nothing needs the exchange.
+		p.rp.ServeHTTP(w, r)
+		return
+	}
+	x := &exchange{client: r.Context(), plan: plan, gz: gzipOf(w), timeout: p.config.UpstreamTimeout}
 	x.Context = r.Context()
-	if x.plan != nil {
+	if plan != nil {
 		ctx, cancel := context.WithCancelCause(r.Context())
 		defer cancel(nil)
 		x.Context = ctx
@@ -413,6 +425,9 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	v := server.VersionOf(pr.In)
 	if h, ok := p.headerOf[v]; ok {
 		pr.Out.Header[p.header] = h
+	}
+	if pr.Out.Body == nil && !p.mayWalk[v] {
+		return // no exchange: see serve
 	}
 	x := exchangeOf(pr.Out.Context())
 	if x == nil {
