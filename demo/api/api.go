@@ -186,6 +186,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	byType   map[string]*resource
+	expands  map[string]expandRoot
 	sampler  *shadow.Sampler
 	limits   HTTPLimits
 	metrics  http.Handler
@@ -246,6 +247,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	for _, r := range s.resources() {
 		s.byType[r.typ] = r
 	}
+	s.expands = s.expandRoots()
 	if s.objects, err = newObjects(ctx, cfg.DB); err != nil {
 		return nil, err
 	}
@@ -354,7 +356,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	mws := []echo.MiddlewareFunc{strictInput(cfg.MaxBodyBytes), ipLimit, s.authenticate, keyLimit}
-	v1 := e.Group("/v1", append(mws, versioning, s.countServed, idem)...)
+	v1 := e.Group("/v1", append(mws, versioning, s.countServed, s.expandRule, idem)...)
 	s.routes(v1)
 	s.sourceRoutes(v1)
 	if err := s.pinRoutes(v1); err != nil {

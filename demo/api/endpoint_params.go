@@ -3,7 +3,8 @@ package api
 // endpointParams declares, for each endpoint of the demo API (the method
 // and echo's route path), the top-level parameters it accepts in the
 // newest schema, from the body or the query string. expand is accepted
-// everywhere. A request naming any other parameter is refused with 400
+// everywhere, its paths checked by one rule on every endpoint
+// (expandPaths). A request naming any other parameter is refused with 400
 // parameter_unknown naming it, before any store is read. To teach an
 // endpoint a parameter, add it here and read it in the handler;
 // TestEndpointParamsDeclared fails for a route missing from this table.

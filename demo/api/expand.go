@@ -30,11 +30,11 @@ func (s *Server) expand(ctx context.Context, q listQuerier, account string, r *r
 		field, rest, _ := cutPath(path)
 		typ, ok := r.expandable[field]
 		if !ok {
-			return invalid("expand", "This property cannot be expanded (%s).", path)
+			return cannotExpand(path)
 		}
 		if r.typ == "charge" && field == "refunds" {
 			if rest != "" {
-				return invalid("expand", "This property cannot be expanded (%s).", path)
+				return cannotExpand(path)
 			}
 			if err := s.expandRefunds(ctx, q, account, items); err != nil {
 				return err

@@ -150,10 +150,7 @@ func noSuch(param, typ, id string) *paramError {
 
 func (s *Server) commit(c echo.Context, status int, account string, p *params, r *resource, fn func(tx *storage.Tx, w *write) error) error {
 	ctx := c.Request().Context()
-	expand, err := p.expand()
-	if err == nil {
-		err = s.checkExpand(r, expand)
-	}
+	expand, err := s.expandPaths(c, p)
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -237,10 +234,7 @@ func (s *Server) retrieve(c echo.Context, r *resource) error {
 	}
 	ctx := c.Request().Context()
 	account, id := accountOf(c), c.Param("id")
-	expand, err := p.expand()
-	if err == nil {
-		err = s.checkExpand(r, expand)
-	}
+	expand, err := s.expandPaths(c, p)
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -296,19 +290,8 @@ func (s *Server) list(c echo.Context, r *resource) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
-	paths, err := p.expand()
+	expand, err := s.expandPaths(c, p)
 	if err != nil {
-		return s.fail(c, err)
-	}
-	var expand []string
-	for _, e := range paths {
-		rest, ok := strings.CutPrefix(e, "data.")
-		if !ok {
-			return s.fail(c, invalid("expand", "Expand list items with data.FIELD (%s).", e))
-		}
-		expand = append(expand, rest)
-	}
-	if err := s.checkExpand(r, expand); err != nil {
 		return s.fail(c, err)
 	}
 	if err := s.expand(ctx, s.db, account, r, items, expand); err != nil {
@@ -335,21 +318,6 @@ func listJSON(url string, items [][]byte, more bool) []byte {
 		b = append(b, it...)
 	}
 	return append(b, "]}"...)
-}
-
-// checkExpand refuses expand paths the resource cannot expand.
-func (s *Server) checkExpand(r *resource, paths []string) error {
-	for _, path := range paths {
-		res := r
-		for _, f := range strings.Split(path, ".") {
-			typ, ok := res.expandable[f]
-			if !ok {
-				return invalid("expand", "This property cannot be expanded (%s).", path)
-			}
-			res = s.byType[typ]
-		}
-	}
-	return nil
 }
 
 func marshal(v any) []byte {
