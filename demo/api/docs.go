@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/tidwall/gjson"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/changelog"
 	"github.com/verso-api/verso/openapi"
 	"github.com/verso-api/verso/versions"
@@ -135,7 +136,7 @@ func (s *Server) versionParam(c echo.Context, name string) (versions.Version, er
 	}
 	v, err := s.timeline.Resolve(raw)
 	if err != nil {
-		return versions.Version{}, invalid(name, "%s is not a version of this API; supported versions: %s", truncate(raw, 40), s.timeline.Versions().Supported())
+		return versions.Version{}, invalid(name, "%s is not a version of this API; supported versions: %s", apierror.Bound(raw), s.timeline.Versions().Supported())
 	}
 	return v, nil
 }

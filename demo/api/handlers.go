@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/idempotency"
 	"github.com/verso-api/verso/server"
@@ -61,6 +63,11 @@ func (s *Server) resources() []*resource {
 			create: createRefund, update: updateRefund, filter: refundFilter},
 	}
 }
+
+// paymentMethodTypes are the payment method types a PaymentIntent of the
+// demo may name: the test cards, and link, which the demo enables for
+// accounts on automatic payment methods.
+var paymentMethodTypes = []string{"card", "link"}
 
 func customerFilter(p *params) (func([]byte) bool, error) {
 	cus, err := p.str("customer", 64)
@@ -139,13 +146,13 @@ func (s *Server) fail(c echo.Context, err error) error {
 // code resource_missing, param id.
 func notFound(typ, id string) error {
 	return &echo.HTTPError{Code: http.StatusNotFound, Message: server.ErrorBody{Error: server.ErrorDetail{
-		Type: server.TypeInvalidRequest, Code: "resource_missing", Message: fmt.Sprintf("No such %s: '%s'", typ, id), Param: "id"}}}
+		Type: server.TypeInvalidRequest, Code: "resource_missing", Message: fmt.Sprintf("No such %s: '%s'", typ, apierror.Bound(id)), Param: "id"}}}
 }
 
 // noSuch is the 400 for a parameter naming an object the account does not
 // have: code resource_missing, param the parameter.
 func noSuch(param, typ, id string) *paramError {
-	return &paramError{code: "resource_missing", param: param, msg: fmt.Sprintf("No such %s: '%s'", typ, id)}
+	return &paramError{code: "resource_missing", param: param, msg: fmt.Sprintf("No such %s: '%s'", typ, apierror.Bound(id))}
 }
 
 func (s *Server) commit(c echo.Context, status int, account string, p *params, r *resource, fn func(tx *storage.Tx, w *write) error) error {
@@ -285,7 +292,7 @@ func (s *Server) list(c echo.Context, r *resource) error {
 		if before != "" {
 			param, after = "ending_before", before
 		}
-		return s.fail(c, invalid(param, "No such %s: '%s'", r.typ, after))
+		return s.fail(c, invalid(param, "No such %s: '%s'", r.typ, apierror.Bound(after)))
 	}
 	if err != nil {
 		return s.fail(c, err)
@@ -506,8 +513,13 @@ func createPaymentIntent(s *Server, c echo.Context, tx *storage.Tx, p *params, w
 	types := p.get("payment_method_types").Array()
 	switch {
 	case len(types) > 0:
-		for _, t := range types {
-			pi.PaymentMethodTypes = append(pi.PaymentMethodTypes, t.String())
+		for i, t := range types {
+			if t.Type != gjson.String || !slices.Contains(paymentMethodTypes, t.Str) {
+				return invalid("payment_method_types", "Invalid payment_method_types[%d]: must be one of %s", i, strings.Join(paymentMethodTypes, ", "))
+			}
+			if !slices.Contains(pi.PaymentMethodTypes, t.Str) {
+				pi.PaymentMethodTypes = append(pi.PaymentMethodTypes, t.Str)
+			}
 		}
 	case gates.Active(ctx, "payment_intent_automatic_payment_methods"):
 		// From 2023-08-16 on, the payment methods enabled for the account.
@@ -689,7 +701,7 @@ func createRefund(s *Server, c echo.Context, tx *storage.Tx, p *params, w *write
 		}
 		if gjson.GetBytes(pi, "status").String() != "succeeded" {
 			return &paramError{code: "charge_not_refundable", param: "payment_intent",
-				msg: fmt.Sprintf("This PaymentIntent (%s) does not have a successful charge to refund.", piID)}
+				msg: fmt.Sprintf("This PaymentIntent (%s) does not have a successful charge to refund.", apierror.Bound(piID))}
 		}
 		chID = gjson.GetBytes(pi, "latest_charge").String()
 	}
@@ -778,7 +790,7 @@ func (s *Server) listEvents(c echo.Context) error {
 	}
 	evs, more, err := s.hooks.ListEvents(c.Request().Context(), accountOf(c), webhooks.EventListParams{ListParams: webhooks.ListParams{Limit: limit, StartingAfter: after}, Type: typ})
 	if errors.Is(err, webhooks.ErrInvalidCursor) {
-		return s.fail(c, invalid("starting_after", "No such event: '%s'", after))
+		return s.fail(c, invalid("starting_after", "No such event: '%s'", apierror.Bound(after)))
 	}
 	if err != nil {
 		return s.fail(c, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/tidwall/gjson"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/server"
 )
 
@@ -27,9 +28,10 @@ func cleanText(s string) bool {
 }
 
 func badText(param string) error {
+	param = apierror.Bound(param)
 	msg := "The request holds a NUL byte or text that is not valid UTF-8"
 	if param != "" {
-		msg += " in " + truncate(param, 64)
+		msg += " in " + param
 	}
 	return &echo.HTTPError{Code: http.StatusBadRequest, Message: server.ErrorBody{Error: server.ErrorDetail{
 		Type: server.TypeInvalidRequest, Code: codeInvalidText, Message: msg + ".", Param: param}}}

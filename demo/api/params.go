@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/tidwall/gjson"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/transform"
 )
@@ -53,11 +54,12 @@ func missing(param string) *paramError {
 
 // invalidInteger is the error for a parameter that is not an integer.
 func invalidInteger(param, got string) *paramError {
-	return &paramError{code: codeParamInvalidInteger, param: param, msg: fmt.Sprintf("Invalid integer: %s", truncate(got, 40))}
+	return &paramError{code: codeParamInvalidInteger, param: param, msg: fmt.Sprintf("Invalid integer: %s", apierror.Bound(got))}
 }
 
 // unknown is the error for a parameter the endpoint does not take.
 func unknown(param string) *paramError {
+	param = apierror.Bound(param)
 	return &paramError{code: codeParamUnknown, param: param,
 		msg: fmt.Sprintf("Received unknown parameter: %s", param)}
 }
@@ -68,7 +70,7 @@ func readParams(c echo.Context) (*params, error) {
 	if q := req.URL.RawQuery; q != "" {
 		js, err := transform.FormToJSON(q)
 		if err != nil {
-			return nil, invalid("", "invalid query string: %v", err)
+			return nil, invalid("", "invalid query string: %s", apierror.Bound(err.Error()))
 		}
 		p.query = gjson.ParseBytes(js)
 	}
@@ -79,7 +81,7 @@ func readParams(c echo.Context) (*params, error) {
 	// other type reaches the handler unread, so bound it here too.
 	raw, err := io.ReadAll(io.LimitReader(req.Body, maxParamBytes+1))
 	if err != nil {
-		return nil, invalid("", "could not read the request body: %v", err)
+		return nil, invalid("", "could not read the request body: %s", apierror.Bound(err.Error()))
 	}
 	if len(raw) > maxParamBytes {
 		return nil, server.NewError(http.StatusRequestEntityTooLarge, server.TypeInvalidRequest, "request_body_too_large",
@@ -101,7 +103,7 @@ func readParams(c echo.Context) (*params, error) {
 	default:
 		js, err := transform.FormToJSON(string(raw))
 		if err != nil {
-			return nil, invalid("", "invalid form body: %v", err)
+			return nil, invalid("", "invalid form body: %s", apierror.Bound(err.Error()))
 		}
 		p.body = gjson.ParseBytes(js)
 	}
@@ -130,7 +132,7 @@ func (p *params) only(allowed []string) error {
 		if name == "expand" || slices.Contains(allowed, name) {
 			return true
 		}
-		err = unknown(truncate(name, 64))
+		err = unknown(name)
 		return false
 	}
 	if p.query.IsObject() {
@@ -186,7 +188,7 @@ func (p *params) integer(name string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, &paramError{code: codeParamInvalidInteger, param: name, msg: fmt.Sprintf("%s is out of range: %s", name, truncate(s, 40))}
+		return 0, &paramError{code: codeParamInvalidInteger, param: name, msg: fmt.Sprintf("%s is out of range: %s", name, apierror.Bound(s))}
 	}
 	return n, nil
 }
@@ -317,16 +319,9 @@ func (p *params) expand() ([]string, error) {
 			return nil, invalid("expand", "You cannot expand more than %d properties in one request.", maxExpandPaths)
 		}
 		if strings.Count(path, ".") >= maxExpandDepth || len(path) > 200 {
-			return nil, invalid("expand", "You cannot expand more than %d levels of a property (%s).", maxExpandDepth, truncate(path, 80))
+			return nil, invalid("expand", "You cannot expand more than %d levels of a property (%s).", maxExpandDepth, apierror.Bound(path))
 		}
 		out = append(out, path)
 	}
 	return out, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

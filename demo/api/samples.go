@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/versions"
 	"github.com/verso-api/verso/webhooks"
 )
@@ -30,7 +31,7 @@ func (s *Server) sampleEvent(c echo.Context, typ string) ([]byte, error) {
 		obj = marshal(refund{ID: "re_sample", Object: "refund", Amount: 500, Charge: "ch_sample", Created: now, Currency: "usd",
 			Status: "succeeded", Metadata: map[string]string{}})
 	default:
-		return nil, invalid("type", "no sample event of type %q", typ)
+		return nil, invalid("type", "no sample event of type %q", apierror.Bound(typ))
 	}
 	ev := fmt.Sprintf(`{"id":"evt_sample_%d","object":"event","api_version":%q,"created":%d,"type":%q,"data":{"object":%s}}`,
 		time.Now().UnixNano(), s.timeline.Newest(), now, typ, obj)

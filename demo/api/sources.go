@@ -9,6 +9,7 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/storage"
 )
 
@@ -72,7 +73,7 @@ func (s *Server) createSource(c echo.Context) error {
 	}
 	m, ok := lookupTestMethod(tok)
 	if !ok {
-		return s.fail(c, invalid("source", "No such token: '%s'", tok))
+		return s.fail(c, invalid("source", "No such token: '%s'", apierror.Bound(tok)))
 	}
 	account, id := accountOf(c), c.Param("id")
 	return s.commit(c, http.StatusOK, account, p, cards, func(tx *storage.Tx, w *write) error {
