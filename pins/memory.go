@@ -176,3 +176,46 @@ func (m *Memory) MoveAll(ctx context.Context, from, to versions.Version) (int, e
 	}
 	return n, nil
 }
+
+// Set implements Store.
+func (m *Memory) Set(ctx context.Context, account string, v versions.Version) (Pin, error) {
+	if err := checkArgs(account, v); err != nil {
+		return Pin{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, _ := m.set(account, v, m.opts.now())
+	return p, nil
+}
+
+// SetMany implements Store.
+func (m *Memory) SetMany(ctx context.Context, as []Assignment) (int, error) {
+	as, err := lastAssignments(as)
+	if err != nil {
+		return 0, err
+	}
+	now := m.opts.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, a := range as {
+		if _, ok := m.set(a.Account, a.Version, now); ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// set sets a pin with m.mu held.
+func (m *Memory) set(account string, v versions.Version, now time.Time) (Pin, bool) {
+	p, exists := m.pins[account]
+	if !exists {
+		p.Account = account
+	}
+	p, c, ok := set(p, exists, v, now)
+	if ok {
+		m.pins[account] = p
+		m.history[account] = append(m.history[account], c)
+	}
+	return p, ok
+}

@@ -3,6 +3,7 @@ package pins
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -55,6 +56,7 @@ const (
 	Upgraded   Kind = "upgrade"  // a move to a newer version
 	RolledBack Kind = "rollback" // a return to the previous version
 	Retired    Kind = "retire"   // a move off a version being retired (MoveAll)
+	Set        Kind = "set"      // a pin set by an operator (Set, SetMany), to any version
 )
 
 // Change is one entry of an account's pin history.
@@ -105,6 +107,58 @@ type Store interface {
 	// cannot be rolled back (the old version is going away). It returns how
 	// many accounts moved; from and to must differ.
 	MoveAll(ctx context.Context, from, to versions.Version) (int, error)
+
+	// Set pins the account to v whatever its pin was, creating the pin when
+	// there is none: an operator keeping an existing client on the version
+	// it integrated against (verso pins set). It records a Set change, and
+	// leaves a pin already at v as it is. An operator's move cannot be
+	// rolled back by the account.
+	Set(ctx context.Context, account string, v versions.Version) (Pin, error)
+	// SetMany sets every assignment as Set does, in one transaction: all
+	// are set or none (verso pins import). A later assignment of an account
+	// replaces an earlier one. It returns how many pins were created or
+	// moved.
+	SetMany(ctx context.Context, as []Assignment) (int, error)
+}
+
+// Assignment is an account and the version an operator pins it to.
+type Assignment struct {
+	Account string
+	Version versions.Version
+}
+
+// set returns p set to v by an operator at now, and the change; ok is false
+// when p is already at v.
+func set(p Pin, exists bool, v versions.Version, now time.Time) (out Pin, c Change, ok bool) {
+	if exists && p.Version == v {
+		return p, Change{}, false
+	}
+	c = Change{Account: p.Account, Kind: Set, To: v, At: now}
+	if !exists {
+		return Pin{Account: p.Account, Version: v, PinnedAt: now}, c, true
+	}
+	c.From = p.Version
+	p.Version, p.Previous, p.MovedAt = v, versions.Version{}, now
+	return p, c, true
+}
+
+// lastAssignments checks every assignment's arguments and returns them with
+// only the last assignment of each account, in the order of their first.
+func lastAssignments(as []Assignment) ([]Assignment, error) {
+	at := make(map[string]int, len(as))
+	out := make([]Assignment, 0, len(as))
+	for _, a := range as {
+		if err := checkArgs(a.Account, a.Version); err != nil {
+			return nil, fmt.Errorf("%w (account %q)", err, a.Account)
+		}
+		if i, ok := at[a.Account]; ok {
+			out[i] = a
+			continue
+		}
+		at[a.Account] = len(out)
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // Count is one version's line of a census.

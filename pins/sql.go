@@ -376,3 +376,81 @@ func (s *SQL) MoveAll(ctx context.Context, from, to versions.Version) (int, erro
 	}
 	return int(n), nil
 }
+
+// Set implements Store.
+func (s *SQL) Set(ctx context.Context, account string, v versions.Version) (Pin, error) {
+	if err := checkArgs(account, v); err != nil {
+		return Pin{}, err
+	}
+	var out Pin
+	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
+		var err error
+		out, _, err = s.setTx(ctx, tx, account, v, s.opts.now())
+		return err
+	})
+	if err != nil {
+		return Pin{}, fmt.Errorf("pins: set %q: %w", account, err)
+	}
+	return out, nil
+}
+
+// SetMany implements Store.
+func (s *SQL) SetMany(ctx context.Context, as []Assignment) (int, error) {
+	as, err := lastAssignments(as)
+	if err != nil {
+		return 0, err
+	}
+	now := s.opts.now()
+	n := 0
+	err = s.db.InTx(ctx, func(tx *storage.Tx) error {
+		n = 0
+		for _, a := range as {
+			_, changed, err := s.setTx(ctx, tx, a.Account, a.Version, now)
+			if err != nil {
+				return fmt.Errorf("account %q: %w", a.Account, err)
+			}
+			if changed {
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("pins: set many: %w", err)
+	}
+	return n, nil
+}
+
+// setTx sets a pin in tx: it creates the pin if absent (a racing first
+// request's PinIfAbsent either comes first, and the pin is then moved, or
+// finds the set pin), else moves it with the row locked.
+func (s *SQL) setTx(ctx context.Context, tx *storage.Tx, account string, v versions.Version, now time.Time) (Pin, bool, error) {
+	res, err := tx.Exec(ctx, `INSERT INTO verso_pins (account, version, pinned_at_ns, seq) VALUES (?, ?, ?, 1)
+		ON CONFLICT (account) DO NOTHING`, account, v, now.UnixNano())
+	if err != nil {
+		return Pin{}, false, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return Pin{}, false, err
+	} else if n == 1 {
+		p, c, _ := set(Pin{Account: account}, false, v, now)
+		return p, true, insertChange(ctx, tx, 1, c)
+	}
+	query := selectPin
+	if s.db.Dialect == storage.Postgres {
+		query += ` FOR UPDATE`
+	}
+	p, seq, err := getPin(ctx, tx, query, account)
+	if err != nil {
+		return Pin{}, false, err
+	}
+	p, c, ok := set(p, true, v, now)
+	if !ok {
+		return p, false, nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE verso_pins SET version = ?, previous = NULL, moved_at_ns = ?, seq = ? WHERE account = ?`,
+		p.Version, nanos(p.MovedAt), seq+1, account); err != nil {
+		return Pin{}, false, err
+	}
+	return p, true, insertChange(ctx, tx, seq+1, c)
+}

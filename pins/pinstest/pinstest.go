@@ -12,6 +12,7 @@ package pinstest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -449,6 +450,87 @@ func Run(t *testing.T, b Backend) {
 		require.NoError(t, err)
 		require.Equal(t, V4, p.Version, "some upgrade to the newest must win")
 		require.Equal(t, h[len(h)-1].To, p.Version)
+	})
+
+	t.Run("Set", func(t *testing.T) {
+		s, clock := open(t, pins.Options{})
+		_, err := s.Set(ctx, "", V1)
+		require.ErrorIs(t, err, pins.ErrEmptyAccount)
+		_, err = s.Set(ctx, "acct_a", versions.Version{})
+		require.ErrorIs(t, err, pins.ErrZeroVersion)
+
+		p, err := s.Set(ctx, "acct_a", V2)
+		require.NoError(t, err, "an account with no pin gets one")
+		requirePin(t, pins.Pin{Account: "acct_a", Version: V2, PinnedAt: Start}, p)
+		_, created, err := s.PinIfAbsent(ctx, "acct_a", V4)
+		require.NoError(t, err)
+		require.False(t, created, "a first request finds the operator's pin")
+
+		clock.Advance(time.Hour)
+		_, err = s.Upgrade(ctx, "acct_a", V3)
+		require.NoError(t, err)
+		clock.Advance(time.Hour)
+		p, err = s.Set(ctx, "acct_a", V1)
+		require.NoError(t, err, "an operator moves a pin back too")
+		at := Start.Add(2 * time.Hour)
+		requirePin(t, pins.Pin{Account: "acct_a", Version: V1, PinnedAt: Start, MovedAt: at}, p)
+		_, err = s.Rollback(ctx, "acct_a")
+		require.ErrorIs(t, err, pins.ErrNoPrevious, "the account cannot undo an operator's move")
+		clock.Advance(time.Hour)
+		p, err = s.Set(ctx, "acct_a", V1)
+		require.NoError(t, err)
+		require.True(t, p.MovedAt.Equal(at), "setting the version it has changes nothing")
+		h, err := s.History(ctx, "acct_a")
+		require.NoError(t, err)
+		requireHistory(t, []pins.Change{
+			{Account: "acct_a", Kind: pins.Set, To: V2, At: Start},
+			{Account: "acct_a", Kind: pins.Upgraded, From: V2, To: V3, At: Start.Add(time.Hour)},
+			{Account: "acct_a", Kind: pins.Set, From: V3, To: V1, At: at},
+		}, h)
+	})
+
+	t.Run("SetMany", func(t *testing.T) {
+		s, clock := open(t, pins.Options{})
+		_, _, err := s.PinIfAbsent(ctx, "acct_b", V4)
+		require.NoError(t, err)
+		_, _, err = s.PinIfAbsent(ctx, "acct_c", V2)
+		require.NoError(t, err)
+		clock.Advance(time.Hour)
+		n, err := s.SetMany(ctx, []pins.Assignment{
+			{Account: "acct_a", Version: V1}, {Account: "acct_b", Version: V2}, {Account: "acct_c", Version: V2},
+			{Account: "acct_d", Version: V3}, {Account: "acct_d", Version: V2},
+		})
+		require.NoError(t, err)
+		require.Equal(t, 3, n, "acct_a and acct_d created, acct_b moved, acct_c already there")
+		for a, v := range map[string]versions.Version{"acct_a": V1, "acct_b": V2, "acct_c": V2, "acct_d": V2} {
+			p, err := s.Get(ctx, a)
+			require.NoError(t, err)
+			require.Equal(t, v, p.Version, a)
+		}
+		hd, err := s.History(ctx, "acct_d")
+		require.NoError(t, err)
+		requireHistory(t, []pins.Change{{Account: "acct_d", Kind: pins.Set, To: V2, At: Start.Add(time.Hour)}}, hd)
+
+		// One bad assignment, and nothing is set.
+		_, err = s.SetMany(ctx, []pins.Assignment{{Account: "acct_e", Version: V1}, {Account: "", Version: V1}})
+		require.ErrorIs(t, err, pins.ErrEmptyAccount)
+		_, err = s.Get(ctx, "acct_e")
+		require.ErrorIs(t, err, pins.ErrNotPinned, "all or nothing")
+		n, err = s.SetMany(ctx, nil)
+		require.NoError(t, err)
+		require.Zero(t, n)
+
+		// Many at once: one transaction.
+		var many []pins.Assignment
+		for i := range 500 {
+			many = append(many, pins.Assignment{Account: fmt.Sprintf("acct_many_%03d", i), Version: V3})
+		}
+		n, err = s.SetMany(ctx, many)
+		require.NoError(t, err)
+		require.Equal(t, 500, n)
+		c, err := s.Census(ctx, Start)
+		require.NoError(t, err)
+		require.Contains(t, c, pins.Count{Version: V3, Accounts: 500})
 	})
 
 	t.Run("Reopen", func(t *testing.T) {
