@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/prom"
 	"github.com/verso-api/verso/shadow"
 )
 
@@ -24,7 +25,7 @@ import (
 func TestShadowMode(t *testing.T) {
 	eng := stripe(t)
 	reg := prometheus.NewRegistry()
-	sampler, err := shadow.NewSampler(shadow.SamplerConfig{Engine: eng, Rate: 1, Registerer: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	sampler, err := shadow.NewSampler(shadow.SamplerConfig{Engine: eng, Rate: 1, Metrics: prom.NewShadow(reg), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	defer sampler.Close()
 	e := echo.New()

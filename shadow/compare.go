@@ -14,7 +14,6 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/verso-api/verso/changelog"
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
@@ -141,7 +140,7 @@ type sampleResult struct {
 // edit whose fields no sample holds is reported as not covered, and a
 // version the new timeline dropped as removed: both fail the comparison
 // unless allowed. Samples are rendered on every core.
-func Compare(oldTL, newTL *gates.Timeline, samples []changelog.Sample, opts *Options) (*Report, error) {
+func Compare(oldTL, newTL *gates.Timeline, samples []Sample, opts *Options) (*Report, error) {
 	if oldTL == nil || newTL == nil {
 		return nil, errors.New("shadow: Compare needs two timelines")
 	}
@@ -187,7 +186,7 @@ func Compare(oldTL, newTL *gates.Timeline, samples []changelog.Sample, opts *Opt
 	}
 	oe, ne := transform.New(oldTL, nil), transform.New(newTL, nil)
 
-	one := func(s changelog.Sample) sampleResult {
+	one := func(s Sample) sampleResult {
 		res := sampleResult{byVersion: make([][]Finding, len(r.Versions)), covered: make([]bool, len(ns))}
 		pivot, err := ne.Render(s.Body, newTL.Newest(), r.Pivot)
 		if err != nil {
@@ -335,7 +334,7 @@ func group(fs []Finding) []Group {
 
 // errFinding records that one timeline refused a sample: the error text
 // stands in for the value.
-func errFinding(v versions.Version, s changelog.Sample, oerr, nerr error) Finding {
+func errFinding(v versions.Version, s Sample, oerr, nerr error) Finding {
 	val := func(err error) json.RawMessage {
 		if err == nil {
 			return json.RawMessage(`"(rendered)"`)

@@ -1,7 +1,9 @@
 // Package shadow finds what a timeline edit or a version upgrade changes in
 // real payloads.
 //
-// Compare renders sample objects at every version two timelines share,
+// Compare renders sample objects (Sample: changelog.LoadSamples reads them
+// from files, and a []changelog.Sample converts element by element) at
+// every version two timelines share,
 // with each, and reports every field that differs, grouped by the edited
 // change behind it: run it in CI on the timeline before and after an edit,
 // and an edit that would change what clients pinned to an existing version
@@ -24,5 +26,6 @@
 // responses it serves, renders each in a candidate version in the
 // background on a bounded pool (dropping work when its queue is full,
 // never blocking or changing the response) and records the differences as
-// Prometheus metrics and slog records.
+// slog records and, through the small Metrics interface, as metrics
+// (package prom reports them to Prometheus).
 package shadow

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
 )
@@ -32,9 +30,10 @@ type SamplerConfig struct {
 	// MaxBodySize is the largest body compared; larger ones are not
 	// sampled (Submit copies a sampled body). Optional. Default value 1 MiB.
 	MaxBodySize int
-	// Registerer receives the metrics. Optional. Default value
-	// prometheus.DefaultRegisterer.
-	Registerer prometheus.Registerer
+	// Metrics receives the comparisons, differences and drops (prom.Shadow
+	// reports them to Prometheus). Optional. Default value nil: none are
+	// recorded (Stats still counts them).
+	Metrics Metrics
 	// Logger receives one record per response that differs (Info) or
 	// fails to render (Warn). Optional. Default value slog.Default().
 	Logger *slog.Logger
@@ -44,14 +43,38 @@ type SamplerConfig struct {
 	Random func() float64
 }
 
-// DefaultSamplerConfig is the default Sampler config; Engine must still be
-// set.
-var DefaultSamplerConfig = SamplerConfig{
-	Rate:        0.01,
-	Workers:     1,
-	QueueSize:   64,
-	MaxBodySize: 1 << 20,
+// The defaults of SamplerConfig's optional fields.
+const (
+	DefaultRate        = 0.01
+	DefaultWorkers     = 1
+	DefaultQueueSize   = 64
+	DefaultMaxBodySize = 1 << 20
+)
+
+// Metrics receives what a Sampler finds, for a metrics system: package
+// prom implements it for Prometheus, so that this package does not import
+// Prometheus. Its methods are called from the sampler's workers (Dropped
+// from Submit) and must not block.
+type Metrics interface {
+	// Compared records one sampled response served at served and
+	// compared with how candidate renders it, by result: "same",
+	// "different" or "error" (the candidate cannot render it).
+	Compared(served, candidate versions.Version, result string)
+	// Differs records a path at which a compared response differs (array
+	// indexes written "[]", "(root)" for the whole body), once per
+	// response and path.
+	Differs(served, candidate versions.Version, path string)
+	// Dropped records a sampled response dropped because the queue was
+	// full.
+	Dropped()
 }
+
+// noMetrics is the Metrics of a Sampler configured without any.
+type noMetrics struct{}
+
+func (noMetrics) Compared(versions.Version, versions.Version, string) {}
+func (noMetrics) Differs(versions.Version, versions.Version, string)  {}
+func (noMetrics) Dropped()                                            {}
 
 // SamplerStats counts what a Sampler did.
 type SamplerStats struct {
@@ -65,7 +88,7 @@ type SamplerStats struct {
 
 // Sampler compares, in the background, a sample of live responses as served
 // with how a candidate version would render them, and records the
-// differences as Prometheus metrics and slog records: an operator can tell
+// differences as metrics (SamplerConfig.Metrics) and slog records: an operator can tell
 // an account what would change for it if it upgraded. Submit never blocks
 // and never changes the response. A Sampler is safe for concurrent use.
 type Sampler struct {
@@ -78,9 +101,7 @@ type Sampler struct {
 
 	submitted, sampled, dropped, compared, differed, failed atomic.Uint64
 
-	differences *prometheus.CounterVec
-	comparisons *prometheus.CounterVec
-	drops       prometheus.Counter
+	m Metrics
 }
 
 type job struct {
@@ -95,22 +116,19 @@ func NewSampler(cfg SamplerConfig) (*Sampler, error) {
 		return nil, errors.New("shadow: sampler needs an Engine")
 	}
 	if cfg.Rate == 0 {
-		cfg.Rate = DefaultSamplerConfig.Rate
+		cfg.Rate = DefaultRate
 	}
 	if cfg.Rate < 0 || cfg.Rate > 1 {
 		return nil, fmt.Errorf("shadow: sample rate %v is not in (0, 1]", cfg.Rate)
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = DefaultSamplerConfig.Workers
+		cfg.Workers = DefaultWorkers
 	}
 	if cfg.QueueSize <= 0 {
-		cfg.QueueSize = DefaultSamplerConfig.QueueSize
+		cfg.QueueSize = DefaultQueueSize
 	}
 	if cfg.MaxBodySize <= 0 {
-		cfg.MaxBodySize = DefaultSamplerConfig.MaxBodySize
-	}
-	if cfg.Registerer == nil {
-		cfg.Registerer = prometheus.DefaultRegisterer
+		cfg.MaxBodySize = DefaultMaxBodySize
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -118,44 +136,15 @@ func NewSampler(cfg SamplerConfig) (*Sampler, error) {
 	if cfg.Random == nil {
 		cfg.Random = rand.Float64
 	}
-	s := &Sampler{cfg: cfg, queue: make(chan job, cfg.QueueSize), quit: make(chan struct{})}
-	var err error
-	if s.differences, err = register(cfg.Registerer, prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "verso_shadow_differences_total",
-		Help: "Sampled responses whose candidate rendering differs from the served one at a path (array indexes as []), counted once per response and path.",
-	}, []string{"served", "candidate", "path"})); err != nil {
-		return nil, err
-	}
-	if s.comparisons, err = register(cfg.Registerer, prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "verso_shadow_comparisons_total",
-		Help: "Sampled responses compared with a candidate version, by result: same, different or error.",
-	}, []string{"served", "candidate", "result"})); err != nil {
-		return nil, err
-	}
-	if s.drops, err = register(cfg.Registerer, prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "verso_shadow_dropped_total",
-		Help: "Sampled responses dropped because the shadow queue was full.",
-	})); err != nil {
-		return nil, err
+	s := &Sampler{cfg: cfg, queue: make(chan job, cfg.QueueSize), quit: make(chan struct{}), m: cfg.Metrics}
+	if s.m == nil {
+		s.m = noMetrics{}
 	}
 	for range cfg.Workers {
 		s.wg.Add(1)
 		go s.work()
 	}
 	return s, nil
-}
-
-func register[C prometheus.Collector](r prometheus.Registerer, c C) (C, error) {
-	if err := r.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, fmt.Errorf("shadow: register metrics: %w", err)
-	}
-	return c, nil
 }
 
 // Submit offers a response: body in the newest schema, the version it was
@@ -175,7 +164,7 @@ func (s *Sampler) Submit(body []byte, served, candidate versions.Version, attrs 
 		return true
 	default:
 		s.dropped.Add(1)
-		s.drops.Inc()
+		s.m.Dropped()
 		return false
 	}
 }
@@ -224,18 +213,18 @@ func (s *Sampler) compare(j job) {
 	diffs, err := DiffVersions(s.cfg.Engine, j.body, j.served, j.candidate)
 	if err != nil {
 		s.failed.Add(1)
-		s.comparisons.WithLabelValues(sv, cv, "error").Inc()
+		s.m.Compared(j.served, j.candidate, "error")
 		s.cfg.Logger.LogAttrs(context.Background(), slog.LevelWarn, "shadow: cannot render the candidate version",
 			append([]slog.Attr{slog.String("served", sv), slog.String("candidate", cv), slog.String("error", err.Error())}, j.attrs...)...)
 		return
 	}
 	s.compared.Add(1)
 	if len(diffs) == 0 {
-		s.comparisons.WithLabelValues(sv, cv, "same").Inc()
+		s.m.Compared(j.served, j.candidate, "same")
 		return
 	}
 	s.differed.Add(1)
-	s.comparisons.WithLabelValues(sv, cv, "different").Inc()
+	s.m.Compared(j.served, j.candidate, "different")
 	paths := make([]string, 0, len(diffs))
 	seen := map[string]bool{}
 	for _, d := range diffs {
@@ -246,7 +235,7 @@ func (s *Sampler) compare(j job) {
 		if !seen[p] {
 			seen[p] = true
 			paths = append(paths, p)
-			s.differences.WithLabelValues(sv, cv, p).Inc()
+			s.m.Differs(j.served, j.candidate, p)
 		}
 	}
 	const maxLogged = 20

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/verso-api/verso/prom"
 	"github.com/verso-api/verso/shadow"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
@@ -40,7 +41,7 @@ func TestSamplerSubmitNeverBlocks(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	s, err := shadow.NewSampler(shadow.SamplerConfig{
 		Engine: transform.New(tl, nil), Rate: 1, Workers: 1, QueueSize: 1,
-		Registerer: reg, Logger: slog.New(h),
+		Metrics: prom.NewShadow(reg), Logger: slog.New(h),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +104,7 @@ func TestSamplerRecordsDifferences(t *testing.T) {
 	var mu sync.Mutex
 	reg := prometheus.NewRegistry()
 	s, err := shadow.NewSampler(shadow.SamplerConfig{
-		Engine: transform.New(tl, nil), Rate: 1, Workers: 2, Registerer: reg,
+		Engine: transform.New(tl, nil), Rate: 1, Workers: 2, Metrics: prom.NewShadow(reg),
 		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil)),
 	})
 	if err != nil {
@@ -197,7 +198,7 @@ func TestSamplerSampling(t *testing.T) {
 			if tc.name != "no engine" {
 				cfg.Engine = e
 			}
-			cfg.Registerer = prometheus.NewRegistry()
+			cfg.Metrics = prom.NewShadow(prometheus.NewRegistry())
 			cfg.Logger = slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
 			s, err := shadow.NewSampler(cfg)
 			if tc.wantErr != "" {
@@ -220,7 +221,7 @@ func TestSamplerSampling(t *testing.T) {
 func TestSamplerCopiesBodyAndClose(t *testing.T) {
 	tl := load(t, "../../testdata/stripe.yaml")
 	reg := prometheus.NewRegistry()
-	s, err := shadow.NewSampler(shadow.SamplerConfig{Engine: transform.New(tl, nil), Rate: 1, Registerer: reg,
+	s, err := shadow.NewSampler(shadow.SamplerConfig{Engine: transform.New(tl, nil), Rate: 1, Metrics: prom.NewShadow(reg),
 		Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -239,7 +240,7 @@ func TestSamplerCopiesBodyAndClose(t *testing.T) {
 	}
 	s.Close() // a second Close is harmless
 	// A second sampler on the same registry shares the metrics.
-	s2, err := shadow.NewSampler(shadow.SamplerConfig{Engine: transform.New(tl, nil), Rate: 1, Registerer: reg})
+	s2, err := shadow.NewSampler(shadow.SamplerConfig{Engine: transform.New(tl, nil), Rate: 1, Metrics: prom.NewShadow(reg)})
 	if err != nil {
 		t.Fatalf("second sampler on one registry: %v", err)
 	}
@@ -249,7 +250,7 @@ func TestSamplerCopiesBodyAndClose(t *testing.T) {
 func TestSamplerConcurrentSubmit(t *testing.T) {
 	tl := load(t, "../../testdata/stripe.yaml")
 	s, err := shadow.NewSampler(shadow.SamplerConfig{Engine: transform.New(tl, nil), Rate: 1, Workers: 2, QueueSize: 8,
-		Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
+		Metrics: prom.NewShadow(prometheus.NewRegistry()), Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +277,7 @@ func TestSamplerConcurrentSubmit(t *testing.T) {
 func BenchmarkSamplerSubmit(b *testing.B) {
 	tl := load(b, "../../testdata/stripe.yaml")
 	s, err := shadow.NewSampler(shadow.SamplerConfig{Engine: transform.New(tl, nil),
-		Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
+		Metrics: prom.NewShadow(prometheus.NewRegistry()), Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}

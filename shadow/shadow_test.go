@@ -36,9 +36,18 @@ func golden(t *testing.T, name string, got []byte) { goldenfile.Check(t, *update
 // basilSamples are the default samples in the newest schema of
 // additive.yaml: refund.reason is reason_code there, and charges have an
 // outcome.
-func basilSamples(t *testing.T) []changelog.Sample {
-	var out []changelog.Sample
+// defaultSamples are changelog's samples, converted.
+func defaultSamples() []shadow.Sample {
+	var out []shadow.Sample
 	for _, s := range changelog.DefaultSamples() {
+		out = append(out, shadow.Sample(s))
+	}
+	return out
+}
+
+func basilSamples(t *testing.T) []shadow.Sample {
+	var out []shadow.Sample
+	for _, s := range defaultSamples() {
 		var m map[string]any
 		if err := json.Unmarshal(s.Body, &m); err != nil {
 			t.Fatal(err)
@@ -65,7 +74,7 @@ func TestCompare(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		newTL    string
-		samples  func(*testing.T) []changelog.Sample
+		samples  func(*testing.T) []shadow.Sample
 		failed   bool
 		versions string // versions with findings
 		paths    string // distinct "sample path" of the findings
@@ -90,7 +99,7 @@ func TestCompare(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			samples := changelog.DefaultSamples()
+			samples := defaultSamples()
 			if tc.samples != nil {
 				samples = tc.samples(t)
 			}
@@ -185,7 +194,7 @@ func TestCompareNeverPassesSilently(t *testing.T) {
 			text: "allowed: removed version 2016-07-06"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := shadow.Compare(old, tc.newTL, changelog.DefaultSamples(), &tc.opts)
+			r, err := shadow.Compare(old, tc.newTL, defaultSamples(), &tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -210,7 +219,7 @@ func TestCompareNeverPassesSilently(t *testing.T) {
 	}
 	// The removed version allowed, its findings still fail; with the
 	// removed version's change the only thing gone, they are blamed on it.
-	r, err := shadow.Compare(old, removed, changelog.DefaultSamples(), &shadow.Options{AllowRemoved: true})
+	r, err := shadow.Compare(old, removed, defaultSamples(), &shadow.Options{AllowRemoved: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +231,7 @@ func TestCompareNeverPassesSilently(t *testing.T) {
 }
 
 func TestCompareGroupsByChange(t *testing.T) {
-	r, err := shadow.Compare(load(t, "../../testdata/stripe.yaml"), load(t, "broken_rename.yaml"), changelog.DefaultSamples(), nil)
+	r, err := shadow.Compare(load(t, "../../testdata/stripe.yaml"), load(t, "broken_rename.yaml"), defaultSamples(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,9 +252,9 @@ func TestCompareGroupsByChange(t *testing.T) {
 // one core gives.
 func TestCompareWorkers(t *testing.T) {
 	old, broken := load(t, "../../testdata/stripe.yaml"), load(t, "broken_rename.yaml")
-	var samples []changelog.Sample
+	var samples []shadow.Sample
 	for i := range 40 {
-		for _, s := range changelog.DefaultSamples() {
+		for _, s := range defaultSamples() {
 			s.Name = fmt.Sprintf("%d-%s", i, s.Name)
 			samples = append(samples, s)
 		}
@@ -276,7 +285,7 @@ func joinV(vs []versions.Version) string {
 }
 
 func TestCompareFindingFields(t *testing.T) {
-	r, err := shadow.Compare(load(t, "../../testdata/stripe.yaml"), load(t, "broken_rename.yaml"), changelog.DefaultSamples(), nil)
+	r, err := shadow.Compare(load(t, "../../testdata/stripe.yaml"), load(t, "broken_rename.yaml"), defaultSamples(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +299,7 @@ func TestCompareFindingFields(t *testing.T) {
 func TestCompareProgress(t *testing.T) {
 	tl := load(t, "../../testdata/stripe.yaml")
 	var calls [][2]int
-	_, err := shadow.Compare(tl, tl, changelog.DefaultSamples(), &shadow.Options{
+	_, err := shadow.Compare(tl, tl, defaultSamples(), &shadow.Options{
 		Progress: func(done, total int) { calls = append(calls, [2]int{done, total}) },
 	})
 	if err != nil {
@@ -311,8 +320,8 @@ func TestCompareRenderErrors(t *testing.T) {
 	tl := load(t, "../../testdata/stripe.yaml")
 	// An amount that is not a number cannot be walked back to an integer:
 	// both timelines refuse it alike, which is a warning, not a finding.
-	bad := changelog.Sample{Name: "bad.json", Type: "refund", Body: []byte(`{"object":"refund","amount":"ten"}`)}
-	r, err := shadow.Compare(tl, tl, []changelog.Sample{bad}, nil)
+	bad := shadow.Sample{Name: "bad.json", Type: "refund", Body: []byte(`{"object":"refund","amount":"ten"}`)}
+	r, err := shadow.Compare(tl, tl, []shadow.Sample{bad}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +336,7 @@ func TestCompareRenderErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err = shadow.Compare(tl, newTL, []changelog.Sample{bad}, nil)
+	r, err = shadow.Compare(tl, newTL, []shadow.Sample{bad}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +362,7 @@ func TestCompareNoSharedVersion(t *testing.T) {
 }
 
 func TestReportGolden(t *testing.T) {
-	r, err := shadow.Compare(load(t, "../../testdata/stripe.yaml"), load(t, "broken_moved.yaml"), changelog.DefaultSamples(), nil)
+	r, err := shadow.Compare(load(t, "../../testdata/stripe.yaml"), load(t, "broken_moved.yaml"), defaultSamples(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +408,7 @@ func TestDiffVersionsGolden(t *testing.T) {
 
 func BenchmarkCompare(b *testing.B) {
 	old, broken := load(b, "../../testdata/stripe.yaml"), load(b, "broken_moved.yaml")
-	samples := changelog.DefaultSamples()
+	samples := defaultSamples()
 	n := 0
 	for _, s := range samples {
 		n += len(s.Body)
@@ -427,7 +436,7 @@ func TestProgressWriter(t *testing.T) {
 
 // stripeFixtures returns Stripe's 176 real fixture objects as samples,
 // copies times over, or skips when ../shared is not beside the clone.
-func stripeFixtures(t testing.TB, copies int) []changelog.Sample {
+func stripeFixtures(t testing.TB, copies int) []shadow.Sample {
 	t.Helper()
 	dir := os.Getenv("VERSO_SHARED_DIR") // default: ../shared beside the clone
 	if dir == "" {
@@ -448,10 +457,10 @@ func stripeFixtures(t testing.TB, copies int) []changelog.Sample {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	var out []changelog.Sample
+	var out []shadow.Sample
 	for i := range copies {
 		for _, n := range names {
-			out = append(out, changelog.Sample{Name: fmt.Sprintf("%s#%d", n, i), Type: n, Body: f.Resources[n]})
+			out = append(out, shadow.Sample{Name: fmt.Sprintf("%s#%d", n, i), Type: n, Body: f.Resources[n]})
 		}
 	}
 	return out

@@ -15,7 +15,7 @@ import (
 // ErrForbiddenAddress is returned for a webhook URL, or a connection,
 // whose host is or resolves to an address a webhook may not reach:
 // loopback, private, link-local, multicast, unspecified or otherwise
-// reserved (see ForbiddenAddress). StoreOptions.AllowPrivate lifts it.
+// reserved (see ForbiddenAddress). Options.AllowPrivate lifts it.
 var ErrForbiddenAddress = errors.New("webhooks: address not allowed")
 
 // forbiddenPrefixes are reserved ranges beyond what netip.Addr's methods

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/verso-api/verso/storage"
+	"github.com/verso-api/verso/webhooks/signature"
 )
 
 func TestForbiddenAddress(t *testing.T) {
@@ -59,7 +60,7 @@ func TestCreateRefusesPrivateURLs(t *testing.T) {
 	forEachDB(t, func(t *testing.T, open opener) {
 		db := open(t)
 		ctx := context.Background()
-		strict, err := NewStore(ctx, db, nil)
+		strict, err := NewSQLStore(ctx, db, nil)
 		require.NoError(t, err)
 		for _, u := range []string{
 			"http://127.0.0.1:8080/hook", "http://[::1]/hook", "http://localhost:9/hook", "http://LOCALHOST./hook",
@@ -79,7 +80,7 @@ func TestCreateRefusesPrivateURLs(t *testing.T) {
 
 		_, err = strict.CreateEndpoint(ctx, EndpointParams{Account: "acct_a", URL: "https://93.184.216.34/hook", EnabledEvents: []string{"*"}, APIVersion: vNew})
 		require.NoError(t, err)
-		loose, err := NewStore(ctx, db, &StoreOptions{AllowPrivate: true})
+		loose, err := NewSQLStore(ctx, db, &Options{AllowPrivate: true})
 		require.NoError(t, err)
 		_, err = loose.CreateEndpoint(ctx, EndpointParams{Account: "acct_a", URL: "http://127.0.0.1:8080/hook", EnabledEvents: []string{"*"}, APIVersion: vNew})
 		require.NoError(t, err)
@@ -96,10 +97,10 @@ func TestDialRefusesPrivate(t *testing.T) {
 		db := open(t)
 		ctx := context.Background()
 		rc := newReceiver(t, nil)
-		loose, err := NewStore(ctx, db, &StoreOptions{AllowPrivate: true})
+		loose, err := NewSQLStore(ctx, db, &Options{AllowPrivate: true})
 		require.NoError(t, err)
 		_, port, _ := net.SplitHostPort(strings.TrimPrefix(rc.URL, "http://"))
-		strict, err := NewStore(ctx, db, nil)
+		strict, err := NewSQLStore(ctx, db, nil)
 		require.NoError(t, err)
 		w := mustWorker(t, Config{Store: strict, Renderer: fakeRender, Timeout: 5 * time.Second})
 		for _, u := range []string{rc.URL + "/hook", "http://localhost:" + port + "/hook"} {
@@ -163,7 +164,7 @@ func TestSecretsSealed(t *testing.T) {
 		ctx := context.Background()
 		sealer, err := storage.NewSealer([]byte(strings.Repeat("k", storage.KeySize)))
 		require.NoError(t, err)
-		s, err := NewStore(ctx, db, &StoreOptions{AllowPrivate: true, Sealer: sealer})
+		s, err := NewSQLStore(ctx, db, &Options{AllowPrivate: true, Sealer: sealer})
 		require.NoError(t, err)
 		rc := newReceiver(t, nil)
 		ep, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_s", URL: rc.URL, EnabledEvents: []string{"*"}, APIVersion: vNew})
@@ -180,10 +181,10 @@ func TestSecretsSealed(t *testing.T) {
 		require.Empty(t, res.Error)
 		got := rc.requests()
 		require.Len(t, got, 1)
-		err = Verify(got[0].body, got[0].header.Get(SignatureHeader), ep.Secret, time.Hour)
+		err = signature.Verify(got[0].body, got[0].header.Get(signature.Header), ep.Secret, time.Hour)
 		require.NoError(t, err, "the delivery is not signed with the endpoint's secret")
 
-		keyless, err := NewStore(ctx, db, &StoreOptions{AllowPrivate: true})
+		keyless, err := NewSQLStore(ctx, db, &Options{AllowPrivate: true})
 		require.NoError(t, err)
 		_, err = keyless.endpointWithSecret(ctx, "acct_s", ep.ID)
 		assert.ErrorIs(t, err, storage.ErrSealed)

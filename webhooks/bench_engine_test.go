@@ -7,6 +7,7 @@ import (
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/transform"
+	"github.com/verso-api/verso/webhooks/signature"
 )
 
 // BenchmarkRenderAndSignEngine is BenchmarkRenderAndSign with verso's own
@@ -28,7 +29,7 @@ func BenchmarkRenderAndSignEngine(b *testing.B) {
 		b.Run(strconv.Itoa(n)+"_endpoints", func(b *testing.B) {
 			eps := make([]Endpoint, n)
 			for i := range eps {
-				eps[i] = Endpoint{ID: "we_" + strconv.Itoa(i), APIVersion: all[len(all)-1-i], Secret: NewSecret()}
+				eps[i] = Endpoint{ID: "we_" + strconv.Itoa(i), APIVersion: all[len(all)-1-i], Secret: signature.NewSecret()}
 			}
 			now := time.Unix(1700000000, 0)
 			b.SetBytes(int64(len(benchEvent) * n))
@@ -40,7 +41,7 @@ func BenchmarkRenderAndSignEngine(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					_ = Sign(eps[i].Secret, now, out)
+					_ = signature.Sign(eps[i].Secret, now, out)
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")

@@ -15,6 +15,7 @@ import (
 	"github.com/verso-api/verso/storage"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
+	"github.com/verso-api/verso/webhooks/signature"
 )
 
 // benchEvent is a customer.updated event of about 1 KB, in the newest schema.
@@ -52,7 +53,7 @@ func BenchmarkRenderAndSign(b *testing.B) {
 				if i >= len(all) {
 					v = versions.MustParse("201" + strconv.Itoa(i%10) + "-0" + strconv.Itoa(1+i%9) + "-15")
 				}
-				eps[i] = Endpoint{ID: "we_" + strconv.Itoa(i), APIVersion: v, Secret: NewSecret()}
+				eps[i] = Endpoint{ID: "we_" + strconv.Itoa(i), APIVersion: v, Secret: signature.NewSecret()}
 			}
 			now := time.Unix(1700000000, 0)
 			b.SetBytes(int64(len(benchEvent) * n))
@@ -64,7 +65,7 @@ func BenchmarkRenderAndSign(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					_ = Sign(eps[i].Secret, now, out)
+					_ = signature.Sign(eps[i].Secret, now, out)
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
@@ -76,7 +77,7 @@ func BenchmarkRenderAndSign(b *testing.B) {
 func BenchmarkSend(b *testing.B) {
 	w := benchWorker(b)
 	rc := newReceiver(b, func(int, *http.Request) int { return http.StatusNoContent })
-	ep := &Endpoint{ID: "we_1", URL: rc.URL, APIVersion: vOld, Secret: NewSecret()}
+	ep := &Endpoint{ID: "we_1", URL: rc.URL, APIVersion: vOld, Secret: signature.NewSecret()}
 	ctx := context.Background()
 	b.SetBytes(int64(len(benchEvent)))
 	b.ReportAllocs()

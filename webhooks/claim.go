@@ -51,7 +51,7 @@ type caps struct {
 // skipped, never waited for, so claims on several nodes cannot deadlock;
 // and the update re-checks that the row is still due, so two workers never
 // claim the same row.
-func (s *Store) claim(ctx context.Context, now, leaseUntil time.Time, lease string, c caps) ([]job, error) {
+func (s *SQLStore) claim(ctx context.Context, now, leaseUntil time.Time, lease string, c caps) ([]job, error) {
 	if c.limit <= 0 {
 		return nil, nil
 	}
@@ -170,7 +170,7 @@ func fullKeys(busy map[string]int, limit int) []any {
 
 // scanJobs runs q, a query over jobSelect, and returns the jobs leased
 // under lease.
-func (s *Store) scanJobs(ctx context.Context, lease string, leaseUntil time.Time, q string, args ...any) ([]job, error) {
+func (s *SQLStore) scanJobs(ctx context.Context, lease string, leaseUntil time.Time, q string, args ...any) ([]job, error) {
 	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
@@ -245,7 +245,7 @@ type attempt struct {
 // The rows are updated in id order, so that two transactions that both
 // touch some of the same rows take their locks in the same order and
 // cannot deadlock.
-func (s *Store) finish(ctx context.Context, batch []attempt) ([]bool, error) {
+func (s *SQLStore) finish(ctx context.Context, batch []attempt) ([]bool, error) {
 	if len(batch) == 0 {
 		return nil, nil
 	}
@@ -306,7 +306,7 @@ func (o outcome) row(now time.Time) (int64, string) {
 
 // finishPostgres is finish in one statement: the outcomes go as arrays,
 // the rows still held are locked in id order, then updated.
-func (s *Store) finishPostgres(ctx context.Context, batch []attempt) ([]bool, error) {
+func (s *SQLStore) finishPostgres(ctx context.Context, batch []attempt) ([]bool, error) {
 	n := len(batch)
 	ids, leases, states, errs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	nexts, nows, statuses := make([]int64, n), make([]int64, n), make([]int64, n)

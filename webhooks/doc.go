@@ -4,9 +4,13 @@
 //
 // # Recording events
 //
-// A Store keeps endpoints, events and deliveries in a storage.DB (SQLite
-// or PostgreSQL). Events are written in the newest schema, in the same
-// transaction as the change they describe (a transactional outbox):
+// A SQLStore keeps endpoints, events and deliveries in a storage.DB
+// (SQLite or PostgreSQL), made as every store of verso is made:
+//
+//	store, err := webhooks.NewSQLStore(ctx, db, opts) // opts is an *Options; nil means the defaults
+//
+// Events are written in the newest schema, in the same transaction as the
+// change they describe (a transactional outbox):
 //
 //	err := db.InTx(ctx, func(tx *storage.Tx) error {
 //		if err := saveCustomer(ctx, tx, cus); err != nil {
@@ -32,7 +36,7 @@
 // POSTs it. A 2xx marks it delivered; any other status, a timeout or a
 // connection error schedules a retry with exponential backoff and jitter;
 // a delivery whose next attempt would fall after Backoff.MaxAge (72 hours)
-// is marked failed, kept, listed with Store.ListDeliveries and sent again
+// is marked failed, kept, listed with SQLStore.ListDeliveries and sent again
 // with Worker.Resend. Delivery is at least once: receivers deduplicate on
 // the event id, which is stable across retries and also sent in the
 // Verso-Event-Id header; Verso-Delivery-Attempt numbers the attempts,
@@ -55,29 +59,34 @@
 //
 // # Signatures
 //
-// By default a delivery carries Stripe's header,
+// Package webhooks/signature signs and verifies deliveries with the
+// standard library only: a receiver imports it, not this package. By
+// default a delivery carries Stripe's header,
 //
 //	Stripe-Signature: t=1700000000,v1=<hex HMAC-SHA256(secret, "1700000000." + body)>
 //
-// which a receiver checks with Verify. An endpoint created with
-// SchemeStandard carries the Standard Webhooks headers instead
-// (webhook-id, webhook-timestamp, webhook-signature: v1,<base64>), checked
-// with VerifyStandard or any Standard Webhooks library. Secrets look like
-// "whsec_" + base64 and serve both schemes.
+// checked with signature.Verify. An endpoint created with SchemeStandard
+// carries the Standard Webhooks headers instead (webhook-id,
+// webhook-timestamp, webhook-signature: v1,<base64>), checked with
+// signature.VerifyStandard or any Standard Webhooks library. Secrets look
+// like "whsec_" + base64 and serve both schemes.
 //
 // # The API
 //
-// Routes registers POST/GET/DELETE /v1/webhook_endpoints and friends on an
-// echo group; HandlersConfig says how to find the request's account and
-// its pinned version.
+// Handlers serves the webhook endpoint API (POST/GET/DELETE
+// /v1/webhook_endpoints and friends) as an http.Handler, in the API's error
+// shape; HandlersConfig says how to find the request's account and its
+// pinned version. Mount it on each of Handlers.Patterns.
 //
 // # Metrics
 //
-// With Config.Registerer set, the worker exports
-// verso_webhook_deliveries_total{outcome}, verso_webhook_attempts_total{result},
-// verso_webhook_delivery_attempts (a histogram of attempts per finished
-// delivery), verso_webhook_attempt_duration_seconds,
-// verso_webhook_deliveries_in_flight, and, read from the database at each
+// With Config.Metrics set, the worker reports each attempt, finished
+// delivery and attempt in flight through the small Metrics interface;
+// prom.NewWebhooks implements it for Prometheus
+// (verso_webhook_deliveries_total{outcome}, verso_webhook_attempts_total{result},
+// verso_webhook_delivery_attempts, verso_webhook_attempt_duration_seconds,
+// verso_webhook_deliveries_in_flight, and, from SQLStore.Stats at each
 // scrape, verso_webhook_queue_depth and
-// verso_webhook_oldest_undelivered_age_seconds.
+// verso_webhook_oldest_undelivered_age_seconds), so that this package does
+// not import Prometheus.
 package webhooks

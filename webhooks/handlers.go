@@ -4,30 +4,28 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
-	"net/url"
-	"sort"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/labstack/echo/v4"
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/versions"
 )
 
 // HandlersConfig configures the webhook endpoint API.
 type HandlersConfig struct {
 	// Store keeps the endpoints. Required.
-	Store *Store
+	Store *SQLStore
 	// Account returns the authenticated account of a request, or "" when
 	// there is none (the handlers then answer 401). Required.
-	Account func(c echo.Context) string
+	Account func(r *http.Request) string
 	// Version returns the account's pinned API version: an endpoint created
 	// without api_version gets it. Required.
-	Version func(c echo.Context) (versions.Version, error)
+	Version func(r *http.Request) (versions.Version, error)
+	// Prefix is the path the API's routes start with.
+	// Optional. Default value "/v1".
+	Prefix string
 	// Timeline, when set, refuses an api_version it does not support.
 	// Optional. Default value nil: any well-formed version is accepted.
 	Timeline *versions.Timeline
@@ -43,19 +41,60 @@ type HandlersConfig struct {
 	// (besides "*"). Optional. Default value nil: any well-formed type.
 	EventTypes []string
 	// Worker, when set, enables test sends:
-	// POST /webhook_endpoints/:id/test. Optional.
+	// POST /webhook_endpoints/{id}/test. Optional.
 	Worker *Worker
 	// SampleEvent returns a sample event of a type, in the newest schema,
 	// for test sends that name a type rather than an event. Optional.
-	SampleEvent func(c echo.Context, typ string) ([]byte, error)
-	// Logger logs internal errors. Optional. Default value slog.Default().
+	SampleEvent func(r *http.Request, typ string) ([]byte, error)
+	// ErrorHandler writes the API's errors (*apierror.Error values).
+	// Optional. Default value apierror.Write: the API's error shape, from
+	// the request's context.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// Logger logs store failures, which the client sees as a 503.
+	// Optional. Default value slog.Default().
 	Logger *slog.Logger
 }
 
-// Handlers serves the webhook endpoint API; see Routes.
+// Handlers serves the webhook endpoint API, an http.Handler:
+//
+//	POST   /v1/webhook_endpoints                      create (the secret is in this response only)
+//	GET    /v1/webhook_endpoints                      list: limit, starting_after
+//	GET    /v1/webhook_endpoints/{id}                 retrieve
+//	POST   /v1/webhook_endpoints/{id}                 update: url, enabled_events, api_version,
+//	                                                  description, disabled (true or false)
+//	DELETE /v1/webhook_endpoints/{id}                 delete
+//	POST   /v1/webhook_endpoints/{id}/roll_secret     new secret (in this response only); the old
+//	                                                  one keeps signing for expires_in seconds
+//	                                                  (default 86400, at most 604800; 0 retires it)
+//	GET    /v1/webhook_endpoints/{id}/deliveries      list deliveries: status, limit, starting_after
+//	POST   /v1/webhook_deliveries/{id}/retry          retry now: a pending delivery at once, a
+//	                                                  failed or delivered one again (also /resend)
+//	POST   /v1/webhook_endpoints/{id}/test            test send (with HandlersConfig.Worker):
+//	                                                  event=evt_… or type=…, api_version
+//
+// Mount it on those paths (Patterns lists them), normally behind
+// authentication and the versioning middleware:
+//
+//	for _, p := range h.Patterns() {
+//		mux.Handle(p, h)
+//	}
+//
+// Parameters come from a JSON object or a form in Stripe's bracket syntax
+// (parsed by transform.FormToJSON). Errors are *apierror.Error values
+// written by HandlersConfig.ErrorHandler; a store that fails is 503 with
+// Retry-After (ErrStore).
 type Handlers struct {
-	cfg   HandlersConfig
-	types map[string]bool
+	cfg    HandlersConfig
+	types  map[string]bool
+	routes []route
+}
+
+// route is one operation of the API: a method and a path whose "{id}"
+// segment matches any non-empty segment.
+type route struct {
+	method string
+	path   []string // segments after the prefix
+	op     func(h *Handlers, w http.ResponseWriter, r *http.Request, account, id string) error
 }
 
 // NewHandlers checks cfg and returns the handlers.
@@ -67,6 +106,15 @@ func NewHandlers(cfg HandlersConfig) (*Handlers, error) {
 		return nil, fmt.Errorf("%w: HandlersConfig.Account is required", ErrConfig)
 	case cfg.Version == nil:
 		return nil, fmt.Errorf("%w: HandlersConfig.Version is required", ErrConfig)
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "/v1"
+	}
+	if !strings.HasPrefix(cfg.Prefix, "/") || strings.HasSuffix(cfg.Prefix, "/") {
+		return nil, fmt.Errorf("%w: HandlersConfig.Prefix %q must start with / and not end with one", ErrConfig, cfg.Prefix)
+	}
+	if cfg.ErrorHandler == nil {
+		cfg.ErrorHandler = apierror.Write
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -81,633 +129,170 @@ func NewHandlers(cfg HandlersConfig) (*Handlers, error) {
 			h.types[t] = true
 		}
 	}
+	add := func(method, path string, op func(*Handlers, http.ResponseWriter, *http.Request, string, string) error) {
+		h.routes = append(h.routes, route{method: method, path: strings.Split(path, "/"), op: op})
+	}
+	add(http.MethodPost, "webhook_endpoints", (*Handlers).create)
+	add(http.MethodGet, "webhook_endpoints", (*Handlers).list)
+	add(http.MethodGet, "webhook_endpoints/{id}", (*Handlers).retrieve)
+	add(http.MethodPost, "webhook_endpoints/{id}", (*Handlers).update)
+	add(http.MethodDelete, "webhook_endpoints/{id}", (*Handlers).delete)
+	add(http.MethodPost, "webhook_endpoints/{id}/roll_secret", (*Handlers).rollSecret)
+	add(http.MethodGet, "webhook_endpoints/{id}/deliveries", (*Handlers).listDeliveries)
+	add(http.MethodPost, "webhook_deliveries/{id}/retry", (*Handlers).resend)
+	add(http.MethodPost, "webhook_deliveries/{id}/resend", (*Handlers).resend)
+	if cfg.Worker != nil {
+		add(http.MethodPost, "webhook_endpoints/{id}/test", (*Handlers).test)
+	}
 	return h, nil
 }
 
-// Routes registers the webhook endpoint API on g, which is normally the
-// "/v1" group behind authentication and versioning:
-//
-//	POST   /webhook_endpoints                      create (the secret is in this response only)
-//	GET    /webhook_endpoints                      list: limit, starting_after
-//	GET    /webhook_endpoints/:id                  retrieve
-//	POST   /webhook_endpoints/:id                  update: url, enabled_events, api_version,
-//	                                               description, disabled (true or false)
-//	DELETE /webhook_endpoints/:id                  delete
-//	POST   /webhook_endpoints/:id/roll_secret      new secret (in this response only); the old
-//	                                               one keeps signing for expires_in seconds
-//	                                               (default 86400, at most 604800; 0 retires it)
-//	GET    /webhook_endpoints/:id/deliveries       list deliveries: state, limit, starting_after
-//	POST   /webhook_deliveries/:id/retry           retry now: a pending delivery at once, a
-//	                                               failed or delivered one again (also /resend)
-//	POST   /webhook_endpoints/:id/test             test send (with HandlersConfig.Worker):
-//	                                               event=evt_… or type=…, api_version
-func Routes(g *echo.Group, h *Handlers) {
-	g.POST("/webhook_endpoints", h.Create)
-	g.GET("/webhook_endpoints", h.List)
-	g.GET("/webhook_endpoints/:id", h.Retrieve)
-	g.POST("/webhook_endpoints/:id", h.Update)
-	g.DELETE("/webhook_endpoints/:id", h.Delete)
-	g.POST("/webhook_endpoints/:id/roll_secret", h.RollSecret)
-	g.GET("/webhook_endpoints/:id/deliveries", h.ListDeliveries)
-	g.POST("/webhook_deliveries/:id/retry", h.Resend)
-	g.POST("/webhook_deliveries/:id/resend", h.Resend)
-	if h.cfg.Worker != nil {
-		g.POST("/webhook_endpoints/:id/test", h.Test)
+// Patterns returns the routes the handlers answer, as http.ServeMux
+// patterns with the prefix: "POST /v1/webhook_endpoints/{id}/roll_secret".
+func (h *Handlers) Patterns() []string {
+	out := make([]string, len(h.routes))
+	for i, rt := range h.routes {
+		out[i] = rt.method + " " + h.cfg.Prefix + "/" + strings.Join(rt.path, "/")
 	}
+	return out
 }
 
-// apiError is an error in Stripe's shape.
-type apiError struct {
-	status  int
-	Type    string `json:"type"`
-	Code    string `json:"code,omitempty"`
-	Param   string `json:"param,omitempty"`
-	Message string `json:"message"`
-}
-
-func (h *Handlers) fail(c echo.Context, e apiError) error {
-	if e.Type == "" {
-		e.Type = "invalid_request_error"
+// ServeHTTP answers the request whose path is one of Patterns; another
+// path gets 404, another method 405, in the API's error shape.
+func (h *Handlers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, h.cfg.Prefix+"/")
+	var segs []string
+	if ok {
+		segs = strings.Split(rest, "/")
 	}
-	return c.JSON(e.status, map[string]apiError{"error": e})
-}
-
-// badRequest is a 400 parameter_invalid naming param (or, when param is
-// "", invalid_request).
-func badRequest(param, format string, args ...any) apiError {
-	code := "parameter_invalid"
-	if param == "" {
-		code = "invalid_request"
-	}
-	return apiError{status: http.StatusBadRequest, Code: code, Param: param, Message: fmt.Sprintf(format, args...)}
-}
-
-// storeError maps a Store error to a response.
-func (h *Handlers) storeError(c echo.Context, err error) error {
-	msg := err.Error()
-	for _, p := range []string{"webhooks: invalid: ", "webhooks: not found: ", "webhooks: "} {
-		if strings.HasPrefix(msg, p) {
-			msg = msg[len(p):]
-			break
-		}
-	}
-	var ae *addressError
-	switch {
-	case errors.As(err, &ae):
-		return h.fail(c, badRequest("url", "%s", strings.TrimPrefix(ae.msg, "url: ")))
-	case errors.Is(err, ErrNotFound):
-		return h.fail(c, apiError{status: http.StatusNotFound, Code: "resource_missing", Param: "id", Message: msg})
-	case errors.Is(err, ErrInvalidCursor):
-		return h.fail(c, badRequest("starting_after", "%s", msg))
-	case errors.Is(err, ErrInvalid):
-		return h.fail(c, badRequest("", "%s", msg))
-	}
-	h.cfg.Logger.Error("webhooks: api", "path", c.Path(), "err", err)
-	return h.fail(c, apiError{status: http.StatusInternalServerError, Type: "api_error", Message: "an internal error occurred; try again later"})
-}
-
-func (h *Handlers) account(c echo.Context) (string, error) {
-	a := h.cfg.Account(c)
-	if a == "" {
-		return "", h.fail(c, apiError{status: http.StatusUnauthorized, Type: "authentication_error", Code: "api_key_invalid", Message: "no valid API key provided"})
-	}
-	return a, nil
-}
-
-// params holds a request's parameters from a JSON or form body.
-type params struct {
-	values map[string]string
-	lists  map[string][]string
-}
-
-const maxBody = 1 << 20
-
-// readParams reads a JSON object or an application/x-www-form-urlencoded
-// body. Form lists are written name[]=a&name[]=b, name[0]=a&name[1]=b or
-// name=a&name=b.
-func readParams(c echo.Context) (params, *apiError) {
-	p := params{values: map[string]string{}, lists: map[string][]string{}}
-	r := c.Request()
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		e := badRequest("", "cannot read the request body")
-		return p, &e
-	}
-	if len(body) > maxBody {
-		e := apiError{status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "request body is larger than 1 MiB"}
-		return p, &e
-	}
-	switch {
-	case len(strings.TrimSpace(string(body))) == 0:
-	case ct == "application/json" || strings.HasSuffix(ct, "+json"):
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(body, &m); err != nil {
-			e := badRequest("", "invalid JSON body: %v", err)
-			return p, &e
-		}
-		for k, raw := range m {
-			var s string
-			var list []string
-			switch {
-			case string(raw) == "null":
-			case json.Unmarshal(raw, &s) == nil:
-				p.values[k] = s
-			case json.Unmarshal(raw, &list) == nil:
-				p.lists[k] = list
-			default:
-				e := badRequest(k, "%s must be a string or an array of strings", k)
-				return p, &e
-			}
-		}
-	default:
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
-			e := badRequest("", "invalid form body: %v", err)
-			return p, &e
-		}
-		type item struct {
-			idx int
-			v   string
-		}
-		indexed := map[string][]item{}
-		for k, vs := range form {
-			name, rest, isList := strings.Cut(k, "[")
-			switch {
-			case !isList:
-				if len(vs) > 1 {
-					p.lists[name] = append(p.lists[name], vs...)
-				}
-				p.values[name] = vs[len(vs)-1]
-			case rest == "]":
-				p.lists[name] = append(p.lists[name], vs...)
-			default:
-				n, err := strconv.Atoi(strings.TrimSuffix(rest, "]"))
-				if err != nil || !strings.HasSuffix(rest, "]") || n < 0 {
-					e := badRequest(k, "unknown parameter %q", k)
-					return p, &e
-				}
-				for _, v := range vs {
-					indexed[name] = append(indexed[name], item{n, v})
-				}
-			}
-		}
-		for name, items := range indexed {
-			sort.SliceStable(items, func(i, j int) bool { return items[i].idx < items[j].idx })
-			for _, it := range items {
-				p.lists[name] = append(p.lists[name], it.v)
-			}
-		}
-	}
-	return p, nil
-}
-
-// list returns a list parameter; a single value counts as a list of one.
-func (p params) list(name string) []string {
-	if l, ok := p.lists[name]; ok {
-		return l
-	}
-	if v, ok := p.values[name]; ok {
-		return []string{v}
-	}
-	return nil
-}
-
-// endpointJSON is a webhook_endpoint as the API shows it.
-type endpointJSON struct {
-	ID            string   `json:"id"`
-	Object        string   `json:"object"`
-	APIVersion    string   `json:"api_version"`
-	Created       int64    `json:"created"`
-	Description   *string  `json:"description"`
-	EnabledEvents []string `json:"enabled_events"`
-	Livemode      bool     `json:"livemode"`
-	Secret        string   `json:"secret,omitempty"`
-	// SecretRolledUntil is when the secret replaced by the last roll stops
-	// signing, while it still does.
-	SecretRolledUntil *int64 `json:"previous_secret_expires_at,omitempty"`
-	SignatureScheme   Scheme `json:"signature_scheme"`
-	Status            string `json:"status"`
-	URL               string `json:"url"`
-}
-
-func toJSON(e *Endpoint) endpointJSON {
-	j := endpointJSON{
-		ID: e.ID, Object: "webhook_endpoint", APIVersion: e.APIVersion.String(), Created: e.Created.Unix(),
-		EnabledEvents: e.EnabledEvents, Secret: e.Secret, SignatureScheme: e.Scheme, Status: string(e.Status), URL: e.URL,
-	}
-	if !e.SecretRolledUntil.IsZero() {
-		u := e.SecretRolledUntil.Unix()
-		j.SecretRolledUntil = &u
-	}
-	if e.Description != "" {
-		d := e.Description
-		j.Description = &d
-	}
-	return j
-}
-
-type listJSON[T any] struct {
-	Object  string `json:"object"`
-	URL     string `json:"url"`
-	HasMore bool   `json:"has_more"`
-	Data    []T    `json:"data"`
-}
-
-func (h *Handlers) version(s string) (versions.Version, *apiError) {
 	var (
-		v   versions.Version
-		err error
+		found *route
+		id    string
+		allow []string
 	)
-	switch {
-	case h.cfg.Timeline != nil && h.cfg.NearestVersion:
-		if _, err = h.cfg.Timeline.ResolveNearest(s); err == nil {
-			v, err = versions.Parse(s) // the version asked for, served as its nearest
-		}
-	case h.cfg.Timeline != nil:
-		v, err = h.cfg.Timeline.Resolve(s)
-	default:
-		v, err = versions.Parse(s)
-	}
-	if err != nil {
-		e := badRequest("api_version", "invalid api_version %q: %v", clip(s), err)
-		return v, &e
-	}
-	return v, nil
-}
-
-// Create handles POST /webhook_endpoints.
-func (h *Handlers) Create(c echo.Context) error {
-	account, err := h.account(c)
-	if account == "" {
-		return err
-	}
-	p, perr := readParams(c)
-	if perr != nil {
-		return h.fail(c, *perr)
-	}
-	for k := range p.values {
-		switch k {
-		case "url", "api_version", "description", "signature_scheme", "enabled_events":
-		default:
-			return h.fail(c, badRequest(k, "received unknown parameter: %s", k))
-		}
-	}
-	for k := range p.lists {
-		if k != "enabled_events" {
-			return h.fail(c, badRequest(k, "received unknown parameter: %s", k))
-		}
-	}
-	ep := EndpointParams{
-		Account:       account,
-		URL:           p.values["url"],
-		EnabledEvents: p.list("enabled_events"),
-		Description:   p.values["description"],
-		Scheme:        Scheme(p.values["signature_scheme"]),
-	}
-	if ep.URL == "" {
-		return h.fail(c, badRequest("url", "missing required param: url"))
-	}
-	if err := ValidateURL(ep.URL); err != nil {
-		return h.fail(c, badRequest("url", "invalid url %q: it must be an absolute http or https URL", clip(ep.URL)))
-	}
-	if len(ep.EnabledEvents) == 0 {
-		return h.fail(c, badRequest("enabled_events", "missing required param: enabled_events"))
-	}
-	for _, t := range ep.EnabledEvents {
-		if t == "*" {
+	for i := range h.routes {
+		rt := &h.routes[i]
+		rid, match := rt.match(segs)
+		if !match {
 			continue
 		}
-		if !ValidEventType(t) || (h.types != nil && !h.types[t]) {
-			return h.fail(c, badRequest("enabled_events", "invalid event type %q in enabled_events", clip(t)))
+		allow = append(allow, rt.method)
+		if rt.method == r.Method && found == nil {
+			found, id = rt, rid
 		}
 	}
-	if s := p.values["api_version"]; s != "" {
-		v, verr := h.version(s)
-		if verr != nil {
-			return h.fail(c, *verr)
-		}
-		ep.APIVersion = v
-	} else {
-		v, err := h.cfg.Version(c)
-		if err != nil || v.IsZero() {
-			if err == nil {
-				err = errors.New("the account has no pinned version")
-			}
-			return h.storeError(c, fmt.Errorf("webhooks: account version: %w", err))
-		}
-		ep.APIVersion = v
+	switch {
+	case found == nil && len(allow) == 0:
+		h.fail(w, r, apierror.ErrNotFound.With(fmt.Sprintf("Unrecognized request URL (%s: %s).", r.Method, apierror.Bound(r.URL.Path))))
+		return
+	case found == nil:
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		h.fail(w, r, apierror.ErrMethodNotAllowed.With(fmt.Sprintf("Method %s is not allowed on %s.", r.Method, apierror.Bound(r.URL.Path))))
+		return
 	}
-	e, err := h.cfg.Store.CreateEndpoint(c.Request().Context(), ep)
-	if err != nil {
-		return h.storeError(c, err)
-	}
-	return c.JSON(http.StatusOK, toJSON(e))
-}
-
-func listParams(c echo.Context) (ListParams, *apiError) {
-	lp := ListParams{StartingAfter: c.QueryParam("starting_after")}
-	if s := c.QueryParam("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 100 {
-			e := badRequest("limit", "limit must be an integer from 1 to 100, got %q", clip(s))
-			return lp, &e
-		}
-		lp.Limit = n
-	}
-	return lp, nil
-}
-
-// List handles GET /webhook_endpoints.
-func (h *Handlers) List(c echo.Context) error {
-	account, err := h.account(c)
+	account := h.cfg.Account(r)
 	if account == "" {
-		return err
+		h.fail(w, r, ErrNoAccount)
+		return
 	}
-	lp, perr := listParams(c)
-	if perr != nil {
-		return h.fail(c, *perr)
+	if err := found.op(h, w, r, account, id); err != nil {
+		h.fail(w, r, err)
 	}
-	es, more, err := h.cfg.Store.ListEndpoints(c.Request().Context(), account, lp)
-	if err != nil {
-		return h.storeError(c, err)
-	}
-	out := listJSON[endpointJSON]{Object: "list", URL: "/v1/webhook_endpoints", HasMore: more, Data: []endpointJSON{}}
-	for i := range es {
-		out.Data = append(out.Data, toJSON(&es[i]))
-	}
-	return c.JSON(http.StatusOK, out)
 }
 
-// Retrieve handles GET /webhook_endpoints/:id.
-func (h *Handlers) Retrieve(c echo.Context) error {
-	account, err := h.account(c)
-	if account == "" {
-		return err
+// match reports whether segs is the route's path, and the id it holds.
+func (rt *route) match(segs []string) (id string, ok bool) {
+	if len(segs) != len(rt.path) {
+		return "", false
 	}
-	e, err := h.cfg.Store.GetEndpoint(c.Request().Context(), account, c.Param("id"))
-	if err != nil {
-		return h.storeError(c, err)
+	for i, p := range rt.path {
+		switch {
+		case p == "{id}" && segs[i] != "":
+			id = segs[i]
+		case p != segs[i]:
+			return "", false
+		}
 	}
-	return c.JSON(http.StatusOK, toJSON(e))
+	return id, true
 }
 
-// Update handles POST /webhook_endpoints/:id: parameters that are sent
-// change, the others stay. A new url passes the same checks as at
-// creation, the private-address check included.
-func (h *Handlers) Update(c echo.Context) error {
-	account, err := h.account(c)
-	if account == "" {
-		return err
+// The errors of the endpoint API besides a store's.
+var (
+	// ErrNoAccount: the request has no authenticated account (401).
+	ErrNoAccount = apierror.New(http.StatusUnauthorized, apierror.TypeAuthentication, "api_key_invalid",
+		"no valid API key provided")
+	// ErrStore: the store failed (503 with Retry-After); it is
+	// apierror.ErrUnavailable too. The cause is the store's error.
+	ErrStore = apierror.ErrUnavailable.With("The webhook store is unavailable; retry the request.")
+	// ErrParam: a parameter is missing, unknown or invalid (400); its code
+	// says which (parameter_missing, parameter_unknown, parameter_invalid,
+	// or invalid_request for the body as a whole).
+	ErrParam = apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, codeParamInvalid, "Invalid parameter.")
+)
+
+// The codes of ErrParam.
+const (
+	codeParamInvalid = "parameter_invalid"
+	codeParamMissing = "parameter_missing"
+	codeParamUnknown = "parameter_unknown"
+)
+
+// badParam is a 400 about param, parameter_invalid, or invalid_request
+// about the body as a whole when param is "".
+func badParam(param, format string, args ...any) error {
+	e := ErrParam.With(fmt.Sprintf(format, args...))
+	if param == "" {
+		return e.WithCode("invalid_request")
 	}
-	p, perr := readParams(c)
-	if perr != nil {
-		return h.fail(c, *perr)
-	}
-	for k := range p.values {
-		switch k {
-		case "url", "api_version", "description", "enabled_events", "disabled":
-		default:
-			return h.fail(c, badRequest(k, "received unknown parameter: %s", k))
-		}
-	}
-	for k := range p.lists {
-		if k != "enabled_events" {
-			return h.fail(c, badRequest(k, "received unknown parameter: %s", k))
-		}
-	}
-	var u EndpointUpdate
-	if v, ok := p.values["url"]; ok {
-		if err := ValidateURL(v); err != nil {
-			return h.fail(c, badRequest("url", "invalid url %q: it must be an absolute http or https URL", clip(v)))
-		}
-		u.URL = &v
-	}
-	if l := p.list("enabled_events"); l != nil {
-		if len(l) == 0 || (len(l) == 1 && l[0] == "") {
-			return h.fail(c, badRequest("enabled_events", "enabled_events cannot be empty: list event types or \"*\""))
-		}
-		for _, t := range l {
-			if t != "*" && (!ValidEventType(t) || (h.types != nil && !h.types[t])) {
-				return h.fail(c, badRequest("enabled_events", "invalid event type %q in enabled_events", clip(t)))
-			}
-		}
-		u.EnabledEvents = l
-	}
-	if s, ok := p.values["api_version"]; ok {
-		v, verr := h.version(s)
-		if verr != nil {
-			return h.fail(c, *verr)
-		}
-		u.APIVersion = &v
-	}
-	if d, ok := p.values["description"]; ok {
-		u.Description = &d
-	}
-	if d, ok := p.values["disabled"]; ok {
-		st := StatusEnabled
-		switch d {
-		case "true":
-			st = StatusDisabled
-		case "false":
-		default:
-			return h.fail(c, badRequest("disabled", "disabled must be true or false, got %q", clip(d)))
-		}
-		u.Status = &st
-	}
-	e, err := h.cfg.Store.UpdateEndpoint(c.Request().Context(), account, c.Param("id"), u)
-	if err != nil {
-		return h.storeError(c, err)
-	}
-	if h.cfg.Worker != nil && u.Status != nil && *u.Status == StatusEnabled {
-		h.cfg.Worker.Notify() // its waiting deliveries are due
-	}
-	return c.JSON(http.StatusOK, toJSON(e))
+	return e.WithParam(param)
 }
 
-// RollSecret handles POST /webhook_endpoints/:id/roll_secret.
-func (h *Handlers) RollSecret(c echo.Context) error {
-	account, err := h.account(c)
-	if account == "" {
-		return err
-	}
-	p, perr := readParams(c)
-	if perr != nil {
-		return h.fail(c, *perr)
-	}
-	for k := range p.values {
-		if k != "expires_in" {
-			return h.fail(c, badRequest(k, "received unknown parameter: %s", k))
-		}
-	}
-	for k := range p.lists {
-		return h.fail(c, badRequest(k, "received unknown parameter: %s", k))
-	}
-	overlap := 24 * time.Hour
-	if s, ok := p.values["expires_in"]; ok {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 || n > int64(MaxSecretOverlap/time.Second) {
-			return h.fail(c, badRequest("expires_in", "expires_in must be a whole number of seconds from 0 to %d, got %q", int64(MaxSecretOverlap/time.Second), clip(s)))
-		}
-		overlap = time.Duration(n) * time.Second
-	}
-	e, err := h.cfg.Store.RollSecret(c.Request().Context(), account, c.Param("id"), overlap)
-	if err != nil {
-		return h.storeError(c, err)
-	}
-	return c.JSON(http.StatusOK, toJSON(e))
+func missingParam(param string) error {
+	return ErrParam.With("missing required param: " + param).WithParam(param).WithCode(codeParamMissing)
 }
 
-// Delete handles DELETE /webhook_endpoints/:id.
-func (h *Handlers) Delete(c echo.Context) error {
-	account, err := h.account(c)
-	if account == "" {
-		return err
-	}
-	id := c.Param("id")
-	if err := h.cfg.Store.DeleteEndpoint(c.Request().Context(), account, id); err != nil {
-		return h.storeError(c, err)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"id": id, "object": "webhook_endpoint", "deleted": true})
+func unknownParam(param string) error {
+	param = apierror.Bound(param)
+	return ErrParam.With("received unknown parameter: " + param).WithParam(param).WithCode(codeParamUnknown)
 }
 
-// deliveryJSON is a webhook_delivery as the API shows it.
-type deliveryJSON struct {
-	ID            string        `json:"id"`
-	Object        string        `json:"object"`
-	Attempts      int           `json:"attempts"`
-	Created       int64         `json:"created"`
-	Endpoint      string        `json:"webhook_endpoint"`
-	Event         string        `json:"event"`
-	LastError     *string       `json:"last_error"`
-	LastStatus    *int          `json:"last_http_status"`
-	NextAttemptAt *int64        `json:"next_attempt_at"`
-	Status        DeliveryState `json:"status"`
-}
-
-// ListDeliveries handles GET /webhook_endpoints/:id/deliveries.
-func (h *Handlers) ListDeliveries(c echo.Context) error {
-	account, err := h.account(c)
-	if account == "" {
-		return err
-	}
-	ctx := c.Request().Context()
-	id := c.Param("id")
-	if _, err := h.cfg.Store.GetEndpoint(ctx, account, id); err != nil {
-		return h.storeError(c, err)
-	}
-	lp, perr := listParams(c)
-	if perr != nil {
-		return h.fail(c, *perr)
-	}
-	dp := DeliveryListParams{ListParams: lp, EndpointID: id, State: DeliveryState(c.QueryParam("status"))}
-	switch dp.State {
-	case "", StatePending, StateDelivered, StateFailed:
+// fail writes err: the API's own errors as they are, a store's as the
+// 400 or 404 they mean, anything else as a 503 that does not reveal it.
+func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var (
+		ae  *addressError
+		ue  *userError
+		api *apierror.Error
+	)
+	switch {
+	case errors.As(err, &api):
+	case errors.As(err, &ae):
+		err = ErrParam.With(ae.msg).WithParam("url").Wrap(err)
+	case errors.As(err, &ue) && errors.Is(err, ErrInvalidCursor):
+		err = ErrParam.With("starting_after names no object in this list: " + ue.msg).WithParam("starting_after").Wrap(err)
+	case errors.As(err, &ue) && errors.Is(err, ErrNotFound):
+		err = apierror.ErrNotFound.With(ue.msg).WithParam("id").Wrap(err)
+	case errors.As(err, &ue):
+		err = ErrParam.With(ue.msg).Wrap(err)
 	default:
-		return h.fail(c, badRequest("status", "status must be pending, delivered or failed"))
+		h.cfg.Logger.ErrorContext(r.Context(), "webhooks: api", "method", r.Method, "path", r.URL.Path, "err", err)
+		err = ErrStore.Wrap(err)
 	}
-	ds, more, err := h.cfg.Store.ListDeliveries(ctx, account, dp)
-	if err != nil {
-		return h.storeError(c, err)
-	}
-	out := listJSON[deliveryJSON]{Object: "list", URL: "/v1/webhook_endpoints/" + id + "/deliveries", HasMore: more, Data: []deliveryJSON{}}
-	for _, d := range ds {
-		j := deliveryJSON{ID: d.ID, Object: "webhook_delivery", Attempts: d.Attempts, Created: d.Created.Unix(),
-			Endpoint: d.EndpointID, Event: d.EventID, Status: d.State}
-		if d.LastError != "" {
-			j.LastError = &d.LastError
-		}
-		if d.LastStatus != 0 {
-			j.LastStatus = &d.LastStatus
-		}
-		if d.State == StatePending {
-			n := d.NextAttemptAt.Unix()
-			j.NextAttemptAt = &n
-		}
-		out.Data = append(out.Data, j)
-	}
-	return c.JSON(http.StatusOK, out)
+	h.cfg.ErrorHandler(w, r, err)
 }
 
-// Resend handles POST /webhook_deliveries/:id/retry (and /resend): retry
-// now.
-func (h *Handlers) Resend(c echo.Context) error {
-	account, err := h.account(c)
-	if account == "" {
+// write answers v as JSON with status 200.
+func write(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	id := c.Param("id")
-	if h.cfg.Worker != nil {
-		err = h.cfg.Worker.Resend(ctx, account, id)
-	} else {
-		err = h.cfg.Store.Resend(ctx, account, id)
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json")
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
 	}
-	if err != nil {
-		return h.storeError(c, err)
-	}
-	d, err := h.cfg.Store.GetDelivery(ctx, account, id)
-	if err != nil {
-		return h.storeError(c, err)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"id": d.ID, "object": "webhook_delivery", "status": d.State, "attempts": d.Attempts})
-}
-
-// Test handles POST /webhook_endpoints/:id/test: it sends the stored event
-// named by event, or a sample of type, rendered in api_version (the
-// endpoint's own when absent), and reports the receiver's answer.
-func (h *Handlers) Test(c echo.Context) error {
-	account, err := h.account(c)
-	if account == "" {
-		return err
-	}
-	p, perr := readParams(c)
-	if perr != nil {
-		return h.fail(c, *perr)
-	}
-	var v versions.Version
-	if s := p.values["api_version"]; s != "" {
-		var verr *apiError
-		if v, verr = h.version(s); verr != nil {
-			return h.fail(c, *verr)
-		}
-	}
-	ctx := c.Request().Context()
-	id := c.Param("id")
-	var res TestResult
-	switch evID, typ := p.values["event"], p.values["type"]; {
-	case evID != "":
-		res, err = h.cfg.Worker.SendTestEvent(ctx, account, id, evID, v)
-	case typ != "" && h.cfg.SampleEvent != nil:
-		if !ValidEventType(typ) {
-			return h.fail(c, badRequest("type", "invalid event type %q", clip(typ)))
-		}
-		var sample []byte
-		if sample, err = h.cfg.SampleEvent(c, typ); err != nil {
-			return h.fail(c, badRequest("type", "no sample event of type %q: %v", clip(typ), err))
-		}
-		res, err = h.cfg.Worker.SendTest(ctx, account, id, sample, v)
-	case typ != "":
-		return h.fail(c, badRequest("type", "sample events are not available; pass event=evt_..."))
-	default:
-		return h.fail(c, badRequest("event", "missing required param: event (or type)"))
-	}
-	if errors.Is(err, ErrRender) {
-		return h.fail(c, badRequest("api_version", "%s", strings.TrimPrefix(err.Error(), "webhooks: ")))
-	}
-	if err != nil {
-		return h.storeError(c, err)
-	}
-	out := map[string]any{
-		"object": "webhook_test", "webhook_endpoint": id, "event": res.EventID,
-		"api_version": res.APIVersion.String(), "delivered": res.Error == "",
-		"http_status": nil, "error": nil,
-	}
-	if res.Status != 0 {
-		out["http_status"] = res.Status
-	}
-	if res.Error != "" {
-		out["error"] = res.Error
-	}
-	return c.JSON(http.StatusOK, out)
+	return nil
 }

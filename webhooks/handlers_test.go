@@ -10,18 +10,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/storage"
 	"github.com/verso-api/verso/versions"
+	"github.com/verso-api/verso/webhooks/signature"
 )
 
-// apiServer serves Routes on 127.0.0.1; the account comes from the
+// apiServer serves the endpoint API on 127.0.0.1; the account comes from the
 // X-Account header and every account is pinned to vMid.
 type apiServer struct {
 	*httptest.Server
-	store  *Store
+	store  *SQLStore
 	worker *Worker
 }
 
@@ -32,12 +33,12 @@ func newAPIServer(t *testing.T, db *storage.DB) *apiServer {
 	w := mustWorker(t, fastConfig(s))
 	h, err := NewHandlers(HandlersConfig{
 		Store:      s,
-		Account:    func(c echo.Context) string { return c.Request().Header.Get("X-Account") },
-		Version:    func(echo.Context) (versions.Version, error) { return vMid, nil },
+		Account:    func(r *http.Request) string { return r.Header.Get("X-Account") },
+		Version:    func(*http.Request) (versions.Version, error) { return vMid, nil },
 		Timeline:   tl,
 		EventTypes: []string{"customer.created", "customer.updated", "charge.succeeded"},
 		Worker:     w,
-		SampleEvent: func(_ echo.Context, typ string) ([]byte, error) {
+		SampleEvent: func(_ *http.Request, typ string) ([]byte, error) {
 			if typ != "customer.created" {
 				return nil, errors.New("no sample")
 			}
@@ -45,9 +46,11 @@ func newAPIServer(t *testing.T, db *storage.DB) *apiServer {
 		},
 	})
 	require.NoError(t, err)
-	e := echo.New()
-	Routes(e.Group("/v1"), h)
-	srv := httptest.NewServer(e)
+	mux := http.NewServeMux()
+	for _, p := range h.Patterns() {
+		mux.Handle(p, h)
+	}
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &apiServer{Server: srv, store: s, worker: w}
 }
@@ -168,8 +171,10 @@ func testHandlerErrors(t *testing.T, a *apiServer) {
 		{"bad scheme", "POST", "/v1/webhook_endpoints", "a", jsonCT, `{"url":"https://e.com/","enabled_events":["*"],"signature_scheme":"svix"}`, 400, "", "signature scheme"},
 		{"unknown param", "POST", "/v1/webhook_endpoints", "a", formCT, "url=https://e.com/&enabled_events[]=*&colour=red", 400, "colour", "unknown parameter: colour"},
 		{"bad JSON", "POST", "/v1/webhook_endpoints", "a", jsonCT, `{"url":`, 400, "", "invalid JSON"},
-		{"JSON of the wrong type", "POST", "/v1/webhook_endpoints", "a", jsonCT, `{"url":5}`, 400, "url", "string"},
-		{"bad list index", "POST", "/v1/webhook_endpoints", "a", formCT, "url=https://e.com/&enabled_events[x]=*", 400, "enabled_events[x]", "unknown parameter"},
+		{"JSON of the wrong type", "POST", "/v1/webhook_endpoints", "a", jsonCT, `{"url":{}}`, 400, "url", "string"},
+		{"a number is its text", "POST", "/v1/webhook_endpoints", "a", jsonCT, `{"url":5,"enabled_events":"*"}`, 400, "url", "absolute"},
+		{"bad list index", "POST", "/v1/webhook_endpoints", "a", formCT, "url=https://e.com/&enabled_events[x]=*", 400, "enabled_events", "list of strings"},
+		{"a parameter given twice", "POST", "/v1/webhook_endpoints", "a", formCT, "url=https://e.com/&url=https://f.com/", 400, "", "invalid form body"},
 		{"bad limit", "GET", "/v1/webhook_endpoints?limit=1000", "a", "", "", 400, "limit", "1 to 100"},
 		{"bad cursor", "GET", "/v1/webhook_endpoints?starting_after=we_nope", "a", "", "", 400, "starting_after", "we_nope"},
 		{"retrieve missing", "GET", "/v1/webhook_endpoints/we_nope", "a", "", "", 404, "id", "we_nope"},
@@ -207,7 +212,7 @@ func testHandlerTestSend(t *testing.T, a *apiServer) {
 	require.Equal(t, int64(200), res.Get("http_status").Int())
 	got := rc.requests()
 	require.Len(t, got, 1)
-	require.NoError(t, Verify(got[0].body, got[0].header.Get(SignatureHeader), secret, 0))
+	require.NoError(t, signature.Verify(got[0].body, got[0].header.Get(signature.Header), secret, 0))
 	require.Equal(t, vNew.String(), gjson.GetBytes(got[0].body, "api_version").String())
 	require.True(t, gjson.GetBytes(got[0].body, "data.object.balance").Exists())
 
@@ -249,13 +254,14 @@ func testHandlerTestSend(t *testing.T, a *apiServer) {
 
 func TestNewHandlersConfig(t *testing.T) {
 	s := newStore(t, openDB(t, ":memory:"), nil)
-	acct := func(echo.Context) string { return "a" }
-	ver := func(echo.Context) (versions.Version, error) { return vNew, nil }
+	acct := func(*http.Request) string { return "a" }
+	ver := func(*http.Request) (versions.Version, error) { return vNew, nil }
 	for _, cfg := range []HandlersConfig{
 		{Account: acct, Version: ver},
 		{Store: s, Version: ver},
 		{Store: s, Account: acct},
 		{Store: s, Account: acct, Version: ver, EventTypes: []string{"Bad Type"}},
+		{Store: s, Account: acct, Version: ver, Prefix: "v1/"},
 	} {
 		_, err := NewHandlers(cfg)
 		require.ErrorIs(t, err, ErrConfig)
@@ -268,14 +274,13 @@ func FuzzReadParams(f *testing.F) {
 	f.Add(false, "a[=1&b]=2&c[-1]=3&%zz")
 	f.Add(true, `[1,2]`)
 	f.Fuzz(func(t *testing.T, isJSON bool, body string) {
-		e := echo.New()
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
 		req.Header.Set("Content-Type", map[bool]string{true: jsonCT, false: formCT}[isJSON])
-		c := e.NewContext(req, httptest.NewRecorder())
-		p, perr := readParams(c)
-		if perr != nil {
-			if perr.status < 400 || perr.status > 499 || perr.Message == "" {
-				t.Fatalf("bad error %+v", perr)
+		p, err := readParams(req)
+		if err != nil {
+			var e *apierror.Error
+			if !errors.As(err, &e) || e.Status < 400 || e.Status > 499 || e.Message == "" {
+				t.Fatalf("bad error %#v", err)
 			}
 			return
 		}

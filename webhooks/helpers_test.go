@@ -93,8 +93,8 @@ func openPostgres(t testing.TB) *storage.DB {
 	return db
 }
 
-func newStore(t testing.TB, db *storage.DB, clock func() time.Time) *Store {
-	s, err := NewStore(context.Background(), db, &StoreOptions{Clock: clock, AllowPrivate: true})
+func newStore(t testing.TB, db *storage.DB, clock func() time.Time) *SQLStore {
+	s, err := NewSQLStore(context.Background(), db, &Options{Clock: clock, AllowPrivate: true})
 	require.NoError(t, err)
 	return s
 }

@@ -1,9 +1,6 @@
 package webhooks
 
-import (
-	"crypto/rand"
-	"encoding/base64"
-)
+import "crypto/rand"
 
 const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -19,10 +16,10 @@ func newID(prefix string) string {
 	return string(b)
 }
 
-// NewSecret returns a fresh signing secret: "whsec_" followed by the
-// standard base64 of 24 random bytes. It serves both signature schemes.
-func NewSecret() string {
-	var raw [24]byte
-	rand.Read(raw[:])
-	return SecretPrefix + base64.StdEncoding.EncodeToString(raw[:])
+// clip shortens s for a message that repeats it.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
 }

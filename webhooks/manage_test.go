@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
+
+	"github.com/verso-api/verso/webhooks/signature"
 )
 
 // TestEndpointManagement drives the endpoint API over HTTP on 127.0.0.1:
@@ -106,7 +108,7 @@ func TestEndpointManagement(t *testing.T) {
 			status, r := a.call(t, "POST", "/v1/webhook_endpoints/"+id+"/roll_secret", "acct_m", formCT, "expires_in=3600")
 			require.Equal(t, 200, status, r.Raw)
 			fresh := r.Get("secret").String()
-			require.True(t, strings.HasPrefix(fresh, SecretPrefix))
+			require.True(t, strings.HasPrefix(fresh, signature.SecretPrefix))
 			require.NotEqual(t, old, fresh)
 			require.Greater(t, r.Get("previous_secret_expires_at").Int(), time.Now().Unix())
 			status, got := a.call(t, "GET", "/v1/webhook_endpoints/"+id, "acct_m", "", "")
@@ -119,10 +121,10 @@ func TestEndpointManagement(t *testing.T) {
 			a.worker.Notify()
 			eventually(t, "delivered", func() bool { return rc.distinctIDs()[ev.ID] == 1 })
 			req := lastFor(t, rc, ev.ID)
-			sig := req.header.Get(SignatureHeader)
+			sig := req.header.Get(signature.Header)
 			require.Equal(t, 2, strings.Count(sig, "v1="), "both secrets sign during the overlap: %s", sig)
-			require.NoError(t, Verify(req.body, sig, fresh, 0))
-			require.NoError(t, Verify(req.body, sig, old, 0), "a receiver still on the old secret verifies")
+			require.NoError(t, signature.Verify(req.body, sig, fresh, 0))
+			require.NoError(t, signature.Verify(req.body, sig, old, 0), "a receiver still on the old secret verifies")
 
 			for _, bad := range []string{"expires_in=-1", "expires_in=604801", "expires_in=1.5", "other=1"} {
 				status, r := a.call(t, "POST", "/v1/webhook_endpoints/"+id+"/roll_secret", "acct_m", formCT, bad)
@@ -139,10 +141,10 @@ func TestEndpointManagement(t *testing.T) {
 			a.worker.Notify()
 			eventually(t, "delivered", func() bool { return rc.distinctIDs()[ev2.ID] == 1 })
 			req = lastFor(t, rc, ev2.ID)
-			sig = req.header.Get(SignatureHeader)
+			sig = req.header.Get(signature.Header)
 			require.Equal(t, 1, strings.Count(sig, "v1="), sig)
-			require.NoError(t, Verify(req.body, sig, newest, 0))
-			require.ErrorIs(t, Verify(req.body, sig, fresh, 0), ErrMismatch)
+			require.NoError(t, signature.Verify(req.body, sig, newest, 0))
+			require.ErrorIs(t, signature.Verify(req.body, sig, fresh, 0), signature.ErrMismatch)
 		})
 
 		t.Run("retry now", func(t *testing.T) {
@@ -180,7 +182,7 @@ func TestUpdateChecksAddress(t *testing.T) {
 	loose := newStore(t, db, nil)
 	e, err := loose.CreateEndpoint(ctx, EndpointParams{Account: "acct_u", URL: "https://example.com/hook", EnabledEvents: []string{"*"}, APIVersion: vNew})
 	require.NoError(t, err)
-	strict, err := NewStore(ctx, db, nil)
+	strict, err := NewSQLStore(ctx, db, nil)
 	require.NoError(t, err)
 	for _, u := range []string{"http://127.0.0.1:8080/", "http://10.0.0.1/", "http://localhost/"} {
 		_, err = strict.UpdateEndpoint(ctx, "acct_u", e.ID, EndpointUpdate{URL: &u})
@@ -208,16 +210,16 @@ func TestRollSecretStandard(t *testing.T) {
 	body := []byte(`{"id":"evt_1","object":"event"}`)
 	req, err := w.request(ctx, ep, body, 1)
 	require.NoError(t, err)
-	sigs := req.Header.Get(StandardSignatureHeader)
+	sigs := req.Header.Get(signature.StandardSignature)
 	require.Len(t, strings.Fields(sigs), 2, sigs)
-	require.NoError(t, verifyStandardAt(body, req.Header, rolled.Secret, time.Minute, clock.Now()))
-	require.NoError(t, verifyStandardAt(body, req.Header, e.Secret, time.Minute, clock.Now()))
+	require.NoError(t, signature.VerifyStandardAt(body, req.Header, rolled.Secret, time.Minute, clock.Now()))
+	require.NoError(t, signature.VerifyStandardAt(body, req.Header, e.Secret, time.Minute, clock.Now()))
 
 	clock.Add(time.Hour)
 	req, err = w.request(ctx, ep, body, 1)
 	require.NoError(t, err)
-	require.Len(t, strings.Fields(req.Header.Get(StandardSignatureHeader)), 1, "the overlap is over")
-	require.ErrorIs(t, verifyStandardAt(body, req.Header, e.Secret, time.Minute, clock.Now()), ErrMismatch)
+	require.Len(t, strings.Fields(req.Header.Get(signature.StandardSignature)), 1, "the overlap is over")
+	require.ErrorIs(t, signature.VerifyStandardAt(body, req.Header, e.Secret, time.Minute, clock.Now()), signature.ErrMismatch)
 	_, err = s.RollSecret(ctx, "acct_s", e.ID, MaxSecretOverlap+time.Second)
 	require.ErrorIs(t, err, ErrInvalid)
 	_, err = s.RollSecret(ctx, "acct_s", "we_nope", 0)

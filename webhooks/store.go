@@ -7,14 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/verso-api/verso/storage"
 	"github.com/verso-api/verso/versions"
+	"github.com/verso-api/verso/webhooks/signature"
 )
 
-// Errors returned by the Store.
+// Errors returned by the SQLStore.
 var (
 	ErrNotFound      = errors.New("webhooks: not found")
 	ErrInvalid       = errors.New("webhooks: invalid")
@@ -191,8 +193,9 @@ type DeliveryListParams struct {
 	State      DeliveryState // Optional.
 }
 
-// StoreOptions configures a Store; nil means defaults.
-type StoreOptions struct {
+// Options configures the store: NewSQLStore takes an *Options, and nil
+// means the defaults.
+type Options struct {
 	// Clock stamps events, endpoints and deliveries.
 	// Optional. Default value time.Now.
 	Clock func() time.Time
@@ -209,10 +212,10 @@ type StoreOptions struct {
 	Sealer *storage.Sealer
 }
 
-// Store keeps endpoints, events (the outbox) and deliveries in a
+// SQLStore keeps endpoints, events (the outbox) and deliveries in a
 // storage.DB, SQLite or PostgreSQL. It is safe for concurrent use, also by
 // several processes sharing one PostgreSQL database.
-type Store struct {
+type SQLStore struct {
 	db           *storage.DB
 	now          func() time.Time
 	allowPrivate bool
@@ -262,13 +265,13 @@ var schema = []string{
 	`CREATE INDEX IF NOT EXISTS webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id)`,
 }
 
-// NewStore creates the webhook tables if they are missing and returns a
-// Store over db.
-func NewStore(ctx context.Context, db *storage.DB, opts *StoreOptions) (*Store, error) {
+// NewSQLStore creates the webhook tables if they are missing and returns a
+// SQLStore over db; nil opts means the defaults.
+func NewSQLStore(ctx context.Context, db *storage.DB, opts *Options) (*SQLStore, error) {
 	if db == nil {
 		return nil, errors.New("webhooks: nil database")
 	}
-	s := &Store{db: db, now: time.Now}
+	s := &SQLStore{db: db, now: time.Now}
 	if opts != nil {
 		if opts.Clock != nil {
 			s.now = opts.Clock
@@ -295,14 +298,32 @@ func NewStore(ctx context.Context, db *storage.DB, opts *StoreOptions) (*Store, 
 }
 
 // DB returns the database the store writes to.
-func (s *Store) DB() *storage.DB { return s.db }
+func (s *SQLStore) DB() *storage.DB { return s.db }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMS(n int64) time.Time { return time.UnixMilli(n) }
 
+// userError is a store error whose message is written for the API's
+// users ("url is required"): the endpoint API shows it as it is, with the
+// status of its kind (ErrInvalid, ErrNotFound).
+type userError struct {
+	kind error
+	msg  string
+}
+
+func (e *userError) Error() string { return e.kind.Error() + ": " + e.msg }
+func (e *userError) Unwrap() error { return e.kind }
+
+// invalid returns an error wrapping ErrInvalid with a message for users.
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+	return &userError{kind: ErrInvalid, msg: fmt.Sprintf(format, args...)}
+}
+
+// notFound returns an error wrapping ErrNotFound for the object of kind
+// what ("webhook endpoint") named id.
+func notFound(what, id string) error {
+	return &userError{kind: ErrNotFound, msg: fmt.Sprintf("no such %s: %q", what, clip(id))}
 }
 
 // ValidEventType reports whether typ looks like an event type: lower-case
@@ -343,7 +364,7 @@ func ValidateURL(u string) error {
 // address (see ForbiddenAddress). The error wraps ErrInvalid and
 // ErrForbiddenAddress. A name that does not resolve now passes: the
 // worker's dialer checks every address it connects to.
-func (s *Store) CheckURL(ctx context.Context, u string) error {
+func (s *SQLStore) CheckURL(ctx context.Context, u string) error {
 	if s.allowPrivate {
 		return nil
 	}
@@ -390,7 +411,7 @@ func (p *EndpointParams) validate() error {
 
 // CreateEndpoint stores a new endpoint and returns it with its secret; the
 // secret is never returned again.
-func (s *Store) CreateEndpoint(ctx context.Context, p EndpointParams) (*Endpoint, error) {
+func (s *SQLStore) CreateEndpoint(ctx context.Context, p EndpointParams) (*Endpoint, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
@@ -408,7 +429,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, p EndpointParams) (*Endpoint
 		Description:   p.Description,
 		Status:        StatusEnabled,
 		Created:       s.now().Truncate(time.Millisecond),
-		Secret:        NewSecret(),
+		Secret:        signature.NewSecret(),
 	}
 	_, err := s.db.Exec(ctx, `INSERT INTO webhook_endpoints
 		(id, account, url, enabled_events, api_version, scheme, description, secret, created_at)
@@ -455,10 +476,10 @@ func scanEndpoint(r scanner, extra ...any) (*Endpoint, error) {
 }
 
 // GetEndpoint returns the account's endpoint id, without its secret.
-func (s *Store) GetEndpoint(ctx context.Context, account, id string) (*Endpoint, error) {
+func (s *SQLStore) GetEndpoint(ctx context.Context, account, id string) (*Endpoint, error) {
 	e, err := scanEndpoint(s.db.QueryRow(ctx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE account = ? AND id = ?`, account, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: no such webhook endpoint: %q", ErrNotFound, clip(id))
+		return nil, notFound("webhook endpoint", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: get endpoint: %w", err)
@@ -468,11 +489,11 @@ func (s *Store) GetEndpoint(ctx context.Context, account, id string) (*Endpoint,
 
 // endpointWithSecret returns an endpoint of any account with its secret,
 // for signing.
-func (s *Store) endpointWithSecret(ctx context.Context, account, id string) (*Endpoint, error) {
+func (s *SQLStore) endpointWithSecret(ctx context.Context, account, id string) (*Endpoint, error) {
 	var secret, prev string
 	e, err := scanEndpoint(s.db.QueryRow(ctx, `SELECT `+endpointCols+`, secret, secret_prev FROM webhook_endpoints WHERE account = ? AND id = ?`, account, id), &secret, &prev)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: no such webhook endpoint: %q", ErrNotFound, clip(id))
+		return nil, notFound("webhook endpoint", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: get endpoint: %w", err)
@@ -494,14 +515,14 @@ func (s *Store) endpointWithSecret(ctx context.Context, account, id string) (*En
 
 // cursor turns p.StartingAfter into a WHERE fragment over (created_at, id)
 // of table, newest first.
-func (s *Store) cursor(ctx context.Context, table, account string, p ListParams) (string, []any, error) {
+func (s *SQLStore) cursor(ctx context.Context, table, account string, p ListParams) (string, []any, error) {
 	if p.StartingAfter == "" {
 		return "", nil, nil
 	}
 	var created int64
 	err := s.db.QueryRow(ctx, `SELECT created_at FROM `+table+` WHERE account = ? AND id = ?`, account, p.StartingAfter).Scan(&created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil, fmt.Errorf("%w: %q", ErrInvalidCursor, clip(p.StartingAfter))
+		return "", nil, &userError{kind: ErrInvalidCursor, msg: strconv.Quote(clip(p.StartingAfter))}
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("webhooks: list: %w", err)
@@ -511,7 +532,7 @@ func (s *Store) cursor(ctx context.Context, table, account string, p ListParams)
 
 // ListEndpoints returns a page of the account's endpoints, newest first,
 // and whether more follow.
-func (s *Store) ListEndpoints(ctx context.Context, account string, p ListParams) ([]Endpoint, bool, error) {
+func (s *SQLStore) ListEndpoints(ctx context.Context, account string, p ListParams) ([]Endpoint, bool, error) {
 	where, args, err := s.cursor(ctx, "webhook_endpoints", account, p)
 	if err != nil {
 		return nil, false, err
@@ -544,14 +565,14 @@ func (s *Store) ListEndpoints(ctx context.Context, account string, p ListParams)
 
 // DeleteEndpoint deletes the account's endpoint and its deliveries; a
 // delivery in flight finishes but its outcome is dropped.
-func (s *Store) DeleteEndpoint(ctx context.Context, account, id string) error {
+func (s *SQLStore) DeleteEndpoint(ctx context.Context, account, id string) error {
 	return s.db.InTx(ctx, func(tx *storage.Tx) error {
 		res, err := tx.Exec(ctx, `DELETE FROM webhook_endpoints WHERE account = ? AND id = ?`, account, id)
 		if err != nil {
 			return fmt.Errorf("webhooks: delete endpoint: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("%w: no such webhook endpoint: %q", ErrNotFound, clip(id))
+			return notFound("webhook endpoint", id)
 		}
 		// Lock the rows in id order, as the worker's batches do, so that
 		// the delete and a batch of outcomes cannot deadlock.
@@ -580,12 +601,12 @@ type EndpointUpdate struct {
 // UpdateEndpoint changes the account's endpoint id and returns it, without
 // its secret. A new URL passes the same checks as CreateEndpoint's.
 // Deliveries not yet made go to the new URL, in the new version.
-func (s *Store) UpdateEndpoint(ctx context.Context, account, id string, u EndpointUpdate) (*Endpoint, error) {
+func (s *SQLStore) UpdateEndpoint(ctx context.Context, account, id string, u EndpointUpdate) (*Endpoint, error) {
 	var out *Endpoint
 	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
 		e, err := scanEndpoint(tx.QueryRow(ctx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE account = ? AND id = ?`, account, id))
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: no such webhook endpoint: %q", ErrNotFound, clip(id))
+			return notFound("webhook endpoint", id)
 		}
 		if err != nil {
 			return fmt.Errorf("webhooks: update endpoint: %w", err)
@@ -641,7 +662,7 @@ const MaxSecretOverlap = 7 * 24 * time.Hour
 // scheme, or two entries of webhook-signature) and a receiver can move to
 // the new secret at its pace; an overlap of zero retires the old secret at
 // once. A secret rolled during an overlap retires the older one.
-func (s *Store) RollSecret(ctx context.Context, account, id string, overlap time.Duration) (*Endpoint, error) {
+func (s *SQLStore) RollSecret(ctx context.Context, account, id string, overlap time.Duration) (*Endpoint, error) {
 	if overlap < 0 || overlap > MaxSecretOverlap {
 		return nil, invalid("the old secret may keep signing for 0 to %v, not %v", MaxSecretOverlap, overlap)
 	}
@@ -650,12 +671,12 @@ func (s *Store) RollSecret(ctx context.Context, account, id string, overlap time
 		var old string
 		e, err := scanEndpoint(tx.QueryRow(ctx, `SELECT `+endpointCols+`, secret FROM webhook_endpoints WHERE account = ? AND id = ?`, account, id), &old)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: no such webhook endpoint: %q", ErrNotFound, clip(id))
+			return notFound("webhook endpoint", id)
 		}
 		if err != nil {
 			return fmt.Errorf("webhooks: roll secret: %w", err)
 		}
-		e.Secret = NewSecret()
+		e.Secret = signature.NewSecret()
 		prev, until := "", int64(0)
 		e.SecretRolledUntil = time.Time{}
 		if overlap > 0 {
@@ -685,7 +706,7 @@ func (s *Store) RollSecret(ctx context.Context, account, id string, overlap time
 // be recorded without its deliveries. The cost is one indexed read of the
 // account's endpoints and one insert per matching endpoint in the writer's
 // transaction.
-func (s *Store) RecordEvent(ctx context.Context, tx *storage.Tx, ev Event) error {
+func (s *SQLStore) RecordEvent(ctx context.Context, tx *storage.Tx, ev Event) error {
 	if tx == nil {
 		return s.db.InTx(ctx, func(tx *storage.Tx) error { return s.RecordEvent(ctx, tx, ev) })
 	}
@@ -732,7 +753,7 @@ func (s *Store) RecordEvent(ctx context.Context, tx *storage.Tx, ev Event) error
 	return nil
 }
 
-func (s *Store) prepareEvent(ev *Event) ([]byte, error) {
+func (s *SQLStore) prepareEvent(ev *Event) ([]byte, error) {
 	if ev.Account == "" {
 		return nil, invalid("event account is required")
 	}
@@ -797,10 +818,10 @@ func scanEvent(r scanner) (*Event, error) {
 }
 
 // GetEvent returns the account's event id, in the newest schema.
-func (s *Store) GetEvent(ctx context.Context, account, id string) (*Event, error) {
+func (s *SQLStore) GetEvent(ctx context.Context, account, id string) (*Event, error) {
 	ev, err := scanEvent(s.db.QueryRow(ctx, `SELECT id, account, type, created_at, body FROM webhook_events WHERE account = ? AND id = ?`, account, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: no such event: %q", ErrNotFound, clip(id))
+		return nil, notFound("event", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: get event: %w", err)
@@ -810,7 +831,7 @@ func (s *Store) GetEvent(ctx context.Context, account, id string) (*Event, error
 
 // ListEvents returns a page of the account's events, newest first, and
 // whether more follow.
-func (s *Store) ListEvents(ctx context.Context, account string, p EventListParams) ([]Event, bool, error) {
+func (s *SQLStore) ListEvents(ctx context.Context, account string, p EventListParams) ([]Event, bool, error) {
 	where, args, err := s.cursor(ctx, "webhook_events", account, p.ListParams)
 	if err != nil {
 		return nil, false, err
@@ -862,10 +883,10 @@ func scanDelivery(r scanner) (*Delivery, error) {
 }
 
 // GetDelivery returns the account's delivery id.
-func (s *Store) GetDelivery(ctx context.Context, account, id string) (*Delivery, error) {
+func (s *SQLStore) GetDelivery(ctx context.Context, account, id string) (*Delivery, error) {
 	d, err := scanDelivery(s.db.QueryRow(ctx, `SELECT `+deliveryCols+` FROM webhook_deliveries WHERE account = ? AND id = ?`, account, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: no such delivery: %q", ErrNotFound, clip(id))
+		return nil, notFound("delivery", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: get delivery: %w", err)
@@ -876,7 +897,7 @@ func (s *Store) GetDelivery(ctx context.Context, account, id string) (*Delivery,
 // ListDeliveries returns a page of the account's deliveries, newest first,
 // and whether more follow. Use State: StateFailed to find the deliveries
 // that gave up, and Resend to queue them again.
-func (s *Store) ListDeliveries(ctx context.Context, account string, p DeliveryListParams) ([]Delivery, bool, error) {
+func (s *SQLStore) ListDeliveries(ctx context.Context, account string, p DeliveryListParams) ([]Delivery, bool, error) {
 	where, args, err := s.cursor(ctx, "webhook_deliveries", account, p.ListParams)
 	if err != nil {
 		return nil, false, err
@@ -917,7 +938,7 @@ func (s *Store) ListDeliveries(ctx context.Context, account string, p DeliveryLi
 // delivered or failed one is sent once more, with a fresh retry window; a
 // pending one waiting for its next attempt is made due at once, keeping
 // its window. A delivery in flight is left to finish.
-func (s *Store) Resend(ctx context.Context, account, id string) error {
+func (s *SQLStore) Resend(ctx context.Context, account, id string) error {
 	now := ms(s.now())
 	res, err := s.db.Exec(ctx, `UPDATE webhook_deliveries SET
 			window_start = CASE WHEN state = 'pending' THEN window_start ELSE ? END,
@@ -941,7 +962,7 @@ type QueueStats struct {
 }
 
 // Stats returns the backlog of pending deliveries.
-func (s *Store) Stats(ctx context.Context) (QueueStats, error) {
+func (s *SQLStore) Stats(ctx context.Context) (QueueStats, error) {
 	var (
 		st     QueueStats
 		oldest sql.NullInt64

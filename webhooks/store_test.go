@@ -30,7 +30,7 @@ func TestStore(t *testing.T) {
 	})
 }
 
-func mustEndpoint(t *testing.T, s *Store, account, url string, events ...string) *Endpoint {
+func mustEndpoint(t *testing.T, s *SQLStore, account, url string, events ...string) *Endpoint {
 	t.Helper()
 	e, err := s.CreateEndpoint(context.Background(), EndpointParams{Account: account, URL: url, EnabledEvents: events, APIVersion: vMid})
 	require.NoError(t, err)
@@ -470,12 +470,12 @@ func testReopen(t *testing.T, db *storage.DB) {
 
 // claimN claims as the worker does, with limit, a cap per endpoint, the
 // endpoints' deliveries in flight and no cap per account.
-func claimN(s *Store, ctx context.Context, now, until time.Time, lease string, limit, perEP int, busy map[string]int) ([]job, error) {
+func claimN(s *SQLStore, ctx context.Context, now, until time.Time, lease string, limit, perEP int, busy map[string]int) ([]job, error) {
 	return s.claim(ctx, now, until, lease, caps{limit: limit, perEndpoint: perEP, perAccount: 1 << 30, busyEP: busy})
 }
 
 // finish1 records one attempt's outcome.
-func finish1(s *Store, ctx context.Context, j job, now time.Time, o outcome) (bool, error) {
+func finish1(s *SQLStore, ctx context.Context, j job, now time.Time, o outcome) (bool, error) {
 	held, err := s.finish(ctx, []attempt{{j: j, now: now, o: o}})
 	if err != nil {
 		return false, err
@@ -484,7 +484,7 @@ func finish1(s *Store, ctx context.Context, j job, now time.Time, o outcome) (bo
 }
 
 // release1 gives one claimed delivery back.
-func release1(s *Store, ctx context.Context, j job, now time.Time) error {
+func release1(s *SQLStore, ctx context.Context, j job, now time.Time) error {
 	_, err := s.finish(ctx, []attempt{{j: j, now: now}})
 	return err
 }

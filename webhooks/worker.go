@@ -17,10 +17,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 	"github.com/verso-api/verso/versions"
+	"github.com/verso-api/verso/webhooks/signature"
 )
 
 // Renderer renders a stored event, in the newest schema, in the API
@@ -54,31 +54,34 @@ type Backoff struct {
 	MaxAge  time.Duration // Optional. Default value 72 hours.
 }
 
-// DefaultBackoff retries for three days: after 1, 2, 4, ... minutes, then
-// every 6 hours.
-var DefaultBackoff = Backoff{Initial: time.Minute, Factor: 2, Max: 6 * time.Hour, Jitter: 0.2, MaxAge: 72 * time.Hour}
+// DefaultBackoff returns the default retry schedule: three days, after 1,
+// 2, 4, ... minutes, then every 6 hours.
+func DefaultBackoff() Backoff {
+	return Backoff{Initial: time.Minute, Factor: 2, Max: 6 * time.Hour, Jitter: 0.2, MaxAge: 72 * time.Hour}
+}
 
 func (b Backoff) withDefaults() Backoff {
+	def := DefaultBackoff()
 	if b.Initial <= 0 {
-		b.Initial = DefaultBackoff.Initial
+		b.Initial = def.Initial
 	}
 	if b.Factor < 1 {
-		b.Factor = DefaultBackoff.Factor
+		b.Factor = def.Factor
 	}
 	if b.Max <= 0 {
-		b.Max = DefaultBackoff.Max
+		b.Max = def.Max
 	}
 	if b.Max < b.Initial {
 		b.Max = b.Initial
 	}
 	if b.Jitter == 0 {
-		b.Jitter = DefaultBackoff.Jitter
+		b.Jitter = def.Jitter
 	}
 	if b.Jitter > 1 {
 		b.Jitter = 1
 	}
 	if b.MaxAge <= 0 {
-		b.MaxAge = DefaultBackoff.MaxAge
+		b.MaxAge = def.MaxAge
 	}
 	return b
 }
@@ -98,13 +101,13 @@ func (b Backoff) Delay(n int, r float64) time.Duration {
 // Config configures a Worker. Store and Renderer are required.
 type Config struct {
 	// Store holds the deliveries. Required.
-	Store *Store
+	Store *SQLStore
 	// Renderer renders events in each endpoint's version. Required.
 	Renderer Renderer
 	// Client sends the requests. Optional. Default value: a client that
 	// does not follow redirects (a 3xx is a failed attempt), uses no proxy
 	// and, unless the Store allows private addresses
-	// (StoreOptions.AllowPrivate), refuses to connect to a loopback,
+	// (Options.AllowPrivate), refuses to connect to a loopback,
 	// private, link-local, multicast, unspecified or reserved address,
 	// checked at dial time so that DNS rebinding does not get through. A
 	// Client given here must do its own checks.
@@ -112,7 +115,8 @@ type Config struct {
 	// Timeout bounds one attempt, from connecting to reading the status.
 	// Optional. Default value 30 seconds.
 	Timeout time.Duration
-	// Backoff is the retry schedule. Optional. Default value DefaultBackoff.
+	// Backoff is the retry schedule; its zero fields take their defaults.
+	// Optional. Default value DefaultBackoff().
 	Backoff Backoff
 	// Concurrency bounds the requests in flight from this worker.
 	// Optional. Default value 64.
@@ -141,9 +145,10 @@ type Config struct {
 	// Clock tells the time for schedules and signatures.
 	// Optional. Default value time.Now.
 	Clock func() time.Time
-	// Registerer receives the worker's Prometheus collectors.
-	// Optional. Default value nil: no metrics are registered.
-	Registerer prometheus.Registerer
+	// Metrics receives the worker's attempts and outcomes (prom.Webhooks
+	// reports them to Prometheus).
+	// Optional. Default value nil: none are recorded.
+	Metrics Metrics
 	// Logger logs failed attempts and database errors.
 	// Optional. Default value slog.Default().
 	Logger *slog.Logger
@@ -152,25 +157,24 @@ type Config struct {
 	UserAgent string
 }
 
-// DefaultConfig holds the defaults of every optional field.
-var DefaultConfig = Config{
-	Timeout:      30 * time.Second,
-	Backoff:      DefaultBackoff,
-	Concurrency:  64,
-	BatchSize:    256,
-	PollInterval: time.Second,
-	UserAgent:    "verso-webhooks/1",
-}
+// The defaults of Config's optional fields.
+const (
+	DefaultTimeout      = 30 * time.Second
+	DefaultConcurrency  = 64
+	DefaultBatchSize    = 256
+	DefaultPollInterval = time.Second
+	DefaultUserAgent    = "verso-webhooks/1"
+)
 
 // Worker delivers pending deliveries: it claims due ones with a lease,
 // renders each event in its endpoint's version, signs it and POSTs it,
 // then records the outcome and schedules a retry. Several workers, in one
-// process or several, can share a Store; delivery is at least once.
+// process or several, can share a SQLStore; delivery is at least once.
 type Worker struct {
 	cfg     Config
-	store   *Store
+	store   *SQLStore
 	now     func() time.Time
-	m       *metrics
+	m       Metrics
 	wake    chan struct{}
 	running atomic.Bool
 	log     *slog.Logger
@@ -185,11 +189,11 @@ func NewWorker(cfg Config) (*Worker, error) {
 		return nil, fmt.Errorf("%w: Renderer is required", ErrConfig)
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultConfig.Timeout
+		cfg.Timeout = DefaultTimeout
 	}
 	cfg.Backoff = cfg.Backoff.withDefaults()
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = DefaultConfig.Concurrency
+		cfg.Concurrency = DefaultConcurrency
 	}
 	if cfg.PerEndpoint <= 0 {
 		cfg.PerEndpoint = max(cfg.Concurrency/4, 1)
@@ -200,10 +204,10 @@ func NewWorker(cfg Config) (*Worker, error) {
 	}
 	cfg.PerAccount = min(max(cfg.PerAccount, cfg.PerEndpoint), cfg.Concurrency)
 	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = DefaultConfig.BatchSize
+		cfg.BatchSize = DefaultBatchSize
 	}
 	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = DefaultConfig.PollInterval
+		cfg.PollInterval = DefaultPollInterval
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = cfg.Timeout + 30*time.Second
@@ -218,7 +222,7 @@ func NewWorker(cfg Config) (*Worker, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.UserAgent == "" {
-		cfg.UserAgent = DefaultConfig.UserAgent
+		cfg.UserAgent = DefaultUserAgent
 	}
 	if cfg.Client == nil {
 		cfg.Client = newClient(cfg.Store.allowPrivate)
@@ -230,12 +234,10 @@ func NewWorker(cfg Config) (*Worker, error) {
 			t.MaxIdleConns = max(t.MaxIdleConns, cfg.Concurrency)
 		}
 	}
-	w := &Worker{cfg: cfg, store: cfg.Store, now: cfg.Clock, wake: make(chan struct{}, 1), log: cfg.Logger}
-	m, err := newMetrics(cfg.Registerer, cfg.Store, cfg.Clock)
-	if err != nil {
-		return nil, err
+	w := &Worker{cfg: cfg, store: cfg.Store, now: cfg.Clock, wake: make(chan struct{}, 1), log: cfg.Logger, m: cfg.Metrics}
+	if w.m == nil {
+		w.m = noMetrics{}
 	}
-	w.m = m
 	return w, nil
 }
 
@@ -403,7 +405,7 @@ func (r *run) dispatch(ctx context.Context) {
 		r.inEP[j.endpoint.ID]++
 		r.inAcct[j.account]++
 		r.inflight++
-		r.w.m.inflight.Inc()
+		r.w.m.InFlight(1)
 		go func() {
 			a := r.w.deliver(ctx, j)
 			r.sent <- j
@@ -419,7 +421,7 @@ func (r *run) dispatch(ctx context.Context) {
 func (r *run) done(j job, inflight bool) {
 	if inflight {
 		r.inflight--
-		r.w.m.inflight.Dec()
+		r.w.m.InFlight(-1)
 		dec(r.inEP, j.endpoint.ID)
 		dec(r.inAcct, j.account)
 	}
@@ -490,11 +492,9 @@ func (w *Worker) record(results <-chan attempt, recorded chan<- int) {
 			}
 			switch a.o.state {
 			case StateDelivered:
-				w.m.deliveries.WithLabelValues("delivered").Inc()
-				w.m.attemptsPer.Observe(float64(a.j.attempt))
+				w.m.Finished(OutcomeDelivered, a.j.attempt)
 			case StateFailed:
-				w.m.deliveries.WithLabelValues("failed").Inc()
-				w.m.attemptsPer.Observe(float64(a.j.attempt))
+				w.m.Finished(OutcomeFailed, a.j.attempt)
 			}
 		}
 		recorded <- len(batch)
@@ -549,18 +549,33 @@ func (e *AttemptError) Error() string {
 
 func (e *AttemptError) Unwrap() error { return e.Err }
 
+// renderError is an event the Renderer could not render in a version; it
+// wraps ErrRender and the Renderer's error.
+type renderError struct {
+	v   versions.Version
+	err error
+}
+
+func (e *renderError) Error() string   { return "webhooks: " + e.userMessage() }
+func (e *renderError) Unwrap() []error { return []error{ErrRender, e.err} }
+
+// userMessage says what failed to the endpoint's owner.
+func (e *renderError) userMessage() string {
+	return "cannot render the event in " + e.v.String() + ": " + e.err.Error()
+}
+
 // render renders the event in v and stamps it with v.
 func (w *Worker) render(event []byte, v versions.Version) ([]byte, error) {
 	out, err := w.cfg.Renderer(event, v)
 	if err != nil {
-		return nil, fmt.Errorf("%w in %s: %w", ErrRender, v, err)
+		return nil, &renderError{v: v, err: err}
 	}
 	if gjson.GetBytes(out, "api_version").Str == v.String() {
 		return out, nil
 	}
 	out, err = sjson.SetBytes(out, "api_version", v.String())
 	if err != nil {
-		return nil, fmt.Errorf("%w in %s: %w", ErrRender, v, err)
+		return nil, &renderError{v: v, err: err}
 	}
 	return out, nil
 }
@@ -571,29 +586,28 @@ func (w *Worker) send(ctx context.Context, ep *Endpoint, event []byte, v version
 	start := time.Now()
 	body, err := w.render(event, v)
 	if err != nil {
-		w.m.attempts.WithLabelValues("render_error").Inc()
+		w.m.Attempt(ResultRenderError, time.Since(start))
 		return 0, err
 	}
 	req, err := w.request(ctx, ep, body, attempt)
 	if err != nil {
-		w.m.attempts.WithLabelValues("error").Inc()
+		w.m.Attempt(ResultError, time.Since(start))
 		return 0, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
 	defer cancel()
 	resp, err := w.cfg.Client.Do(req.WithContext(ctx))
-	w.m.duration.Observe(time.Since(start).Seconds())
 	if err != nil {
-		w.m.attempts.WithLabelValues("error").Inc()
+		w.m.Attempt(ResultError, time.Since(start))
 		return 0, &AttemptError{Err: err}
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		w.m.attempts.WithLabelValues("non_2xx").Inc()
+		w.m.Attempt(ResultNon2xx, time.Since(start))
 		return resp.StatusCode, &AttemptError{Status: resp.StatusCode}
 	}
-	w.m.attempts.WithLabelValues("2xx").Inc()
+	w.m.Attempt(Result2xx, time.Since(start))
 	return resp.StatusCode, nil
 }
 
@@ -607,27 +621,27 @@ func (w *Worker) request(ctx context.Context, ep *Endpoint, body []byte, attempt
 	secrets := ep.secrets(now)
 	switch ep.Scheme {
 	case SchemeStandard:
-		h, err := SignStandard(secrets[0], id, now, body)
+		h, err := signature.SignStandard(secrets[0], id, now, body)
 		if err != nil {
 			return nil, fmt.Errorf("webhooks: endpoint %s: %w", ep.ID, err)
 		}
 		for _, old := range secrets[1:] {
-			o, err := SignStandard(old, id, now, body)
+			o, err := signature.SignStandard(old, id, now, body)
 			if err != nil {
 				return nil, fmt.Errorf("webhooks: endpoint %s: previous secret: %w", ep.ID, err)
 			}
-			h.Set(StandardSignatureHeader, h.Get(StandardSignatureHeader)+" "+o.Get(StandardSignatureHeader))
+			h.Set(signature.StandardSignature, h.Get(signature.StandardSignature)+" "+o.Get(signature.StandardSignature))
 		}
 		for k, v := range h {
 			req.Header[k] = v
 		}
 	default:
-		sig := Sign(secrets[0], now, body)
+		sig := signature.Sign(secrets[0], now, body)
 		for _, old := range secrets[1:] {
-			_, v1, _ := strings.Cut(Sign(old, now, body), ",")
+			_, v1, _ := strings.Cut(signature.Sign(old, now, body), ",")
 			sig += "," + v1
 		}
-		req.Header.Set(SignatureHeader, sig)
+		req.Header.Set(signature.Header, sig)
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("User-Agent", w.cfg.UserAgent)
@@ -691,7 +705,7 @@ func (w *Worker) SendTestEvent(ctx context.Context, account, endpointID, eventID
 	return w.SendTest(ctx, account, endpointID, ev.Body, v)
 }
 
-// Resend queues the account's delivery again (see Store.Resend) and wakes
+// Resend queues the account's delivery again (see SQLStore.Resend) and wakes
 // the worker.
 func (w *Worker) Resend(ctx context.Context, account, deliveryID string) error {
 	if err := w.store.Resend(ctx, account, deliveryID); err != nil {

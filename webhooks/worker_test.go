@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,12 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
 	"github.com/verso-api/verso/storage"
 	"github.com/verso-api/verso/versions"
+	"github.com/verso-api/verso/webhooks/signature"
 )
 
 // received is one request a receiver got.
@@ -84,7 +85,7 @@ func eventually(t testing.TB, what string, cond func() bool) {
 }
 
 // fastConfig retries within milliseconds.
-func fastConfig(s *Store) Config {
+func fastConfig(s *SQLStore) Config {
 	return Config{
 		Store:        s,
 		Renderer:     fakeRender,
@@ -120,7 +121,7 @@ func mustWorker(t testing.TB, cfg Config) *Worker {
 	return w
 }
 
-func deliveryOf(t testing.TB, s *Store, account, eventID string) Delivery {
+func deliveryOf(t testing.TB, s *SQLStore, account, eventID string) Delivery {
 	ds, _, err := s.ListDeliveries(context.Background(), account, DeliveryListParams{EventID: eventID})
 	require.NoError(t, err)
 	require.Len(t, ds, 1)
@@ -160,7 +161,7 @@ func testEachVersion(t *testing.T, db *storage.DB) {
 	})
 
 	o := oldRc.requests()[0]
-	require.NoError(t, Verify(o.body, o.header.Get(SignatureHeader), oldEp.Secret, 0))
+	require.NoError(t, signature.Verify(o.body, o.header.Get(signature.Header), oldEp.Secret, 0))
 	require.Equal(t, ev.ID, gjson.GetBytes(o.body, "id").String())
 	require.Equal(t, vOld.String(), gjson.GetBytes(o.body, "api_version").String())
 	require.Equal(t, int64(42), gjson.GetBytes(o.body, "data.object.account_balance").Int())
@@ -168,12 +169,12 @@ func testEachVersion(t *testing.T, db *storage.DB) {
 	require.Equal(t, ev.ID, o.header.Get(EventIDHeader))
 	require.Equal(t, "1", o.header.Get(AttemptHeader))
 	require.Equal(t, "application/json; charset=utf-8", o.header.Get("Content-Type"))
-	require.ErrorIs(t, Verify(o.body, o.header.Get(SignatureHeader), newEp.Secret, 0), ErrMismatch, "each endpoint has its own secret")
+	require.ErrorIs(t, signature.Verify(o.body, o.header.Get(signature.Header), newEp.Secret, 0), signature.ErrMismatch, "each endpoint has its own secret")
 
 	n := newRc.requests()[0]
-	require.Empty(t, n.header.Get(SignatureHeader), "the standard scheme sends no Stripe-Signature")
-	require.NoError(t, VerifyStandard(n.body, n.header, newEp.Secret, 0))
-	require.Equal(t, ev.ID, n.header.Get(StandardIDHeader))
+	require.Empty(t, n.header.Get(signature.Header), "the standard scheme sends no Stripe-Signature")
+	require.NoError(t, signature.VerifyStandard(n.body, n.header, newEp.Secret, 0))
+	require.Equal(t, ev.ID, n.header.Get(signature.StandardID))
 	require.Equal(t, vNew.String(), gjson.GetBytes(n.body, "api_version").String())
 	require.Equal(t, int64(42), gjson.GetBytes(n.body, "data.object.balance").Int())
 	require.False(t, gjson.GetBytes(n.body, "data.object.account_balance").Exists())
@@ -199,9 +200,9 @@ func testRetries(t *testing.T, db *storage.DB) {
 	ev.ID = NewEventID()
 	require.NoError(t, s.RecordEvent(ctx, nil, ev))
 
-	reg := prometheus.NewRegistry()
+	m := newRecMetrics()
 	cfg := fastConfig(s)
-	cfg.Registerer = reg
+	cfg.Metrics = m
 	w := mustWorker(t, cfg)
 	start(t, w)
 	eventually(t, "delivered", func() bool { return deliveryOf(t, s, "acct_r", ev.ID).State == StateDelivered })
@@ -215,22 +216,16 @@ func testRetries(t *testing.T, db *storage.DB) {
 	for i, r := range got {
 		require.Equal(t, ev.ID, gjson.GetBytes(r.body, "id").String(), "the id is stable across retries")
 		require.Equal(t, strconv.Itoa(i+1), r.header.Get(AttemptHeader))
-		require.NoError(t, Verify(r.body, r.header.Get(SignatureHeader), ep.Secret, 0))
+		require.NoError(t, signature.Verify(r.body, r.header.Get(signature.Header), ep.Secret, 0))
 	}
-	require.Equal(t, 3.0, testutil.ToFloat64(w.m.attempts.WithLabelValues("non_2xx")))
-	require.Equal(t, 1.0, testutil.ToFloat64(w.m.attempts.WithLabelValues("2xx")))
-	require.Equal(t, 1.0, testutil.ToFloat64(w.m.deliveries.WithLabelValues("delivered")))
-	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
-# HELP verso_webhook_queue_depth Webhook deliveries waiting to be delivered (pending), in every worker.
-# TYPE verso_webhook_queue_depth gauge
-verso_webhook_queue_depth 0
-# HELP verso_webhook_oldest_undelivered_age_seconds Age of the event of the oldest pending webhook delivery; 0 when none is pending.
-# TYPE verso_webhook_oldest_undelivered_age_seconds gauge
-verso_webhook_oldest_undelivered_age_seconds 0
-`), "verso_webhook_queue_depth", "verso_webhook_oldest_undelivered_age_seconds"))
-	n, err := testutil.GatherAndCount(reg, "verso_webhook_delivery_attempts", "verso_webhook_attempt_duration_seconds", "verso_webhook_deliveries_in_flight")
+	eventually(t, "the outcome reported", func() bool { return m.finishedCount(OutcomeDelivered) == 1 })
+	require.Equal(t, map[string]int{ResultNon2xx: 3, Result2xx: 1}, m.attemptCounts())
+	require.Equal(t, []int{4}, m.attemptsPerDelivery(), "delivered on the fourth attempt")
+	require.Equal(t, 0, m.inFlight(), "every attempt in flight ended")
+	require.Equal(t, 1, m.peakInFlight())
+	st, err := s.Stats(ctx)
 	require.NoError(t, err)
-	require.Equal(t, 3, n)
+	require.Equal(t, QueueStats{}, st, "nothing pending")
 }
 
 func testTimeout(t *testing.T, db *storage.DB) {
@@ -253,14 +248,16 @@ func testTimeout(t *testing.T, db *storage.DB) {
 	ev := customerEvent("acct_t", "customer.created", 1)
 	ev.ID = NewEventID()
 	require.NoError(t, s.RecordEvent(ctx, nil, ev))
+	m := newRecMetrics()
 	cfg := fastConfig(s)
 	cfg.Timeout = 200 * time.Millisecond
+	cfg.Metrics = m
 	w := mustWorker(t, cfg)
 	start(t, w)
 	eventually(t, "delivered", func() bool { return deliveryOf(t, s, "acct_t", ev.ID).State == StateDelivered })
 	require.Equal(t, 2, deliveryOf(t, s, "acct_t", ev.ID).Attempts)
 	require.Len(t, rc.requests(), 2)
-	require.Equal(t, 1.0, testutil.ToFloat64(w.m.attempts.WithLabelValues("error")), "the timeout counts as an error")
+	require.Equal(t, 1, m.attemptCounts()[ResultError], "the timeout counts as an error")
 }
 
 func testRestart(t *testing.T, db *storage.DB) {
@@ -386,10 +383,10 @@ func testMaxAgeAndResend(t *testing.T, db *storage.DB) {
 	ev.ID = NewEventID()
 	require.NoError(t, s.RecordEvent(ctx, nil, ev))
 
-	reg := prometheus.NewRegistry()
+	m := newRecMetrics()
 	cfg := fastConfig(s)
 	cfg.Clock = clock.Now
-	cfg.Registerer = reg
+	cfg.Metrics = m
 	cfg.Backoff = Backoff{Initial: 10 * time.Minute, Factor: 2, Max: time.Hour, Jitter: -1, MaxAge: time.Hour}
 	w := mustWorker(t, cfg)
 	start(t, w)
@@ -408,18 +405,18 @@ func testMaxAgeAndResend(t *testing.T, db *storage.DB) {
 	require.Equal(t, clock.Now().Add(10*time.Minute), d.NextAttemptAt)
 	require.Equal(t, 502, d.LastStatus)
 	require.Contains(t, d.LastError, "502")
-	require.Equal(t, 1.0, testutil.ToFloat64(w.m.attempts.WithLabelValues("non_2xx")))
-	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
-# HELP verso_webhook_queue_depth Webhook deliveries waiting to be delivered (pending), in every worker.
-# TYPE verso_webhook_queue_depth gauge
-verso_webhook_queue_depth 1
-`), "verso_webhook_queue_depth"))
+	require.Equal(t, 1, m.attemptCounts()[ResultNon2xx])
+	st, err := s.Stats(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Pending)
 
 	clock.Add(9 * time.Minute)
 	w.Notify()
 	time.Sleep(20 * time.Millisecond) // not due yet: nothing must happen (checked just below)
 	require.Equal(t, 1, deliveryOf(t, s, "acct_m", ev.ID).Attempts, "a retry waits for its time")
-	require.Equal(t, 540.0, gaugeValue(t, reg, "verso_webhook_oldest_undelivered_age_seconds"))
+	st, err = s.Stats(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 540*time.Second, clock.Now().Sub(st.Oldest), "the oldest pending event's age")
 
 	clock.Add(time.Minute)
 	w.Notify()
@@ -433,15 +430,15 @@ verso_webhook_queue_depth 1
 	failed, _, err := s.ListDeliveries(ctx, "acct_m", DeliveryListParams{State: StateFailed})
 	require.NoError(t, err)
 	require.Len(t, failed, 1, "failed deliveries are kept and listed")
-	require.Equal(t, 1.0, testutil.ToFloat64(w.m.deliveries.WithLabelValues("failed")))
+	eventually(t, "the failure reported", func() bool { return m.finishedCount(OutcomeFailed) == 1 })
 
 	healthy.Store(true)
 	require.NoError(t, w.Resend(ctx, "acct_m", d.ID))
 	eventually(t, "resent and delivered", func() bool { return deliveryOf(t, s, "acct_m", ev.ID).State == StateDelivered })
 	require.Equal(t, 4, deliveryOf(t, s, "acct_m", ev.ID).Attempts)
 	for _, r := range rc.requests() {
-		if verifyAt(r.body, r.header.Get(SignatureHeader), secret, 0, clock.Now()) != nil &&
-			verifyAt(r.body, r.header.Get(SignatureHeader), secret, time.Hour, clock.Now()) != nil {
+		if signature.VerifyAt(r.body, r.header.Get(signature.Header), secret, 0, clock.Now()) != nil &&
+			signature.VerifyAt(r.body, r.header.Get(signature.Header), secret, time.Hour, clock.Now()) != nil {
 			badSig.Add(1)
 		}
 	}
@@ -450,17 +447,67 @@ verso_webhook_queue_depth 1
 	require.ErrorIs(t, w.Resend(ctx, "acct_m", "whd_missing"), ErrNotFound)
 }
 
-func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			return mf.GetMetric()[0].GetGauge().GetValue()
-		}
-	}
-	t.Fatalf("no metric %s", name)
-	return 0
+// recMetrics records what a Worker reports through Metrics.
+type recMetrics struct {
+	mu       sync.Mutex
+	attempts map[string]int
+	finished map[string]int
+	perDeliv []int
+	in, peak int
+}
+
+func newRecMetrics() *recMetrics {
+	return &recMetrics{attempts: map[string]int{}, finished: map[string]int{}}
+}
+
+func (m *recMetrics) Attempt(result string, _ time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.attempts[result]++
+}
+
+func (m *recMetrics) Finished(outcome string, attempts int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.finished[outcome]++
+	m.perDeliv = append(m.perDeliv, attempts)
+}
+
+func (m *recMetrics) InFlight(delta int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.in += delta
+	m.peak = max(m.peak, m.in)
+}
+
+func (m *recMetrics) attemptCounts() map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.attempts)
+}
+
+func (m *recMetrics) finishedCount(outcome string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.finished[outcome]
+}
+
+func (m *recMetrics) attemptsPerDelivery() []int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.perDeliv)
+}
+
+func (m *recMetrics) inFlight() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.in
+}
+
+func (m *recMetrics) peakInFlight() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.peak
 }
 
 func testSendTest(t *testing.T, db *storage.DB) {
@@ -507,7 +554,7 @@ func testSendTest(t *testing.T, db *storage.DB) {
 			got := rc.requests()
 			require.Len(t, got, before+1)
 			r := got[len(got)-1]
-			require.NoError(t, Verify(r.body, r.header.Get(SignatureHeader), ep.Secret, 0))
+			require.NoError(t, signature.Verify(r.body, r.header.Get(signature.Header), ep.Secret, 0))
 			require.Equal(t, tt.version.String(), gjson.GetBytes(r.body, "api_version").String())
 			require.Equal(t, tt.newField, gjson.GetBytes(r.body, "data.object.balance").Exists())
 			require.Equal(t, !tt.newField, gjson.GetBytes(r.body, "data.object.account_balance").Exists())
@@ -563,12 +610,9 @@ func TestWorkerConfig(t *testing.T) {
 	require.Equal(t, 64, w.cfg.Concurrency)
 	require.Equal(t, 16, w.cfg.PerEndpoint)
 	require.Equal(t, 32, w.cfg.PerAccount)
-	require.Equal(t, DefaultBackoff, w.cfg.Backoff)
+	require.Equal(t, DefaultBackoff(), w.cfg.Backoff)
 
-	reg := prometheus.NewRegistry()
-	mustWorker(t, Config{Store: s, Renderer: fakeRender, Registerer: reg})
-	_, err = NewWorker(Config{Store: s, Renderer: fakeRender, Registerer: reg})
-	require.Error(t, err, "registering twice on one registry")
+	require.Equal(t, noMetrics{}, w.m, "no metrics: nothing recorded")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -604,9 +648,9 @@ func TestBackoff(t *testing.T) {
 	// The default schedule keeps retrying for three days.
 	var total time.Duration
 	n := 0
-	for total < DefaultBackoff.MaxAge {
+	for total < DefaultBackoff().MaxAge {
 		n++
-		total += DefaultBackoff.Delay(n, 0.5)
+		total += DefaultBackoff().Delay(n, 0.5)
 	}
 	require.Equal(t, 20, n)
 }
@@ -685,7 +729,7 @@ func TestTwoNodes(t *testing.T) {
 	}
 	var errs1, errs2 errorCount
 	for _, n := range []struct {
-		s    *Store
+		s    *SQLStore
 		errs *errorCount
 	}{{s1, &errs1}, {s2, &errs2}} {
 		cfg := fastConfig(n.s)

@@ -255,7 +255,7 @@ func runShadow(e *env, args []string) error {
 	if isTerminal(e.stderr) {
 		opts.Progress = shadow.ProgressWriter(e.stderr)
 	}
-	r, err := shadow.Compare(oldTL, newTL, samples, opts)
+	r, err := shadow.Compare(oldTL, newTL, shadowSamples(samples), opts)
 	if err != nil {
 		return err
 	}
@@ -322,4 +322,13 @@ func runDiff(e *env, args []string) error {
 		return shadow.WriteJSON(e.stdout, diffs)
 	}
 	return shadow.WriteText(e.stdout, diffs)
+}
+
+// shadowSamples converts the samples changelog loads for shadow.Compare.
+func shadowSamples(samples []changelog.Sample) []shadow.Sample {
+	out := make([]shadow.Sample, len(samples))
+	for i, s := range samples {
+		out[i] = shadow.Sample(s)
+	}
+	return out
 }

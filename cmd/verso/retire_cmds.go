@@ -223,7 +223,7 @@ func runRetire(e *env, args []string) error {
 			return err
 		}
 	}
-	r, err := shadow.Compare(tl, newTL, samples, &shadow.Options{AllowRemoved: true, AllowUncovered: *allowUncovered})
+	r, err := shadow.Compare(tl, newTL, shadowSamples(samples), &shadow.Options{AllowRemoved: true, AllowUncovered: *allowUncovered})
 	if err != nil {
 		return err
 	}

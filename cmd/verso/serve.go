@@ -171,8 +171,8 @@ func runServe(e *env, args []string) error {
 	nearest := fs.Bool("nearest-version", false, "")
 	allowPrivate := fs.Bool("webhooks-allow-private", false, "")
 	keyFile := fs.String("secrets-key-file", "", "")
-	retryBase := fs.Duration("webhook-retry-base", webhooks.DefaultBackoff.Initial, "")
-	hookConc := fs.Int("webhook-concurrency", webhooks.DefaultConfig.Concurrency, "")
+	retryBase := fs.Duration("webhook-retry-base", webhooks.DefaultBackoff().Initial, "")
+	hookConc := fs.Int("webhook-concurrency", webhooks.DefaultConcurrency, "")
 	d := api.DefaultHTTPLimits
 	var limits api.HTTPLimits
 	fs.DurationVar(&limits.ReadHeaderTimeout, "read-header-timeout", d.ReadHeaderTimeout, "")
@@ -199,8 +199,8 @@ func runServe(e *env, args []string) error {
 	if *rate < 1 {
 		return usagef("--rate must be at least 1")
 	}
-	if *retryBase <= 0 || *retryBase > webhooks.DefaultBackoff.Max {
-		return usagef("--webhook-retry-base must be a positive duration up to %v, such as 1m or 200ms", webhooks.DefaultBackoff.Max)
+	if *retryBase <= 0 || *retryBase > webhooks.DefaultBackoff().Max {
+		return usagef("--webhook-retry-base must be a positive duration up to %v, such as 1m or 200ms", webhooks.DefaultBackoff().Max)
 	}
 	if *hookConc < 1 || *hookConc > 10000 {
 		return usagef("--webhook-concurrency must be from 1 to 10000")

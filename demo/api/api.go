@@ -172,7 +172,7 @@ type Server struct {
 	// Counter counts the requests served per version, for the census
 	// (verso pins); Serve flushes it to Pins every minute.
 	Counter  *pins.Counter
-	Webhooks *webhooks.Store
+	Webhooks *webhooks.SQLStore
 	Worker   *webhooks.Worker
 	Engine   *transform.Engine
 	Registry *prometheus.Registry
@@ -180,7 +180,7 @@ type Server struct {
 	db       *storage.DB
 	timeline *gates.Timeline
 	objects  *objects
-	hooks    *webhooks.Store
+	hooks    *webhooks.SQLStore
 	worker   *webhooks.Worker
 	idem     *idempotency.SQLStore
 	log      *slog.Logger
@@ -258,7 +258,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.Counter = pins.NewCounter(s.Pins)
-	if s.hooks, err = webhooks.NewStore(ctx, cfg.DB, &webhooks.StoreOptions{Clock: s.now, AllowPrivate: cfg.WebhooksAllowPrivate, Sealer: cfg.Sealer}); err != nil {
+	if s.hooks, err = webhooks.NewSQLStore(ctx, cfg.DB, &webhooks.Options{Clock: s.now, AllowPrivate: cfg.WebhooksAllowPrivate, Sealer: cfg.Sealer}); err != nil {
 		return nil, err
 	}
 	s.Webhooks = s.hooks
@@ -266,7 +266,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	wc := cfg.Webhooks
-	wc.Store, wc.Logger, wc.Registerer = s.hooks, s.log, s.Registry
+	wc.Store, wc.Logger = s.hooks, s.log
+	wc.Metrics = prom.NewWebhooks(s.Registry, func(ctx context.Context) (int, time.Time, error) {
+		st, err := s.hooks.Stats(ctx)
+		return st.Pending, st.Oldest, err
+	})
 	wc.Renderer = s.renderEvent
 	if wc.Clock == nil {
 		wc.Clock = s.now
@@ -324,7 +328,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if cfg.ShadowRate > 0 {
-		if s.sampler, err = shadow.NewSampler(shadow.SamplerConfig{Engine: s.Engine, Rate: min(cfg.ShadowRate, 1), Registerer: s.Registry, Logger: s.log}); err != nil {
+		if s.sampler, err = shadow.NewSampler(shadow.SamplerConfig{Engine: s.Engine, Rate: min(cfg.ShadowRate, 1), Metrics: prom.NewShadow(s.Registry), Logger: s.log}); err != nil {
 			return nil, err
 		}
 	}
@@ -365,9 +369,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.docsRoutes(e)
 	hh, err := webhooks.NewHandlers(webhooks.HandlersConfig{
 		Store:   s.hooks,
-		Account: accountOf,
-		Version: func(c echo.Context) (versions.Version, error) {
-			return server.VersionFrom(c), nil
+		Account: func(r *http.Request) string { return accountFrom(r.Context()) },
+		Version: func(r *http.Request) (versions.Version, error) {
+			return server.VersionOf(r), nil
 		},
 		Timeline:       s.timeline.Versions(),
 		NearestVersion: cfg.NearestVersion,
@@ -378,7 +382,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	webhooks.Routes(v1, hh)
+	serveHooks := echo.WrapHandler(hh)
+	for _, p := range hh.Patterns() {
+		// "POST /v1/webhook_endpoints/{id}" as echo writes routes.
+		method, path, _ := strings.Cut(p, " ")
+		path = strings.ReplaceAll(strings.TrimPrefix(path, "/v1"), "{id}", ":id")
+		v1.Add(method, path, serveHooks)
+	}
 	s.Echo = e
 	return s, nil
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/verso-api/verso/storage/storagetest"
 	"github.com/verso-api/verso/versions"
 	"github.com/verso-api/verso/webhooks"
+	"github.com/verso-api/verso/webhooks/signature"
 )
 
 const (
@@ -425,7 +426,7 @@ func TestWebhooksInEachVersion(t *testing.T) {
 			case g := <-recv:
 				ev := gjson.ParseBytes(g.body)
 				v := ev.Get("api_version").String()
-				require.NoError(t, webhooks.Verify(g.body, g.sig, secrets[v], 0), "signed with the endpoint's secret")
+				require.NoError(t, signature.Verify(g.body, g.sig, secrets[v], 0), "signed with the endpoint's secret")
 				seen[v] = ev
 			case <-time.After(10 * time.Second):
 				t.Fatalf("only %d deliveries", len(seen))

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/labstack/echo/v4"
+	"net/http"
 
 	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/versions"
@@ -14,7 +14,7 @@ import (
 
 // sampleEvent returns a sample event of a type, in the newest schema, for
 // webhook test sends that name a type rather than an event.
-func (s *Server) sampleEvent(c echo.Context, typ string) ([]byte, error) {
+func (s *Server) sampleEvent(_ *http.Request, typ string) ([]byte, error) {
 	now := s.now().Unix()
 	var obj []byte
 	switch typ {

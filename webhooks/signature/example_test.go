@@ -1,4 +1,4 @@
-package webhooks_test
+package signature_test
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/verso-api/verso/webhooks"
+	"github.com/verso-api/verso/webhooks/signature"
 )
 
 // A receiver checks each delivery against its endpoint's secret before it
@@ -23,9 +23,9 @@ func ExampleVerify() {
 			http.Error(w, "cannot read body", http.StatusBadRequest)
 			return
 		}
-		err = webhooks.Verify(payload, r.Header.Get("Stripe-Signature"), secret, 0)
+		err = signature.Verify(payload, r.Header.Get("Stripe-Signature"), secret, 0)
 		switch {
-		case errors.Is(err, webhooks.ErrTooOld):
+		case errors.Is(err, signature.ErrTooOld):
 			http.Error(w, "replayed?", http.StatusBadRequest)
 		case err != nil:
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -36,7 +36,7 @@ func ExampleVerify() {
 
 	send := func(body, signedBody string, at time.Time) {
 		req := httptest.NewRequest(http.MethodPost, "/webhooks", strings.NewReader(body))
-		req.Header.Set("Stripe-Signature", webhooks.Sign(secret, at, []byte(signedBody)))
+		req.Header.Set("Stripe-Signature", signature.Sign(secret, at, []byte(signedBody)))
 		rec := httptest.NewRecorder()
 		handler.ServeHTTP(rec, req)
 		fmt.Println(rec.Code, strings.TrimSpace(rec.Body.String()))
@@ -47,6 +47,6 @@ func ExampleVerify() {
 	send(event, event, time.Now().Add(-time.Hour))
 	// Output:
 	// 200 ok
-	// 400 webhooks: no signature matches the payload
+	// 400 signature: no signature matches the payload
 	// 400 replayed?
 }

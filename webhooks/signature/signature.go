@@ -1,7 +1,28 @@
-package webhooks
+// Package signature signs webhook deliveries and verifies them, with the
+// standard library only: a receiver that checks what verso sends imports
+// this package and nothing else of verso.
+//
+// By default a delivery carries Stripe's header,
+//
+//	Stripe-Signature: t=1700000000,v1=<hex HMAC-SHA256(secret, "1700000000." + body)>
+//
+// which a receiver checks with Verify on the exact bytes it received:
+//
+//	payload, _ := io.ReadAll(r.Body)
+//	if err := signature.Verify(payload, r.Header.Get(signature.Header), secret, 0); err != nil {
+//		http.Error(w, "bad signature", http.StatusBadRequest)
+//		return
+//	}
+//
+// An endpoint created with the Standard Webhooks scheme carries the
+// headers webhook-id, webhook-timestamp and webhook-signature: v1,<base64>
+// instead, checked with VerifyStandard or any Standard Webhooks library.
+// Secrets look like "whsec_" + base64 (NewSecret) and serve both schemes.
+package signature
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -17,14 +38,14 @@ import (
 // receiver's clock before Verify refuses it as a possible replay.
 const DefaultTolerance = 5 * time.Minute
 
-// SignatureHeader is the header that carries a Stripe-style signature.
-const SignatureHeader = "Stripe-Signature"
+// Header is the header that carries a Stripe-style signature.
+const Header = "Stripe-Signature"
 
 // The headers of the Standard Webhooks scheme.
 const (
-	StandardIDHeader        = "webhook-id"
-	StandardTimestampHeader = "webhook-timestamp"
-	StandardSignatureHeader = "webhook-signature"
+	StandardID        = "webhook-id"
+	StandardTimestamp = "webhook-timestamp"
+	StandardSignature = "webhook-signature"
 )
 
 // SecretPrefix starts every signing secret.
@@ -32,11 +53,11 @@ const SecretPrefix = "whsec_"
 
 // Errors returned by Verify and VerifyStandard.
 var (
-	ErrNoSignature = errors.New("webhooks: no signature")
-	ErrBadHeader   = errors.New("webhooks: malformed signature header")
-	ErrMismatch    = errors.New("webhooks: no signature matches the payload")
-	ErrTooOld      = errors.New("webhooks: timestamp outside the tolerance")
-	ErrBadSecret   = errors.New("webhooks: malformed secret")
+	ErrNoSignature = errors.New("signature: no signature")
+	ErrBadHeader   = errors.New("signature: malformed signature header")
+	ErrMismatch    = errors.New("signature: no signature matches the payload")
+	ErrTooOld      = errors.New("signature: timestamp outside the tolerance")
+	ErrBadSecret   = errors.New("signature: malformed secret")
 )
 
 // maxHeader bounds the signature headers Verify reads, so that a hostile
@@ -68,8 +89,8 @@ func stripeMAC(secret, ts string, payload []byte) []byte {
 	return m.Sum(nil)
 }
 
-// Header is a parsed Stripe-Signature header.
-type Header struct {
+// Parsed is a parsed Stripe-Signature header.
+type Parsed struct {
 	Timestamp  int64    // the t= value, in Unix seconds
 	Signatures [][]byte // the decoded v1= values, in order
 }
@@ -78,8 +99,8 @@ type Header struct {
 // t and v1 (such as v0) are skipped; a v1 entry that is not hex, a missing
 // or repeated t, or an entry without "=" is ErrBadHeader. A header with a
 // timestamp but no v1 entry is ErrNoSignature.
-func ParseHeader(header string) (Header, error) {
-	var h Header
+func ParseHeader(header string) (Parsed, error) {
+	var h Parsed
 	if strings.TrimSpace(header) == "" {
 		return h, ErrNoSignature
 	}
@@ -91,32 +112,32 @@ func ParseHeader(header string) (Header, error) {
 		item = strings.TrimSpace(item)
 		k, v, ok := strings.Cut(item, "=")
 		if !ok {
-			return Header{}, fmt.Errorf("%w: entry %q has no '='", ErrBadHeader, clip(item))
+			return Parsed{}, fmt.Errorf("%w: entry %q has no '='", ErrBadHeader, clip(item))
 		}
 		switch k {
 		case "t":
 			if seenT {
-				return Header{}, fmt.Errorf("%w: more than one timestamp", ErrBadHeader)
+				return Parsed{}, fmt.Errorf("%w: more than one timestamp", ErrBadHeader)
 			}
 			seenT = true
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n <= 0 {
-				return Header{}, fmt.Errorf("%w: timestamp %q is not a positive integer", ErrBadHeader, clip(v))
+				return Parsed{}, fmt.Errorf("%w: timestamp %q is not a positive integer", ErrBadHeader, clip(v))
 			}
 			h.Timestamp = n
 		case "v1":
 			sig, err := hex.DecodeString(v)
 			if err != nil || len(sig) != sha256.Size {
-				return Header{}, fmt.Errorf("%w: v1 signature %q is not 64 hex digits", ErrBadHeader, clip(v))
+				return Parsed{}, fmt.Errorf("%w: v1 signature %q is not 64 hex digits", ErrBadHeader, clip(v))
 			}
 			h.Signatures = append(h.Signatures, sig)
 		}
 	}
 	if !seenT {
-		return Header{}, fmt.Errorf("%w: no timestamp", ErrBadHeader)
+		return Parsed{}, fmt.Errorf("%w: no timestamp", ErrBadHeader)
 	}
 	if len(h.Signatures) == 0 {
-		return Header{}, ErrNoSignature
+		return Parsed{}, ErrNoSignature
 	}
 	return h, nil
 }
@@ -129,7 +150,7 @@ func clip(s string) string {
 }
 
 // Verify checks a Stripe-Signature header against the payload and the
-// endpoint's secret. It accepts the payload when any v1 signature matches
+// endpoint's secret, at the current time. It accepts the payload when any v1 signature matches
 // (a sender rotating secrets signs with both), compares in constant time,
 // and refuses a timestamp further than tolerance from the current time,
 // past or future. A zero tolerance means DefaultTolerance; a negative one
@@ -138,10 +159,12 @@ func clip(s string) string {
 // The errors wrap ErrNoSignature, ErrBadHeader, ErrMismatch or ErrTooOld.
 // Verify the exact bytes received, before any JSON decoding.
 func Verify(payload []byte, header, secret string, tolerance time.Duration) error {
-	return verifyAt(payload, header, secret, tolerance, time.Now())
+	return VerifyAt(payload, header, secret, tolerance, time.Now())
 }
 
-func verifyAt(payload []byte, header, secret string, tolerance time.Duration, now time.Time) error {
+// VerifyAt is Verify with now as the current time: for a receiver's tests
+// with a clock of their own.
+func VerifyAt(payload []byte, header, secret string, tolerance time.Duration, now time.Time) error {
 	h, err := ParseHeader(header)
 	if err != nil {
 		return err
@@ -198,9 +221,9 @@ func SignStandard(secret, id string, t time.Time, payload []byte) (http.Header, 
 	}
 	ts := strconv.FormatInt(t.Unix(), 10)
 	h := http.Header{}
-	h.Set(StandardIDHeader, id)
-	h.Set(StandardTimestampHeader, ts)
-	h.Set(StandardSignatureHeader, "v1,"+base64.StdEncoding.EncodeToString(standardMAC(key, id, ts, payload)))
+	h.Set(StandardID, id)
+	h.Set(StandardTimestamp, ts)
+	h.Set(StandardSignature, "v1,"+base64.StdEncoding.EncodeToString(standardMAC(key, id, ts, payload)))
 	return h, nil
 }
 
@@ -219,20 +242,21 @@ func standardMAC(key []byte, id, ts string, payload []byte) []byte {
 // may hold several space-separated "v1,<base64>" entries; entries of other
 // versions are skipped.
 func VerifyStandard(payload []byte, h http.Header, secret string, tolerance time.Duration) error {
-	return verifyStandardAt(payload, h, secret, tolerance, time.Now())
+	return VerifyStandardAt(payload, h, secret, tolerance, time.Now())
 }
 
-func verifyStandardAt(payload []byte, h http.Header, secret string, tolerance time.Duration, now time.Time) error {
-	id, ts, sigs := h.Get(StandardIDHeader), h.Get(StandardTimestampHeader), h.Get(StandardSignatureHeader)
+// VerifyStandardAt is VerifyStandard with now as the current time.
+func VerifyStandardAt(payload []byte, h http.Header, secret string, tolerance time.Duration, now time.Time) error {
+	id, ts, sigs := h.Get(StandardID), h.Get(StandardTimestamp), h.Get(StandardSignature)
 	if strings.TrimSpace(sigs) == "" {
 		return ErrNoSignature
 	}
 	if id == "" || len(id)+len(ts)+len(sigs) > maxHeader {
-		return fmt.Errorf("%w: missing %s or too long", ErrBadHeader, StandardIDHeader)
+		return fmt.Errorf("%w: missing %s or too long", ErrBadHeader, StandardID)
 	}
 	n, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil || n <= 0 {
-		return fmt.Errorf("%w: %s %q is not a positive integer", ErrBadHeader, StandardTimestampHeader, clip(ts))
+		return fmt.Errorf("%w: %s %q is not a positive integer", ErrBadHeader, StandardTimestamp, clip(ts))
 	}
 	key, err := standardKey(secret)
 	if err != nil {
@@ -264,4 +288,12 @@ func verifyStandardAt(payload []byte, h http.Header, secret string, tolerance ti
 		return ErrMismatch
 	}
 	return checkAge(n, tolerance, now)
+}
+
+// NewSecret returns a fresh signing secret: "whsec_" followed by the
+// standard base64 of 24 random bytes. It serves both schemes.
+func NewSecret() string {
+	var raw [24]byte
+	rand.Read(raw[:])
+	return SecretPrefix + base64.StdEncoding.EncodeToString(raw[:])
 }

@@ -1,4 +1,4 @@
-package webhooks
+package signature
 
 import (
 	"encoding/base64"
@@ -60,7 +60,7 @@ func TestVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := verifyAt(tt.payload, tt.header, secret, tt.tolerance, tt.now)
+			err := VerifyAt(tt.payload, tt.header, secret, tt.tolerance, tt.now)
 			if tt.want == nil {
 				require.NoError(t, err)
 				return
@@ -83,9 +83,9 @@ func TestStandardSignature(t *testing.T) {
 	other := NewSecret()
 	h, err := SignStandard(secret, "evt_1", now, payload)
 	require.NoError(t, err)
-	require.Equal(t, "evt_1", h.Get(StandardIDHeader))
-	require.Equal(t, "1700000000", h.Get(StandardTimestampHeader))
-	require.True(t, strings.HasPrefix(h.Get(StandardSignatureHeader), "v1,"))
+	require.Equal(t, "evt_1", h.Get(StandardID))
+	require.Equal(t, "1700000000", h.Get(StandardTimestamp))
+	require.True(t, strings.HasPrefix(h.Get(StandardSignature), "v1,"))
 	ho, err := SignStandard(other, "evt_1", now, payload)
 	require.NoError(t, err)
 
@@ -103,22 +103,22 @@ func TestStandardSignature(t *testing.T) {
 		want    error
 	}{
 		{"valid", payload, h, secret, now, nil},
-		{"rotation", payload, with(StandardSignatureHeader, ho.Get(StandardSignatureHeader)+" v2,xyz "+h.Get(StandardSignatureHeader)), secret, now, nil},
+		{"rotation", payload, with(StandardSignature, ho.Get(StandardSignature)+" v2,xyz "+h.Get(StandardSignature)), secret, now, nil},
 		{"tampered body", []byte(`{"id":"evt_2"}`), h, secret, now, ErrMismatch},
-		{"other id", payload, with(StandardIDHeader, "evt_2"), secret, now, ErrMismatch},
+		{"other id", payload, with(StandardID, "evt_2"), secret, now, ErrMismatch},
 		{"wrong secret", payload, h, other, now, ErrMismatch},
 		{"stale", payload, h, secret, now.Add(time.Hour), ErrTooOld},
-		{"no signature", payload, with(StandardSignatureHeader, ""), secret, now, ErrNoSignature},
-		{"only other versions", payload, with(StandardSignatureHeader, "v1a,abc"), secret, now, ErrNoSignature},
-		{"no id", payload, with(StandardIDHeader, ""), secret, now, ErrBadHeader},
-		{"bad timestamp", payload, with(StandardTimestampHeader, "soon"), secret, now, ErrBadHeader},
-		{"entry without comma", payload, with(StandardSignatureHeader, "v1"), secret, now, ErrBadHeader},
-		{"not base64", payload, with(StandardSignatureHeader, "v1,***"), secret, now, ErrBadHeader},
+		{"no signature", payload, with(StandardSignature, ""), secret, now, ErrNoSignature},
+		{"only other versions", payload, with(StandardSignature, "v1a,abc"), secret, now, ErrNoSignature},
+		{"no id", payload, with(StandardID, ""), secret, now, ErrBadHeader},
+		{"bad timestamp", payload, with(StandardTimestamp, "soon"), secret, now, ErrBadHeader},
+		{"entry without comma", payload, with(StandardSignature, "v1"), secret, now, ErrBadHeader},
+		{"not base64", payload, with(StandardSignature, "v1,***"), secret, now, ErrBadHeader},
 		{"bad secret", payload, h, "whsec_***", now, ErrBadSecret},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := verifyStandardAt(tt.payload, tt.h, tt.secret, 0, tt.now)
+			err := VerifyStandardAt(tt.payload, tt.h, tt.secret, 0, tt.now)
 			if tt.want == nil {
 				require.NoError(t, err)
 				return
@@ -134,7 +134,7 @@ func TestStandardKnownVector(t *testing.T) {
 	h, err := SignStandard(secret, "msg_1", time.Unix(1700000000, 0), []byte("{}"))
 	require.NoError(t, err)
 	// printf 'msg_1.1700000000.{}' | openssl dgst -sha256 -hmac test -binary | base64
-	require.Equal(t, "v1,"+knownStandardMAC, h.Get(StandardSignatureHeader))
+	require.Equal(t, "v1,"+knownStandardMAC, h.Get(StandardSignature))
 }
 
 func TestSecretsAreDistinct(t *testing.T) {
@@ -169,7 +169,7 @@ func FuzzParseHeader(f *testing.F) {
 			}
 		}
 		// Verify must agree with the parser and never panic.
-		err = verifyAt([]byte("p"), header, "s", -1, time.Now())
+		err = VerifyAt([]byte("p"), header, "s", -1, time.Now())
 		if err != nil && !errors.Is(err, ErrMismatch) {
 			t.Fatalf("Verify after a good parse: %v", err)
 		}
@@ -181,10 +181,10 @@ func FuzzVerifyStandard(f *testing.F) {
 	f.Add("", "", "", []byte(nil))
 	f.Fuzz(func(t *testing.T, id, ts, sig string, payload []byte) {
 		h := http.Header{}
-		h.Set(StandardIDHeader, id)
-		h.Set(StandardTimestampHeader, ts)
-		h.Set(StandardSignatureHeader, sig)
-		err := verifyStandardAt(payload, h, "whsec_dGVzdA==", -1, time.Now())
+		h.Set(StandardID, id)
+		h.Set(StandardTimestamp, ts)
+		h.Set(StandardSignature, sig)
+		err := VerifyStandardAt(payload, h, "whsec_dGVzdA==", -1, time.Now())
 		if err == nil {
 			t.Fatalf("forged headers accepted: %q %q %q", id, ts, sig)
 		}
