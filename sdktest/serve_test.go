@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,7 +59,7 @@ func serve(t *testing.T, args ...string) (url, key string) {
 	t.Helper()
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, versoBin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "verso.db"), "--rate", "1000"}, args...)...)
+	cmd := exec.CommandContext(ctx, versoBin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "verso.db"), "--rate", "1000", "--webhooks-allow-private"}, args...)...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
 	stdout, err := cmd.StdoutPipe()
@@ -124,4 +126,36 @@ func tail(s string, n int) string {
 // keys.
 func uniq(t *testing.T, what string) string {
 	return fmt.Sprintf("%s-%s-%d", what, strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano())
+}
+
+// delivery is one webhook a receiver got: its body and Stripe-Signature.
+type delivery struct {
+	body []byte
+	sig  string
+}
+
+// receiver starts a webhook receiver on 127.0.0.1 and returns its URL and
+// a function that waits for the next delivery (failing the test after 30
+// seconds). The receiver stops when the test ends.
+func receiver(t *testing.T) (string, func() delivery) {
+	t.Helper()
+	got := make(chan delivery, 16)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		select {
+		case got <- delivery{b, r.Header.Get("Stripe-Signature")}:
+		default:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, func() delivery {
+		t.Helper()
+		select {
+		case d := <-got:
+			return d
+		case <-time.After(30 * time.Second):
+			t.Fatal("no webhook delivery in 30 seconds")
+		}
+		return delivery{}
+	}
 }

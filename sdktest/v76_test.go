@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	stripe "github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
+	"github.com/stripe/stripe-go/v76/webhook"
 )
 
 // TestStripeGoV76 runs the flow through stripe-go v76, which pins
@@ -174,5 +175,24 @@ func TestStripeGoV76(t *testing.T) {
 		var se *stripe.Error
 		require.ErrorAs(t, err, &se)
 		assert.Equal(t, stripe.ErrorTypeIdempotency, se.Type)
+	})
+
+	t.Run("webhook", func(t *testing.T) {
+		hookURL, next := receiver(t)
+		we, err := sc.WebhookEndpoints.New(&stripe.WebhookEndpointParams{URL: stripe.String(hookURL),
+			EnabledEvents: stripe.StringSlice([]string{"customer.created"}), APIVersion: stripe.String(stripe.APIVersion)})
+		require.NoError(t, err)
+		assert.Equal(t, stripe.APIVersion, we.APIVersion)
+		c, err := sc.Customers.New(&stripe.CustomerParams{Email: stripe.String(uniq(t, "hook") + "@example.com")})
+		require.NoError(t, err)
+		d := next()
+		// The SDK's own verifier: the signature, the timestamp, and the
+		// event's api_version against the version the SDK pins.
+		ev, err := webhook.ConstructEvent(d.body, d.sig, we.Secret)
+		require.NoError(t, err)
+		assert.Equal(t, "customer.created", string(ev.Type))
+		assert.Equal(t, c.ID, ev.Data.Object["id"])
+		_, err = webhook.ConstructEvent(d.body, d.sig, "whsec_wrong")
+		assert.Error(t, err, "a wrong secret fails verification")
 	})
 }

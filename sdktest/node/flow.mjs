@@ -1,13 +1,26 @@
-// flow.mjs drives the integration flow through stripe-node, unmodified,
-// against a verso serve: node flow.mjs URL KEY. It prints one line per
-// step and exits 1 at the first failure.
+// flow.mjs drives the integration flow through one stripe-node release,
+// unmodified, against a verso serve: node flow.mjs URL KEY [PACKAGE],
+// where PACKAGE is one of package.json's dependencies (default "stripe").
+// It prints one line per step and exits 1 at the first failure.
 import assert from 'node:assert/strict';
-import Stripe from 'stripe';
+import http from 'node:http';
+import {readFileSync} from 'node:fs';
 
-const [url, key] = process.argv.slice(2);
+const [url, key, pkg = 'stripe'] = process.argv.slice(2);
+const Stripe = (await import(pkg)).default;
+const manifest = JSON.parse(readFileSync(new URL(`./node_modules/${pkg}/package.json`, import.meta.url), 'utf8'));
 const u = new URL(url);
-const stripe = new Stripe(key, {host: u.hostname, port: u.port, protocol: 'http', maxNetworkRetries: 0});
-const pinned = Stripe.API_VERSION ?? stripe.getApiField('version');
+const options = {host: u.hostname, port: u.port, protocol: 'http', maxNetworkRetries: 0};
+// Before 12, stripe-node sends no version of its own; an integration then
+// asks for the version its TypeScript types declare (types/2020-08-27/).
+const declared = /types\/(\d{4}-\d{2}-\d{2}(?:\.[a-z]+)?)\//.exec(manifest.types ?? '')?.[1];
+let stripe = new Stripe(key, options);
+let pinned = Stripe.API_VERSION ?? stripe.getApiField('version');
+if (!pinned && declared) {
+  pinned = declared;
+  stripe = new Stripe(key, {...options, apiVersion: pinned});
+}
+console.log(`# ${pkg} ${manifest.version}`);
 
 async function step(name, fn) {
   try {
@@ -28,7 +41,7 @@ const email = `node-${Date.now()}@example.com`;
 const ids = [];
 
 await step(`the SDK pins ${pinned}`, async () => {
-  assert.match(pinned, /^\d{4}-\d{2}-\d{2}\.[a-z]+$/);
+  assert.match(pinned, /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/);
 });
 
 await step('customers', async () => {
@@ -61,13 +74,18 @@ await step('charges and refunds', async () => {
 });
 
 await step('payment intents', async () => {
-  const pi = await stripe.paymentIntents.create({amount: 1500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, expand: ['latest_charge']});
+  // Before 2022-11-15 a payment intent embeds its charges; from then on it
+  // names its latest_charge.
+  const embeds = pinned < '2022-11-15';
+  const pi = await stripe.paymentIntents.create({amount: 1500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, ...(embeds ? {} : {expand: ['latest_charge']})});
   served(pi);
   assert.equal(pi.status, 'succeeded');
-  assert.equal(pi.latest_charge.amount, 1500);
-  assert.equal(pi.latest_charge.payment_method_details.card.brand, 'visa');
+  const charge = embeds ? pi.charges.data[0] : pi.latest_charge;
+  assert.equal(embeds, pi.latest_charge === undefined);
+  assert.equal(charge.amount, 1500);
+  assert.equal(charge.payment_method_details.card.brand, 'visa');
   const re = await stripe.refunds.create({payment_intent: pi.id});
-  assert.equal(re.charge, pi.latest_charge.id);
+  assert.equal(re.charge, charge.id);
   assert.equal(re.amount, 1500);
 });
 
@@ -113,4 +131,43 @@ await step('idempotent retries', async () => {
     assert.ok(err instanceof Stripe.errors.StripeIdempotencyError, err.constructor.name);
     return true;
   });
+});
+
+await step('webhook verified by the SDK', async () => {
+  const got = [];
+  let wake;
+  const receiver = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      got.push({body: Buffer.concat(chunks), sig: req.headers['stripe-signature']});
+      res.end();
+      if (wake) wake();
+    });
+  });
+  await new Promise((ok) => receiver.listen(0, '127.0.0.1', ok));
+  try {
+    const ep = await stripe.webhookEndpoints.create({
+      url: `http://127.0.0.1:${receiver.address().port}/hook`,
+      enabled_events: ['customer.created'],
+      api_version: pinned,
+    });
+    assert.equal(ep.api_version, pinned);
+    assert.match(ep.secret, /^whsec_/);
+    const c = await stripe.customers.create({email: `hook-${email}`});
+    if (got.length === 0) {
+      await new Promise((ok, fail) => {
+        wake = ok;
+        setTimeout(() => fail(new Error('no webhook delivery in 30 seconds')), 30000).unref();
+      });
+    }
+    const {body, sig} = got[0];
+    const event = stripe.webhooks.constructEvent(body, sig, ep.secret);
+    assert.equal(event.type, 'customer.created');
+    assert.equal(event.api_version, pinned);
+    assert.equal(event.data.object.id, c.id);
+    assert.throws(() => stripe.webhooks.constructEvent(body, sig, 'whsec_wrong'));
+  } finally {
+    receiver.close();
+  }
 });
