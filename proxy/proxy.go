@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"net"
@@ -397,16 +398,30 @@ func (p *Proxy) account(r *http.Request) (string, error) {
 // accountOf returns the account named by an Authorization header's value:
 // "auth_" and the first 128 bits of its HMAC-SHA-256, in hex.
 func (p *Proxy) accountOf(auth string) string {
-	mac := p.macs.Get().(interface {
-		io.Writer
-		Sum([]byte) []byte
-		Reset()
-	})
+	mac := p.macs.Get().(hash.Hash)
+	s := hashAccount(mac, auth)
+	p.macs.Put(mac)
+	return s
+}
+
+// AccountOf returns the account the proxy names a request by when its
+// Authorization header is authorization and its Config.Salt is salt:
+// "auth_" and the first 128 bits of the HMAC-SHA-256 of the header's whole
+// value, in hex. It is what `verso pins set --authorization` and `verso
+// pins import --authorization` store, so that an operator pins existing
+// clients by their credentials without storing them.
+//
+//	salt, _ := proxy.LoadSalt(ctx, db)
+//	account := proxy.AccountOf(salt, "Bearer sk_live_123")
+func AccountOf(salt []byte, authorization string) string {
+	return hashAccount(hmac.New(sha256.New, salt), authorization)
+}
+
+func hashAccount(mac hash.Hash, auth string) string {
 	mac.Reset()
 	_, _ = io.WriteString(mac, auth)
 	var sum [sha256.Size]byte
 	mac.Sum(sum[:0])
-	p.macs.Put(mac)
 	var out [5 + 32]byte
 	copy(out[:], "auth_")
 	hex.Encode(out[5:], sum[:16])

@@ -256,3 +256,19 @@ func TestUpstreamFaults(t *testing.T) {
 		assert.Equal(t, "t", r.get("name").String())
 	})
 }
+
+// TestAccountOf checks that AccountOf names an Authorization header as the
+// proxy does.
+func TestAccountOf(t *testing.T) {
+	salt := []byte("0123456789abcdef0123456789abcdef")
+	p, err := proxy.Config{Upstream: mustURL(t, "http://127.0.0.1:3000"), Engine: loadEngine(t), Salt: salt}.Handler()
+	require.NoError(t, err)
+	for _, auth := range []string{"Bearer sk_test_123", "Basic dXNlcjpwYXNz", "x"} {
+		r := httptest.NewRequest("GET", "/v1/tasks", nil)
+		r.Header.Set("Authorization", auth)
+		want, err := p.Account(r)
+		require.NoError(t, err)
+		assert.Equal(t, want, proxy.AccountOf(salt, auth))
+	}
+	assert.NotEqual(t, proxy.AccountOf(salt, "a"), proxy.AccountOf([]byte("another salt, another account.."), "a"))
+}

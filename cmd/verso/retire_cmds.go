@@ -24,7 +24,9 @@ import (
 )
 
 func init() {
-	register(&command{name: "pins", summary: "print the census: accounts and recent requests per version", run: runPins, usage: `Usage: verso pins [--db verso.db] [--since 24h] [-f TIMELINE]
+	register(&command{name: "pins", summary: "print the census of versions; set or import accounts' pins", run: runPins, usage: `Usage: verso pins [--db verso.db] [--since 24h] [-f TIMELINE]
+       verso pins set --db URL --version V (--account A | --authorization VALUE) [-f TIMELINE]
+       verso pins import --db URL [--authorization] [-f TIMELINE] FILE
 
 Prints, per version, how many accounts are pinned to it and how many
 requests it served since --since ago (counted per hour by the server), so
@@ -36,7 +38,8 @@ Flags:
   --db URL             a SQLite file (default verso.db) or postgres://...
   --since D            how far back requests are counted (default 24h)
   -f, --timeline FILE  the timeline (default: the demo API's)
-`})
+
+` + pinsSetUsage + "\n" + pinsImportUsage})
 	register(&command{name: "retire", summary: "fold a version into its newer neighbour and move its pins", run: runRetire, usage: `Usage: verso retire -f TIMELINE --version V [--samples DIR] [-o FILE] [--db URL [--move-pins]]
 
 Writes the timeline without version V: V's changes move to the version just
@@ -67,6 +70,14 @@ Flags:
 }
 
 func runPins(e *env, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "set":
+			return runPinsSet(e, args[1:])
+		case "import":
+			return runPinsImport(e, args[1:])
+		}
+	}
 	fs := flag.NewFlagSet("pins", flag.ContinueOnError)
 	dbURL := fs.String("db", "verso.db", "")
 	since := fs.Duration("since", 24*time.Hour, "")
