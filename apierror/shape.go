@@ -11,7 +11,8 @@ import (
 	"strings"
 )
 
-// Shape is how an API writes its errors. The zero Shape is Stripe's.
+// Shape is how an API writes its errors. The zero Shape writes Stripe's
+// and stands for "not chosen" where a default applies (IsZero).
 //
 //	stripe   {"error":{"type":"invalid_request_error","code":"resource_missing","message":"...","param":"id"}}
 //	problem  {"type":"about:blank","title":"Not Found","status":404,"detail":"...","code":"resource_missing","param":"id"}
@@ -30,14 +31,20 @@ type Shape struct {
 type shapeKind uint8
 
 const (
-	kindStripe shapeKind = iota
+	kindUnset shapeKind = iota // written as Stripe's
+	kindStripe
 	kindProblem
 	kindFlat
 	kindTemplate
 )
 
-// Stripe returns Stripe's shape, {"error":{...}}: the default.
-func Stripe() Shape { return Shape{} }
+// Stripe returns Stripe's shape, {"error":{...}}: the default, chosen
+// explicitly (it is not IsZero).
+func Stripe() Shape { return Shape{kind: kindStripe} }
+
+// IsZero reports whether s is the zero Shape, no shape chosen: it writes
+// Stripe's, and a config field holding it takes its default.
+func (s Shape) IsZero() bool { return s == Shape{} }
 
 // Flat returns the flat shape, {"message":...,"code":...,"type":...,"param":...}.
 func Flat() Shape { return Shape{kind: kindFlat} }
@@ -93,7 +100,7 @@ func (s Shape) ContentType() string {
 // under one object).
 func (s Shape) Wrapper() string {
 	switch s.kind {
-	case kindStripe:
+	case kindUnset, kindStripe:
 		return "error"
 	case kindTemplate:
 		return s.tmpl.wrapper

@@ -35,12 +35,28 @@ func Write(w http.ResponseWriter, r *http.Request, err error) {
 
 // WriteShape is Write in shape.
 func WriteShape(w http.ResponseWriter, r *http.Request, err error, shape Shape) {
+	write(w, r, err, shape, nil)
+}
+
+// NewWriter returns Write logging 5xx errors to logger (nil means
+// slog.Default()): the signature of the error handlers of verso's
+// middlewares (server.Config.ErrorHandler and the like).
+func NewWriter(logger *slog.Logger) func(w http.ResponseWriter, r *http.Request, err error) {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		write(w, r, err, ShapeFrom(r.Context()), logger)
+	}
+}
+
+func write(w http.ResponseWriter, r *http.Request, err error, shape Shape, logger *slog.Logger) {
 	e := From(err)
 	if e == nil {
 		return
 	}
 	if e.Status >= 500 {
-		slog.Default().ErrorContext(r.Context(), "request failed",
+		if logger == nil {
+			logger = slog.Default()
+		}
+		logger.ErrorContext(r.Context(), "request failed",
 			"method", r.Method, "path", r.URL.Path, "status", e.Status, "error", err)
 	}
 	body := shape.Marshal(e)

@@ -197,7 +197,7 @@ func (l *loader) strList(n *yaml.Node, what, change string) []string {
 }
 
 func (l *loader) timeline(root *yaml.Node) Spec {
-	m := l.mapping(root, "timeline", "", "api", "header", "type_field", "list_field", "after_sunset", "versions")
+	m := l.mapping(root, "timeline", "", "api", "header", "type_field", "list_field", "after_sunset", "errors", "versions")
 	var spec Spec
 	if m == nil {
 		return spec
@@ -215,6 +215,9 @@ func (l *loader) timeline(root *yaml.Node) Spec {
 	}
 	spec.TypeField = l.key(m["type_field"], "type_field")
 	spec.ListField = l.key(m["list_field"], "list_field")
+	if n := m["errors"]; n != nil {
+		spec.ErrorShape = l.errorShape(n)
+	}
 	vs := m["versions"]
 	if vs == nil {
 		l.errs.add(l.pos(root), "", "missing key %q", "versions")

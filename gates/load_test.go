@@ -2,6 +2,7 @@ package gates_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/versions"
 )
@@ -65,7 +67,7 @@ func TestLoadErrors(t *testing.T) {
 		{"malformed yaml", "versions: [", "t.yaml:1:1: malformed YAML: did not find expected node content"},
 		{"empty", "", "t.yaml:1:1: empty file: want a mapping with `versions`"},
 		{"not a mapping", "- a\n", "t.yaml:1:1: timeline: want a mapping, got a list"},
-		{"unknown top key", "apiname: x\nversions: []\n", `t.yaml:1:1: timeline: unknown key "apiname" (allowed: api, header, type_field, list_field, after_sunset, versions)`},
+		{"unknown top key", "apiname: x\nversions: []\n", `t.yaml:1:1: timeline: unknown key "apiname" (allowed: api, header, type_field, list_field, after_sunset, errors, versions)`},
 		{"no versions key", "api: x\n", `t.yaml:1:1: missing key "versions"`},
 		{"bad version", base + "  - version: 2019-13-01\n", `t.yaml:3:14: malformed version "2019-13-01": month out of range`},
 		{"out of order", base + "  - version: 2015-02-18\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{added: {field: f}}]}\n  - version: 2019-10-17\n",
@@ -296,6 +298,9 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("versions:\n  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{removed: {field: a, default: {x: [1, {y: 2}]}}}]}\n  - version: 2015-01-01\n"))
 	f.Add([]byte("versions:\n  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, resources: [error], ops: [{nest: {field: error, fields: [code, message]}}]}\n      - {id: b, description: d, resources: [x], endpoints: [\"POST /v1/x\"], ops: [{nest: location}, {collapse: {field: author, key: id, id_field: author_id}}, {added: {field: v, default: public}}]}\n  - version: 2015-01-01\n"))
 	f.Add([]byte("versions:\n  - version: 2019-10-17\n    changes:\n      - {id: a, description: d, resources: [x], ops: [{removed: {field: a, from: \"b[0].c.1\", default: null}}, {collapse: y}, {nest: {field: \"z[].w\", fields: [q]}}]}\n  - version: 2015-01-01\n"))
+	f.Add([]byte("errors: {shape: problem, type_base: \"https://x.example/e/\"}\nversions: [{version: 2019-10-17}]"))
+	f.Add([]byte("errors:\n  template: {error: {message: \"{message}\", kind: \"{code}\", n: \"{status}\", x: [1]}}\n  content_type: application/x+json\nversions: [{version: 2019-10-17}]"))
+	f.Add([]byte("errors: {template: {e: {message: {message}}}}\nversions: [{version: 2019-10-17}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tl, err := gates.Load("f.yaml", data, nil)
 		if err != nil {
@@ -309,6 +314,10 @@ func FuzzLoad(f *testing.F) {
 		}
 		if tl.Versions().Len() == 0 {
 			t.Fatal("loaded a timeline with no versions")
+		}
+		e := apierror.New(400, "t", "c", "m\x00\"").WithParam("p")
+		if body := tl.ErrorShape().Marshal(e); !json.Valid(body) {
+			t.Fatalf("the error shape writes invalid JSON: %s", body)
 		}
 	})
 }

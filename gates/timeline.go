@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/versions"
 )
 
@@ -112,6 +113,8 @@ type Timeline struct {
 	stubbed   []string
 	// after is what happens to requests for a version past its sunset.
 	after SunsetPolicy
+	// errorShape is how the API writes its errors; zero for Stripe's.
+	errorShape apierror.Shape
 	// index maps each version to its position in list.
 	index map[versions.Version]int
 	// routes holds, per position in list, the compiled endpoint, status
@@ -207,6 +210,10 @@ type Spec struct {
 	// AfterSunset is what happens to requests for a version past its
 	// sunset date. The zero value keeps serving them.
 	AfterSunset SunsetPolicy
+	// ErrorShape is how the API writes its errors (the YAML's errors
+	// key): apierror.Problem(typeBase), apierror.Flat(), an
+	// apierror.Template. The zero Shape is Stripe's.
+	ErrorShape apierror.Shape
 }
 
 // NewTimeline validates a timeline declared in Go.
@@ -246,7 +253,7 @@ var (
 
 func build(spec Spec, funcs *Registry, errs *ErrorList) *Timeline {
 	t := &Timeline{api: spec.API, header: spec.Header, typeField: spec.TypeField, listField: spec.ListField,
-		funcs: funcs, changeAt: map[string]versions.Version{}, after: spec.AfterSunset}
+		funcs: funcs, changeAt: map[string]versions.Version{}, after: spec.AfterSunset, errorShape: spec.ErrorShape}
 	if spec.AfterSunset != SunsetServe && spec.AfterSunset != SunsetRefuse {
 		errs.add(Pos{}, "", "after_sunset: unknown policy %d", spec.AfterSunset)
 	}

@@ -71,7 +71,7 @@ type direction struct {
 // does.
 //
 //	m := prom.NewMetrics(prometheus.DefaultRegisterer)
-//	e.Use(server.VersioningWithConfig(server.VersioningConfig{Engine: engine, Metrics: m}))
+//	versioning, err := server.Config{Engine: engine, Metrics: m}.ToMiddleware()
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -26,6 +26,7 @@ import (
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/proxy"
+	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/transform"
 )
 
@@ -119,10 +120,8 @@ func runBenchRole(role string) error {
 			return err
 		}
 		p, err := proxy.Config{
+			Config:   server.Config{Engine: transform.New(tl, nil), Pins: pins.NewMemory(pins.Options{}), Logger: slog.New(slog.DiscardHandler)},
 			Upstream: up,
-			Engine:   transform.New(tl, nil),
-			Pins:     pins.NewMemory(pins.Options{}),
-			Logger:   slog.New(slog.DiscardHandler),
 		}.Handler()
 		if err != nil {
 			return err
@@ -440,7 +439,7 @@ func (l *benchLoad) run(p *benchProc, header http.Header, n int) (cpu, elapsed t
 // BenchmarkAccount measures the keyed hash that names the account of an
 // Authorization header.
 func BenchmarkAccount(b *testing.B) {
-	p, err := proxy.Config{Upstream: &url.URL{Scheme: "http", Host: "127.0.0.1:1"}, Engine: loadEngine(b)}.Handler()
+	p, err := proxy.Config{Config: server.Config{Engine: loadEngine(b)}, Upstream: &url.URL{Scheme: "http", Host: "127.0.0.1:1"}}.Handler()
 	if err != nil {
 		b.Fatal(err)
 	}

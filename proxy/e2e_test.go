@@ -22,6 +22,7 @@ import (
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/proxy"
+	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/storage"
 	"github.com/verso-api/verso/storage/storagetest"
 	"github.com/verso-api/verso/transform"
@@ -176,7 +177,7 @@ func TestEndToEnd(t *testing.T) {
 				t.Run(b.Name, func(t *testing.T) {
 					dbURL := b.URL(t)
 					store, salt := sqlPins(t, dbURL)
-					p, base := startProxy(t, proxy.Config{Upstream: up, Pins: store, Salt: salt})
+					p, base := startProxy(t, proxy.Config{Config: server.Config{Pins: store}, Upstream: up, Salt: salt})
 					t.Run("versions", func(t *testing.T) { testVersions(t, base) })
 					t.Run("pins", func(t *testing.T) { testPins(t, p, base, store, dbURL, up) })
 					t.Run("headers", func(t *testing.T) { testHeaders(t, base) })
@@ -342,14 +343,14 @@ func testPins(t *testing.T, p *proxy.Proxy, base string, store pins.Store, dbURL
 
 	// A second proxy on the same database (a restart) finds A's pin.
 	store2, salt2 := sqlPins(t, dbURL)
-	_, base2 := startProxy(t, proxy.Config{Upstream: up, Pins: store2, Salt: salt2})
+	_, base2 := startProxy(t, proxy.Config{Config: server.Config{Pins: store2}, Upstream: up, Salt: salt2})
 	again := do(t, base2, request{method: "GET", path: "/v1/tasks/" + id, header: authA})
 	require.Equal(t, 200, again.status, again.body)
 	assert.Equal(t, v2022, again.header.Get("Acme-Version"))
 	assert.Equal(t, "Pinned", again.get("name").String())
 
 	// An account header set by a gateway in front, instead.
-	_, base3 := startProxy(t, proxy.Config{Upstream: up, Pins: store2, AccountHeader: "X-Account"})
+	_, base3 := startProxy(t, proxy.Config{Config: server.Config{Pins: store2}, Upstream: up, AccountHeader: "X-Account"})
 	gw := do(t, base3, request{method: "GET", path: "/v1/tasks", header: map[string]string{"X-Account": "acct_gateway_1"}})
 	require.Equal(t, 200, gw.status, gw.body)
 	pg, err := store2.Get(ctx, "acct_gateway_1")
@@ -437,7 +438,7 @@ func freeAddr(t *testing.T) string {
 }
 
 func testBadInput(t *testing.T, base string, up *url.URL) {
-	small, smallBase := startProxy(t, proxy.Config{Upstream: up, MaxResponseBytes: 64 << 10})
+	small, smallBase := startProxy(t, proxy.Config{Config: server.Config{MaxResponseBytes: 64 << 10}, Upstream: up})
 	_ = small
 	down, err := url.Parse("http://" + freeAddr(t))
 	require.NoError(t, err)

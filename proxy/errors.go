@@ -47,10 +47,10 @@ var (
 	// Content-Type (400).
 	ErrConnectionHeader = apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, CodeHeaderInvalid,
 		"The Connection header names a header this proxy forwards to the API.")
-	// errRender: the upstream's JSON answer is over MaxResponseBytes: 500,
-	// logged, as the middleware answers a response it cannot walk back.
-	errRender = apierror.New(http.StatusInternalServerError, apierror.TypeAPI, "api_error",
-		"the response could not be rendered in your API version")
+	// ErrAccountInvalid: the account header is longer than
+	// MaxAccountBytes (400).
+	ErrAccountInvalid = apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, CodeAccountInvalid,
+		"The account header is invalid.")
 )
 
 // errTooLarge is the upstream's JSON answer over MaxResponseBytes.
@@ -79,7 +79,7 @@ func (p *Proxy) upstreamError(w http.ResponseWriter, outreq *http.Request, err e
 	case errors.Is(err, errTooLarge):
 		log.ErrorContext(ctx, "verso: response could not be rendered in the client's version",
 			"method", outreq.Method, "path", outreq.URL.Path, "version", server.VersionOf(outreq).String(), "error", err)
-		e = errRender.Wrap(err)
+		e = server.ErrRender.Wrap(err) // as the middleware answers a response it cannot walk back
 	case x != nil && x.client.Err() != nil:
 		// The client went away: nobody reads the answer.
 		e = ErrUpstreamUnavailable.Wrap(err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/proxy"
+	"github.com/verso-api/verso/server"
 )
 
 // faultTimeout is the upstream timeout of the proxy the fault tests run:
@@ -27,7 +28,7 @@ const faultTimeout = 400 * time.Millisecond
 // body, a Connection header naming what the proxy relies on, protocol
 // upgrades.
 func testFaults(t *testing.T, up *url.URL, store pins.Store, salt []byte) {
-	_, base := startProxy(t, proxy.Config{Upstream: up, Pins: store, Salt: salt, UpstreamTimeout: faultTimeout})
+	_, base := startProxy(t, proxy.Config{Config: server.Config{Pins: store}, Upstream: up, Salt: salt, UpstreamTimeout: faultTimeout})
 	upstreamOpen := func() int64 {
 		r := do(t, up.String(), request{method: "GET", path: "/v1/stats"})
 		require.Equal(t, 200, r.status, r.body)

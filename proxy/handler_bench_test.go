@@ -16,6 +16,7 @@ import (
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/proxy"
+	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/transform"
 )
 
@@ -59,11 +60,9 @@ func BenchmarkHandler(b *testing.B) {
 		b.Fatal(err)
 	}
 	p, err := proxy.Config{
+		Config:    server.Config{Engine: transform.New(tl, nil), Pins: pins.NewMemory(pins.Options{}), Logger: slog.New(slog.DiscardHandler)},
 		Upstream:  up,
-		Engine:    transform.New(tl, nil),
-		Pins:      pins.NewMemory(pins.Options{}),
 		Transport: cannedTransport{body},
-		Logger:    slog.New(slog.DiscardHandler),
 	}.Handler()
 	if err != nil {
 		b.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/proxy"
+	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/transform"
 )
 
@@ -45,10 +46,10 @@ func TestEndpointOpsThroughProxy(t *testing.T) {
 	require.NoError(t, err)
 	tl, err := gates.Load("endpoints.yaml", data, nil)
 	require.NoError(t, err)
-	_, refusing := startProxy(t, proxy.Config{Upstream: mustURL(t, up.URL), Engine: transform.New(tl, nil)})
+	_, refusing := startProxy(t, proxy.Config{Config: server.Config{Engine: transform.New(tl, nil)}, Upstream: mustURL(t, up.URL)})
 	tl, err = gates.Load("endpoints.yaml", bytes.Replace(data, []byte("after_sunset: refuse"), []byte("after_sunset: serve"), 1), nil)
 	require.NoError(t, err)
-	_, base := startProxy(t, proxy.Config{Upstream: mustURL(t, up.URL), Engine: transform.New(tl, nil), ChangelogURL: "https://api.example.com/changelog"})
+	_, base := startProxy(t, proxy.Config{Config: server.Config{Engine: transform.New(tl, nil), ChangelogURL: "https://api.example.com/changelog"}, Upstream: mustURL(t, up.URL)})
 
 	do := func(method, path, version string) (*http.Response, string) {
 		return doAt(t, base, method, path, version)

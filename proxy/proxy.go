@@ -42,16 +42,19 @@ const MaxAccountBytes = 255
 
 // Config defines the config of the proxy.
 type Config struct {
+	// Config is the versioning middleware's, which the proxy runs (see
+	// server.Config): Engine is required; Header, Pins, MaxBodyBytes,
+	// MaxResponseBytes, ErrorShape, ErrorHandler, Metrics, ChangelogURL,
+	// Logger (which gets upstream failures too) and the rest mean what
+	// they mean there. Account is the proxy's own (AccountHeader, or a
+	// keyed hash of the Authorization header) unless set. When Pins is a
+	// full pins.Store, the proxy also answers the pin endpoints at
+	// PinPath.
+	server.Config
+
 	// Upstream is the API behind the proxy: an http or https URL, whose
 	// path, if any, prefixes every request's. Required.
 	Upstream *url.URL
-
-	// Engine walks bodies between the versions of its timeline. Required.
-	Engine *transform.Engine
-
-	// Header is the version header.
-	// Optional. Default value the timeline's header.
-	Header string
 
 	// AccountHeader names the request header holding the account, set by
 	// a trusted layer in front of the proxy.
@@ -65,12 +68,6 @@ type Config struct {
 	// Optional. Default value: 32 random bytes, new on each start.
 	Salt []byte
 
-	// Pins keeps each account's version; the proxy then answers the pin
-	// endpoints at PinPath.
-	// Optional. Default value nil: no pins; requests are served in their
-	// header's version or the newest.
-	Pins pins.Store
-
 	// PinPath is where the proxy answers the pin endpoints (and PinPath +
 	// "/rollback").
 	// Optional. Default value pinhttp.DefaultPath, /v1/account/api_version.
@@ -79,11 +76,6 @@ type Config struct {
 	// RollbackWindow is the pin store's rollback window, for the pin
 	// endpoints. Optional. Default value pins.DefaultRollbackWindow.
 	RollbackWindow time.Duration
-
-	// MaxBodyBytes and MaxResponseBytes are the middleware's limits
-	// (server.Config). Optional. Default values server.DefaultMaxBodyBytes
-	// and server.DefaultMaxResponseBytes.
-	MaxBodyBytes, MaxResponseBytes int64
 
 	// DialTimeout bounds connecting to the upstream.
 	// Optional. Default value DefaultDialTimeout.
@@ -105,20 +97,6 @@ type Config struct {
 	// bound on a walked answer still holds).
 	// Optional. Default value an *http.Transport with those timeouts.
 	Transport http.RoundTripper
-
-	// Metrics receives the middleware's metrics (prom.NewMetrics).
-	// Optional. Default value nil: no metrics.
-	Metrics server.Metrics
-
-	// ChangelogURL is where the API's changelog lives: responses served in
-	// a deprecated version carry Link: <ChangelogURL#vVERSION>;
-	// rel="deprecation" next to their Deprecation and Sunset headers.
-	// Optional. Default value "": no Link header.
-	ChangelogURL string
-
-	// Logger gets upstream failures and responses that could not be
-	// walked back. Optional. Default value slog.Default().
-	Logger *slog.Logger
 }
 
 // Proxy is the versioning reverse proxy. It is safe for concurrent use.
@@ -251,44 +229,37 @@ func (config Config) Handler() (*Proxy, error) {
 		ErrorLog:       slog.NewLogLogger(config.Logger.Handler(), slog.LevelWarn),
 		BufferPool:     copyBuffers{},
 	}
-	if config.Pins != nil {
+	if store, ok := config.Pins.(pins.Store); ok && store != nil {
 		if config.PinPath == "" {
 			config.PinPath = pinhttp.DefaultPath
 		}
 		ph, err := pinhttp.Config{
-			Store:          config.Pins,
+			Store:          store,
 			Versions:       vt,
 			Account:        p.account,
 			Path:           config.PinPath,
 			RollbackWindow: config.RollbackWindow,
 			Logger:         config.Logger,
+			ErrorHandler:   config.ErrorHandler,
 		}.Handler()
 		if err != nil {
 			return nil, fmt.Errorf("proxy: %w", err)
 		}
 		p.pins, p.pinPaths = ph, [2]string{config.PinPath, config.PinPath + "/rollback"}
 	}
-	mw, err := server.Config{
-		Engine:           config.Engine,
-		Header:           p.header,
-		Account:          p.account,
-		Pins:             config.Pins,
-		MaxBodyBytes:     config.MaxBodyBytes,
-		MaxResponseBytes: config.MaxResponseBytes,
-		Logger:           config.Logger,
-		Metrics:          config.Metrics,
-		ChangelogURL:     config.ChangelogURL,
-	}.ToMiddleware()
+	vc := config.Config
+	vc.Header = p.header
+	if vc.Account == nil {
+		vc.Account = p.account
+	}
+	m, err := server.New(vc)
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
-	if config.MaxResponseBytes == 0 {
-		p.config.MaxResponseBytes = server.DefaultMaxResponseBytes
-	}
-	if config.MaxBodyBytes == 0 {
-		p.config.MaxBodyBytes = server.DefaultMaxBodyBytes
-	}
-	p.handler = mw(http.HandlerFunc(p.serve))
+	// The middleware's config, its defaults filled in (the limits, the
+	// error shape and handler).
+	p.config.Config = m.Config()
+	p.handler = m.Handler(http.HandlerFunc(p.serve))
 	return p, nil
 }
 
@@ -383,8 +354,7 @@ func (p *Proxy) account(r *http.Request) (string, error) {
 	if p.config.AccountHeader != "" {
 		a := strings.TrimSpace(r.Header.Get(p.config.AccountHeader))
 		if len(a) > MaxAccountBytes {
-			return "", server.NewError(http.StatusBadRequest, server.TypeInvalidRequest, CodeAccountInvalid,
-				fmt.Sprintf("The %s header is longer than %d bytes.", p.config.AccountHeader, MaxAccountBytes))
+			return "", ErrAccountInvalid.With(fmt.Sprintf("The %s header is longer than %d bytes.", p.config.AccountHeader, MaxAccountBytes))
 		}
 		return a, nil
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/proxy"
+	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/storage/storagetest"
 )
 
@@ -38,14 +39,14 @@ func TestConfigErrors(t *testing.T) {
 		cfg  proxy.Config
 		want string
 	}{
-		{"no upstream", proxy.Config{Engine: engine}, "no Upstream"},
-		{"not http", proxy.Config{Engine: engine, Upstream: mustURL(t, "ftp://127.0.0.1/")}, "scheme must be http or https"},
-		{"no host", proxy.Config{Engine: engine, Upstream: mustURL(t, "http:///v1")}, "has no host"},
+		{"no upstream", proxy.Config{Config: server.Config{Engine: engine}}, "no Upstream"},
+		{"not http", proxy.Config{Config: server.Config{Engine: engine}, Upstream: mustURL(t, "ftp://127.0.0.1/")}, "scheme must be http or https"},
+		{"no host", proxy.Config{Config: server.Config{Engine: engine}, Upstream: mustURL(t, "http:///v1")}, "has no host"},
 		{"no engine", proxy.Config{Upstream: up}, "no Engine"},
-		{"negative timeout", proxy.Config{Engine: engine, Upstream: up, DialTimeout: -time.Second}, "must not be negative"},
-		{"bad account header", proxy.Config{Engine: engine, Upstream: up, AccountHeader: "X Account"}, "not a valid HTTP header name"},
-		{"bad version header", proxy.Config{Engine: engine, Upstream: up, Header: "Acme Version"}, "not a valid HTTP header name"},
-		{"negative limit", proxy.Config{Engine: engine, Upstream: up, MaxResponseBytes: -1}, "negative"},
+		{"negative timeout", proxy.Config{Config: server.Config{Engine: engine}, Upstream: up, DialTimeout: -time.Second}, "must not be negative"},
+		{"bad account header", proxy.Config{Config: server.Config{Engine: engine}, Upstream: up, AccountHeader: "X Account"}, "not a valid HTTP header name"},
+		{"bad version header", proxy.Config{Config: server.Config{Engine: engine, Header: "Acme Version"}, Upstream: up}, "not a valid HTTP header name"},
+		{"negative limit", proxy.Config{Config: server.Config{Engine: engine, MaxResponseBytes: -1}, Upstream: up}, "negative"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := tt.cfg.Handler()
@@ -172,7 +173,7 @@ func TestPinEndpointsStayInTheProxy(t *testing.T) {
 		_, _ = io.WriteString(w, `{"object":"upstream"}`)
 	}))
 	defer up.Close()
-	_, withPins := startProxy(t, proxy.Config{Upstream: mustURL(t, up.URL), Pins: pinsMemory(), PinPath: "/v2/pin"})
+	_, withPins := startProxy(t, proxy.Config{Config: server.Config{Pins: pinsMemory()}, Upstream: mustURL(t, up.URL), PinPath: "/v2/pin"})
 	auth := map[string]string{"Authorization": "Bearer sk_test_1"}
 	r := do(t, withPins, request{method: "GET", path: "/v2/pin", header: auth})
 	require.Equal(t, 200, r.status, r.body)
@@ -214,7 +215,7 @@ func TestUpstreamFaults(t *testing.T) {
 		}
 	}))
 	defer up.Close()
-	_, base := startProxy(t, proxy.Config{Upstream: mustURL(t, up.URL), MaxBodyBytes: 1 << 10, MaxResponseBytes: 1 << 20})
+	_, base := startProxy(t, proxy.Config{Config: server.Config{MaxBodyBytes: 1 << 10, MaxResponseBytes: 1 << 20}, Upstream: mustURL(t, up.URL)})
 	for _, c := range []struct {
 		name   string
 		req    request

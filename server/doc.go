@@ -1,9 +1,10 @@
 // Package server serves every version of an API from handlers written for
-// the newest one: a net/http middleware (Middleware, MiddlewareWithConfig:
-// a func(http.Handler) http.Handler that any Go router takes), the same
-// middleware for echo (Versioning, VersioningWithConfig), and errors in the
-// API's shape. Both forms run one implementation; the echo one only adapts
-// echo.Context to it.
+// the newest one: a net/http middleware (Middleware, MiddlewareWithConfig,
+// Config.ToMiddleware: a func(http.Handler) http.Handler that any Go
+// router takes), compiled from one Config (New returns it as a
+// *Versioning). Package server/echoversioning runs the same flow in echo,
+// and package proxy in front of an API written in any language; neither
+// is a second implementation.
 //
 //	mux := http.NewServeMux()
 //	mux.HandleFunc("GET /v1/users/{id}", getUser) // the newest schema only
@@ -13,26 +14,26 @@
 //		Pins:    pins.NewMemory(pins.Options{}),
 //	})(mux)
 //
-// The package imports the standard library, yaml and echo only: metrics
-// plug in through the Metrics interface (package prom for Prometheus),
-// shadow sampling through Sampler (package shadow), pin stores through
-// pins.Store (memory built in; SQL stores take a *storage.DB whose driver
-// the program registers).
+// The package imports the standard library and yaml only (no web
+// framework): metrics plug in through the Metrics interface (package prom
+// for Prometheus), shadow sampling through Sampler (package shadow), pin
+// stores through PinStore, the two methods the middleware calls (every
+// pins.Store is one: memory built in; SQL stores take a *storage.DB whose
+// driver the program registers).
 //
 // Handlers know only the newest schema. For each request the middleware
 //
-//  1. takes the account from Config.Account (VersioningConfig.Account for
-//     echo), a function reading
-//     what authentication (a middleware before this one) established,
-//     never anything a client may simply claim;
+//  1. takes the account from Config.Account, a function reading what
+//     authentication (a middleware before this one) established, never
+//     anything a client may simply claim;
 //  2. chooses the version: the request header (Stripe-Version unless the
 //     timeline names another) beats the account's pin; an account with no
 //     pin is pinned, atomically through pins.Store.PinIfAbsent, to the
 //     newest version on its first request that names no version (a
 //     request with the header neither reads nor writes the pin); with no
-//     account (or no VersioningConfig.Pins) the newest version is served;
-//  3. answers a malformed or unsupported version with 400 in Stripe's
-//     shape, listing the supported versions (ErrInvalidVersion); a
+//     account (or no Config.Pins) the newest version is served;
+//  3. answers a malformed or unsupported version with 400 in the API's
+//     error shape, listing the supported versions (ErrInvalidVersion); a
 //     version past its sunset date, when the timeline's after_sunset is
 //     refuse, with 410 naming the version to move to (ErrVersionSunset);
 //     an endpoint that does not exist at the version (endpoint_added
@@ -52,8 +53,10 @@
 //     carry identifiers, and a route that changed is better served as a
 //     route of its own. Other bodies (multipart, binary) reach the handler
 //     as they were sent;
-//  5. puts the version in the request's context: handlers ask
-//     VersionOf(r) (VersionFrom(c) with echo) or gates.Active(ctx, id);
+//  5. puts the version and the API's error shape in the request's
+//     context: handlers ask VersionOf(r) (echoversioning.VersionOf(c)
+//     with echo) or gates.Active(ctx, id), and apierror.Write answers in
+//     the shape;
 //  6. walks the response back to the client's version in one pass, error
 //     bodies included, and fixes its Content-Length. Any JSON response is
 //     walked; others pass through unchanged;
@@ -69,25 +72,27 @@
 //
 // # Errors
 //
-// In the net/http form the middleware writes its own errors with
-// Config.ErrorHandler (WriteError by default); handlers write theirs, and
-// JSON error bodies are walked back like any other response.
+// Every error is an *apierror.Error (package apierror, standard library
+// only), written in the API's error shape: the timeline's errors key
+// (gates.Timeline.ErrorShape: Stripe's {"error":{...}} unless it names
+// problem, flat or a template), or Config.ErrorShape. The middleware's
+// own errors (ErrInvalidVersion, ErrInvalidParam, ErrParamConflict,
+// ErrInvalidBody, ErrBodyTooLarge, ErrNoRoute, ErrVersionSunset,
+// ErrPinStore, an error from Config.Account) are written by
+// Config.ErrorHandler (apierror.NewWriter(Logger) by default) at the
+// newest version, then walked back to the client's version like any
+// error body a handler writes; the error handler runs with the version
+// in the context (VersionOf(r), gates.Active), the newest one for an
+// invalid version. Handlers write theirs with apierror.Write.
 //
-// In the echo form, errors returned by the handler are rendered by echo's HTTPErrorHandler
-// inside the middleware (it calls c.Error itself), so that error bodies
-// are walked back too; it then returns the error, for loggers outside it.
-// The error handler must therefore do nothing on a committed response, as
-// echo's default handler and ErrorHandler do. ErrorHandler answers every
-// error, echo's own 404, 405 and 413 included, in Stripe's shape:
-//
-//	{"error":{"type":"invalid_request_error","code":"resource_missing","message":"..."}}
-//
-// A body that is not valid JSON or form, or holds a value that cannot be
-// converted forward, gets 400 (ErrInvalidBody); a body over
-// VersioningConfig.MaxBodyBytes gets 413 (ErrBodyTooLarge). A response
-// that cannot be walked back (a value that cannot be converted, JSON that
-// is not valid, a compressed or oversized body) is replaced by a 500
-// (ErrRender) and logged; nothing half-written reaches the client.
+// A body that is not valid JSON or form, is nested too deeply, or holds a
+// value that cannot be converted forward gets 400 (ErrInvalidBody,
+// ErrInvalidParam naming the parameter); a field sent under both its old
+// and its new name 400 parameters_exclusive (ErrParamConflict); a body
+// over Config.MaxBodyBytes 413 (ErrBodyTooLarge). A response that cannot
+// be walked back (a value that cannot be converted, JSON that is not
+// valid, a compressed or oversized body) is replaced by a 500 (ErrRender)
+// and logged; nothing half-written reaches the client.
 //
 // # Order of middleware
 //
@@ -97,18 +102,16 @@
 // rendered again in each retrying client's version:
 //
 //	engine := transform.New(timeline, nil)
-//	e := echo.New()
-//	e.HTTPErrorHandler = server.ErrorHandler
-//	e.Use(middleware.Recover(), auth)
-//	e.Use(server.VersioningWithConfig(server.VersioningConfig{
+//	versioning, err := server.Config{
 //		Engine:  engine,
-//		Account: func(c echo.Context) (string, error) { return c.Get("account").(string), nil },
+//		Account: func(r *http.Request) (string, error) { return accountFrom(r.Context()), nil },
 //		Pins:    pins.NewMemory(pins.Options{}),
 //		Metrics: prom.NewMetrics(prometheus.DefaultRegisterer),
-//	}))
-//	e.GET("/v1/customers/:id", func(c echo.Context) error {
-//		return c.JSON(200, customer) // the newest schema only
-//	})
+//	}.ToMiddleware()
+//	if err != nil { ... }
+//	mux := http.NewServeMux()
+//	mux.HandleFunc("GET /v1/customers/{id}", getCustomer) // the newest schema only
+//	handler := recoverer(logger(auth(versioning(idempotent(mux)))))
 //
 // # Metrics
 //

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/server/echoversioning"
 )
 
 // FuzzVersioning sends arbitrary versions, content types, query strings and
@@ -27,8 +28,8 @@ func FuzzVersioning(f *testing.F) {
 	f.Add("2019-10-17", "APPLICATION/JSON", "%zz", `{"a":[[[[[[1]]]]]]}`)
 
 	e := echo.New()
-	e.HTTPErrorHandler = server.ErrorHandler
-	e.Use(server.VersioningWithConfig(server.VersioningConfig{Engine: stripe(f), MaxBodyBytes: 4096}))
+	e.HTTPErrorHandler = echoversioning.ErrorHandler
+	e.Use(echoMW(f, server.Config{Engine: stripe(f), MaxBodyBytes: 4096}))
 	// The handler returns a customer holding what it received, so that the
 	// response walk meets whatever the request walk let through.
 	handler := func(c echo.Context) error {
@@ -72,7 +73,9 @@ func FuzzVersioning(f *testing.F) {
 		if rec.Code != 200 {
 			// A 500 is a response the handler echoed that cannot walk back
 			// (say {"object":"charge","amount":"x"}); it is Stripe-shaped.
-			var er server.ErrorBody
+			var er struct {
+				Error struct{ Type, Message string }
+			}
 			if err := json.Unmarshal(rec.Body.Bytes(), &er); err != nil || er.Error.Type == "" || er.Error.Message == "" {
 				t.Fatalf("status %d, not a Stripe error: %s", rec.Code, rec.Body)
 			}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/server/echoversioning"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
 )
@@ -72,10 +74,12 @@ func gated(t testing.TB) *transform.Engine {
 	return transform.New(tl, nil)
 }
 
+type accountKey struct{}
+
 // authAccount is the Account function of the tests: the account an
-// authentication middleware (testAuth) put in the echo context.
-func authAccount(c echo.Context) (string, error) {
-	a, _ := c.Get("account").(string)
+// authentication middleware (testAuth) put in the request's context.
+func authAccount(r *http.Request) (string, error) {
+	a, _ := r.Context().Value(accountKey{}).(string)
 	return a, nil
 }
 
@@ -91,23 +95,30 @@ func testAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || key == "" {
 			return echo.NewHTTPError(http.StatusUnauthorized, "Invalid API Key provided.")
 		}
-		c.Set("account", key)
+		r := c.Request()
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), accountKey{}, key)))
 		return next(c)
 	}
 }
 
-// newEcho returns an echo with server.ErrorHandler, testAuth and the
+// newEcho returns an echo with echoversioning.ErrorHandler, testAuth and the
 // versioning middleware with cfg.
-func newEcho(t testing.TB, cfg server.VersioningConfig) *echo.Echo {
+func newEcho(t testing.TB, cfg server.Config) *echo.Echo {
 	t.Helper()
 	e := echo.New()
-	e.HTTPErrorHandler = server.ErrorHandler
-	mw, err := cfg.ToMiddleware()
+	e.HTTPErrorHandler = echoversioning.ErrorHandler
+	e.Use(testAuth, echoMW(t, cfg))
+	return e
+}
+
+// echoMW returns the echo form of the middleware with cfg.
+func echoMW(t testing.TB, cfg server.Config) echo.MiddlewareFunc {
+	t.Helper()
+	mw, err := echoversioning.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Use(testAuth, mw)
-	return e
+	return mw
 }
 
 // do serves one request through e and returns the recorder.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/server/echoversioning"
 	"github.com/verso-api/verso/transform"
 )
 
@@ -64,10 +65,8 @@ func lifecycleServers(t *testing.T, now *time.Time) map[string]string {
 	t.Cleanup(std.Close)
 
 	e := echo.New()
-	e.HTTPErrorHandler = server.ErrorHandler
-	emw, err := server.VersioningConfig{Engine: engine, ChangelogURL: "/changelog", Now: clock}.ToMiddleware()
-	require.NoError(t, err)
-	e.Use(emw)
+	e.HTTPErrorHandler = echoversioning.ErrorHandler
+	e.Use(echoMW(t, server.Config{Engine: engine, ChangelogURL: "/changelog", Now: clock}))
 	e.Any("/*", echo.WrapHandler(lifecycleHandlers()))
 	ec := httptest.NewServer(e)
 	t.Cleanup(ec.Close)

@@ -44,7 +44,7 @@ func TestMetrics(t *testing.T) {
 	if _, _, err := store.PinIfAbsent(context.Background(), "acct_old", versions.MustParse("2017-01-27")); err != nil {
 		t.Fatal(err)
 	}
-	e := newEcho(t, server.VersioningConfig{Engine: stripe(t), Account: authAccount, Pins: store, Metrics: m})
+	e := newEcho(t, server.Config{Engine: stripe(t), Account: authAccount, Pins: store, Metrics: m})
 	customerRoute(e)
 	e.POST("/v1/customers", func(c echo.Context) error { return echo.NewHTTPError(402, "declined") })
 

@@ -14,12 +14,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/server/echoversioning"
 	"github.com/verso-api/verso/versions"
 )
-
-type accountKey struct{}
 
 // httpAuth is testAuth for net/http: "Authorization: Bearer key_<account>"
 // puts the account in the request's context; any other Authorization
@@ -30,18 +30,13 @@ func httpAuth(next http.Handler) http.Handler {
 		if h != "" {
 			key, ok := strings.CutPrefix(h, "Bearer key_")
 			if !ok || key == "" {
-				server.WriteError(w, r, server.NewError(http.StatusUnauthorized, server.TypeInvalidRequest, server.CodeAuthentication, "Invalid API Key provided."))
+				apierror.Write(w, r, apierror.New(http.StatusUnauthorized, apierror.TypeInvalidRequest, "authentication_required", "Invalid API Key provided."))
 				return
 			}
 			r = r.WithContext(context.WithValue(r.Context(), accountKey{}, key))
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-func httpAccount(r *http.Request) (string, error) {
-	a, _ := r.Context().Value(accountKey{}).(string)
-	return a, nil
 }
 
 // apiHandlers are the handlers of the tests, written once for net/http and
@@ -51,7 +46,7 @@ func apiHandlers() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/customers/{id}", func(w http.ResponseWriter, r *http.Request) {
 		if r.PathValue("id") != "cus_1" {
-			server.WriteError(w, r, server.NewError(http.StatusNotFound, server.TypeInvalidRequest, server.CodeResourceMissing, "No such customer: '"+r.PathValue("id")+"'"))
+			apierror.Write(w, r, apierror.New(http.StatusNotFound, apierror.TypeInvalidRequest, "resource_missing", "No such customer: '"+r.PathValue("id")+"'"))
 			return
 		}
 		w.Header().Set("X-Seen-Version", server.VersionOf(r).String())
@@ -82,25 +77,20 @@ func apiHandlers() *http.ServeMux {
 func forms(t *testing.T, cfg server.Config) map[string]http.Handler {
 	t.Helper()
 	mux := apiHandlers()
-	cfg.Account = httpAccount
+	cfg.Account = authAccount
 	mw, err := cfg.ToMiddleware()
 	require.NoError(t, err)
 
 	// echo, with its own form of the middleware and the handlers mounted
 	// with echo.WrapHandler.
 	e := echo.New()
-	e.HTTPErrorHandler = server.ErrorHandler
-	emw, err := server.VersioningConfig{
-		Engine: cfg.Engine, Pins: cfg.Pins, Header: cfg.Header, MaxBodyBytes: cfg.MaxBodyBytes,
-		Account: func(c echo.Context) (string, error) { return httpAccount(c.Request()) },
-	}.ToMiddleware()
-	require.NoError(t, err)
-	e.Use(echo.WrapMiddleware(httpAuth), emw)
+	e.HTTPErrorHandler = echoversioning.ErrorHandler
+	e.Use(echo.WrapMiddleware(httpAuth), echoMW(t, cfg))
 	e.Any("/*", echo.WrapHandler(mux))
 
 	// echo again, with the net/http form wrapped as echo middleware.
 	w := echo.New()
-	w.HTTPErrorHandler = server.ErrorHandler
+	w.HTTPErrorHandler = echoversioning.ErrorHandler
 	w.Use(echo.WrapMiddleware(httpAuth), echo.WrapMiddleware(mw))
 	w.Any("/*", echo.WrapHandler(mux))
 

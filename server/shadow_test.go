@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/server/echoversioning"
+
 	"github.com/verso-api/verso/prom"
 	"github.com/verso-api/verso/shadow"
 )
@@ -29,8 +31,8 @@ func TestShadowMode(t *testing.T) {
 	require.NoError(t, err)
 	defer sampler.Close()
 	e := echo.New()
-	e.HTTPErrorHandler = server.ErrorHandler
-	e.Use(server.VersioningWithConfig(server.VersioningConfig{Engine: eng, Shadow: sampler}))
+	e.HTTPErrorHandler = echoversioning.ErrorHandler
+	e.Use(echoMW(t, server.Config{Engine: eng, Shadow: sampler}))
 	e.GET("/v1/customers/:id", func(c echo.Context) error {
 		return c.JSONBlob(200, []byte(`{"id":"cus_1","object":"customer","balance":5}`))
 	})

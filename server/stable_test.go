@@ -43,7 +43,7 @@ func previewTimeline(t *testing.T) *transform.Engine {
 func TestPreviewsOnlyWhenAsked(t *testing.T) {
 	store := pins.NewMemory(pins.Options{})
 	for _, nearest := range []bool{false, true} {
-		mw, err := server.Config{Engine: previewTimeline(t), Pins: store, Account: httpAccount, NearestVersion: nearest}.ToMiddleware()
+		mw, err := server.Config{Engine: previewTimeline(t), Pins: store, Account: authAccount, NearestVersion: nearest}.ToMiddleware()
 		require.NoError(t, err)
 		h := httpAuth(mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")

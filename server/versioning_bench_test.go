@@ -13,6 +13,7 @@ import (
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/server/echoversioning"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
 )
@@ -69,7 +70,7 @@ func BenchmarkMiddleware(b *testing.B) {
 	plainEcho := echo.New()
 	plainEcho.GET("/v1/charges/:id", handler)
 	versionedEcho := echo.New()
-	versionedEcho.Use(server.Versioning(engine))
+	versionedEcho.Use(echoversioning.Middleware(engine))
 	versionedEcho.GET("/v1/charges/:id", handler)
 
 	mux := http.NewServeMux()
@@ -156,7 +157,7 @@ func TestNewestAddsNoBytePerBodyByte(t *testing.T) {
 		plain := echo.New()
 		plain.GET("/", handler)
 		versioned := echo.New()
-		versioned.Use(server.Versioning(benchTimeline(t)))
+		versioned.Use(echoversioning.Middleware(benchTimeline(t)))
 		versioned.GET("/", handler)
 		perOp := func(e *echo.Echo, version string) int64 {
 			req := httptest.NewRequest("GET", "/", nil)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
@@ -23,37 +23,35 @@ import (
 // rename; a route that changed is a new route.
 //
 // req is the middleware's own shallow copy of the client's request: its
-// URL is copied before the query string is changed. It reports whether
-// the query string changed.
-func (m *core) upgrade(req *http.Request, v versions.Version) (queryChanged bool, err error) {
+// URL is copied before the query string is changed.
+func (m *Versioning) upgrade(req *http.Request, v versions.Version) error {
 	if q := req.URL.RawQuery; q != "" {
 		nq, err := m.walkForm(q, v, req.Method, req.URL.Path)
 		if err != nil {
-			return false, invalidBody("query string", err, v)
+			return invalidBody("query string", err, v)
 		}
 		if nq != q {
 			u := *req.URL
 			u.RawQuery = nq
 			req.URL = &u
 			req.Form = nil
-			queryChanged = true
 		}
 	}
 	if req.Body == nil || req.Body == http.NoBody || req.ContentLength == 0 {
-		return queryChanged, nil
+		return nil
 	}
 	ct := req.Header.Get("Content-Type")
 	asJSON, asForm := isJSON(ct), isForm(ct)
 	if !asJSON && !asForm {
-		return queryChanged, nil
+		return nil
 	}
-	body, err := readBody(req.Body, m.MaxBodyBytes)
+	body, err := readBody(req.Body, m.config.MaxBodyBytes)
 	if err != nil {
-		return queryChanged, err
+		return err
 	}
 	if len(body) == 0 { // a body of unknown length that was empty
 		req.Body, req.ContentLength = http.NoBody, 0
-		return queryChanged, nil
+		return nil
 	}
 	var out []byte
 	if asJSON {
@@ -64,7 +62,7 @@ func (m *core) upgrade(req *http.Request, v versions.Version) (queryChanged bool
 		out = []byte(s)
 	}
 	if err != nil {
-		return queryChanged, invalidBody("body", err, v)
+		return invalidBody("body", err, v)
 	}
 	req.Body = io.NopCloser(bytes.NewReader(out))
 	req.ContentLength = int64(len(out))
@@ -73,29 +71,29 @@ func (m *core) upgrade(req *http.Request, v versions.Version) (queryChanged bool
 		req.Header.Set("Content-Length", strconv.Itoa(len(out)))
 	}
 	req.Form, req.PostForm = nil, nil
-	return queryChanged, nil
+	return nil
 }
 
-func (m *core) walkJSON(body []byte, v versions.Version, method, path string) ([]byte, error) {
+func (m *Versioning) walkJSON(body []byte, v versions.Version, method, path string) ([]byte, error) {
 	var start time.Time
-	if m.Metrics != nil {
+	if m.config.Metrics != nil {
 		start = time.Now()
 	}
-	out, err := m.Engine.Upgrade(body, v, method, path)
-	if m.Metrics != nil {
-		m.Metrics.Walk(DirectionRequest, len(body), time.Since(start), err)
+	out, err := m.config.Engine.Upgrade(body, v, method, path)
+	if m.config.Metrics != nil {
+		m.config.Metrics.Walk(DirectionRequest, len(body), time.Since(start), err)
 	}
 	return out, err
 }
 
-func (m *core) walkForm(form string, v versions.Version, method, path string) (string, error) {
+func (m *Versioning) walkForm(form string, v versions.Version, method, path string) (string, error) {
 	var start time.Time
-	if m.Metrics != nil {
+	if m.config.Metrics != nil {
 		start = time.Now()
 	}
-	out, err := m.Engine.UpgradeForm(form, v, method, path)
-	if m.Metrics != nil {
-		m.Metrics.Walk(DirectionRequest, len(form), time.Since(start), err)
+	out, err := m.config.Engine.UpgradeForm(form, v, method, path)
+	if m.config.Metrics != nil {
+		m.config.Metrics.Walk(DirectionRequest, len(form), time.Since(start), err)
 	}
 	return out, err
 }
@@ -108,7 +106,7 @@ func readBody(r io.Reader, max int64) ([]byte, error) {
 		if errors.As(err, &mbe) {
 			return nil, tooLarge(mbe.Limit)
 		}
-		return nil, withMessage(ErrInvalidBody, err, "The request body could not be read.")
+		return nil, ErrInvalidBody.Wrap(err).With("The request body could not be read.")
 	}
 	if int64(len(body)) > max {
 		return nil, tooLarge(max)
@@ -117,50 +115,41 @@ func readBody(r io.Reader, max int64) ([]byte, error) {
 }
 
 func tooLarge(max int64) error {
-	return withMessage(ErrBodyTooLarge, nil, fmt.Sprintf("The request body is larger than %d bytes.", max))
+	return ErrBodyTooLarge.With(fmt.Sprintf("The request body is larger than %d bytes.", max))
 }
 
 // invalidBody is the 400 for a request part that could not be walked
 // forward from version v: ErrInvalidParam naming the parameter for a
-// value of the wrong type, else ErrInvalidBody.
+// value of the wrong type, ErrParamConflict for a field sent under both
+// its old and its new name, else ErrInvalidBody. What it repeats of the
+// request is bounded (apierror.Bound).
 func invalidBody(part string, err error, v versions.Version) error {
-	var msg string
-	var terr *transform.Error
-	var perr *transform.ParamError
-	var cerr *transform.ConflictError
-	if errors.As(err, &cerr) {
-		return withParam(ErrInvalidParam, err, "parameters_exclusive", cerr.Old, fmt.Sprintf(
-			"The request %s sends both %s and %s: at API version %s they are the old and the new name of one parameter; send only %s.",
-			part, cerr.Old, cerr.New, v, cerr.Old))
-	}
-	if errors.As(err, &perr) {
+	var (
+		perr *transform.ParamError
+		cerr *transform.ConflictError
+		terr *transform.Error
+	)
+	switch {
+	case errors.As(err, &perr):
 		code := CodeParameterInvalid
 		if perr.Want == gates.Integer {
 			code = CodeParameterInvalidInteger
 		}
-		return withParam(ErrInvalidParam, err, code, perr.Param, fmt.Sprintf(
+		return ErrInvalidParam.Wrap(err).WithCode(code).WithParam(apierror.Bound(perr.Param)).With(fmt.Sprintf(
 			"Invalid value for %s in the request %s: API version %s takes %s there, not %s.",
-			perr.Param, part, v, perr.Want.Noun(), perr.Got))
-	}
-	switch {
-	case errors.Is(err, transform.ErrSyntax):
-		msg = fmt.Sprintf("Invalid JSON in the request %s: %v.", part, err)
+			apierror.Bound(perr.Param), part, v, perr.Want.Noun(), apierror.Bound(perr.Got)))
+	case errors.As(err, &cerr):
+		return ErrParamConflict.Wrap(err).WithParam(apierror.Bound(cerr.Old)).With(fmt.Sprintf(
+			"The request %s has both %s and %s, the old and the new name of one field: send only %s at API version %s.",
+			part, apierror.Bound(cerr.Old), apierror.Bound(cerr.New), apierror.Bound(cerr.Old), v))
 	case errors.Is(err, transform.ErrTooDeep):
-		msg = fmt.Sprintf("The request %s is nested too deeply.", part)
+		return ErrInvalidBody.Wrap(err).With(fmt.Sprintf("The request %s is nested too deeply.", part))
+	case errors.Is(err, transform.ErrSyntax):
+		return ErrInvalidBody.Wrap(err).With(fmt.Sprintf("Invalid JSON in the request %s: %s.", part, apierror.Bound(err.Error())))
 	case errors.Is(err, transform.ErrForm):
-		msg = fmt.Sprintf("Invalid form-encoded request %s: %v.", part, err)
+		return ErrInvalidBody.Wrap(err).With(fmt.Sprintf("Invalid form-encoded request %s: %s.", part, apierror.Bound(err.Error())))
 	case errors.As(err, &terr):
-		msg = fmt.Sprintf("Invalid value in the request %s: %s: %s.", part, terr.Field, terr.Msg)
-	default:
-		msg = fmt.Sprintf("The request %s could not be read: %v.", part, err)
+		return ErrInvalidBody.Wrap(err).With(fmt.Sprintf("Invalid value in the request %s: %s: %s.", part, apierror.Bound(terr.Field), apierror.Bound(terr.Msg)))
 	}
-	return withMessage(ErrInvalidBody, err, msg)
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
+	return ErrInvalidBody.Wrap(err).With(fmt.Sprintf("The request %s could not be read: %s.", part, apierror.Bound(err.Error())))
 }

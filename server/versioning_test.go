@@ -17,12 +17,14 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/idempotency"
 	"github.com/verso-api/verso/idempotency/echoidempotency"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/prom"
 	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/server/echoversioning"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
 )
@@ -33,7 +35,7 @@ const newest = "2024-09-30.acacia"
 // it was served in, as the handler saw it, in X-Seen-Version.
 func customerRoute(e *echo.Echo) {
 	e.GET("/v1/customers/:id", func(c echo.Context) error {
-		c.Response().Header().Set("X-Seen-Version", server.VersionFrom(c).String())
+		c.Response().Header().Set("X-Seen-Version", echoversioning.VersionOf(c).String())
 		return c.JSONBlob(http.StatusOK, []byte(customerJSON))
 	})
 }
@@ -65,7 +67,7 @@ func TestVersionChoice(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			e := newEcho(t, server.VersioningConfig{Engine: stripe(t), Account: authAccount, Pins: store})
+			e := newEcho(t, server.Config{Engine: stripe(t), Account: authAccount, Pins: store})
 			customerRoute(e)
 			var hdr []string
 			if tt.header != "" {
@@ -107,7 +109,7 @@ func TestVersionChoice(t *testing.T) {
 }
 
 func TestInvalidVersion(t *testing.T) {
-	e := newEcho(t, server.VersioningConfig{Engine: stripe(t)})
+	e := newEcho(t, server.Config{Engine: stripe(t)})
 	customerRoute(e)
 	supported := stripe(t).Timeline().Versions().List()
 	tests := []struct {
@@ -129,7 +131,7 @@ func TestInvalidVersion(t *testing.T) {
 				t.Fatalf("status %d, want 400: %s", rec.Code, rec.Body)
 			}
 			er := stripeError(t, rec.Body.Bytes())
-			if er["type"] != server.TypeInvalidRequest || er["code"] != server.CodeVersionInvalid {
+			if er["type"] != apierror.TypeInvalidRequest || er["code"] != server.CodeVersionInvalid {
 				t.Errorf("error = %v", er)
 			}
 			msg := er["message"].(string)
@@ -143,7 +145,7 @@ func TestInvalidVersion(t *testing.T) {
 			}
 
 			// The error returned to echo says why, for errors.Is.
-			mw := server.Versioning(stripe(t))
+			mw := echoversioning.Middleware(stripe(t))
 			req := httptest.NewRequest("GET", "/", nil)
 			req.Header.Set("Stripe-Version", tt.header)
 			c := echo.New().NewContext(req, httptest.NewRecorder())
@@ -159,7 +161,7 @@ func TestPinOnFirstRequestConcurrent(t *testing.T) {
 	ctx := context.Background()
 	store := pins.NewMemory(pins.Options{})
 	metrics := prom.NewMetrics(nil)
-	e := newEcho(t, server.VersioningConfig{Engine: stripe(t), Account: authAccount, Pins: store, Metrics: metrics})
+	e := newEcho(t, server.Config{Engine: stripe(t), Account: authAccount, Pins: store, Metrics: metrics})
 	customerRoute(e)
 	srv := httptest.NewServer(e)
 	defer srv.Close()
@@ -203,7 +205,7 @@ func TestPinOnFirstRequestConcurrent(t *testing.T) {
 }
 
 func TestResponseWalkedBack(t *testing.T) {
-	e := newEcho(t, server.VersioningConfig{Engine: stripe(t)})
+	e := newEcho(t, server.Config{Engine: stripe(t)})
 	customerRoute(e)
 	tests := []struct {
 		version string
@@ -246,7 +248,7 @@ func TestResponseWalkedBack(t *testing.T) {
 }
 
 func TestRequestWalkedForward(t *testing.T) {
-	e := newEcho(t, server.VersioningConfig{Engine: stripe(t)})
+	e := newEcho(t, server.Config{Engine: stripe(t)})
 	// The handler reports what it received: the body as the handler read
 	// it, the query string, the form value "balance" and its version.
 	echoRequest := func(c echo.Context) error {
@@ -341,14 +343,14 @@ func TestRequestWalkedForward(t *testing.T) {
 // query (echo caches it) still leaves the handler the walked parameters.
 func TestQueryCacheRefreshed(t *testing.T) {
 	e := echo.New()
-	e.HTTPErrorHandler = server.ErrorHandler
+	e.HTTPErrorHandler = echoversioning.ErrorHandler
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			_ = c.QueryParam("anything")
 			return next(c)
 		}
 	})
-	e.Use(server.Versioning(gated(t)))
+	e.Use(echoversioning.Middleware(gated(t)))
 	e.GET("/v1/customers", func(c echo.Context) error {
 		return c.String(200, c.QueryParam("balance")+"|"+c.QueryParam("account_balance"))
 	})
@@ -359,7 +361,7 @@ func TestQueryCacheRefreshed(t *testing.T) {
 }
 
 func TestRequestErrors(t *testing.T) {
-	e := newEcho(t, server.VersioningConfig{Engine: stripe(t), MaxBodyBytes: 64})
+	e := newEcho(t, server.Config{Engine: stripe(t), MaxBodyBytes: 64})
 	called := false
 	e.POST("/v1/customers", func(c echo.Context) error { called = true; return c.NoContent(200) })
 	e.POST("/v1/charges", func(c echo.Context) error { called = true; return c.NoContent(200) })
@@ -375,9 +377,9 @@ func TestRequestErrors(t *testing.T) {
 		{"json of the wrong type", "2024-04-10", "/v1/charges", "application/json", `{"amount":true}`, false, 400, server.CodeParameterInvalidInteger},
 		{"malformed form", "2017-01-27", "/v1/customers", "application/x-www-form-urlencoded", "a=%zz", false, 400, server.CodeBodyInvalid},
 		{"malformed query", "2017-01-27", "/v1/customers?a=%zz", "", "", false, 400, server.CodeBodyInvalid},
-		{"too large", "2017-01-27", "/v1/customers", "application/json", big, false, 413, server.CodeBodyTooLarge},
-		{"too large, chunked", "2017-01-27", "/v1/customers", "application/json", big, true, 413, server.CodeBodyTooLarge},
-		{"too large at newest", newest, "/v1/customers", "application/json", big, false, 413, server.CodeBodyTooLarge},
+		{"too large", "2017-01-27", "/v1/customers", "application/json", big, false, 413, "request_body_too_large"},
+		{"too large, chunked", "2017-01-27", "/v1/customers", "application/json", big, true, 413, "request_body_too_large"},
+		{"too large at newest", newest, "/v1/customers", "application/json", big, false, 413, "request_body_too_large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -396,7 +398,7 @@ func TestRequestErrors(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
 			}
 			er := stripeError(t, rec.Body.Bytes())
-			if er["code"] != tt.code || er["type"] != server.TypeInvalidRequest {
+			if er["code"] != tt.code || er["type"] != apierror.TypeInvalidRequest {
 				t.Errorf("error = %v, want code %s", er, tt.code)
 			}
 			if called {
@@ -413,20 +415,27 @@ func TestErrorBodiesWalkedBack(t *testing.T) {
 		"type": "card_error", "code": "card_declined", "message": "Your card was declined.",
 		"charge": map[string]any{"id": "ch_1", "object": "charge", "amount": "100", "status": "succeeded"},
 	}}
-	handlers := map[string]echo.HTTPErrorHandler{
-		"server.ErrorHandler": server.ErrorHandler,
-		"echo default":        nil,
+	// The body is the handler's own, written by itself or by echo's
+	// default error handler from an *echo.HTTPError.
+	handlers := map[string]struct {
+		eh   echo.HTTPErrorHandler
+		post echo.HandlerFunc
+	}{
+		"written by the handler": {echoversioning.ErrorHandler, func(c echo.Context) error {
+			return c.JSON(http.StatusPaymentRequired, declined)
+		}},
+		"echo default": {nil, func(c echo.Context) error {
+			return &echo.HTTPError{Code: http.StatusPaymentRequired, Message: declined}
+		}},
 	}
-	for name, eh := range handlers {
+	for name, h := range handlers {
 		t.Run(name, func(t *testing.T) {
 			e := echo.New()
-			if eh != nil {
-				e.HTTPErrorHandler = eh
+			if h.eh != nil {
+				e.HTTPErrorHandler = h.eh
 			}
-			e.Use(server.Versioning(stripe(t)))
-			e.POST("/v1/charges", func(c echo.Context) error {
-				return &echo.HTTPError{Code: http.StatusPaymentRequired, Message: declined}
-			})
+			e.Use(echoversioning.Middleware(stripe(t)))
+			e.POST("/v1/charges", h.post)
 			for _, tt := range []struct{ version, status, amount string }{
 				{newest, "succeeded", `"100"`},
 				{"2016-07-06", "succeeded", `100`},
@@ -481,7 +490,7 @@ func TestNewestStreamsThrough(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEcho(t, server.VersioningConfig{Engine: tt.engine})
+			e := newEcho(t, server.Config{Engine: tt.engine})
 			rec := httptest.NewRecorder()
 			var sawRecorder, flushed bool
 			e.GET("/v1/stream", func(c echo.Context) error {
@@ -509,7 +518,7 @@ func TestNewestStreamsThrough(t *testing.T) {
 }
 
 func TestPassthrough(t *testing.T) {
-	e := newEcho(t, server.VersioningConfig{Engine: stripe(t)})
+	e := newEcho(t, server.Config{Engine: stripe(t)})
 	e.GET("/text", func(c echo.Context) error {
 		return c.String(200, `{"object":"customer","balance":5}`)
 	})
@@ -549,7 +558,7 @@ func TestPassthrough(t *testing.T) {
 func TestRenderFailure(t *testing.T) {
 	logger, logs := logBuffer()
 	metrics := prom.NewMetrics(nil)
-	e := newEcho(t, server.VersioningConfig{Engine: stripe(t), Logger: logger, MaxResponseBytes: 4096, Metrics: metrics})
+	e := newEcho(t, server.Config{Engine: stripe(t), Logger: logger, MaxResponseBytes: 4096, Metrics: metrics})
 	e.GET("/bad-amount", func(c echo.Context) error {
 		// amount must be an integer string to walk back to an integer.
 		return c.JSONBlob(200, []byte(`{"id":"ch_1","object":"charge","amount":"twelve"}`))
@@ -581,7 +590,7 @@ func TestRenderFailure(t *testing.T) {
 				t.Fatalf("status %d, want 500: %s", rec.Code, rec.Body)
 			}
 			er := stripeError(t, rec.Body.Bytes())
-			if er["type"] != server.TypeAPI {
+			if er["type"] != apierror.TypeAPI {
 				t.Errorf("error = %v", er)
 			}
 			if rec.Header().Get(echo.HeaderContentEncoding) != "" {
@@ -610,8 +619,8 @@ func TestRenderFailure(t *testing.T) {
 // half-sent; echo's Recover middleware answers in Stripe's shape.
 func TestPanicAfterWrite(t *testing.T) {
 	e := echo.New()
-	e.HTTPErrorHandler = server.ErrorHandler
-	e.Use(middleware.Recover(), server.Versioning(stripe(t)))
+	e.HTTPErrorHandler = echoversioning.ErrorHandler
+	e.Use(middleware.Recover(), echoversioning.Middleware(stripe(t)))
 	e.GET("/v1/customers/:id", func(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 		c.Response().WriteHeader(200)
@@ -623,18 +632,18 @@ func TestPanicAfterWrite(t *testing.T) {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
 	er := stripeError(t, rec.Body.Bytes())
-	if er["type"] != server.TypeAPI || strings.Contains(rec.Body.String(), "customer") {
+	if er["type"] != apierror.TypeAPI || strings.Contains(rec.Body.String(), "customer") {
 		t.Errorf("body %s", rec.Body)
 	}
 }
 
 func TestBehaviorGate(t *testing.T) {
-	e := newEcho(t, server.VersioningConfig{Engine: gated(t)})
+	e := newEcho(t, server.Config{Engine: gated(t)})
 	e.POST("/v1/charges/:id/capture", func(c echo.Context) error {
 		if gates.Active(c.Request().Context(), "async_capture") {
-			return c.JSON(202, map[string]string{"status": "pending", "version": server.VersionFrom(c).String()})
+			return c.JSON(202, map[string]string{"status": "pending", "version": echoversioning.VersionOf(c).String()})
 		}
-		return c.JSON(200, map[string]string{"status": "succeeded", "version": server.VersionFrom(c).String()})
+		return c.JSON(200, map[string]string{"status": "succeeded", "version": echoversioning.VersionOf(c).String()})
 	})
 	for _, tt := range []struct {
 		version, want string
@@ -667,8 +676,8 @@ func TestBehaviorGate(t *testing.T) {
 }
 
 func TestAccountErrorReturnedAsIs(t *testing.T) {
-	e := newEcho(t, server.VersioningConfig{Engine: stripe(t), Pins: pins.NewMemory(pins.Options{}),
-		Account: func(c echo.Context) (string, error) {
+	e := newEcho(t, server.Config{Engine: stripe(t), Pins: pins.NewMemory(pins.Options{}),
+		Account: func(*http.Request) (string, error) {
 			return "", echo.NewHTTPError(http.StatusUnauthorized, "You did not provide an API key.")
 		}})
 	called := false
@@ -678,14 +687,14 @@ func TestAccountErrorReturnedAsIs(t *testing.T) {
 		t.Fatalf("status %d, handler ran: %v", rec.Code, called)
 	}
 	er := stripeError(t, rec.Body.Bytes())
-	if er["message"] != "You did not provide an API key." || er["code"] != server.CodeAuthentication {
+	if er["message"] != "You did not provide an API key." || er["code"] != "authentication_required" {
 		t.Errorf("error = %v", er)
 	}
 }
 
-// failingPins is a pins.Store whose every call fails, to check that a
-// broken store is a logged 500 rather than a panic or a silent default.
-type failingPins struct{ pins.Store }
+// failingPins is a server.PinStore whose every call fails, to check that
+// a broken store is a logged 503 rather than a panic or a silent default.
+type failingPins struct{ server.PinStore }
 
 func (failingPins) Get(context.Context, string) (pins.Pin, error) {
 	return pins.Pin{}, errors.New("database is down")
@@ -693,13 +702,13 @@ func (failingPins) Get(context.Context, string) (pins.Pin, error) {
 
 func TestPinStoreFailure(t *testing.T) {
 	logger, logs := logBuffer()
-	e := newEcho(t, server.VersioningConfig{Engine: stripe(t), Account: authAccount, Pins: failingPins{}, Logger: logger})
+	e := newEcho(t, server.Config{Engine: stripe(t), Account: authAccount, Pins: failingPins{}, Logger: logger})
 	customerRoute(e)
 	rec := do(e, "GET", "/v1/customers/cus_1", "", "", "Authorization", "Bearer key_acct_x")
-	if rec.Code != 500 {
-		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	if rec.Code != 503 || rec.Header().Get("Retry-After") != "1" {
+		t.Fatalf("status %d, Retry-After %q: %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
 	}
-	if er := stripeError(t, rec.Body.Bytes()); er["type"] != server.TypeAPI || strings.Contains(er["message"].(string), "database") {
+	if er := stripeError(t, rec.Body.Bytes()); er["type"] != apierror.TypeAPI || strings.Contains(er["message"].(string), "database") {
 		t.Errorf("error = %v", er)
 	}
 	if !strings.Contains(logs.String(), "database is down") {
@@ -718,7 +727,7 @@ func TestRetiredPin(t *testing.T) {
 	if _, _, err := store.PinIfAbsent(ctx, "acct_old", versions.MustParse("2011-01-01")); err != nil {
 		t.Fatal(err)
 	}
-	e := newEcho(t, server.VersioningConfig{Engine: stripe(t), Account: authAccount, Pins: store})
+	e := newEcho(t, server.Config{Engine: stripe(t), Account: authAccount, Pins: store})
 	customerRoute(e)
 	rec := do(e, "GET", "/v1/customers/cus_1", "", "", "Authorization", "Bearer key_acct_old")
 	if rec.Code != 400 {
@@ -731,10 +740,10 @@ func TestRetiredPin(t *testing.T) {
 }
 
 func TestSkipper(t *testing.T) {
-	e := newEcho(t, server.VersioningConfig{Engine: stripe(t),
-		Skipper: func(c echo.Context) bool { return c.Path() == "/health" }})
+	e := newEcho(t, server.Config{Engine: stripe(t),
+		Skipper: func(r *http.Request) bool { return r.URL.Path == "/health" }})
 	e.GET("/health", func(c echo.Context) error {
-		return c.String(200, server.VersionFrom(c).String())
+		return c.String(200, echoversioning.VersionOf(c).String())
 	})
 	rec := do(e, "GET", "/health", "", "", "Stripe-Version", "garbage")
 	if rec.Code != 200 || rec.Header().Get("Stripe-Version") != "" || rec.Body.String() != "" {
@@ -745,14 +754,14 @@ func TestSkipper(t *testing.T) {
 func TestConfig(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  server.VersioningConfig
+		cfg  server.Config
 		err  string
 	}{
-		{"no engine", server.VersioningConfig{}, "no Engine"},
-		{"bad header", server.VersioningConfig{Engine: stripe(t), Header: "Stripe Version"}, "not a valid HTTP header"},
-		{"negative body limit", server.VersioningConfig{Engine: stripe(t), MaxBodyBytes: -1}, "negative"},
-		{"negative response limit", server.VersioningConfig{Engine: stripe(t), MaxResponseBytes: -1}, "negative"},
-		{"zero values take defaults", server.VersioningConfig{Engine: stripe(t)}, ""},
+		{"no engine", server.Config{}, "no Engine"},
+		{"bad header", server.Config{Engine: stripe(t), Header: "Stripe Version"}, "not a valid HTTP header"},
+		{"negative body limit", server.Config{Engine: stripe(t), MaxBodyBytes: -1}, "negative"},
+		{"negative response limit", server.Config{Engine: stripe(t), MaxResponseBytes: -1}, "negative"},
+		{"zero values take defaults", server.Config{Engine: stripe(t)}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -762,18 +771,29 @@ func TestConfig(t *testing.T) {
 			}
 		})
 	}
-	t.Run("VersioningWithConfig panics on a bad config", func(t *testing.T) {
-		defer func() {
-			if recover() == nil {
-				t.Error("no panic")
-			}
-		}()
-		server.VersioningWithConfig(server.VersioningConfig{})
+	t.Run("the constructors that cannot return an error panic on a bad config", func(t *testing.T) {
+		for name, f := range map[string]func(){
+			"server.MiddlewareWithConfig": func() { server.MiddlewareWithConfig(server.Config{}) },
+			"server.Middleware":           func() { server.Middleware(nil) },
+			"echoversioning.Middleware":   func() { echoversioning.Middleware(nil) },
+		} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s: no panic", name)
+					}
+				}()
+				f()
+			}()
+		}
+		if _, err := echoversioning.New(server.Config{}); err == nil {
+			t.Error("echoversioning.New accepted a config with no engine")
+		}
 	})
 	t.Run("the header is the timeline's by default, or configured", func(t *testing.T) {
 		for _, tt := range []struct{ header, send string }{{"", "Acme-Version"}, {"x-api-version", "X-Api-Version"}} {
-			e := newEcho(t, server.VersioningConfig{Engine: gated(t), Header: tt.header})
-			e.GET("/", func(c echo.Context) error { return c.String(200, server.VersionFrom(c).String()) })
+			e := newEcho(t, server.Config{Engine: gated(t), Header: tt.header})
+			e.GET("/", func(c echo.Context) error { return c.String(200, echoversioning.VersionOf(c).String()) })
 			rec := do(e, "GET", "/", "", "", tt.send, "2023-01-01")
 			if rec.Body.String() != "2023-01-01" || rec.Header().Get(tt.send) != "2023-01-01" {
 				t.Errorf("header %q: got %q, response header %q", tt.header, rec.Body, rec.Header().Get(tt.send))
@@ -790,7 +810,7 @@ func TestRealHTTP(t *testing.T) {
 	if _, _, err := store.PinIfAbsent(ctx, "acct_old", versions.MustParse("2017-01-27")); err != nil {
 		t.Fatal(err)
 	}
-	e := newEcho(t, server.VersioningConfig{Engine: stripe(t), Account: authAccount, Pins: store})
+	e := newEcho(t, server.Config{Engine: stripe(t), Account: authAccount, Pins: store})
 	var mu sync.Mutex
 	customers := map[string]int64{}
 	e.POST("/v1/customers", func(c echo.Context) error {
@@ -802,7 +822,7 @@ func TestRealHTTP(t *testing.T) {
 		}
 		n, err := in.Balance.Int64()
 		if err != nil {
-			return server.NewError(400, server.TypeInvalidRequest, "parameter_missing", "balance is required")
+			return apierror.New(400, apierror.TypeInvalidRequest, "parameter_missing", "balance is required")
 		}
 		mu.Lock()
 		id := fmt.Sprintf("cus_%d", len(customers)+1)
@@ -848,7 +868,7 @@ func TestRealHTTP(t *testing.T) {
 // rendered in the retrying client's version.
 func TestIdempotentReplayRendered(t *testing.T) {
 	e := echo.New()
-	e.HTTPErrorHandler = server.ErrorHandler
+	e.HTTPErrorHandler = echoversioning.ErrorHandler
 	idem, err := echoidempotency.WithConfig(idempotency.Config{Store: idempotency.NewMemoryStore(nil),
 		Account: func(r *http.Request) (string, error) {
 			return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer key_"), nil
@@ -856,7 +876,7 @@ func TestIdempotentReplayRendered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Use(testAuth, server.VersioningWithConfig(server.VersioningConfig{Engine: stripe(t)}), idem)
+	e.Use(testAuth, echoMW(t, server.Config{Engine: stripe(t)}), idem)
 	runs := 0
 	e.POST("/v1/customers", func(c echo.Context) error {
 		runs++
@@ -888,8 +908,8 @@ func TestIdempotentReplayRendered(t *testing.T) {
 // compresses the walked body.
 func TestCompressionOutside(t *testing.T) {
 	e := echo.New()
-	e.HTTPErrorHandler = server.ErrorHandler
-	e.Use(middleware.Gzip(), server.Versioning(stripe(t)))
+	e.HTTPErrorHandler = echoversioning.ErrorHandler
+	e.Use(middleware.Gzip(), echoversioning.Middleware(stripe(t)))
 	customerRoute(e)
 	rec := do(e, "GET", "/v1/customers/cus_1", "", "", "Stripe-Version", "2017-01-27", "Accept-Encoding", "gzip")
 	if rec.Code != 200 || rec.Header().Get(echo.HeaderContentEncoding) != "gzip" {

@@ -102,9 +102,6 @@ func (bw *backWriter) Flush() {
 // Unwrap gives http.ResponseController the underlying writer.
 func (bw *backWriter) Unwrap() http.ResponseWriter { return bw.w }
 
-// sent reports whether anything reached the underlying writer.
-func (bw *backWriter) sent() bool { return bw.passthrough }
-
 // code is the status the response went out with: 200 when the handler
 // wrote nothing, as net/http answers then.
 func (bw *backWriter) code() int {

@@ -142,16 +142,12 @@ func runProxy(e *env, args []string) error {
 	}
 
 	cfg := proxy.Config{
-		Upstream:         up,
-		Engine:           transform.New(tl, nil),
-		AccountHeader:    *accountHeader,
-		PinPath:          *pinPath,
-		MaxBodyBytes:     *maxBody,
-		MaxResponseBytes: *maxResponse,
-		DialTimeout:      *dialTimeout,
-		UpstreamTimeout:  *upstreamTimeout,
-		ChangelogURL:     *changelogURL,
-		Logger:           logger,
+		Config:          server.Config{Engine: transform.New(tl, nil), MaxBodyBytes: *maxBody, MaxResponseBytes: *maxResponse, ChangelogURL: *changelogURL, Logger: logger},
+		Upstream:        up,
+		AccountHeader:   *accountHeader,
+		PinPath:         *pinPath,
+		DialTimeout:     *dialTimeout,
+		UpstreamTimeout: *upstreamTimeout,
 	}
 	where := "in memory"
 	if *dbURL != "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/demo/accounts"
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/idempotency"
@@ -27,6 +28,7 @@ import (
 	"github.com/verso-api/verso/ratelimit"
 	"github.com/verso-api/verso/ratelimit/echoratelimit"
 	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/server/echoversioning"
 	"github.com/verso-api/verso/shadow"
 	"github.com/verso-api/verso/storage"
 	"github.com/verso-api/verso/transform"
@@ -282,19 +284,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	answer := server.NewErrorHandler(s.log)
+	answer := echoversioning.NewErrorHandler(s.log)
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
 		if busy(err) {
 			// SQLite's writer stayed busy, in whichever layer answers:
 			// handlers inside the idempotency middleware answer there.
-			err = errBusy(c)
+			err = errDatabaseBusy.Wrap(err)
 		}
 		answer(err, c)
 	}
 	e.Use(requestID)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		s.log.Error("panic", "path", c.Request().URL.Path, "err", err, "stack", string(stack))
-		return server.ErrInternal
+		return apierror.ErrInternal
 	}}))
 	e.Use(s.logRequests)
 	e.Use(s.unavailable)
@@ -332,10 +334,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	versioning, err := server.VersioningConfig{
+	versioning, err := echoversioning.New(server.Config{
 		Shadow:         s.sampler,
 		Engine:         s.Engine,
-		Account:        func(c echo.Context) (string, error) { return accountOf(c), nil },
+		Account:        func(r *http.Request) (string, error) { return accountFrom(r.Context()), nil },
 		Pins:           s.Pins,
 		NearestVersion: cfg.NearestVersion,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
@@ -343,7 +345,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Metrics:        prom.NewMetrics(s.Registry),
 		ChangelogURL:   "/changelog",
 		Now:            s.now,
-	}.ToMiddleware()
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -412,7 +414,7 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) countServed(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		err := next(c)
-		s.Counter.Add(server.VersionFrom(c))
+		s.Counter.Add(echoversioning.VersionOf(c))
 		return err
 	}
 }
@@ -440,21 +442,21 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if !ok || key == "" {
-			return server.NewError(http.StatusUnauthorized, server.TypeInvalidRequest, "api_key_required",
+			return apierror.New(http.StatusUnauthorized, apierror.TypeInvalidRequest, "api_key_required",
 				"You did not provide an API key. Send it as 'Authorization: Bearer sk_test_...'.")
 		}
 		if !cleanText(key) {
-			return server.NewError(http.StatusUnauthorized, server.TypeInvalidRequest, "api_key_invalid",
+			return apierror.New(http.StatusUnauthorized, apierror.TypeInvalidRequest, "api_key_invalid",
 				"Invalid API Key provided: it is not valid UTF-8 text.")
 		}
 		acct, err := s.Accounts.Authenticate(c.Request().Context(), key)
 		if errors.Is(err, accounts.ErrUnknownKey) {
-			return server.NewError(http.StatusUnauthorized, server.TypeInvalidRequest, "api_key_invalid",
+			return apierror.New(http.StatusUnauthorized, apierror.TypeInvalidRequest, "api_key_invalid",
 				"Invalid API Key provided: "+redact(key))
 		}
 		if err != nil {
 			s.log.Error("authenticate", "err", err)
-			return server.ErrInternal
+			return apierror.ErrInternal
 		}
 		c.Set(accountKey, acct.ID)
 		r := c.Request()

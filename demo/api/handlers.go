@@ -17,7 +17,7 @@ import (
 	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/idempotency"
-	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/server/echoversioning"
 	"github.com/verso-api/verso/storage"
 	"github.com/verso-api/verso/webhooks"
 )
@@ -122,31 +122,31 @@ func (s *Server) routes(g *echo.Group) {
 	g.GET("/events/:id", s.retrieveEvent)
 }
 
-// fail turns a handler error into a Stripe-shaped error.
+// fail turns a handler error into an API error.
 func (s *Server) fail(c echo.Context, err error) error {
 	var pe *paramError
+	var ae *apierror.Error
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &pe):
-		return &echo.HTTPError{Code: http.StatusBadRequest, Message: server.ErrorBody{Error: server.ErrorDetail{
-			Type: server.TypeInvalidRequest, Code: pe.code, Message: pe.msg, Param: pe.param}}}
-	case errors.As(err, &he):
-		return he
+		return apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, pe.code, pe.msg).WithParam(pe.param)
+	case errors.As(err, &ae), errors.As(err, &he):
+		return err
 	case errors.Is(err, context.Canceled):
 		return err
 	case busy(err):
 		s.log.Warn("database busy", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
-		return errBusy(c)
+		return errDatabaseBusy.Wrap(err)
 	}
 	s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
-	return server.ErrInternal
+	return apierror.ErrInternal
 }
 
 // notFound is the 404 for an object the path names, as Stripe sends it:
 // code resource_missing, param id.
 func notFound(typ, id string) error {
-	return &echo.HTTPError{Code: http.StatusNotFound, Message: server.ErrorBody{Error: server.ErrorDetail{
-		Type: server.TypeInvalidRequest, Code: "resource_missing", Message: fmt.Sprintf("No such %s: '%s'", typ, apierror.Bound(id)), Param: "id"}}}
+	return apierror.New(http.StatusNotFound, apierror.TypeInvalidRequest, "resource_missing",
+		fmt.Sprintf("No such %s: '%s'", typ, apierror.Bound(id))).WithParam("id")
 }
 
 // noSuch is the 400 for a parameter naming an object the account does not
@@ -568,7 +568,7 @@ func isDecline(err error) bool {
 // confirm charges the payment method of a payment intent.
 func (s *Server) confirm(ctx context.Context, tx *storage.Tx, p *params, w *write, pi *paymentIntent) error {
 	if pi.Status == "succeeded" {
-		return server.NewError(http.StatusBadRequest, server.TypeInvalidRequest, "payment_intent_unexpected_state", "This PaymentIntent has already succeeded.")
+		return apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, "payment_intent_unexpected_state", "This PaymentIntent has already succeeded.")
 	}
 	pm, err := p.str("payment_method", 64)
 	if err != nil {
@@ -828,7 +828,7 @@ func (s *Server) retrieveEvent(c echo.Context) error {
 // version on the way out, so the event says which one it is in (a stored
 // event is in the newest).
 func servedIn(c echo.Context, event []byte) ([]byte, error) {
-	v := server.VersionFrom(c)
+	v := echoversioning.VersionOf(c)
 	if v.IsZero() {
 		return event, nil
 	}

@@ -7,22 +7,26 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/apierror"
+	"github.com/verso-api/verso/server/echoversioning"
 	"github.com/verso-api/verso/storage"
 )
 
-// retryAfter is the Retry-After, in seconds, of a 503 for a database that
-// does not answer.
-const retryAfter = "5"
-
-// codeUnavailable is the error code of a 503 for a database that does not
-// answer.
-const codeUnavailable = "service_unavailable"
+// The 503s of a database that does not answer, and of SQLite's writer
+// staying busy: retrying helps.
+var (
+	errDatabaseDown = apierror.ErrUnavailable.
+			With("The service is temporarily unavailable: its database does not answer. Retry later.").
+			WithRetryAfter(5 * time.Second)
+	errDatabaseBusy = apierror.ErrUnavailable.WithCode("database_busy").
+			With("The database is busy with other writes. Retry the request.")
+)
 
 // healthz answers 200 while the process serves HTTP: a liveness probe.
 func (s *Server) healthz(c echo.Context) error {
@@ -36,28 +40,15 @@ func (s *Server) readyz(c echo.Context) error {
 	defer cancel()
 	if err := s.db.Ping(ctx); err != nil {
 		s.log.Warn("readyz: database does not answer", "err", err)
-		return errUnavailable(c)
+		return errDatabaseDown
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "database": s.db.Dialect.String()})
-}
-
-func errUnavailable(c echo.Context) error {
-	c.Response().Header().Set(echo.HeaderRetryAfter, retryAfter)
-	return server.NewError(http.StatusServiceUnavailable, server.TypeAPI, codeUnavailable,
-		"The service is temporarily unavailable: its database does not answer. Retry later.")
 }
 
 // busy reports whether err is SQLite's single writer being taken for
 // longer than the server waits: a reason to retry, not a bug.
 func busy(err error) bool {
 	return storage.IsBusy(err)
-}
-
-// errBusy is the 503 for a database too busy to take the write now.
-func errBusy(c echo.Context) error {
-	c.Response().Header().Set(echo.HeaderRetryAfter, "1")
-	return server.NewError(http.StatusServiceUnavailable, server.TypeAPI, "database_busy",
-		"The database is busy with other writes. Retry the request.")
 }
 
 // unavailable turns a 500 written while the database does not answer a
@@ -71,8 +62,8 @@ func (s *Server) unavailable(next echo.HandlerFunc) echo.HandlerFunc {
 		res.Writer = w
 		defer func() { res.Writer = w.ResponseWriter }()
 		if err := next(c); err != nil {
-			if status, _ := server.ErrorResponse(err, c.Request()); status >= 500 && busy(err) {
-				err = errBusy(c) // from any layer: the pin store, idempotency keys, the handlers
+			if echoversioning.Convert(err, c.Request()).Status >= 500 && busy(err) {
+				err = errDatabaseBusy.Wrap(err) // from any layer: the pin store, idempotency keys, the handlers
 			}
 			c.Error(err) // write the error through w
 		}
@@ -94,15 +85,18 @@ type outageWriter struct {
 func (w *outageWriter) WriteHeader(status int) {
 	if status == http.StatusInternalServerError && !w.s.dbAnswers(w.ctx) {
 		w.swallow = true
+		body := apierror.ShapeFrom(w.ctx).Marshal(errDatabaseDown)
 		h := w.Header()
-		h.Del("Content-Length")
-		h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
-		h.Set(echo.HeaderRetryAfter, retryAfter)
+		for k, vs := range errDatabaseDown.Header {
+			h[k] = vs
+		}
+		h.Set(echo.HeaderContentType, apierror.ShapeFrom(w.ctx).ContentType())
+		h.Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
+		h.Del("Content-Encoding")
 		w.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
 		w.res.Status = http.StatusServiceUnavailable
 		if !w.head {
-			fmt.Fprintf(w.ResponseWriter, `{"error":{"type":%q,"code":%q,"message":%q}}`, server.TypeAPI, codeUnavailable,
-				"The service is temporarily unavailable: its database does not answer. Retry later.")
+			_, _ = w.ResponseWriter.Write(body)
 		}
 		return
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/verso-api/verso/apierror"
-	"github.com/verso-api/verso/server"
 )
 
 // codeInvalidText is the error code of a request holding a NUL byte or
@@ -33,8 +32,7 @@ func badText(param string) error {
 	if param != "" {
 		msg += " in " + param
 	}
-	return &echo.HTTPError{Code: http.StatusBadRequest, Message: server.ErrorBody{Error: server.ErrorDetail{
-		Type: server.TypeInvalidRequest, Code: codeInvalidText, Message: msg + ".", Param: param}}}
+	return apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, codeInvalidText, msg+".").WithParam(param)
 }
 
 // strictInput refuses, with 400 before anything else reads the request,

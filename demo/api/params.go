@@ -13,7 +13,6 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/verso-api/verso/apierror"
-	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/transform"
 )
 
@@ -84,8 +83,7 @@ func readParams(c echo.Context) (*params, error) {
 		return nil, invalid("", "could not read the request body: %s", apierror.Bound(err.Error()))
 	}
 	if len(raw) > maxParamBytes {
-		return nil, server.NewError(http.StatusRequestEntityTooLarge, server.TypeInvalidRequest, "request_body_too_large",
-			fmt.Sprintf("The request body is larger than %d bytes.", maxParamBytes))
+		return nil, apierror.ErrBodyTooLarge.With(fmt.Sprintf("The request body is larger than %d bytes.", maxParamBytes))
 	}
 	if len(strings.TrimSpace(string(raw))) == 0 {
 		return p, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/examples/users"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/server"
@@ -51,7 +52,7 @@ func newHandler(store *users.Store) (http.Handler, error) {
 	r.Post("/v1/users", func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
-			server.WriteError(w, r, err)
+			apierror.Write(w, r, err)
 			return
 		}
 		u, e, status := store.Create(body)
@@ -62,7 +63,7 @@ func newHandler(store *users.Store) (http.Handler, error) {
 		writeJSON(w, status, u)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		server.WriteError(w, r, server.NewError(http.StatusNotFound, server.TypeInvalidRequest, "resource_missing", "Unrecognized request URL ("+r.Method+": "+r.URL.Path+")."))
+		apierror.Write(w, r, apierror.ErrNotFound.With("Unrecognized request URL ("+apierror.Bound(r.Method)+": "+apierror.Bound(r.URL.Path)+")."))
 	})
 	return r, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/verso-api/verso/examples/users"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/server/echoversioning"
 )
 
 func newHandler(store *users.Store) (http.Handler, error) {
@@ -26,12 +27,12 @@ func newHandler(store *users.Store) (http.Handler, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Errors, echo's own 404 and 405 included, in the API's error shape.
-	e.HTTPErrorHandler = server.ErrorHandler
-	versioning, err := server.VersioningConfig{
+	e.HTTPErrorHandler = echoversioning.ErrorHandler
+	versioning, err := echoversioning.New(server.Config{
 		Engine:  engine,
-		Account: func(c echo.Context) (string, error) { return users.AccountOf(c.Request()) },
+		Account: users.AccountOf,
 		Pins:    pins.NewMemory(pins.Options{}),
-	}.ToMiddleware()
+	})
 	if err != nil {
 		return nil, err
 	}

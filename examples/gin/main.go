@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/examples/users"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/server"
@@ -39,7 +40,7 @@ func newHandler(store *users.Store) (http.Handler, error) {
 	g.POST("/v1/users", func(c *gin.Context) {
 		body, err := io.ReadAll(c.Request.Body)
 		if err != nil {
-			server.WriteError(c.Writer, c.Request, err)
+			apierror.Write(c.Writer, c.Request, err)
 			return
 		}
 		u, e, status := store.Create(body)
@@ -50,7 +51,7 @@ func newHandler(store *users.Store) (http.Handler, error) {
 		c.JSON(status, u)
 	})
 	g.NoRoute(func(c *gin.Context) {
-		server.WriteError(c.Writer, c.Request, server.NewError(http.StatusNotFound, server.TypeInvalidRequest, "resource_missing", "Unrecognized request URL ("+c.Request.Method+": "+c.Request.URL.Path+")."))
+		apierror.Write(c.Writer, c.Request, apierror.ErrNotFound.With("Unrecognized request URL ("+apierror.Bound(c.Request.Method)+": "+apierror.Bound(c.Request.URL.Path)+")."))
 	})
 	versioning, err := server.Config{
 		Engine:  engine,

@@ -12,6 +12,7 @@ import (
 	"log"
 	"net/http"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/examples/users"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/server"
@@ -40,7 +41,7 @@ func newHandler(store *users.Store) (http.Handler, error) {
 	mux.HandleFunc("POST /v1/users", func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
-			server.WriteError(w, r, err)
+			apierror.Write(w, r, err)
 			return
 		}
 		u, e, status := store.Create(body)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/verso-api/verso/server"
+	"github.com/verso-api/verso/apierror"
 )
 
 type accountKey struct{}
@@ -20,7 +20,7 @@ func Authenticate(next http.Handler) http.Handler {
 		if h := r.Header.Get("Authorization"); h != "" {
 			acct, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok || acct == "" || len(acct) > 64 {
-				server.WriteError(w, r, server.NewError(http.StatusUnauthorized, server.TypeInvalidRequest, server.CodeAuthentication, "Invalid API key provided."))
+				apierror.Write(w, r, apierror.New(http.StatusUnauthorized, apierror.TypeInvalidRequest, "authentication_required", "Invalid API key provided."))
 				return
 			}
 			r = r.WithContext(context.WithValue(r.Context(), accountKey{}, acct))

@@ -22,7 +22,7 @@
 // as are a missing version (parameter_missing) and one the timeline does
 // not have (parameter_invalid). A new account is pinned to the newest
 // version that is not a preview (versions.Timeline.NewestStable). Errors
-// are in the API's shape (server.WriteError by default).
+// are in the API's shape (apierror.Write by default).
 // The account comes from Config.Account, which reads what authentication
 // established; a request with no account gets 401.
 package pinhttp

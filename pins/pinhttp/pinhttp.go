@@ -16,8 +16,8 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/pins"
-	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
 )
@@ -52,7 +52,7 @@ type Config struct {
 	RollbackWindow time.Duration
 
 	// ErrorHandler writes errors in the API's shape.
-	// Optional. Default value server.WriteError.
+	// Optional. Default value apierror.Write.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 	// Logger gets store failures, which the client sees as a 500.
@@ -81,7 +81,7 @@ func (config Config) Handler() (http.Handler, error) {
 		config.RollbackWindow = pins.DefaultRollbackWindow
 	}
 	if config.ErrorHandler == nil {
-		config.ErrorHandler = server.WriteError
+		config.ErrorHandler = apierror.Write
 	}
 	if config.Logger == nil {
 		config.Logger = slog.Default()
@@ -134,14 +134,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			op = h.rollback
 		}
 	default:
-		h.config.ErrorHandler(w, r, server.NewError(http.StatusNotFound, server.TypeInvalidRequest, server.CodeResourceMissing,
-			fmt.Sprintf("Unrecognized request URL (%s: %s).", r.Method, r.URL.Path)))
+		h.config.ErrorHandler(w, r, apierror.ErrNotFound.With(
+			fmt.Sprintf("Unrecognized request URL (%s: %s).", apierror.Bound(r.Method), apierror.Bound(r.URL.Path))))
 		return
 	}
 	if op == nil {
 		w.Header().Set("Allow", allow)
-		h.config.ErrorHandler(w, r, server.NewError(http.StatusMethodNotAllowed, server.TypeInvalidRequest, server.CodeMethodNotAllowed,
-			fmt.Sprintf("Method %s is not allowed on %s.", r.Method, r.URL.Path)))
+		h.config.ErrorHandler(w, r, apierror.ErrMethodNotAllowed.With(
+			fmt.Sprintf("Method %s is not allowed on %s.", apierror.Bound(r.Method), apierror.Bound(r.URL.Path))))
 		return
 	}
 	account, err := h.config.Account(r)
@@ -150,7 +150,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if account == "" {
-		h.config.ErrorHandler(w, r, server.NewError(http.StatusUnauthorized, server.TypeInvalidRequest, server.CodeAuthentication,
+		h.config.ErrorHandler(w, r, apierror.New(http.StatusUnauthorized, apierror.TypeInvalidRequest, "authentication_required",
 			"A version pin belongs to an account: authenticate the request."))
 		return
 	}
@@ -208,9 +208,9 @@ func (h *handler) rollback(w http.ResponseWriter, r *http.Request, account strin
 	p, err := h.config.Store.Rollback(r.Context(), account)
 	switch {
 	case errors.Is(err, pins.ErrNoPrevious), errors.Is(err, pins.ErrNotPinned):
-		return server.NewError(http.StatusBadRequest, server.TypeInvalidRequest, "rollback_unavailable", "There is no previous version to roll back to.")
+		return apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, "rollback_unavailable", "There is no previous version to roll back to.")
 	case errors.Is(err, pins.ErrRollbackExpired):
-		return server.NewError(http.StatusBadRequest, server.TypeInvalidRequest, "rollback_expired",
+		return apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, "rollback_expired",
 			fmt.Sprintf("The %s to roll back this upgrade have passed.", window(h.config.RollbackWindow)))
 	case err != nil:
 		return err
@@ -268,9 +268,9 @@ func (h *handler) write(w http.ResponseWriter, r *http.Request, p pins.Pin) erro
 // fail writes err: a 4xx as it is, anything else (a store failure) as a
 // 500 that does not reveal it, logged.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if status, _ := server.ErrorResponse(err, r); status >= 500 {
+	if apierror.From(err).Status >= 500 {
 		h.config.Logger.ErrorContext(r.Context(), "pinhttp: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
-		err = server.ErrInternal
+		err = apierror.ErrInternal
 	}
 	h.config.ErrorHandler(w, r, err)
 }
@@ -285,11 +285,7 @@ const (
 // paramError is a 400 about the parameter param ("" for the body as a
 // whole).
 func paramError(code, param, message string) error {
-	e := server.NewError(http.StatusBadRequest, server.TypeInvalidRequest, code, message)
-	b := e.Message.(server.ErrorBody)
-	b.Error.Param = param
-	e.Message = b
-	return e
+	return apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, code, message).WithParam(param)
 }
 
 // invalid is a 400 about the version parameter.
@@ -307,8 +303,7 @@ func readParams(r *http.Request, allowed ...string) (string, error) {
 			return "", paramError(CodeParamInvalid, "", fmt.Sprintf("could not read the request body: %v", err))
 		}
 		if len(b) > maxBodyBytes {
-			return "", server.NewError(http.StatusRequestEntityTooLarge, server.TypeInvalidRequest, server.CodeBodyTooLarge,
-				fmt.Sprintf("The request body is larger than %d bytes.", maxBodyBytes))
+			return "", apierror.ErrBodyTooLarge.With(fmt.Sprintf("The request body is larger than %d bytes.", maxBodyBytes))
 		}
 		raw = b
 	}
