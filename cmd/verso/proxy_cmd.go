@@ -142,7 +142,13 @@ func runProxy(e *env, args []string) error {
 	}
 
 	cfg := proxy.Config{
-		Config:          server.Config{Engine: transform.New(tl, nil), MaxBodyBytes: *maxBody, MaxResponseBytes: *maxResponse, ChangelogURL: *changelogURL, Logger: logger},
+		Config: server.Config{
+			Engine:           transform.New(tl, nil),
+			MaxBodyBytes:     *maxBody,
+			MaxResponseBytes: *maxResponse,
+			ChangelogURL:     *changelogURL,
+			Logger:           logger,
+		},
 		Upstream:        up,
 		AccountHeader:   *accountHeader,
 		PinPath:         *pinPath,
