@@ -262,7 +262,7 @@ func TestUpstreamFaults(t *testing.T) {
 // proxy does.
 func TestAccountOf(t *testing.T) {
 	salt := []byte("0123456789abcdef0123456789abcdef")
-	p, err := proxy.Config{Upstream: mustURL(t, "http://127.0.0.1:3000"), Engine: loadEngine(t), Salt: salt}.Handler()
+	p, err := proxy.Config{Config: server.Config{Engine: loadEngine(t)}, Upstream: mustURL(t, "http://127.0.0.1:3000"), Salt: salt}.Handler()
 	require.NoError(t, err)
 	for _, auth := range []string{"Bearer sk_test_123", "Basic dXNlcjpwYXNz", "x"} {
 		r := httptest.NewRequest("GET", "/v1/tasks", nil)
