@@ -258,13 +258,56 @@ func runCheck(e *env, args []string) error {
 	return nil
 }
 
-// printLifecycle prints, after check's summary, the endpoint, status and
-// header ops of each version and which versions are deprecated or sunset.
+// reshapes reports whether a body op reshapes objects in a way a reader
+// of check's output should see spelled out: a nest, a collapse, a default
+// given to old clients' requests, a field put back from an array's
+// element or with a fallback.
+func reshapes(op gates.Op) bool {
+	switch op.Kind {
+	case gates.KindNest, gates.KindCollapse:
+		return true
+	case gates.KindAdded:
+		return op.Default != nil
+	case gates.KindRemoved:
+		if op.From == "" {
+			return false
+		}
+		if op.Default != nil {
+			return true
+		}
+		for _, step := range gates.SplitFromPath(op.From) {
+			if strings.Trim(step, "0123456789") == "" {
+				return true // an array's element
+			}
+		}
+	}
+	return false
+}
+
+// printLifecycle prints, after check's summary, the ops of each version
+// that reshape objects (nest, collapse, defaults, from through arrays),
+// its endpoint, status and header ops, and which versions are deprecated
+// or sunset.
 func printLifecycle(e *env, tl *gates.Timeline) {
 	for _, v := range tl.List() {
 		var lines []string
 		for _, c := range v.Changes {
 			for _, op := range c.Ops {
+				if reshapes(op) {
+					eps := make([]string, len(c.Endpoints))
+					for i, ep := range c.Endpoints {
+						eps[i] = ep.String()
+					}
+					switch {
+					case len(c.Resources) > 0:
+						for _, r := range c.Resources {
+							lines = append(lines, fmt.Sprintf("  %s: %s", c.ID, op.Describe(r)))
+						}
+					default:
+						lines = append(lines, fmt.Sprintf("  %s: %s (%s)", c.ID, op.Describe(""), strings.Join(eps, ", ")))
+					}
+					continue
+				}
 				if op.Kind.Endpoint() || op.Kind.Response() {
 					scope := ""
 					if op.Kind.Response() && len(c.Endpoints) > 0 {

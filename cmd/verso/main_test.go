@@ -23,6 +23,8 @@ func TestCLI(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("versions:\n  - version: 2019-10-17\n  - version: 2020-01-01\n"), 0o644)
+	indexPath := filepath.Join(dir, "index.yaml")
+	os.WriteFile(indexPath, []byte("versions:\n  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        resources: [issue]\n        ops: [{rename: {field: assignees.0.login, was: assignee}}]\n  - version: 2015-01-01\n"), 0o644)
 	input := filepath.Join(dir, "in.json")
 	os.WriteFile(input, []byte(`{"object":"charge","amount":"100","status":"succeeded","source":null}`), 0o644)
 	tests := []struct {
@@ -48,6 +50,18 @@ func TestCLI(t *testing.T) {
 2015-01-01:
   deprecated 2020-01-01, sunset 2021-06-30 (after it: refuse); move to 2024-01-01
 `, ""},
+		{"check reshaping ops", "", []string{"check", "-f", "../../testdata/ops.yaml"}, 0, `ok: ../../testdata/ops.yaml: 4 versions (newest 2025-03-01, base 2023-01-01), 7 changes, 8 ops
+2025-03-01:
+  issue_assignee_removed: ` + "`issue.assignee` is removed; use `issue.assignees.0` (older versions return `null` when there is none)." + `
+  issue_author_expanded: ` + "`issue.author` is now the embedded object; older versions have its `id` there. Requests send the id as `issue.author_id`." + `
+2024-06-01:
+  errors_wrapped: Error bodies are wrapped in ` + "`error`" + `; older versions answer them flat.
+  issue_visibility: ` + "`issue.visibility` is new (requests from older versions get `\"public\"`)." + `
+2024-01-01:
+  issue_location_nested: ` + "`city` and `country` moved into `issue.location`; older versions have them one level up." + `
+  comment_author_collapsed: ` + "`comment.author` is now the embedded object; older versions have its `id` there." + `
+`, ""},
+		{"check a path the walk cannot follow", "", []string{"check", "-f", indexPath}, 1, "", "index.yaml:7:16: a: rename: field \"assignees.0.login\": step \"0\" is an array index"},
 		{"check invalid", "", []string{"check", "-f", bad}, 1, "", "bad.yaml:3:14: version 2020-01-01 is listed after 2019-10-17 but is not older"},
 		{"check missing file", "", []string{"check", "-f", filepath.Join(dir, "nope.yaml")}, 1, "", "no such file"},
 		{"versions", "", []string{"versions", "--timeline", tl}, 0, "2024-09-30.acacia\n2024-04-10\n2023-08-16\n2022-11-15\n2020-08-27\n2019-10-17\n2017-01-27\n2016-07-06\n2015-02-18\n2014-12-22\n", ""},
