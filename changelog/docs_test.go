@@ -402,3 +402,54 @@ func TestGoldenLifecycle(t *testing.T) {
 		})
 	}
 }
+
+// TestGoldenReshaping renders the changelog of ../testdata/ops.yaml, whose
+// ops reshape objects (nest, collapse, defaults, from through arrays, an
+// error wrapper), and the upgrade guide from its base with the samples of
+// testdata/ops-samples, an error body among them.
+func TestGoldenReshaping(t *testing.T) {
+	tl, err := gates.LoadFile("../testdata/ops.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := changelog.Changelog(tl, changelog.ChangelogOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := changelog.LoadSamples("testdata/ops-samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	guide, err := changelog.UpgradeGuide(tl, nil, tl.Versions().Base(), tl.Newest(), samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range changelog.Formats {
+		for _, d := range []struct {
+			name string
+			doc  changelog.Document
+		}{{"ops-changelog", log}, {"ops-guide", guide}} {
+			t.Run(d.name+"."+format, func(t *testing.T) {
+				var buf bytes.Buffer
+				if err := changelog.Write(&buf, d.doc, format); err != nil {
+					t.Fatal(err)
+				}
+				golden(t, d.name+"."+format, buf.Bytes())
+			})
+		}
+	}
+	// Without an error sample, the guide shows Stripe's shape.
+	guide, err = changelog.UpgradeGuide(tl, nil, tl.Versions().Base(), tl.Newest(), samples[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range guide.Resources {
+		if r.Resource == "error" {
+			if len(r.Examples) != 1 || !strings.Contains(r.Examples[0].Before, `"code": "not_found"`) || !strings.Contains(r.Examples[0].After, `"error": {`) {
+				t.Errorf("error examples: %+v", r.Examples)
+			}
+			return
+		}
+	}
+	t.Error("no error section")
+}

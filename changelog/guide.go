@@ -2,7 +2,9 @@ package changelog
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/transform"
@@ -213,9 +215,79 @@ func findChange(changes []changeAt, id string) (*gates.Change, bool) {
 	return nil, false
 }
 
+// defaultError is the error body an upgrade guide shows, in Stripe's shape,
+// when the changes touch error bodies and no sample is an error.
+const defaultError = `{"error":{"type":"invalid_request_error","code":"resource_missing","message":"No such object: 'obj_123'","param":"id"}}`
+
+// isErrorSample reports whether a sample is an error body: its file name
+// starts with "error" (error.json, error_not_found.json).
+func isErrorSample(s Sample) bool {
+	return strings.HasPrefix(strings.ToLower(filepath.Base(s.Name)), "error")
+}
+
+// addErrorExamples shows error bodies in the section of resource "error":
+// the error samples, or Stripe's shape when there is none, walked as error
+// responses are.
+func (g *Guide) addErrorExamples(e *transform.Engine, samples []Sample) error {
+	idx := slices.IndexFunc(g.Resources, func(r ResourceSection) bool { return r.Resource == gates.ErrorResource })
+	if idx < 0 {
+		return nil
+	}
+	var errs []Sample
+	for _, s := range samples {
+		if isErrorSample(s) {
+			errs = append(errs, s)
+		}
+	}
+	if len(errs) == 0 {
+		errs = []Sample{{Name: "error (Stripe's shape)", Body: []byte(defaultError)}}
+	}
+	newest := e.Timeline().Newest()
+	render := func(body []byte, to versions.Version) ([]byte, error) {
+		p, err := e.Plan(newest, to)
+		if err != nil {
+			return nil, err
+		}
+		if p = p.ForStatus(400); p == nil {
+			return body, nil
+		}
+		return p.Apply(body)
+	}
+	for _, s := range errs {
+		before, err := render(s.Body, g.From)
+		if err != nil {
+			return fmt.Errorf("sample %s: render at %s: %w", s.Name, g.From, err)
+		}
+		after, err := render(s.Body, g.To)
+		if err != nil {
+			return fmt.Errorf("sample %s: render at %s: %w", s.Name, g.To, err)
+		}
+		ex, err := example(before, after)
+		if err != nil {
+			return fmt.Errorf("sample %s: %w", s.Name, err)
+		}
+		if ex.Before == ex.After {
+			continue
+		}
+		if len(g.Resources[idx].Examples) >= MaxExamples {
+			g.Resources[idx].MoreExamples++
+			continue
+		}
+		ex.Sample, ex.Type = s.Name, gates.ErrorResource
+		g.Resources[idx].Examples = append(g.Resources[idx].Examples, ex)
+	}
+	return nil
+}
+
 func (g *Guide) addExamples(e *transform.Engine, samples []Sample) error {
+	if err := g.addErrorExamples(e, samples); err != nil {
+		return err
+	}
 	newest := e.Timeline().Newest()
 	for _, s := range samples {
+		if isErrorSample(s) {
+			continue
+		}
 		types := s.Types()
 		// The sample's own type first, then the nested ones.
 		if i := slices.Index(types, s.Type); i > 0 {

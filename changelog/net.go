@@ -153,6 +153,16 @@ func todo(op gates.Op, resource string) string {
 			return fmt.Sprintf("Send %s in %s.", strings.Join(parts, ", "), q(op.Field))
 		}
 		return fmt.Sprintf("Expect %s in %s.", strings.Join(parts, ", "), q(op.Field))
+	case gates.KindNest:
+		return todoNest(op, resource)
+	case gates.KindCollapse:
+		switch {
+		case !request:
+			return fmt.Sprintf("Read %s as the embedded object; its id is %s.", q(op.Field), q(op.Field+"."+op.CollapseKey()))
+		case op.IDField != "":
+			return fmt.Sprintf("Send the id in %s instead of %s.", q(sibling(op.Field, op.IDField)), q(op.Field))
+		}
+		return fmt.Sprintf("Send %s as an object, {\"%s\": ...}, instead of its id.", q(op.Field), op.CollapseKey())
 	case gates.KindCustom:
 		return "Compare the before and after examples and adapt the code that reads these objects."
 	case gates.KindBehavior:
@@ -161,4 +171,44 @@ func todo(op gates.Op, resource string) string {
 		return "Update the calls this affects: " + strings.TrimSuffix(op.Describe(""), ".") + "."
 	}
 	return ""
+}
+
+// todoNest is what to do about a nest op: read (or send) its members
+// inside the wrapper.
+func todoNest(op gates.Op, resource string) string {
+	verb := "Read"
+	if resource == "" {
+		verb = "Send"
+	}
+	if resource == gates.ErrorResource && !strings.Contains(op.Field, ".") {
+		if len(op.Members) == 0 {
+			return fmt.Sprintf("Read error bodies inside `%s`: {\"%s\": {...}}.", op.Field, op.Field)
+		}
+		resource = ""
+	}
+	where := "`" + op.Field + "`"
+	if resource != "" {
+		where = "`" + resource + "." + op.Field + "`"
+	}
+	if len(op.Members) == 0 {
+		return fmt.Sprintf("%s every field inside %s.", verb, where)
+	}
+	names := make([]string, len(op.Members))
+	for i, m := range op.Members {
+		names[i] = "`" + m + "`"
+	}
+	list := names[0]
+	if n := len(names); n > 1 {
+		list = strings.Join(names[:n-1], ", ") + " and " + names[n-1]
+	}
+	return fmt.Sprintf("%s %s inside %s.", verb, list, where)
+}
+
+// sibling returns the path of the member name next to the last step of
+// path: sibling("a.b", "c") is "a.c".
+func sibling(path, name string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[:i+1] + name
+	}
+	return name
 }
