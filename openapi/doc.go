@@ -18,7 +18,22 @@
 //   - retype: the type changes (integer, number, string; decimal is a string
 //     with format decimal), with format, keywords, example and default
 //     adjusted to fit;
-//   - enum: the enum values are renamed back.
+//   - enum: the enum values are renamed back;
+//   - nest: the members of the wrapper's schema move out into the schema
+//     holding it (required where they were, in a wrapper that was), and
+//     the wrapper goes when it ends empty;
+//   - collapse: the embedded object's schema becomes the schema of its id
+//     (in a request body whose newer version takes the id in another
+//     field, that field is renamed back);
+//   - removed with `from` through an array (assignees.0): the put-back
+//     field gets the schema of the array's items, nullable when the
+//     default is null.
+//
+// Error bodies follow the version too: the ops of changes to resource
+// "error" apply to the schemas of every non-2xx response (and to
+// components.schemas.error), a nest to the whole body and any other op
+// to its error object (the body's "error" property when it is an object,
+// else the body), as the engine walks error responses.
 //
 // The same ops apply to the request body schemas of the operations a
 // change's endpoints name ("POST /v1/customers/:id" matches the path

@@ -146,7 +146,7 @@ func DeriveWithOptions(spec []byte, tl *gates.Timeline, to versions.Version, opt
 	if err != nil {
 		return nil, err
 	}
-	d := &doc{root: root, opts: opts}
+	d := &doc{root: root, opts: opts, typeField: tl.TypeField()}
 	d.v31 = strings.HasPrefix(root.str("openapi"), "3.1")
 	d.schemas = root.child("components").child("schemas")
 	info := root.child("info")
@@ -306,6 +306,7 @@ type doc struct {
 	warnings      []string
 	disagreements []Disagreement
 	conflicts     []string
+	typeField     string // the timeline's type field, which a nest of every member leaves
 }
 
 func (d *doc) warnf(id, format string, args ...any) {
@@ -567,6 +568,10 @@ func (d *doc) apply(id, resource string, op gates.Op) {
 		d.warnf(id, "custom %s: the schema of %s is left as it is", op.Func, resource)
 		return
 	}
+	if resource == gates.ErrorResource {
+		d.applyError(id, op)
+		return
+	}
 	schemas := d.resourceSchemas(resource)
 	if len(schemas) == 0 {
 		d.disagreeAt(d.changePos, id, resource, "no schema for the resource (x-resourceId or components.schemas.%s)", resource)
@@ -630,6 +635,10 @@ func (d *doc) applyTo(id, where string, s *object, op gates.Op, request bool) {
 		delete1(h, key)
 	case gates.KindRemoved:
 		d.putBack(id, where, s, op, request)
+	case gates.KindNest:
+		d.lift(id, where, s, op)
+	case gates.KindCollapse:
+		d.collapse(id, where, s, op, request)
 	case gates.KindRetype:
 		h, key, _ := d.field(s, op.Field, false)
 		if h == nil {
@@ -736,14 +745,22 @@ func (d *doc) putBack(id, where string, s *object, op gates.Op, request bool) {
 			always = false
 		}
 	case op.From != "":
-		fh, fkey, freq := d.field(s, op.From, false)
-		if fh == nil {
+		fs, freq := d.fromSchema(s, op.From)
+		if fs == nil {
 			d.disagree(id, where, "removed: %s (to copy %s from) is not in the schema", op.From, op.Field)
 			schema = newObject()
 			always = false
+			break
+		}
+		schema = deepCopy(fs)
+		if op.Default != nil {
+			// What from does not find is put back as the default.
+			always = always && op.Func == ""
+			if string(op.Default) == "null" {
+				schema = d.nullable(schema.(*object))
+			}
 		} else {
-			schema = deepCopy(props(fh).get(fkey))
-			always = always && freq && isRequired(fh, fkey)
+			always = always && freq
 		}
 	case op.Func != "":
 		d.warnf(id, "removed: %s.%s is put back by custom %s; its schema is left open (give the op a schema)", where, op.Field, op.Func)
@@ -971,4 +988,217 @@ func sortedKeys(m *object) []string {
 	out := slices.Clone(m.keys)
 	sort.Strings(out)
 	return out
+}
+
+// fromSchema returns the schema of the value a removed op's from path
+// reaches (an index steps into an array's items) and whether it is always
+// there.
+func (d *doc) fromSchema(s *object, from string) (*object, bool) {
+	cur, always := s, true
+	var at *object
+	for i, step := range gates.SplitFromPath(from) {
+		if i > 0 {
+			if at = d.resolve(at); at == nil {
+				return nil, false
+			}
+			if strings.Trim(step, "0123456789") == "" && typeOf(at) == "array" {
+				at, always = d.resolve(at.get("items")), false
+				continue
+			}
+			if cur = d.object(at); cur == nil {
+				return nil, false
+			}
+		}
+		h := d.holder(cur, step)
+		if h == nil {
+			return nil, false
+		}
+		always = always && isRequired(h, step)
+		at, _ = h.child("properties").get(step).(*object)
+		if at == nil {
+			return nil, false
+		}
+	}
+	return d.resolve(at), always
+}
+
+// nullable returns s, or a copy of it, that also allows null.
+func (d *doc) nullable(s *object) *object {
+	s = deepCopy(s).(*object)
+	if d.v31 {
+		switch t := s.get("type").(type) {
+		case string:
+			s.set("type", []any{t, "null"})
+		case []any:
+			if !slices.Contains(t, any("null")) {
+				s.set("type", append(t, "null"))
+			}
+		}
+		return s
+	}
+	s.set("nullable", true)
+	return s
+}
+
+// lift applies a nest op walking back: the members of the object schema
+// at op.Field move out into the schema holding it, which drops the
+// wrapper when it ends empty. A member stays required when it was, in a
+// wrapper that was.
+func (d *doc) lift(id, where string, s *object, op gates.Op) {
+	h, key, _ := d.field(s, op.Field, false)
+	if h == nil {
+		d.disagree(id, where, "nest: %s is not in the schema", op.Field)
+		return
+	}
+	w := d.object(d.own(h, key))
+	if w == nil {
+		d.disagree(id, where, "nest: %s is not an object in the schema", op.Field)
+		return
+	}
+	wreq := isRequired(h, key)
+	members := op.Members
+	if len(members) == 0 {
+		members = slices.Clone(props(w).keys)
+		if where != gates.ErrorResource {
+			members = slices.DeleteFunc(members, func(k string) bool { return k == d.typeField })
+		}
+	}
+	for _, m := range members {
+		p := props(w).get(m)
+		if p == nil {
+			d.disagree(id, where, "nest: %s.%s is not in the schema", op.Field, m)
+			continue
+		}
+		props(h).set(m, p)
+		if wreq && isRequired(w, m) {
+			addRequired(h, m)
+		} else {
+			removeRequired(h, m)
+		}
+		delete1(w, m)
+	}
+	if len(props(w).keys) == 0 {
+		delete1(h, key)
+	}
+}
+
+// collapse applies a collapse op walking back: the embedded object's
+// schema at op.Field becomes the schema of its id. In a request schema
+// whose newer version takes the id in op.IDField, that field is renamed
+// back to op.Field instead.
+func (d *doc) collapse(id, where string, s *object, op gates.Op, request bool) {
+	if request && op.IDField != "" {
+		alt := op.IDField
+		if i := strings.LastIndexByte(op.Field, '.'); i >= 0 {
+			alt = op.Field[:i+1] + op.IDField
+		}
+		h, key, _ := d.field(s, alt, false)
+		if h == nil {
+			d.disagree(id, where, "collapse: %s is not in the schema", alt)
+			return
+		}
+		_, last, _ := d.field(s, op.Field, false)
+		props(h).del(last)
+		props(h).rename(key, last)
+		for i, r := range h.list("required") {
+			if r == key {
+				h.list("required")[i] = last
+			}
+		}
+		return
+	}
+	h, key, _ := d.field(s, op.Field, false)
+	if h == nil {
+		d.disagree(id, where, "collapse: %s is not in the schema", op.Field)
+		return
+	}
+	o := d.object(d.resolve(props(h).get(key)))
+	var idSchema *object
+	if o != nil {
+		if ih := d.holder(o, op.CollapseKey()); ih != nil {
+			idSchema = d.resolve(ih.child("properties").get(op.CollapseKey()))
+		}
+	}
+	if idSchema == nil {
+		d.disagree(id, where, "collapse: %s has no %s in the schema", op.Field, op.CollapseKey())
+		idSchema = obj("type", "string")
+	}
+	n := deepCopy(idSchema).(*object)
+	if p, ok := props(h).get(key).(*object); ok && p.str("description") != "" && !n.has("description") {
+		n.set("description", p.str("description"))
+	}
+	props(h).set(key, n)
+}
+
+// errorSchemas returns the schemas of error bodies, each once: the
+// resource schemas of "error" (x-resourceId or components.schemas.error)
+// and the JSON schemas of every response that is not 2xx, in the paths'
+// operations and in components.responses, with $ref followed.
+func (d *doc) errorSchemas() []*object {
+	var out []*object
+	add := func(s *object) {
+		if s != nil && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, s := range d.resourceSchemas(gates.ErrorResource) {
+		add(s)
+	}
+	responses := func(rs *object) {
+		for _, code := range sortedKeys(rs) {
+			if strings.HasPrefix(code, "2") {
+				continue
+			}
+			content := d.resolve(rs.get(code)).child("content")
+			for _, ct := range sortedKeys(content) {
+				if strings.Contains(ct, "json") {
+					add(d.resolve(content.child(ct).get("schema")))
+				}
+			}
+		}
+	}
+	if paths := d.root.child("paths"); paths != nil {
+		for _, p := range sortedKeys(paths) {
+			item := paths.child(p)
+			for _, method := range []string{"get", "put", "post", "delete", "patch"} {
+				if rs := item.child(method).child("responses"); rs != nil {
+					responses(rs)
+				}
+			}
+		}
+	}
+	if rs := d.root.child("components").child("responses"); rs != nil {
+		for _, name := range sortedKeys(rs) {
+			r := d.resolve(rs.get(name))
+			for _, ct := range sortedKeys(r.child("content")) {
+				if strings.Contains(ct, "json") {
+					add(d.resolve(r.child("content").child(ct).get("schema")))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// applyError applies an op of a change to resource "error" to the schemas
+// of error bodies, as the engine walks them: a nest to the whole body,
+// any other op to its error object (the body's "error" property when it
+// is an object, else the body).
+func (d *doc) applyError(id string, op gates.Op) {
+	schemas := d.errorSchemas()
+	if len(schemas) == 0 {
+		d.disagreeAt(d.changePos, id, gates.ErrorResource, "no schema for error bodies (a non-2xx response, x-resourceId: error or components.schemas.error)")
+		return
+	}
+	for _, s := range schemas {
+		target := s
+		if op.Kind != gates.KindNest {
+			if h := d.holder(s, gates.ErrorResource); h != nil {
+				if e := d.object(d.resolve(h.child("properties").get(gates.ErrorResource))); e != nil {
+					target = e
+				}
+			}
+		}
+		d.applyTo(id, gates.ErrorResource, target, op, false)
+	}
 }
