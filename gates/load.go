@@ -66,7 +66,7 @@ func Load(filename string, data []byte, opts *Options) (*Timeline, error) {
 	if opts != nil && opts.StubMissing {
 		funcs, stubbed = withStubs(funcs, spec.Versions)
 	}
-	t := build(spec, funcs, &l.errs)
+	t := build(spec, funcs, opts.without(), &l.errs)
 	if err := l.errs.Err(); err != nil {
 		return nil, err
 	}

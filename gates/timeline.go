@@ -144,6 +144,20 @@ type Options struct {
 	// document or diff a timeline without its Go code (verso check
 	// --stub-custom); a server must register the real functions.
 	StubMissing bool
+	// WithoutGo names the program loading the timeline when it cannot run
+	// Go functions at all ("verso proxy", in front of an API in another
+	// language): a custom function the timeline names is then refused
+	// with a message saying so and naming the declarative ops that may do
+	// instead, rather than one about registering it in Go.
+	WithoutGo string
+}
+
+// without returns opts.WithoutGo, or "" for nil options.
+func (opts *Options) without() string {
+	if opts == nil {
+		return ""
+	}
+	return opts.WithoutGo
 }
 
 // withStubs returns funcs, or a copy of it with an identity stub for every
@@ -227,7 +241,7 @@ func NewTimeline(spec Spec, opts *Options) (*Timeline, error) {
 		}
 	}
 	var errs ErrorList
-	t := build(spec, funcs, &errs)
+	t := build(spec, funcs, opts.without(), &errs)
 	t.stubbed = stubbed
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -251,7 +265,7 @@ var (
 	headerPattern   = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
 )
 
-func build(spec Spec, funcs *Registry, errs *ErrorList) *Timeline {
+func build(spec Spec, funcs *Registry, withoutGo string, errs *ErrorList) *Timeline {
 	t := &Timeline{api: spec.API, header: spec.Header, typeField: spec.TypeField, listField: spec.ListField,
 		funcs: funcs, changeAt: map[string]versions.Version{}, after: spec.AfterSunset, errorShape: spec.ErrorShape}
 	if spec.AfterSunset != SunsetServe && spec.AfterSunset != SunsetRefuse {
@@ -308,7 +322,7 @@ func build(spec Spec, funcs *Registry, errs *ErrorList) *Timeline {
 				seenChange[c.ID] = c.Pos
 				t.changeAt[c.ID] = v.ID
 			}
-			checkChange(c, funcs, errs)
+			checkChange(c, funcs, withoutGo, errs)
 		}
 		checkCollisions(v, errs)
 		checkLifecycle(v, i == 0, errs)
@@ -350,7 +364,7 @@ func containsVersion(vs []versions.Version, v versions.Version) bool {
 	return false
 }
 
-func checkChange(c *Change, funcs *Registry, errs *ErrorList) {
+func checkChange(c *Change, funcs *Registry, withoutGo string, errs *ErrorList) {
 	if strings.TrimSpace(c.Description) == "" {
 		errs.add(c.Pos, c.ID, "missing description: it is what API users read in the changelog")
 	}
@@ -372,7 +386,7 @@ func checkChange(c *Change, funcs *Registry, errs *ErrorList) {
 		if op.Kind.Body() {
 			bodyOps = true
 		}
-		checkOp(op, pos, c.ID, funcs, errs)
+		checkOp(op, pos, c.ID, funcs, withoutGo, errs)
 	}
 	if bodyOps && len(c.Resources) == 0 && len(c.Endpoints) == 0 {
 		errs.add(c.Pos, c.ID, "no resources and no endpoints: the ops would apply to nothing")
@@ -399,7 +413,7 @@ func CheckKey(k string) error {
 	return nil
 }
 
-func checkOp(op *Op, pos Pos, id string, funcs *Registry, errs *ErrorList) {
+func checkOp(op *Op, pos Pos, id string, funcs *Registry, withoutGo string, errs *ErrorList) {
 	name := op.Kind.String()
 	needPath := func(key, p string) {
 		if p == "" {
@@ -409,7 +423,12 @@ func checkOp(op *Op, pos Pos, id string, funcs *Registry, errs *ErrorList) {
 		}
 	}
 	needFunc := func(fn string) {
-		if _, ok := funcs.Lookup(fn); !ok {
+		_, ok := funcs.Lookup(fn)
+		switch {
+		case ok:
+		case withoutGo != "":
+			errs.add(pos, id, "%s: %s cannot run Go functions (the timeline names %q); %s", name, withoutGo, fn, declarativeInstead(op.Kind))
+		default:
 			errs.add(pos, id, "%s: no Go function is registered as %q (register it on the Registry passed to the loader)", name, fn)
 		}
 	}
@@ -794,4 +813,13 @@ func crossesArray(a, b string) bool {
 func isJSONObject(raw []byte) bool {
 	var m map[string]json.RawMessage
 	return json.Unmarshal(raw, &m) == nil && m != nil
+}
+
+// declarativeInstead says which declarative ops may do what a custom
+// function of an op of kind k does, for programs that cannot run Go.
+func declarativeInstead(k Kind) string {
+	if k == KindRemoved {
+		return "put the field back with a default, or from another path (an array's element too, from: items.0, with a default for when it finds nothing)"
+	}
+	return "declare the change with declarative ops instead: rename (a field renamed, or moved between objects), added and removed (with a default, or from another path, an array's element too), retype, enum, nest (fields moved into or out of an object), collapse (an embedded object that older versions had as its id)"
 }

@@ -16,17 +16,23 @@ import (
 )
 
 func init() {
-	register(&command{name: "render", summary: "walk a JSON body back (or forward) to a version", run: runRender, usage: `Usage: verso render -f TIMELINE --to VERSION [--from VERSION] [FILE]
+	register(&command{name: "render", summary: "walk a JSON body back (or forward) to a version", run: runRender, usage: `Usage: verso render -f TIMELINE --to VERSION [--from VERSION] [--endpoint "GET /v1/users/u_1"] [--status 200] [FILE]
 
-Reads JSON in the newest schema (or --from's) from FILE or standard input and
-writes it as version --to would have returned it. Objects are found by their
-"object" field at any depth.
+Reads a response body in the newest schema (or --from's) from FILE or
+standard input and writes it as version --to would have returned it.
+Objects are found by their type field ("object" unless the timeline says
+otherwise) at any depth; with --endpoint, the changes scoped to that
+endpoint apply too, as they do to its responses. A status that is not 2xx
+walks the body as an error. When no change altered the body, standard
+error says so (the exit status is still 0).
 
 Flags:
   -f, --timeline FILE   the YAML timeline (required)
   --stub-custom         accept custom ops whose Go functions are not here (they change nothing)
   --to VERSION          the version to render (required)
   --from VERSION        the schema of the input (default: the newest version)
+  --endpoint "M /path"  the request the body answers, e.g. "GET /v1/users/u_1"
+  --status CODE         the response's status (default 200)
 `})
 	register(&command{name: "upgrade", summary: "walk a request body forward to the newest schema", run: runUpgrade, usage: `Usage: verso upgrade -f TIMELINE --from VERSION [--endpoint "POST /v1/customers"] [FILE]
 
@@ -34,6 +40,8 @@ Reads a request body sent by a client on --from (JSON, or a form body in
 Stripe's bracket syntax such as metadata[order]=6735) and writes it in the
 newest schema. With --endpoint, the changes scoped to that endpoint apply;
 without it, the body is walked as typed objects by their "object" field.
+When no change altered the body, standard error says so (the exit status
+is still 0).
 
 Flags:
   -f, --timeline FILE   the YAML timeline (required)
@@ -66,6 +74,9 @@ type timelineArg struct {
 	path string
 	stub bool
 	warn io.Writer
+	// withoutGo names the command when it cannot run Go functions (the
+	// proxy): a custom op is refused with a message saying so.
+	withoutGo string
 }
 
 // timelineFlag registers -f, --timeline and --stub-custom on fs.
@@ -85,7 +96,12 @@ func loadTimeline(a *timelineArg) (*gates.Timeline, error) {
 	if a.path == "" {
 		return nil, usagef("missing -f TIMELINE")
 	}
-	return loadTimelineFile(a.path, a.stub, a.warn)
+	tl, err := gates.LoadFile(a.path, &gates.Options{StubMissing: a.stub, WithoutGo: a.withoutGo})
+	if err != nil {
+		return nil, err
+	}
+	warnStubbed(a.path, tl, a.warn)
+	return tl, nil
 }
 
 func loadTimelineFile(path string, stub bool, warn io.Writer) (*gates.Timeline, error) {
@@ -93,10 +109,15 @@ func loadTimelineFile(path string, stub bool, warn io.Writer) (*gates.Timeline, 
 	if err != nil {
 		return nil, err
 	}
+	warnStubbed(path, tl, warn)
+	return tl, nil
+}
+
+// warnStubbed names on warn the custom functions stubbed out.
+func warnStubbed(path string, tl *gates.Timeline, warn io.Writer) {
 	if s := tl.Stubbed(); len(s) > 0 {
 		fmt.Fprintf(warn, "warning: %s: custom functions and resolvers stubbed, their ops change nothing here: %s\n", path, strings.Join(s, ", "))
 	}
-	return tl, nil
 }
 
 func resolve(tl *gates.Timeline, flagName, s string) (versions.Version, error) {
@@ -153,7 +174,16 @@ func runRender(e *env, args []string) error {
 	file := timelineFlag(e, fs)
 	to := fs.String("to", "", "")
 	from := fs.String("from", "", "")
+	endpoint := fs.String("endpoint", "", "")
+	status := fs.Int("status", 200, "")
 	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *status < 100 || *status > 599 {
+		return usagef("--status: want an HTTP status code (100 to 599)")
+	}
+	ep, err := endpointFlag(*endpoint)
 	if err != nil {
 		return err
 	}
@@ -169,11 +199,62 @@ func runRender(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	out, err := transform.New(tl, nil).Render(body, fv, tv)
+	eng := transform.New(tl, nil)
+	var p *transform.Plan
+	if ep.Method != "" {
+		p, err = eng.ResponsePlan(fv, tv, ep.Method, ep.Path)
+	} else {
+		p, err = eng.Plan(fv, tv)
+	}
 	if err != nil {
 		return err
 	}
+	var fired gates.Fired
+	out := body
+	if p = p.ForStatus(*status); p != nil {
+		out, err = p.ApplyFired(body, &fired)
+	} else {
+		err = eng.Valid(body)
+	}
+	if err != nil {
+		return err
+	}
+	if fired.Empty() {
+		nothingFired(e, "render", eng, ep, fv, tv)
+	}
 	return writeBody(e, out)
+}
+
+// endpointFlag parses --endpoint; empty is no endpoint.
+func endpointFlag(s string) (gates.Endpoint, error) {
+	if s == "" {
+		return gates.Endpoint{}, nil
+	}
+	ep, err := gates.ParseEndpoint(s)
+	if err != nil {
+		return ep, usagef("--endpoint: %v", err)
+	}
+	if ep.Method == "*" {
+		return ep, usagef("--endpoint: name one method, not *")
+	}
+	return ep, nil
+}
+
+// nothingFired tells on standard error that no change of the timeline
+// altered the body between from and to, and why that may be.
+func nothingFired(e *env, cmd string, eng *transform.Engine, ep gates.Endpoint, from, to versions.Version) {
+	msg := fmt.Sprintf("verso %s: nothing in the timeline changed this body between %s and %s", cmd, from, to)
+	switch {
+	case from == to:
+		msg += ": they are the same version"
+	case ep.Method == "" && eng.EndpointScoped():
+		msg += fmt.Sprintf("; its objects were found by their %q field, and the changes scoped by endpoint apply only with --endpoint \"METHOD /path\"", eng.TypeField())
+	case ep.Method == "":
+		msg += fmt.Sprintf(" (objects are found by their %q field)", eng.TypeField())
+	default:
+		msg += fmt.Sprintf(" on %s", ep)
+	}
+	fmt.Fprintln(e.stderr, msg)
 }
 
 func runUpgrade(e *env, args []string) error {
@@ -190,11 +271,9 @@ func runUpgrade(e *env, args []string) error {
 		return err
 	}
 	fv := vs[0]
-	var ep gates.Endpoint
-	if *endpoint != "" {
-		if ep, err = gates.ParseEndpoint(*endpoint); err != nil {
-			return usagef("--endpoint: %v", err)
-		}
+	ep, err := endpointFlag(*endpoint)
+	if err != nil {
+		return err
 	}
 	body, err := readInput(e, pos)
 	if err != nil {
@@ -204,21 +283,34 @@ func runUpgrade(e *env, args []string) error {
 	trimmed := bytes.TrimSpace(body)
 	isJSON := len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')
 	var out []byte
+	var fired gates.Fired
 	switch {
 	case ep.Method == "":
 		if !isJSON {
 			return errors.New("without --endpoint the body must be JSON objects with an \"object\" field")
 		}
-		out, err = eng.Render(body, fv, tl.Newest())
-	case isJSON:
-		out, err = eng.Upgrade(body, fv, ep.Method, ep.Path)
+		out, err = eng.RenderFired(body, fv, tl.Newest(), &fired)
 	default:
-		var s string
-		s, err = eng.UpgradeForm(string(trimmed), fv, ep.Method, ep.Path)
-		out = []byte(s)
+		d := tl.RouteFired(fv, ep.Method, ep.Path, &fired)
+		if d.Absent {
+			fmt.Fprintf(e.stderr, "verso upgrade: %s does not exist at %s: the API answers 404 there\n", ep, fv)
+		}
+		if d.Moved {
+			fmt.Fprintf(e.stderr, "verso upgrade: %s is served at %s %s in the newest version\n", ep, d.Method, d.Path)
+		}
+		if isJSON {
+			out, err = eng.UpgradeFired(body, fv, ep.Method, ep.Path, &fired)
+		} else {
+			var s string
+			s, err = eng.UpgradeFormFired(string(trimmed), fv, ep.Method, ep.Path, &fired)
+			out = []byte(s)
+		}
 	}
 	if err != nil {
 		return err
+	}
+	if fired.Empty() {
+		nothingFired(e, "upgrade", eng, ep, fv, tl.Newest())
 	}
 	return writeBody(e, out)
 }

@@ -77,6 +77,7 @@ Flags:
 func runProxy(e *env, args []string) error {
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
 	tlArg := timelineFlag(e, fs)
+	tlArg.withoutGo = "verso proxy"
 	upstream := fs.String("upstream", "", "")
 	addr := fs.String("addr", "127.0.0.1:4243", "")
 	dbURL := fs.String("db", "", "")
