@@ -96,16 +96,15 @@ func loadTimeline(a *timelineArg) (*gates.Timeline, error) {
 	if a.path == "" {
 		return nil, usagef("missing -f TIMELINE")
 	}
-	tl, err := gates.LoadFile(a.path, &gates.Options{StubMissing: a.stub, WithoutGo: a.withoutGo})
-	if err != nil {
-		return nil, err
-	}
-	warnStubbed(a.path, tl, a.warn)
-	return tl, nil
+	return loadTimelineOpts(a.path, &gates.Options{Funcs: api.Funcs(), StubMissing: a.stub, WithoutGo: a.withoutGo}, a.warn)
 }
 
 func loadTimelineFile(path string, stub bool, warn io.Writer) (*gates.Timeline, error) {
-	tl, err := gates.LoadFile(path, &gates.Options{Funcs: api.Funcs(), StubMissing: stub})
+	return loadTimelineOpts(path, &gates.Options{Funcs: api.Funcs(), StubMissing: stub}, warn)
+}
+
+func loadTimelineOpts(path string, opts *gates.Options, warn io.Writer) (*gates.Timeline, error) {
+	tl, err := gates.LoadFile(path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +112,8 @@ func loadTimelineFile(path string, stub bool, warn io.Writer) (*gates.Timeline, 
 	return tl, nil
 }
 
-// warnStubbed names on warn the custom functions stubbed out.
+// warnStubbed names on warn the custom functions and resolvers stubbed
+// out.
 func warnStubbed(path string, tl *gates.Timeline, warn io.Writer) {
 	if s := tl.Stubbed(); len(s) > 0 {
 		fmt.Fprintf(warn, "warning: %s: custom functions and resolvers stubbed, their ops change nothing here: %s\n", path, strings.Join(s, ", "))
