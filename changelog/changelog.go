@@ -13,9 +13,9 @@ import (
 // newer end.
 var ErrRange = errors.New("from is newer than to")
 
-// ChangelogOptions selects the versions of a changelog. The zero value
+// Options selects the versions of a changelog. The zero value
 // selects every version.
-type ChangelogOptions struct {
+type Options struct {
 	// From leaves out From and every older version: the changelog lists
 	// what separates From from To. Optional. Default: the base version,
 	// which is then listed too.
@@ -93,10 +93,10 @@ func VersionAnchor(v versions.Version) string { return "v" + v.String() }
 // ChangeAnchor returns the HTML id of a change: "change-" and its id.
 func ChangeAnchor(id string) string { return "change-" + id }
 
-// Changelog returns the changes of the versions newer than opts.From and at
+// NewLog returns the changes of the versions newer than opts.From and at
 // most opts.To, newest first. An unknown version is an error wrapping
 // versions.ErrUnknownVersion; From newer than To is ErrRange.
-func Changelog(tl *gates.Timeline, opts ChangelogOptions) (*Log, error) {
+func NewLog(tl *gates.Timeline, opts Options) (*Log, error) {
 	from, to, err := span(tl, opts.From, opts.To)
 	if err != nil {
 		return nil, err

@@ -9,7 +9,7 @@
 //
 //	tl, err := gates.LoadFile("timeline.yaml", nil)
 //	...
-//	log, err := changelog.Changelog(tl, changelog.ChangelogOptions{})
+//	log, err := changelog.NewLog(tl, changelog.Options{})
 //	...
 //	err = log.HTML(w) // or Markdown(w), JSON(w)
 //

@@ -31,7 +31,7 @@ func golden(t *testing.T, name string, got []byte) { goldenfile.Check(t, *update
 
 func TestGolden(t *testing.T) {
 	tl := stripe(t)
-	log, err := changelog.Changelog(tl, changelog.ChangelogOptions{})
+	log, err := changelog.NewLog(tl, changelog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,14 +88,14 @@ func TestChangelogRange(t *testing.T) {
 		{name: "unknown to", to: "2030-01-01", err: versions.ErrUnknownVersion},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var opts changelog.ChangelogOptions
+			var opts changelog.Options
 			if tc.from != "" {
 				opts.From = v(tc.from)
 			}
 			if tc.to != "" {
 				opts.To = v(tc.to)
 			}
-			l, err := changelog.Changelog(tl, opts)
+			l, err := changelog.NewLog(tl, opts)
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) {
 					t.Fatalf("err = %v, want %v", err, tc.err)
@@ -113,7 +113,7 @@ func TestChangelogRange(t *testing.T) {
 }
 
 func TestChangelogEntries(t *testing.T) {
-	l, err := changelog.Changelog(stripe(t), changelog.ChangelogOptions{})
+	l, err := changelog.NewLog(stripe(t), changelog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func TestHTMLEscapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := changelog.Changelog(tl, changelog.ChangelogOptions{})
+	l, err := changelog.NewLog(tl, changelog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestHTMLEscapes(t *testing.T) {
 }
 
 func TestWriteUnknownFormat(t *testing.T) {
-	l, err := changelog.Changelog(stripe(t), changelog.ChangelogOptions{})
+	l, err := changelog.NewLog(stripe(t), changelog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,11 +388,11 @@ func TestGoldenLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log, err := changelog.Changelog(tl, changelog.ChangelogOptions{})
+	log, err := changelog.NewLog(tl, changelog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, format := range changelog.Formats {
+	for _, format := range changelog.Formats() {
 		t.Run(format, func(t *testing.T) {
 			var buf bytes.Buffer
 			if err := changelog.Write(&buf, log, format); err != nil {

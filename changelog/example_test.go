@@ -9,7 +9,7 @@ import (
 	"github.com/verso-api/verso/versions"
 )
 
-func ExampleChangelog() {
+func ExampleNewLog() {
 	tl, err := gates.NewTimeline(gates.Spec{
 		API: "Acme Payments",
 		Versions: []gates.Version{
@@ -26,7 +26,7 @@ func ExampleChangelog() {
 		fmt.Println(err)
 		return
 	}
-	log, err := changelog.Changelog(tl, changelog.ChangelogOptions{From: versions.MustParse("2015-02-18")})
+	log, err := changelog.NewLog(tl, changelog.Options{From: versions.MustParse("2015-02-18")})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -156,7 +156,7 @@ func TestHTMLMarkdownDescriptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := changelog.Changelog(tl, changelog.ChangelogOptions{})
+	l, err := changelog.NewLog(tl, changelog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

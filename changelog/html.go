@@ -18,8 +18,8 @@ type Document interface {
 	HTML(w io.Writer) error
 }
 
-// Formats are the names Write accepts.
-var Formats = []string{"md", "json", "html"}
+// Formats returns the names Write accepts: "md", "json" and "html".
+func Formats() []string { return []string{"md", "json", "html"} }
 
 // ErrFormat is returned by Write for a format it does not know.
 var ErrFormat = errors.New("unknown format")
@@ -34,7 +34,7 @@ func Write(w io.Writer, d Document, format string) error {
 	case "html":
 		return d.HTML(w)
 	}
-	return fmt.Errorf("%w %q: want one of %s", ErrFormat, format, strings.Join(Formats, ", "))
+	return fmt.Errorf("%w %q: want one of %s", ErrFormat, format, strings.Join(Formats(), ", "))
 }
 
 // HTML writes the changelog as one self-contained page (inline CSS, no

@@ -153,7 +153,7 @@ func runChangelog(e *env, args []string) error {
 		if *samplesPath != "" {
 			return usagef("--samples goes with --guide")
 		}
-		l, err := changelog.Changelog(tl, changelog.ChangelogOptions{From: fv, To: tv})
+		l, err := changelog.NewLog(tl, changelog.Options{From: fv, To: tv})
 		if err != nil {
 			return err
 		}

@@ -101,7 +101,7 @@ func runDocs(e *env, args []string) error {
 			}
 		}
 	}
-	l, err := changelog.Changelog(tl, changelog.ChangelogOptions{})
+	l, err := changelog.NewLog(tl, changelog.Options{})
 	if err != nil {
 		return err
 	}

@@ -164,7 +164,7 @@ func (s *Server) changelog(c echo.Context) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
-	l, err := changelog.Changelog(s.timeline, changelog.ChangelogOptions{From: from, To: to})
+	l, err := changelog.NewLog(s.timeline, changelog.Options{From: from, To: to})
 	if err != nil {
 		return s.fail(c, rangeError(err))
 	}
