@@ -129,7 +129,7 @@ func TestChangelogEntries(t *testing.T) {
 		texts              []string
 	}{
 		{"customer_balance", true, false, []string{"`customer.account_balance` is now `customer.balance`."}},
-		{"payment_intent_automatic_payment_methods", false, true, []string{"Behaviour change; no change to request or response bodies."}},
+		{"payment_intent_automatic_payment_methods", true, true, []string{"Behaviour change; no change to request or response bodies."}},
 		{"amount_as_string", true, false, []string{
 			"`charge.amount` is now a string (was an integer).",
 			"`refund.amount` is now a string (was an integer).",

@@ -325,12 +325,13 @@ func parseLoose(s string) Endpoint {
 }
 
 // Breaking reports whether the op can break an integration written for the
-// older version: everything but added fields, added endpoints, added
-// headers and behaviour changes, which the change may still mark breaking
-// itself.
+// older version: everything but added fields, added endpoints and added
+// headers. A behaviour change counts as breaking, as it does in the upgrade
+// guide; a change that breaks nothing says `breaking: false`. The
+// changelog, the guide and the OpenAPI documents share this one rule.
 func (op Op) Breaking() bool {
 	switch op.Kind {
-	case KindAdded, KindBehavior, KindEndpointAdded, KindHeaderAdded:
+	case KindAdded, KindEndpointAdded, KindHeaderAdded:
 		return false
 	}
 	return true

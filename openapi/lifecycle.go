@@ -52,17 +52,20 @@ func (d *doc) applyLifecycle(tl *gates.Timeline, to versions.Version, info *obje
 		info.set("x-sunset", lc.Sunset.Format(time.DateOnly))
 	}
 	info.set("x-successor", lc.Successor.String())
-	if paths == nil {
-		return
+	// The version is deprecated, not its operations: marking each one
+	// deprecated would tell a diff tool that removing them later is
+	// expected, hiding a breaking endpoint change. The lifecycle goes in
+	// info (and the description) and in the Deprecation and Sunset
+	// response headers.
+	note := "This version is deprecated since " + lc.Deprecated.Format(time.DateOnly)
+	if !lc.Sunset.IsZero() {
+		note += "; its sunset is " + lc.Sunset.Format(time.DateOnly)
 	}
-	for _, p := range paths.keys {
-		item := paths.child(p)
-		for _, m := range methods {
-			if op := item.child(m); op != nil {
-				op.set("deprecated", true)
-			}
-		}
+	note += ". Move to " + lc.Successor.String() + "."
+	if d := info.str("description"); d != "" {
+		note += "\n\n" + d
 	}
+	info.set("description", note)
 }
 
 // addMoved lists each endpoint that moved after to at its old place too,

@@ -101,8 +101,9 @@ func (d Disagreement) String() string {
 // The endpoint ops shape the paths: operations absent at to are left out,
 // an endpoint that moved after to is listed at its old place, and response
 // status codes and headers are renamed as to had them. When to is
-// deprecated every operation is marked `deprecated: true` and info carries
-// x-deprecated, x-sunset and x-successor.
+// deprecated, info carries x-deprecated, x-sunset and x-successor and its
+// description says so; operations are not marked deprecated (the version
+// is, not them).
 func Derive(spec []byte, tl *gates.Timeline, to versions.Version) ([]byte, error) {
 	r, err := DeriveResult(spec, tl, to)
 	if err != nil {

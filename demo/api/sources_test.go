@@ -66,7 +66,11 @@ func TestCardsAreSources(t *testing.T) {
 		require.Equal(t, 200, doc.status, doc.body)
 		assert.True(t, doc.get(`paths./v1/customers/{id}/cards.post`).Exists(), "cards at the base version")
 		assert.False(t, doc.get(`paths./v1/customers/{id}/sources`).Exists())
-		assert.True(t, doc.get(`paths./v1/customers/{id}/cards.get.deprecated`).Bool(), "the base version is deprecated")
+		// The version is deprecated, not each operation (a diff tool would
+		// then take the removal of cards in 2015-02-18 as announced).
+		assert.False(t, doc.get(`paths./v1/customers/{id}/cards.get.deprecated`).Exists())
+		assert.Equal(t, "2015-02-18", doc.get("info.x-deprecated").String())
+		assert.Contains(t, doc.get("info.description").String(), "deprecated since 2015-02-18")
 		assert.Equal(t, "2027-06-30", doc.get("info.x-sunset").String())
 		doc = a.do(t, "", "GET", "/openapi.json?version=2015-02-18", "", "")
 		require.Equal(t, 200, doc.status, doc.body)

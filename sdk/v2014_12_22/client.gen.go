@@ -976,53 +976,33 @@ type CreateRefundFormdataBody struct {
 type CreateRefundFormdataBodyReason string
 
 // CreateChargeFormdataRequestBody defines body for CreateCharge for application/x-www-form-urlencoded ContentType.
-//
-// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 type CreateChargeFormdataRequestBody CreateChargeFormdataBody
 
 // UpdateChargeFormdataRequestBody defines body for UpdateCharge for application/x-www-form-urlencoded ContentType.
-//
-// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 type UpdateChargeFormdataRequestBody = DescriptionParams
 
 // CreateCustomerFormdataRequestBody defines body for CreateCustomer for application/x-www-form-urlencoded ContentType.
-//
-// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 type CreateCustomerFormdataRequestBody CreateCustomerFormdataBody
 
 // UpdateCustomerFormdataRequestBody defines body for UpdateCustomer for application/x-www-form-urlencoded ContentType.
-//
-// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 type UpdateCustomerFormdataRequestBody UpdateCustomerFormdataBody
 
 // CreateSourcePostCustomerCardsEndpointsFormdataRequestBody defines body for CreateSourcePostCustomerCardsEndpoints for application/x-www-form-urlencoded ContentType.
-//
-// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 type CreateSourcePostCustomerCardsEndpointsFormdataRequestBody CreateSourcePostCustomerCardsEndpointsFormdataBody
 
 // CreatePaymentIntentFormdataRequestBody defines body for CreatePaymentIntent for application/x-www-form-urlencoded ContentType.
-//
-// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 type CreatePaymentIntentFormdataRequestBody CreatePaymentIntentFormdataBody
 
 // UpdatePaymentIntentFormdataRequestBody defines body for UpdatePaymentIntent for application/x-www-form-urlencoded ContentType.
-//
-// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 type UpdatePaymentIntentFormdataRequestBody UpdatePaymentIntentFormdataBody
 
 // ConfirmPaymentIntentFormdataRequestBody defines body for ConfirmPaymentIntent for application/x-www-form-urlencoded ContentType.
-//
-// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 type ConfirmPaymentIntentFormdataRequestBody ConfirmPaymentIntentFormdataBody
 
 // CreateRefundFormdataRequestBody defines body for CreateRefund for application/x-www-form-urlencoded ContentType.
-//
-// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 type CreateRefundFormdataRequestBody CreateRefundFormdataBody
 
 // UpdateRefundFormdataRequestBody defines body for UpdateRefund for application/x-www-form-urlencoded ContentType.
-//
-// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 type UpdateRefundFormdataRequestBody = DescriptionParams
 
 // AsChargeCustomer0 returns the union data inside the Charge_Customer as a ChargeCustomer0
@@ -1412,8 +1392,6 @@ type ClientInterface interface {
 	// ListCharges List charges, newest first.
 	//
 	// Corresponds with GET /v1/charges (the `ListCharges` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListCharges(ctx context.Context, params *ListChargesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateChargeWithBody Charge a card.
@@ -1421,8 +1399,6 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateChargeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateChargeWithFormdataBody Charge a card.
@@ -1430,15 +1406,11 @@ type ClientInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateChargeWithFormdataBody(ctx context.Context, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetrieveCharge Retrieve a charge.
 	//
 	// Corresponds with GET /v1/charges/{id} (the `RetrieveCharge` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RetrieveCharge(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateChargeWithBody Update a charge's description and metadata.
@@ -1446,8 +1418,6 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdateChargeWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateChargeWithFormdataBody Update a charge's description and metadata.
@@ -1455,15 +1425,11 @@ type ClientInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdateChargeWithFormdataBody(ctx context.Context, id Id, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListCustomers List customers, newest first.
 	//
 	// Corresponds with GET /v1/customers (the `ListCustomers` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListCustomers(ctx context.Context, params *ListCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateCustomerWithBody Create a customer.
@@ -1471,8 +1437,6 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateCustomerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateCustomerWithFormdataBody Create a customer.
@@ -1480,22 +1444,16 @@ type ClientInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateCustomerWithFormdataBody(ctx context.Context, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteCustomer Delete a customer.
 	//
 	// Corresponds with DELETE /v1/customers/{id} (the `DeleteCustomer` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	DeleteCustomer(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetrieveCustomer Retrieve a customer.
 	//
 	// Corresponds with GET /v1/customers/{id} (the `RetrieveCustomer` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RetrieveCustomer(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCustomerWithBody Update a customer; parameters left out are left unchanged.
@@ -1503,8 +1461,6 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdateCustomerWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCustomerWithFormdataBody Update a customer; parameters left out are left unchanged.
@@ -1512,15 +1468,11 @@ type ClientInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdateCustomerWithFormdataBody(ctx context.Context, id Id, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSourcesGetCustomerCardsEndpoints List a customer's sources (before 2015-02-18, its cards at /v1/customers/{id}/cards).
 	//
 	// Corresponds with GET /v1/customers/{id}/cards (the `ListSourcesGetCustomerCardsEndpoints` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListSourcesGetCustomerCardsEndpoints(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSourcePostCustomerCardsEndpointsWithBody Add a card to a customer from a test token.
@@ -1528,8 +1480,6 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/customers/{id}/cards (the `CreateSourcePostCustomerCardsEndpoints` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateSourcePostCustomerCardsEndpointsWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSourcePostCustomerCardsEndpointsWithFormdataBody Add a card to a customer from a test token.
@@ -1537,29 +1487,21 @@ type ClientInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/customers/{id}/cards (the `CreateSourcePostCustomerCardsEndpoints` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateSourcePostCustomerCardsEndpointsWithFormdataBody(ctx context.Context, id Id, body CreateSourcePostCustomerCardsEndpointsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListEvents List events, newest first.
 	//
 	// Corresponds with GET /v1/events (the `ListEvents` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetrieveEvent Retrieve an event.
 	//
 	// Corresponds with GET /v1/events/{id} (the `RetrieveEvent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RetrieveEvent(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPaymentIntents List payment intents, newest first.
 	//
 	// Corresponds with GET /v1/payment_intents (the `ListPaymentIntents` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListPaymentIntents(ctx context.Context, params *ListPaymentIntentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreatePaymentIntentWithBody Create a payment intent.
@@ -1567,8 +1509,6 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreatePaymentIntentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreatePaymentIntentWithFormdataBody Create a payment intent.
@@ -1576,15 +1516,11 @@ type ClientInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreatePaymentIntentWithFormdataBody(ctx context.Context, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetrievePaymentIntent Retrieve a payment intent.
 	//
 	// Corresponds with GET /v1/payment_intents/{id} (the `RetrievePaymentIntent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RetrievePaymentIntent(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdatePaymentIntentWithBody Update a payment intent.
@@ -1592,8 +1528,6 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdatePaymentIntentWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdatePaymentIntentWithFormdataBody Update a payment intent.
@@ -1601,8 +1535,6 @@ type ClientInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdatePaymentIntentWithFormdataBody(ctx context.Context, id Id, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConfirmPaymentIntentWithBody Confirm a payment intent with a payment method.
@@ -1610,8 +1542,6 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ConfirmPaymentIntentWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConfirmPaymentIntentWithFormdataBody Confirm a payment intent with a payment method.
@@ -1619,15 +1549,11 @@ type ClientInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ConfirmPaymentIntentWithFormdataBody(ctx context.Context, id Id, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRefunds List refunds, newest first.
 	//
 	// Corresponds with GET /v1/refunds (the `ListRefunds` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListRefunds(ctx context.Context, params *ListRefundsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateRefundWithBody Refund a charge or a payment intent, in full or in part.
@@ -1635,8 +1561,6 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateRefundWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateRefundWithFormdataBody Refund a charge or a payment intent, in full or in part.
@@ -1644,15 +1568,11 @@ type ClientInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateRefundWithFormdataBody(ctx context.Context, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetrieveRefund Retrieve a refund.
 	//
 	// Corresponds with GET /v1/refunds/{id} (the `RetrieveRefund` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RetrieveRefund(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateRefundWithBody Update a refund's metadata.
@@ -1660,8 +1580,6 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdateRefundWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateRefundWithFormdataBody Update a refund's metadata.
@@ -1669,15 +1587,12 @@ type ClientInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdateRefundWithFormdataBody(ctx context.Context, id Id, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // ListCharges List charges, newest first.
 //
 // Corresponds with GET /v1/charges (the `ListCharges` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) ListCharges(ctx context.Context, params *ListChargesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListChargesRequest(c.Server, params)
 	if err != nil {
@@ -1695,7 +1610,6 @@ func (c *Client) ListCharges(ctx context.Context, params *ListChargesParams, req
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) CreateChargeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateChargeRequestWithBody(c.Server, contentType, body)
 	if err != nil {
@@ -1713,7 +1627,6 @@ func (c *Client) CreateChargeWithBody(ctx context.Context, contentType string, b
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) CreateChargeWithFormdataBody(ctx context.Context, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateChargeRequestWithFormdataBody(c.Server, body)
 	if err != nil {
@@ -1729,7 +1642,6 @@ func (c *Client) CreateChargeWithFormdataBody(ctx context.Context, body CreateCh
 // RetrieveCharge Retrieve a charge.
 //
 // Corresponds with GET /v1/charges/{id} (the `RetrieveCharge` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) RetrieveCharge(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRetrieveChargeRequest(c.Server, id)
 	if err != nil {
@@ -1747,7 +1659,6 @@ func (c *Client) RetrieveCharge(ctx context.Context, id Id, reqEditors ...Reques
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) UpdateChargeWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateChargeRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
@@ -1765,7 +1676,6 @@ func (c *Client) UpdateChargeWithBody(ctx context.Context, id Id, contentType st
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) UpdateChargeWithFormdataBody(ctx context.Context, id Id, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateChargeRequestWithFormdataBody(c.Server, id, body)
 	if err != nil {
@@ -1781,7 +1691,6 @@ func (c *Client) UpdateChargeWithFormdataBody(ctx context.Context, id Id, body U
 // ListCustomers List customers, newest first.
 //
 // Corresponds with GET /v1/customers (the `ListCustomers` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) ListCustomers(ctx context.Context, params *ListCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCustomersRequest(c.Server, params)
 	if err != nil {
@@ -1799,7 +1708,6 @@ func (c *Client) ListCustomers(ctx context.Context, params *ListCustomersParams,
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) CreateCustomerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateCustomerRequestWithBody(c.Server, contentType, body)
 	if err != nil {
@@ -1817,7 +1725,6 @@ func (c *Client) CreateCustomerWithBody(ctx context.Context, contentType string,
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) CreateCustomerWithFormdataBody(ctx context.Context, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateCustomerRequestWithFormdataBody(c.Server, body)
 	if err != nil {
@@ -1833,7 +1740,6 @@ func (c *Client) CreateCustomerWithFormdataBody(ctx context.Context, body Create
 // DeleteCustomer Delete a customer.
 //
 // Corresponds with DELETE /v1/customers/{id} (the `DeleteCustomer` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) DeleteCustomer(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteCustomerRequest(c.Server, id)
 	if err != nil {
@@ -1849,7 +1755,6 @@ func (c *Client) DeleteCustomer(ctx context.Context, id Id, reqEditors ...Reques
 // RetrieveCustomer Retrieve a customer.
 //
 // Corresponds with GET /v1/customers/{id} (the `RetrieveCustomer` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) RetrieveCustomer(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRetrieveCustomerRequest(c.Server, id)
 	if err != nil {
@@ -1867,7 +1772,6 @@ func (c *Client) RetrieveCustomer(ctx context.Context, id Id, reqEditors ...Requ
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) UpdateCustomerWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCustomerRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
@@ -1885,7 +1789,6 @@ func (c *Client) UpdateCustomerWithBody(ctx context.Context, id Id, contentType 
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) UpdateCustomerWithFormdataBody(ctx context.Context, id Id, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCustomerRequestWithFormdataBody(c.Server, id, body)
 	if err != nil {
@@ -1901,7 +1804,6 @@ func (c *Client) UpdateCustomerWithFormdataBody(ctx context.Context, id Id, body
 // ListSourcesGetCustomerCardsEndpoints List a customer's sources (before 2015-02-18, its cards at /v1/customers/{id}/cards).
 //
 // Corresponds with GET /v1/customers/{id}/cards (the `ListSourcesGetCustomerCardsEndpoints` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) ListSourcesGetCustomerCardsEndpoints(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListSourcesGetCustomerCardsEndpointsRequest(c.Server, id)
 	if err != nil {
@@ -1919,7 +1821,6 @@ func (c *Client) ListSourcesGetCustomerCardsEndpoints(ctx context.Context, id Id
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/customers/{id}/cards (the `CreateSourcePostCustomerCardsEndpoints` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) CreateSourcePostCustomerCardsEndpointsWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateSourcePostCustomerCardsEndpointsRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
@@ -1937,7 +1838,6 @@ func (c *Client) CreateSourcePostCustomerCardsEndpointsWithBody(ctx context.Cont
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/customers/{id}/cards (the `CreateSourcePostCustomerCardsEndpoints` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) CreateSourcePostCustomerCardsEndpointsWithFormdataBody(ctx context.Context, id Id, body CreateSourcePostCustomerCardsEndpointsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateSourcePostCustomerCardsEndpointsRequestWithFormdataBody(c.Server, id, body)
 	if err != nil {
@@ -1953,7 +1853,6 @@ func (c *Client) CreateSourcePostCustomerCardsEndpointsWithFormdataBody(ctx cont
 // ListEvents List events, newest first.
 //
 // Corresponds with GET /v1/events (the `ListEvents` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListEventsRequest(c.Server, params)
 	if err != nil {
@@ -1969,7 +1868,6 @@ func (c *Client) ListEvents(ctx context.Context, params *ListEventsParams, reqEd
 // RetrieveEvent Retrieve an event.
 //
 // Corresponds with GET /v1/events/{id} (the `RetrieveEvent` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) RetrieveEvent(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRetrieveEventRequest(c.Server, id)
 	if err != nil {
@@ -1985,7 +1883,6 @@ func (c *Client) RetrieveEvent(ctx context.Context, id Id, reqEditors ...Request
 // ListPaymentIntents List payment intents, newest first.
 //
 // Corresponds with GET /v1/payment_intents (the `ListPaymentIntents` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) ListPaymentIntents(ctx context.Context, params *ListPaymentIntentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListPaymentIntentsRequest(c.Server, params)
 	if err != nil {
@@ -2003,7 +1900,6 @@ func (c *Client) ListPaymentIntents(ctx context.Context, params *ListPaymentInte
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) CreatePaymentIntentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreatePaymentIntentRequestWithBody(c.Server, contentType, body)
 	if err != nil {
@@ -2021,7 +1917,6 @@ func (c *Client) CreatePaymentIntentWithBody(ctx context.Context, contentType st
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) CreatePaymentIntentWithFormdataBody(ctx context.Context, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreatePaymentIntentRequestWithFormdataBody(c.Server, body)
 	if err != nil {
@@ -2037,7 +1932,6 @@ func (c *Client) CreatePaymentIntentWithFormdataBody(ctx context.Context, body C
 // RetrievePaymentIntent Retrieve a payment intent.
 //
 // Corresponds with GET /v1/payment_intents/{id} (the `RetrievePaymentIntent` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) RetrievePaymentIntent(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRetrievePaymentIntentRequest(c.Server, id)
 	if err != nil {
@@ -2055,7 +1949,6 @@ func (c *Client) RetrievePaymentIntent(ctx context.Context, id Id, reqEditors ..
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) UpdatePaymentIntentWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdatePaymentIntentRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
@@ -2073,7 +1966,6 @@ func (c *Client) UpdatePaymentIntentWithBody(ctx context.Context, id Id, content
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) UpdatePaymentIntentWithFormdataBody(ctx context.Context, id Id, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdatePaymentIntentRequestWithFormdataBody(c.Server, id, body)
 	if err != nil {
@@ -2091,7 +1983,6 @@ func (c *Client) UpdatePaymentIntentWithFormdataBody(ctx context.Context, id Id,
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) ConfirmPaymentIntentWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewConfirmPaymentIntentRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
@@ -2109,7 +2000,6 @@ func (c *Client) ConfirmPaymentIntentWithBody(ctx context.Context, id Id, conten
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) ConfirmPaymentIntentWithFormdataBody(ctx context.Context, id Id, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewConfirmPaymentIntentRequestWithFormdataBody(c.Server, id, body)
 	if err != nil {
@@ -2125,7 +2015,6 @@ func (c *Client) ConfirmPaymentIntentWithFormdataBody(ctx context.Context, id Id
 // ListRefunds List refunds, newest first.
 //
 // Corresponds with GET /v1/refunds (the `ListRefunds` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) ListRefunds(ctx context.Context, params *ListRefundsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListRefundsRequest(c.Server, params)
 	if err != nil {
@@ -2143,7 +2032,6 @@ func (c *Client) ListRefunds(ctx context.Context, params *ListRefundsParams, req
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) CreateRefundWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateRefundRequestWithBody(c.Server, contentType, body)
 	if err != nil {
@@ -2161,7 +2049,6 @@ func (c *Client) CreateRefundWithBody(ctx context.Context, contentType string, b
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) CreateRefundWithFormdataBody(ctx context.Context, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateRefundRequestWithFormdataBody(c.Server, body)
 	if err != nil {
@@ -2177,7 +2064,6 @@ func (c *Client) CreateRefundWithFormdataBody(ctx context.Context, body CreateRe
 // RetrieveRefund Retrieve a refund.
 //
 // Corresponds with GET /v1/refunds/{id} (the `RetrieveRefund` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) RetrieveRefund(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRetrieveRefundRequest(c.Server, id)
 	if err != nil {
@@ -2195,7 +2081,6 @@ func (c *Client) RetrieveRefund(ctx context.Context, id Id, reqEditors ...Reques
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) UpdateRefundWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateRefundRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
@@ -2213,7 +2098,6 @@ func (c *Client) UpdateRefundWithBody(ctx context.Context, id Id, contentType st
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *Client) UpdateRefundWithFormdataBody(ctx context.Context, id Id, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateRefundRequestWithFormdataBody(c.Server, id, body)
 	if err != nil {
@@ -3405,8 +3289,6 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/charges (the `ListCharges` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListChargesWithResponse(ctx context.Context, params *ListChargesParams, reqEditors ...RequestEditorFn) (*ListChargesResponse, error)
 
 	// CreateChargeWithBodyWithResponse Charge a card.
@@ -3414,8 +3296,6 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateChargeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error)
 
 	// CreateChargeWithFormdataBodyWithResponse Charge a card.
@@ -3423,8 +3303,6 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateChargeWithFormdataBodyWithResponse(ctx context.Context, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error)
 
 	// RetrieveChargeWithResponse Retrieve a charge.
@@ -3432,8 +3310,6 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/charges/{id} (the `RetrieveCharge` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RetrieveChargeWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveChargeResponse, error)
 
 	// UpdateChargeWithBodyWithResponse Update a charge's description and metadata.
@@ -3441,8 +3317,6 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdateChargeWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error)
 
 	// UpdateChargeWithFormdataBodyWithResponse Update a charge's description and metadata.
@@ -3450,8 +3324,6 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdateChargeWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error)
 
 	// ListCustomersWithResponse List customers, newest first.
@@ -3459,8 +3331,6 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/customers (the `ListCustomers` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListCustomersWithResponse(ctx context.Context, params *ListCustomersParams, reqEditors ...RequestEditorFn) (*ListCustomersResponse, error)
 
 	// CreateCustomerWithBodyWithResponse Create a customer.
@@ -3468,8 +3338,6 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateCustomerWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error)
 
 	// CreateCustomerWithFormdataBodyWithResponse Create a customer.
@@ -3477,8 +3345,6 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateCustomerWithFormdataBodyWithResponse(ctx context.Context, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error)
 
 	// DeleteCustomerWithResponse Delete a customer.
@@ -3486,8 +3352,6 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /v1/customers/{id} (the `DeleteCustomer` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	DeleteCustomerWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteCustomerResponse, error)
 
 	// RetrieveCustomerWithResponse Retrieve a customer.
@@ -3495,8 +3359,6 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/customers/{id} (the `RetrieveCustomer` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RetrieveCustomerWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveCustomerResponse, error)
 
 	// UpdateCustomerWithBodyWithResponse Update a customer; parameters left out are left unchanged.
@@ -3504,8 +3366,6 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdateCustomerWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error)
 
 	// UpdateCustomerWithFormdataBodyWithResponse Update a customer; parameters left out are left unchanged.
@@ -3513,8 +3373,6 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdateCustomerWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error)
 
 	// ListSourcesGetCustomerCardsEndpointsWithResponse List a customer's sources (before 2015-02-18, its cards at /v1/customers/{id}/cards).
@@ -3522,8 +3380,6 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/customers/{id}/cards (the `ListSourcesGetCustomerCardsEndpoints` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListSourcesGetCustomerCardsEndpointsWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*ListSourcesGetCustomerCardsEndpointsResponse, error)
 
 	// CreateSourcePostCustomerCardsEndpointsWithBodyWithResponse Add a card to a customer from a test token.
@@ -3531,8 +3387,6 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers/{id}/cards (the `CreateSourcePostCustomerCardsEndpoints` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateSourcePostCustomerCardsEndpointsWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSourcePostCustomerCardsEndpointsResponse, error)
 
 	// CreateSourcePostCustomerCardsEndpointsWithFormdataBodyWithResponse Add a card to a customer from a test token.
@@ -3540,8 +3394,6 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers/{id}/cards (the `CreateSourcePostCustomerCardsEndpoints` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateSourcePostCustomerCardsEndpointsWithFormdataBodyWithResponse(ctx context.Context, id Id, body CreateSourcePostCustomerCardsEndpointsFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSourcePostCustomerCardsEndpointsResponse, error)
 
 	// ListEventsWithResponse List events, newest first.
@@ -3549,8 +3401,6 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/events (the `ListEvents` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error)
 
 	// RetrieveEventWithResponse Retrieve an event.
@@ -3558,8 +3408,6 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/events/{id} (the `RetrieveEvent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RetrieveEventWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveEventResponse, error)
 
 	// ListPaymentIntentsWithResponse List payment intents, newest first.
@@ -3567,8 +3415,6 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/payment_intents (the `ListPaymentIntents` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListPaymentIntentsWithResponse(ctx context.Context, params *ListPaymentIntentsParams, reqEditors ...RequestEditorFn) (*ListPaymentIntentsResponse, error)
 
 	// CreatePaymentIntentWithBodyWithResponse Create a payment intent.
@@ -3576,8 +3422,6 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreatePaymentIntentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error)
 
 	// CreatePaymentIntentWithFormdataBodyWithResponse Create a payment intent.
@@ -3585,8 +3429,6 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error)
 
 	// RetrievePaymentIntentWithResponse Retrieve a payment intent.
@@ -3594,8 +3436,6 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/payment_intents/{id} (the `RetrievePaymentIntent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RetrievePaymentIntentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrievePaymentIntentResponse, error)
 
 	// UpdatePaymentIntentWithBodyWithResponse Update a payment intent.
@@ -3603,8 +3443,6 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdatePaymentIntentWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error)
 
 	// UpdatePaymentIntentWithFormdataBodyWithResponse Update a payment intent.
@@ -3612,8 +3450,6 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error)
 
 	// ConfirmPaymentIntentWithBodyWithResponse Confirm a payment intent with a payment method.
@@ -3621,8 +3457,6 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ConfirmPaymentIntentWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error)
 
 	// ConfirmPaymentIntentWithFormdataBodyWithResponse Confirm a payment intent with a payment method.
@@ -3630,8 +3464,6 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ConfirmPaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error)
 
 	// ListRefundsWithResponse List refunds, newest first.
@@ -3639,8 +3471,6 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/refunds (the `ListRefunds` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	ListRefundsWithResponse(ctx context.Context, params *ListRefundsParams, reqEditors ...RequestEditorFn) (*ListRefundsResponse, error)
 
 	// CreateRefundWithBodyWithResponse Refund a charge or a payment intent, in full or in part.
@@ -3648,8 +3478,6 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateRefundWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error)
 
 	// CreateRefundWithFormdataBodyWithResponse Refund a charge or a payment intent, in full or in part.
@@ -3657,8 +3485,6 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	CreateRefundWithFormdataBodyWithResponse(ctx context.Context, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error)
 
 	// RetrieveRefundWithResponse Retrieve a refund.
@@ -3666,8 +3492,6 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/refunds/{id} (the `RetrieveRefund` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RetrieveRefundWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveRefundResponse, error)
 
 	// UpdateRefundWithBodyWithResponse Update a refund's metadata.
@@ -3675,8 +3499,6 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdateRefundWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error)
 
 	// UpdateRefundWithFormdataBodyWithResponse Update a refund's metadata.
@@ -3684,8 +3506,6 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-	//
-	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	UpdateRefundWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error)
 }
 
@@ -4750,8 +4570,6 @@ func (r UpdateRefundResponse) ContentType() string {
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/charges (the `ListCharges` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) ListChargesWithResponse(ctx context.Context, params *ListChargesParams, reqEditors ...RequestEditorFn) (*ListChargesResponse, error) {
 	rsp, err := c.ListCharges(ctx, params, reqEditors...)
 	if err != nil {
@@ -4765,8 +4583,6 @@ func (c *ClientWithResponses) ListChargesWithResponse(ctx context.Context, param
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) CreateChargeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error) {
 	rsp, err := c.CreateChargeWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
@@ -4780,7 +4596,6 @@ func (c *ClientWithResponses) CreateChargeWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) CreateChargeWithFormdataBodyWithResponse(ctx context.Context, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error) {
 	rsp, err := c.CreateChargeWithFormdataBody(ctx, body, reqEditors...)
 	if err != nil {
@@ -4794,8 +4609,6 @@ func (c *ClientWithResponses) CreateChargeWithFormdataBodyWithResponse(ctx conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/charges/{id} (the `RetrieveCharge` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) RetrieveChargeWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveChargeResponse, error) {
 	rsp, err := c.RetrieveCharge(ctx, id, reqEditors...)
 	if err != nil {
@@ -4809,8 +4622,6 @@ func (c *ClientWithResponses) RetrieveChargeWithResponse(ctx context.Context, id
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) UpdateChargeWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error) {
 	rsp, err := c.UpdateChargeWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
@@ -4824,7 +4635,6 @@ func (c *ClientWithResponses) UpdateChargeWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) UpdateChargeWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error) {
 	rsp, err := c.UpdateChargeWithFormdataBody(ctx, id, body, reqEditors...)
 	if err != nil {
@@ -4838,8 +4648,6 @@ func (c *ClientWithResponses) UpdateChargeWithFormdataBodyWithResponse(ctx conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/customers (the `ListCustomers` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) ListCustomersWithResponse(ctx context.Context, params *ListCustomersParams, reqEditors ...RequestEditorFn) (*ListCustomersResponse, error) {
 	rsp, err := c.ListCustomers(ctx, params, reqEditors...)
 	if err != nil {
@@ -4853,8 +4661,6 @@ func (c *ClientWithResponses) ListCustomersWithResponse(ctx context.Context, par
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) CreateCustomerWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error) {
 	rsp, err := c.CreateCustomerWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
@@ -4868,7 +4674,6 @@ func (c *ClientWithResponses) CreateCustomerWithBodyWithResponse(ctx context.Con
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) CreateCustomerWithFormdataBodyWithResponse(ctx context.Context, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error) {
 	rsp, err := c.CreateCustomerWithFormdataBody(ctx, body, reqEditors...)
 	if err != nil {
@@ -4882,8 +4687,6 @@ func (c *ClientWithResponses) CreateCustomerWithFormdataBodyWithResponse(ctx con
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /v1/customers/{id} (the `DeleteCustomer` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) DeleteCustomerWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteCustomerResponse, error) {
 	rsp, err := c.DeleteCustomer(ctx, id, reqEditors...)
 	if err != nil {
@@ -4897,8 +4700,6 @@ func (c *ClientWithResponses) DeleteCustomerWithResponse(ctx context.Context, id
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/customers/{id} (the `RetrieveCustomer` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) RetrieveCustomerWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveCustomerResponse, error) {
 	rsp, err := c.RetrieveCustomer(ctx, id, reqEditors...)
 	if err != nil {
@@ -4912,8 +4713,6 @@ func (c *ClientWithResponses) RetrieveCustomerWithResponse(ctx context.Context, 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) UpdateCustomerWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error) {
 	rsp, err := c.UpdateCustomerWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
@@ -4927,7 +4726,6 @@ func (c *ClientWithResponses) UpdateCustomerWithBodyWithResponse(ctx context.Con
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) UpdateCustomerWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error) {
 	rsp, err := c.UpdateCustomerWithFormdataBody(ctx, id, body, reqEditors...)
 	if err != nil {
@@ -4941,8 +4739,6 @@ func (c *ClientWithResponses) UpdateCustomerWithFormdataBodyWithResponse(ctx con
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/customers/{id}/cards (the `ListSourcesGetCustomerCardsEndpoints` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) ListSourcesGetCustomerCardsEndpointsWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*ListSourcesGetCustomerCardsEndpointsResponse, error) {
 	rsp, err := c.ListSourcesGetCustomerCardsEndpoints(ctx, id, reqEditors...)
 	if err != nil {
@@ -4956,8 +4752,6 @@ func (c *ClientWithResponses) ListSourcesGetCustomerCardsEndpointsWithResponse(c
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers/{id}/cards (the `CreateSourcePostCustomerCardsEndpoints` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) CreateSourcePostCustomerCardsEndpointsWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSourcePostCustomerCardsEndpointsResponse, error) {
 	rsp, err := c.CreateSourcePostCustomerCardsEndpointsWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
@@ -4971,7 +4765,6 @@ func (c *ClientWithResponses) CreateSourcePostCustomerCardsEndpointsWithBodyWith
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers/{id}/cards (the `CreateSourcePostCustomerCardsEndpoints` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) CreateSourcePostCustomerCardsEndpointsWithFormdataBodyWithResponse(ctx context.Context, id Id, body CreateSourcePostCustomerCardsEndpointsFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSourcePostCustomerCardsEndpointsResponse, error) {
 	rsp, err := c.CreateSourcePostCustomerCardsEndpointsWithFormdataBody(ctx, id, body, reqEditors...)
 	if err != nil {
@@ -4985,8 +4778,6 @@ func (c *ClientWithResponses) CreateSourcePostCustomerCardsEndpointsWithFormdata
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/events (the `ListEvents` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error) {
 	rsp, err := c.ListEvents(ctx, params, reqEditors...)
 	if err != nil {
@@ -5000,8 +4791,6 @@ func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, params
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/events/{id} (the `RetrieveEvent` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) RetrieveEventWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveEventResponse, error) {
 	rsp, err := c.RetrieveEvent(ctx, id, reqEditors...)
 	if err != nil {
@@ -5015,8 +4804,6 @@ func (c *ClientWithResponses) RetrieveEventWithResponse(ctx context.Context, id 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/payment_intents (the `ListPaymentIntents` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) ListPaymentIntentsWithResponse(ctx context.Context, params *ListPaymentIntentsParams, reqEditors ...RequestEditorFn) (*ListPaymentIntentsResponse, error) {
 	rsp, err := c.ListPaymentIntents(ctx, params, reqEditors...)
 	if err != nil {
@@ -5030,8 +4817,6 @@ func (c *ClientWithResponses) ListPaymentIntentsWithResponse(ctx context.Context
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) CreatePaymentIntentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error) {
 	rsp, err := c.CreatePaymentIntentWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
@@ -5045,7 +4830,6 @@ func (c *ClientWithResponses) CreatePaymentIntentWithBodyWithResponse(ctx contex
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) CreatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error) {
 	rsp, err := c.CreatePaymentIntentWithFormdataBody(ctx, body, reqEditors...)
 	if err != nil {
@@ -5059,8 +4843,6 @@ func (c *ClientWithResponses) CreatePaymentIntentWithFormdataBodyWithResponse(ct
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/payment_intents/{id} (the `RetrievePaymentIntent` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) RetrievePaymentIntentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrievePaymentIntentResponse, error) {
 	rsp, err := c.RetrievePaymentIntent(ctx, id, reqEditors...)
 	if err != nil {
@@ -5074,8 +4856,6 @@ func (c *ClientWithResponses) RetrievePaymentIntentWithResponse(ctx context.Cont
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) UpdatePaymentIntentWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error) {
 	rsp, err := c.UpdatePaymentIntentWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
@@ -5089,7 +4869,6 @@ func (c *ClientWithResponses) UpdatePaymentIntentWithBodyWithResponse(ctx contex
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) UpdatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error) {
 	rsp, err := c.UpdatePaymentIntentWithFormdataBody(ctx, id, body, reqEditors...)
 	if err != nil {
@@ -5103,8 +4882,6 @@ func (c *ClientWithResponses) UpdatePaymentIntentWithFormdataBodyWithResponse(ct
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) ConfirmPaymentIntentWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error) {
 	rsp, err := c.ConfirmPaymentIntentWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
@@ -5118,7 +4895,6 @@ func (c *ClientWithResponses) ConfirmPaymentIntentWithBodyWithResponse(ctx conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) ConfirmPaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error) {
 	rsp, err := c.ConfirmPaymentIntentWithFormdataBody(ctx, id, body, reqEditors...)
 	if err != nil {
@@ -5132,8 +4908,6 @@ func (c *ClientWithResponses) ConfirmPaymentIntentWithFormdataBodyWithResponse(c
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/refunds (the `ListRefunds` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) ListRefundsWithResponse(ctx context.Context, params *ListRefundsParams, reqEditors ...RequestEditorFn) (*ListRefundsResponse, error) {
 	rsp, err := c.ListRefunds(ctx, params, reqEditors...)
 	if err != nil {
@@ -5147,8 +4921,6 @@ func (c *ClientWithResponses) ListRefundsWithResponse(ctx context.Context, param
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) CreateRefundWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error) {
 	rsp, err := c.CreateRefundWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
@@ -5162,7 +4934,6 @@ func (c *ClientWithResponses) CreateRefundWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) CreateRefundWithFormdataBodyWithResponse(ctx context.Context, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error) {
 	rsp, err := c.CreateRefundWithFormdataBody(ctx, body, reqEditors...)
 	if err != nil {
@@ -5176,8 +4947,6 @@ func (c *ClientWithResponses) CreateRefundWithFormdataBodyWithResponse(ctx conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/refunds/{id} (the `RetrieveRefund` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) RetrieveRefundWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveRefundResponse, error) {
 	rsp, err := c.RetrieveRefund(ctx, id, reqEditors...)
 	if err != nil {
@@ -5191,8 +4960,6 @@ func (c *ClientWithResponses) RetrieveRefundWithResponse(ctx context.Context, id
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-//
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) UpdateRefundWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error) {
 	rsp, err := c.UpdateRefundWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
@@ -5206,7 +4973,6 @@ func (c *ClientWithResponses) UpdateRefundWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 func (c *ClientWithResponses) UpdateRefundWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error) {
 	rsp, err := c.UpdateRefundWithFormdataBody(ctx, id, body, reqEditors...)
 	if err != nil {
