@@ -412,7 +412,7 @@ func TestGoldenReshaping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log, err := changelog.Changelog(tl, changelog.ChangelogOptions{})
+	log, err := changelog.NewLog(tl, changelog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +424,7 @@ func TestGoldenReshaping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, format := range changelog.Formats {
+	for _, format := range changelog.Formats() {
 		for _, d := range []struct {
 			name string
 			doc  changelog.Document
