@@ -123,12 +123,15 @@ func (s *Server) expandRefunds(ctx context.Context, q listQuerier, account strin
 	return nil
 }
 
-// The queries of getMany, by dialect: by the primary key, id by id (see
-// childrenSQLite).
+// The queries of getMany, by dialect: by the primary key, id by id. Given
+// the account and type too, PostgreSQL without statistics may prefer an
+// index on them and filter the account's objects of the type by id, so
+// getMany checks them itself there; CROSS JOIN makes SQLite look each id
+// up in the order written.
 const (
-	getManyPostgres = `SELECT id, body FROM verso_objects WHERE account = ? AND type = ? AND id = ANY(?)`
-	getManySQLite   = `SELECT o.id, o.body FROM json_each(?) AS i CROSS JOIN verso_objects AS o
-		WHERE o.id = i.value AND o.account = ? AND o.type = ?`
+	getManyPostgres = `SELECT id, account, type, body FROM verso_objects WHERE id = ANY(?)`
+	getManySQLite   = `SELECT o.id, o.account, o.type, o.body FROM json_each(?) AS i CROSS JOIN verso_objects AS o
+		WHERE o.id = i.value`
 )
 
 // getMany returns, in one query, the account's objects of type typ among
@@ -141,21 +144,23 @@ func (o *objects) getMany(ctx context.Context, q listQuerier, account, typ strin
 	var rows *sql.Rows
 	var err error
 	if o.db.Dialect == storage.Postgres {
-		rows, err = q.Query(ctx, getManyPostgres, account, typ, ids)
+		rows, err = q.Query(ctx, getManyPostgres, ids)
 	} else {
 		js, _ := json.Marshal(ids)
-		rows, err = q.Query(ctx, getManySQLite, string(js), account, typ)
+		rows, err = q.Query(ctx, getManySQLite, string(js))
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, body string
-		if err := rows.Scan(&id, &body); err != nil {
+		var id, acct, t, body string
+		if err := rows.Scan(&id, &acct, &t, &body); err != nil {
 			return nil, err
 		}
-		out[id] = []byte(body)
+		if acct == account && t == typ {
+			out[id] = []byte(body)
+		}
 	}
 	return out, rows.Err()
 }

@@ -1,10 +1,13 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/gjson"
 
@@ -109,19 +112,21 @@ type listQuerier interface {
 
 // child is an object found by its parent.
 type child struct {
-	created int64
-	body    []byte
+	seq, created int64
+	id           string
+	body         []byte
 }
 
-// The queries of children, by dialect. CROSS JOIN makes SQLite look each
-// parent up in the index, in the order written, rather than scan the
-// account's objects of the type in list order, which it prefers when it
-// has no statistics.
+// The queries of children, by dialect. Neither orders its rows: asked to,
+// a planner without statistics may prefer to scan the account's objects
+// of the type in list order (verso_objects_list) over looking the parents
+// up; children sorts each parent's few objects itself. CROSS JOIN makes
+// SQLite look each parent up in the order written.
 const (
-	childrenPostgres = `SELECT parent, created, body FROM verso_objects
-		WHERE account = ? AND type = ? AND parent = ANY(?) ORDER BY seq DESC, id DESC`
-	childrenSQLite = `SELECT o.parent, o.created, o.body FROM json_each(?) AS p CROSS JOIN verso_objects AS o
-		WHERE o.account = ? AND o.type = ? AND o.parent = p.value ORDER BY o.seq DESC, o.id DESC`
+	childrenPostgres = `SELECT parent, seq, id, created, body FROM verso_objects
+		WHERE account = ? AND type = ? AND parent = ANY(?)`
+	childrenSQLite = `SELECT o.parent, o.seq, o.id, o.created, o.body FROM json_each(?) AS p CROSS JOIN verso_objects AS o
+		WHERE o.account = ? AND o.type = ? AND o.parent = p.value`
 )
 
 // children returns, in one query, the account's objects of type typ that
@@ -144,14 +149,26 @@ func (o *objects) children(ctx context.Context, q listQuerier, account, typ stri
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var parent, body string
-		var created int64
-		if err := rows.Scan(&parent, &created, &body); err != nil {
+		var parent, id, body string
+		var seq, created int64
+		if err := rows.Scan(&parent, &seq, &id, &created, &body); err != nil {
 			return nil, err
 		}
-		out[parent] = append(out[parent], child{created: created, body: []byte(body)})
+		out[parent] = append(out[parent], child{seq: seq, id: id, created: created, body: []byte(body)})
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, cs := range out {
+		// Newest first, as lists are.
+		slices.SortFunc(cs, func(a, b child) int {
+			if c := cmp.Compare(b.seq, a.seq); c != 0 {
+				return c
+			}
+			return strings.Compare(b.id, a.id)
+		})
+	}
+	return out, nil
 }
 
 // related returns the account's objects of type typ that belong to id,
@@ -171,9 +188,38 @@ func (o *objects) related(ctx context.Context, q listQuerier, account, typ, id s
 // embeddedList is a list embedded in an object, as Stripe embedded them:
 // every item, and their count.
 func embeddedList(url string, items [][]byte) []byte {
-	b := listJSON(url, items, false)
-	b = b[:len(b)-1]
-	return append(append(b, `,"total_count":`...), strconv.Itoa(len(items))+"}"...)
+	n := len(url) + 96
+	for _, it := range items {
+		n += len(it) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"object":"list","url":`...)
+	if plainString(url) {
+		b = append(append(append(b, '"'), url...), '"')
+	} else {
+		u, _ := json.Marshal(url)
+		b = append(b, u...)
+	}
+	b = append(b, `,"has_more":false,"data":[`...)
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, it...)
+	}
+	b = append(b, `],"total_count":`...)
+	b = strconv.AppendInt(b, int64(len(items)), 10)
+	return append(b, '}')
+}
+
+// plainString reports whether s needs no escaping in a JSON string.
+func plainString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // Funcs returns a registry with the Go functions the demo's timeline
