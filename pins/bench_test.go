@@ -18,16 +18,16 @@ func BenchmarkGet(b *testing.B) {
 		name string
 		open func(b *testing.B) pins.Store
 	}{
-		{"memory", func(b *testing.B) pins.Store { return pins.NewMemory(pins.Options{}) }},
+		{"memory", func(b *testing.B) pins.Store { return pins.NewMemoryStore(nil) }},
 		{"sqlite", func(b *testing.B) pins.Store {
-			return openSQL(b, filepath.Join(b.TempDir(), "pins.db"), pins.Options{})
+			return openSQL(b, filepath.Join(b.TempDir(), "pins.db"), nil)
 		}},
 		{"postgres", func(b *testing.B) pins.Store {
 			u := os.Getenv("VERSO_TEST_POSTGRES_URL")
 			if u == "" {
 				b.Skip("VERSO_TEST_POSTGRES_URL is unset")
 			}
-			return openSQL(b, postgresSchema(b, u), pins.Options{})
+			return openSQL(b, postgresSchema(b, u), nil)
 		}},
 	}
 	accounts := make([]string, 100)
@@ -62,7 +62,7 @@ func BenchmarkGet(b *testing.B) {
 // BenchmarkPinIfAbsent measures a first request's pin (a write) on SQLite.
 func BenchmarkPinIfAbsent(b *testing.B) {
 	ctx := context.Background()
-	s := openSQL(b, filepath.Join(b.TempDir(), "pins.db"), pins.Options{})
+	s := openSQL(b, filepath.Join(b.TempDir(), "pins.db"), nil)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		if _, _, err := s.PinIfAbsent(ctx, fmt.Sprintf("acct_%d", i), pinstest.V3); err != nil {

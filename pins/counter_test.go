@@ -28,7 +28,7 @@ func (f *failingCounts) CountRequests(ctx context.Context, served map[versions.V
 func TestCounter(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	store := &failingCounts{Store: pins.NewMemory(pins.Options{Now: func() time.Time { return now }})}
+	store := &failingCounts{Store: pins.NewMemoryStore(&pins.Options{Now: func() time.Time { return now }})}
 	c := pins.NewCounter(store)
 	v1, v2 := versions.MustParse("2015-02-18"), versions.MustParse("2019-10-17")
 	var wg sync.WaitGroup

@@ -7,20 +7,22 @@
 // previous one within 72 hours of the move (Options.RollbackWindow); every
 // pin and move is kept in its History.
 //
-// Three Stores share one behaviour, checked by the suite in package
-// pinstest:
+// Two Stores share one behaviour, checked by the suite in package
+// pinstest, made as every store of verso is made (opts is an *Options; nil
+// means the defaults):
 //
-//   - NewMemory: in memory, for tests and servers that may forget pins;
-//   - NewSQLite: a SQLite file through modernc.org/sqlite, the embedded default;
-//   - NewPostgres: PostgreSQL through pgx, for servers on several machines.
+//   - NewMemoryStore(opts): in memory, for tests and servers that may
+//     forget pins;
+//   - NewSQLStore(ctx, db, opts): in a *storage.DB, a SQLite file (the
+//     embedded default) or PostgreSQL (servers on several machines).
 //
-// The SQL stores take a *storage.DB that the caller opens and closes, and
-// create their tables (verso_pins, verso_pin_history) when constructed.
+// The SQL store takes a *storage.DB that the caller opens and closes, and
+// creates its tables (verso_pins, verso_pin_history) when constructed.
 // Pinning relies on the database's primary key (INSERT ... ON CONFLICT DO
 // NOTHING), so it stays atomic across processes sharing the database.
 //
 //	db, _ := storage.Open(ctx, "verso.db")
-//	store, _ := pins.NewSQLite(ctx, db, pins.Options{})
+//	store, _ := pins.NewSQLStore(ctx, db, nil)
 //	p, err := store.Get(ctx, account)
 //	if errors.Is(err, pins.ErrNotPinned) {
 //		p, _, err = store.PinIfAbsent(ctx, account, timeline.Newest())

@@ -12,7 +12,7 @@ import (
 func Example() {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	s := pins.NewMemory(pins.Options{Now: func() time.Time { return now }})
+	s := pins.NewMemoryStore(&pins.Options{Now: func() time.Time { return now }})
 
 	// The account's first request pins it to the newest version.
 	p, created, _ := s.PinIfAbsent(ctx, "acct_1", versions.MustParse("2022-11-15"))

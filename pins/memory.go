@@ -9,9 +9,9 @@ import (
 	"github.com/verso-api/verso/versions"
 )
 
-// Memory is a Store held in memory: for tests and single-process servers that
+// MemoryStore is a Store held in memory: for tests and single-process servers that
 // may forget their pins on restart.
-type Memory struct {
+type MemoryStore struct {
 	opts     Options
 	mu       sync.RWMutex
 	pins     map[string]Pin
@@ -24,12 +24,13 @@ type requestKey struct {
 	hour int64 // Unix seconds
 }
 
-var _ Store = (*Memory)(nil)
+var _ Store = (*MemoryStore)(nil)
 
-// NewMemory returns an empty in-memory Store.
-func NewMemory(opts Options) *Memory {
-	return &Memory{
-		opts:     opts.withDefaults(),
+// NewMemoryStore returns an empty in-memory Store; nil opts means the
+// defaults.
+func NewMemoryStore(opts *Options) *MemoryStore {
+	return &MemoryStore{
+		opts:     withDefaults(opts),
 		pins:     make(map[string]Pin),
 		history:  make(map[string][]Change),
 		requests: make(map[requestKey]int64),
@@ -37,7 +38,7 @@ func NewMemory(opts Options) *Memory {
 }
 
 // Get implements Store.
-func (m *Memory) Get(ctx context.Context, account string) (Pin, error) {
+func (m *MemoryStore) Get(ctx context.Context, account string) (Pin, error) {
 	if err := checkAccount(account); err != nil {
 		return Pin{}, err
 	}
@@ -51,7 +52,7 @@ func (m *Memory) Get(ctx context.Context, account string) (Pin, error) {
 }
 
 // PinIfAbsent implements Store.
-func (m *Memory) PinIfAbsent(ctx context.Context, account string, v versions.Version) (Pin, bool, error) {
+func (m *MemoryStore) PinIfAbsent(ctx context.Context, account string, v versions.Version) (Pin, bool, error) {
 	if err := checkArgs(account, v); err != nil {
 		return Pin{}, false, err
 	}
@@ -68,7 +69,7 @@ func (m *Memory) PinIfAbsent(ctx context.Context, account string, v versions.Ver
 }
 
 // Upgrade implements Store.
-func (m *Memory) Upgrade(ctx context.Context, account string, to versions.Version) (Pin, error) {
+func (m *MemoryStore) Upgrade(ctx context.Context, account string, to versions.Version) (Pin, error) {
 	if err := checkArgs(account, to); err != nil {
 		return Pin{}, err
 	}
@@ -76,14 +77,14 @@ func (m *Memory) Upgrade(ctx context.Context, account string, to versions.Versio
 }
 
 // Rollback implements Store.
-func (m *Memory) Rollback(ctx context.Context, account string) (Pin, error) {
+func (m *MemoryStore) Rollback(ctx context.Context, account string) (Pin, error) {
 	if err := checkAccount(account); err != nil {
 		return Pin{}, err
 	}
 	return m.move(account, func(p Pin) (Pin, Change, error) { return rollback(p, m.opts.RollbackWindow, m.opts.now()) })
 }
 
-func (m *Memory) move(account string, f func(Pin) (Pin, Change, error)) (Pin, error) {
+func (m *MemoryStore) move(account string, f func(Pin) (Pin, Change, error)) (Pin, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	p, ok := m.pins[account]
@@ -100,7 +101,7 @@ func (m *Memory) move(account string, f func(Pin) (Pin, Change, error)) (Pin, er
 }
 
 // History implements Store.
-func (m *Memory) History(ctx context.Context, account string) ([]Change, error) {
+func (m *MemoryStore) History(ctx context.Context, account string) ([]Change, error) {
 	if err := checkAccount(account); err != nil {
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func (m *Memory) History(ctx context.Context, account string) ([]Change, error) 
 }
 
 // CountRequests implements Store.
-func (m *Memory) CountRequests(ctx context.Context, served map[versions.Version]int64) error {
+func (m *MemoryStore) CountRequests(ctx context.Context, served map[versions.Version]int64) error {
 	h := hour(m.opts.now()).Unix()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -124,7 +125,7 @@ func (m *Memory) CountRequests(ctx context.Context, served map[versions.Version]
 }
 
 // Census implements Store.
-func (m *Memory) Census(ctx context.Context, since time.Time) ([]Count, error) {
+func (m *MemoryStore) Census(ctx context.Context, since time.Time) ([]Count, error) {
 	from := hour(since).Unix()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -154,7 +155,7 @@ func (m *Memory) Census(ctx context.Context, since time.Time) ([]Count, error) {
 }
 
 // MoveAll implements Store.
-func (m *Memory) MoveAll(ctx context.Context, from, to versions.Version) (int, error) {
+func (m *MemoryStore) MoveAll(ctx context.Context, from, to versions.Version) (int, error) {
 	if from.IsZero() || to.IsZero() {
 		return 0, ErrZeroVersion
 	}
@@ -178,7 +179,7 @@ func (m *Memory) MoveAll(ctx context.Context, from, to versions.Version) (int, e
 }
 
 // Set implements Store.
-func (m *Memory) Set(ctx context.Context, account string, v versions.Version) (Pin, error) {
+func (m *MemoryStore) Set(ctx context.Context, account string, v versions.Version) (Pin, error) {
 	if err := checkArgs(account, v); err != nil {
 		return Pin{}, err
 	}
@@ -189,7 +190,7 @@ func (m *Memory) Set(ctx context.Context, account string, v versions.Version) (P
 }
 
 // SetMany implements Store.
-func (m *Memory) SetMany(ctx context.Context, as []Assignment) (int, error) {
+func (m *MemoryStore) SetMany(ctx context.Context, as []Assignment) (int, error) {
 	as, err := lastAssignments(as)
 	if err != nil {
 		return 0, err
@@ -207,7 +208,7 @@ func (m *Memory) SetMany(ctx context.Context, as []Assignment) (int, error) {
 }
 
 // set sets a pin with m.mu held.
-func (m *Memory) set(account string, v versions.Version, now time.Time) (Pin, bool) {
+func (m *MemoryStore) set(account string, v versions.Version, now time.Time) (Pin, bool) {
 	p, exists := m.pins[account]
 	if !exists {
 		p.Account = account

@@ -9,6 +9,6 @@ import (
 
 func TestMemory(t *testing.T) {
 	pinstest.Run(t, pinstest.Backend{
-		Open: func(t *testing.T, opts pins.Options) pins.Store { return pins.NewMemory(opts) },
+		Open: func(t *testing.T, opts *pins.Options) pins.Store { return pins.NewMemoryStore(opts) },
 	})
 }

@@ -190,7 +190,8 @@ func retire(p Pin, to versions.Version, now time.Time) (Pin, Change) {
 	return p, c
 }
 
-// Options configure a Store. The zero value is right for a server.
+// Options configure a Store: NewMemoryStore and NewSQLStore take an
+// *Options, and nil means the defaults, which are right for a server.
 type Options struct {
 	// Now returns the current time.
 	// Optional. Default value time.Now.
@@ -201,7 +202,11 @@ type Options struct {
 	RollbackWindow time.Duration
 }
 
-func (o Options) withDefaults() Options {
+func withDefaults(opts *Options) Options {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}

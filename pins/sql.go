@@ -11,35 +11,32 @@ import (
 	"github.com/verso-api/verso/versions"
 )
 
-// SQL is a Store in a SQL database: a SQLite file (the embedded default) or
-// PostgreSQL (for servers on several machines). Pins live in the table
-// verso_pins and their history in verso_pin_history; times are stored as Unix
-// nanoseconds.
-type SQL struct {
+// SQLStore is a Store in a SQL database: a SQLite file (the embedded
+// default) or PostgreSQL (for servers on several machines). Pins live in
+// the table verso_pins and their history in verso_pin_history; times are
+// stored as Unix nanoseconds.
+type SQLStore struct {
 	db   *storage.DB
 	opts Options
 }
 
-var _ Store = (*SQL)(nil)
+var _ Store = (*SQLStore)(nil)
 
-// NewSQLite returns a Store in the SQLite database db, creating its tables
-// if needed. The caller owns db and closes it.
-func NewSQLite(ctx context.Context, db *storage.DB, opts Options) (*SQL, error) {
-	return newSQL(ctx, db, storage.SQLite, opts)
-}
-
-// NewPostgres returns a Store in the PostgreSQL database db, creating its
-// tables if needed. The caller owns db and closes it.
-func NewPostgres(ctx context.Context, db *storage.DB, opts Options) (*SQL, error) {
-	return newSQL(ctx, db, storage.Postgres, opts)
-}
-
-// New returns a Store in db, whichever its dialect.
-func New(ctx context.Context, db *storage.DB, opts Options) (*SQL, error) {
+// NewSQLStore returns a Store in db, SQLite or PostgreSQL, creating its
+// tables if needed; nil opts means the defaults. The caller owns db and
+// closes it.
+func NewSQLStore(ctx context.Context, db *storage.DB, opts *Options) (*SQLStore, error) {
 	if db == nil {
 		return nil, errors.New("pins: nil database")
 	}
-	return newSQL(ctx, db, db.Dialect, opts)
+	stmts := schema
+	if db.Dialect == storage.Postgres {
+		stmts = append([]string{fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrateLock)}, schema...)
+	}
+	if err := db.Migrate(ctx, stmts...); err != nil {
+		return nil, fmt.Errorf("pins: %w", err)
+	}
+	return &SQLStore{db: db, opts: withDefaults(opts)}, nil
 }
 
 // migrateLock is the PostgreSQL advisory lock key that serializes the
@@ -74,25 +71,8 @@ var schema = []string{
 	`CREATE INDEX IF NOT EXISTS verso_pins_version ON verso_pins (version)`,
 }
 
-func newSQL(ctx context.Context, db *storage.DB, want storage.Dialect, opts Options) (*SQL, error) {
-	if db == nil {
-		return nil, errors.New("pins: nil database")
-	}
-	if db.Dialect != want {
-		return nil, fmt.Errorf("pins: want a %s database, got %s", want, db.Dialect)
-	}
-	stmts := schema
-	if db.Dialect == storage.Postgres {
-		stmts = append([]string{fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrateLock)}, schema...)
-	}
-	if err := db.Migrate(ctx, stmts...); err != nil {
-		return nil, fmt.Errorf("pins: %w", err)
-	}
-	return &SQL{db: db, opts: opts.withDefaults()}, nil
-}
-
 // DB returns the database the store uses.
-func (s *SQL) DB() *storage.DB { return s.db }
+func (s *SQLStore) DB() *storage.DB { return s.db }
 
 const selectPin = `SELECT account, version, previous, pinned_at_ns, moved_at_ns, seq FROM verso_pins WHERE account = ?`
 
@@ -132,7 +112,7 @@ func nanos(t time.Time) any {
 }
 
 // Get implements Store.
-func (s *SQL) Get(ctx context.Context, account string) (Pin, error) {
+func (s *SQLStore) Get(ctx context.Context, account string) (Pin, error) {
 	if err := checkAccount(account); err != nil {
 		return Pin{}, err
 	}
@@ -143,7 +123,7 @@ func (s *SQL) Get(ctx context.Context, account string) (Pin, error) {
 // PinIfAbsent implements Store. The database's primary key on the account
 // decides which of several racing callers pins: INSERT ... ON CONFLICT DO
 // NOTHING stores at most one row, and the losers read the winner's.
-func (s *SQL) PinIfAbsent(ctx context.Context, account string, v versions.Version) (Pin, bool, error) {
+func (s *SQLStore) PinIfAbsent(ctx context.Context, account string, v versions.Version) (Pin, bool, error) {
 	if err := checkArgs(account, v); err != nil {
 		return Pin{}, false, err
 	}
@@ -182,7 +162,7 @@ func insertChange(ctx context.Context, tx *storage.Tx, seq int64, c Change) erro
 }
 
 // Upgrade implements Store.
-func (s *SQL) Upgrade(ctx context.Context, account string, to versions.Version) (Pin, error) {
+func (s *SQLStore) Upgrade(ctx context.Context, account string, to versions.Version) (Pin, error) {
 	if err := checkArgs(account, to); err != nil {
 		return Pin{}, err
 	}
@@ -190,7 +170,7 @@ func (s *SQL) Upgrade(ctx context.Context, account string, to versions.Version) 
 }
 
 // Rollback implements Store.
-func (s *SQL) Rollback(ctx context.Context, account string) (Pin, error) {
+func (s *SQLStore) Rollback(ctx context.Context, account string) (Pin, error) {
 	if err := checkAccount(account); err != nil {
 		return Pin{}, err
 	}
@@ -200,7 +180,7 @@ func (s *SQL) Rollback(ctx context.Context, account string) (Pin, error) {
 // move reads the pin with a write lock (SQLite write transactions are
 // immediate; PostgreSQL takes the row with FOR UPDATE), applies f, and
 // writes the pin and the change in the same transaction.
-func (s *SQL) move(ctx context.Context, account string, f func(Pin) (Pin, Change, error)) (Pin, error) {
+func (s *SQLStore) move(ctx context.Context, account string, f func(Pin) (Pin, Change, error)) (Pin, error) {
 	query := selectPin
 	if s.db.Dialect == storage.Postgres {
 		query += ` FOR UPDATE`
@@ -235,7 +215,7 @@ func (s *SQL) move(ctx context.Context, account string, f func(Pin) (Pin, Change
 }
 
 // History implements Store.
-func (s *SQL) History(ctx context.Context, account string) ([]Change, error) {
+func (s *SQLStore) History(ctx context.Context, account string) ([]Change, error) {
 	if err := checkAccount(account); err != nil {
 		return nil, err
 	}
@@ -266,7 +246,7 @@ func (s *SQL) History(ctx context.Context, account string) ([]Change, error) {
 
 // CountRequests implements Store: one upsert per version into
 // verso_pin_requests, in one transaction.
-func (s *SQL) CountRequests(ctx context.Context, served map[versions.Version]int64) error {
+func (s *SQLStore) CountRequests(ctx context.Context, served map[versions.Version]int64) error {
 	if len(served) == 0 {
 		return nil
 	}
@@ -292,7 +272,7 @@ func (s *SQL) CountRequests(ctx context.Context, served map[versions.Version]int
 }
 
 // Census implements Store.
-func (s *SQL) Census(ctx context.Context, since time.Time) ([]Count, error) {
+func (s *SQLStore) Census(ctx context.Context, since time.Time) ([]Count, error) {
 	by := map[versions.Version]*Count{}
 	get := func(v versions.Version) *Count {
 		c := by[v]
@@ -338,7 +318,7 @@ func (s *SQL) Census(ctx context.Context, since time.Time) ([]Count, error) {
 // MoveAll implements Store: it locks the pins of from (SQLite write
 // transactions are immediate; PostgreSQL takes the rows FOR UPDATE), records
 // each move in the history and moves the pins, all in one transaction.
-func (s *SQL) MoveAll(ctx context.Context, from, to versions.Version) (int, error) {
+func (s *SQLStore) MoveAll(ctx context.Context, from, to versions.Version) (int, error) {
 	if from.IsZero() || to.IsZero() {
 		return 0, ErrZeroVersion
 	}
@@ -378,7 +358,7 @@ func (s *SQL) MoveAll(ctx context.Context, from, to versions.Version) (int, erro
 }
 
 // Set implements Store.
-func (s *SQL) Set(ctx context.Context, account string, v versions.Version) (Pin, error) {
+func (s *SQLStore) Set(ctx context.Context, account string, v versions.Version) (Pin, error) {
 	if err := checkArgs(account, v); err != nil {
 		return Pin{}, err
 	}
@@ -395,7 +375,7 @@ func (s *SQL) Set(ctx context.Context, account string, v versions.Version) (Pin,
 }
 
 // SetMany implements Store.
-func (s *SQL) SetMany(ctx context.Context, as []Assignment) (int, error) {
+func (s *SQLStore) SetMany(ctx context.Context, as []Assignment) (int, error) {
 	as, err := lastAssignments(as)
 	if err != nil {
 		return 0, err
@@ -424,7 +404,7 @@ func (s *SQL) SetMany(ctx context.Context, as []Assignment) (int, error) {
 // setTx sets a pin in tx: it creates the pin if absent (a racing first
 // request's PinIfAbsent either comes first, and the pin is then moved, or
 // finds the set pin), else moves it with the row locked.
-func (s *SQL) setTx(ctx context.Context, tx *storage.Tx, account string, v versions.Version, now time.Time) (Pin, bool, error) {
+func (s *SQLStore) setTx(ctx context.Context, tx *storage.Tx, account string, v versions.Version, now time.Time) (Pin, bool, error) {
 	res, err := tx.Exec(ctx, `INSERT INTO verso_pins (account, version, pinned_at_ns, seq) VALUES (?, ?, ?, 1)
 		ON CONFLICT (account) DO NOTHING`, account, v, now.UnixNano())
 	if err != nil {

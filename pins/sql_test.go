@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/verso-api/verso/storage/storagetest"
 
@@ -17,7 +18,7 @@ import (
 
 func TestSQLite(t *testing.T) {
 	pinstest.Run(t, pinstest.Backend{
-		Open: func(t *testing.T, opts pins.Options) pins.Store {
+		Open: func(t *testing.T, opts *pins.Options) pins.Store {
 			return openSQL(t, filepath.Join(t.TempDir(), "pins.db"), opts)
 		},
 		Reopen: reopenSQL,
@@ -27,58 +28,43 @@ func TestSQLite(t *testing.T) {
 func TestPostgres(t *testing.T) {
 	base := postgresURL(t)
 	pinstest.Run(t, pinstest.Backend{
-		Open: func(t *testing.T, opts pins.Options) pins.Store {
+		Open: func(t *testing.T, opts *pins.Options) pins.Store {
 			return openSQL(t, postgresSchema(t, base), opts)
 		},
 		Reopen: reopenSQL,
 	})
 }
 
-func TestConstructorsCheckTheDialect(t *testing.T) {
+func TestNewSQLStore(t *testing.T) {
 	ctx := context.Background()
 	db, err := storage.Open(ctx, filepath.Join(t.TempDir(), "pins.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 
-	_, err = pins.NewPostgres(ctx, db, pins.Options{})
-	require.ErrorContains(t, err, "want a postgres database, got sqlite")
-	_, err = pins.NewSQLite(ctx, nil, pins.Options{})
+	_, err = pins.NewSQLStore(ctx, nil, nil)
 	require.ErrorContains(t, err, "nil database")
-	_, err = pins.NewSQLite(ctx, db, pins.Options{})
+	_, err = pins.NewSQLStore(ctx, db, nil)
 	require.NoError(t, err)
-	_, err = pins.NewSQLite(ctx, db, pins.Options{})
+	_, err = pins.NewSQLStore(ctx, db, &pins.Options{RollbackWindow: time.Hour})
 	require.NoError(t, err, "opening a second store on the same database migrates nothing")
-
-	if u := os.Getenv("VERSO_TEST_POSTGRES_URL"); u != "" {
-		pg, err := storage.Open(ctx, u)
-		require.NoError(t, err)
-		t.Cleanup(func() { pg.Close() })
-		_, err = pins.NewSQLite(ctx, pg, pins.Options{})
-		require.ErrorContains(t, err, "want a sqlite database, got postgres")
-	}
 }
 
 // openSQL opens the database at u and a store on it, both closed at the end
 // of the test.
-func openSQL(t testing.TB, u string, opts pins.Options) *pins.SQL {
+func openSQL(t testing.TB, u string, opts *pins.Options) *pins.SQLStore {
 	t.Helper()
 	ctx := context.Background()
 	db, err := storage.Open(ctx, u)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	var s *pins.SQL
-	if db.Dialect == storage.Postgres {
-		s, err = pins.NewPostgres(ctx, db, opts)
-	} else {
-		s, err = pins.NewSQLite(ctx, db, opts)
-	}
+	s, err := pins.NewSQLStore(ctx, db, opts)
 	require.NoError(t, err)
 	return s
 }
 
-func reopenSQL(t *testing.T, s pins.Store, opts pins.Options) pins.Store {
+func reopenSQL(t *testing.T, s pins.Store, opts *pins.Options) pins.Store {
 	t.Helper()
-	db := s.(*pins.SQL).DB()
+	db := s.(*pins.SQLStore).DB()
 	require.NoError(t, db.Close())
 	return openSQL(t, db.URL, opts)
 }

@@ -120,7 +120,7 @@ func runBenchRole(role string) error {
 			return err
 		}
 		p, err := proxy.Config{
-			Config:   server.Config{Engine: transform.New(tl, nil), Pins: pins.NewMemory(pins.Options{}), Logger: slog.New(slog.DiscardHandler)},
+			Config:   server.Config{Engine: transform.New(tl, nil), Pins: pins.NewMemoryStore(nil), Logger: slog.New(slog.DiscardHandler)},
 			Upstream: up,
 		}.Handler()
 		if err != nil {

@@ -105,12 +105,12 @@ func (l testLog) Write(p []byte) (int, error) {
 
 // sqlPins opens the pin store of a backend, with the salt kept in its
 // database.
-func sqlPins(t *testing.T, u string) (*pins.SQL, []byte) {
+func sqlPins(t *testing.T, u string) (*pins.SQLStore, []byte) {
 	t.Helper()
 	db, err := storage.Open(context.Background(), u)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	store, err := pins.New(context.Background(), db, pins.Options{})
+	store, err := pins.NewSQLStore(context.Background(), db, nil)
 	require.NoError(t, err)
 	salt, err := proxy.LoadSalt(context.Background(), db)
 	require.NoError(t, err)

@@ -60,7 +60,7 @@ func BenchmarkHandler(b *testing.B) {
 		b.Fatal(err)
 	}
 	p, err := proxy.Config{
-		Config:    server.Config{Engine: transform.New(tl, nil), Pins: pins.NewMemory(pins.Options{}), Logger: slog.New(slog.DiscardHandler)},
+		Config:    server.Config{Engine: transform.New(tl, nil), Pins: pins.NewMemoryStore(nil), Logger: slog.New(slog.DiscardHandler)},
 		Upstream:  up,
 		Transport: cannedTransport{body},
 	}.Handler()

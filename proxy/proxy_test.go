@@ -188,7 +188,7 @@ func TestPinEndpointsStayInTheProxy(t *testing.T) {
 	assert.Equal(t, []string{"/v1/account/api_version"}, seen())
 }
 
-func pinsMemory() pins.Store { return pins.NewMemory(pins.Options{}) }
+func pinsMemory() pins.Store { return pins.NewMemoryStore(nil) }
 
 // TestUpstreamFaults checks answers an upstream should never send and
 // bodies a client should never send, against a Go upstream: a corrupt

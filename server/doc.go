@@ -11,7 +11,7 @@
 //	handler := server.MiddlewareWithConfig(server.Config{
 //		Engine:  transform.New(timeline, nil),
 //		Account: func(r *http.Request) (string, error) { return accountFrom(r.Context()), nil },
-//		Pins:    pins.NewMemory(pins.Options{}),
+//		Pins:    pins.NewMemoryStore(nil),
 //	})(mux)
 //
 // The package imports the standard library and yaml only (no web
@@ -105,7 +105,7 @@
 //	versioning, err := server.Config{
 //		Engine:  engine,
 //		Account: func(r *http.Request) (string, error) { return accountFrom(r.Context()), nil },
-//		Pins:    pins.NewMemory(pins.Options{}),
+//		Pins:    pins.NewMemoryStore(nil),
 //		Metrics: prom.NewMetrics(prometheus.DefaultRegisterer),
 //	}.ToMiddleware()
 //	if err != nil { ... }

@@ -40,7 +40,7 @@ func TestMetrics(t *testing.T) {
 	if again := prom.NewMetrics(reg); again.Requests != m.Requests {
 		t.Error("a second NewMetrics on one registry did not reuse the registered collectors")
 	}
-	store := pins.NewMemory(pins.Options{})
+	store := pins.NewMemoryStore(nil)
 	if _, _, err := store.PinIfAbsent(context.Background(), "acct_old", versions.MustParse("2017-01-27")); err != nil {
 		t.Fatal(err)
 	}

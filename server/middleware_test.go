@@ -102,7 +102,7 @@ func forms(t *testing.T, cfg server.Config) map[string]http.Handler {
 }
 
 func TestMiddlewareForms(t *testing.T) {
-	store := pins.NewMemory(pins.Options{})
+	store := pins.NewMemoryStore(nil)
 	_, _, err := store.PinIfAbsent(context.Background(), "acct_old", versions.MustParse("2017-01-27"))
 	require.NoError(t, err)
 

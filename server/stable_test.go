@@ -41,7 +41,7 @@ func previewTimeline(t *testing.T) *transform.Engine {
 // when a request names it. NearestVersion serves an unlisted date as the
 // nearest older version, and never lands on a preview.
 func TestPreviewsOnlyWhenAsked(t *testing.T) {
-	store := pins.NewMemory(pins.Options{})
+	store := pins.NewMemoryStore(nil)
 	for _, nearest := range []bool{false, true} {
 		mw, err := server.Config{Engine: previewTimeline(t), Pins: store, Account: authAccount, NearestVersion: nearest}.ToMiddleware()
 		require.NoError(t, err)

@@ -61,7 +61,7 @@ func TestVersionChoice(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			store := pins.NewMemory(pins.Options{})
+			store := pins.NewMemoryStore(nil)
 			if tt.pin != "" {
 				if _, _, err := store.PinIfAbsent(ctx, tt.account, versions.MustParse(tt.pin)); err != nil {
 					t.Fatal(err)
@@ -159,7 +159,7 @@ func TestInvalidVersion(t *testing.T) {
 
 func TestPinOnFirstRequestConcurrent(t *testing.T) {
 	ctx := context.Background()
-	store := pins.NewMemory(pins.Options{})
+	store := pins.NewMemoryStore(nil)
 	metrics := prom.NewMetrics(nil)
 	e := newEcho(t, server.Config{Engine: stripe(t), Account: authAccount, Pins: store, Metrics: metrics})
 	customerRoute(e)
@@ -676,7 +676,7 @@ func TestBehaviorGate(t *testing.T) {
 }
 
 func TestAccountErrorReturnedAsIs(t *testing.T) {
-	e := newEcho(t, server.Config{Engine: stripe(t), Pins: pins.NewMemory(pins.Options{}),
+	e := newEcho(t, server.Config{Engine: stripe(t), Pins: pins.NewMemoryStore(nil),
 		Account: func(*http.Request) (string, error) {
 			return "", echo.NewHTTPError(http.StatusUnauthorized, "You did not provide an API key.")
 		}})
@@ -723,7 +723,7 @@ func TestPinStoreFailure(t *testing.T) {
 
 func TestRetiredPin(t *testing.T) {
 	ctx := context.Background()
-	store := pins.NewMemory(pins.Options{})
+	store := pins.NewMemoryStore(nil)
 	if _, _, err := store.PinIfAbsent(ctx, "acct_old", versions.MustParse("2011-01-01")); err != nil {
 		t.Fatal(err)
 	}
@@ -805,7 +805,7 @@ func TestConfig(t *testing.T) {
 // TestRealHTTP runs an old client and a newest one against one server on
 // 127.0.0.1, with pins, JSON and form bodies.
 func TestRealHTTP(t *testing.T) {
-	store := pins.NewMemory(pins.Options{})
+	store := pins.NewMemoryStore(nil)
 	ctx := context.Background()
 	if _, _, err := store.PinIfAbsent(ctx, "acct_old", versions.MustParse("2017-01-27")); err != nil {
 		t.Fatal(err)

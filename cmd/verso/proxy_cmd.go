@@ -163,7 +163,7 @@ func runProxy(e *env, args []string) error {
 			return err
 		}
 		defer db.Close()
-		if cfg.Pins, err = pins.New(ctx, db, pins.Options{}); err != nil {
+		if cfg.Pins, err = pins.NewSQLStore(ctx, db, nil); err != nil {
 			return err
 		}
 		if *accountHeader == "" {
@@ -173,7 +173,7 @@ func runProxy(e *env, args []string) error {
 		}
 		where = db.Dialect.String()
 	} else {
-		cfg.Pins = pins.NewMemory(pins.Options{})
+		cfg.Pins = pins.NewMemoryStore(nil)
 	}
 
 	var msrv *http.Server

@@ -114,12 +114,12 @@ func runPins(e *env, args []string) error {
 	return printCensus(e, tl, census, *since)
 }
 
-func openPins(ctx context.Context, dbURL string) (*pins.SQL, *storage.DB, error) {
+func openPins(ctx context.Context, dbURL string) (*pins.SQLStore, *storage.DB, error) {
 	db, err := storage.Open(ctx, dbURL)
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := pins.New(ctx, db, pins.Options{})
+	store, err := pins.NewSQLStore(ctx, db, nil)
 	if err != nil {
 		db.Close()
 		return nil, nil, err

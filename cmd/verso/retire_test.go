@@ -156,7 +156,7 @@ func TestRetirePins(t *testing.T) {
 			db, err := storage.Open(ctx, url)
 			require.NoError(t, err)
 			defer db.Close()
-			store, err := pins.New(ctx, db, pins.Options{})
+			store, err := pins.NewSQLStore(ctx, db, nil)
 			require.NoError(t, err)
 			for a, pv := range map[string]versions.Version{"acct_1": v, "acct_2": v, "acct_3": into} {
 				_, _, err := store.PinIfAbsent(ctx, a, pv)

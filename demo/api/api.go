@@ -256,7 +256,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.Accounts, err = accounts.New(ctx, cfg.DB, accounts.Options{Now: s.now}); err != nil {
 		return nil, err
 	}
-	if s.Pins, err = pins.New(ctx, cfg.DB, pins.Options{Now: s.now}); err != nil {
+	if s.Pins, err = pins.NewSQLStore(ctx, cfg.DB, &pins.Options{Now: s.now}); err != nil {
 		return nil, err
 	}
 	s.Counter = pins.NewCounter(s.Pins)

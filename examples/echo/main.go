@@ -31,7 +31,7 @@ func newHandler(store *users.Store) (http.Handler, error) {
 	versioning, err := echoversioning.New(server.Config{
 		Engine:  engine,
 		Account: users.AccountOf,
-		Pins:    pins.NewMemory(pins.Options{}),
+		Pins:    pins.NewMemoryStore(nil),
 	})
 	if err != nil {
 		return nil, err

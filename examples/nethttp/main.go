@@ -54,7 +54,7 @@ func newHandler(store *users.Store) (http.Handler, error) {
 	versioning, err := server.Config{
 		Engine:  engine,
 		Account: users.AccountOf,
-		Pins:    pins.NewMemory(pins.Options{}),
+		Pins:    pins.NewMemoryStore(nil),
 	}.ToMiddleware()
 	if err != nil {
 		return nil, err

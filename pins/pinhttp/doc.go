@@ -22,7 +22,8 @@
 // as are a missing version (parameter_missing) and one the timeline does
 // not have (parameter_invalid). A new account is pinned to the newest
 // version that is not a preview (versions.Timeline.NewestStable). Errors
-// are in the API's shape (apierror.Write by default).
+// are *apierror.Error values written in the API's shape (apierror.Write by
+// default); a store that fails is 503 with Retry-After (ErrStore).
 // The account comes from Config.Account, which reads what authentication
 // established; a request with no account gets 401.
 package pinhttp

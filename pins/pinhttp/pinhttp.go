@@ -51,11 +51,14 @@ type Config struct {
 	// rollback_until. Optional. Default value pins.DefaultRollbackWindow.
 	RollbackWindow time.Duration
 
-	// ErrorHandler writes errors in the API's shape.
-	// Optional. Default value apierror.Write.
+	// ErrorHandler writes errors (*apierror.Error values) in the API's
+	// shape.
+	// Optional. Default value apierror.Write: the shape of the request's
+	// context.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
-	// Logger gets store failures, which the client sees as a 500.
+	// Logger gets store failures, which the client sees as a 503 with
+	// Retry-After (ErrStore).
 	// Optional. Default value slog.Default().
 	Logger *slog.Logger
 }
@@ -150,8 +153,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if account == "" {
-		h.config.ErrorHandler(w, r, apierror.New(http.StatusUnauthorized, apierror.TypeInvalidRequest, "authentication_required",
-			"A version pin belongs to an account: authenticate the request."))
+		h.config.ErrorHandler(w, r, ErrNoAccount)
 		return
 	}
 	if err := op(w, r, account); err != nil {
@@ -208,10 +210,9 @@ func (h *handler) rollback(w http.ResponseWriter, r *http.Request, account strin
 	p, err := h.config.Store.Rollback(r.Context(), account)
 	switch {
 	case errors.Is(err, pins.ErrNoPrevious), errors.Is(err, pins.ErrNotPinned):
-		return apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, "rollback_unavailable", "There is no previous version to roll back to.")
+		return ErrNoPrevious.Wrap(err)
 	case errors.Is(err, pins.ErrRollbackExpired):
-		return apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, "rollback_expired",
-			fmt.Sprintf("The %s to roll back this upgrade have passed.", window(h.config.RollbackWindow)))
+		return ErrRollbackExpired.With(fmt.Sprintf("The %s to roll back this upgrade have passed.", window(h.config.RollbackWindow))).Wrap(err)
 	case err != nil:
 		return err
 	}
@@ -265,15 +266,38 @@ func (h *handler) write(w http.ResponseWriter, r *http.Request, p pins.Pin) erro
 	return nil
 }
 
-// fail writes err: a 4xx as it is, anything else (a store failure) as a
-// 500 that does not reveal it, logged.
+// fail writes err: the handler's own errors as they are, anything else (a
+// store failure) as a 503 with Retry-After that does not reveal it,
+// logged.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if apierror.From(err).Status >= 500 {
+	var ae *apierror.Error
+	if !errors.As(err, &ae) {
 		h.config.Logger.ErrorContext(r.Context(), "pinhttp: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
-		err = apierror.ErrInternal
+		err = ErrStore.Wrap(err)
 	}
 	h.config.ErrorHandler(w, r, err)
 }
+
+// The errors of the pin endpoints, besides apierror's 404, 405 and 413;
+// each answer is derived from one of them, for errors.Is.
+var (
+	// ErrNoAccount: the request has no account (401).
+	ErrNoAccount = apierror.New(http.StatusUnauthorized, apierror.TypeInvalidRequest, "authentication_required",
+		"A version pin belongs to an account: authenticate the request.")
+	// ErrParam: a parameter is missing, unknown or invalid (400); its code
+	// says which.
+	ErrParam = apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, CodeParamInvalid, "Invalid parameter.")
+	// ErrNoPrevious: the pin has no previous version to roll back to (400).
+	ErrNoPrevious = apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, "rollback_unavailable",
+		"There is no previous version to roll back to.")
+	// ErrRollbackExpired: the rollback window of the last upgrade has
+	// passed (400).
+	ErrRollbackExpired = apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, "rollback_expired",
+		"The time to roll back this upgrade has passed.")
+	// ErrStore: the store failed (503 with Retry-After); it is
+	// apierror.ErrUnavailable too.
+	ErrStore = apierror.ErrUnavailable.With("The version pin could not be read or changed; retry the request.")
+)
 
 // The error codes of parameter errors, in Stripe's vocabulary.
 const (
@@ -285,7 +309,7 @@ const (
 // paramError is a 400 about the parameter param ("" for the body as a
 // whole).
 func paramError(code, param, message string) error {
-	return apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, code, message).WithParam(param)
+	return ErrParam.With(message).WithCode(code).WithParam(param)
 }
 
 // invalid is a 400 about the version parameter.

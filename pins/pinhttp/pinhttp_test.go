@@ -1,6 +1,10 @@
 package pinhttp_test
 
 import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -13,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/pins/pinhttp"
 	"github.com/verso-api/verso/versions"
@@ -24,7 +29,7 @@ func newHandler(t testing.TB, now func() time.Time) http.Handler {
 		versions.MustParse("2024-09-01.preview"), versions.MustParse("2024-06-01"), versions.MustParse("2023-03-01"), versions.MustParse("2022-01-01"),
 	)
 	require.NoError(t, err)
-	store := pins.NewMemory(pins.Options{Now: now})
+	store := pins.NewMemoryStore(&pins.Options{Now: now})
 	h, err := pinhttp.Config{
 		Store:    store,
 		Versions: tl,
@@ -127,7 +132,7 @@ func TestConfigErrors(t *testing.T) {
 	tl, err := versions.NewTimeline(versions.MustParse("2024-06-01"))
 	require.NoError(t, err)
 	acct := func(*http.Request) (string, error) { return "a", nil }
-	store := pins.NewMemory(pins.Options{})
+	store := pins.NewMemoryStore(nil)
 	for name, c := range map[string]pinhttp.Config{
 		"no store":    {Versions: tl, Account: acct},
 		"no versions": {Store: store, Account: acct},
@@ -139,4 +144,42 @@ func TestConfigErrors(t *testing.T) {
 			assert.Error(t, err)
 		})
 	}
+}
+
+// downStore is a store whose database does not answer.
+type downStore struct{ pins.Store }
+
+var errDown = errors.New("dial tcp 127.0.0.1:5432: connection refused")
+
+func (downStore) PinIfAbsent(context.Context, string, versions.Version) (pins.Pin, bool, error) {
+	return pins.Pin{}, false, errDown
+}
+
+// TestStoreDown: a store that fails is a 503 with Retry-After, in the shape
+// of the request's context, whose body does not reveal the cause.
+func TestStoreDown(t *testing.T) {
+	tl, err := versions.NewTimeline(versions.MustParse("2024-06-01"))
+	require.NoError(t, err)
+	var got error
+	h, err := pinhttp.Config{
+		Store:    downStore{pins.NewMemoryStore(nil)},
+		Versions: tl,
+		Account:  func(*http.Request) (string, error) { return "a", nil },
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			got = err
+			apierror.Write(w, r, err)
+		},
+	}.Handler()
+	require.NoError(t, err)
+	req := httptest.NewRequest("GET", pinhttp.DefaultPath, nil)
+	req = req.WithContext(apierror.WithShape(req.Context(), apierror.Flat()))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	require.NotEmpty(t, rec.Header().Get("Retry-After"))
+	require.Equal(t, "service_unavailable", gjson.Get(rec.Body.String(), "code").String(), rec.Body.String())
+	require.NotContains(t, rec.Body.String(), "5432")
+	require.ErrorIs(t, got, pinhttp.ErrStore)
+	require.ErrorIs(t, got, errDown)
 }

@@ -5,7 +5,7 @@
 //
 //	func TestMemory(t *testing.T) {
 //		pinstest.Run(t, pinstest.Backend{
-//			Open: func(t *testing.T, o pins.Options) pins.Store { return pins.NewMemory(o) },
+//			Open: func(t *testing.T, o *pins.Options) pins.Store { return pins.NewMemoryStore(o) },
 //		})
 //	}
 package pinstest
@@ -27,11 +27,11 @@ import (
 type Backend struct {
 	// Open returns a new, empty store using opts. It registers with
 	// t.Cleanup whatever must be closed.
-	Open func(t *testing.T, opts pins.Options) pins.Store
+	Open func(t *testing.T, opts *pins.Options) pins.Store
 	// Reopen closes everything behind s (its database handle included) and
 	// opens a store on the same data, as a restarted server would. It is nil
 	// for stores that do not persist; the suite then skips the reopen test.
-	Reopen func(t *testing.T, s pins.Store, opts pins.Options) pins.Store
+	Reopen func(t *testing.T, s pins.Store, opts *pins.Options) pins.Store
 }
 
 // Clock is a settable clock for pins.Options.Now. It is safe for concurrent
@@ -69,501 +69,539 @@ var (
 // Start is the time the suite's clocks start at.
 var Start = time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.UTC)
 
-// Run runs the suite on b.
+// Run runs the suite on b: one named subtest per behaviour a Store must
+// have (see Tests).
 func Run(t *testing.T, b Backend) {
 	t.Helper()
 	if b.Open == nil {
 		t.Fatal("pinstest: Backend.Open is nil")
 	}
-	open := func(t *testing.T, opts pins.Options) (pins.Store, *Clock) {
-		clock := NewClock(Start)
-		if opts.Now == nil {
-			opts.Now = clock.Now
-		}
-		return b.Open(t, opts), clock
+	for _, tt := range Tests() {
+		t.Run(tt.Name, func(t *testing.T) { tt.Func(t, b) })
 	}
-	ctx := context.Background()
+}
 
-	t.Run("GetAbsent", func(t *testing.T) {
-		s, _ := open(t, pins.Options{})
-		_, err := s.Get(ctx, "acct_absent")
-		require.ErrorIs(t, err, pins.ErrNotPinned)
-		h, err := s.History(ctx, "acct_absent")
-		require.NoError(t, err)
-		require.Empty(t, h)
-	})
+// Test is one test of the suite.
+type Test struct {
+	Name string
+	Func func(t *testing.T, b Backend)
+}
 
-	t.Run("InvalidArguments", func(t *testing.T) {
-		s, _ := open(t, pins.Options{})
-		tests := []struct {
-			name string
-			call func() error
-			want error
-		}{
-			{"Get empty account", func() error { _, err := s.Get(ctx, ""); return err }, pins.ErrEmptyAccount},
-			{"PinIfAbsent empty account", func() error { _, _, err := s.PinIfAbsent(ctx, "", V1); return err }, pins.ErrEmptyAccount},
-			{"PinIfAbsent zero version", func() error { _, _, err := s.PinIfAbsent(ctx, "acct_a", versions.Version{}); return err }, pins.ErrZeroVersion},
-			{"Upgrade empty account", func() error { _, err := s.Upgrade(ctx, "", V2); return err }, pins.ErrEmptyAccount},
-			{"Upgrade zero version", func() error { _, err := s.Upgrade(ctx, "acct_a", versions.Version{}); return err }, pins.ErrZeroVersion},
-			{"Rollback empty account", func() error { _, err := s.Rollback(ctx, ""); return err }, pins.ErrEmptyAccount},
-			{"History empty account", func() error { _, err := s.History(ctx, ""); return err }, pins.ErrEmptyAccount},
-		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				require.ErrorIs(t, tt.call(), tt.want)
-			})
-		}
-		_, err := s.Get(ctx, "acct_a")
-		require.ErrorIs(t, err, pins.ErrNotPinned, "a refused call must not pin")
-	})
+// Tests returns the suite's tests, in the order Run runs them.
+func Tests() []Test {
+	return []Test{
+		{"GetAbsent", testGetAbsent},
+		{"InvalidArguments", testInvalidArguments},
+		{"PinIfAbsent", testPinIfAbsent},
+		{"ConcurrentFirstRequest", testConcurrentFirstRequest},
+		{"Upgrade", testUpgrade},
+		{"Rollback", testRollback},
+		{"RollbackNotPinned", testRollbackNotPinned},
+		{"RollbackOnlyTheLastMove", testRollbackLastMove},
+		{"History", testHistory},
+		{"Census", testCensus},
+		{"MoveAll", testMoveAll},
+		{"ConcurrentUpgrades", testConcurrentUpgrades},
+		{"Set", testSet},
+		{"SetMany", testSetMany},
+		{"Reopen", testReopen},
+	}
+}
 
-	t.Run("PinIfAbsent", func(t *testing.T) {
-		s, clock := open(t, pins.Options{})
-		p, created, err := s.PinIfAbsent(ctx, "acct_a", V2)
-		require.NoError(t, err)
-		require.True(t, created)
-		want := pins.Pin{Account: "acct_a", Version: V2, PinnedAt: Start}
-		requirePin(t, want, p)
+// ctx is the context of the suite's calls.
+var ctx = context.Background()
 
-		clock.Advance(time.Hour)
-		p, created, err = s.PinIfAbsent(ctx, "acct_a", V4)
-		require.NoError(t, err)
-		require.False(t, created, "a second pin must not replace the first")
-		requirePin(t, want, p)
+// open opens an empty store of b with opts, on a clock stopped at Start
+// unless opts has its own.
+func open(t *testing.T, b Backend, opts pins.Options) (pins.Store, *Clock) {
+	clock := NewClock(Start)
+	if opts.Now == nil {
+		opts.Now = clock.Now
+	}
+	return b.Open(t, &opts), clock
+}
 
-		got, err := s.Get(ctx, "acct_a")
-		require.NoError(t, err)
-		requirePin(t, want, got)
+func testGetAbsent(t *testing.T, b Backend) {
+	s, _ := open(t, b, pins.Options{})
+	_, err := s.Get(ctx, "acct_absent")
+	require.ErrorIs(t, err, pins.ErrNotPinned)
+	h, err := s.History(ctx, "acct_absent")
+	require.NoError(t, err)
+	require.Empty(t, h)
+}
 
-		// Another account is independent.
-		p, created, err = s.PinIfAbsent(ctx, "acct_b", V4)
-		require.NoError(t, err)
-		require.True(t, created)
-		requirePin(t, pins.Pin{Account: "acct_b", Version: V4, PinnedAt: Start.Add(time.Hour)}, p)
-		got, err = s.Get(ctx, "acct_a")
-		require.NoError(t, err)
-		requirePin(t, want, got)
-	})
-
-	t.Run("ConcurrentFirstRequest", func(t *testing.T) {
-		s, _ := open(t, pins.Options{})
-		const n = 50
-		vs := []versions.Version{V1, V2, V3, V4}
-		var (
-			wg      sync.WaitGroup
-			start   = make(chan struct{})
-			got     = make([]pins.Pin, n)
-			created = make([]bool, n)
-			errs    = make([]error, n)
-		)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				got[i], created[i], errs[i] = s.PinIfAbsent(ctx, "acct_race", vs[i%len(vs)])
-			}()
-		}
-		close(start)
-		wg.Wait()
-		winners := 0
-		for i := range n {
-			require.NoError(t, errs[i], "caller %d", i)
-			if created[i] {
-				winners++
-			}
-		}
-		require.Equal(t, 1, winners, "exactly one caller creates the pin")
-		final, err := s.Get(ctx, "acct_race")
-		require.NoError(t, err)
-		for i := range n {
-			requirePin(t, final, got[i])
-		}
-		for i := range n {
-			if created[i] {
-				require.Equal(t, vs[i%len(vs)], final.Version, "the winner's version is the pin")
-			}
-		}
-		h, err := s.History(ctx, "acct_race")
-		require.NoError(t, err)
-		require.Len(t, h, 1)
-		require.Equal(t, pins.Pinned, h[0].Kind)
-		require.Equal(t, final.Version, h[0].To)
-	})
-
-	t.Run("Upgrade", func(t *testing.T) {
-		s, clock := open(t, pins.Options{})
-		_, err := s.Upgrade(ctx, "acct_a", V3)
-		require.ErrorIs(t, err, pins.ErrNotPinned)
-
-		_, _, err = s.PinIfAbsent(ctx, "acct_a", V2)
-		require.NoError(t, err)
-		clock.Advance(24 * time.Hour)
-		moved := Start.Add(24 * time.Hour)
-		p, err := s.Upgrade(ctx, "acct_a", V3)
-		require.NoError(t, err)
-		want := pins.Pin{Account: "acct_a", Version: V3, PinnedAt: Start, Previous: V2, MovedAt: moved}
-		requirePin(t, want, p)
-
-		clock.Advance(time.Hour)
-		tests := []struct {
-			name string
-			to   versions.Version
-		}{
-			{"same version", V3},
-			{"older version", V1},
-			{"previous version", V2},
-		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				p, err := s.Upgrade(ctx, "acct_a", tt.to)
-				require.ErrorIs(t, err, pins.ErrNotNewer)
-				requirePin(t, want, p) // the unchanged pin comes back with the error
-			})
-		}
-		got, err := s.Get(ctx, "acct_a")
-		require.NoError(t, err)
-		requirePin(t, want, got)
-	})
-
-	t.Run("Rollback", func(t *testing.T) {
-		tests := []struct {
-			name    string
-			window  time.Duration // 0: the default
-			upgrade bool          // upgrade V2 -> V3 before waiting
-			wait    time.Duration
-			want    error
-		}{
-			{"never moved", 0, false, 0, pins.ErrNoPrevious},
-			{"right away", 0, true, 0, nil},
-			{"within 72 hours", 0, true, 71 * time.Hour, nil},
-			{"at 72 hours", 0, true, 72 * time.Hour, nil},
-			{"after 72 hours", 0, true, 72*time.Hour + time.Nanosecond, pins.ErrRollbackExpired},
-			{"a week later", 0, true, 7 * 24 * time.Hour, pins.ErrRollbackExpired},
-			{"within a custom window", time.Hour, true, 59 * time.Minute, nil},
-			{"after a custom window", time.Hour, true, 61 * time.Minute, pins.ErrRollbackExpired},
-			{"rollback disabled", -1, true, 0, pins.ErrRollbackExpired},
-		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				s, clock := open(t, pins.Options{RollbackWindow: tt.window})
-				_, _, err := s.PinIfAbsent(ctx, "acct_a", V2)
-				require.NoError(t, err)
-				clock.Advance(time.Hour)
-				before := pins.Pin{Account: "acct_a", Version: V2, PinnedAt: Start}
-				if tt.upgrade {
-					before, err = s.Upgrade(ctx, "acct_a", V3)
-					require.NoError(t, err)
-				}
-				clock.Advance(tt.wait)
-				p, err := s.Rollback(ctx, "acct_a")
-				if tt.want != nil {
-					require.ErrorIs(t, err, tt.want)
-					requirePin(t, before, p)
-					got, err := s.Get(ctx, "acct_a")
-					require.NoError(t, err)
-					requirePin(t, before, got)
-					return
-				}
-				require.NoError(t, err)
-				want := pins.Pin{Account: "acct_a", Version: V2, PinnedAt: Start, MovedAt: clock.Now().UTC()}
-				requirePin(t, want, p)
-				got, err := s.Get(ctx, "acct_a")
-				require.NoError(t, err)
-				requirePin(t, want, got)
-
-				// A rollback cannot be rolled back; upgrading again works.
-				_, err = s.Rollback(ctx, "acct_a")
-				require.ErrorIs(t, err, pins.ErrNoPrevious)
-				p, err = s.Upgrade(ctx, "acct_a", V4)
-				require.NoError(t, err)
-				require.Equal(t, V4, p.Version)
-				require.Equal(t, V2, p.Previous)
-			})
-		}
-		t.Run("not pinned", func(t *testing.T) {
-			s, _ := open(t, pins.Options{})
-			_, err := s.Rollback(ctx, "acct_a")
-			require.ErrorIs(t, err, pins.ErrNotPinned)
+func testInvalidArguments(t *testing.T, b Backend) {
+	s, _ := open(t, b, pins.Options{})
+	tests := []struct {
+		name string
+		call func() error
+		want error
+	}{
+		{"Get empty account", func() error { _, err := s.Get(ctx, ""); return err }, pins.ErrEmptyAccount},
+		{"PinIfAbsent empty account", func() error { _, _, err := s.PinIfAbsent(ctx, "", V1); return err }, pins.ErrEmptyAccount},
+		{"PinIfAbsent zero version", func() error { _, _, err := s.PinIfAbsent(ctx, "acct_a", versions.Version{}); return err }, pins.ErrZeroVersion},
+		{"Upgrade empty account", func() error { _, err := s.Upgrade(ctx, "", V2); return err }, pins.ErrEmptyAccount},
+		{"Upgrade zero version", func() error { _, err := s.Upgrade(ctx, "acct_a", versions.Version{}); return err }, pins.ErrZeroVersion},
+		{"Rollback empty account", func() error { _, err := s.Rollback(ctx, ""); return err }, pins.ErrEmptyAccount},
+		{"History empty account", func() error { _, err := s.History(ctx, ""); return err }, pins.ErrEmptyAccount},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.ErrorIs(t, tt.call(), tt.want)
 		})
-		t.Run("only the last move", func(t *testing.T) {
-			s, clock := open(t, pins.Options{})
-			_, _, err := s.PinIfAbsent(ctx, "acct_a", V1)
-			require.NoError(t, err)
-			_, err = s.Upgrade(ctx, "acct_a", V2)
-			require.NoError(t, err)
-			clock.Advance(100 * time.Hour)
-			_, err = s.Upgrade(ctx, "acct_a", V3)
+	}
+	_, err := s.Get(ctx, "acct_a")
+	require.ErrorIs(t, err, pins.ErrNotPinned, "a refused call must not pin")
+}
+
+func testPinIfAbsent(t *testing.T, b Backend) {
+	s, clock := open(t, b, pins.Options{})
+	p, created, err := s.PinIfAbsent(ctx, "acct_a", V2)
+	require.NoError(t, err)
+	require.True(t, created)
+	want := pins.Pin{Account: "acct_a", Version: V2, PinnedAt: Start}
+	requirePin(t, want, p)
+
+	clock.Advance(time.Hour)
+	p, created, err = s.PinIfAbsent(ctx, "acct_a", V4)
+	require.NoError(t, err)
+	require.False(t, created, "a second pin must not replace the first")
+	requirePin(t, want, p)
+
+	got, err := s.Get(ctx, "acct_a")
+	require.NoError(t, err)
+	requirePin(t, want, got)
+
+	// Another account is independent.
+	p, created, err = s.PinIfAbsent(ctx, "acct_b", V4)
+	require.NoError(t, err)
+	require.True(t, created)
+	requirePin(t, pins.Pin{Account: "acct_b", Version: V4, PinnedAt: Start.Add(time.Hour)}, p)
+	got, err = s.Get(ctx, "acct_a")
+	require.NoError(t, err)
+	requirePin(t, want, got)
+}
+
+func testConcurrentFirstRequest(t *testing.T, b Backend) {
+	s, _ := open(t, b, pins.Options{})
+	const n = 50
+	vs := []versions.Version{V1, V2, V3, V4}
+	var (
+		wg      sync.WaitGroup
+		start   = make(chan struct{})
+		got     = make([]pins.Pin, n)
+		created = make([]bool, n)
+		errs    = make([]error, n)
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			got[i], created[i], errs[i] = s.PinIfAbsent(ctx, "acct_race", vs[i%len(vs)])
+		}()
+	}
+	close(start)
+	wg.Wait()
+	winners := 0
+	for i := range n {
+		require.NoError(t, errs[i], "caller %d", i)
+		if created[i] {
+			winners++
+		}
+	}
+	require.Equal(t, 1, winners, "exactly one caller creates the pin")
+	final, err := s.Get(ctx, "acct_race")
+	require.NoError(t, err)
+	for i := range n {
+		requirePin(t, final, got[i])
+	}
+	for i := range n {
+		if created[i] {
+			require.Equal(t, vs[i%len(vs)], final.Version, "the winner's version is the pin")
+		}
+	}
+	h, err := s.History(ctx, "acct_race")
+	require.NoError(t, err)
+	require.Len(t, h, 1)
+	require.Equal(t, pins.Pinned, h[0].Kind)
+	require.Equal(t, final.Version, h[0].To)
+}
+
+func testUpgrade(t *testing.T, b Backend) {
+	s, clock := open(t, b, pins.Options{})
+	_, err := s.Upgrade(ctx, "acct_a", V3)
+	require.ErrorIs(t, err, pins.ErrNotPinned)
+
+	_, _, err = s.PinIfAbsent(ctx, "acct_a", V2)
+	require.NoError(t, err)
+	clock.Advance(24 * time.Hour)
+	moved := Start.Add(24 * time.Hour)
+	p, err := s.Upgrade(ctx, "acct_a", V3)
+	require.NoError(t, err)
+	want := pins.Pin{Account: "acct_a", Version: V3, PinnedAt: Start, Previous: V2, MovedAt: moved}
+	requirePin(t, want, p)
+
+	clock.Advance(time.Hour)
+	tests := []struct {
+		name string
+		to   versions.Version
+	}{
+		{"same version", V3},
+		{"older version", V1},
+		{"previous version", V2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := s.Upgrade(ctx, "acct_a", tt.to)
+			require.ErrorIs(t, err, pins.ErrNotNewer)
+			requirePin(t, want, p) // the unchanged pin comes back with the error
+		})
+	}
+	got, err := s.Get(ctx, "acct_a")
+	require.NoError(t, err)
+	requirePin(t, want, got)
+}
+
+func testRollback(t *testing.T, b Backend) {
+	tests := []struct {
+		name    string
+		window  time.Duration // 0: the default
+		upgrade bool          // upgrade V2 -> V3 before waiting
+		wait    time.Duration
+		want    error
+	}{
+		{"never moved", 0, false, 0, pins.ErrNoPrevious},
+		{"right away", 0, true, 0, nil},
+		{"within 72 hours", 0, true, 71 * time.Hour, nil},
+		{"at 72 hours", 0, true, 72 * time.Hour, nil},
+		{"after 72 hours", 0, true, 72*time.Hour + time.Nanosecond, pins.ErrRollbackExpired},
+		{"a week later", 0, true, 7 * 24 * time.Hour, pins.ErrRollbackExpired},
+		{"within a custom window", time.Hour, true, 59 * time.Minute, nil},
+		{"after a custom window", time.Hour, true, 61 * time.Minute, pins.ErrRollbackExpired},
+		{"rollback disabled", -1, true, 0, pins.ErrRollbackExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, clock := open(t, b, pins.Options{RollbackWindow: tt.window})
+			_, _, err := s.PinIfAbsent(ctx, "acct_a", V2)
 			require.NoError(t, err)
 			clock.Advance(time.Hour)
-			p, err := s.Rollback(ctx, "acct_a")
-			require.NoError(t, err)
-			require.Equal(t, V2, p.Version, "rollback returns to the version before the last move")
-		})
-	})
-
-	t.Run("History", func(t *testing.T) {
-		s, clock := open(t, pins.Options{})
-		step := func(d time.Duration) time.Time { clock.Advance(d); return clock.Now().UTC() }
-		_, _, err := s.PinIfAbsent(ctx, "acct_a", V1)
-		require.NoError(t, err)
-		_, _, err = s.PinIfAbsent(ctx, "acct_b", V4) // another account's history stays apart
-		require.NoError(t, err)
-		t1 := step(time.Hour)
-		_, err = s.Upgrade(ctx, "acct_a", V2)
-		require.NoError(t, err)
-		t2 := step(time.Hour)
-		_, err = s.Upgrade(ctx, "acct_a", V3)
-		require.NoError(t, err)
-		step(time.Minute)
-		_, err = s.Upgrade(ctx, "acct_a", V3) // refused: not recorded
-		require.ErrorIs(t, err, pins.ErrNotNewer)
-		t3 := step(time.Hour)
-		_, err = s.Rollback(ctx, "acct_a")
-		require.NoError(t, err)
-		t4 := step(time.Hour)
-		_, err = s.Upgrade(ctx, "acct_a", V4)
-		require.NoError(t, err)
-
-		h, err := s.History(ctx, "acct_a")
-		require.NoError(t, err)
-		want := []pins.Change{
-			{Account: "acct_a", Kind: pins.Pinned, To: V1, At: Start},
-			{Account: "acct_a", Kind: pins.Upgraded, From: V1, To: V2, At: t1},
-			{Account: "acct_a", Kind: pins.Upgraded, From: V2, To: V3, At: t2},
-			{Account: "acct_a", Kind: pins.RolledBack, From: V3, To: V2, At: t3},
-			{Account: "acct_a", Kind: pins.Upgraded, From: V2, To: V4, At: t4},
-		}
-		requireHistory(t, want, h)
-		hb, err := s.History(ctx, "acct_b")
-		require.NoError(t, err)
-		requireHistory(t, []pins.Change{{Account: "acct_b", Kind: pins.Pinned, To: V4, At: Start}}, hb)
-	})
-
-	t.Run("Census", func(t *testing.T) {
-		s, clock := open(t, pins.Options{})
-		c, err := s.Census(ctx, Start)
-		require.NoError(t, err)
-		require.Empty(t, c, "an empty store has an empty census")
-		for a, v := range map[string]versions.Version{"acct_a": V1, "acct_b": V1, "acct_c": V2} {
-			_, _, err := s.PinIfAbsent(ctx, a, v)
-			require.NoError(t, err)
-		}
-		require.NoError(t, s.CountRequests(ctx, map[versions.Version]int64{V1: 3, V3: 5}))
-		require.NoError(t, s.CountRequests(ctx, map[versions.Version]int64{V1: 1}))
-		require.NoError(t, s.CountRequests(ctx, nil))
-		clock.Advance(2 * time.Hour)
-		require.NoError(t, s.CountRequests(ctx, map[versions.Version]int64{V1: 10}))
-		require.ErrorIs(t, s.CountRequests(ctx, map[versions.Version]int64{{}: 1}), pins.ErrZeroVersion)
-
-		c, err = s.Census(ctx, Start)
-		require.NoError(t, err)
-		require.Equal(t, []pins.Count{{Version: V3, Requests: 5}, {Version: V2, Accounts: 1}, {Version: V1, Accounts: 2, Requests: 14}}, c)
-		c, err = s.Census(ctx, Start.Add(90*time.Minute))
-		require.NoError(t, err)
-		require.Equal(t, []pins.Count{{Version: V2, Accounts: 1}, {Version: V1, Accounts: 2, Requests: 10}}, c,
-			"requests are counted per hour: the census starts at the hour of since")
-	})
-
-	t.Run("MoveAll", func(t *testing.T) {
-		s, clock := open(t, pins.Options{})
-		for a, v := range map[string]versions.Version{"acct_a": V1, "acct_b": V1, "acct_c": V2} {
-			_, _, err := s.PinIfAbsent(ctx, a, v)
-			require.NoError(t, err)
-		}
-		clock.Advance(time.Hour)
-		_, err := s.Upgrade(ctx, "acct_b", V2)
-		require.NoError(t, err)
-		_, err = s.Rollback(ctx, "acct_b")
-		require.NoError(t, err)
-
-		_, err = s.MoveAll(ctx, V1, V1)
-		require.ErrorIs(t, err, pins.ErrSameVersion)
-		_, err = s.MoveAll(ctx, V1, versions.Version{})
-		require.ErrorIs(t, err, pins.ErrZeroVersion)
-
-		clock.Advance(time.Hour)
-		at := Start.Add(2 * time.Hour)
-		n, err := s.MoveAll(ctx, V1, V3)
-		require.NoError(t, err)
-		require.Equal(t, 2, n)
-		for _, a := range []string{"acct_a", "acct_b"} {
-			p, err := s.Get(ctx, a)
-			require.NoError(t, err)
-			requirePin(t, pins.Pin{Account: a, Version: V3, PinnedAt: Start, MovedAt: at}, p)
-			h, err := s.History(ctx, a)
-			require.NoError(t, err)
-			require.Equal(t, pins.Change{Account: a, Kind: pins.Retired, From: V1, To: V3, At: at}, h[len(h)-1])
-			_, err = s.Rollback(ctx, a)
-			require.ErrorIs(t, err, pins.ErrNoPrevious, "a retiring move cannot be rolled back")
-		}
-		hb, _ := s.History(ctx, "acct_b")
-		require.Len(t, hb, 4)
-		p, err := s.Upgrade(ctx, "acct_b", V4)
-		require.NoError(t, err, "the history goes on after a retiring move")
-		require.Equal(t, V4, p.Version)
-		pc, _ := s.Get(ctx, "acct_c")
-		require.Equal(t, V2, pc.Version, "other versions' accounts stay")
-
-		n, err = s.MoveAll(ctx, V1, V3)
-		require.NoError(t, err)
-		require.Zero(t, n)
-		c, err := s.Census(ctx, Start)
-		require.NoError(t, err)
-		require.Equal(t, []pins.Count{{Version: V4, Accounts: 1}, {Version: V3, Accounts: 1}, {Version: V2, Accounts: 1}}, c)
-	})
-
-	t.Run("ConcurrentUpgrades", func(t *testing.T) {
-		s, _ := open(t, pins.Options{})
-		_, _, err := s.PinIfAbsent(ctx, "acct_a", V1)
-		require.NoError(t, err)
-		targets := []versions.Version{V2, V3, V4, V2, V3, V4, V4, V3, V2, V4}
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		errs := make([]error, len(targets))
-		for i, to := range targets {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				_, errs[i] = s.Upgrade(ctx, "acct_a", to)
-			}()
-		}
-		close(start)
-		wg.Wait()
-		ok := 0
-		for _, err := range errs {
-			if err == nil {
-				ok++
-				continue
+			before := pins.Pin{Account: "acct_a", Version: V2, PinnedAt: Start}
+			if tt.upgrade {
+				before, err = s.Upgrade(ctx, "acct_a", V3)
+				require.NoError(t, err)
 			}
-			require.ErrorIs(t, err, pins.ErrNotNewer)
-		}
-		h, err := s.History(ctx, "acct_a")
-		require.NoError(t, err)
-		require.Len(t, h, ok+1, "one change per successful upgrade")
-		for i := 1; i < len(h); i++ {
-			require.Equal(t, h[i-1].To, h[i].From, "change %d starts where change %d ended", i, i-1)
-			require.True(t, h[i].To.After(h[i].From), "change %d moves forward", i)
-		}
-		p, err := s.Get(ctx, "acct_a")
-		require.NoError(t, err)
-		require.Equal(t, V4, p.Version, "some upgrade to the newest must win")
-		require.Equal(t, h[len(h)-1].To, p.Version)
-	})
-
-	t.Run("Set", func(t *testing.T) {
-		s, clock := open(t, pins.Options{})
-		_, err := s.Set(ctx, "", V1)
-		require.ErrorIs(t, err, pins.ErrEmptyAccount)
-		_, err = s.Set(ctx, "acct_a", versions.Version{})
-		require.ErrorIs(t, err, pins.ErrZeroVersion)
-
-		p, err := s.Set(ctx, "acct_a", V2)
-		require.NoError(t, err, "an account with no pin gets one")
-		requirePin(t, pins.Pin{Account: "acct_a", Version: V2, PinnedAt: Start}, p)
-		_, created, err := s.PinIfAbsent(ctx, "acct_a", V4)
-		require.NoError(t, err)
-		require.False(t, created, "a first request finds the operator's pin")
-
-		clock.Advance(time.Hour)
-		_, err = s.Upgrade(ctx, "acct_a", V3)
-		require.NoError(t, err)
-		clock.Advance(time.Hour)
-		p, err = s.Set(ctx, "acct_a", V1)
-		require.NoError(t, err, "an operator moves a pin back too")
-		at := Start.Add(2 * time.Hour)
-		requirePin(t, pins.Pin{Account: "acct_a", Version: V1, PinnedAt: Start, MovedAt: at}, p)
-		_, err = s.Rollback(ctx, "acct_a")
-		require.ErrorIs(t, err, pins.ErrNoPrevious, "the account cannot undo an operator's move")
-		clock.Advance(time.Hour)
-		p, err = s.Set(ctx, "acct_a", V1)
-		require.NoError(t, err)
-		require.True(t, p.MovedAt.Equal(at), "setting the version it has changes nothing")
-		h, err := s.History(ctx, "acct_a")
-		require.NoError(t, err)
-		requireHistory(t, []pins.Change{
-			{Account: "acct_a", Kind: pins.Set, To: V2, At: Start},
-			{Account: "acct_a", Kind: pins.Upgraded, From: V2, To: V3, At: Start.Add(time.Hour)},
-			{Account: "acct_a", Kind: pins.Set, From: V3, To: V1, At: at},
-		}, h)
-	})
-
-	t.Run("SetMany", func(t *testing.T) {
-		s, clock := open(t, pins.Options{})
-		_, _, err := s.PinIfAbsent(ctx, "acct_b", V4)
-		require.NoError(t, err)
-		_, _, err = s.PinIfAbsent(ctx, "acct_c", V2)
-		require.NoError(t, err)
-		clock.Advance(time.Hour)
-		n, err := s.SetMany(ctx, []pins.Assignment{
-			{Account: "acct_a", Version: V1}, {Account: "acct_b", Version: V2}, {Account: "acct_c", Version: V2},
-			{Account: "acct_d", Version: V3}, {Account: "acct_d", Version: V2},
-		})
-		require.NoError(t, err)
-		require.Equal(t, 3, n, "acct_a and acct_d created, acct_b moved, acct_c already there")
-		for a, v := range map[string]versions.Version{"acct_a": V1, "acct_b": V2, "acct_c": V2, "acct_d": V2} {
-			p, err := s.Get(ctx, a)
+			clock.Advance(tt.wait)
+			p, err := s.Rollback(ctx, "acct_a")
+			if tt.want != nil {
+				require.ErrorIs(t, err, tt.want)
+				requirePin(t, before, p)
+				got, err := s.Get(ctx, "acct_a")
+				require.NoError(t, err)
+				requirePin(t, before, got)
+				return
+			}
 			require.NoError(t, err)
-			require.Equal(t, v, p.Version, a)
-		}
-		hd, err := s.History(ctx, "acct_d")
-		require.NoError(t, err)
-		requireHistory(t, []pins.Change{{Account: "acct_d", Kind: pins.Set, To: V2, At: Start.Add(time.Hour)}}, hd)
+			want := pins.Pin{Account: "acct_a", Version: V2, PinnedAt: Start, MovedAt: clock.Now().UTC()}
+			requirePin(t, want, p)
+			got, err := s.Get(ctx, "acct_a")
+			require.NoError(t, err)
+			requirePin(t, want, got)
 
-		// One bad assignment, and nothing is set.
-		_, err = s.SetMany(ctx, []pins.Assignment{{Account: "acct_e", Version: V1}, {Account: "", Version: V1}})
-		require.ErrorIs(t, err, pins.ErrEmptyAccount)
-		_, err = s.Get(ctx, "acct_e")
-		require.ErrorIs(t, err, pins.ErrNotPinned, "all or nothing")
-		n, err = s.SetMany(ctx, nil)
-		require.NoError(t, err)
-		require.Zero(t, n)
+			// A rollback cannot be rolled back; upgrading again works.
+			_, err = s.Rollback(ctx, "acct_a")
+			require.ErrorIs(t, err, pins.ErrNoPrevious)
+			p, err = s.Upgrade(ctx, "acct_a", V4)
+			require.NoError(t, err)
+			require.Equal(t, V4, p.Version)
+			require.Equal(t, V2, p.Previous)
+		})
+	}
+}
 
-		// Many at once: one transaction.
-		var many []pins.Assignment
-		for i := range 500 {
-			many = append(many, pins.Assignment{Account: fmt.Sprintf("acct_many_%03d", i), Version: V3})
+func testRollbackNotPinned(t *testing.T, b Backend) {
+	s, _ := open(t, b, pins.Options{})
+	_, err := s.Rollback(ctx, "acct_a")
+	require.ErrorIs(t, err, pins.ErrNotPinned)
+}
+
+func testRollbackLastMove(t *testing.T, b Backend) {
+	s, clock := open(t, b, pins.Options{})
+	_, _, err := s.PinIfAbsent(ctx, "acct_a", V1)
+	require.NoError(t, err)
+	_, err = s.Upgrade(ctx, "acct_a", V2)
+	require.NoError(t, err)
+	clock.Advance(100 * time.Hour)
+	_, err = s.Upgrade(ctx, "acct_a", V3)
+	require.NoError(t, err)
+	clock.Advance(time.Hour)
+	p, err := s.Rollback(ctx, "acct_a")
+	require.NoError(t, err)
+	require.Equal(t, V2, p.Version, "rollback returns to the version before the last move")
+}
+
+func testHistory(t *testing.T, b Backend) {
+	s, clock := open(t, b, pins.Options{})
+	step := func(d time.Duration) time.Time { clock.Advance(d); return clock.Now().UTC() }
+	_, _, err := s.PinIfAbsent(ctx, "acct_a", V1)
+	require.NoError(t, err)
+	_, _, err = s.PinIfAbsent(ctx, "acct_b", V4) // another account's history stays apart
+	require.NoError(t, err)
+	t1 := step(time.Hour)
+	_, err = s.Upgrade(ctx, "acct_a", V2)
+	require.NoError(t, err)
+	t2 := step(time.Hour)
+	_, err = s.Upgrade(ctx, "acct_a", V3)
+	require.NoError(t, err)
+	step(time.Minute)
+	_, err = s.Upgrade(ctx, "acct_a", V3) // refused: not recorded
+	require.ErrorIs(t, err, pins.ErrNotNewer)
+	t3 := step(time.Hour)
+	_, err = s.Rollback(ctx, "acct_a")
+	require.NoError(t, err)
+	t4 := step(time.Hour)
+	_, err = s.Upgrade(ctx, "acct_a", V4)
+	require.NoError(t, err)
+
+	h, err := s.History(ctx, "acct_a")
+	require.NoError(t, err)
+	want := []pins.Change{
+		{Account: "acct_a", Kind: pins.Pinned, To: V1, At: Start},
+		{Account: "acct_a", Kind: pins.Upgraded, From: V1, To: V2, At: t1},
+		{Account: "acct_a", Kind: pins.Upgraded, From: V2, To: V3, At: t2},
+		{Account: "acct_a", Kind: pins.RolledBack, From: V3, To: V2, At: t3},
+		{Account: "acct_a", Kind: pins.Upgraded, From: V2, To: V4, At: t4},
+	}
+	requireHistory(t, want, h)
+	hb, err := s.History(ctx, "acct_b")
+	require.NoError(t, err)
+	requireHistory(t, []pins.Change{{Account: "acct_b", Kind: pins.Pinned, To: V4, At: Start}}, hb)
+}
+
+func testCensus(t *testing.T, b Backend) {
+	s, clock := open(t, b, pins.Options{})
+	c, err := s.Census(ctx, Start)
+	require.NoError(t, err)
+	require.Empty(t, c, "an empty store has an empty census")
+	for a, v := range map[string]versions.Version{"acct_a": V1, "acct_b": V1, "acct_c": V2} {
+		_, _, err := s.PinIfAbsent(ctx, a, v)
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.CountRequests(ctx, map[versions.Version]int64{V1: 3, V3: 5}))
+	require.NoError(t, s.CountRequests(ctx, map[versions.Version]int64{V1: 1}))
+	require.NoError(t, s.CountRequests(ctx, nil))
+	clock.Advance(2 * time.Hour)
+	require.NoError(t, s.CountRequests(ctx, map[versions.Version]int64{V1: 10}))
+	require.ErrorIs(t, s.CountRequests(ctx, map[versions.Version]int64{{}: 1}), pins.ErrZeroVersion)
+
+	c, err = s.Census(ctx, Start)
+	require.NoError(t, err)
+	require.Equal(t, []pins.Count{{Version: V3, Requests: 5}, {Version: V2, Accounts: 1}, {Version: V1, Accounts: 2, Requests: 14}}, c)
+	c, err = s.Census(ctx, Start.Add(90*time.Minute))
+	require.NoError(t, err)
+	require.Equal(t, []pins.Count{{Version: V2, Accounts: 1}, {Version: V1, Accounts: 2, Requests: 10}}, c,
+		"requests are counted per hour: the census starts at the hour of since")
+}
+
+func testMoveAll(t *testing.T, b Backend) {
+	s, clock := open(t, b, pins.Options{})
+	for a, v := range map[string]versions.Version{"acct_a": V1, "acct_b": V1, "acct_c": V2} {
+		_, _, err := s.PinIfAbsent(ctx, a, v)
+		require.NoError(t, err)
+	}
+	clock.Advance(time.Hour)
+	_, err := s.Upgrade(ctx, "acct_b", V2)
+	require.NoError(t, err)
+	_, err = s.Rollback(ctx, "acct_b")
+	require.NoError(t, err)
+
+	_, err = s.MoveAll(ctx, V1, V1)
+	require.ErrorIs(t, err, pins.ErrSameVersion)
+	_, err = s.MoveAll(ctx, V1, versions.Version{})
+	require.ErrorIs(t, err, pins.ErrZeroVersion)
+
+	clock.Advance(time.Hour)
+	at := Start.Add(2 * time.Hour)
+	n, err := s.MoveAll(ctx, V1, V3)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	for _, a := range []string{"acct_a", "acct_b"} {
+		p, err := s.Get(ctx, a)
+		require.NoError(t, err)
+		requirePin(t, pins.Pin{Account: a, Version: V3, PinnedAt: Start, MovedAt: at}, p)
+		h, err := s.History(ctx, a)
+		require.NoError(t, err)
+		require.Equal(t, pins.Change{Account: a, Kind: pins.Retired, From: V1, To: V3, At: at}, h[len(h)-1])
+		_, err = s.Rollback(ctx, a)
+		require.ErrorIs(t, err, pins.ErrNoPrevious, "a retiring move cannot be rolled back")
+	}
+	hb, _ := s.History(ctx, "acct_b")
+	require.Len(t, hb, 4)
+	p, err := s.Upgrade(ctx, "acct_b", V4)
+	require.NoError(t, err, "the history goes on after a retiring move")
+	require.Equal(t, V4, p.Version)
+	pc, _ := s.Get(ctx, "acct_c")
+	require.Equal(t, V2, pc.Version, "other versions' accounts stay")
+
+	n, err = s.MoveAll(ctx, V1, V3)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	c, err := s.Census(ctx, Start)
+	require.NoError(t, err)
+	require.Equal(t, []pins.Count{{Version: V4, Accounts: 1}, {Version: V3, Accounts: 1}, {Version: V2, Accounts: 1}}, c)
+}
+
+func testConcurrentUpgrades(t *testing.T, b Backend) {
+	s, _ := open(t, b, pins.Options{})
+	_, _, err := s.PinIfAbsent(ctx, "acct_a", V1)
+	require.NoError(t, err)
+	targets := []versions.Version{V2, V3, V4, V2, V3, V4, V4, V3, V2, V4}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make([]error, len(targets))
+	for i, to := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, errs[i] = s.Upgrade(ctx, "acct_a", to)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+			continue
 		}
-		n, err = s.SetMany(ctx, many)
-		require.NoError(t, err)
-		require.Equal(t, 500, n)
-		c, err := s.Census(ctx, Start)
-		require.NoError(t, err)
-		require.Contains(t, c, pins.Count{Version: V3, Accounts: 500})
+		require.ErrorIs(t, err, pins.ErrNotNewer)
+	}
+	h, err := s.History(ctx, "acct_a")
+	require.NoError(t, err)
+	require.Len(t, h, ok+1, "one change per successful upgrade")
+	for i := 1; i < len(h); i++ {
+		require.Equal(t, h[i-1].To, h[i].From, "change %d starts where change %d ended", i, i-1)
+		require.True(t, h[i].To.After(h[i].From), "change %d moves forward", i)
+	}
+	p, err := s.Get(ctx, "acct_a")
+	require.NoError(t, err)
+	require.Equal(t, V4, p.Version, "some upgrade to the newest must win")
+	require.Equal(t, h[len(h)-1].To, p.Version)
+}
+
+func testSet(t *testing.T, b Backend) {
+	s, clock := open(t, b, pins.Options{})
+	_, err := s.Set(ctx, "", V1)
+	require.ErrorIs(t, err, pins.ErrEmptyAccount)
+	_, err = s.Set(ctx, "acct_a", versions.Version{})
+	require.ErrorIs(t, err, pins.ErrZeroVersion)
+
+	p, err := s.Set(ctx, "acct_a", V2)
+	require.NoError(t, err, "an account with no pin gets one")
+	requirePin(t, pins.Pin{Account: "acct_a", Version: V2, PinnedAt: Start}, p)
+	_, created, err := s.PinIfAbsent(ctx, "acct_a", V4)
+	require.NoError(t, err)
+	require.False(t, created, "a first request finds the operator's pin")
+
+	clock.Advance(time.Hour)
+	_, err = s.Upgrade(ctx, "acct_a", V3)
+	require.NoError(t, err)
+	clock.Advance(time.Hour)
+	p, err = s.Set(ctx, "acct_a", V1)
+	require.NoError(t, err, "an operator moves a pin back too")
+	at := Start.Add(2 * time.Hour)
+	requirePin(t, pins.Pin{Account: "acct_a", Version: V1, PinnedAt: Start, MovedAt: at}, p)
+	_, err = s.Rollback(ctx, "acct_a")
+	require.ErrorIs(t, err, pins.ErrNoPrevious, "the account cannot undo an operator's move")
+	clock.Advance(time.Hour)
+	p, err = s.Set(ctx, "acct_a", V1)
+	require.NoError(t, err)
+	require.True(t, p.MovedAt.Equal(at), "setting the version it has changes nothing")
+	h, err := s.History(ctx, "acct_a")
+	require.NoError(t, err)
+	requireHistory(t, []pins.Change{
+		{Account: "acct_a", Kind: pins.Set, To: V2, At: Start},
+		{Account: "acct_a", Kind: pins.Upgraded, From: V2, To: V3, At: Start.Add(time.Hour)},
+		{Account: "acct_a", Kind: pins.Set, From: V3, To: V1, At: at},
+	}, h)
+}
+
+func testSetMany(t *testing.T, b Backend) {
+	s, clock := open(t, b, pins.Options{})
+	_, _, err := s.PinIfAbsent(ctx, "acct_b", V4)
+	require.NoError(t, err)
+	_, _, err = s.PinIfAbsent(ctx, "acct_c", V2)
+	require.NoError(t, err)
+	clock.Advance(time.Hour)
+	n, err := s.SetMany(ctx, []pins.Assignment{
+		{Account: "acct_a", Version: V1}, {Account: "acct_b", Version: V2}, {Account: "acct_c", Version: V2},
+		{Account: "acct_d", Version: V3}, {Account: "acct_d", Version: V2},
 	})
+	require.NoError(t, err)
+	require.Equal(t, 3, n, "acct_a and acct_d created, acct_b moved, acct_c already there")
+	for a, v := range map[string]versions.Version{"acct_a": V1, "acct_b": V2, "acct_c": V2, "acct_d": V2} {
+		p, err := s.Get(ctx, a)
+		require.NoError(t, err)
+		require.Equal(t, v, p.Version, a)
+	}
+	hd, err := s.History(ctx, "acct_d")
+	require.NoError(t, err)
+	requireHistory(t, []pins.Change{{Account: "acct_d", Kind: pins.Set, To: V2, At: Start.Add(time.Hour)}}, hd)
 
-	t.Run("Reopen", func(t *testing.T) {
-		if b.Reopen == nil {
-			t.Skip("the store does not persist")
-		}
-		s, clock := open(t, pins.Options{})
-		_, _, err := s.PinIfAbsent(ctx, "acct_a", V2)
-		require.NoError(t, err)
-		clock.Advance(time.Hour)
-		want, err := s.Upgrade(ctx, "acct_a", V3)
-		require.NoError(t, err)
-		wantHistory, err := s.History(ctx, "acct_a")
-		require.NoError(t, err)
+	// One bad assignment, and nothing is set.
+	_, err = s.SetMany(ctx, []pins.Assignment{{Account: "acct_e", Version: V1}, {Account: "", Version: V1}})
+	require.ErrorIs(t, err, pins.ErrEmptyAccount)
+	_, err = s.Get(ctx, "acct_e")
+	require.ErrorIs(t, err, pins.ErrNotPinned, "all or nothing")
+	n, err = s.SetMany(ctx, nil)
+	require.NoError(t, err)
+	require.Zero(t, n)
 
-		s = b.Reopen(t, s, pins.Options{Now: clock.Now})
-		got, err := s.Get(ctx, "acct_a")
-		require.NoError(t, err)
-		requirePin(t, want, got)
-		h, err := s.History(ctx, "acct_a")
-		require.NoError(t, err)
-		requireHistory(t, wantHistory, h)
+	// Many at once: one transaction.
+	var many []pins.Assignment
+	for i := range 500 {
+		many = append(many, pins.Assignment{Account: fmt.Sprintf("acct_many_%03d", i), Version: V3})
+	}
+	n, err = s.SetMany(ctx, many)
+	require.NoError(t, err)
+	require.Equal(t, 500, n)
+	c, err := s.Census(ctx, Start)
+	require.NoError(t, err)
+	require.Contains(t, c, pins.Count{Version: V3, Accounts: 500})
+}
 
-		p, created, err := s.PinIfAbsent(ctx, "acct_a", V4)
-		require.NoError(t, err)
-		require.False(t, created, "the pin survived the restart")
-		requirePin(t, want, p)
+func testReopen(t *testing.T, b Backend) {
+	if b.Reopen == nil {
+		t.Skip("the store does not persist")
+	}
+	s, clock := open(t, b, pins.Options{})
+	_, _, err := s.PinIfAbsent(ctx, "acct_a", V2)
+	require.NoError(t, err)
+	clock.Advance(time.Hour)
+	want, err := s.Upgrade(ctx, "acct_a", V3)
+	require.NoError(t, err)
+	wantHistory, err := s.History(ctx, "acct_a")
+	require.NoError(t, err)
 
-		clock.Advance(time.Hour)
-		p, err = s.Rollback(ctx, "acct_a")
-		require.NoError(t, err, "the previous version survived the restart")
-		require.Equal(t, V2, p.Version)
-	})
+	s = b.Reopen(t, s, &pins.Options{Now: clock.Now})
+	got, err := s.Get(ctx, "acct_a")
+	require.NoError(t, err)
+	requirePin(t, want, got)
+	h, err := s.History(ctx, "acct_a")
+	require.NoError(t, err)
+	requireHistory(t, wantHistory, h)
+
+	p, created, err := s.PinIfAbsent(ctx, "acct_a", V4)
+	require.NoError(t, err)
+	require.False(t, created, "the pin survived the restart")
+	requirePin(t, want, p)
+
+	clock.Advance(time.Hour)
+	p, err = s.Rollback(ctx, "acct_a")
+	require.NoError(t, err, "the previous version survived the restart")
+	require.Equal(t, V2, p.Version)
 }
 
 // requirePin compares pins, times with time.Time.Equal.
