@@ -111,7 +111,7 @@ func New(config Config) (*Versioning, error) {
 	if config.Now == nil {
 		config.Now = time.Now
 	}
-	// A nil *prom.Metrics, *shadow.Sampler or *pins.SQL in the interface
+	// A nil *prom.Metrics, *shadow.Sampler or *pins.SQLStore in the interface
 	// means none.
 	if isNil(config.Metrics) {
 		config.Metrics = nil

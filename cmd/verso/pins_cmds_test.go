@@ -29,7 +29,7 @@ func TestPinsSetImport(t *testing.T) {
 			db, err := storage.Open(ctx, url)
 			require.NoError(t, err)
 			defer db.Close()
-			store, err := pins.New(ctx, db, pins.Options{})
+			store, err := pins.NewSQLStore(ctx, db, nil)
 			require.NoError(t, err)
 			_, _, err = store.PinIfAbsent(ctx, "acct_new", versions.MustParse("2024-09-30.acacia"))
 			require.NoError(t, err)

@@ -8,7 +8,7 @@
 //	mw, err := echoversioning.New(server.Config{
 //		Engine:  transform.New(timeline, nil),
 //		Account: func(r *http.Request) (string, error) { return accountFrom(r.Context()), nil },
-//		Pins:    pins.NewMemory(pins.Options{}),
+//		Pins:    pins.NewMemoryStore(nil),
 //	})
 //	if err != nil { ... }
 //	e.Use(mw)
