@@ -869,7 +869,7 @@ func TestRealHTTP(t *testing.T) {
 func TestIdempotentReplayRendered(t *testing.T) {
 	e := echo.New()
 	e.HTTPErrorHandler = echoversioning.ErrorHandler
-	idem, err := echoidempotency.WithConfig(idempotency.Config{Store: idempotency.NewMemoryStore(nil),
+	idem, err := echoidempotency.New(idempotency.Config{Store: idempotency.NewMemoryStore(nil),
 		Account: func(r *http.Request) (string, error) {
 			return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer key_"), nil
 		}})

@@ -314,7 +314,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			cfg.RateLimits = ratelimit.NewMemoryStore(nil)
 		}
 	}
-	ipLimit, err := echoratelimit.WithConfig(ratelimit.Config{Scope: "ip", Default: cfg.IPLimit, Store: cfg.RateLimits})
+	ipLimit, err := echoratelimit.New(ratelimit.Config{Scope: "ip", Default: cfg.IPLimit, Store: cfg.RateLimits})
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +324,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	keyLimit, err := echoratelimit.WithConfig(ratelimit.Config{Scope: "key", Default: cfg.KeyLimit, Routes: cfg.RouteLimits, Store: cfg.RateLimits,
+	keyLimit, err := echoratelimit.New(ratelimit.Config{Scope: "key", Default: cfg.KeyLimit, Routes: cfg.RouteLimits, Store: cfg.RateLimits,
 		Identifier: func(r *http.Request) (string, error) { return accountFrom(r.Context()), nil }})
 	if err != nil {
 		return nil, err
@@ -349,7 +349,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	idem, err := echoidempotency.WithConfig(idempotency.Config{
+	idem, err := echoidempotency.New(idempotency.Config{
 		Store:   s.idem,
 		Account: func(r *http.Request) (string, error) { return accountFrom(r.Context()), nil },
 		TTL:     cfg.IdempotencyTTL,

@@ -19,18 +19,18 @@ import (
 // Middleware returns the idempotency middleware with the default config
 // over store, for echo. It panics when store is nil.
 func Middleware(store idempotency.Store) echo.MiddlewareFunc {
-	mw, err := WithConfig(idempotency.Config{Store: store})
+	mw, err := New(idempotency.Config{Store: store})
 	if err != nil {
 		panic(err)
 	}
 	return mw
 }
 
-// WithConfig returns the idempotency middleware with config, for echo, or
+// New returns the idempotency middleware with config, for echo, or
 // the error of config.ToMiddleware. A nil ErrorHandler answers an
 // *echo.HTTPError of Account with echo's error handler, and the
 // middleware's own errors in the API's shape (apierror.Write).
-func WithConfig(config idempotency.Config) (echo.MiddlewareFunc, error) {
+func New(config idempotency.Config) (echo.MiddlewareFunc, error) {
 	if config.ErrorHandler == nil {
 		config.ErrorHandler = echohttp.WriteError
 	}

@@ -41,9 +41,9 @@ func newServer(t *testing.T) *server {
 	require.NoError(t, err)
 	s := &server{db: db}
 
-	_, err = echoidempotency.WithConfig(idempotency.Config{})
+	_, err = echoidempotency.New(idempotency.Config{})
 	require.ErrorContains(t, err, "no Store", "a bad config is an error, not a panic")
-	mw, err := echoidempotency.WithConfig(idempotency.Config{Store: store})
+	mw, err := echoidempotency.New(idempotency.Config{Store: store})
 	require.NoError(t, err)
 
 	e := echo.New()

@@ -3,7 +3,7 @@
 // adapts it, so that a net/http program never imports echo:
 //
 //	e.Pre(echoratelimit.Middleware(ratelimit.Per(100, time.Second))) // per client address
-//	limit, err := echoratelimit.WithConfig(ratelimit.Config{
+//	limit, err := echoratelimit.New(ratelimit.Config{
 //		Scope:      "key",
 //		Identifier: func(r *http.Request) (string, error) { return accountFrom(r.Context()), nil },
 //		Routes:     map[string]ratelimit.Limit{"POST /v1/charges": ratelimit.Per(5, time.Second)},
@@ -28,20 +28,20 @@ import (
 // Middleware returns a rate limit middleware that allows limit per client
 // address, for echo. It panics on an invalid limit.
 func Middleware(limit ratelimit.Limit) echo.MiddlewareFunc {
-	mw, err := WithConfig(ratelimit.Config{Default: limit})
+	mw, err := New(ratelimit.Config{Default: limit})
 	if err != nil {
 		panic(err)
 	}
 	return mw
 }
 
-// WithConfig returns the rate limit middleware with config, for echo, or
+// New returns the rate limit middleware with config, for echo, or
 // the error of config.ToMiddleware. A nil Identifier counts per client
 // address as echo's IPExtractor gives it; a nil Route matches Routes
 // against echo's route path; a nil ErrorHandler answers an
 // *echo.HTTPError of Identifier with echo's error handler, and the
 // middleware's own errors in the API's shape (apierror.Write).
-func WithConfig(config ratelimit.Config) (echo.MiddlewareFunc, error) {
+func New(config ratelimit.Config) (echo.MiddlewareFunc, error) {
 	if config.Identifier == nil {
 		config.Identifier = clientAddr
 	}

@@ -26,11 +26,11 @@ func TestAdapter(t *testing.T) {
 	e := echo.New()
 	e.HideBanner = true
 	e.IPExtractor = echo.ExtractIPFromXFFHeader()
-	ip, err := echoratelimit.WithConfig(ratelimit.Config{Scope: "ip", Default: ratelimit.Limit{Rate: 1, Burst: 4},
+	ip, err := echoratelimit.New(ratelimit.Config{Scope: "ip", Default: ratelimit.Limit{Rate: 1, Burst: 4},
 		Store: ratelimit.NewMemoryStore(&ratelimit.Options{Clock: clock})})
 	require.NoError(t, err)
 	e.Pre(ip)
-	key, err := echoratelimit.WithConfig(ratelimit.Config{
+	key, err := echoratelimit.New(ratelimit.Config{
 		Scope: "key",
 		Identifier: func(r *http.Request) (string, error) {
 			k, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
