@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/verso-api/verso/idempotency"
+	"github.com/verso-api/verso/internal/suite"
 	"github.com/verso-api/verso/storage"
 )
 
@@ -100,35 +101,30 @@ func response(id string) idempotency.Response {
 // Run runs the suite on b: one named subtest per behaviour a Store must
 // have (see Tests).
 func Run(t *testing.T, b Backend) {
-	for _, tt := range Tests() {
-		t.Run(tt.Name, func(t *testing.T) { tt.Func(t, b) })
-	}
+	suite.Run(t, Tests(), b)
 }
 
-// Test is one test of the suite.
-type Test struct {
-	Name string
-	Func func(t *testing.T, b Backend)
-}
+// Test is one test of the suite: a name and a function of the Backend.
+type Test = suite.Test[Backend]
 
 // Tests returns the suite's tests, in the order Run runs them.
 func Tests() []Test {
 	return []Test{
-		{"claim complete replay", testClaimCompleteReplay},
-		{"response round trip", testResponseRoundTrip},
-		{"in progress", testInProgress},
-		{"reused reports the first fingerprint", testReusedReportsTheFirstFingerprint},
-		{"accounts scope keys", testAccountsScopeKeys},
-		{"expiry", testExpiry},
-		{"lease expiry", testLeaseExpiry},
-		{"release", testRelease},
-		{"complete with a nil transaction", testNilTransaction},
-		{"save in a rolled back transaction", testSaveInRolledBackTransaction},
-		{"save in a committed transaction", testSaveInCommittedTransaction},
-		{"claim lost inside a transaction", testClaimLostInTransaction},
-		{"restart", testRestart},
-		{"concurrent claims", testConcurrentClaims},
-		{"context cancelled", testContextCancelled},
+		{Name: "claim complete replay", Func: testClaimCompleteReplay},
+		{Name: "response round trip", Func: testResponseRoundTrip},
+		{Name: "in progress", Func: testInProgress},
+		{Name: "reused reports the first fingerprint", Func: testReusedReportsTheFirstFingerprint},
+		{Name: "accounts scope keys", Func: testAccountsScopeKeys},
+		{Name: "expiry", Func: testExpiry},
+		{Name: "lease expiry", Func: testLeaseExpiry},
+		{Name: "release", Func: testRelease},
+		{Name: "complete with a nil transaction", Func: testNilTransaction},
+		{Name: "save in a rolled back transaction", Func: testSaveInRolledBackTransaction},
+		{Name: "save in a committed transaction", Func: testSaveInCommittedTransaction},
+		{Name: "claim lost inside a transaction", Func: testClaimLostInTransaction},
+		{Name: "restart", Func: testRestart},
+		{Name: "concurrent claims", Func: testConcurrentClaims},
+		{Name: "context cancelled", Func: testContextCancelled},
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/verso-api/verso/internal/suite"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/versions"
 )
@@ -76,35 +77,30 @@ func Run(t *testing.T, b Backend) {
 	if b.Open == nil {
 		t.Fatal("pinstest: Backend.Open is nil")
 	}
-	for _, tt := range Tests() {
-		t.Run(tt.Name, func(t *testing.T) { tt.Func(t, b) })
-	}
+	suite.Run(t, Tests(), b)
 }
 
-// Test is one test of the suite.
-type Test struct {
-	Name string
-	Func func(t *testing.T, b Backend)
-}
+// Test is one test of the suite: a name and a function of the Backend.
+type Test = suite.Test[Backend]
 
 // Tests returns the suite's tests, in the order Run runs them.
 func Tests() []Test {
 	return []Test{
-		{"GetAbsent", testGetAbsent},
-		{"InvalidArguments", testInvalidArguments},
-		{"PinIfAbsent", testPinIfAbsent},
-		{"ConcurrentFirstRequest", testConcurrentFirstRequest},
-		{"Upgrade", testUpgrade},
-		{"Rollback", testRollback},
-		{"RollbackNotPinned", testRollbackNotPinned},
-		{"RollbackOnlyTheLastMove", testRollbackLastMove},
-		{"History", testHistory},
-		{"Census", testCensus},
-		{"MoveAll", testMoveAll},
-		{"ConcurrentUpgrades", testConcurrentUpgrades},
-		{"Set", testSet},
-		{"SetMany", testSetMany},
-		{"Reopen", testReopen},
+		{Name: "GetAbsent", Func: testGetAbsent},
+		{Name: "InvalidArguments", Func: testInvalidArguments},
+		{Name: "PinIfAbsent", Func: testPinIfAbsent},
+		{Name: "ConcurrentFirstRequest", Func: testConcurrentFirstRequest},
+		{Name: "Upgrade", Func: testUpgrade},
+		{Name: "Rollback", Func: testRollback},
+		{Name: "RollbackNotPinned", Func: testRollbackNotPinned},
+		{Name: "RollbackOnlyTheLastMove", Func: testRollbackLastMove},
+		{Name: "History", Func: testHistory},
+		{Name: "Census", Func: testCensus},
+		{Name: "MoveAll", Func: testMoveAll},
+		{Name: "ConcurrentUpgrades", Func: testConcurrentUpgrades},
+		{Name: "Set", Func: testSet},
+		{Name: "SetMany", Func: testSetMany},
+		{Name: "Reopen", Func: testReopen},
 	}
 }
 

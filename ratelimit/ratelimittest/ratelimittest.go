@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verso-api/verso/internal/suite"
 	"github.com/verso-api/verso/ratelimit"
 )
 
@@ -51,25 +52,20 @@ type Factory struct {
 // Run runs the suite on the stores of f: one named subtest per behaviour
 // a Store must have (see Tests).
 func Run(t *testing.T, f Factory) {
-	for _, tt := range Tests() {
-		t.Run(tt.Name, func(t *testing.T) { tt.Func(t, f) })
-	}
+	suite.Run(t, Tests(), f)
 }
 
-// Test is one test of the suite.
-type Test struct {
-	Name string
-	Func func(t *testing.T, f Factory)
-}
+// Test is one test of the suite: a name and a function of the Factory.
+type Test = suite.Test[Factory]
 
 // Tests returns the suite's tests, in the order Run runs them.
 func Tests() []Test {
 	return []Test{
-		{"burst then refill", testBurstThenRefill},
-		{"keys are apart", testKeysAreApart},
-		{"invalid limit", testInvalidLimit},
-		{"concurrent takers get the burst and no more", testConcurrentTakersGetTheBurstAndNoMore},
-		{"two servers share one bucket", testTwoServersShareOneBucket},
+		{Name: "burst then refill", Func: testBurstThenRefill},
+		{Name: "keys are apart", Func: testKeysAreApart},
+		{Name: "invalid limit", Func: testInvalidLimit},
+		{Name: "concurrent takers get the burst and no more", Func: testConcurrentTakersGetTheBurstAndNoMore},
+		{Name: "two servers share one bucket", Func: testTwoServersShareOneBucket},
 	}
 }
 
