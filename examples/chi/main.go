@@ -36,12 +36,12 @@ func newHandler(store *users.Store) (http.Handler, error) {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer, users.Authenticate, versioning)
 	r.Get("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-		u, e, status := store.Get(chi.URLParam(r, "id"))
-		if e != nil {
-			writeJSON(w, status, e)
+		u, err := store.Get(chi.URLParam(r, "id"))
+		if err != nil {
+			apierror.Write(w, r, err)
 			return
 		}
-		writeJSON(w, status, u)
+		writeJSON(w, http.StatusOK, u)
 	})
 	r.Get("/v1/teams", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, users.ListTeams())
@@ -55,12 +55,12 @@ func newHandler(store *users.Store) (http.Handler, error) {
 			apierror.Write(w, r, err)
 			return
 		}
-		u, e, status := store.Create(body)
-		if e != nil {
-			writeJSON(w, status, e)
+		u, err := store.Create(body)
+		if err != nil {
+			apierror.Write(w, r, err)
 			return
 		}
-		writeJSON(w, status, u)
+		writeJSON(w, http.StatusCreated, u)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		apierror.Write(w, r, apierror.ErrNotFound.With("Unrecognized request URL ("+apierror.Bound(r.Method)+": "+apierror.Bound(r.URL.Path)+")."))

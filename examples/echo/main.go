@@ -38,11 +38,11 @@ func newHandler(store *users.Store) (http.Handler, error) {
 	}
 	e.Use(middleware.Recover(), echo.WrapMiddleware(users.Authenticate), versioning)
 	e.GET("/v1/users/:id", func(c echo.Context) error {
-		u, er, status := store.Get(c.Param("id"))
-		if er != nil {
-			return c.JSON(status, er)
+		u, err := store.Get(c.Param("id"))
+		if err != nil {
+			return err // echoversioning.ErrorHandler writes it in the API's shape
 		}
-		return c.JSON(status, u)
+		return c.JSON(http.StatusOK, u)
 	})
 	e.GET("/v1/users", func(c echo.Context) error { return c.JSON(http.StatusOK, store.List()) })
 	e.GET("/v1/teams", func(c echo.Context) error { return c.JSON(http.StatusOK, users.ListTeams()) })
@@ -51,11 +51,11 @@ func newHandler(store *users.Store) (http.Handler, error) {
 		if err != nil {
 			return err
 		}
-		u, er, status := store.Create(body)
-		if er != nil {
-			return c.JSON(status, er)
+		u, err := store.Create(body)
+		if err != nil {
+			return err
 		}
-		return c.JSON(status, u)
+		return c.JSON(http.StatusCreated, u)
 	})
 	return e, nil
 }

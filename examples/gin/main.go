@@ -28,12 +28,12 @@ func newHandler(store *users.Store) (http.Handler, error) {
 	g := gin.New()
 	g.Use(gin.Recovery())
 	g.GET("/v1/users/:id", func(c *gin.Context) {
-		u, e, status := store.Get(c.Param("id"))
-		if e != nil {
-			c.JSON(status, e)
+		u, err := store.Get(c.Param("id"))
+		if err != nil {
+			apierror.Write(c.Writer, c.Request, err)
 			return
 		}
-		c.JSON(status, u)
+		c.JSON(http.StatusOK, u)
 	})
 	g.GET("/v1/users", func(c *gin.Context) { c.JSON(http.StatusOK, store.List()) })
 	g.GET("/v1/teams", func(c *gin.Context) { c.JSON(http.StatusOK, users.ListTeams()) })
@@ -43,12 +43,12 @@ func newHandler(store *users.Store) (http.Handler, error) {
 			apierror.Write(c.Writer, c.Request, err)
 			return
 		}
-		u, e, status := store.Create(body)
-		if e != nil {
-			c.JSON(status, e)
+		u, err := store.Create(body)
+		if err != nil {
+			apierror.Write(c.Writer, c.Request, err)
 			return
 		}
-		c.JSON(status, u)
+		c.JSON(http.StatusCreated, u)
 	})
 	g.NoRoute(func(c *gin.Context) {
 		apierror.Write(c.Writer, c.Request, apierror.ErrNotFound.With("Unrecognized request URL ("+apierror.Bound(c.Request.Method)+": "+apierror.Bound(c.Request.URL.Path)+")."))

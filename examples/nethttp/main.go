@@ -25,12 +25,12 @@ func newHandler(store *users.Store) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-		u, e, status := store.Get(r.PathValue("id"))
-		if e != nil {
-			writeJSON(w, status, e)
+		u, err := store.Get(r.PathValue("id"))
+		if err != nil {
+			apierror.Write(w, r, err)
 			return
 		}
-		writeJSON(w, status, u)
+		writeJSON(w, http.StatusOK, u)
 	})
 	mux.HandleFunc("GET /v1/teams", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, users.ListTeams())
@@ -44,12 +44,12 @@ func newHandler(store *users.Store) (http.Handler, error) {
 			apierror.Write(w, r, err)
 			return
 		}
-		u, e, status := store.Create(body)
-		if e != nil {
-			writeJSON(w, status, e)
+		u, err := store.Create(body)
+		if err != nil {
+			apierror.Write(w, r, err)
 			return
 		}
-		writeJSON(w, status, u)
+		writeJSON(w, http.StatusCreated, u)
 	})
 	versioning, err := server.Config{
 		Engine:  engine,

@@ -11,16 +11,22 @@ import (
 
 type accountKey struct{}
 
+// ErrUnauthorized is the 401 of a request whose key is not valid.
+var ErrUnauthorized = apierror.New(http.StatusUnauthorized, apierror.TypeInvalidRequest, "authentication_required", "Invalid API key provided.")
+
 // Authenticate is the example's authentication middleware:
 // "Authorization: Bearer <account>" names the account (a real API checks a
 // key here). Requests without the header are anonymous: they get the
-// version they ask for, or the newest, and pin nothing.
+// version they ask for, or the newest, and pin nothing. It runs before
+// the versioning middleware, so it writes its 401 in the API's error
+// shape itself (the newest version's).
 func Authenticate(next http.Handler) http.Handler {
+	shape := errorShape()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h := r.Header.Get("Authorization"); h != "" {
 			acct, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok || acct == "" || len(acct) > 64 {
-				apierror.Write(w, r, apierror.New(http.StatusUnauthorized, apierror.TypeInvalidRequest, "authentication_required", "Invalid API key provided."))
+				apierror.WriteShape(w, r, ErrUnauthorized, shape)
 				return
 			}
 			r = r.WithContext(context.WithValue(r.Context(), accountKey{}, acct))

@@ -8,6 +8,12 @@
 //	GET  /v1/users       {"data":[...],"has_more":false}
 //	POST /v1/users       {"full_name":"Bo","age":"30"} (JSON)
 //	GET  /v1/teams       {"data":[{"id":"t_1","name":"Core"}],"has_more":false} (from 2024-01-01)
+//	errors               {"error":{"code":"resource_missing","message":"...","param":"id"}}
+//	                     (before 2024-01-01: {"code":"not_found","message":"...","param":"id"})
+//
+// The errors are declared once, in timeline.yaml (its errors key and the
+// changes to resource error); the handlers answer them with apierror.Write
+// and verso's own errors come out the same.
 package users
 
 import (
@@ -18,6 +24,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/transform"
 )
@@ -32,6 +39,16 @@ func Engine() (*transform.Engine, error) {
 		return nil, err
 	}
 	return transform.New(tl, nil), nil
+}
+
+// errorShape returns the API's error shape, the timeline's errors key
+// (Stripe's should the timeline not load: Engine reports that).
+func errorShape() apierror.Shape {
+	tl, err := gates.Load("timeline.yaml", timelineYAML, nil)
+	if err != nil {
+		return apierror.Stripe()
+	}
+	return tl.ErrorShape()
 }
 
 // User is a user in the newest schema.
@@ -63,18 +80,14 @@ type Teams struct {
 // ListTeams returns the teams.
 func ListTeams() Teams { return Teams{Data: []Team{{ID: "t_1", Name: "Core"}}} }
 
-// Error is the API's error shape.
-type Error struct {
-	Error ErrorDetail `json:"error"`
-}
-
-// ErrorDetail is the "error" object of an Error.
-type ErrorDetail struct {
-	Type    string `json:"type"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Param   string `json:"param,omitempty"`
-}
+// The API's errors. The handlers answer them with apierror.Write, in the
+// shape timeline.yaml declares (its errors key), which the versioning
+// middleware puts in every request's context.
+var (
+	ErrNoSuchUser   = apierror.New(http.StatusNotFound, apierror.TypeInvalidRequest, "resource_missing", "No such user.")
+	ErrMissingParam = apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, "parameter_missing", "Missing required param.")
+	ErrInvalidParam = apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, "parameter_invalid", "Invalid parameter.")
+)
 
 // Store keeps the users in memory. It is safe for concurrent use.
 type Store struct {
@@ -87,16 +100,16 @@ func NewStore() *Store {
 	return &Store{users: []User{{ID: "u_1", FullName: "Ana Lima", Age: "41"}}}
 }
 
-// Get returns the user with id, or a 404 Error.
-func (s *Store) Get(id string) (User, *Error, int) {
+// Get returns the user with id, or ErrNoSuchUser.
+func (s *Store) Get(id string) (User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, u := range s.users {
 		if u.ID == id {
-			return u, nil, http.StatusOK
+			return u, nil
 		}
 	}
-	return User{}, &Error{ErrorDetail{Type: "invalid_request_error", Code: "resource_missing", Message: fmt.Sprintf("No such user: '%s'", id), Param: "id"}}, http.StatusNotFound
+	return User{}, ErrNoSuchUser.With(fmt.Sprintf("No such user: '%s'", apierror.Bound(id))).WithParam("id")
 }
 
 // List returns every user.
@@ -108,30 +121,26 @@ func (s *Store) List() List {
 
 // Create validates a POST /v1/users body in the newest schema and stores
 // the user.
-func (s *Store) Create(body []byte) (User, *Error, int) {
+func (s *Store) Create(body []byte) (User, error) {
 	var in struct {
 		FullName *string `json:"full_name"`
 		Age      *string `json:"age"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		return User{}, invalid("", "Invalid request body: "+err.Error()), http.StatusBadRequest
-	}
-	if in.FullName == nil || *in.FullName == "" {
-		return User{}, &Error{ErrorDetail{Type: "invalid_request_error", Code: "parameter_missing", Message: "Missing required param: full_name.", Param: "full_name"}}, http.StatusBadRequest
+		return User{}, ErrInvalidParam.With("Invalid request body: " + apierror.Bound(err.Error()))
 	}
 	if in.Age == nil {
-		return User{}, &Error{ErrorDetail{Type: "invalid_request_error", Code: "parameter_missing", Message: "Missing required param: age.", Param: "age"}}, http.StatusBadRequest
+		return User{}, ErrMissingParam.With("Missing required param: age.").WithParam("age")
 	}
 	if n, err := strconv.Atoi(*in.Age); err != nil || n < 0 || n > 200 {
-		return User{}, invalid("age", "Invalid age: a whole number of years, as a string of digits."), http.StatusBadRequest
+		return User{}, ErrInvalidParam.With("Invalid age: a whole number of years, as a string of digits.").WithParam("age")
+	}
+	if in.FullName == nil || *in.FullName == "" {
+		return User{}, ErrMissingParam.With("Missing required param: full_name.").WithParam("full_name")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := User{ID: "u_" + strconv.Itoa(len(s.users)+1), FullName: *in.FullName, Age: *in.Age}
 	s.users = append(s.users, u)
-	return u, nil, http.StatusCreated
-}
-
-func invalid(param, msg string) *Error {
-	return &Error{ErrorDetail{Type: "invalid_request_error", Code: "parameter_invalid", Message: msg, Param: param}}
+	return u, nil
 }

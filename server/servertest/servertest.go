@@ -109,6 +109,17 @@ func Render(status int, h http.Header, body []byte, versionHeader string, header
 	return b.Bytes()
 }
 
+// Check compares got (a Render) with the golden file at path, or rewrites
+// the file when update is set, and reports a difference on t: for an
+// answer EveryVersion does not make, such as one to a version the
+// timeline does not list.
+func Check(t testing.TB, path string, got []byte, update bool) {
+	t.Helper()
+	if err := check(path, got, update); err != nil {
+		t.Errorf("servertest: %v", err)
+	}
+}
+
 func check(path string, got []byte, update bool) error {
 	if update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -41,6 +41,27 @@ func TestEveryVersion(t *testing.T) {
 	}, &servertest.Options{Update: *update, Headers: []string{"Content-Type"}})
 }
 
+// TestRemote pins the same answers over real HTTP on 127.0.0.1, through
+// Remote, in the same golden files.
+func TestRemote(t *testing.T) {
+	h, tl := api(t)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	servertest.EveryVersion(t, servertest.Remote(srv.URL, srv.Client()), tl, "customer", func() *http.Request {
+		return httptest.NewRequest("GET", "/v1/customers/cus_1", nil)
+	}, &servertest.Options{Headers: []string{"Content-Type"}})
+
+	// A server that cannot be reached is a 502, which no golden file holds.
+	srv.Close()
+	f := &fakeT{TB: t}
+	servertest.EveryVersion(f, servertest.Remote(srv.URL, nil), tl, "customer", func() *http.Request {
+		return httptest.NewRequest("GET", "/v1/customers/cus_1", nil)
+	}, &servertest.Options{Headers: []string{"Content-Type"}})
+	if len(f.errors) != tl.Versions().Len() {
+		t.Errorf("%d failures for %d versions against a closed server", len(f.errors), tl.Versions().Len())
+	}
+}
+
 // fakeT records what EveryVersion reports, to check that it does fail.
 type fakeT struct {
 	testing.TB
