@@ -43,18 +43,18 @@ func New(config server.Config) (echo.MiddlewareFunc, error) {
 			res := c.Response()
 			orig := res.Writer
 			k := calls.Get().(*call)
-			*k = call{c: c, next: next, w: orig}
+			k.c, k.next, k.w = c, next, orig
 			done := false
 			defer func() {
 				if !done { // a panic: k is not reused
 					k.restore(res, orig)
 				}
 			}()
-			m.Serve(k, c.Request(), k, k.writeError)
+			m.Serve(k, c.Request(), k, k.onError)
 			k.restore(res, orig)
 			done = true
 			err := k.err
-			*k = call{}
+			k.reset()
 			calls.Put(k)
 			return err
 		}
@@ -84,9 +84,22 @@ type call struct {
 	// direct is set when the flow passed the response through: echo's
 	// response writes to w itself, and knows its status and size.
 	direct bool
+	// onError is writeError, made once per call value: a method value
+	// made per request would cost an allocation.
+	onError func(http.ResponseWriter, *http.Request, error)
 }
 
-var calls = sync.Pool{New: func() any { return new(call) }}
+var calls = sync.Pool{New: func() any {
+	k := new(call)
+	k.onError = k.writeError
+	return k
+}}
+
+// reset clears k for its next request.
+func (k *call) reset() {
+	k.c, k.next, k.err, k.w = nil, nil, nil, nil
+	k.status, k.size, k.sent, k.direct = 0, 0, false, false
+}
 
 // ServeHTTP runs echo's next handler with the flow's request and writer,
 // and answers its error inside the flow with c.Error.
