@@ -1,7 +1,6 @@
 package apierror
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/verso-api/verso/internal/jsonstr"
 )
 
 // Shape is how an API writes its errors. The zero Shape writes Stripe's
@@ -219,14 +220,13 @@ type tnode struct {
 }
 
 func parseTemplate(src []byte) (*template, error) {
-	dec := json.NewDecoder(bytes.NewReader(src))
-	dec.UseNumber()
-	root, err := parseNode(dec, 0)
+	if !json.Valid(src) {
+		return nil, fmt.Errorf("%w: not one JSON value", ErrTemplate)
+	}
+	p := &tparser{src: src}
+	root, err := p.value(0)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrTemplate, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w: more than one value", ErrTemplate)
 	}
 	if root.keys == nil {
 		return nil, fmt.Errorf("%w: the template must be a JSON object", ErrTemplate)
@@ -247,54 +247,91 @@ func parseTemplate(src []byte) (*template, error) {
 
 const maxTemplateDepth = 16
 
-func parseNode(dec *json.Decoder, depth int) (*tnode, error) {
+// tparser reads a template that json.Valid accepted: a small recursive
+// descent, so that apierror needs no reflection-based JSON decoder.
+type tparser struct {
+	src []byte
+	i   int
+}
+
+func (p *tparser) space() {
+	for p.i < len(p.src) && (p.src[p.i] == ' ' || p.src[p.i] == '\t' || p.src[p.i] == '\n' || p.src[p.i] == '\r') {
+		p.i++
+	}
+}
+
+// str reads the JSON string at p.i.
+func (p *tparser) str() (string, error) {
+	start := p.i
+	p.i++
+	for p.src[p.i] != '"' {
+		if p.src[p.i] == '\\' {
+			p.i++
+		}
+		p.i++
+	}
+	p.i++
+	s, ok := jsonstr.Unquote(p.src[start:p.i])
+	if !ok {
+		return "", errors.New("invalid string")
+	}
+	return string(s), nil
+}
+
+func (p *tparser) value(depth int) (*tnode, error) {
 	if depth > maxTemplateDepth {
 		return nil, errors.New("nested too deeply")
 	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch v := tok.(type) {
-	case json.Delim:
-		if v != '{' {
-			return nil, errors.New("arrays are not supported in an error template")
-		}
+	p.space()
+	switch c := p.src[p.i]; c {
+	case '{':
+		p.i++
 		n := &tnode{keys: []string{}}
-		for dec.More() {
-			kt, err := dec.Token()
+		for {
+			p.space()
+			if p.src[p.i] == '}' {
+				p.i++
+				return n, nil
+			}
+			if p.src[p.i] == ',' {
+				p.i++
+				p.space()
+			}
+			k, err := p.str()
 			if err != nil {
 				return nil, err
 			}
-			k := kt.(string)
-			m, err := parseNode(dec, depth+1)
+			p.space()
+			p.i++ // ':'
+			m, err := p.value(depth + 1)
 			if err != nil {
 				return nil, err
 			}
 			n.keys = append(n.keys, k)
 			n.members = append(n.members, m)
 		}
-		if _, err := dec.Token(); err != nil { // '}'
+	case '[':
+		return nil, errors.New("arrays are not supported in an error template")
+	case '"':
+		v, err := p.str()
+		if err != nil {
 			return nil, err
 		}
-		return n, nil
-	case string:
 		if _, ok := placeholders[v]; ok {
 			return &tnode{field: v}, nil
 		}
 		if strings.HasPrefix(v, "{") && strings.HasSuffix(v, "}") && !strings.ContainsAny(v[1:len(v)-1], "{} ") {
 			return nil, fmt.Errorf("unknown placeholder %s (want one of %s)", v, strings.Join(Placeholders(), ", "))
 		}
-		b, _ := json.Marshal(v)
-		return &tnode{literal: b}, nil
-	case json.Number:
-		return &tnode{literal: json.RawMessage(v.String())}, nil
-	case bool:
-		return &tnode{literal: json.RawMessage(strconv.FormatBool(v))}, nil
-	case nil:
-		return &tnode{literal: json.RawMessage("null")}, nil
+		return &tnode{literal: appendString(nil, v)}, nil
+	default:
+		// A number, true, false or null, kept as written.
+		start := p.i
+		for p.i < len(p.src) && !strings.ContainsRune(",}] \t\n\r", rune(p.src[p.i])) {
+			p.i++
+		}
+		return &tnode{literal: json.RawMessage(p.src[start:p.i])}, nil
 	}
-	return nil, fmt.Errorf("unexpected %v", tok)
 }
 
 func (n *tnode) count() int {

@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"sync"
 
 	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/internal/jsonstr"
 )
 
 // MaxResolveRounds bounds the rounds of a walk with resolvers. A value a
@@ -239,11 +239,8 @@ func objectID(d *domPool, o *object) (string, bool) {
 		if bytes.IndexByte(v, '\\') < 0 {
 			return string(v[1 : len(v)-1]), true
 		}
-		var s string
-		if json.Unmarshal(v, &s) != nil {
-			return "", false
-		}
-		return s, true
+		s, ok := jsonstr.Unquote(v)
+		return string(s), ok
 	case len(v) > 0 && (v[0] == '-' || v[0] >= '0' && v[0] <= '9'):
 		return string(v), true
 	}

@@ -2,11 +2,11 @@ package transform
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/internal/jsonstr"
 )
 
 // converter turns one raw JSON value into another type. A value already of
@@ -126,14 +126,11 @@ var zeroText = []byte("0")
 func isNull(raw []byte) bool { return string(raw) == "null" }
 
 func unquote(raw []byte) ([]byte, error) {
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return raw[1 : len(raw)-1], nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	s, ok := jsonstr.Unquote(raw)
+	if !ok {
 		return nil, errors.New("invalid string")
 	}
-	return []byte(s), nil
+	return s, nil
 }
 
 func describe(raw []byte) string {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -54,10 +55,12 @@ func goTool(t *testing.T) string {
 	return p
 }
 
-// stdOnly are packages that import the standard library alone.
+// stdOnly are packages that import the standard library alone, or one
+// another (internal/jsonstr is one of them).
 var stdOnly = []string{
 	"github.com/verso-api/verso/apierror",
 	"github.com/verso-api/verso/versions",
+	"github.com/verso-api/verso/internal/jsonstr",
 }
 
 func TestStandardLibraryOnly(t *testing.T) {
@@ -68,7 +71,7 @@ func TestStandardLibraryOnly(t *testing.T) {
 			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
 		}
 		for _, d := range strings.Fields(string(out)) {
-			if d != pkg {
+			if !slices.Contains(stdOnly, d) {
 				t.Errorf("%s imports %s: it must import the standard library only", pkg, d)
 			}
 		}
@@ -102,6 +105,8 @@ const (
 	plainHTTP = `package main
 
 import (
+	"encoding/json"
+	"log"
 	"net/http"
 )
 
@@ -109,14 +114,16 @@ func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(` + "`" + `{"id":"` + "`" + ` + r.PathValue("id") + ` + "`" + `"}` + "`" + `))
+		_ = json.NewEncoder(w).Encode(map[string]string{"id": r.PathValue("id")})
 	})
-	_ = http.ListenAndServe("127.0.0.1:8080", mux)
+	log.Fatal(http.ListenAndServe("127.0.0.1:8080", mux))
 }
 `
 	versionedHTTP = `package main
 
 import (
+	"encoding/json"
+	"log"
 	"net/http"
 
 	"github.com/verso-api/verso/gates"
@@ -127,14 +134,14 @@ import (
 func main() {
 	tl, err := gates.LoadFile("timeline.yaml", nil)
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(` + "`" + `{"id":"` + "`" + ` + r.PathValue("id") + ` + "`" + `"}` + "`" + `))
+		_ = json.NewEncoder(w).Encode(map[string]string{"id": r.PathValue("id")})
 	})
-	_ = http.ListenAndServe("127.0.0.1:8080", server.Middleware(transform.New(tl, nil))(mux))
+	log.Fatal(http.ListenAndServe("127.0.0.1:8080", server.Middleware(transform.New(tl, nil))(mux)))
 }
 `
 	plainEcho = `package main
@@ -169,7 +176,6 @@ func main() {
 		panic(err)
 	}
 	e := echo.New()
-	e.HTTPErrorHandler = echoversioning.ErrorHandler
 	e.Use(echoversioning.Middleware(transform.New(tl, nil)))
 	e.GET("/v1/users/:id", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"id": c.Param("id")}) })
 	_ = e.Start("127.0.0.1:8080")
@@ -177,13 +183,15 @@ func main() {
 `
 )
 
-// What adding the middleware may add to a minimal program: at most the
-// 1.74 MB it added to an echo one before the core stopped importing echo,
-// and to a net/http one, which has no encoding/json, regexp or slog of its
-// own, 2 MB for now (the aim is 1 MB: the YAML loader alone, with its
-// regexp, is half of it).
+// What adding the middleware (and loading a timeline) may add to a minimal
+// program that answers JSON: at most the 1.74 MB it added to an echo one
+// before the core stopped importing echo, to either. The aim for net/http
+// was 1 MB and is not met: loading the YAML timeline (gates, yaml.v3 and
+// the regexp package yaml.v3 initialises) is 1.13 MB of the 1.68 MB
+// measured, the middleware proper (server, the walker of transform,
+// log/slog, apierror) 0.55 MB.
 const (
-	maxGrowthHTTP = 2_000_000
+	maxGrowthHTTP = 1_740_000
 	maxGrowthEcho = 1_740_000
 )
 
