@@ -5,10 +5,11 @@
 //
 //	engine := transform.New(timeline, nil)
 //	h, err := proxy.Config{
-//		Upstream: upstreamURL, // http://127.0.0.1:3000
-//		Engine:   engine,
-//		Pins:     pinStore,
-//		Salt:     salt, // proxy.LoadSalt(ctx, db)
+//		Upstream:  upstreamURL, // http://127.0.0.1:3000
+//		Engine:    engine,
+//		Pins:      pinStore,
+//		Salt:      salt,        // proxy.LoadSalt(ctx, db)
+//		AuthCheck: "GET /v1/me", // the pin endpoints, for accepted credentials
 //	}.Handler()
 //	http.ListenAndServe("127.0.0.1:4243", h)
 //
@@ -33,10 +34,15 @@
 //
 // # Pins
 //
-// With Config.Pins the proxy answers the pin endpoints of package pinhttp
-// itself (GET and POST /v1/account/api_version, POST
-// /v1/account/api_version/rollback, at Config.PinPath); they never reach
-// the upstream.
+// With Config.Pins and Config.AuthCheck, a request ("GET /v1/me") the
+// upstream answers 2xx only for valid credentials, the proxy answers the
+// pin endpoints of package pinhttp itself (GET and POST
+// /v1/account/api_version, POST /v1/account/api_version/rollback, at
+// Config.PinPath), once the upstream has accepted the caller's
+// credentials for the check; the upstream's 401 or 403 is the answer
+// otherwise. Without an auth check nothing proves who may read or move a
+// pin: the proxy does not answer them, and they reach the upstream like
+// any other request.
 //
 // # What the upstream sees
 //

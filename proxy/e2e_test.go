@@ -164,6 +164,10 @@ const (
 	formType = "application/x-www-form-urlencoded"
 )
 
+// authCheck is the auth check of the proxies in front of the test
+// upstreams: GET /v1/me answers 2xx only for accepted credentials.
+const authCheck = "GET /v1/me"
+
 // at returns the headers of a client on version v.
 func at(v string) map[string]string { return map[string]string{"Acme-Version": v} }
 
@@ -177,9 +181,9 @@ func TestEndToEnd(t *testing.T) {
 				t.Run(b.Name, func(t *testing.T) {
 					dbURL := b.URL(t)
 					store, salt := sqlPins(t, dbURL)
-					p, base := startProxy(t, proxy.Config{Config: server.Config{Pins: store}, Upstream: up, Salt: salt})
+					p, base := startProxy(t, proxy.Config{Config: server.Config{Pins: store}, Upstream: up, Salt: salt, AuthCheck: authCheck})
 					t.Run("versions", func(t *testing.T) { testVersions(t, base) })
-					t.Run("pins", func(t *testing.T) { testPins(t, p, base, store, dbURL, up) })
+					t.Run("pins", func(t *testing.T) { testPins(t, p, base, store, salt, dbURL, up) })
 					t.Run("headers", func(t *testing.T) { testHeaders(t, base) })
 					t.Run("bad input", func(t *testing.T) { testBadInput(t, base, up) })
 					t.Run("faults", func(t *testing.T) { testFaults(t, up, store, salt) })
@@ -253,7 +257,7 @@ func testVersions(t *testing.T, base string) {
 // testPins checks the pin of an account taken from its Authorization
 // header: pinned on its first request, upgraded, rolled back, kept across
 // a restart, never stored in clear.
-func testPins(t *testing.T, p *proxy.Proxy, base string, store pins.Store, dbURL string, up *url.URL) {
+func testPins(t *testing.T, p *proxy.Proxy, base string, store pins.Store, salt []byte, dbURL string, up *url.URL) {
 	ctx := context.Background()
 	keyA, keyB := "Bearer sk_test_alice_0123456789", "Bearer sk_test_bob_0123456789"
 	authA, authB := map[string]string{"Authorization": keyA}, map[string]string{"Authorization": keyB}
@@ -316,10 +320,40 @@ func testPins(t *testing.T, p *proxy.Proxy, base string, store pins.Store, dbURL
 	assert.Equal(t, v2024, hdr.header.Get("Acme-Version"))
 	assert.Equal(t, "Pinned", hdr.get("title").String())
 
-	// The pin endpoints need an account.
-	anon := do(t, base, request{method: "GET", path: "/v1/account/api_version"})
-	assert.Equal(t, 401, anon.status)
-	assert.Equal(t, "authentication_required", anon.get("error.code").String())
+	// The pin endpoints need credentials the upstream accepts: its own 401
+	// or 403 is the answer otherwise, and nothing is read or moved.
+	for _, c := range []struct {
+		auth   string
+		status int
+		code   string
+	}{
+		{"", 401, "invalid_api_key"},
+		{"Bearer not_a_key", 401, "invalid_api_key"},
+		{"Bearer sk_test_forbidden_1", 403, "forbidden"},
+	} {
+		h := map[string]string{}
+		if c.auth != "" {
+			h["Authorization"] = c.auth
+		}
+		for _, m := range []string{"GET", "POST"} {
+			r := do(t, base, request{method: m, path: "/v1/account/api_version", header: h, ctype: formType, body: "version=" + v2024})
+			assert.Equal(t, c.status, r.status, r.body)
+			assert.Equal(t, c.code, r.get("error.code").String(), r.body)
+		}
+		if c.status == 401 {
+			assert.Equal(t, "Bearer", do(t, base, request{method: "GET", path: "/v1/account/api_version", header: h}).header.Get("Www-Authenticate"))
+		}
+	}
+	pa, err := store.Get(ctx, acctA)
+	require.NoError(t, err)
+	assert.Equal(t, v2022, pa.Version.String(), "nothing moved")
+
+	// Without an auth check the proxy does not answer them: the upstream
+	// does, like any other request.
+	_, noCheck := startProxy(t, proxy.Config{Config: server.Config{Pins: store}, Upstream: up, Salt: salt})
+	r := do(t, noCheck, request{method: "GET", path: "/v1/account/api_version", header: authA})
+	assert.Equal(t, 404, r.status, r.body)
+	assert.Equal(t, "resource_missing", r.get("error.code").String())
 
 	// Only keyed hashes of the credentials are stored.
 	db, err := storage.Open(ctx, dbURL)
@@ -343,7 +377,7 @@ func testPins(t *testing.T, p *proxy.Proxy, base string, store pins.Store, dbURL
 
 	// A second proxy on the same database (a restart) finds A's pin.
 	store2, salt2 := sqlPins(t, dbURL)
-	_, base2 := startProxy(t, proxy.Config{Config: server.Config{Pins: store2}, Upstream: up, Salt: salt2})
+	_, base2 := startProxy(t, proxy.Config{Config: server.Config{Pins: store2}, Upstream: up, Salt: salt2, AuthCheck: authCheck})
 	again := do(t, base2, request{method: "GET", path: "/v1/tasks/" + id, header: authA})
 	require.Equal(t, 200, again.status, again.body)
 	assert.Equal(t, v2022, again.header.Get("Acme-Version"))

@@ -48,8 +48,8 @@ type Config struct {
 	// Logger (which gets upstream failures too) and the rest mean what
 	// they mean there. Account is the proxy's own (AccountHeader, or a
 	// keyed hash of the Authorization header) unless set. When Pins is a
-	// full pins.Store, the proxy also answers the pin endpoints at
-	// PinPath.
+	// full pins.Store and AuthCheck is set, the proxy also answers the pin
+	// endpoints at PinPath.
 	server.Config
 
 	// Upstream is the API behind the proxy: an http or https URL, whose
@@ -68,8 +68,20 @@ type Config struct {
 	// Optional. Default value: 32 random bytes, new on each start.
 	Salt []byte
 
+	// AuthCheck is a request, "METHOD /path", that the upstream answers
+	// with a 2xx status only for valid credentials, such as "GET /v1/me".
+	// With it and Pins, the proxy answers the pin endpoints at PinPath
+	// (read, upgrade, rollback, history) once the upstream has accepted
+	// the request's credentials (its Authorization, Cookie and account
+	// headers) for that request; a 401 or 403 of the check is the
+	// answer. Without it the proxy does not answer them: they reach the
+	// upstream like any other request, since nothing would prove who may
+	// read or move an account's pin.
+	// Optional. Default value "": no pin endpoints.
+	AuthCheck string
+
 	// PinPath is where the proxy answers the pin endpoints (and PinPath +
-	// "/rollback").
+	// "/rollback"), with AuthCheck.
 	// Optional. Default value pinhttp.DefaultPath, /v1/account/api_version.
 	PinPath string
 
@@ -107,6 +119,7 @@ type Proxy struct {
 	rp       *httputil.ReverseProxy
 	pinPaths [2]string
 	pins     http.Handler
+	auth     *authCheck
 	newest   versions.Version
 	// plans holds the walk back to each version on an endpoint no change
 	// scopes its ops to; nil when that walk changes nothing whatever the
@@ -229,7 +242,13 @@ func (config Config) Handler() (*Proxy, error) {
 		ErrorLog:       slog.NewLogLogger(config.Logger.Handler(), slog.LevelWarn),
 		BufferPool:     copyBuffers{},
 	}
-	if store, ok := config.Pins.(pins.Store); ok && store != nil {
+	if config.AuthCheck != "" {
+		var err error
+		if p.auth, err = parseAuthCheck(config.AuthCheck, config.Upstream); err != nil {
+			return nil, err
+		}
+	}
+	if store, ok := config.Pins.(pins.Store); ok && store != nil && p.auth != nil {
 		if config.PinPath == "" {
 			config.PinPath = pinhttp.DefaultPath
 		}
@@ -263,6 +282,10 @@ func (config Config) Handler() (*Proxy, error) {
 	return p, nil
 }
 
+// ServesPins reports whether the proxy answers the pin endpoints: it has
+// Config.Pins and Config.AuthCheck.
+func (p *Proxy) ServesPins() bool { return p.pins != nil }
+
 // ServeHTTP versions r and forwards it to the upstream.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
@@ -284,7 +307,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // newest schema and its version in its context.
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	if p.pins != nil && (r.URL.Path == p.pinPaths[0] || r.URL.Path == p.pinPaths[1]) {
-		p.pins.ServeHTTP(w, r)
+		if p.checkAuth(w, r) == nil {
+			p.pins.ServeHTTP(w, r)
+		}
 		return
 	}
 	if name := connectionNames(r.Header, p.needs); name != "" {

@@ -47,6 +47,9 @@ func TestConfigErrors(t *testing.T) {
 		{"bad account header", proxy.Config{Config: server.Config{Engine: engine}, Upstream: up, AccountHeader: "X Account"}, "not a valid HTTP header name"},
 		{"bad version header", proxy.Config{Config: server.Config{Engine: engine, Header: "Acme Version"}, Upstream: up}, "not a valid HTTP header name"},
 		{"negative limit", proxy.Config{Config: server.Config{Engine: engine, MaxResponseBytes: -1}, Upstream: up}, "negative"},
+		{"auth check with no method", proxy.Config{Config: server.Config{Engine: engine}, Upstream: up, AuthCheck: "/v1/me"}, "is not METHOD /path"},
+		{"auth check with no path", proxy.Config{Config: server.Config{Engine: engine}, Upstream: up, AuthCheck: "GET v1/me"}, "is not METHOD /path"},
+		{"auth check elsewhere", proxy.Config{Config: server.Config{Engine: engine}, Upstream: up, AuthCheck: "GET //evil.example/me"}, "not a path on the upstream"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := tt.cfg.Handler()
@@ -173,14 +176,17 @@ func TestPinEndpointsStayInTheProxy(t *testing.T) {
 		_, _ = io.WriteString(w, `{"object":"upstream"}`)
 	}))
 	defer up.Close()
-	_, withPins := startProxy(t, proxy.Config{Config: server.Config{Pins: pinsMemory()}, Upstream: mustURL(t, up.URL), PinPath: "/v2/pin"})
+	_, withPins := startProxy(t, proxy.Config{Config: server.Config{Pins: pinsMemory()}, Upstream: mustURL(t, up.URL), PinPath: "/v2/pin", AuthCheck: "GET /v1/me?check=1"})
 	auth := map[string]string{"Authorization": "Bearer sk_test_1"}
 	r := do(t, withPins, request{method: "GET", path: "/v2/pin", header: auth})
 	require.Equal(t, 200, r.status, r.body)
 	assert.Equal(t, "api_version_pin", r.get("object").String())
 	r = do(t, withPins, request{method: "POST", path: "/v2/pin/rollback", header: auth})
 	assert.Equal(t, "rollback_unavailable", r.get("error.code").String())
-	assert.Empty(t, seen())
+	assert.Equal(t, []string{"/v1/me", "/v1/me"}, seen(), "only the auth checks reach the upstream")
+	mu.Lock()
+	forwarded = nil
+	mu.Unlock()
 
 	_, noPins := startProxy(t, proxy.Config{Upstream: mustURL(t, up.URL)})
 	r = do(t, noPins, request{method: "GET", path: "/v1/account/api_version", header: auth})
@@ -272,4 +278,32 @@ func TestAccountOf(t *testing.T) {
 		assert.Equal(t, want, proxy.AccountOf(salt, auth))
 	}
 	assert.NotEqual(t, proxy.AccountOf(salt, "a"), proxy.AccountOf([]byte("another salt, another account.."), "a"))
+}
+
+// TestAuthCheckFaults checks the pin endpoints when the auth check cannot
+// say yes or no: an upstream answering something else than 2xx, 401 or
+// 403, or not at all.
+func TestAuthCheckFaults(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer up.Close()
+	down := mustURL(t, "http://"+freeAddr(t))
+	auth := map[string]string{"Authorization": "Bearer sk_test_1"}
+	for _, c := range []struct {
+		name     string
+		upstream *url.URL
+		status   int
+		code     string
+	}{
+		{"the check fails", mustURL(t, up.URL), 502, "auth_check_failed"},
+		{"the upstream is down", down, 502, "auth_check_failed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, base := startProxy(t, proxy.Config{Config: server.Config{Pins: pinsMemory()}, Upstream: c.upstream, AuthCheck: "GET /v1/me", DialTimeout: time.Second})
+			r := do(t, base, request{method: "GET", path: "/v1/account/api_version", header: auth})
+			assert.Equal(t, c.status, r.status, r.body)
+			assert.Equal(t, c.code, r.get("error.code").String(), r.body)
+		})
+	}
 }

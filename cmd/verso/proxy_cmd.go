@@ -30,6 +30,7 @@ import (
 func init() {
 	register(&command{name: "proxy", summary: "version an HTTP API written in any language, from outside", run: runProxy, usage: `Usage: verso proxy --upstream URL -f TIMELINE [--addr 127.0.0.1:4243]
                    [--db FILE | --db postgres://...] [--account-header NAME]
+                   [--auth-check "GET /v1/me"]
 
 Serves every version of TIMELINE in front of an HTTP API, in any language,
 that knows only the newest one: a reverse proxy running the versioning
@@ -42,9 +43,14 @@ client's version, for behaviour changes only it can make.
 
 The account is --account-header, which a gateway in front must set (a
 client could claim any account through it otherwise), or else a keyed
-SHA-256 of the Authorization header: credentials are never stored. The
-proxy answers the pin endpoints itself: GET and POST /v1/account/api_version
-(version=...), POST /v1/account/api_version/rollback.
+SHA-256 of the Authorization header: credentials are never stored.
+
+With --auth-check, a request the upstream answers 2xx only for valid
+credentials, the proxy answers the pin endpoints itself (GET and POST
+/v1/account/api_version version=..., POST /v1/account/api_version/rollback)
+once the upstream has accepted the caller's credentials for it. Without
+it, nothing proves who may read or move a pin: the proxy does not answer
+them (they reach the upstream) and says so when it starts.
 
 Flags:
   --upstream URL       the API behind the proxy, http:// or https:// (required)
@@ -54,6 +60,9 @@ Flags:
                        in memory, forgotten when the proxy stops)
   --account-header H   the request header naming the account (default: the
                        keyed hash of Authorization)
+  --auth-check "METHOD /path"
+                       the upstream's check of a caller's credentials, such
+                       as "GET /v1/me"; enables the pin endpoints
   --pin-path P         where the pin endpoints answer (default
                        /v1/account/api_version)
   --metrics-addr A     serve Prometheus /metrics on this address (default: none)
@@ -83,6 +92,7 @@ func runProxy(e *env, args []string) error {
 	dbURL := fs.String("db", "", "")
 	accountHeader := fs.String("account-header", "", "")
 	pinPath := fs.String("pin-path", pinhttp.DefaultPath, "")
+	authCheck := fs.String("auth-check", "", "")
 	metricsAddr := fs.String("metrics-addr", "", "")
 	changelogURL := fs.String("changelog-url", "", "")
 	maxBody := fs.Int64("max-body-bytes", server.DefaultMaxBodyBytes, "")
@@ -153,6 +163,7 @@ func runProxy(e *env, args []string) error {
 		Upstream:        up,
 		AccountHeader:   *accountHeader,
 		PinPath:         *pinPath,
+		AuthCheck:       *authCheck,
 		DialTimeout:     *dialTimeout,
 		UpstreamTimeout: *upstreamTimeout,
 	}
@@ -206,6 +217,11 @@ func runProxy(e *env, args []string) error {
 		orDefault(tl.API(), tlArg.path), tl.Versions().Len(), tl.Newest(), tl.Versions().Base(), tl.Header())
 	if *dbURL == "" {
 		fmt.Fprintln(e.stdout, "verso: pins are kept in memory and forgotten on exit; use --db to keep them")
+	}
+	if p.ServesPins() {
+		fmt.Fprintf(e.stdout, "verso: pin endpoints at %s, for callers the upstream accepts on %s\n", *pinPath, *authCheck)
+	} else {
+		fmt.Fprintf(e.stdout, "verso: the pin endpoints (%s) are off: give --auth-check \"GET /v1/me\", a request the upstream answers 2xx only for valid credentials, to serve them\n", *pinPath)
 	}
 	srv := &http.Server{
 		Handler:           p,

@@ -21,6 +21,15 @@ import (
 func TestProxyCommand(t *testing.T) {
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/v1/me" {
+			if r.Header.Get("Authorization") != "Bearer sk_test_1" {
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = io.WriteString(w, `{"error":{"type":"invalid_request_error","code":"invalid_api_key","message":"Invalid API key provided."}}`)
+				return
+			}
+			_, _ = io.WriteString(w, `{"object":"account","id":"acct_1"}`)
+			return
+		}
 		_, _ = io.WriteString(w, `{"object":"task","id":"task_1","title":"Write docs","priority":"3","status":"open","labels":[]}`)
 	}))
 	defer upstream.Close()
@@ -33,14 +42,18 @@ func TestProxyCommand(t *testing.T) {
 	go func() {
 		done <- run(&env{stdin: strings.NewReader(""), stdout: pw, stderr: &stderr, interrupt: stop}, []string{"proxy",
 			"--upstream", upstream.URL, "-f", "../../proxy/testdata/timeline.yaml", "--addr", "127.0.0.1:0",
-			"--db", db, "--metrics-addr", "127.0.0.1:0"})
+			"--db", db, "--metrics-addr", "127.0.0.1:0", "--auth-check", "GET /v1/me"})
 		pw.Close()
 	}()
 	var base, metrics string
 	sc := bufio.NewScanner(pr)
 	reProxy := regexp.MustCompile(`proxying (http://127\.0\.0\.1:\d+)`)
 	reMetrics := regexp.MustCompile(`metrics on (http://127\.0\.0\.1:\d+/metrics)`)
-	for (base == "" || metrics == "") && sc.Scan() {
+	var pinLine string
+	for (base == "" || metrics == "" || pinLine == "") && sc.Scan() {
+		if strings.Contains(sc.Text(), "pin endpoints") {
+			pinLine = sc.Text()
+		}
 		if m := reProxy.FindStringSubmatch(sc.Text()); m != nil {
 			base = m[1]
 		}
@@ -58,6 +71,7 @@ func TestProxyCommand(t *testing.T) {
 	}()
 	require.NotEmpty(t, base, stderr.String())
 	require.NotEmpty(t, metrics)
+	assert.Equal(t, "verso: pin endpoints at /v1/account/api_version, for callers the upstream accepts on GET /v1/me", pinLine)
 
 	get := func(url string, header map[string]string) (*http.Response, string) {
 		req, err := http.NewRequest("GET", url, nil)
@@ -80,6 +94,10 @@ func TestProxyCommand(t *testing.T) {
 	res, body = get(base+"/v1/account/api_version", map[string]string{"Authorization": "Bearer sk_test_1"})
 	require.Equal(t, 200, res.StatusCode, body)
 	assert.Contains(t, body, `"version":"2024-06-01"`)
+
+	res, body = get(base+"/v1/account/api_version", map[string]string{"Authorization": "Bearer sk_test_2"})
+	assert.Equal(t, 401, res.StatusCode, "the upstream refused the credentials: %s", body)
+	assert.Contains(t, body, `"code":"invalid_api_key"`)
 
 	res, body = get(base+"/v1/tasks/task_1", map[string]string{"Acme-Version": "2021-01-01"})
 	assert.Equal(t, 400, res.StatusCode)
@@ -106,6 +124,7 @@ func TestProxyCommandUsage(t *testing.T) {
 		{"bad scheme", []string{"--upstream", "ftp://127.0.0.1:1", "-f", "../../proxy/testdata/timeline.yaml"}, "--upstream must be an http://"},
 		{"bad timeout", []string{"--upstream", "http://127.0.0.1:1", "-f", "x.yaml", "--dial-timeout", "0s"}, "timeouts must be positive"},
 		{"bad account header", []string{"--upstream", "http://127.0.0.1:1", "-f", "../../proxy/testdata/timeline.yaml", "--account-header", "X Account"}, "not a valid HTTP header name"},
+		{"bad auth check", []string{"--upstream", "http://127.0.0.1:1", "-f", "../../proxy/testdata/timeline.yaml", "--auth-check", "/v1/me"}, "is not METHOD /path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,7 +7,8 @@
 // Routes, faults and options are upstream.py's: POST /v1/tasks, GET
 // /v1/tasks[?status=], GET|POST /v1/tasks/ID, GET /v1/big?n=N, GET|POST
 // /v1/echo, GET /v1/text, GET /v1/stall[?before=1], GET /v1/endless, GET
-// /v1/stats, GET /v1/ws (any Upgrade, then an echo); ?identity=1 and ?hop=1.
+// /v1/stats, GET /v1/ws (any Upgrade, then an echo); ?identity=1 and ?hop=1;
+// credentials as upstream.py checks them, and GET /v1/me.
 "use strict";
 
 const http = require("node:http");
@@ -94,6 +95,7 @@ async function params(req) {
 function sendJSON(req, res, query, status, obj) {
   let body = Buffer.from(JSON.stringify(obj));
   const headers = { "Content-Type": "application/json", [VERSION_HEADER]: VERSION };
+  if (status === 401) headers["WWW-Authenticate"] = "Bearer";
   if (query.has("hop")) headers["Connection"] = "Content-Type, Content-Encoding";
   if ((req.headers["accept-encoding"] || "").includes("gzip") && !query.has("identity")) {
     body = zlib.gzipSync(body);
@@ -104,8 +106,20 @@ function sendJSON(req, res, query, status, obj) {
   res.end(body);
 }
 
+// authenticate returns the account of the request's credentials, null for
+// an anonymous request when none are required, or throws 401 or 403.
+function authenticate(req, required) {
+  const auth = req.headers["authorization"];
+  if (auth === undefined && !required) return null;
+  if (auth === undefined || !auth.startsWith("Bearer sk_test_")) throw new Invalid(401, "invalid_api_key", "Invalid API key provided.");
+  if (auth.startsWith("Bearer sk_test_forbidden")) throw new Invalid(403, "forbidden", "This key may not do that.");
+  return "acct_" + auth.slice("Bearer sk_test_".length);
+}
+
 async function route(req, url) {
   const method = req.method;
+  const account = authenticate(req, url.pathname === "/v1/me");
+  if (url.pathname === "/v1/me") return [200, { object: "account", id: account }];
   const query = url.searchParams;
   const parts = url.pathname.replace(/^\/+|\/+$/g, "").split("/");
   const missing = () => new Invalid(404, "resource_missing", `Unrecognized request URL (${method}: ${url.pathname}).`);

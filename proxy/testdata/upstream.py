@@ -17,6 +17,11 @@ forever; GET /v1/stats says how many of those still hold a connection
 request asks for (Upgrade) and echoes what it receives. Request bodies may
 be chunked.
 
+Credentials: a request with no Authorization header is served as anonymous;
+"Bearer sk_test_..." is accepted, "Bearer sk_test_forbidden..." refused with
+403, anything else with 401. GET /v1/me answers 200 with the account of
+accepted credentials, else 401 or 403: the proxy's auth check.
+
 Its twin in Node.js, upstream.js, answers the same.
 """
 
@@ -86,6 +91,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header(self.server.version_header, VERSION)
+        if status == 401:
+            self.send_header("WWW-Authenticate", "Bearer")
         if "hop" in query:
             self.send_header("Connection", "Content-Type, Content-Encoding")
         if "gzip" in self.headers.get("Accept-Encoding", "") and "identity" not in query:
@@ -128,10 +135,23 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError as e:
             raise Invalid(400, "body_invalid", "invalid request body: %s" % e)
 
+    def authenticate(self, required):
+        auth = self.headers.get("Authorization")
+        if auth is None and not required:
+            return None
+        if auth is None or not auth.startswith("Bearer sk_test_"):
+            raise Invalid(401, "invalid_api_key", "Invalid API key provided.")
+        if auth.startswith("Bearer sk_test_forbidden"):
+            raise Invalid(403, "forbidden", "This key may not do that.")
+        return "acct_" + auth[len("Bearer sk_test_"):]
+
     def route(self, method):
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
         parts = url.path.strip("/").split("/")
+        account = self.authenticate(url.path == "/v1/me")
+        if url.path == "/v1/me":
+            return 200, {"object": "account", "id": account}
         if parts[:2] != ["v1"] + parts[1:2] or len(parts) < 2:
             raise Invalid(404, "resource_missing", "Unrecognized request URL (%s: %s)." % (method, url.path))
         if parts[1] == "tasks" and len(parts) == 2:
