@@ -23,6 +23,10 @@ type Options struct {
 	// To leaves out every version newer than To. Optional. Default: the
 	// newest version.
 	To versions.Version
+	// GuideURL returns the address of the upgrade guide from a version to
+	// the newest stable one; each version older than that links to it.
+	// Optional. Default: no links.
+	GuideURL func(from versions.Version) string
 }
 
 // Log is a changelog: every change of a range of versions, newest first,
@@ -41,6 +45,12 @@ type VersionEntry struct {
 	Anchor string `json:"anchor"`
 	// Base marks the oldest version of the timeline, which has no changes.
 	Base bool `json:"base,omitempty"`
+	// Preview marks a version served only to clients that ask for it by
+	// name (versions.Version.IsPreview): never a default.
+	Preview bool `json:"preview,omitempty"`
+	// Guide is the address of the upgrade guide from this version to the
+	// newest stable one (Options.GuideURL); empty when there is none.
+	Guide string `json:"guide,omitempty"`
 	// Breaking is set when any of the version's changes is breaking.
 	Breaking bool `json:"breaking"`
 	// Deprecated is the date (YYYY-MM-DD) the version is deprecated from;
@@ -108,7 +118,10 @@ func NewLog(tl *gates.Timeline, opts Options) (*Log, error) {
 		if v.ID.After(to) || v.ID.Before(from) || (v.ID == from && !withBase) {
 			continue
 		}
-		ve := VersionEntry{Version: v.ID, Anchor: VersionAnchor(v.ID), Base: v.ID == base, Changes: []ChangeEntry{}}
+		ve := VersionEntry{Version: v.ID, Anchor: VersionAnchor(v.ID), Base: v.ID == base, Preview: v.ID.IsPreview(), Changes: []ChangeEntry{}}
+		if opts.GuideURL != nil && v.ID.Before(tl.NewestStable()) {
+			ve.Guide = opts.GuideURL(v.ID)
+		}
 		if lc := tl.Lifecycle(v.ID); lc.IsDeprecated() {
 			ve.Deprecated = lc.Deprecated.Format(time.DateOnly)
 			ve.Successor = lc.Successor.String()

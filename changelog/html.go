@@ -172,7 +172,7 @@ nav.toc .badge{font-size:.62rem;padding:.05rem .35rem;margin-left:.25rem}
 .examples .name{grid-column:1/-1;margin:.6rem 0 -.4rem;font-size:.9rem;color:var(--muted)}
 pre{margin:0;padding:.8rem 1rem;background:#0f1729;color:#e6edf3;border-radius:6px;overflow:auto;font:.82rem/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 footer{margin-top:3rem;color:var(--muted);font-size:.85rem}
-@media (max-width:52rem){.layout{display:block}nav.toc{position:static;height:auto;border-right:0;border-top:1px solid var(--line)}main{padding:1.5rem 1rem}.examples{grid-template-columns:minmax(0,1fr)}}
+@media (max-width:52rem){.layout{display:flex;flex-direction:column}nav.toc{order:-1;align-self:stretch;position:static;height:auto;max-height:40vh;border-right:0;border-bottom:1px solid var(--line);padding:1rem}main{padding:1.5rem 1rem}.examples{grid-template-columns:minmax(0,1fr)}}
 </style>{{end}}`
 
 const pageTemplates = `
@@ -196,7 +196,13 @@ const pageTemplates = `
 </header>
 {{- range .Versions}}
 <section class="version" id="{{.Anchor}}">
-<h2><a href="#{{.Anchor}}">{{.Version}}</a>{{if .Breaking}}<span class="badge breaking">Breaking</span>{{end}}{{if .Base}}<span class="badge base">Base</span>{{end}}</h2>
+<h2><a href="#{{.Anchor}}">{{.Version}}</a>{{if .Breaking}}<span class="badge breaking">Breaking</span>{{end}}{{if .Base}}<span class="badge base">Base</span>{{end}}{{if .Preview}}<span class="badge behavior">Preview</span>{{end}}</h2>
+{{- if .Preview}}
+<p class="meta preview">A preview: served only to clients that ask for it by name, never a default; it may change or go away.</p>
+{{- end}}
+{{- if .Guide}}
+<p class="meta"><a href="{{.Guide}}">Upgrade guide from {{.Version}}</a></p>
+{{- end}}
 {{- if .Deprecated}}
 <p class="meta deprecated">{{deprecation .}}</p>
 {{- end}}
@@ -230,7 +236,7 @@ const pageTemplates = `
 <h2>Versions</h2>
 <ol>
 {{- range .Versions}}
-<li><a href="#{{.Anchor}}">{{.Version}}</a>{{if .Breaking}}<span class="badge breaking">Breaking</span>{{end}}{{if .Base}}<span class="badge base">Base</span>{{end}}
+<li><a href="#{{.Anchor}}">{{.Version}}</a>{{if .Breaking}}<span class="badge breaking">Breaking</span>{{end}}{{if .Base}}<span class="badge base">Base</span>{{end}}{{if .Preview}}<span class="badge behavior">Preview</span>{{end}}
 {{- if .Changes}}
 <ol>
 {{- range .Changes}}

@@ -16,6 +16,12 @@ func (l *Log) Markdown(w io.Writer) error {
 	fmt.Fprintf(bw, "Versions %s to %s, newest first. Each entry says what the version changed relative to the one before it.\n", l.From, l.To)
 	for _, v := range l.Versions {
 		fmt.Fprintf(bw, "\n## %s%s\n", v.Version, mdBadges(v.Breaking, false))
+		if v.Preview {
+			fmt.Fprintf(bw, "\n*Preview*: served only to clients that ask for it by name, never a default; it may change or go away.\n")
+		}
+		if v.Guide != "" {
+			fmt.Fprintf(bw, "\n[Upgrade guide from %s](%s)\n", v.Version, v.Guide)
+		}
 		if v.Deprecated != "" {
 			fmt.Fprintf(bw, "\n%s\n", deprecationText(v, fmt.Sprintf("[%s](#v%s)", v.Successor, v.Successor)))
 		}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/versions"
@@ -25,6 +26,9 @@ type Links struct {
 	// OpenAPI returns the URL of a version's OpenAPI document. Optional.
 	// Default: "openapi-V.json".
 	OpenAPI func(v versions.Version) string
+	// Guide returns the URL of the upgrade guide from a version to the
+	// newest stable one. Optional. Default: "guide-V.html".
+	Guide func(from versions.Version) string
 }
 
 func (l *Links) defaults() {
@@ -37,15 +41,31 @@ func (l *Links) defaults() {
 	if l.OpenAPI == nil {
 		l.OpenAPI = func(v versions.Version) string { return "openapi-" + v.String() + ".json" }
 	}
+	if l.Guide == nil {
+		l.Guide = func(v versions.Version) string { return "guide-" + v.String() + ".html" }
+	}
 }
 
 // Reference is the API reference of one version, ready to render: its
 // objects with their fields and types, its endpoints with their
 // parameters, and the changes that made the version so.
 type Reference struct {
-	API      string
-	Version  versions.Version
-	Newest   bool
+	API     string
+	Version versions.Version
+	// Newest is set on the newest stable version's page: the version new
+	// accounts get.
+	Newest bool
+	// Stable is the newest version that is not a preview.
+	Stable versions.Version
+	// Preview is set when Version is a preview, served only to clients
+	// that ask for it.
+	Preview bool
+	// Deprecated, Sunset and Successor are set when Version is
+	// deprecated (dates as YYYY-MM-DD; Sunset may be empty).
+	Deprecated, Sunset, Successor string
+	// Guide is the URL of the upgrade guide from Version to Stable, when
+	// Version is older than Stable.
+	Guide    string
 	Versions []VersionLink
 	// Changes are the changes this version made, relative to the one
 	// before it.
@@ -60,6 +80,7 @@ type VersionLink struct {
 	Version versions.Version
 	URL     string
 	Current bool
+	Preview bool
 }
 
 // ChangeLink is a change and the URL of its changelog entry.
@@ -92,8 +113,11 @@ type Endpoint struct {
 	Parameters                    []Field
 	Body                          []Field
 	// Returns names the object type of the success response, if the
-	// document says.
+	// document says ("charge", "list of charge").
 	Returns string
+	// ReturnsAnchor is the anchor of the object Returns names (of a list's
+	// items), or "" when the page documents no such object.
+	ReturnsAnchor string
 }
 
 // NewReference builds the reference of version v from its derived
@@ -106,12 +130,23 @@ func NewReference(derived []byte, tl *gates.Timeline, v versions.Version, links 
 	}
 	d := &doc{root: root}
 	d.schemas = root.child("components").child("schemas")
-	r := &Reference{API: tl.API(), Version: v, Newest: v == tl.Newest(), OpenAPI: links.OpenAPI(v)}
+	stable := tl.NewestStable()
+	r := &Reference{API: tl.API(), Version: v, Newest: v == stable, Stable: stable, Preview: v.IsPreview(), OpenAPI: links.OpenAPI(v)}
 	if r.API == "" {
 		r.API = root.child("info").str("title")
 	}
+	if v.Before(stable) {
+		r.Guide = links.Guide(v)
+	}
+	if lc := tl.Lifecycle(v); lc.IsDeprecated() {
+		r.Deprecated = lc.Deprecated.Format(time.DateOnly)
+		r.Successor = lc.Successor.String()
+		if !lc.Sunset.IsZero() {
+			r.Sunset = lc.Sunset.Format(time.DateOnly)
+		}
+	}
 	for _, x := range tl.Versions().List() {
-		r.Versions = append(r.Versions, VersionLink{Version: x, URL: links.Version(x), Current: x == v})
+		r.Versions = append(r.Versions, VersionLink{Version: x, URL: links.Version(x), Current: x == v, Preview: x.IsPreview()})
 	}
 	byResource := map[string][]ChangeLink{}
 	for _, gv := range tl.List() {
@@ -182,6 +217,14 @@ func NewReference(derived []byte, tl *gates.Timeline, v versions.Version, links 
 				r.Endpoints = append(r.Endpoints, e)
 			}
 		}
+	}
+	objects := map[string]string{}
+	for _, o := range r.Objects {
+		objects[o.Name] = o.Anchor
+	}
+	for i := range r.Endpoints {
+		e := &r.Endpoints[i]
+		e.ReturnsAnchor = objects[strings.TrimPrefix(e.Returns, "list of ")]
 	}
 	return r, nil
 }
@@ -341,7 +384,13 @@ code{font:.88em/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;backgro
 .method{display:inline-block;min-width:4.2rem;font-weight:700;font-size:.8rem}
 .badge{font-size:.7rem;font-weight:600;text-transform:uppercase;padding:.1rem .4rem;border-radius:999px;color:var(--red);background:var(--redbg);margin-left:.3rem}
 ul.changes{padding-left:1.2rem}
-@media (max-width:52rem){.layout{display:block}nav.toc{position:static;height:auto;border-right:0;border-top:1px solid var(--line)}main{padding:1.5rem 1rem}
+.badge.preview{color:#8a4b00;background:#fff6e5}
+.banner{padding:.6rem .8rem;border-radius:6px;margin:.6rem 0}
+.banner.warn{background:#fff6e5;border:1px solid #fedf89}
+.banner.deprecated{background:var(--redbg);border:1px solid #fecdca}
+.search input{font:inherit;padding:.3rem .5rem;border:1px solid var(--line);border-radius:4px;width:min(100%,22rem)}
+[hidden]{display:none!important}
+@media (max-width:52rem){.layout{display:flex;flex-direction:column}nav.toc{order:-1;align-self:stretch;position:static;height:auto;max-height:40vh;border-right:0;border-bottom:1px solid var(--line);padding:1rem}main{padding:1.5rem 1rem}
 table,thead,tbody,tr,td{display:block;width:100%}thead{display:none}td{border:0;padding:.1rem 0}tr{border-bottom:1px solid var(--line);padding:.4rem 0}}
 </style>
 </head>
@@ -351,12 +400,20 @@ table,thead,tbody,tr,td{display:block;width:100%}thead{display:none}td{border:0;
 <main id="content">
 <header>
 <h1>{{.API}}: API reference</h1>
-<p class="meta">Version <code>{{.Version}}</code>{{if .Newest}} (the newest){{end}}. <a href="{{.OpenAPI}}">OpenAPI document</a> of this version.</p>
+<p class="meta">Version <code>{{.Version}}</code>{{if .Newest}} (the newest stable version: new accounts get it){{end}}{{if .Preview}} <span class="badge preview">Preview</span>{{end}}. <a href="{{.OpenAPI}}">OpenAPI document</a> of this version.{{if .Guide}} <a href="{{.Guide}}">Upgrade from this version</a> to {{.Stable}}.{{end}}</p>
+{{- if .Preview}}
+<p class="banner warn" role="note"><strong>Preview.</strong> {{.Version}} is served only to clients that ask for it by name; it may change or go away. New accounts and clients that send no version get <a href="{{range .Versions}}{{if eq .Version $.Stable}}{{.URL}}{{end}}{{end}}">{{.Stable}}</a>.</p>
+{{- end}}
+{{- if .Deprecated}}
+<p class="banner deprecated" role="note"><strong>Deprecated</strong> since {{.Deprecated}}{{if .Sunset}}; its sunset is {{.Sunset}}, after which requests for it may be refused{{end}}. Move to {{.Successor}}{{if .Guide}}: <a href="{{.Guide}}">the upgrade guide</a> says what changes{{end}}.</p>
+{{- end}}
+<p class="legend meta"><span class="req">always</span> marks a field every object of this version carries (it may still be null when the type says nullable); <span class="req">required</span> marks a parameter a request must send.</p>
+<p class="search"><label for="q">Search this page</label> <input id="q" type="search" placeholder="field, object or endpoint" autocomplete="off"></p>
 <details class="picker">
 <summary>Other versions</summary>
 <ol>
 {{- range .Versions}}
-<li><a href="{{.URL}}"{{if .Current}} aria-current="page"{{end}}>{{.Version}}</a></li>
+<li><a href="{{.URL}}"{{if .Current}} aria-current="page"{{end}}>{{.Version}}</a>{{if .Preview}} (preview){{end}}</li>
 {{- end}}
 </ol>
 </details>
@@ -367,8 +424,10 @@ table,thead,tbody,tr,td{display:block;width:100%}thead{display:none}td{border:0;
 <li><a href="{{.URL}}"><code>{{.ID}}</code></a>{{if .Breaking}}<span class="badge">Breaking</span>{{end}}: {{code .Description}}</li>
 {{- end}}
 </ul>
+{{- else if .Deprecated}}
+<p class="meta">This version is the base the later versions' changes are relative to.</p>
 {{- else}}
-<p class="meta">This version changed nothing on the objects documented here.</p>
+<p class="meta">This version changed nothing on the objects and endpoints documented here.</p>
 {{- end}}
 </header>
 {{- range .Objects}}
@@ -413,7 +472,7 @@ table,thead,tbody,tr,td{display:block;width:100%}thead{display:none}td{border:0;
 </tbody>
 </table>
 {{- end}}
-{{- if .Returns}}<p class="meta">Returns: <a href="#object-{{.Returns}}">{{.Returns}}</a></p>{{end}}
+{{- if .Returns}}<p class="meta">Returns: {{if .ReturnsAnchor}}<a href="#{{.ReturnsAnchor}}">{{.Returns}}</a>{{else}}{{.Returns}}{{end}}</p>{{end}}
 </section>
 {{- end}}
 </main>
@@ -432,6 +491,28 @@ table,thead,tbody,tr,td{display:block;width:100%}thead{display:none}td{border:0;
 </ol>
 </nav>
 </div>
+<script>
+(function () {
+  var q = document.getElementById("q");
+  if (!q) return;
+  q.addEventListener("input", function () {
+    var words = q.value.toLowerCase().split(/\s+/).filter(Boolean);
+    document.querySelectorAll("main section, main tbody tr").forEach(function (el) { el.hidden = false; });
+    if (!words.length) return;
+    document.querySelectorAll("main section").forEach(function (sec) {
+      var rows = sec.querySelectorAll("tbody tr"), any = false;
+      var head = (sec.querySelector("h2, h3") || {}).textContent || "";
+      var headHit = words.every(function (w) { return head.toLowerCase().indexOf(w) >= 0; });
+      rows.forEach(function (tr) {
+        var hit = headHit || words.every(function (w) { return tr.textContent.toLowerCase().indexOf(w) >= 0; });
+        tr.hidden = !hit;
+        any = any || hit;
+      });
+      sec.hidden = !(headHit || any);
+    });
+  });
+})();
+</script>
 </body>
 </html>
 `

@@ -3,8 +3,8 @@
 # the demo's static reference site (verso docs) and an upgrade guide, then
 # opens each page in headless Chromium at a desktop (1280x900) and a phone
 # (390x844) width and checks, in the page itself:
-#   - the main content comes before the navigation on the screen at phone
-#     width, beside it at desktop width;
+#   - the contents (the navigation) come first on the screen at phone
+#     width, beside the main content at desktop width;
 #   - nothing is wider than the screen (no sideways scrolling);
 #   - the skip link points at the content;
 # and saves a screenshot of each page at each width for a person to look at.
@@ -34,7 +34,7 @@ addEventListener("load", function () {
   var r = [];
   var mt = m.getBoundingClientRect(), nt = n.getBoundingClientRect();
   var phone = innerWidth < 700;
-  if (phone && !(mt.top < nt.top)) r.push("navigation-before-content");
+  if (phone && !(nt.top < mt.top)) r.push("contents-not-first-on-phone");
   if (!phone && !(nt.right <= mt.left + 1)) r.push("navigation-not-beside-content");
   if (document.documentElement.scrollWidth > innerWidth + 1) r.push("wider-than-screen:" + document.documentElement.scrollWidth);
   if (!s || s.getAttribute("href") !== "#" + m.id) r.push("no-skip-link");
@@ -45,14 +45,17 @@ addEventListener("load", function () {
 });
 </script>'
 
-pages=(index.html 2014-12-22.html changelog.html guide.html)
+pages=(index.html 2014-12-22.html 9999-12-31.preview.html changelog.html guide.html)
 fail=0
 for page in "${pages[@]}"; do
   cp "$out/site/$page" "$out/probe/$page"
   printf '%s\n' "$probe" >> "$out/probe/$page"
   for size in 1280,900 390,844; do
     name="${page%.html}-${size/,/x}"
-    flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --window-size="$size")
+    # The flags that work on a machine with no network but the loopback
+    # (no background requests, a fresh profile).
+    flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
+      --disable-component-update --disable-sync --user-data-dir="$out/profile" --hide-scrollbars --window-size="$size")
     "$browser" "${flags[@]}" --screenshot="$out/shots/$name.png" "file://$out/site/$page" >/dev/null 2>&1
     result=$("$browser" "${flags[@]}" --virtual-time-budget=3000 --dump-dom "file://$out/probe/$page" 2>/dev/null |
       sed -n 's:.*<output id="probe">\([^<]*\)</output>.*:\1:p')

@@ -75,11 +75,12 @@ func TestDocsSite(t *testing.T) {
 	assert.Contains(t, stdout, "wrote the reference of 42 versions")
 	assert.Regexp(t, `disagreement: \.\./\.\./demo/api/timeline\.yaml:[0-9]+:[0-9]+: customer_sources \(2015-02-18\): POST /v1/customers \(application/x-www-form-urlencoded\): rename: sources is not in the schema`, stderr)
 	for name, want := range map[string][]string{
-		"index.html":                     []string{"(the newest)", `<a href="2014-12-22.html">2014-12-22</a>`, `<a href="openapi-9999-12-31.preview.json">`},
+		"index.html":                     []string{"(the newest stable version", `<a href="2014-12-22.html">2014-12-22</a>`, `<a href="openapi-2026-11-18.endive.json">`},
+		"guide-2014-12-22.html":          []string{"Upgrading from 2014-12-22 to 2026-11-18.endive"},
 		"2014-12-22.html":                []string{"<code>account_balance</code>", `aria-current="page">2014-12-22`},
 		"2019-10-17.html":                []string{`<a href="changelog.html#change-customer_balance"><code>customer_balance</code></a>`},
 		"openapi-2016-07-06.json":        []string{`"version": "2016-07-06"`},
-		"changelog.html":                 []string{`id="change-customer_balance"`},
+		"changelog.html":                 []string{`id="change-customer_balance"`, `<a href="guide-2019-10-17.html">`},
 		"openapi-2014-12-22.json":        []string{`"default_card"`},
 		"9999-12-31.preview.html":        []string{"The <code>refund</code> object"},
 		"openapi-2024-09-30.acacia.json": []string{`"invoice"`},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/verso-api/verso/changelog"
 	"github.com/verso-api/verso/openapi"
+	"github.com/verso-api/verso/versions"
 )
 
 func init() {
@@ -17,7 +18,9 @@ func init() {
 Writes the API reference of every version of the timeline as a static site:
 DIR/V.html for each version V (objects with their fields and types,
 endpoints with their parameters, a version picker, links to the changelog
-entries that made the version), DIR/index.html (the newest version),
+entries that made the version), DIR/index.html (the newest stable version;
+a preview is never the default), DIR/guide-V.html (the upgrade guide from
+V to the newest stable version),
 DIR/openapi-V.json (each version's derived OpenAPI document) and
 DIR/changelog.html. The same pages "verso serve" answers at /docs.
 Warnings and disagreements between the document and the timeline go to
@@ -95,13 +98,26 @@ func runDocs(e *env, args []string) error {
 		if err := write(v.String()+".html", page.Bytes()); err != nil {
 			return err
 		}
-		if i == 0 {
+		if v == tl.NewestStable() {
 			if err := write("index.html", page.Bytes()); err != nil {
 				return err
 			}
 		}
+		if v.Before(tl.NewestStable()) {
+			g, err := changelog.UpgradeGuide(tl, nil, v, tl.NewestStable(), nil)
+			if err != nil {
+				return err
+			}
+			var gp bytes.Buffer
+			if err := g.HTML(&gp); err != nil {
+				return err
+			}
+			if err := write("guide-"+v.String()+".html", gp.Bytes()); err != nil {
+				return err
+			}
+		}
 	}
-	l, err := changelog.NewLog(tl, changelog.Options{})
+	l, err := changelog.NewLog(tl, changelog.Options{GuideURL: func(v versions.Version) string { return "guide-" + v.String() + ".html" }})
 	if err != nil {
 		return err
 	}

@@ -3,12 +3,15 @@ package api
 import (
 	_ "embed"
 	"errors"
+	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"sync"
 
 	"github.com/labstack/echo/v4"
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 
 	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/changelog"
@@ -55,16 +58,32 @@ func (s *Server) docsRoutes(e *echo.Echo) {
 	e.Match(both, "/changelog/guide", s.guide)
 }
 
-// docsVersion reads ?version= (default: the newest version).
+// docsVersion reads ?version= (default: the newest stable version, the
+// one new accounts get; a preview only when asked for).
 func (s *Server) docsVersion(c echo.Context) (versions.Version, error) {
 	v, err := s.versionParam(c, "version")
 	if err != nil || !v.IsZero() {
 		return v, err
 	}
-	return s.timeline.Newest(), nil
+	return s.timeline.NewestStable(), nil
 }
 
-// openAPI serves the OpenAPI document of ?version=.
+// failPage answers an error of an HTML page as a small HTML page with the
+// status and message of the API error s.fail would write.
+func (s *Server) failPage(c echo.Context, err error) error {
+	ae, ok := s.fail(c, err).(*apierror.Error)
+	if !ok {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(ae.Status)
+	_, werr := fmt.Fprintf(c.Response(), "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>%d %s</title></head>\n<body><main><h1>%d %s</h1><p>%s</p><p><a href=\"/docs\">API reference</a> · <a href=\"/changelog\">Changelog</a></p></main></body>\n</html>\n",
+		ae.Status, html.EscapeString(http.StatusText(ae.Status)), ae.Status, html.EscapeString(http.StatusText(ae.Status)), html.EscapeString(ae.Message))
+	return werr
+}
+
+// openAPI serves the OpenAPI document of ?version=, its servers set to
+// the address the request reached.
 func (s *Server) openAPI(c echo.Context, sp *specs) error {
 	v, err := s.docsVersion(c)
 	if err != nil {
@@ -74,6 +93,16 @@ func (s *Server) openAPI(c echo.Context, sp *specs) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
+	scheme := "http"
+	if c.Request().TLS != nil {
+		scheme = "https"
+	}
+	if host := c.Request().Host; host != "" && len(host) <= 255 {
+		doc, err = sjson.SetBytes(doc, "servers", []map[string]string{{"url": scheme + "://" + host}})
+		if err != nil {
+			return s.fail(c, err)
+		}
+	}
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, doc)
 }
 
@@ -82,19 +111,20 @@ func (s *Server) openAPI(c echo.Context, sp *specs) error {
 func (s *Server) reference(c echo.Context, sp *specs) error {
 	v, err := s.docsVersion(c)
 	if err != nil {
-		return s.fail(c, err)
+		return s.failPage(c, err)
 	}
 	doc, err := sp.get(s, v)
 	if err != nil {
-		return s.fail(c, err)
+		return s.failPage(c, err)
 	}
 	ref, err := openapi.NewReference(doc, s.timeline, v, openapi.Links{
 		Version: func(v versions.Version) string { return "/docs?version=" + url.QueryEscape(v.String()) },
 		Change:  func(id string) string { return "/changelog#" + changelog.ChangeAnchor(id) },
 		OpenAPI: func(v versions.Version) string { return "/openapi.json?version=" + url.QueryEscape(v.String()) },
+		Guide:   guideURL,
 	})
 	if err != nil {
-		return s.fail(c, err)
+		return s.failPage(c, err)
 	}
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	c.Response().WriteHeader(http.StatusOK)
@@ -118,6 +148,21 @@ func docFormat(c echo.Context) (string, error) {
 		return "", invalid("format", "format must be html, md or json")
 	}
 	return format, nil
+}
+
+// guideURL is the address of the upgrade guide from a version to the
+// newest stable one.
+func guideURL(from versions.Version) string {
+	return "/changelog/guide?from=" + url.QueryEscape(from.String())
+}
+
+// failDoc answers an error of the changelog or the guide: an HTML page
+// when the request asked for HTML (the default), else the API's error.
+func (s *Server) failDoc(c echo.Context, err error) error {
+	if f := c.QueryParam("format"); f == "" || f == "html" {
+		return s.failPage(c, err)
+	}
+	return s.fail(c, err)
 }
 
 // writeDoc writes a changelog or guide in format, with a 200.
@@ -154,19 +199,19 @@ func rangeError(err error) error {
 func (s *Server) changelog(c echo.Context) error {
 	format, err := docFormat(c)
 	if err != nil {
-		return s.fail(c, err)
+		return s.failDoc(c, err)
 	}
 	from, err := s.versionParam(c, "from")
 	if err != nil {
-		return s.fail(c, err)
+		return s.failDoc(c, err)
 	}
 	to, err := s.versionParam(c, "to")
 	if err != nil {
-		return s.fail(c, err)
+		return s.failDoc(c, err)
 	}
-	l, err := changelog.NewLog(s.timeline, changelog.Options{From: from, To: to})
+	l, err := changelog.NewLog(s.timeline, changelog.Options{From: from, To: to, GuideURL: guideURL})
 	if err != nil {
-		return s.fail(c, rangeError(err))
+		return s.failDoc(c, rangeError(err))
 	}
 	return writeDoc(c, l, format)
 }
@@ -177,25 +222,25 @@ func (s *Server) changelog(c echo.Context) error {
 func (s *Server) guide(c echo.Context) error {
 	format, err := docFormat(c)
 	if err != nil {
-		return s.fail(c, err)
+		return s.failDoc(c, err)
 	}
 	if c.QueryParam("from") == "" {
-		return s.fail(c, missing("from"))
+		return s.failDoc(c, missing("from"))
 	}
 	from, err := s.versionParam(c, "from")
 	if err != nil {
-		return s.fail(c, err)
+		return s.failDoc(c, err)
 	}
 	to, err := s.versionParam(c, "to")
 	if err != nil {
-		return s.fail(c, err)
+		return s.failDoc(c, err)
 	}
 	if to.IsZero() {
-		to = s.timeline.Newest()
+		to = s.timeline.NewestStable()
 	}
 	g, err := changelog.UpgradeGuide(s.timeline, s.Engine, from, to, s.guideSamples())
 	if err != nil {
-		return s.fail(c, rangeError(err))
+		return s.failDoc(c, rangeError(err))
 	}
 	return writeDoc(c, g, format)
 }
