@@ -29,7 +29,8 @@ const DefaultListField = "data"
 // ErrorResource is the resource that names error bodies: the ops of a
 // change with resources [error] walk the error object of responses whose
 // status is not 2xx (the top-level "error" member when it is an object,
-// else the top-level object), not objects whose type is "error".
+// or the member a template error shape wraps its fields in, else the
+// top-level object), not objects whose type is "error".
 const ErrorResource = "error"
 
 // Change is what one version changed relative to the version before it.

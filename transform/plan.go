@@ -329,7 +329,7 @@ func (e *Engine) compile(fi, ti int, set []uint64) (*Plan, error) {
 	}
 	switch {
 	case len(errs.steps) > 0:
-		errs.errs = true
+		errs.errs, errs.wrapper = true, errorWrapper(e.tl)
 		p.errs = &Plan{e: e, From: p.From, To: p.To, types: p.types, hasPartial: p.hasPartial, top: &errs}
 	case len(p.types) > 0 && p.top == nil:
 		p.errs = p
@@ -500,4 +500,16 @@ func compileOp(funcs *gates.Registry, op gates.Op, resource string, back, req bo
 		s.qdst = quoteKey(s.dst[len(s.dst)-1].key)
 	}
 	return s, true, nil
+}
+
+// errorWrapper returns the member of an error body that holds the error's
+// fields, by the timeline's error shape: "error" for Stripe's and for
+// shapes with their fields at the top level (the body itself is then the
+// error object, unless it has an "error" object), a template's own
+// wrapper for a template.
+func errorWrapper(tl *gates.Timeline) string {
+	if w := tl.ErrorShape().Wrapper(); w != "" {
+		return w
+	}
+	return gates.ErrorResource
 }

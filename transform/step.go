@@ -101,9 +101,13 @@ type objPlan struct {
 	// errs tells that the plan walks error bodies: it is applied to the
 	// body's top-level object, and each step that is not an envelope step
 	// to the error object, found anew at each step since an envelope step
-	// may add or remove it (the top-level "error" member when it is an
+	// may add or remove it (the top-level member wrapper when it is an
 	// object, else the body itself).
 	errs bool
+	// wrapper is the member that holds an error body's fields: the one
+	// the timeline's error shape names (apierror.Shape.Wrapper), "error"
+	// when it names none.
+	wrapper string
 }
 
 // Error is a value a plan could not convert, naming the field.
@@ -240,7 +244,7 @@ func (p *objPlan) run(d *domPool, o *object, partial bool) (*object, error) {
 		}
 		t, at := o, -1 // the object the step applies to, and its member in o
 		if p.errs && !s.envelope {
-			if at = o.find(gates.ErrorResource); at >= 0 {
+			if at = o.find(p.wrapper); at >= 0 {
 				if t = d.memberObject(o, &o.members[at]); t == nil {
 					t, at = o, -1
 				}
