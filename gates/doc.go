@@ -58,7 +58,8 @@
 //	                        of responses and events (type_field: at the top of the
 //	                        timeline names the field; "object" by default)
 //	resources: [error]      the error object of non-2xx responses: the top-level
-//	                        "error" member when it is an object, else the body
+//	                        "error" member (or the member an errors template
+//	                        wraps its fields in) when it is an object, else the body
 //	                        (in a change of its own, with no other scope). A
 //	                        nest op there applies to the whole body, so that
 //	                        nest: {field: error} says older versions answered
@@ -72,6 +73,18 @@
 //
 // An endpoint is "METHOD /path", where a segment written :id or {id} matches
 // any one segment ("GET /v1/users/{id}") and the method * any method.
+//
+// The timeline's errors key declares how the API writes its errors, for
+// the versioning middleware's own as for handlers' (Timeline.ErrorShape,
+// Spec.ErrorShape in Go): stripe ({"error":{...}}, also when the key is
+// absent), problem (RFC 9457; {shape: problem, type_base: URI} makes each
+// type the URI followed by the code), flat, or a template, a JSON object
+// whose strings "{type}", "{code}", "{message}", "{param}", "{title}" and
+// "{status}" stand for the error's fields:
+//
+//	errors:
+//	  template: {error: {code: "{code}", message: "{message}"}}
+//	  content_type: application/json
 //
 // A version can be deprecated from a date and given a sunset date; the
 // timeline's after_sunset policy says whether it is still served after that.

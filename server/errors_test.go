@@ -224,12 +224,19 @@ func TestTimelineErrorShape(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := server.MiddlewareWithConfig(server.Config{Engine: engine, ErrorShape: tt.shape})(http.NotFoundHandler())
-			req := httptest.NewRequest("GET", "/", nil)
-			req.Header.Set("Stripe-Version", "1")
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			assert.Equal(t, 400, rec.Code)
-			assert.Equal(t, tt.want, rec.Body.String())
+			for _, outer := range []apierror.Shape{{}, apierror.Problem(""), apierror.Flat(), apierror.Stripe()} {
+				// Whatever shape an outer layer put in the context, the
+				// middleware answers in the API's.
+				req := httptest.NewRequest("GET", "/", nil)
+				if !outer.IsZero() {
+					req = req.WithContext(apierror.WithShape(req.Context(), outer))
+				}
+				req.Header.Set("Stripe-Version", "1")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				assert.Equal(t, 400, rec.Code)
+				assert.Equal(t, tt.want, rec.Body.String(), "outer shape %s", outer.Name())
+			}
 		})
 	}
 }

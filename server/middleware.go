@@ -77,7 +77,9 @@ func (m *Versioning) Serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	ctx := r.Context()
-	if m.withShape {
+	if cur := apierror.ShapeFrom(ctx); m.withShape && cur != m.shape || !m.withShape && cur.Name() != "stripe" {
+		// The context lacks the API's shape (Stripe's needs none), or an
+		// outer layer put another there.
 		ctx = apierror.WithShape(ctx, m.shape)
 	}
 	account := ""

@@ -11,7 +11,7 @@ import (
 )
 
 // errResponseTooLarge is what a handler's Write gets once the buffered
-// response is over VersioningConfig.MaxResponseBytes.
+// response is over Config.MaxResponseBytes.
 var errResponseTooLarge = errors.New("server: response too large to render in the client's version")
 
 // backWriter is the response writer of a request served at an older
