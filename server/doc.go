@@ -97,7 +97,7 @@
 // # Order of middleware
 //
 // Put recovery, logging, compression, authentication and rate limiting
-// before (outside) Versioning, and idempotency after (inside) it, so that
+// before (outside) the versioning middleware, and idempotency after (inside) it, so that
 // what the idempotency middleware saves is the newest-schema response,
 // rendered again in each retrying client's version:
 //

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
@@ -112,11 +113,15 @@ func (k *call) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeError answers the middleware's own errors with echo's
-// HTTPErrorHandler, with the flow's request (its version) and writer.
+// HTTPErrorHandler, with the flow's request (its version) and writer. The
+// error reaches it as an *echo.HTTPError holding the *apierror.Error, so
+// that echo's default handler keeps its status too; ErrorHandler finds
+// the *apierror.Error inside and writes it in the API's shape.
 func (k *call) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	k.enter(w, r)
 	k.err = err
-	k.c.Error(err)
+	e := apierror.From(err)
+	k.c.Error(&echo.HTTPError{Code: e.Status, Message: e.Message, Internal: err})
 }
 
 // enter points c at the flow's request and writer: echo's own writer

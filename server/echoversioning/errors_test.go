@@ -15,7 +15,10 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/verso-api/verso/apierror"
+	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/server/echoversioning"
+	"github.com/verso-api/verso/transform"
+	"github.com/verso-api/verso/versions"
 )
 
 func do(e *echo.Echo, method, target, body string, header ...string) *httptest.ResponseRecorder {
@@ -162,5 +165,31 @@ func TestErrorHandlerLogs5xx(t *testing.T) {
 	do(e, "GET", "/boom", "")
 	if !strings.Contains(logs.String(), "disk full") || !strings.Contains(logs.String(), "status=500") {
 		t.Errorf("log: %s", &logs)
+	}
+}
+
+// TestOwnErrorsWithEchoDefaultHandler checks that the middleware's own
+// errors keep their status under echo's default error handler, and come
+// in the API's shape under ErrorHandler.
+func TestOwnErrorsWithEchoDefaultHandler(t *testing.T) {
+	tl := gates.MustNewTimeline(gates.Spec{Versions: []gates.Version{{ID: versions.MustParse("2024-01-01")}}}, nil)
+	for name, eh := range map[string]echo.HTTPErrorHandler{"echo's default": nil, "ErrorHandler": echoversioning.ErrorHandler} {
+		t.Run(name, func(t *testing.T) {
+			e := echo.New()
+			if eh != nil {
+				e.HTTPErrorHandler = eh
+			}
+			e.Use(echoversioning.Middleware(transform.New(tl, nil)))
+			e.GET("/v1/x", func(c echo.Context) error { return c.String(200, "ok") })
+			rec := do(e, "GET", "/v1/x", "", "Stripe-Version", "1999-01-01")
+			if rec.Code != 400 || !strings.Contains(rec.Body.String(), "Invalid API version") {
+				t.Fatalf("got %d %s", rec.Code, rec.Body)
+			}
+			if eh != nil {
+				if er := stripeError(t, rec.Body.Bytes()); er["code"] != "api_version_invalid" {
+					t.Errorf("error = %v", er)
+				}
+			}
+		})
 	}
 }
