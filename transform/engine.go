@@ -62,6 +62,10 @@ func (e *Engine) walkTo(dst, body []byte, p *Plan, req *objPlan, appendTo, form 
 	w.dom.fired = fired
 	w.res, w.dom.res = res, res
 	w.src, w.out, w.mark, w.depth, w.changed, w.rewrites, w.pooled = body, nil, 0, 0, false, 0, false
+	w.direct, w.started = appendTo, false
+	if appendTo {
+		w.out = dst
+	}
 	w.maxDepth, w.plan, w.qtype = e.maxDepth, p, e.qtype
 	w.top, w.topKey, w.topEach, w.inTop, w.sawTop, w.topDepth = req, "", false, false, false, 0
 	w.dom.form = form
@@ -77,7 +81,7 @@ func (e *Engine) walkTo(dst, body []byte, p *Plan, req *objPlan, appendTo, form 
 		if appendTo {
 			out = dst
 		}
-	case appendTo:
+	case appendTo && !w.changed:
 		out = append(dst, out...)
 	case w.pooled:
 		// A copy of exactly the result costs less than the room to grow

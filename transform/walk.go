@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 )
@@ -46,8 +47,11 @@ type walker struct {
 
 	// buf is the walker's own buffer for out, kept between walks; pooled
 	// tells that out is in it, so the result must be copied out of it.
-	buf    []byte
-	pooled bool
+	// With direct, out starts as the caller's dst and the walk appends to
+	// it: the result is written once, where the caller wants it.
+	buf            []byte
+	pooled, direct bool
+	started        bool // out has been set up
 
 	// res gets the fields resolve steps leave to resolvers; resMark is the
 	// number of its placeholders when the object being rewritten began.
@@ -63,10 +67,13 @@ const maxPooledOut = 1 << 20
 func (w *walker) outPos(p int) int { return len(w.out) + p - w.mark }
 
 func (w *walker) flush(p int) {
-	if w.out == nil {
+	if !w.started {
+		w.started = true
 		// Room for the result to grow, so that one allocation does.
 		n := len(w.src) + len(w.src)/2 + 1024
-		if n <= maxPooledOut {
+		if w.direct {
+			w.out = slices.Grow(w.out, n)
+		} else if n <= maxPooledOut {
 			if cap(w.buf) < n {
 				w.buf = make([]byte, 0, n)
 			}
@@ -190,19 +197,37 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 	// d maps source offsets to output offsets (see outPos). Only walking
 	// an object or array value can change it: rewriting an object in it.
 	d := len(w.out) - w.mark
+	// The white space before a key, with the key's opening quote, is
+	// mostly the same for every member of an object (a line break and
+	// the indentation, or nothing): when it is at most seven bytes, ws
+	// holds it and wsMask covers it, so that the next member's is checked
+	// with one comparison.
+	var ws, wsMask uint64
+	wsLen := 0
 	i++
 	for {
 		seg := i + d
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return i, syntaxErr(b, i, "unterminated object")
-		}
-		if b[i] == '}' && n == 0 {
-			i++
-			break
-		}
-		if b[i] != '"' {
-			return i, syntaxErr(b, i, "want a string key in object")
+		if wsMask != 0 && i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:])&wsMask == ws {
+			i += wsLen
+		} else {
+			j := skipSpace(b, i)
+			if j >= len(b) {
+				return j, syntaxErr(b, j, "unterminated object")
+			}
+			if b[j] == '}' && n == 0 {
+				i = j + 1
+				break
+			}
+			if b[j] != '"' {
+				return j, syntaxErr(b, j, "want a string key in object")
+			}
+			if wsLen = j - i; wsLen < 8 && i+8 <= len(b) {
+				wsMask = 1<<(8*(wsLen+1)) - 1
+				ws = binary.LittleEndian.Uint64(b[i:]) & wsMask
+			} else {
+				wsMask = 0
+			}
+			i = j
 		}
 		keyStart := i
 		var err error
@@ -210,13 +235,20 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 			return i, err
 		}
 		keyEnd := i
-		i = skipSpace(b, i)
-		if i >= len(b) || b[i] != ':' {
-			return i, syntaxErr(b, i, "want ':' after object key")
-		}
-		i = skipSpace(b, i+1)
-		if i >= len(b) {
-			return i, syntaxErr(b, i, "unterminated object")
+		// Mostly ": " or ":".
+		if i+1 < len(b) && b[i] == ':' && b[i+1] > ' ' {
+			i++
+		} else if i+2 < len(b) && b[i] == ':' && b[i+1] == ' ' && b[i+2] > ' ' {
+			i += 2
+		} else {
+			i = skipSpace(b, i)
+			if i >= len(b) || b[i] != ':' {
+				return i, syntaxErr(b, i, "want ':' after object key")
+			}
+			i = skipSpace(b, i+1)
+			if i >= len(b) {
+				return i, syntaxErr(b, i, "unterminated object")
+			}
 		}
 		c := b[i]
 		isType := c == '"' && keyEnd-keyStart == len(w.qtype) && string(b[keyStart:keyEnd]) == w.qtype
