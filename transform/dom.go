@@ -46,6 +46,12 @@ type object struct {
 	// member's key (keyFP), or 0 for a dead member.
 	fps     []uint32
 	fpsDone bool
+	// tab indexes the members of an object with many by fingerprint, once
+	// find has been called: open addressing, each slot a member's index
+	// plus one, 0 for none; tabBits is log2 of its size, 0 when unused.
+	tab     []int32
+	tabBits uint8
+	tabN    int // slots used
 	exts    []mext
 	tail    []byte // white space before '}'
 }
@@ -159,7 +165,7 @@ func (p *domPool) newObject() *object {
 		p.nobj++
 		o.members = o.buf[:0]
 		o.exts = o.exts[:0]
-		o.fps, o.fpsDone = o.fps[:0], false
+		o.fps, o.fpsDone, o.tabBits = o.fps[:0], false, 0
 		o.tail = nil
 		o.off = 0
 		return o
@@ -292,25 +298,92 @@ func nameFP(name string) uint32 {
 // find returns the index of the live member named key, or -1.
 func (o *object) find(key string) int {
 	if !o.fpsDone {
-		o.fps = o.fps[:0]
-		for i := range o.members {
-			m := &o.members[i]
-			if m.dead {
-				o.fps = append(o.fps, 0)
-			} else {
-				o.fps = append(o.fps, keyFP(o.keyOf(m)))
-			}
-		}
-		o.fpsDone = true
+		o.index()
 	}
 	fp := nameFP(key)
-	for i, f := range o.fps {
-		if f == fp && keyIs(o.keyOf(&o.members[i]), key) {
-			return i
+	if o.tabBits == 0 {
+		for i, f := range o.fps {
+			if f == fp && keyIs(o.keyOf(&o.members[i]), key) {
+				return i
+			}
+		}
+		return -1
+	}
+	// The first live member named key: a renamed or added member may sit
+	// in the chain after a later one of the same name.
+	found := -1
+	mask := uint32(len(o.tab) - 1)
+	for h := fpHash(fp, o.tabBits); ; h = (h + 1) & mask {
+		k := o.tab[h] - 1
+		if k < 0 {
+			return found
+		}
+		if o.fps[k] == fp && (found < 0 || int(k) < found) && keyIs(o.keyOf(&o.members[k]), key) {
+			found = int(k)
 		}
 	}
-	return -1
 }
+
+// minTab is the number of members from which find uses a table.
+const minTab = 12
+
+// index computes the fingerprints of the members and, when there are
+// many, the table find looks them up in.
+func (o *object) index() {
+	o.fps = o.fps[:0]
+	for i := range o.members {
+		m := &o.members[i]
+		if m.dead {
+			o.fps = append(o.fps, 0)
+		} else {
+			o.fps = append(o.fps, keyFP(o.keyOf(m)))
+		}
+	}
+	o.fpsDone = true
+	o.tabBits = 0
+	if len(o.members) >= minTab {
+		o.rehash()
+	}
+}
+
+// rehash builds the table for the members there are, at most half full.
+func (o *object) rehash() {
+	bits := uint8(5)
+	for 1<<bits < 2*len(o.members) {
+		bits++
+	}
+	n := 1 << bits
+	if cap(o.tab) < n {
+		o.tab = make([]int32, n)
+	} else {
+		o.tab = o.tab[:n]
+		clear(o.tab)
+	}
+	o.tabBits, o.tabN = bits, 0
+	for i, f := range o.fps {
+		if f != 0 {
+			o.tabPut(f, i)
+		}
+	}
+}
+
+// tabPut enters member i, whose fingerprint is fp, in the table. A renamed
+// member is entered again; its old slot stays, and no longer matches.
+func (o *object) tabPut(fp uint32, i int) {
+	if 4*(o.tabN+1) > 3*len(o.tab) {
+		o.rehash() // fps[i] is fp already
+		return
+	}
+	mask := uint32(len(o.tab) - 1)
+	h := fpHash(fp, o.tabBits)
+	for o.tab[h] != 0 {
+		h = (h + 1) & mask
+	}
+	o.tab[h] = int32(i + 1)
+	o.tabN++
+}
+
+func fpHash(fp uint32, bits uint8) uint32 { return (fp * 0x9e3779b1) >> (32 - bits) }
 
 // kill removes member i.
 func (o *object) kill(i int) {
@@ -406,6 +479,9 @@ func (o *object) setKey(i int, qkey []byte) {
 	m.dirty = true
 	if o.fpsDone && !m.dead {
 		o.fps[i] = keyFP(qkey)
+		if o.tabBits != 0 {
+			o.tabPut(o.fps[i], i)
+		}
 	}
 }
 
@@ -425,6 +501,12 @@ func (o *object) add(qkey, raw []byte) {
 	o.members = append(o.members, member{lo: -1, sub: -1, ext: int32(len(o.exts)), dirty: true})
 	if o.fpsDone {
 		o.fps = append(o.fps, keyFP(qkey))
+		switch {
+		case o.tabBits != 0:
+			o.tabPut(o.fps[len(o.fps)-1], len(o.members)-1)
+		case len(o.members) >= minTab:
+			o.rehash()
+		}
 	}
 }
 
