@@ -13,12 +13,14 @@ import (
 // member is one member of an object. The walker records members as it
 // goes and a rewritten object's DOM is built on them as they are. A member
 // holds no pointers, so recording and copying members costs no write
-// barriers: its bytes are given by offsets, which are those of its
-// object's raw bytes plus the object's off (pre is at lo:ks, the key at
-// ks:ke, mid at ke:vs, the value at vs:ve, post at ve:hi), and a member
-// whose key or value changed, or that was added, has its bytes in an ext.
+// barriers, and is small (48 bytes), so that recording them costs little:
+// its bytes are given by offsets in its object's raw bytes (pre is at
+// lo:ks, the key at ks:ke, mid at ke:vs, the value at vs:ve, post at
+// ve:hi), and a member whose key or value changed, or that was added, has
+// its bytes in an ext. An object the walker records is at most
+// math.MaxInt32 bytes long.
 type member struct {
-	lo, ks, ke, vs, ve, hi int
+	lo, ks, ke, vs, ve, hi int32
 	// sub and subn delimit, in the pool's kept spans, the members of an
 	// object value the walker already scanned; sub < 0 when there are none.
 	sub, subn int32
@@ -38,7 +40,6 @@ type mext struct {
 
 type object struct {
 	raw     []byte // the bytes the members were parsed from
-	off     int    // the offset of raw[0] in the members' offsets
 	idx     int32  // 1-based index in the pool
 	members []member
 	buf     []member // the pool's buffer for members; members may be the walker's
@@ -46,12 +47,6 @@ type object struct {
 	// member's key (keyFP), or 0 for a dead member.
 	fps     []uint32
 	fpsDone bool
-	// tab indexes the members of an object with many by fingerprint, once
-	// find has been called: open addressing, each slot a member's index
-	// plus one, 0 for none; tabBits is log2 of its size, 0 when unused.
-	tab     []int32
-	tabBits uint8
-	tabN    int // slots used
 	exts    []mext
 	tail    []byte // white space before '}'
 }
@@ -60,21 +55,21 @@ func (o *object) keyOf(m *member) []byte {
 	if m.ext != 0 {
 		return o.exts[m.ext-1].key
 	}
-	return o.raw[m.ks-o.off : m.ke-o.off]
+	return o.raw[m.ks:m.ke]
 }
 
 func (o *object) preOf(m *member) []byte {
 	if m.ext != 0 {
 		return o.exts[m.ext-1].pre
 	}
-	return o.raw[m.lo-o.off : m.ks-o.off]
+	return o.raw[m.lo:m.ks]
 }
 
 func (o *object) midOf(m *member) []byte {
 	if m.ext != 0 {
 		return o.exts[m.ext-1].mid
 	}
-	return o.raw[m.ke-o.off : m.vs-o.off]
+	return o.raw[m.ke:m.vs]
 }
 
 // valOf returns the raw value of m, which is stale when m.obj or m.arr is
@@ -83,14 +78,14 @@ func (o *object) valOf(m *member) []byte {
 	if m.ext != 0 {
 		return o.exts[m.ext-1].val
 	}
-	return o.raw[m.vs-o.off : m.ve-o.off]
+	return o.raw[m.vs:m.ve]
 }
 
 func (o *object) postOf(m *member) []byte {
 	if m.lo < 0 {
 		return nil
 	}
-	return o.raw[m.ve-o.off : m.hi-o.off]
+	return o.raw[m.ve:m.hi]
 }
 
 // ext returns the ext of m, making one from its raw bytes if needed.
@@ -165,9 +160,8 @@ func (p *domPool) newObject() *object {
 		p.nobj++
 		o.members = o.buf[:0]
 		o.exts = o.exts[:0]
-		o.fps, o.fpsDone, o.tabBits = o.fps[:0], false, 0
+		o.fps, o.fpsDone = o.fps[:0], false
 		o.tail = nil
-		o.off = 0
 		return o
 	}
 	o := &object{buf: make([]member, 0, 16)}
@@ -194,23 +188,23 @@ func (p *domPool) newArray() *array {
 }
 
 // fromMembers builds the DOM of the object b on the members the walker
-// recorded for it, in output offsets; off is the output offset of b[0].
-// The DOM takes the members over: each is built once.
-func (p *domPool) fromMembers(b []byte, ms []member, off int) *object {
+// recorded for it. The DOM takes the members over: each is built once.
+func (p *domPool) fromMembers(b []byte, ms []member) *object {
 	o := p.newObject()
-	o.raw, o.off = b, off
+	o.raw = b
 	if len(ms) == 0 {
 		o.tail = b[1 : len(b)-1]
 		return o
 	}
 	last := &ms[len(ms)-1]
-	o.tail = b[last.ve-off : last.hi-off]
+	o.tail = b[last.ve:last.hi]
 	last.hi = last.ve
 	o.members = ms
 	return o
 }
 
-// parseObject builds the DOM of the valid JSON object b.
+// parseObject builds the DOM of the valid JSON object b, at most
+// math.MaxInt32 bytes long.
 func (p *domPool) parseObject(b []byte) *object {
 	o := p.newObject()
 	o.raw = b
@@ -223,23 +217,23 @@ func (p *domPool) parseObject(b []byte) *object {
 			}
 			return o
 		}
-		m := member{lo: i, ks: j, sub: -1}
+		m := member{lo: int32(i), ks: int32(j), sub: -1}
 		k := skipString(b, j)
-		m.ke = k
+		m.ke = int32(k)
 		v := skipSpace(b, k)
 		v = skipSpace(b, v+1)
-		m.vs = v
+		m.vs = int32(v)
 		e := skipValue(b, v)
-		m.ve = e
+		m.ve = int32(e)
 		n := skipSpace(b, e)
 		if b[n] == '}' {
 			o.tail = b[e:n]
-			m.hi = e
+			m.hi = int32(e)
 			o.members = append(o.members, m)
 			o.buf = o.members[:0]
 			return o
 		}
-		m.hi = n
+		m.hi = int32(n)
 		o.members = append(o.members, m)
 		i = n + 1
 	}
@@ -298,92 +292,25 @@ func nameFP(name string) uint32 {
 // find returns the index of the live member named key, or -1.
 func (o *object) find(key string) int {
 	if !o.fpsDone {
-		o.index()
-	}
-	fp := nameFP(key)
-	if o.tabBits == 0 {
-		for i, f := range o.fps {
-			if f == fp && keyIs(o.keyOf(&o.members[i]), key) {
-				return i
+		o.fps = o.fps[:0]
+		for i := range o.members {
+			m := &o.members[i]
+			if m.dead {
+				o.fps = append(o.fps, 0)
+			} else {
+				o.fps = append(o.fps, keyFP(o.keyOf(m)))
 			}
 		}
-		return -1
+		o.fpsDone = true
 	}
-	// The first live member named key: a renamed or added member may sit
-	// in the chain after a later one of the same name.
-	found := -1
-	mask := uint32(len(o.tab) - 1)
-	for h := fpHash(fp, o.tabBits); ; h = (h + 1) & mask {
-		k := o.tab[h] - 1
-		if k < 0 {
-			return found
-		}
-		if o.fps[k] == fp && (found < 0 || int(k) < found) && keyIs(o.keyOf(&o.members[k]), key) {
-			found = int(k)
-		}
-	}
-}
-
-// minTab is the number of members from which find uses a table.
-const minTab = 12
-
-// index computes the fingerprints of the members and, when there are
-// many, the table find looks them up in.
-func (o *object) index() {
-	o.fps = o.fps[:0]
-	for i := range o.members {
-		m := &o.members[i]
-		if m.dead {
-			o.fps = append(o.fps, 0)
-		} else {
-			o.fps = append(o.fps, keyFP(o.keyOf(m)))
-		}
-	}
-	o.fpsDone = true
-	o.tabBits = 0
-	if len(o.members) >= minTab {
-		o.rehash()
-	}
-}
-
-// rehash builds the table for the members there are, at most half full.
-func (o *object) rehash() {
-	bits := uint8(5)
-	for 1<<bits < 2*len(o.members) {
-		bits++
-	}
-	n := 1 << bits
-	if cap(o.tab) < n {
-		o.tab = make([]int32, n)
-	} else {
-		o.tab = o.tab[:n]
-		clear(o.tab)
-	}
-	o.tabBits, o.tabN = bits, 0
+	fp := nameFP(key)
 	for i, f := range o.fps {
-		if f != 0 {
-			o.tabPut(f, i)
+		if f == fp && keyIs(o.keyOf(&o.members[i]), key) {
+			return i
 		}
 	}
+	return -1
 }
-
-// tabPut enters member i, whose fingerprint is fp, in the table. A renamed
-// member is entered again; its old slot stays, and no longer matches.
-func (o *object) tabPut(fp uint32, i int) {
-	if 4*(o.tabN+1) > 3*len(o.tab) {
-		o.rehash() // fps[i] is fp already
-		return
-	}
-	mask := uint32(len(o.tab) - 1)
-	h := fpHash(fp, o.tabBits)
-	for o.tab[h] != 0 {
-		h = (h + 1) & mask
-	}
-	o.tab[h] = int32(i + 1)
-	o.tabN++
-}
-
-func fpHash(fp uint32, bits uint8) uint32 { return (fp * 0x9e3779b1) >> (32 - bits) }
 
 // kill removes member i.
 func (o *object) kill(i int) {
@@ -419,7 +346,7 @@ func (p *domPool) memberObject(o *object, m *member) *object {
 		// Capped, so that adding to it does not write over the next
 		// object's members.
 		e := m.sub + m.subn
-		c = p.fromMembers(v, p.kept[m.sub:e:e], m.vs)
+		c = p.fromMembers(v, p.kept[m.sub:e:e])
 	} else {
 		c = p.parseObject(v)
 	}
@@ -479,9 +406,6 @@ func (o *object) setKey(i int, qkey []byte) {
 	m.dirty = true
 	if o.fpsDone && !m.dead {
 		o.fps[i] = keyFP(qkey)
-		if o.tabBits != 0 {
-			o.tabPut(o.fps[i], i)
-		}
 	}
 }
 
@@ -501,12 +425,6 @@ func (o *object) add(qkey, raw []byte) {
 	o.members = append(o.members, member{lo: -1, sub: -1, ext: int32(len(o.exts)), dirty: true})
 	if o.fpsDone {
 		o.fps = append(o.fps, keyFP(qkey))
-		switch {
-		case o.tabBits != 0:
-			o.tabPut(o.fps[len(o.fps)-1], len(o.members)-1)
-		case len(o.members) >= minTab:
-			o.rehash()
-		}
 	}
 }
 
@@ -532,7 +450,7 @@ func (p *domPool) appendObject(b []byte, o *object) []byte {
 		}
 		if m.clean() {
 			if runLo >= 0 && prev == i-1 {
-				runHi = m.hi - o.off
+				runHi = int(m.hi)
 			} else {
 				if runLo >= 0 {
 					b = append(b, o.raw[runLo:runHi]...)
@@ -540,7 +458,7 @@ func (p *domPool) appendObject(b []byte, o *object) []byte {
 				if n > 0 {
 					b = append(b, ',')
 				}
-				runLo, runHi = m.lo-o.off, m.hi-o.off
+				runLo, runHi = int(m.lo), int(m.hi)
 			}
 			prev = i
 			n++

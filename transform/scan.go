@@ -15,6 +15,10 @@ var ErrSyntax = errors.New("malformed JSON")
 // the engine's MaxDepth.
 var ErrTooDeep = errors.New("JSON nested too deep")
 
+// ErrTooLarge is wrapped by the error returned for an object the engine
+// would have to rewrite that is more than 2 GiB long.
+var ErrTooLarge = errors.New("JSON object too large")
+
 func syntaxErr(b []byte, i int, msg string) error {
 	if i >= len(b) {
 		return fmt.Errorf("%w: unexpected end of input: %s", ErrSyntax, msg)

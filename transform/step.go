@@ -3,6 +3,7 @@ package transform
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/verso-api/verso/gates"
@@ -360,6 +361,9 @@ func (d *domPool) custom(o *object, s *step) (*object, error) {
 	}
 	if err := validate(out, DefaultMaxDepth); err != nil {
 		return nil, &Error{Field: s.name, Msg: fmt.Sprintf("custom function returned invalid JSON: %v", err)}
+	}
+	if len(out) > math.MaxInt32 {
+		return nil, &Error{Field: s.name, Msg: fmt.Sprintf("custom function returned more than %d bytes", math.MaxInt32)}
 	}
 	j := skipSpace(out, 0)
 	if out[j] != '{' {

@@ -3,6 +3,7 @@ package transform
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -292,7 +293,10 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 			// Field by field, in place: a composite literal is built on
 			// the stack and copied, which stalls on store forwarding.
 			m := &w.spans[k]
-			m.lo, m.ks, m.ke, m.vs, m.ve, m.hi = seg, keyOut, keyEndOut, valStart, valEnd, i+d
+			// In the object's own bytes: it may be rewritten, or
+			// stepped into, on its own.
+			m.lo, m.ks, m.ke = int32(seg-start), int32(keyOut-start), int32(keyEndOut-start)
+			m.vs, m.ve, m.hi = int32(valStart-start), int32(valEnd-start), int32(i+d-start)
 			m.sub, m.subn = -1, 0
 			if isObj {
 				m.sub, m.subn = w.lastSub, w.lastSubn
@@ -318,6 +322,10 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 	w.depth--
 	if !track {
 		return i, nil
+	}
+	if i+d-start > math.MaxInt32 {
+		w.spans = w.spans[:base]
+		return i, fmt.Errorf("%w: an object of more than %d bytes at offset %d", ErrTooLarge, math.MaxInt32, srcStart)
 	}
 	var p, p2 *objPlan
 	event := false
@@ -376,7 +384,7 @@ func (w *walker) rewrite(srcStart, start, end, base int, p, p2 *objPlan, event, 
 	w.dom.kept = w.kept
 	// Room for added members, which are appended to w.spans[base:].
 	w.spans = slices.Grow(w.spans, 16)
-	o := w.dom.fromMembers(obj, w.spans[base:], start)
+	o := w.dom.fromMembers(obj, w.spans[base:])
 	var err error
 	if p != nil {
 		if o, err = p.apply(&w.dom, o); err != nil {
