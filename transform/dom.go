@@ -47,6 +47,9 @@ type object struct {
 	// member's key (keyFP), or 0 for a dead member.
 	fps     []uint32
 	fpsDone bool
+	// tab, when tabbed, finds members by fingerprint (see fpSlot).
+	tab    [1 << tabBits]uint8
+	tabbed bool
 	exts    []mext
 	tail    []byte // white space before '}'
 }
@@ -279,31 +282,43 @@ func keyFP(k []byte) uint32 {
 
 // nameFP is keyFP of name quoted.
 func nameFP(name string) uint32 {
-	n := len(name) + 2
-	at := func(j int) uint32 {
-		if j == 0 || j == n-1 {
-			return '"'
-		}
-		return uint32(name[j-1])
+	n := len(name)
+	if n == 0 {
+		return 2<<24 | '"'<<16 | '"'<<8 | '"'
 	}
-	return uint32(n)<<24 | at(1)<<16 | at(n-2)<<8 | at(n/2)
+	return uint32(n+2)<<24 | uint32(name[0])<<16 | uint32(name[n-1])<<8 | uint32(name[n/2])
 }
+
+// The table find looks keys up in: slot fpSlot(fp) of an object's tab
+// holds 0 when no live member's fingerprint falls there, the index plus
+// one of the only member whose does, or tabMany. Objects of more than
+// maxTabbed members are searched in order.
+const (
+	tabBits   = 7
+	tabMany   = 255
+	maxTabbed = tabMany - 1
+)
+
+func fpSlot(fp uint32) uint32 { return (fp * 0x9e3779b1) >> (32 - tabBits) }
 
 // find returns the index of the live member named key, or -1.
 func (o *object) find(key string) int {
 	if !o.fpsDone {
-		o.fps = o.fps[:0]
-		for i := range o.members {
-			m := &o.members[i]
-			if m.dead {
-				o.fps = append(o.fps, 0)
-			} else {
-				o.fps = append(o.fps, keyFP(o.keyOf(m)))
-			}
-		}
-		o.fpsDone = true
+		o.index()
 	}
 	fp := nameFP(key)
+	if o.tabbed {
+		switch e := o.tab[fpSlot(fp)]; e {
+		case 0:
+			return -1
+		case tabMany:
+		default:
+			if k := int(e) - 1; o.fps[k] == fp && keyIs(o.keyOf(&o.members[k]), key) {
+				return k
+			}
+			return -1
+		}
+	}
 	for i, f := range o.fps {
 		if f == fp && keyIs(o.keyOf(&o.members[i]), key) {
 			return i
@@ -312,10 +327,58 @@ func (o *object) find(key string) int {
 	return -1
 }
 
+// index computes the members' fingerprints and the table.
+func (o *object) index() {
+	o.fps = o.fps[:0]
+	for i := range o.members {
+		m := &o.members[i]
+		if m.dead {
+			o.fps = append(o.fps, 0)
+		} else {
+			o.fps = append(o.fps, keyFP(o.keyOf(m)))
+		}
+	}
+	o.fpsDone = true
+	o.tabbed = len(o.members) <= maxTabbed
+	if !o.tabbed {
+		return
+	}
+	clear(o.tab[:])
+	for i, f := range o.fps {
+		if f != 0 {
+			o.tabPut(i, f)
+		}
+	}
+}
+
+// tabPut enters live member i, of fingerprint fp, in the table.
+func (o *object) tabPut(i int, fp uint32) {
+	if i >= maxTabbed {
+		o.tabbed = false
+		return
+	}
+	t := &o.tab[fpSlot(fp)]
+	if *t == 0 {
+		*t = uint8(i + 1)
+	} else {
+		*t = tabMany
+	}
+}
+
+// tabDrop takes member i, of fingerprint fp, out of the table.
+func (o *object) tabDrop(i int, fp uint32) {
+	if t := &o.tab[fpSlot(fp)]; int(*t) == i+1 {
+		*t = 0
+	}
+}
+
 // kill removes member i.
 func (o *object) kill(i int) {
 	o.members[i].dead = true
 	if o.fpsDone {
+		if o.tabbed && o.fps[i] != 0 {
+			o.tabDrop(i, o.fps[i])
+		}
 		o.fps[i] = 0
 	}
 }
@@ -405,7 +468,13 @@ func (o *object) setKey(i int, qkey []byte) {
 	o.ext(m).key = qkey
 	m.dirty = true
 	if o.fpsDone && !m.dead {
+		if o.tabbed {
+			o.tabDrop(i, o.fps[i])
+		}
 		o.fps[i] = keyFP(qkey)
+		if o.tabbed {
+			o.tabPut(i, o.fps[i])
+		}
 	}
 }
 
@@ -425,6 +494,9 @@ func (o *object) add(qkey, raw []byte) {
 	o.members = append(o.members, member{lo: -1, sub: -1, ext: int32(len(o.exts)), dirty: true})
 	if o.fpsDone {
 		o.fps = append(o.fps, keyFP(qkey))
+		if o.tabbed {
+			o.tabPut(len(o.fps)-1, o.fps[len(o.fps)-1])
+		}
 	}
 }
 

@@ -271,7 +271,13 @@ func (p *objPlan) run(d *domPool, o *object, partial bool) (*object, error) {
 				}
 			}
 		}
-		err := d.visit(t, s.parent, func(obj *object) error { return d.do(obj, s, from) })
+		var err error
+		if len(s.parent) == 0 {
+			// Most steps are on the object's own members.
+			err = d.do(t, s, from)
+		} else {
+			err = d.visit(t, s.parent, func(obj *object) error { return d.do(obj, s, from) })
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -60,6 +60,13 @@ type walker struct {
 	resMark int
 }
 
+// The literals, as little-endian words (false without its f).
+const (
+	nullWord = 'n' | 'u'<<8 | 'l'<<16 | 'l'<<24
+	trueWord = 't' | 'r'<<8 | 'u'<<16 | 'e'<<24
+	alseWord = 'a' | 'l'<<8 | 's'<<16 | 'e'<<24
+)
+
 // maxPooledOut bounds the outputs a walker builds in its own buffer, which
 // it keeps (as it keeps scratch) for the next walk. Past it, out is
 // allocated for the walk and handed over as the result.
@@ -260,6 +267,13 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 		if c == '"' {
 			// Most values are strings: no need to dispatch.
 			i, err = scanString(b, i)
+		} else if c == 'n' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:]) == nullWord {
+			// Nor for literals, the next most.
+			i += 4
+		} else if c == 't' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:]) == trueWord {
+			i += 4
+		} else if c == 'f' && i+5 <= len(b) && binary.LittleEndian.Uint32(b[i+1:]) == alseWord {
+			i += 5
 		} else if topLevel && w.topKey != "" && (c == '[' && w.topEach || c == '{' && !w.topEach) &&
 			string(b[keyStart+1:keyEnd-1]) == w.topKey {
 			w.inTop, w.sawTop, w.topDepth = true, true, 2
