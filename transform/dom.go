@@ -13,7 +13,7 @@ import (
 // member is one member of an object. The walker records members as it
 // goes and a rewritten object's DOM is built on them as they are. A member
 // holds no pointers, so recording and copying members costs no write
-// barriers, and is small (48 bytes), so that recording them costs little:
+// barriers, and is small (52 bytes), so that recording them costs little:
 // its bytes are given by offsets in its object's raw bytes (pre is at
 // lo:ks, the key at ks:ke, mid at ke:vs, the value at vs:ve, post at
 // ve:hi), and a member whose key or value changed, or that was added, has
@@ -21,6 +21,7 @@ import (
 // math.MaxInt32 bytes long.
 type member struct {
 	lo, ks, ke, vs, ve, hi int32
+	fp                     uint32 // keyFP of the key
 	// sub and subn delimit, in the pool's kept spans, the members of an
 	// object value the walker already scanned; sub < 0 when there are none.
 	sub, subn int32
@@ -43,13 +44,12 @@ type object struct {
 	idx     int32  // 1-based index in the pool
 	members []member
 	buf     []member // the pool's buffer for members; members may be the walker's
-	// fps holds, once find has been called, the fingerprint of each
-	// member's key (keyFP), or 0 for a dead member.
-	fps     []uint32
-	fpsDone bool
-	// tab, when tabbed, finds members by fingerprint (see fpSlot).
-	tab    [1 << tabBits]uint8
-	tabbed bool
+	// tab, once indexed and when tabbed, finds members by fingerprint
+	// (see fpSlot).
+	tab     [1 << tabBits]uint8
+	indexed bool
+	tabbed  bool
+	finds   uint8 // lookups made without the table
 	exts    []mext
 	tail    []byte // white space before '}'
 }
@@ -163,7 +163,7 @@ func (p *domPool) newObject() *object {
 		p.nobj++
 		o.members = o.buf[:0]
 		o.exts = o.exts[:0]
-		o.fps, o.fpsDone = o.fps[:0], false
+		o.indexed, o.finds = false, 0
 		o.tail = nil
 		return o
 	}
@@ -223,6 +223,7 @@ func (p *domPool) parseObject(b []byte) *object {
 		m := member{lo: int32(i), ks: int32(j), sub: -1}
 		k := skipString(b, j)
 		m.ke = int32(k)
+		m.fp = keyFP(b[j:k])
 		v := skipSpace(b, k)
 		v = skipSpace(b, v+1)
 		m.vs = int32(v)
@@ -301,52 +302,60 @@ const (
 
 func fpSlot(fp uint32) uint32 { return (fp * 0x9e3779b1) >> (32 - tabBits) }
 
-// find returns the index of the live member named key, or -1.
+// find returns the index of the live member named key, or -1. The first
+// few lookups in an object search its members in order; from then on, a
+// table finds them.
 func (o *object) find(key string) int {
-	if !o.fpsDone {
+	fp := nameFP(key)
+	if !o.indexed {
+		if o.finds < tabAfter || len(o.members) < 8 {
+			o.finds++
+			return o.scan(key, fp)
+		}
 		o.index()
 	}
-	fp := nameFP(key)
 	if o.tabbed {
 		switch e := o.tab[fpSlot(fp)]; e {
 		case 0:
 			return -1
 		case tabMany:
 		default:
-			if k := int(e) - 1; o.fps[k] == fp && keyIs(o.keyOf(&o.members[k]), key) {
+			k := int(e) - 1
+			if m := &o.members[k]; m.fp == fp && !m.dead && keyIs(o.keyOf(m), key) {
 				return k
 			}
 			return -1
 		}
 	}
-	for i, f := range o.fps {
-		if f == fp && keyIs(o.keyOf(&o.members[i]), key) {
+	return o.scan(key, fp)
+}
+
+// tabAfter is the number of lookups in an object before find builds its
+// table, which costs about as much as that many searches.
+const tabAfter = 3
+
+// scan searches the members in order for the live one named key, whose
+// fingerprint is fp.
+func (o *object) scan(key string, fp uint32) int {
+	for i := range o.members {
+		if m := &o.members[i]; m.fp == fp && !m.dead && keyIs(o.keyOf(m), key) {
 			return i
 		}
 	}
 	return -1
 }
 
-// index computes the members' fingerprints and the table.
+// index builds the table find looks keys up in.
 func (o *object) index() {
-	o.fps = o.fps[:0]
-	for i := range o.members {
-		m := &o.members[i]
-		if m.dead {
-			o.fps = append(o.fps, 0)
-		} else {
-			o.fps = append(o.fps, keyFP(o.keyOf(m)))
-		}
-	}
-	o.fpsDone = true
+	o.indexed = true
 	o.tabbed = len(o.members) <= maxTabbed
 	if !o.tabbed {
 		return
 	}
 	clear(o.tab[:])
-	for i, f := range o.fps {
-		if f != 0 {
-			o.tabPut(i, f)
+	for i := range o.members {
+		if m := &o.members[i]; !m.dead {
+			o.tabPut(i, m.fp)
 		}
 	}
 }
@@ -374,13 +383,11 @@ func (o *object) tabDrop(i int, fp uint32) {
 
 // kill removes member i.
 func (o *object) kill(i int) {
-	o.members[i].dead = true
-	if o.fpsDone {
-		if o.tabbed && o.fps[i] != 0 {
-			o.tabDrop(i, o.fps[i])
-		}
-		o.fps[i] = 0
+	m := &o.members[i]
+	if o.indexed && o.tabbed && !m.dead {
+		o.tabDrop(i, m.fp)
 	}
+	m.dead = true
 }
 
 // child returns the parsed object value of member key, or nil when it is
@@ -467,14 +474,13 @@ func (o *object) setKey(i int, qkey []byte) {
 	m := &o.members[i]
 	o.ext(m).key = qkey
 	m.dirty = true
-	if o.fpsDone && !m.dead {
-		if o.tabbed {
-			o.tabDrop(i, o.fps[i])
-		}
-		o.fps[i] = keyFP(qkey)
-		if o.tabbed {
-			o.tabPut(i, o.fps[i])
-		}
+	tab := o.indexed && o.tabbed && !m.dead
+	if tab {
+		o.tabDrop(i, m.fp)
+	}
+	m.fp = keyFP(qkey)
+	if tab {
+		o.tabPut(i, m.fp)
 	}
 }
 
@@ -491,12 +497,9 @@ func (o *object) add(qkey, raw []byte) {
 		}
 	}
 	o.exts = append(o.exts, e)
-	o.members = append(o.members, member{lo: -1, sub: -1, ext: int32(len(o.exts)), dirty: true})
-	if o.fpsDone {
-		o.fps = append(o.fps, keyFP(qkey))
-		if o.tabbed {
-			o.tabPut(len(o.fps)-1, o.fps[len(o.fps)-1])
-		}
+	o.members = append(o.members, member{lo: -1, sub: -1, ext: int32(len(o.exts)), dirty: true, fp: keyFP(qkey)})
+	if o.indexed && o.tabbed {
+		o.tabPut(len(o.members)-1, keyFP(qkey))
 	}
 }
 
@@ -628,7 +631,7 @@ func (p *domPool) emptyObject() *object {
 // given white space around its key.
 func (o *object) insert(at int, pre, qkey, mid, raw []byte) {
 	o.exts = append(o.exts, mext{pre: pre, key: qkey, mid: mid, val: raw})
-	m := member{lo: -1, sub: -1, ext: int32(len(o.exts)), dirty: true}
+	m := member{lo: -1, sub: -1, ext: int32(len(o.exts)), dirty: true, fp: keyFP(qkey)}
 	o.members = slices.Insert(o.members, at, m)
-	o.fpsDone = false
+	o.indexed = false // indexes moved
 }

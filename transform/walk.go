@@ -311,6 +311,7 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 			// stepped into, on its own.
 			m.lo, m.ks, m.ke = int32(seg-start), int32(keyOut-start), int32(keyEndOut-start)
 			m.vs, m.ve, m.hi = int32(valStart-start), int32(valEnd-start), int32(i+d-start)
+			m.fp = uint32(keyEnd-keyStart)<<24 | uint32(b[keyStart+1])<<16 | uint32(b[keyEnd-2])<<8 | uint32(b[(keyStart+keyEnd)>>1])
 			m.sub, m.subn = -1, 0
 			if isObj {
 				m.sub, m.subn = w.lastSub, w.lastSubn
