@@ -34,9 +34,11 @@ type member struct {
 	dirty bool
 }
 
-// mext holds the bytes of a member that changed or was added.
+// mext holds the bytes of a member that changed or was added. Of a member
+// of the raw bytes, only the key (newKey) or the value (newVal) changes.
 type mext struct {
 	pre, key, mid, val []byte
+	newKey, newVal     bool
 }
 
 type object struct {
@@ -465,14 +467,16 @@ func (p *domPool) value(o *object, m *member) []byte {
 // set replaces the value of member i.
 func (o *object) set(i int, raw []byte) {
 	m := &o.members[i]
-	o.ext(m).val = raw
+	e := o.ext(m)
+	e.val, e.newVal = raw, true
 	m.obj, m.arr, m.sub, m.dirty = 0, 0, -1, true
 }
 
 // setKey renames member i.
 func (o *object) setKey(i int, qkey []byte) {
 	m := &o.members[i]
-	o.ext(m).key = qkey
+	e := o.ext(m)
+	e.key, e.newKey = qkey, true
 	m.dirty = true
 	tab := o.indexed && o.tabbed && !m.dead
 	if tab {
@@ -547,6 +551,10 @@ func (p *domPool) appendObject(b []byte, o *object) []byte {
 			b = append(b, ',')
 		}
 		n++
+		if m.lo >= 0 {
+			b = p.appendChanged(b, o, m)
+			continue
+		}
 		b = append(b, o.preOf(m)...)
 		b = append(b, o.keyOf(m)...)
 		b = append(b, o.midOf(m)...)
@@ -565,6 +573,42 @@ func (p *domPool) appendObject(b []byte, o *object) []byte {
 	}
 	b = append(b, o.tail...)
 	return append(b, '}')
+}
+
+// appendChanged writes m, a member of o's raw bytes whose key or value
+// changed, copying what did not change from the raw bytes in as few pieces
+// as it can.
+func (p *domPool) appendChanged(b []byte, o *object, m *member) []byte {
+	var key, val []byte
+	if m.ext != 0 {
+		e := &o.exts[m.ext-1]
+		if e.newKey {
+			key = e.key
+		}
+		if e.newVal {
+			val = e.val
+		}
+	}
+	if key == nil {
+		b = append(b, o.raw[m.lo:m.ke]...)
+	} else {
+		b = append(b, o.raw[m.lo:m.ks]...)
+		b = append(b, key...)
+	}
+	switch {
+	case m.obj != 0:
+		b = append(b, o.raw[m.ke:m.vs]...)
+		b = p.appendObject(b, p.objs[m.obj-1])
+	case m.arr != 0:
+		b = append(b, o.raw[m.ke:m.vs]...)
+		b = p.appendArray(b, p.arrs[m.arr-1])
+	case val == nil:
+		return append(b, o.raw[m.ke:m.hi]...)
+	default:
+		b = append(b, o.raw[m.ke:m.vs]...)
+		b = append(b, val...)
+	}
+	return append(b, o.raw[m.ve:m.hi]...)
 }
 
 func (p *domPool) appendArray(b []byte, a *array) []byte {

@@ -337,6 +337,7 @@ func (e *Engine) compile(fi, ti int, set []uint64) (*Plan, error) {
 		p.errs = &Plan{e: e, From: p.From, To: p.To, types: p.types, hasPartial: p.hasPartial}
 	}
 	p.noteResolvers()
+	p.noteDescents()
 	return p, nil
 }
 

@@ -109,6 +109,8 @@ type objPlan struct {
 	// the timeline's error shape names (apierror.Shape.Wrapper), "error"
 	// when it names none.
 	wrapper string
+	// desc is the descent of the steps, nil when not worked out.
+	desc *descent
 }
 
 // Error is a value a plan could not convert, naming the field.

@@ -45,6 +45,9 @@ type walker struct {
 	lastSub, lastSubn int32
 	scratch           []byte
 	dom               domPool
+	// node is the descent into the object value being walked, handed to
+	// it by the member holding it.
+	node *descent
 
 	// buf is the walker's own buffer for out, kept between walks; pooled
 	// tells that out is in it, so the result must be copied out of it.
@@ -181,11 +184,15 @@ func (w *walker) array(i int) (int, error) {
 	}
 }
 
-// object walks the object at b[i]. When a plan is set, it records its
-// members in w.spans, in output offsets, and unless a DOM was built on
-// them leaves them in w.kept for the object holding it (through w.lastSub
-// and w.lastSubn), so that a plan stepping into it needs no second parse.
-// Members of objects in arrays are not kept.
+// object walks the object at b[i]. When it may be rewritten, or a plan
+// may step into it, it records its members in w.spans, in its own offsets,
+// and unless a DOM was built on them leaves them in w.kept for the object
+// holding it (through w.lastSub and w.lastSubn), so that a plan stepping
+// into it needs no second parse. It records from the start an object the
+// walk's top plan applies to, or that the descent handed down in w.node
+// names; from its type member on, and its members before that parsed
+// again, an object whose type has a plan; not others, which it only
+// checks. Members of objects in arrays are not kept.
 func (w *walker) object(i int, inObject bool) (int, error) {
 	if err := w.enter(i); err != nil {
 		return i, err
@@ -197,11 +204,16 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 	resMark := w.res.mark()
 	topLevel := w.depth == 1
 	target := w.inTop && w.depth == w.topDepth
-	track := w.plan != nil || w.top != nil
+	node := w.node
+	w.node = nil
+	if target || topLevel && w.top != nil {
+		node = node.merge(w.top.descent())
+	}
+	rec := node != nil
 	base := len(w.spans)
 	keptBase := len(w.kept)
 	n := 0
-	typStart, typEnd := -1, -1
+	typStart, typEnd := -1, -1 // in src
 	// d maps source offsets to output offsets (see outPos). Only walking
 	// an object or array value can change it: rewriting an object in it.
 	d := len(w.out) - w.mark
@@ -264,6 +276,9 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 		// Output offsets before the value: rewriting an object inside it
 		// moves them.
 		keyOut, keyEndOut, valStart := keyStart+d, keyEnd+d, i+d
+		if rec && c == '{' {
+			w.node = node.child(b[keyStart+1 : keyEnd-1])
+		}
 		if c == '"' {
 			// Most values are strings: no need to dispatch.
 			i, err = scanString(b, i)
@@ -294,10 +309,17 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 		}
 		n++
 		valEnd := i + d
-		if isType {
-			typStart, typEnd = valStart+1, valEnd-1
+		if isType && w.plan != nil {
+			typStart, typEnd = valStart-d+1, i-1
+			if tn := w.plan.typeDescent(b[typStart:typEnd]); tn != nil {
+				if !rec {
+					w.recordPrefix(srcStart, start, seg-d, rewrites == w.rewrites)
+					rec = true
+				}
+				node = node.merge(tn)
+			}
 		}
-		if track {
+		if rec {
 			i = skipSpace(b, i)
 			k := len(w.spans)
 			if k == cap(w.spans) {
@@ -335,7 +357,9 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 		break
 	}
 	w.depth--
-	if !track {
+	if !rec {
+		w.kept = w.kept[:keptBase]
+		w.lastSub, w.lastSubn = -1, 0
 		return i, nil
 	}
 	if i+d-start > math.MaxInt32 {
@@ -344,11 +368,10 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 	}
 	var p, p2 *objPlan
 	event := false
-	if typStart >= 0 && w.plan != nil {
-		// The type's bytes are in out or still in src.
-		typ := w.typeName(typStart, typEnd)
-		p = w.plan.types[typ]
-		event = typ == "event" && w.plan.hasPartial
+	if typStart >= 0 {
+		typ := b[typStart:typEnd]
+		p = w.plan.types[string(typ)]
+		event = string(typ) == "event" && w.plan.hasPartial
 	}
 	if target || topLevel && w.top != nil && !w.sawTop {
 		p2 = w.top
@@ -371,14 +394,26 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 	return i, nil
 }
 
-// typeName returns the type between output offsets s and e, which may not
-// have been copied to out yet.
-func (w *walker) typeName(s, e int) string {
-	if s >= len(w.out) {
-		d := w.mark - len(w.out)
-		return string(w.src[s+d : e+d])
+// recordPrefix records the members of the object that starts at source
+// offset srcStart (output offset start) up to source offset end, where the
+// member being walked starts: the walk had only checked them. When clean,
+// nothing in them was rewritten, so their bytes are still the source's.
+func (w *walker) recordPrefix(srcStart, start, end int, clean bool) {
+	obj, n := w.src[srcStart:], end-srcStart
+	if !clean {
+		w.flush(end)
+		obj, n = w.out[start:], len(w.out)-start
 	}
-	return string(w.out[s:e])
+	for i := 1; i < n; {
+		j := skipSpace(obj, i)
+		k := skipString(obj, j)
+		v := skipSpace(obj, skipSpace(obj, k)+1)
+		e := skipValue(obj, v)
+		h := skipSpace(obj, e)
+		w.spans = append(w.spans, member{lo: int32(i), ks: int32(j), ke: int32(k), vs: int32(v), ve: int32(e), hi: int32(h),
+			fp: keyFP(obj[j:k]), sub: -1})
+		i = h + 1
+	}
 }
 
 // rewrite applies p, then p2 (either may be nil), to the object that
