@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -224,6 +225,7 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 	// with one comparison.
 	var ws, wsMask uint64
 	wsLen := 0
+	qtype := w.qtype
 	i++
 	for {
 		seg := i + d
@@ -251,15 +253,39 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 		}
 		keyStart := i
 		var err error
-		if i, err = scanString(b, i); err != nil {
+		// The key's closing quote, eight bytes at a time (see plainRun),
+		// here rather than in a call, which would spill the loop's state;
+		// escapes, control characters and the end of the input are left
+		// to scanString.
+		for j := i + 1; ; j += 8 {
+			if j+8 > len(b) {
+				i, err = scanString(b, i)
+				break
+			}
+			x := binary.LittleEndian.Uint64(b[j:])
+			q, s := x^(lo8*'"'), x^(lo8*'\\')
+			if m := ((q-lo8)&^q | (s-lo8)&^s | (x-lo8*0x20)&^x) & hi8; m != 0 {
+				if j += bits.TrailingZeros64(m) >> 3; b[j] == '"' {
+					i = j + 1
+				} else {
+					i, err = scanString(b, i)
+				}
+				break
+			}
+		}
+		if err != nil {
 			return i, err
 		}
 		keyEnd := i
-		// Mostly ": " or ":".
-		if i+1 < len(b) && b[i] == ':' && b[i+1] > ' ' {
-			i++
-		} else if i+2 < len(b) && b[i] == ':' && b[i+1] == ' ' && b[i+2] > ' ' {
+		// Mostly ": " or ":", read in one word.
+		var sep uint32
+		if i+4 <= len(b) {
+			sep = binary.LittleEndian.Uint32(b[i:])
+		}
+		if sep&0xffff == ':'|' '<<8 && byte(sep>>16) > ' ' {
 			i += 2
+		} else if byte(sep) == ':' && byte(sep>>8) > ' ' {
+			i++
 		} else {
 			i = skipSpace(b, i)
 			if i >= len(b) || b[i] != ':' {
@@ -271,7 +297,7 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 			}
 		}
 		c := b[i]
-		isType := c == '"' && keyEnd-keyStart == len(w.qtype) && string(b[keyStart:keyEnd]) == w.qtype
+		isType := c == '"' && keyEnd-keyStart == len(qtype) && string(b[keyStart:keyEnd]) == qtype
 		isObj := c == '{'
 		// Output offsets before the value: rewriting an object inside it
 		// moves them.
@@ -280,8 +306,24 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 			w.node = node.child(b[keyStart+1 : keyEnd-1])
 		}
 		if c == '"' {
-			// Most values are strings: no need to dispatch.
-			i, err = scanString(b, i)
+			// Most values are strings: no need to dispatch, and the same
+			// search as for keys.
+			for j := i + 1; ; j += 8 {
+				if j+8 > len(b) {
+					i, err = scanString(b, i)
+					break
+				}
+				x := binary.LittleEndian.Uint64(b[j:])
+				q, s := x^(lo8*'"'), x^(lo8*'\\')
+				if m := ((q-lo8)&^q | (s-lo8)&^s | (x-lo8*0x20)&^x) & hi8; m != 0 {
+					if j += bits.TrailingZeros64(m) >> 3; b[j] == '"' {
+						i = j + 1
+					} else {
+						i, err = scanString(b, i)
+					}
+					break
+				}
+			}
 		} else if c == 'n' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:]) == nullWord {
 			// Nor for literals, the next most.
 			i += 4
