@@ -2,6 +2,7 @@ package pins_test
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"sync"
 	"testing"
@@ -18,7 +19,7 @@ type failingCounts struct {
 	fail bool
 }
 
-func (f *failingCounts) CountRequests(ctx context.Context, served map[versions.Version]int64) error {
+func (f *failingCounts) CountRequests(ctx context.Context, served []pins.Served) error {
 	if f.fail {
 		return errors.New("database down")
 	}
@@ -65,4 +66,39 @@ func TestCounter(t *testing.T) {
 	<-done
 	got, _ = store.Census(ctx, now)
 	require.Equal(t, int64(801), got[1].Requests, "Run flushes when it stops")
+}
+
+// TestCounterAccounts checks that a Counter counts per account, and tells
+// apart at most MaxCountedAccounts accounts between two flushes: the
+// others are counted in their version's total alone.
+func TestCounterAccounts(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	store := &failingCounts{Store: pins.NewMemoryStore(&pins.Options{Now: func() time.Time { return now }})}
+	c := pins.NewCounter(store)
+	v1 := versions.MustParse("2015-02-18")
+	for i := range pins.MaxCountedAccounts + 500 {
+		c.Count(v1, fmt.Sprintf("acct_%05d", i))
+	}
+	c.Count(v1, "acct_00000")
+	c.Count(v1, "")
+	store.fail = true
+	require.Error(t, c.Flush(ctx))
+	c.Count(v1, "acct_late") // no room: the failed flush's accounts came back
+	store.fail = false
+	require.NoError(t, c.Flush(ctx))
+	got, err := store.Census(ctx, now)
+	require.NoError(t, err)
+	require.Equal(t, []pins.Count{{Version: v1, Requests: pins.MaxCountedAccounts + 503, Active: pins.MaxCountedAccounts}}, got)
+	u, err := store.Users(ctx, v1, now, 1)
+	require.NoError(t, err)
+	require.Equal(t, []pins.Served{{Version: v1, Account: "acct_00000", Requests: 2}}, u)
+
+	c.Count(v1, "acct_late")
+	require.NoError(t, c.Flush(ctx))
+	u, err = store.Users(ctx, v1, now, 1)
+	require.NoError(t, err)
+	require.Equal(t, "acct_00000", u[0].Account)
+	got, _ = store.Census(ctx, now)
+	require.Equal(t, int64(pins.MaxCountedAccounts+1), got[0].Active, "after a flush, new accounts have room again")
 }

@@ -17,6 +17,12 @@ type MemoryStore struct {
 	pins     map[string]Pin
 	history  map[string][]Change
 	requests map[requestKey]int64
+	usage    map[usageKey]int64
+}
+
+type usageKey struct {
+	servedKey
+	day int64 // Unix seconds
 }
 
 type requestKey struct {
@@ -34,6 +40,7 @@ func NewMemoryStore(opts *Options) *MemoryStore {
 		pins:     make(map[string]Pin),
 		history:  make(map[string][]Change),
 		requests: make(map[requestKey]int64),
+		usage:    make(map[usageKey]int64),
 	}
 }
 
@@ -111,22 +118,38 @@ func (m *MemoryStore) History(ctx context.Context, account string) ([]Change, er
 }
 
 // CountRequests implements Store.
-func (m *MemoryStore) CountRequests(ctx context.Context, served map[versions.Version]int64) error {
-	h := hour(m.opts.now()).Unix()
+func (m *MemoryStore) CountRequests(ctx context.Context, served []Served) error {
+	perVersion, perAccount, err := sumServed(served)
+	if err != nil {
+		return err
+	}
+	now := m.opts.now()
+	h, d := hour(now).Unix(), day(now).Unix()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for v, n := range served {
-		if v.IsZero() {
-			return ErrZeroVersion
-		}
+	for v, n := range perVersion {
 		m.requests[requestKey{v, h}] += n
+	}
+	for k, n := range perAccount {
+		m.usage[usageKey{k, d}] += n
+	}
+	cut := now.Add(-m.opts.Retention)
+	for k := range m.requests {
+		if k.hour < hour(cut).Unix() {
+			delete(m.requests, k)
+		}
+	}
+	for k := range m.usage {
+		if k.day < day(cut).Unix() {
+			delete(m.usage, k)
+		}
 	}
 	return nil
 }
 
 // Census implements Store.
 func (m *MemoryStore) Census(ctx context.Context, since time.Time) ([]Count, error) {
-	from := hour(since).Unix()
+	from, fromDay := hour(since).Unix(), day(since).Unix()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	by := map[versions.Version]*Count{}
@@ -146,12 +169,40 @@ func (m *MemoryStore) Census(ctx context.Context, since time.Time) ([]Count, err
 			get(k.v).Requests += n
 		}
 	}
+	active := map[servedKey]bool{}
+	for k := range m.usage {
+		if k.day >= fromDay && !active[k.servedKey] {
+			active[k.servedKey] = true
+			get(k.v).Active++
+		}
+	}
 	out := make([]Count, 0, len(by))
 	for _, c := range by {
 		out = append(out, *c)
 	}
 	sortCensus(out)
 	return out, nil
+}
+
+// Users implements Store.
+func (m *MemoryStore) Users(ctx context.Context, v versions.Version, since time.Time, limit int) ([]Served, error) {
+	if v.IsZero() {
+		return nil, ErrZeroVersion
+	}
+	from := day(since).Unix()
+	m.mu.RLock()
+	by := map[string]int64{}
+	for k, n := range m.usage {
+		if k.v == v && k.day >= from {
+			by[k.account] += n
+		}
+	}
+	m.mu.RUnlock()
+	out := make([]Served, 0, len(by))
+	for a, n := range by {
+		out = append(out, Served{Version: v, Account: a, Requests: n})
+	}
+	return sortUsers(out, limit), nil
 }
 
 // MoveAll implements Store.

@@ -94,14 +94,21 @@ type Store interface {
 	// pinned has an empty history.
 	History(ctx context.Context, account string) ([]Change, error)
 
-	// CountRequests adds to the requests served per version in the current
-	// hour (of Options.Now). A server calls it now and then with what it
-	// counted since the last call (see Counter).
-	CountRequests(ctx context.Context, served map[versions.Version]int64) error
-	// Census returns, per version, how many accounts are pinned to it and
-	// how many requests it served from the hour of since on, newest
-	// version first; versions with neither are left out.
+	// CountRequests adds served to the requests counted per version in the
+	// current hour, and per version and account in the current day (of
+	// Options.Now), and forgets the counts older than Options.Retention. A
+	// server calls it now and then with what it counted since the last
+	// call (see Counter, which the versioning middleware feeds).
+	CountRequests(ctx context.Context, served []Served) error
+	// Census returns, per version, how many accounts are pinned to it, how
+	// many requests it served from the hour of since on, and how many
+	// accounts sent them from the day of since on; newest version first,
+	// versions with none of these left out.
 	Census(ctx context.Context, since time.Time) ([]Count, error)
+	// Users returns the accounts that sent requests in version v from the
+	// day of since on, with how many, most first, at most limit of them
+	// (all when limit is 0 or less): whom to tell before retiring v.
+	Users(ctx context.Context, v versions.Version, since time.Time, limit int) ([]Served, error)
 	// MoveAll moves every account pinned to from onto to, in one
 	// transaction, and records a Retired change in each history. The move
 	// cannot be rolled back (the old version is going away). It returns how
@@ -169,6 +176,9 @@ type Count struct {
 	// Requests is how many requests the version served since the census's
 	// start.
 	Requests int64
+	// Active is how many accounts sent requests in the version since the
+	// census's start (counted per day).
+	Active int64
 }
 
 // ErrSameVersion: MoveAll was asked to move accounts onto the version they
@@ -196,6 +206,10 @@ type Options struct {
 	// Now returns the current time.
 	// Optional. Default value time.Now.
 	Now func() time.Time
+	// Retention is how long request counts are kept (CountRequests): the
+	// longest window verso pins and verso retire can look back over.
+	// Optional. Default value DefaultRetention.
+	Retention time.Duration
 	// RollbackWindow is how long after a move Rollback is allowed.
 	// A negative window disables rollback.
 	// Optional. Default value DefaultRollbackWindow.
@@ -212,6 +226,9 @@ func withDefaults(opts *Options) Options {
 	}
 	if o.RollbackWindow == 0 {
 		o.RollbackWindow = DefaultRollbackWindow
+	}
+	if o.Retention <= 0 {
+		o.Retention = DefaultRetention
 	}
 	return o
 }

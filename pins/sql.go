@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/verso-api/verso/storage"
@@ -69,6 +72,14 @@ var schema = []string{
 		PRIMARY KEY (version, hour_s)
 	)`,
 	`CREATE INDEX IF NOT EXISTS verso_pins_version ON verso_pins (version)`,
+	`CREATE TABLE IF NOT EXISTS verso_pin_usage (
+		version  TEXT NOT NULL,
+		day_s    BIGINT NOT NULL,
+		account  TEXT NOT NULL,
+		requests BIGINT NOT NULL,
+		PRIMARY KEY (version, day_s, account)
+	)`,
+	`CREATE INDEX IF NOT EXISTS verso_pin_usage_day ON verso_pin_usage (day_s)`,
 }
 
 // DB returns the database the store uses.
@@ -244,31 +255,99 @@ func (s *SQLStore) History(ctx context.Context, account string) ([]Change, error
 	return out, nil
 }
 
-// CountRequests implements Store: one upsert per version into
-// verso_pin_requests, in one transaction.
-func (s *SQLStore) CountRequests(ctx context.Context, served map[versions.Version]int64) error {
-	if len(served) == 0 {
+// usageBatch is how many rows one upsert of CountRequests writes.
+const usageBatch = 200
+
+// CountRequests implements Store: in one transaction, one upsert per
+// version into verso_pin_requests, upserts of the accounts' counts into
+// verso_pin_usage, usageBatch rows a statement, and the deletion of the
+// counts older than the retention.
+func (s *SQLStore) CountRequests(ctx context.Context, served []Served) error {
+	perVersion, perAccount, err := sumServed(served)
+	if err != nil {
+		return err
+	}
+	if len(perVersion) == 0 {
 		return nil
 	}
-	for v := range served {
-		if v.IsZero() {
-			return ErrZeroVersion
-		}
+	now := s.opts.now()
+	h, d := hour(now).Unix(), day(now).Unix()
+	cut := now.Add(-s.opts.Retention)
+	keys := make([]servedKey, 0, len(perAccount))
+	for k := range perAccount {
+		keys = append(keys, k)
 	}
-	h := hour(s.opts.now()).Unix()
-	err := s.db.InTx(ctx, func(tx *storage.Tx) error {
-		for v, n := range served {
+	// A stable order: concurrent flushes lock rows in the same order.
+	slices.SortFunc(keys, func(a, b servedKey) int {
+		if c := versions.Compare(a.v, b.v); c != 0 {
+			return c
+		}
+		return strings.Compare(a.account, b.account)
+	})
+	err = s.db.InTx(ctx, func(tx *storage.Tx) error {
+		for _, v := range slices.SortedFunc(maps.Keys(perVersion), versions.Compare) {
 			if _, err := tx.Exec(ctx, `INSERT INTO verso_pin_requests (version, hour_s, requests) VALUES (?, ?, ?)
-				ON CONFLICT (version, hour_s) DO UPDATE SET requests = verso_pin_requests.requests + excluded.requests`, v, h, n); err != nil {
+				ON CONFLICT (version, hour_s) DO UPDATE SET requests = verso_pin_requests.requests + excluded.requests`, v, h, perVersion[v]); err != nil {
 				return err
 			}
 		}
-		return nil
+		for batch := range slices.Chunk(keys, usageBatch) {
+			var q strings.Builder
+			q.WriteString(`INSERT INTO verso_pin_usage (version, day_s, account, requests) VALUES `)
+			args := make([]any, 0, 4*len(batch))
+			for i, k := range batch {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?, ?)")
+				args = append(args, k.v, d, k.account, perAccount[k])
+			}
+			q.WriteString(` ON CONFLICT (version, day_s, account) DO UPDATE SET requests = verso_pin_usage.requests + excluded.requests`)
+			if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM verso_pin_usage WHERE day_s < ?`, day(cut).Unix()); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM verso_pin_requests WHERE hour_s < ?`, hour(cut).Unix())
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("pins: count requests: %w", err)
 	}
 	return nil
+}
+
+// Users implements Store.
+func (s *SQLStore) Users(ctx context.Context, v versions.Version, since time.Time, limit int) ([]Served, error) {
+	if v.IsZero() {
+		return nil, ErrZeroVersion
+	}
+	q := `SELECT account, SUM(requests) AS n FROM verso_pin_usage WHERE version = ? AND day_s >= ?
+		GROUP BY account ORDER BY n DESC, account`
+	args := []any{v, day(since).Unix()}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("pins: users of %s: %w", v, err)
+	}
+	defer rows.Close()
+	var out []Served
+	for rows.Next() {
+		u := Served{Version: v}
+		if err := rows.Scan(&u.Account, &u.Requests); err != nil {
+			return nil, fmt.Errorf("pins: users of %s: %w", v, err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pins: users of %s: %w", v, err)
+	}
+	return out, nil
 }
 
 // Census implements Store.
@@ -305,6 +384,10 @@ func (s *SQLStore) Census(ctx context.Context, since time.Time) ([]Count, error)
 	}
 	if err := scan(`SELECT version, SUM(requests) FROM verso_pin_requests WHERE hour_s >= ? GROUP BY version`,
 		func(c *Count, n int64) { c.Requests = n }, hour(since).Unix()); err != nil {
+		return nil, fmt.Errorf("pins: census: %w", err)
+	}
+	if err := scan(`SELECT version, COUNT(DISTINCT account) FROM verso_pin_usage WHERE day_s >= ? GROUP BY version`,
+		func(c *Count, n int64) { c.Active = n }, day(since).Unix()); err != nil {
 		return nil, fmt.Errorf("pins: census: %w", err)
 	}
 	out := make([]Count, 0, len(by))

@@ -187,6 +187,7 @@ func TestEndToEnd(t *testing.T) {
 					t.Run("headers", func(t *testing.T) { testHeaders(t, base) })
 					t.Run("bad input", func(t *testing.T) { testBadInput(t, base, up) })
 					t.Run("faults", func(t *testing.T) { testFaults(t, up, store, salt) })
+					t.Run("existing clients", func(t *testing.T) { testExistingClients(t, up, dbURL) })
 				})
 			}
 		})

@@ -58,11 +58,29 @@ type Config struct {
 	Account func(*http.Request) (string, error)
 
 	// Pins keeps each account's version. With it, a request with no header
-	// is served in its account's pin, and an account without one is pinned,
-	// atomically, to the newest stable version on its first request. Every
-	// pins.Store is a PinStore.
+	// is served in its account's pin, and an account without one is served
+	// DefaultVersion and pinned to it, atomically, once a request of its
+	// has been answered with a success (a status below 400): no pin is
+	// made for credentials the handler (or the proxy's upstream) refused.
+	// Every pins.Store is a PinStore.
 	// Optional. Default value nil: no pins.
 	Pins PinStore
+
+	// DefaultVersion is the version served to a request that names none
+	// and whose account has no pin, and the version such an account is
+	// pinned to. Put an existing API behind verso with the version its
+	// clients integrated against here, so that they keep it; new accounts
+	// then start at it too (verso pins set moves an account).
+	// Optional. Default value the zero Version: the newest stable version
+	// (the newest that is not a preview).
+	DefaultVersion versions.Version
+
+	// Usage counts the requests the middleware serves, per version and
+	// account (*pins.Counter batches them into a pins.Store, for verso
+	// pins and verso retire). A request answered 401 or 403 is counted
+	// without its account.
+	// Optional. Default value nil: nothing is counted.
+	Usage Usage
 
 	// MaxBodyBytes is the largest request body accepted: a Content-Length
 	// over it, or a body read by the middleware (to walk it forward) over
@@ -141,6 +159,15 @@ type PinStore interface {
 	// PinIfAbsent pins the account to v unless it has a pin, atomically,
 	// and returns the pin it has and whether this call created it.
 	PinIfAbsent(ctx context.Context, account string, v versions.Version) (pins.Pin, bool, error)
+}
+
+// Usage receives each request the middleware served: the version it was
+// served in and its account ("" for none, or for credentials refused with
+// 401 or 403). It is called on the request's goroutine once the response
+// is written, and must be quick and safe for concurrent use.
+// *pins.Counter implements it.
+type Usage interface {
+	Count(v versions.Version, account string)
 }
 
 // Defaults of the middleware's limits.

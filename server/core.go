@@ -27,13 +27,13 @@ type Versioning struct {
 	tl     *gates.Timeline
 	vt     *versions.Timeline
 	newest versions.Version
-	// stable is the index in list of the newest version that is not a
-	// preview: what a request with no header and no pin is served, and
-	// what a new account is pinned to. Previews are served only when a
-	// request names them.
-	stable int
-	list   []versions.Version // newest first, as the timeline
-	names  []string           // list[i].String()
+	// deflt is the index in list of Config.DefaultVersion, by default the
+	// newest version that is not a preview: what a request with no header
+	// and no pin is served, and what a new account is pinned to. Previews
+	// are served only when a request names them.
+	deflt int
+	list  []versions.Version // newest first, as the timeline
+	names []string           // list[i].String()
 	// values[i] is the response header's value for list[i]; shared by
 	// every response, with no room to append in place.
 	values [][]string
@@ -122,16 +122,24 @@ func New(config Config) (*Versioning, error) {
 	if isNil(config.Pins) {
 		config.Pins = nil
 	}
+	if isNil(config.Usage) {
+		config.Usage = nil
+	}
 	vt := tl.Versions()
 	m := &Versioning{
 		config:    config,
 		tl:        tl,
 		vt:        vt,
 		newest:    vt.Newest(),
-		stable:    vt.Index(vt.NewestStable()),
+		deflt:     vt.Index(vt.NewestStable()),
 		list:      vt.List(),
 		shape:     config.ErrorShape,
 		withShape: config.ErrorShape.Name() != "stripe",
+	}
+	if !config.DefaultVersion.IsZero() {
+		if m.deflt = vt.Index(config.DefaultVersion); m.deflt < 0 {
+			return nil, fmt.Errorf("server: versioning config: DefaultVersion %s is not a version of the timeline (%s)", config.DefaultVersion, vt.Supported())
+		}
 	}
 	m.names = make([]string, len(m.list))
 	m.values = make([][]string, len(m.list))
@@ -255,22 +263,24 @@ func (m *Versioning) responsePlan(vi int, req *http.Request) *transform.Plan {
 }
 
 // headerVersion returns the version the request's header names when it
-// is one the timeline lists, else the newest stable version: the version
-// of an error raised before the version is chosen (Account's).
+// is one the timeline lists, else the default version: the version of an
+// error raised before the version is chosen (Account's).
 func (m *Versioning) headerVersion(r *http.Request) (int, Source) {
 	if h := r.Header.Get(m.config.Header); h != "" {
 		if v, err := m.vt.Resolve(h); err == nil {
 			return m.vt.Index(v), SourceHeader
 		}
 	}
-	return m.stable, SourceDefault
+	return m.deflt, SourceDefault
 }
 
 // version chooses the version of a request: the header, else the account's
-// pin, else a new pin to the newest stable version, else the newest stable
-// version. With NearestVersion, a well-formed header naming a version the
-// timeline does not list is served as the nearest older one. It returns
-// the version's index in m.list and how it was chosen.
+// pin, else the default version (DefaultVersion, else the newest stable
+// one). An account with no pin gets SourceNewPin: served pins it, once the
+// answer shows its credentials were accepted. With NearestVersion, a
+// well-formed header naming a version the timeline does not list is
+// served as the nearest older one. It returns the version's index in
+// m.list and how it was chosen.
 func (m *Versioning) version(ctx context.Context, header, account string) (int, Source, error) {
 	if header != "" {
 		if i, ok := m.byName[header]; ok {
@@ -289,19 +299,11 @@ func (m *Versioning) version(ctx context.Context, header, account string) (int, 
 		return m.vt.Index(v), SourceHeader, nil
 	}
 	if account == "" || m.config.Pins == nil {
-		return m.stable, SourceDefault, nil
+		return m.deflt, SourceDefault, nil
 	}
-	source := SourcePin
 	p, err := m.config.Pins.Get(ctx, account)
 	if errors.Is(err, pins.ErrNotPinned) {
-		var created bool
-		p, created, err = m.config.Pins.PinIfAbsent(ctx, account, m.list[m.stable])
-		if created {
-			source = SourceNewPin
-			if m.config.Metrics != nil {
-				m.config.Metrics.PinCreated()
-			}
-		}
+		return m.deflt, SourceNewPin, nil
 	}
 	if err != nil {
 		m.config.Logger.ErrorContext(ctx, "verso: pin store failed", "account", account, "error", err)
@@ -314,7 +316,42 @@ func (m *Versioning) version(ctx context.Context, header, account string) (int, 
 			"Your account is pinned to API version %s, which this server no longer supports. Send the %s header with one of the supported versions: %s.",
 			p.Version, m.config.Header, m.vt.Supported()))
 	}
-	return i, source, nil
+	return i, SourcePin, nil
+}
+
+// served ends a request answered with status at list[vi]: it pins an
+// account that had none when the answer was a success (credentials the
+// handler refused, or a failure, make no pin), counts the request's usage
+// without the account when its credentials were refused (401, 403), and
+// its metrics.
+func (m *Versioning) served(ctx context.Context, vi int, source Source, account string, status int) {
+	if source == sourceNone {
+		return
+	}
+	if source == SourceNewPin {
+		source = SourceDefault
+		if status < 400 {
+			// The answer is written: the client going away now must not
+			// cancel the pin.
+			_, created, err := m.config.Pins.PinIfAbsent(context.WithoutCancel(ctx), account, m.list[vi])
+			switch {
+			case err != nil:
+				m.config.Logger.ErrorContext(ctx, "verso: pin store failed", "account", account, "error", err)
+			case created:
+				source = SourceNewPin
+				if m.config.Metrics != nil {
+					m.config.Metrics.PinCreated()
+				}
+			}
+		}
+	}
+	if m.config.Usage != nil {
+		if status == http.StatusUnauthorized || status == http.StatusForbidden {
+			account = ""
+		}
+		m.config.Usage.Count(m.list[vi], account)
+	}
+	m.counted(vi, source, status)
 }
 
 func (m *Versioning) invalidVersion() {

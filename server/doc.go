@@ -27,11 +27,14 @@
 //     authentication (a middleware before this one) established, never
 //     anything a client may simply claim;
 //  2. chooses the version: the request header (Stripe-Version unless the
-//     timeline names another) beats the account's pin; an account with no
-//     pin is pinned, atomically through pins.Store.PinIfAbsent, to the
-//     newest version on its first request that names no version (a
-//     request with the header neither reads nor writes the pin); with no
-//     account (or no Config.Pins) the newest version is served;
+//     timeline names another) beats the account's pin; a request naming no
+//     version from an account with no pin, or with no account (or no
+//     Config.Pins), is served the default version (Config.DefaultVersion,
+//     else the newest that is not a preview), and the account is pinned to
+//     it, atomically through PinStore.PinIfAbsent, once such a request has
+//     been answered with a success: an error (credentials the handler
+//     refused with 401 or 403 among them) makes no pin. A request with the
+//     header neither reads nor writes the pin;
 //  3. answers a malformed or unsupported version with 400 in the API's
 //     error shape, listing the supported versions (ErrInvalidVersion); a
 //     version past its sunset date, when the timeline's after_sunset is
@@ -113,10 +116,18 @@
 //	mux.HandleFunc("GET /v1/customers/{id}", getCustomer) // the newest schema only
 //	handler := recoverer(logger(auth(versioning(idempotent(mux)))))
 //
-// # Metrics
+// # Usage and metrics
 //
-// Config.Metrics receives every request served (version, how it was
-// chosen, status), refused versions, new pins and the cost of each walk.
-// prom.NewMetrics reports them to Prometheus: the requests still served at
-// a version tell an operator whether it can be retired.
+// Config.Usage counts every request served, per version and account
+// (without the account when it was refused 401 or 403): a *pins.Counter
+// batches the counts into a pins.Store, where verso pins and verso retire
+// find which versions, and whose integrations, are still in use, in every
+// form of the middleware. Config.Metrics receives every request served
+// (version, how it was chosen, status), refused versions, new pins and the
+// cost of each walk; prom.NewMetrics reports them to Prometheus.
+//
+//	store, _ := pins.NewSQLStore(ctx, db, nil)
+//	counter := pins.NewCounter(store)
+//	go counter.Run(ctx, time.Minute, nil)
+//	mw, err := server.Config{Engine: engine, Account: account, Pins: store, Usage: counter}.ToMiddleware()
 package server

@@ -44,11 +44,12 @@ const (
 	SourceHeader Source = iota
 	// SourcePin: the account's pin.
 	SourcePin
-	// SourceNewPin: the account had no pin and was pinned to the newest
-	// stable version by this request.
+	// SourceNewPin: the account had no pin and was pinned to the default
+	// version (Config.DefaultVersion) by this request, answered with a
+	// success.
 	SourceNewPin
-	// SourceDefault: no header and no account: the newest stable
-	// version (the newest that is not a preview).
+	// SourceDefault: no header and no pin: the default version
+	// (Config.DefaultVersion, else the newest that is not a preview).
 	SourceDefault
 )
 

@@ -89,7 +89,7 @@ func (m *Versioning) Serve(w http.ResponseWriter, r *http.Request, next http.Han
 			// No version is chosen yet: the header's, if it names one.
 			vi, source := m.headerVersion(r)
 			m.setHeaders(w.Header(), vi)
-			m.fail(w, r.WithContext(gates.NewContext(ctx, m.tl, m.list[vi])), vi, source, m.responsePlan(vi, r), err, writeError)
+			m.fail(w, r.WithContext(gates.NewContext(ctx, m.tl, m.list[vi])), vi, source, "", m.responsePlan(vi, r), err, writeError)
 			return
 		}
 		account = a
@@ -97,7 +97,7 @@ func (m *Versioning) Serve(w http.ResponseWriter, r *http.Request, next http.Han
 	vi, source, err := m.version(ctx, r.Header.Get(m.config.Header), account)
 	if err != nil {
 		// No version: the error is the newest version's.
-		m.fail(w, r.WithContext(gates.NewContext(ctx, m.tl, m.newest)), 0, sourceNone, nil, err, writeError)
+		m.fail(w, r.WithContext(gates.NewContext(ctx, m.tl, m.newest)), 0, sourceNone, "", nil, err, writeError)
 		return
 	}
 	m.setHeaders(w.Header(), vi)
@@ -106,11 +106,11 @@ func (m *Versioning) Serve(w http.ResponseWriter, r *http.Request, next http.Han
 	if err != nil {
 		// The endpoint does not exist at the version: walked back as the
 		// router's own 404 would be, whatever the endpoint's changes.
-		m.fail(w, req, vi, source, m.plans[vi], err, writeError)
+		m.fail(w, req, vi, source, account, m.plans[vi], err, writeError)
 		return
 	}
 	if r.ContentLength > m.config.MaxBodyBytes {
-		m.fail(w, req, vi, source, m.responsePlan(vi, req), tooLarge(m.config.MaxBodyBytes), writeError)
+		m.fail(w, req, vi, source, account, m.responsePlan(vi, req), tooLarge(m.config.MaxBodyBytes), writeError)
 		return
 	}
 	if rd.Moved {
@@ -120,7 +120,7 @@ func (m *Versioning) Serve(w http.ResponseWriter, r *http.Request, next http.Han
 	}
 	if vi != 0 {
 		if err := m.upgrade(req, m.list[vi]); err != nil {
-			m.fail(w, req, vi, source, m.responsePlan(vi, req), err, writeError)
+			m.fail(w, req, vi, source, account, m.responsePlan(vi, req), err, writeError)
 			return
 		}
 	}
@@ -131,23 +131,25 @@ func (m *Versioning) Serve(w http.ResponseWriter, r *http.Request, next http.Han
 	if m.config.Shadow != nil && m.config.ShadowCandidate != nil {
 		cand = m.config.ShadowCandidate(req, m.list[vi])
 	}
-	m.respond(w, req, vi, source, m.responsePlan(vi, req), rd, cand, next)
+	m.respond(w, req, vi, source, account, m.responsePlan(vi, req), rd, cand, next)
 }
 
 // respond runs h, walking what it writes back to list[vi] with plan
-// (passing it through when plan is nil), and counts the request.
-func (m *Versioning) respond(w http.ResponseWriter, req *http.Request, vi int, source Source, plan *transform.Plan, rd gates.RouteDecision, cand versions.Version, h http.Handler) {
+// (passing it through when plan is nil), and ends the request (served:
+// the account's first pin, usage, metrics).
+func (m *Versioning) respond(w http.ResponseWriter, req *http.Request, vi int, source Source, account string, plan *transform.Plan, rd gates.RouteDecision, cand versions.Version, h http.Handler) {
 	if plan == nil {
 		// The newest version, or one whose responses the timeline does not
 		// change: the response streams through untouched.
-		if m.config.Metrics == nil {
+		if m.config.Metrics == nil && m.config.Usage == nil && source != SourceNewPin {
 			h.ServeHTTP(w, req)
 			return
 		}
 		sw := getStatusWriter(w)
 		h.ServeHTTP(sw, req)
-		m.counted(vi, source, rd.Status(sw.code()))
+		status := rd.Status(sw.code())
 		putStatusWriter(sw)
+		m.served(req.Context(), vi, source, account, status)
 		return
 	}
 	bw := getBackWriter(w, plan, m.config.MaxResponseBytes)
@@ -159,13 +161,13 @@ func (m *Versioning) respond(w http.ResponseWriter, req *http.Request, vi int, s
 		status = bw.code()
 	}
 	putBackWriter(bw)
-	m.counted(vi, source, rd.Status(status))
+	m.served(req.Context(), vi, source, account, rd.Status(status))
 }
 
 // fail answers err with writeError at list[vi] (req carries the version
 // and the shape), walking the error body back with plan.
-func (m *Versioning) fail(w http.ResponseWriter, req *http.Request, vi int, source Source, plan *transform.Plan, err error, writeError func(http.ResponseWriter, *http.Request, error)) {
-	m.respond(w, req, vi, source, plan, gates.RouteDecision{}, versions.Version{}, &errorResponse{err: err, write: writeError})
+func (m *Versioning) fail(w http.ResponseWriter, req *http.Request, vi int, source Source, account string, plan *transform.Plan, err error, writeError func(http.ResponseWriter, *http.Request, error)) {
+	m.respond(w, req, vi, source, account, plan, gates.RouteDecision{}, versions.Version{}, &errorResponse{err: err, write: writeError})
 }
 
 // errorResponse is an http.Handler that writes an error.

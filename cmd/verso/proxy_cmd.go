@@ -25,12 +25,13 @@ import (
 	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/storage"
 	"github.com/verso-api/verso/transform"
+	"github.com/verso-api/verso/versions"
 )
 
 func init() {
 	register(&command{name: "proxy", summary: "version an HTTP API written in any language, from outside", run: runProxy, usage: `Usage: verso proxy --upstream URL -f TIMELINE [--addr 127.0.0.1:4243]
                    [--db FILE | --db postgres://...] [--account-header NAME]
-                   [--auth-check "GET /v1/me"]
+                   [--auth-check "GET /v1/me"] [--default-version V]
 
 Serves every version of TIMELINE in front of an HTTP API, in any language,
 that knows only the newest one: a reverse proxy running the versioning
@@ -60,6 +61,10 @@ Flags:
                        in memory, forgotten when the proxy stops)
   --account-header H   the request header naming the account (default: the
                        keyed hash of Authorization)
+  --default-version V  the version served to a request naming none from an
+                       account with no pin, which is then pinned to it: the
+                       version the API's existing clients integrated
+                       against (default: the newest stable version)
   --auth-check "METHOD /path"
                        the upstream's check of a caller's credentials, such
                        as "GET /v1/me"; enables the pin endpoints
@@ -93,6 +98,7 @@ func runProxy(e *env, args []string) error {
 	accountHeader := fs.String("account-header", "", "")
 	pinPath := fs.String("pin-path", pinhttp.DefaultPath, "")
 	authCheck := fs.String("auth-check", "", "")
+	defaultVersion := fs.String("default-version", "", "")
 	metricsAddr := fs.String("metrics-addr", "", "")
 	changelogURL := fs.String("changelog-url", "", "")
 	maxBody := fs.Int64("max-body-bytes", server.DefaultMaxBodyBytes, "")
@@ -139,6 +145,12 @@ func runProxy(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var defVersion versions.Version
+	if *defaultVersion != "" {
+		if defVersion, err = resolve(tl, "default-version", *defaultVersion); err != nil {
+			return err
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -158,6 +170,7 @@ func runProxy(e *env, args []string) error {
 			MaxBodyBytes:     *maxBody,
 			MaxResponseBytes: *maxResponse,
 			ChangelogURL:     *changelogURL,
+			DefaultVersion:   defVersion,
 			Logger:           logger,
 		},
 		Upstream:        up,
@@ -186,6 +199,21 @@ func runProxy(e *env, args []string) error {
 	} else {
 		cfg.Pins = pins.NewMemoryStore(nil)
 	}
+	// The requests served per version and account, for verso pins and
+	// verso retire: flushed every minute, and once more after the last
+	// request.
+	counter := pins.NewCounter(cfg.Pins.(pins.Store))
+	cfg.Usage = counter
+	countCtx, stopCounting := context.WithCancel(context.WithoutCancel(ctx))
+	counted := make(chan struct{})
+	go func() {
+		counter.Run(countCtx, time.Minute, func(err error) { logger.Warn("verso: counting requests", "error", err) })
+		close(counted)
+	}()
+	defer func() {
+		stopCounting()
+		<-counted
+	}()
 
 	var msrv *http.Server
 	if *metricsAddr != "" {
@@ -218,6 +246,11 @@ func runProxy(e *env, args []string) error {
 	if *dbURL == "" {
 		fmt.Fprintln(e.stdout, "verso: pins are kept in memory and forgotten on exit; use --db to keep them")
 	}
+	def := defVersion
+	if def.IsZero() {
+		def = tl.NewestStable()
+	}
+	fmt.Fprintf(e.stdout, "verso: a request naming no version, from an account with no pin, gets %s (--default-version)\n", def)
 	if p.ServesPins() {
 		fmt.Fprintf(e.stdout, "verso: pin endpoints at %s, for callers the upstream accepts on %s\n", *pinPath, *authCheck)
 	} else {

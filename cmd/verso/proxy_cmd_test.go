@@ -42,15 +42,18 @@ func TestProxyCommand(t *testing.T) {
 	go func() {
 		done <- run(&env{stdin: strings.NewReader(""), stdout: pw, stderr: &stderr, interrupt: stop}, []string{"proxy",
 			"--upstream", upstream.URL, "-f", "../../proxy/testdata/timeline.yaml", "--addr", "127.0.0.1:0",
-			"--db", db, "--metrics-addr", "127.0.0.1:0", "--auth-check", "GET /v1/me"})
+			"--db", db, "--metrics-addr", "127.0.0.1:0", "--auth-check", "GET /v1/me", "--default-version", "2023-03-01"})
 		pw.Close()
 	}()
 	var base, metrics string
 	sc := bufio.NewScanner(pr)
 	reProxy := regexp.MustCompile(`proxying (http://127\.0\.0\.1:\d+)`)
 	reMetrics := regexp.MustCompile(`metrics on (http://127\.0\.0\.1:\d+/metrics)`)
-	var pinLine string
-	for (base == "" || metrics == "" || pinLine == "") && sc.Scan() {
+	var pinLine, defaultLine string
+	for (base == "" || metrics == "" || pinLine == "" || defaultLine == "") && sc.Scan() {
+		if strings.Contains(sc.Text(), "--default-version") {
+			defaultLine = sc.Text()
+		}
 		if strings.Contains(sc.Text(), "pin endpoints") {
 			pinLine = sc.Text()
 		}
@@ -72,6 +75,7 @@ func TestProxyCommand(t *testing.T) {
 	require.NotEmpty(t, base, stderr.String())
 	require.NotEmpty(t, metrics)
 	assert.Equal(t, "verso: pin endpoints at /v1/account/api_version, for callers the upstream accepts on GET /v1/me", pinLine)
+	assert.Equal(t, "verso: a request naming no version, from an account with no pin, gets 2023-03-01 (--default-version)", defaultLine)
 
 	get := func(url string, header map[string]string) (*http.Response, string) {
 		req, err := http.NewRequest("GET", url, nil)
@@ -90,10 +94,14 @@ func TestProxyCommand(t *testing.T) {
 	require.Equal(t, 200, res.StatusCode, body)
 	assert.JSONEq(t, `{"object":"task","id":"task_1","name":"Write docs","priority":3,"status":"todo"}`, body)
 
-	// The first request of an account pins it; the pin endpoint shows it.
+	// A request naming no version gets the default one; the account's
+	// first success pins it there; the pin endpoint shows it.
+	res, body = get(base+"/v1/tasks/task_1", map[string]string{"Authorization": "Bearer sk_test_1"})
+	require.Equal(t, 200, res.StatusCode, body)
+	assert.Equal(t, "2023-03-01", res.Header.Get("Acme-Version"))
 	res, body = get(base+"/v1/account/api_version", map[string]string{"Authorization": "Bearer sk_test_1"})
 	require.Equal(t, 200, res.StatusCode, body)
-	assert.Contains(t, body, `"version":"2024-06-01"`)
+	assert.Contains(t, body, `"version":"2023-03-01"`)
 
 	res, body = get(base+"/v1/account/api_version", map[string]string{"Authorization": "Bearer sk_test_2"})
 	assert.Equal(t, 401, res.StatusCode, "the upstream refused the credentials: %s", body)
@@ -111,6 +119,13 @@ func TestProxyCommand(t *testing.T) {
 	close(stop)
 	assert.Equal(t, 0, <-done, stderr.String())
 	assert.Contains(t, <-out, "verso: stopped")
+
+	// What it served is in the census: counted per version and account,
+	// flushed when the proxy stopped.
+	code, census, errs := runCLI(t, "", "pins", "--db", db, "-f", "../../proxy/testdata/timeline.yaml")
+	require.Equal(t, 0, code, errs)
+	assert.Regexp(t, `(?m)^2023-03-01\s+1\s+3\s+1\s*$`, census, "one pinned account; three requests, one refused (401): one active account")
+	assert.Regexp(t, `(?m)^2022-01-01\s+0\s+1\s+0\s+`, census, "one request with no account")
 }
 
 func TestProxyCommandUsage(t *testing.T) {
@@ -124,6 +139,7 @@ func TestProxyCommandUsage(t *testing.T) {
 		{"bad scheme", []string{"--upstream", "ftp://127.0.0.1:1", "-f", "../../proxy/testdata/timeline.yaml"}, "--upstream must be an http://"},
 		{"bad timeout", []string{"--upstream", "http://127.0.0.1:1", "-f", "x.yaml", "--dial-timeout", "0s"}, "timeouts must be positive"},
 		{"bad account header", []string{"--upstream", "http://127.0.0.1:1", "-f", "../../proxy/testdata/timeline.yaml", "--account-header", "X Account"}, "not a valid HTTP header name"},
+		{"default version not on the timeline", []string{"--upstream", "http://127.0.0.1:1", "-f", "../../proxy/testdata/timeline.yaml", "--default-version", "2021-01-01"}, "--default-version"},
 		{"bad auth check", []string{"--upstream", "http://127.0.0.1:1", "-f", "../../proxy/testdata/timeline.yaml", "--auth-check", "/v1/me"}, "is not METHOD /path"},
 	}
 	for _, tt := range tests {

@@ -28,15 +28,21 @@ func init() {
        verso pins set --db URL --version V (--account A | --authorization VALUE) [-f TIMELINE]
        verso pins import --db URL [--authorization] [-f TIMELINE] FILE
 
-Prints, per version, how many accounts are pinned to it and how many
-requests it served since --since ago (counted per hour by the server), so
-an operator sees which versions can be retired. Versions are those of the
-timeline (default: the demo's), then any version the database holds that
-the timeline does not list.
+Prints, per version, how many accounts are pinned to it, how many
+requests it served since --since ago and how many accounts sent them, so
+an operator sees which versions can be retired. Every form of verso counts
+(verso serve, verso proxy, the middleware with a pins.Counter as its
+Usage): requests per hour, accounts per day, kept 90 days. Versions are
+those of the timeline (default: the demo's), then any version the database
+holds that the timeline does not list. With --version, it lists the
+accounts that used that version instead, most requests first: whom to
+tell before retiring it.
 
 Flags:
   --db URL             a SQLite file (default verso.db) or postgres://...
   --since D            how far back requests are counted (default 24h)
+  --version V          list the accounts that used V since --since
+  --limit N            with --version, at most N accounts (default 50)
   -f, --timeline FILE  the timeline (default: the demo API's)
 
 ` + pinsSetUsage + "\n" + pinsImportUsage})
@@ -53,7 +59,9 @@ any difference fails the command and nothing is written.
 
 With --db, it refuses while accounts are pinned to V, unless --move-pins is
 given: then they are moved to the version V folds into, in one
-transaction, each move recorded in the account's pin history.
+transaction, each move recorded in the account's pin history. It refuses
+too while V served requests in the last --window (clients that send V in
+the version header, whom no pin move reaches), unless --allow-traffic.
 
 Flags:
   -f, --timeline FILE  the timeline to edit
@@ -63,6 +71,8 @@ Flags:
                        itself; - for standard output)
   --db URL             the database of the pins (SQLite file or postgres://...)
   --move-pins          move the accounts pinned to V instead of refusing
+  --window D           how far back requests at V refuse it (default 720h)
+  --allow-traffic      retire V though it served requests in the window
   --allow-uncovered    pass even when a moved change touches a field no
                        sample holds (nothing was compared for it)
   --stub-custom        stub custom functions only Go code supplies
@@ -81,6 +91,8 @@ func runPins(e *env, args []string) error {
 	fs := flag.NewFlagSet("pins", flag.ContinueOnError)
 	dbURL := fs.String("db", "verso.db", "")
 	since := fs.Duration("since", 24*time.Hour, "")
+	vflag := fs.String("version", "", "")
+	limit := fs.Int("limit", 50, "")
 	file := timelineFlag(e, fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -107,11 +119,36 @@ func runPins(e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if *vflag != "" {
+		v, err := versions.Parse(*vflag)
+		if err != nil {
+			return usagef("--version: %v", err)
+		}
+		users, err := store.Users(ctx, v, time.Now().Add(-*since), *limit)
+		if err != nil {
+			return err
+		}
+		return printUsers(e, v, users, *since)
+	}
 	census, err := store.Census(ctx, time.Now().Add(-*since))
 	if err != nil {
 		return err
 	}
 	return printCensus(e, tl, census, *since)
+}
+
+// printUsers prints the accounts that used a version.
+func printUsers(e *env, v versions.Version, users []pins.Served, since time.Duration) error {
+	if len(users) == 0 {
+		fmt.Fprintf(e.stdout, "no account sent requests in %s in the last %s\n", v, shortDuration(since))
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "ACCOUNT\tREQUESTS IN %s (%s)\n", v, shortDuration(since))
+	for _, u := range users {
+		fmt.Fprintf(tw, "%s\t%d\n", u.Account, u.Requests)
+	}
+	return tw.Flush()
 }
 
 func openPins(ctx context.Context, dbURL string) (*pins.SQLStore, *storage.DB, error) {
@@ -133,23 +170,23 @@ func printCensus(e *env, tl *gates.Timeline, census []pins.Count, since time.Dur
 		by[c.Version] = c
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "VERSION\tACCOUNTS\tREQUESTS (%s)\tSTATUS\n", shortDuration(since))
+	fmt.Fprintf(tw, "VERSION\tACCOUNTS\tREQUESTS (%s)\tACTIVE ACCOUNTS\tSTATUS\n", shortDuration(since))
 	var total pins.Count
 	for _, v := range tl.Versions().List() {
 		c := by[v]
 		delete(by, v)
 		total.Accounts += c.Accounts
 		total.Requests += c.Requests
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", v, c.Accounts, c.Requests, versionStatus(tl, v, c))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", v, c.Accounts, c.Requests, c.Active, versionStatus(tl, v, c))
 	}
 	for _, c := range census {
 		if _, ok := by[c.Version]; ok {
 			total.Accounts += c.Accounts
 			total.Requests += c.Requests
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", c.Version, c.Accounts, c.Requests, "not on the timeline")
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", c.Version, c.Accounts, c.Requests, c.Active, "not on the timeline")
 		}
 	}
-	fmt.Fprintf(tw, "total\t%d\t%d\t\n", total.Accounts, total.Requests)
+	fmt.Fprintf(tw, "total\t%d\t%d\t\t\n", total.Accounts, total.Requests)
 	return tw.Flush()
 }
 
@@ -194,6 +231,8 @@ func runRetire(e *env, args []string) error {
 	out := fs.String("o", "", "")
 	dbURL := fs.String("db", "", "")
 	movePins := fs.Bool("move-pins", false, "")
+	window := fs.Duration("window", 30*24*time.Hour, "")
+	allowTraffic := fs.Bool("allow-traffic", false, "")
 	allowUncovered := fs.Bool("allow-uncovered", false, "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -255,7 +294,9 @@ func runRetire(e *env, args []string) error {
 			return err
 		}
 		defer db.Close()
-		census, err := store.Census(ctx, time.Now().Add(-24*time.Hour))
+		// Counted per day for accounts: the window starts at a day's start.
+		since := time.Now().UTC().Add(-*window).Truncate(24 * time.Hour)
+		census, err := store.Census(ctx, since)
 		if err != nil {
 			return err
 		}
@@ -265,9 +306,20 @@ func runRetire(e *env, args []string) error {
 				c = x
 			}
 		}
+		strays, anonymous, err := strayTraffic(ctx, store, v, since, c.Requests)
+		if err != nil {
+			return err
+		}
 		switch {
 		case c.Accounts > 0 && !*movePins:
-			return fmt.Errorf("%d accounts are pinned to %s (%d requests in the last 24h): pass --move-pins to move them to %s", c.Accounts, v, c.Requests, into)
+			return fmt.Errorf("%d accounts are pinned to %s (%d requests in the last %s): pass --move-pins to move them to %s", c.Accounts, v, c.Requests, shortDuration(*window), into)
+		case (len(strays) > 0 || anonymous > 0) && !*allowTraffic:
+			var n int64
+			for _, u := range strays {
+				n += u.Requests
+			}
+			return fmt.Errorf("%s served requests in the last %s that no pin move reaches: %d from %d accounts not pinned to it (they send it in the version header; verso pins --version %s lists them) and %d with no account; they would be refused once it is gone: pass --allow-traffic to retire it anyway",
+				v, shortDuration(*window), n, len(strays), v, anonymous)
 		case c.Accounts > 0:
 			n, err := store.MoveAll(ctx, v, into)
 			if err != nil {
@@ -290,6 +342,29 @@ func runRetire(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "verso: wrote %s\n", *out)
 	return nil
+}
+
+// strayTraffic returns the accounts that sent requests in v since then
+// while not pinned to it, and the requests with no account: the traffic
+// that moving v's pins would not carry over. requests is v's total.
+func strayTraffic(ctx context.Context, store pins.Store, v versions.Version, since time.Time, requests int64) ([]pins.Served, int64, error) {
+	users, err := store.Users(ctx, v, since, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	var strays []pins.Served
+	for _, u := range users {
+		requests -= u.Requests
+		p, err := store.Get(ctx, u.Account)
+		if err == nil && p.Version == v {
+			continue
+		}
+		if err != nil && !errors.Is(err, pins.ErrNotPinned) {
+			return nil, 0, err
+		}
+		strays = append(strays, u)
+	}
+	return strays, max(requests, 0), nil
 }
 
 // foldVersion returns the YAML timeline data without version v: v's changes

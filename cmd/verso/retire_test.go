@@ -147,6 +147,43 @@ func TestRetireRefuses(t *testing.T) {
 // TestRetirePins retires a version with accounts pinned to it, on SQLite and
 // PostgreSQL: refused without --move-pins, then the accounts move in one
 // transaction, recorded in their pin history, and verso pins shows it.
+// TestRetireRefusesTraffic: a version that served requests no pin move
+// reaches (accounts sending it in the version header, requests with no
+// account) is not retired without --allow-traffic.
+func TestRetireRefusesTraffic(t *testing.T) {
+	v := versions.MustParse("2017-01-27")
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			url := b.URL(t)
+			db, err := storage.Open(ctx, url)
+			require.NoError(t, err)
+			defer db.Close()
+			store, err := pins.NewSQLStore(ctx, db, nil)
+			require.NoError(t, err)
+			_, _, err = store.PinIfAbsent(ctx, "acct_pinned", v)
+			require.NoError(t, err)
+			require.NoError(t, store.CountRequests(ctx, []pins.Served{
+				{Version: v, Account: "acct_pinned", Requests: 5},
+				{Version: v, Account: "acct_header", Requests: 3},
+				{Version: v, Requests: 2},
+			}))
+			p := copyDemo(t)
+			code, _, errs := runCLI(t, "", "retire", "-f", p, "--version", "2017-01-27", "--db", url, "--move-pins")
+			assert.Equal(t, 1, code)
+			assert.Contains(t, errs, "2017-01-27 served requests in the last 720h that no pin move reaches: 3 from 1 accounts not pinned to it")
+			assert.Contains(t, errs, "and 2 with no account")
+			pin, err := store.Get(ctx, "acct_pinned")
+			require.NoError(t, err)
+			assert.Equal(t, v, pin.Version, "nothing moved when refused")
+
+			code, out, errs := runCLI(t, "", "retire", "-f", p, "--version", "2017-01-27", "--db", url, "--move-pins", "--allow-traffic")
+			require.Equal(t, 0, code, errs)
+			assert.Contains(t, out, "verso: moved 1 accounts from 2017-01-27 to 2019-10-17\n")
+		})
+	}
+}
+
 func TestRetirePins(t *testing.T) {
 	v, into := versions.MustParse("2017-01-27"), versions.MustParse("2019-10-17")
 	for _, b := range storagetest.Backends() {
@@ -162,21 +199,26 @@ func TestRetirePins(t *testing.T) {
 				_, _, err := store.PinIfAbsent(ctx, a, pv)
 				require.NoError(t, err)
 			}
-			require.NoError(t, store.CountRequests(ctx, map[versions.Version]int64{v: 7, into: 2}))
+			require.NoError(t, store.CountRequests(ctx, []pins.Served{
+				{Version: v, Account: "acct_1", Requests: 4}, {Version: v, Account: "acct_2", Requests: 3}, {Version: into, Requests: 2},
+			}))
 
 			code, out, errs := runCLI(t, "", "pins", "--db", url)
 			require.Equal(t, 0, code, errs)
 			assert.Contains(t, out, "REQUESTS (24h)")
-			assert.Regexp(t, `(?m)^2017-01-27\s+2\s+7\s*$`, out)
-			assert.Regexp(t, `(?m)^2019-10-17\s+1\s+2\s*$`, out)
-			assert.Regexp(t, `(?m)^2016-07-06\s+0\s+0\s+unused: can be retired$`, out)
+			assert.Regexp(t, `(?m)^2017-01-27\s+2\s+7\s+2\s*$`, out)
+			assert.Regexp(t, `(?m)^2019-10-17\s+1\s+2\s+0\s*$`, out)
+			assert.Regexp(t, `(?m)^2016-07-06\s+0\s+0\s+0\s+unused: can be retired$`, out)
 			assert.Regexp(t, `(?m)^total\s+3\s+9\s*$`, out)
+			code, out, errs = runCLI(t, "", "pins", "--db", url, "--version", "2017-01-27")
+			require.Equal(t, 0, code, errs)
+			assert.Regexp(t, `(?s)ACCOUNT\s+REQUESTS IN 2017-01-27 \(24h\)\nacct_1\s+4\nacct_2\s+3\n$`, out)
 
 			p := copyDemo(t)
 			before, _ := os.ReadFile(p)
 			code, _, errs = runCLI(t, "", "retire", "-f", p, "--version", "2017-01-27", "--db", url)
 			assert.Equal(t, 1, code)
-			assert.Contains(t, errs, "2 accounts are pinned to 2017-01-27 (7 requests in the last 24h): pass --move-pins to move them to 2019-10-17")
+			assert.Contains(t, errs, "2 accounts are pinned to 2017-01-27 (7 requests in the last 720h): pass --move-pins to move them to 2019-10-17")
 			after, _ := os.ReadFile(p)
 			assert.Equal(t, string(before), string(after), "nothing written when refused")
 
@@ -202,8 +244,8 @@ func TestRetirePins(t *testing.T) {
 
 			code, out, _ = runCLI(t, "", "pins", "--db", url, "-f", p)
 			require.Equal(t, 0, code)
-			assert.Regexp(t, `(?m)^2019-10-17\s+3\s+2\s*$`, out)
-			assert.Regexp(t, `(?m)^2017-01-27\s+0\s+7\s+not on the timeline$`, out, "requests counted before the retirement still show")
+			assert.Regexp(t, `(?m)^2019-10-17\s+3\s+2\s+0\s*$`, out)
+			assert.Regexp(t, `(?m)^2017-01-27\s+0\s+7\s+2\s+not on the timeline$`, out, "requests counted before the retirement still show")
 		})
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/ratelimit"
 	"github.com/verso-api/verso/storage"
+	"github.com/verso-api/verso/versions"
 	"github.com/verso-api/verso/webhooks"
 )
 
@@ -51,6 +52,9 @@ Flags:
   --nearest-version    serve a well-formed version the timeline does not list
                        as the nearest older one (default: refuse it, as
                        Stripe does)
+  --default-version V  the version served to a request naming none from an
+                       account with no pin, which is then pinned to it
+                       (default: the newest stable version)
   --webhooks-allow-private
                        let webhook endpoints reach loopback, private and
                        link-local addresses (local development only)
@@ -169,6 +173,7 @@ func runServe(e *env, args []string) error {
 	metricsAddr := fs.String("metrics-addr", "", "")
 	shadowRate := fs.Float64("shadow-rate", 0, "")
 	nearest := fs.Bool("nearest-version", false, "")
+	defaultVersion := fs.String("default-version", "", "")
 	allowPrivate := fs.Bool("webhooks-allow-private", false, "")
 	keyFile := fs.String("secrets-key-file", "", "")
 	retryBase := fs.Duration("webhook-retry-base", webhooks.DefaultBackoff().Initial, "")
@@ -198,6 +203,12 @@ func runServe(e *env, args []string) error {
 	}
 	if *rate < 1 {
 		return usagef("--rate must be at least 1")
+	}
+	var defVersion versions.Version
+	if *defaultVersion != "" {
+		if defVersion, err = versions.Parse(*defaultVersion); err != nil {
+			return usagef("--default-version: %v", err)
+		}
 	}
 	if *retryBase <= 0 || *retryBase > webhooks.DefaultBackoff().Max {
 		return usagef("--webhook-retry-base must be a positive duration up to %v, such as 1m or 200ms", webhooks.DefaultBackoff().Max)
@@ -257,7 +268,8 @@ func runServe(e *env, args []string) error {
 	s, db, err := openAPI(ctx, *dbURL, *tlPath, logger, api.Config{
 		KeyLimit: ratelimit.Per(*rate, time.Second), IPLimit: ratelimit.Per(*ipRate, time.Second),
 		ClientIPHeader: *ipHeader, TrustedProxies: trusted, SeparateMetrics: *metricsAddr != "",
-		ShadowRate: *shadowRate, NearestVersion: *nearest, WebhooksAllowPrivate: *allowPrivate, Sealer: seal, HTTP: limits,
+		ShadowRate: *shadowRate, NearestVersion: *nearest, DefaultVersion: defVersion,
+		WebhooksAllowPrivate: *allowPrivate, Sealer: seal, HTTP: limits,
 		Webhooks: webhooks.Config{Backoff: webhooks.Backoff{Initial: *retryBase}, Concurrency: *hookConc},
 	})
 	if err != nil {

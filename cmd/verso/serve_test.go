@@ -197,6 +197,8 @@ func TestServeFlags(t *testing.T) {
 		{"bad proxies", []string{"--client-ip-header", "X-Real-IP", "--trusted-proxies", "10.0.0.0"}, 2, "trusted-proxies"},
 		{"postgres without a key", []string{"--db", "postgres://verso@127.0.0.1:1/none"}, 1, "VERSO_SECRETS_KEY"},
 		{"bad key file", []string{"--secrets-key-file", badKey}, 1, "64 hex digits"},
+		{"malformed default version", []string{"--default-version", "yesterday"}, 2, "--default-version"},
+		{"default version not on the timeline", []string{"--default-version", "2001-01-01"}, 1, "DefaultVersion 2001-01-01 is not a version of the timeline"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

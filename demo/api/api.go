@@ -94,6 +94,12 @@ type Config struct {
 	// A version older than the base is still refused. Optional. Default
 	// value false: unknown versions are refused, as Stripe does.
 	NearestVersion bool
+	// DefaultVersion is the version served to a request that names none
+	// from an account with no pin, which is then pinned to it
+	// (server.Config.DefaultVersion): the version existing clients
+	// integrated against. Optional. Default value the zero Version: the
+	// newest stable version.
+	DefaultVersion versions.Version
 	// WebhooksAllowPrivate lets webhook endpoints name, and deliveries
 	// reach, loopback, private and link-local addresses: for local
 	// development only. Optional. Default value false.
@@ -171,8 +177,9 @@ type Server struct {
 	Echo     *echo.Echo
 	Accounts *accounts.Store
 	Pins     pins.Store
-	// Counter counts the requests served per version, for the census
-	// (verso pins); Serve flushes it to Pins every minute.
+	// Counter counts the requests served per version and account, for the
+	// census (verso pins): the versioning middleware's Usage; Serve flushes
+	// it to Pins every minute.
 	Counter  *pins.Counter
 	Webhooks *webhooks.SQLStore
 	Worker   *webhooks.Worker
@@ -340,6 +347,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Account:        func(r *http.Request) (string, error) { return accountFrom(r.Context()), nil },
 		Pins:           s.Pins,
 		NearestVersion: cfg.NearestVersion,
+		DefaultVersion: cfg.DefaultVersion,
+		Usage:          s.Counter,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		Logger:         s.log,
 		Metrics:        prom.NewMetrics(s.Registry),
@@ -362,7 +371,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	mws := []echo.MiddlewareFunc{strictInput(cfg.MaxBodyBytes), ipLimit, s.authenticate, keyLimit}
-	v1 := e.Group("/v1", append(mws, versioning, s.countServed, s.expandRule, idem)...)
+	v1 := e.Group("/v1", append(mws, versioning, s.expandRule, idem)...)
 	s.routes(v1)
 	s.sourceRoutes(v1)
 	if err := s.pinRoutes(v1); err != nil {
@@ -406,16 +415,6 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Set("Request-Id", newID("req_")[:18])
 		return next(c)
-	}
-}
-
-// countServed counts each request the versioning middleware served, in
-// the version it served.
-func (s *Server) countServed(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		err := next(c)
-		s.Counter.Add(echoversioning.VersionOf(c))
-		return err
 	}
 }
 

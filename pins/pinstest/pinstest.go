@@ -100,6 +100,8 @@ func Tests() []Test {
 		{Name: "ConcurrentUpgrades", Func: testConcurrentUpgrades},
 		{Name: "Set", Func: testSet},
 		{Name: "SetMany", Func: testSetMany},
+		{Name: "Usage", Func: testUsage},
+		{Name: "UsageRetention", Func: testUsageRetention},
 		{Name: "Reopen", Func: testReopen},
 	}
 }
@@ -384,12 +386,12 @@ func testCensus(t *testing.T, b Backend) {
 		_, _, err := s.PinIfAbsent(ctx, a, v)
 		require.NoError(t, err)
 	}
-	require.NoError(t, s.CountRequests(ctx, map[versions.Version]int64{V1: 3, V3: 5}))
-	require.NoError(t, s.CountRequests(ctx, map[versions.Version]int64{V1: 1}))
+	require.NoError(t, s.CountRequests(ctx, []pins.Served{{Version: V1, Requests: 3}, {Version: V3, Requests: 5}}))
+	require.NoError(t, s.CountRequests(ctx, []pins.Served{{Version: V1, Requests: 1}}))
 	require.NoError(t, s.CountRequests(ctx, nil))
 	clock.Advance(2 * time.Hour)
-	require.NoError(t, s.CountRequests(ctx, map[versions.Version]int64{V1: 10}))
-	require.ErrorIs(t, s.CountRequests(ctx, map[versions.Version]int64{{}: 1}), pins.ErrZeroVersion)
+	require.NoError(t, s.CountRequests(ctx, []pins.Served{{Version: V1, Requests: 10}}))
+	require.ErrorIs(t, s.CountRequests(ctx, []pins.Served{{Requests: 1}}), pins.ErrZeroVersion)
 
 	c, err = s.Census(ctx, Start)
 	require.NoError(t, err)
@@ -398,6 +400,73 @@ func testCensus(t *testing.T, b Backend) {
 	require.NoError(t, err)
 	require.Equal(t, []pins.Count{{Version: V2, Accounts: 1}, {Version: V1, Accounts: 2, Requests: 10}}, c,
 		"requests are counted per hour: the census starts at the hour of since")
+}
+
+// testUsage counts requests per version and account: the census's active
+// accounts and each version's users.
+func testUsage(t *testing.T, b Backend) {
+	s, clock := open(t, b, pins.Options{})
+	require.NoError(t, s.CountRequests(ctx, []pins.Served{
+		{Version: V1, Account: "acct_a", Requests: 3},
+		{Version: V1, Account: "acct_b", Requests: 1},
+		{Version: V1, Requests: 7}, // no account
+		{Version: V2, Account: "acct_a", Requests: 2},
+		{Version: V1, Account: "acct_a", Requests: 1}, // the same account twice in one call
+		{Version: V2, Account: "acct_c", Requests: 0}, // nothing
+	}))
+	clock.Advance(24 * time.Hour)
+	require.NoError(t, s.CountRequests(ctx, []pins.Served{{Version: V1, Account: "acct_b", Requests: 5}, {Version: V1, Account: "acct_d", Requests: 1}}))
+
+	c, err := s.Census(ctx, Start)
+	require.NoError(t, err)
+	require.Equal(t, []pins.Count{{Version: V2, Requests: 2, Active: 1}, {Version: V1, Requests: 18, Active: 3}}, c)
+	c, err = s.Census(ctx, Start.Add(24*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, []pins.Count{{Version: V1, Requests: 6, Active: 2}}, c, "accounts are counted per day")
+
+	u, err := s.Users(ctx, V1, Start, 0)
+	require.NoError(t, err)
+	require.Equal(t, []pins.Served{
+		{Version: V1, Account: "acct_b", Requests: 6}, {Version: V1, Account: "acct_a", Requests: 4}, {Version: V1, Account: "acct_d", Requests: 1},
+	}, u, "most requests first, summed over days")
+	u, err = s.Users(ctx, V1, Start, 2)
+	require.NoError(t, err)
+	require.Len(t, u, 2)
+	u, err = s.Users(ctx, V3, Start, 0)
+	require.NoError(t, err)
+	require.Empty(t, u)
+	_, err = s.Users(ctx, versions.Version{}, Start, 0)
+	require.ErrorIs(t, err, pins.ErrZeroVersion)
+
+	// Many accounts in one call: written in batches.
+	var many []pins.Served
+	for i := range 1000 {
+		many = append(many, pins.Served{Version: V4, Account: fmt.Sprintf("acct_%04d", i), Requests: int64(i%7 + 1)})
+	}
+	require.NoError(t, s.CountRequests(ctx, many))
+	c, err = s.Census(ctx, Start)
+	require.NoError(t, err)
+	require.Equal(t, pins.Count{Version: V4, Requests: 3997, Active: 1000}, c[0])
+}
+
+// testUsageRetention checks that counts older than the retention are
+// forgotten: storage stays bounded.
+func testUsageRetention(t *testing.T, b Backend) {
+	s, clock := open(t, b, pins.Options{Retention: 48 * time.Hour})
+	require.NoError(t, s.CountRequests(ctx, []pins.Served{{Version: V1, Account: "acct_a", Requests: 1}}))
+	clock.Advance(24 * time.Hour)
+	require.NoError(t, s.CountRequests(ctx, []pins.Served{{Version: V1, Account: "acct_b", Requests: 1}}))
+	c, err := s.Census(ctx, Start)
+	require.NoError(t, err)
+	require.Equal(t, []pins.Count{{Version: V1, Requests: 2, Active: 2}}, c)
+	clock.Advance(72 * time.Hour)
+	require.NoError(t, s.CountRequests(ctx, []pins.Served{{Version: V2, Account: "acct_c", Requests: 1}}))
+	c, err = s.Census(ctx, Start)
+	require.NoError(t, err)
+	require.Equal(t, []pins.Count{{Version: V2, Requests: 1, Active: 1}}, c, "what is older than the retention is gone")
+	u, err := s.Users(ctx, V1, Start, 0)
+	require.NoError(t, err)
+	require.Empty(t, u)
 }
 
 func testMoveAll(t *testing.T, b Backend) {

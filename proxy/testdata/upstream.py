@@ -121,7 +121,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b""
 
     def params(self):
-        raw = self.read_body().decode()
+        raw = self.body.decode()
         if not raw.strip():
             return {}
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip()
@@ -188,7 +188,7 @@ class Handler(BaseHTTPRequestHandler):
                      "status": "open", "labels": []} for i in range(n)]
             return 200, {"object": "list", "url": "/v1/big", "has_more": False, "data": data}
         if parts[1] == "echo":
-            body = self.read_body().decode() if method == "POST" else ""
+            body = self.body.decode()
             return 200, {"object": "echo", "method": method, "path": url.path, "query": url.query,
                          "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
         if parts[1] == "stats":
@@ -249,6 +249,15 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
     def handle_method(self, method):
+        # The body is read first, whatever the answer, so that the next
+        # request on the connection starts where it should.
+        try:
+            self.body = self.read_body() if method == "POST" else b""
+        except Invalid as e:
+            self.body = b""
+            self.close_connection = True
+            self.send_json(e.status, {"error": {"type": "invalid_request_error", "code": e.code, "message": e.message}})
+            return
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
         if url.path in ("/v1/stall", "/v1/endless"):
