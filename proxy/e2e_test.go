@@ -185,6 +185,7 @@ func TestEndToEnd(t *testing.T) {
 					t.Run("versions", func(t *testing.T) { testVersions(t, base) })
 					t.Run("pins", func(t *testing.T) { testPins(t, p, base, store, salt, dbURL, up) })
 					t.Run("headers", func(t *testing.T) { testHeaders(t, base) })
+					t.Run("collapsed owner", func(t *testing.T) { testCollapsedOwner(t, base) })
 					t.Run("bad input", func(t *testing.T) { testBadInput(t, base, up) })
 					t.Run("faults", func(t *testing.T) { testFaults(t, up, store, salt) })
 					t.Run("existing clients", func(t *testing.T) { testExistingClients(t, up, dbURL) })
@@ -253,6 +254,42 @@ func testVersions(t *testing.T, base string) {
 			assert.JSONEq(t, strings.Replace(want, "Write docs", "Ship docs", 1), changed.body, "update")
 		})
 	}
+}
+
+// testCollapsedOwner checks a change declared without Go: the owner of a
+// task was its id before 2024-06-01, and is the user object since; old
+// clients send and see the id, the upstream takes owner_id.
+func testCollapsedOwner(t *testing.T, base string) {
+	created := do(t, base, request{method: "POST", path: "/v1/tasks", header: at(v2022), ctype: formType, body: "name=Owned&priority=1&owner=usr_1"})
+	require.Equal(t, 200, created.status, created.body)
+	assert.Equal(t, "usr_1", created.get("owner").String(), created.body)
+	id := created.get("id").String()
+
+	now := do(t, base, request{method: "GET", path: "/v1/tasks/" + id, header: at(v2024)})
+	require.Equal(t, 200, now.status, now.body)
+	assert.JSONEq(t, `{"object":"user","id":"usr_1","name":"Ann"}`, now.get("owner").Raw)
+
+	moved := do(t, base, request{method: "POST", path: "/v1/tasks/" + id, header: at(v2023), ctype: jsonType, body: `{"owner":"usr_2"}`})
+	require.Equal(t, 200, moved.status, moved.body)
+	assert.Equal(t, "usr_2", moved.get("owner").String(), moved.body)
+	list := do(t, base, request{method: "GET", path: "/v1/tasks?status=todo", header: at(v2022)})
+	require.Equal(t, 200, list.status, list.body)
+	for _, task := range list.get("data").Array() {
+		if task.Get("id").String() == id {
+			assert.Equal(t, "usr_2", task.Get("owner").String(), "walked back in lists too")
+		}
+	}
+
+	now = do(t, base, request{method: "POST", path: "/v1/tasks/" + id, header: at(v2024), ctype: jsonType, body: `{"owner_id":"usr_1"}`})
+	require.Equal(t, 200, now.status, now.body)
+	assert.Equal(t, "Ann", now.get("owner.name").String())
+
+	both := do(t, base, request{method: "POST", path: "/v1/tasks/" + id, header: at(v2022), ctype: jsonType, body: `{"owner":"usr_1","owner_id":"usr_2"}`})
+	assert.Equal(t, 400, both.status, both.body)
+	assert.Equal(t, "parameters_exclusive", both.get("error.code").String(), both.body)
+	unknown := do(t, base, request{method: "POST", path: "/v1/tasks/" + id, header: at(v2022), ctype: jsonType, body: `{"owner":"usr_9"}`})
+	assert.Equal(t, 400, unknown.status, unknown.body)
+	assert.Equal(t, "owner_id", unknown.get("error.param").String(), "the upstream's own error, about the field it knows")
 }
 
 // testPins checks the pin of an account taken from its Authorization

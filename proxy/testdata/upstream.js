@@ -16,7 +16,8 @@ const zlib = require("node:zlib");
 
 const VERSION = "2024-06-01";
 const VERSION_HEADER = "Acme-Version";
-const FIELDS = new Set(["title", "priority", "status", "labels"]);
+const FIELDS = new Set(["title", "priority", "status", "labels", "owner_id"]);
+const USERS = { usr_1: "Ann", usr_2: "Bo" };
 const STATUSES = new Set(["open", "done"]);
 
 const tasks = new Map();
@@ -61,9 +62,17 @@ function check(params, creating) {
     throw new Invalid(400, "parameter_invalid", "priority must be a string of digits", "priority");
   }
   if ("status" in params && !STATUSES.has(params.status)) throw new Invalid(400, "parameter_invalid", "status must be open or done", "status");
+  if ("owner_id" in params && !Object.hasOwn(USERS, params.owner_id)) {
+    throw new Invalid(400, "resource_missing", "No such user: " + JSON.stringify(String(params.owner_id).slice(0, 100)), "owner_id");
+  }
   if ("labels" in params && !(Array.isArray(params.labels) && params.labels.every((x) => typeof x === "string"))) {
     throw new Invalid(400, "parameter_invalid", "labels must be a list of strings", "labels");
   }
+}
+
+// setOwner embeds a task's owner, set with owner_id.
+function setOwner(task, params) {
+  if ("owner_id" in params) task.owner = { object: "user", id: params.owner_id, name: USERS[params.owner_id] };
 }
 
 function readBody(req) {
@@ -130,6 +139,7 @@ async function route(req, url) {
       check(p, true);
       const id = "task_" + (tasks.size + 1);
       const task = { object: "task", id, title: p.title, priority: p.priority ?? "1", status: p.status ?? "open", labels: p.labels ?? [] };
+      setOwner(task, p);
       tasks.set(id, task);
       return [200, task];
     }
@@ -144,7 +154,9 @@ async function route(req, url) {
     if (method === "POST") {
       const p = await params(req);
       check(p, false);
-      Object.assign(task, p);
+      const { owner_id, ...rest } = p;
+      Object.assign(task, rest);
+      setOwner(task, p);
     }
     return [200, task];
   }

@@ -3,6 +3,9 @@ of testdata/timeline.yaml only: it refuses the old field names and types, so
 a request that reaches it unwalked fails. It prints "listening on PORT" once
 it listens on 127.0.0.1 (port 0 by default: any free port).
 
+Tasks embed their owner ({"object":"user","id":"usr_1","name":"Ann"}),
+set with owner_id (usr_1 or usr_2).
+
 Routes: POST /v1/tasks, GET /v1/tasks[?status=], GET|POST /v1/tasks/ID,
 GET /v1/big?n=N (a list of N tasks), GET|POST /v1/echo (the request as seen
 here), GET /v1/text (plain text). JSON answers are gzipped when the request
@@ -34,7 +37,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 VERSION = "2024-06-01"
-FIELDS = {"title", "priority", "status", "labels"}
+FIELDS = {"title", "priority", "status", "labels", "owner_id"}
+USERS = {"usr_1": "Ann", "usr_2": "Bo"}
 STATUSES = {"open", "done"}
 
 tasks = {}
@@ -75,8 +79,16 @@ def check(params, creating):
             raise Invalid(400, "parameter_invalid", "priority must be a string of digits", "priority")
     if "status" in params and params["status"] not in STATUSES:
         raise Invalid(400, "parameter_invalid", "status must be open or done", "status")
+    if "owner_id" in params and params["owner_id"] not in USERS:
+        raise Invalid(400, "resource_missing", "No such user: %r" % str(params["owner_id"])[:100], "owner_id")
     if "labels" in params and not (isinstance(params["labels"], list) and all(isinstance(x, str) for x in params["labels"])):
         raise Invalid(400, "parameter_invalid", "labels must be a list of strings", "labels")
+
+
+def set_owner(task, params):
+    """A task embeds its owner, set with owner_id."""
+    if "owner_id" in params:
+        task["owner"] = {"object": "user", "id": params["owner_id"], "name": USERS[params["owner_id"]]}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -163,6 +175,7 @@ class Handler(BaseHTTPRequestHandler):
                     task = {"object": "task", "id": tid, "title": params["title"],
                             "priority": params.get("priority", "1"), "status": params.get("status", "open"),
                             "labels": params.get("labels", [])}
+                    set_owner(task, params)
                     tasks[tid] = task
                 return 200, task
             status = query.get("status")
@@ -180,7 +193,8 @@ class Handler(BaseHTTPRequestHandler):
                 params = self.params()
                 check(params, False)
                 with lock:
-                    task.update(params)
+                    task.update({k: v for k, v in params.items() if k != "owner_id"})
+                    set_owner(task, params)
             return 200, task
         if parts[1] == "big" and method == "GET":
             n = int(query.get("n", "10"))
