@@ -119,8 +119,13 @@ func runBenchRole(role string) error {
 		if err != nil {
 			return err
 		}
+		// As verso proxy runs it: pins, and every request counted per
+		// version and account, flushed every minute.
+		store := pins.NewMemoryStore(nil)
+		counter := pins.NewCounter(store)
+		go counter.Run(context.Background(), time.Minute, nil)
 		p, err := proxy.Config{
-			Config:   server.Config{Engine: transform.New(tl, nil), Pins: pins.NewMemoryStore(nil), Logger: slog.New(slog.DiscardHandler)},
+			Config:   server.Config{Engine: transform.New(tl, nil), Pins: store, Usage: counter, Logger: slog.New(slog.DiscardHandler)},
 			Upstream: up,
 		}.Handler()
 		if err != nil {

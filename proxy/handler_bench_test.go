@@ -59,8 +59,9 @@ func BenchmarkHandler(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	store := pins.NewMemoryStore(nil)
 	p, err := proxy.Config{
-		Config:    server.Config{Engine: transform.New(tl, nil), Pins: pins.NewMemoryStore(nil), Logger: slog.New(slog.DiscardHandler)},
+		Config:    server.Config{Engine: transform.New(tl, nil), Pins: store, Usage: pins.NewCounter(store), Logger: slog.New(slog.DiscardHandler)},
 		Upstream:  up,
 		Transport: cannedTransport{body},
 	}.Handler()
