@@ -100,9 +100,10 @@
 // # Order of middleware
 //
 // Put recovery, logging, compression, authentication and rate limiting
-// before (outside) the versioning middleware, and idempotency after (inside) it, so that
-// what the idempotency middleware saves is the newest-schema response,
-// rendered again in each retrying client's version:
+// before (outside) the versioning middleware, and idempotency after
+// (inside) it, so that what the idempotency middleware saves is the
+// newest-schema response, rendered again in each retrying client's
+// version:
 //
 //	engine := transform.New(timeline, nil)
 //	versioning, err := server.Config{
