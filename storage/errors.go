@@ -1,6 +1,13 @@
 package storage
 
-import "errors"
+import (
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
+	"strings"
+)
 
 // The drivers' errors are recognised by the codes they carry, through two
 // small interfaces, so that this package imports no driver: pgx's
@@ -82,6 +89,58 @@ func IsBusy(err error) bool {
 	}
 	switch SQLiteCode(err) & 0xff {
 	case sqliteBusy, sqliteLocked:
+		return true
+	}
+	return false
+}
+
+// More codes of the database not being there to take the work.
+const (
+	sqliteIOErr    = 10
+	sqliteFull     = 13
+	sqliteCantOpen = 14
+	// pgConnectionClass is SQLSTATE class 08, connection exceptions;
+	// class 53 is insufficient resources (too many connections, disk
+	// full, out of memory).
+	pgConnectionClass = "08"
+	pgResourcesClass  = "53"
+	pgAdminShutdown   = "57P01"
+	pgCrashShutdown   = "57P02"
+	pgCannotConnect   = "57P03"
+)
+
+// IsUnavailable reports whether err says the database could not be
+// reached or could not take the work, as opposed to refusing the work
+// itself: a connection that could not be made, or broke mid-query (the
+// server went away, restarted, or something between dropped it), a
+// database being shut down or out of connections, disk or memory, a pool
+// already closed, SQLite failing to read or write its file. Retrying
+// later may succeed; an API answers 503 with Retry-After, not 500.
+// IsBusy errors are not included.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var retry interface{ SafeToRetry() bool } // pgx: the query was never sent, the connection being closed
+	var ne net.Error
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.As(err, &ne),
+		errors.As(err, &retry) && retry.SafeToRetry(),
+		strings.Contains(err.Error(), "sql: database is closed"):
+		return true
+	}
+	if s := SQLState(err); s != "" {
+		switch {
+		case strings.HasPrefix(s, pgConnectionClass), strings.HasPrefix(s, pgResourcesClass),
+			s == pgAdminShutdown, s == pgCrashShutdown, s == pgCannotConnect:
+			return true
+		}
+		return false
+	}
+	switch SQLiteCode(err) & 0xff {
+	case sqliteIOErr, sqliteFull, sqliteCantOpen:
 		return true
 	}
 	return false
