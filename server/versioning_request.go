@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -103,8 +105,14 @@ func readBody(r io.Reader, max int64) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var ne net.Error
+		switch {
+		case errors.As(err, &mbe):
 			return nil, tooLarge(mbe.Limit)
+		case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
+			// The client sent its body slower than the server's read
+			// timeout: its fault, a 408, not a 5xx.
+			return nil, apierror.ErrTimeout.Wrap(err)
 		}
 		return nil, ErrInvalidBody.Wrap(err).With("The request body could not be read.")
 	}
