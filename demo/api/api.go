@@ -454,6 +454,10 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				"Invalid API Key provided: "+redact(key))
 		}
 		if err != nil {
+			if storage.IsUnavailable(err) || storage.IsBusy(err) {
+				s.log.Warn("authenticate: database unavailable", "err", err)
+				return errDatabaseDown.Wrap(err)
+			}
 			s.log.Error("authenticate", "err", err)
 			return apierror.ErrInternal
 		}

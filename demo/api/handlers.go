@@ -137,6 +137,9 @@ func (s *Server) fail(c echo.Context, err error) error {
 	case busy(err):
 		s.log.Warn("database busy", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 		return errDatabaseBusy.Wrap(err)
+	case storage.IsUnavailable(err):
+		s.log.Warn("database unavailable", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		return errDatabaseDown.Wrap(err)
 	}
 	s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	return apierror.ErrInternal

@@ -51,10 +51,13 @@ func busy(err error) bool {
 	return storage.IsBusy(err)
 }
 
-// unavailable turns a 500 written while the database does not answer a
-// ping, or returned because SQLite's writer stayed busy, into a 503 with
-// Retry-After: the client should retry, not report a bug. It covers every layer that answers 500 on a store error (the
-// version pin, idempotency keys, the handlers, webhook endpoints).
+// unavailable turns a 5xx returned for a database that could not be
+// reached or a connection that broke (storage.IsUnavailable), or because
+// SQLite's writer stayed busy, into a 503 with Retry-After: the client
+// should retry, not report a bug. A 500 written while the database does
+// not answer a ping becomes one too. It covers every layer that answers
+// 500 on a store error (the version pin, idempotency keys, the handlers,
+// webhook endpoints).
 func (s *Server) unavailable(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		res := c.Response()
@@ -62,8 +65,13 @@ func (s *Server) unavailable(next echo.HandlerFunc) echo.HandlerFunc {
 		res.Writer = w
 		defer func() { res.Writer = w.ResponseWriter }()
 		if err := next(c); err != nil {
-			if echoversioning.Convert(err, c.Request()).Status >= 500 && busy(err) {
-				err = errDatabaseBusy.Wrap(err) // from any layer: the pin store, idempotency keys, the handlers
+			if echoversioning.Convert(err, c.Request()).Status >= 500 {
+				switch { // from any layer: the pin store, idempotency keys, the handlers
+				case busy(err):
+					err = errDatabaseBusy.Wrap(err)
+				case storage.IsUnavailable(err):
+					err = errDatabaseDown.Wrap(err)
+				}
 			}
 			c.Error(err) // write the error through w
 		}
