@@ -519,7 +519,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 		ReadHeaderTimeout: s.limits.ReadHeaderTimeout, ReadTimeout: s.limits.ReadTimeout, WriteTimeout: s.limits.WriteTimeout,
 		IdleTimeout: s.limits.IdleTimeout, MaxHeaderBytes: s.limits.MaxHeaderBytes}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	// net/http answers a few requests before any handler runs (headers
+	// over the limit, a NUL or CR in a header): in the API's shape too.
+	go func() { errc <- srv.Serve(apierror.Listener(ln, apierror.Stripe())) }()
 	select {
 	case err := <-errc:
 		cancel()
