@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -46,25 +48,23 @@ func TestServeFilesPrivate(t *testing.T) {
 	checkPrivate(t, db, db+"-wal", db+"-shm", db+".key")
 }
 
-// TestProxyFilesPrivate runs `verso proxy` with a new SQLite pin
-// database, pins an account through it over HTTP, and checks that the
-// database and its -wal and -shm files are created mode 0600.
-func TestProxyFilesPrivate(t *testing.T) {
+// startProxy runs `verso proxy` in front of a small upstream until the
+// test ends, and returns its address.
+func startProxy(t *testing.T, args ...string) string {
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"object":"task","id":"task_1","title":"Write docs","priority":"3","status":"open","labels":[]}`)
 	}))
-	defer upstream.Close()
-	db := filepath.Join(t.TempDir(), "pins.db")
+	t.Cleanup(upstream.Close)
 	pr, pw := io.Pipe()
 	stop := make(chan struct{})
 	done := make(chan int, 1)
 	go func() {
-		done <- run(&env{stdout: pw, stderr: io.Discard, interrupt: stop}, []string{"proxy",
-			"--upstream", upstream.URL, "-f", "../../proxy/testdata/timeline.yaml", "--addr", "127.0.0.1:0", "--db", db})
+		done <- run(&env{stdout: pw, stderr: io.Discard, interrupt: stop}, append([]string{"proxy",
+			"--upstream", upstream.URL, "-f", "../../proxy/testdata/timeline.yaml", "--addr", "127.0.0.1:0"}, args...))
 		pw.Close()
 	}()
-	defer func() {
+	t.Cleanup(func() {
 		close(stop)
 		select {
 		case code := <-done:
@@ -72,10 +72,10 @@ func TestProxyFilesPrivate(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Error("proxy did not stop")
 		}
-	}()
+	})
 	var base string
 	sc := bufio.NewScanner(pr)
-	reProxy := regexp.MustCompile(`proxying (http://127\.0\.0\.1:\d+)`)
+	reProxy := regexp.MustCompile(`proxying http://(127\.0\.0\.1:\d+)`)
 	for base == "" && sc.Scan() {
 		if m := reProxy.FindStringSubmatch(sc.Text()); m != nil {
 			base = m[1]
@@ -83,7 +83,16 @@ func TestProxyFilesPrivate(t *testing.T) {
 	}
 	go io.Copy(io.Discard, pr)
 	require.NotEmpty(t, base)
-	req, err := http.NewRequest("GET", base+"/v1/account/api_version", nil)
+	return base
+}
+
+// TestProxyFilesPrivate runs `verso proxy` with a new SQLite pin
+// database, pins an account through it over HTTP, and checks that the
+// database and its -wal and -shm files are created mode 0600.
+func TestProxyFilesPrivate(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "pins.db")
+	addr := startProxy(t, "--db", db)
+	req, err := http.NewRequest("GET", "http://"+addr+"/v1/account/api_version", nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer sk_test_1") // the first request of an account pins it
 	res, err := http.DefaultClient.Do(req)
@@ -91,4 +100,28 @@ func TestProxyFilesPrivate(t *testing.T) {
 	res.Body.Close()
 	require.Equal(t, 200, res.StatusCode)
 	checkPrivate(t, db, db+"-wal", db+"-shm")
+}
+
+// TestProxyMalformedInShape sends `verso proxy` requests net/http refuses
+// before any handler runs, and checks they are answered in the timeline's
+// error shape, not in plain text.
+func TestProxyMalformedInShape(t *testing.T) {
+	addr := startProxy(t)
+	for _, head := range []string{
+		"GET /v1/tasks/task_1 HTTP/1.1\r\nHost: a\r\nAcme-Version: 2022-01-01\x00",
+		"GET /v1/tasks/task_1 HTTP/1.1\r\nHost: a\r\nX-Big: " + strings.Repeat("x", 80<<10),
+	} {
+		c, err := net.Dial("tcp", addr)
+		require.NoError(t, err)
+		require.NoError(t, c.SetDeadline(time.Now().Add(30*time.Second)))
+		_, err = io.WriteString(c, head+"\r\n\r\n")
+		require.NoError(t, err)
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(res.Body)
+		c.Close()
+		assert.Contains(t, []int{400, 431}, res.StatusCode, string(b))
+		assert.True(t, json.Valid(b), "not JSON: %q", b)
+		assert.Contains(t, res.Header.Get("Content-Type"), "json")
+	}
 }

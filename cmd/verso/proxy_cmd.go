@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/pins/pinhttp"
 	"github.com/verso-api/verso/prom"
@@ -266,7 +267,7 @@ func runProxy(e *env, args []string) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(apierror.Listener(ln, tl.ErrorShape())) }() // net/http's own 4xx in the shape too
 	select {
 	case err := <-errc:
 		return err

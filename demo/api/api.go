@@ -521,7 +521,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	errc := make(chan error, 1)
 	// net/http answers a few requests before any handler runs (headers
 	// over the limit, a NUL or CR in a header): in the API's shape too.
-	go func() { errc <- srv.Serve(apierror.Listener(ln, apierror.Stripe())) }()
+	go func() { errc <- srv.Serve(apierror.Listener(ln, s.timeline.ErrorShape())) }()
 	select {
 	case err := <-errc:
 		cancel()
