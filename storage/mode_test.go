@@ -105,3 +105,35 @@ func TestKeyFileCreatedOnce(t *testing.T) {
 		assert.Len(t, left, 1, "temporary files left: %v", left)
 	}
 }
+
+// TestOpenTogether opens one new SQLite database from several pools at
+// once, as servers started together beside it do, for several rounds,
+// and checks every open succeeds and can write.
+func TestOpenTogether(t *testing.T) {
+	for round := range 10 {
+		path := filepath.Join(t.TempDir(), "verso.db")
+		const n = 6
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		ready := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-ready
+				db, err := storage.Open(context.Background(), path)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				defer db.Close()
+				_, errs[i] = db.Exec(context.Background(), `CREATE TABLE IF NOT EXISTS t (x INTEGER)`)
+			}()
+		}
+		close(ready)
+		wg.Wait()
+		for i, err := range errs {
+			require.NoError(t, err, "round %d, pool %d", round, i)
+		}
+	}
+}

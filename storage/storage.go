@@ -112,7 +112,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		}
 		return nil, fmt.Errorf("storage: open %s: %w", d, err)
 	}
-	if err := db.PingContext(ctx); err != nil {
+	if err := ping(ctx, db, d); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("storage: connect to %s database: %w", d, err)
 	}
@@ -121,6 +121,24 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		out.writers = make(chan struct{}, 1)
 	}
 	return out, nil
+}
+
+// ping connects to the database. A new SQLite file that another process
+// is switching to WAL at the same moment answers SQLITE_BUSY without
+// waiting for the busy timeout: ping tries again, for up to writeWait,
+// so that servers started together beside one database all start.
+func ping(ctx context.Context, db *sql.DB, d Dialect) error {
+	err := db.PingContext(ctx)
+	deadline := time.Now().Add(writeWait)
+	for d == SQLite && IsBusy(err) && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+		err = db.PingContext(ctx)
+	}
+	return err
 }
 
 // driverName is the database/sql driver storage.Open uses for d.
