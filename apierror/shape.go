@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -166,25 +165,39 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, b...)
 }
 
-// The placeholders of a Template and the fields they stand for.
-var placeholders = map[string]func(*Error) (string, bool){
-	"{type}":    func(e *Error) (string, bool) { return e.Type, true },
-	"{code}":    func(e *Error) (string, bool) { return e.Code, true },
-	"{message}": func(e *Error) (string, bool) { return e.Message, true },
-	"{param}":   func(e *Error) (string, bool) { return e.Param, true },
-	"{title}":   func(e *Error) (string, bool) { return http.StatusText(e.Status), true },
-	"{status}":  func(e *Error) (string, bool) { return strconv.Itoa(e.Status), false },
+// placeholderNames are the placeholders of a Template, sorted.
+var placeholderNames = [...]string{"{code}", "{message}", "{param}", "{status}", "{title}", "{type}"}
+
+// isPlaceholder reports whether s is one of placeholderNames.
+func isPlaceholder(s string) bool {
+	for _, p := range placeholderNames {
+		if p == s {
+			return true
+		}
+	}
+	return false
+}
+
+// field returns the field of e that placeholder stands for, and whether
+// it is written as a string ({status} is a number).
+func field(e *Error, placeholder string) (string, bool) {
+	switch placeholder {
+	case "{type}":
+		return e.Type, true
+	case "{code}":
+		return e.Code, true
+	case "{message}":
+		return e.Message, true
+	case "{param}":
+		return e.Param, true
+	case "{title}":
+		return http.StatusText(e.Status), true
+	}
+	return strconv.Itoa(e.Status), false
 }
 
 // Placeholders lists the placeholders a Template may use.
-func Placeholders() []string {
-	out := make([]string, 0, len(placeholders))
-	for k := range placeholders {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func Placeholders() []string { return append([]string(nil), placeholderNames[:]...) }
 
 // ErrTemplate is wrapped by every error of Template.
 var ErrTemplate = errors.New("apierror: invalid error template")
@@ -317,7 +330,7 @@ func (p *tparser) value(depth int) (*tnode, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := placeholders[v]; ok {
+		if isPlaceholder(v) {
 			return &tnode{field: v}, nil
 		}
 		if strings.HasPrefix(v, "{") && strings.HasSuffix(v, "}") && !strings.ContainsAny(v[1:len(v)-1], "{} ") {
@@ -354,7 +367,7 @@ func (n *tnode) append(dst []byte, e *Error) []byte {
 		return append(dst, n.literal...)
 	}
 	if n.field != "" {
-		v, quoted := placeholders[n.field](e)
+		v, quoted := field(e, n.field)
 		if !quoted {
 			return append(dst, v...)
 		}
@@ -364,7 +377,7 @@ func (n *tnode) append(dst []byte, e *Error) []byte {
 	first := true
 	for i, m := range n.members {
 		if m.field != "" {
-			if v, _ := placeholders[m.field](e); v == "" {
+			if v, _ := field(e, m.field); v == "" {
 				continue
 			}
 		}
