@@ -41,7 +41,7 @@ func parseAuthCheck(s string, upstream *url.URL) (*authCheck, error) {
 		return nil, fmt.Errorf("proxy: auth check %q is not METHOD /path, such as GET /v1/me", s)
 	}
 	ref, err := url.Parse(target)
-	if err != nil || ref.Host != "" || ref.Scheme != "" {
+	if err != nil || ref.Host != "" || ref.Scheme != "" || !strings.HasPrefix(ref.Path, "/") {
 		return nil, fmt.Errorf("proxy: auth check %q: the path is not a path on the upstream", s)
 	}
 	u := *upstream

@@ -196,7 +196,6 @@ func readAssignments(in io.Reader, tl *gates.Timeline, secret bool) ([]pins.Assi
 		if err == io.EOF {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -204,6 +203,7 @@ func readAssignments(in io.Reader, tl *gates.Timeline, secret bool) ([]pins.Assi
 			}
 			return nil, err
 		}
+		line, _ := r.FieldPos(0)
 		account, version := strings.TrimSpace(rec[0]), strings.TrimSpace(rec[1])
 		if len(out) == 0 && line == 1 && strings.EqualFold(account, "account") && strings.EqualFold(version, "version") {
 			continue

@@ -112,3 +112,27 @@ func TestPinsSetImport(t *testing.T) {
 		})
 	}
 }
+
+// FuzzReadAssignments: an import file, whatever it holds, is refused with
+// an error or read into assignments each naming an account and a version
+// of the timeline; a line never runs past maxImportLine.
+func FuzzReadAssignments(f *testing.F) {
+	for _, s := range []string{"account,version\nacct_1,2019-10-17\n", "a,2019-10-17\r\nb, 2017-01-27", "\"a,b\",2019-10-17\n", "a\n", ",\n", "a,b,c\n", "\"unterminated,2019-10-17\n", strings.Repeat("x", 5000) + ",2019-10-17\n"} {
+		f.Add(s)
+	}
+	tl, err := pinsTimeline(&timelineArg{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		as, err := readAssignments(strings.NewReader(s), tl, true)
+		if err != nil {
+			return
+		}
+		for _, a := range as {
+			if a.Account == "" || !tl.Versions().Contains(a.Version) || len(a.Account) > maxImportLine {
+				t.Fatalf("%q: %+v", s, a)
+			}
+		}
+	})
+}
