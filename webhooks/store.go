@@ -279,7 +279,7 @@ func NewSQLStore(ctx context.Context, db *storage.DB, opts *Options) (*SQLStore,
 		s.allowPrivate, s.sealer = opts.AllowPrivate, opts.Sealer
 	}
 	err := db.MigrateFunc(ctx, func(tx *storage.Tx) error {
-		for _, q := range schema {
+		for _, q := range append(schema, retentionSchema...) {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return err
 			}

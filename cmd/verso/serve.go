@@ -18,6 +18,7 @@ import (
 
 	"github.com/verso-api/verso/demo/api"
 	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/ratelimit"
 	"github.com/verso-api/verso/storage"
 	"github.com/verso-api/verso/versions"
@@ -71,6 +72,14 @@ Flags:
                        VERSO_SECRETS_KEY variable, else DB.key beside a
                        SQLite database, created with mode 0600; PostgreSQL
                        needs one of the two, the same on every server)
+  --retain-events D    keep events and webhook deliveries for D, then
+                       delete them (a pending delivery and its event are
+                       kept); "forever" to keep them (default 720h, 30 days)
+  --retain-census D    keep the census's request counts (verso pins) for D
+                       (default 2160h, 90 days)
+  --retention-interval D
+                       time between deletions of what is past its
+                       retention (default 10m)
   --read-header-timeout D, --read-timeout D, --write-timeout D,
   --idle-timeout D     http.Server timeouts (defaults 10s, 30s, 60s, 120s)
   --max-header-bytes N largest request header; larger gets 431 (default 65536)
@@ -176,6 +185,10 @@ func runServe(e *env, args []string) error {
 	defaultVersion := fs.String("default-version", "", "")
 	allowPrivate := fs.Bool("webhooks-allow-private", false, "")
 	keyFile := fs.String("secrets-key-file", "", "")
+	retain := api.Retention{Events: webhooks.DefaultRetention, Interval: 10 * time.Minute}
+	fs.Var((*retention)(&retain.Events), "retain-events", "")
+	fs.DurationVar(&retain.Census, "retain-census", pins.DefaultRetention, "")
+	fs.DurationVar(&retain.Interval, "retention-interval", retain.Interval, "")
 	retryBase := fs.Duration("webhook-retry-base", webhooks.DefaultBackoff().Initial, "")
 	hookConc := fs.Int("webhook-concurrency", webhooks.DefaultConcurrency, "")
 	d := api.DefaultHTTPLimits
@@ -212,6 +225,12 @@ func runServe(e *env, args []string) error {
 	}
 	if *retryBase <= 0 || *retryBase > webhooks.DefaultBackoff().Max {
 		return usagef("--webhook-retry-base must be a positive duration up to %v, such as 1m or 200ms", webhooks.DefaultBackoff().Max)
+	}
+	if retain.Census <= 0 {
+		return usagef("--retain-census must be a positive duration, such as 2160h")
+	}
+	if retain.Interval <= 0 {
+		return usagef("--retention-interval must be a positive duration, such as 10m")
 	}
 	if *hookConc < 1 || *hookConc > 10000 {
 		return usagef("--webhook-concurrency must be from 1 to 10000")
@@ -271,6 +290,7 @@ func runServe(e *env, args []string) error {
 		ShadowRate: *shadowRate, NearestVersion: *nearest, DefaultVersion: defVersion,
 		WebhooksAllowPrivate: *allowPrivate, Sealer: seal, HTTP: limits,
 		Webhooks: webhooks.Config{Backoff: webhooks.Backoff{Initial: *retryBase}, Concurrency: *hookConc},
+		Retention: retain,
 	})
 	if err != nil {
 		return err
@@ -431,5 +451,32 @@ func runAccounts(e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%s\t%s\n", acct.ID, secret)
+	return nil
+}
+
+// retention is the value of --retain-events: a positive duration, or
+// "forever" (stored as -1: keep).
+type retention time.Duration
+
+func (r *retention) String() string {
+	if r == nil {
+		return ""
+	}
+	if *r < 0 {
+		return "forever"
+	}
+	return time.Duration(*r).String()
+}
+
+func (r *retention) Set(s string) error {
+	if s == "forever" {
+		*r = -1
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("want a positive duration, such as 720h, or forever")
+	}
+	*r = retention(d)
 	return nil
 }

@@ -199,6 +199,11 @@ func TestServeFlags(t *testing.T) {
 		{"bad key file", []string{"--secrets-key-file", badKey}, 1, "64 hex digits"},
 		{"malformed default version", []string{"--default-version", "yesterday"}, 2, "--default-version"},
 		{"default version not on the timeline", []string{"--default-version", "2001-01-01"}, 1, "DefaultVersion 2001-01-01 is not a version of the timeline"},
+		{"zero retention", []string{"--retain-events", "0s"}, 2, "retain-events"},
+		{"negative retention", []string{"--retain-events", "-1h"}, 2, "want a positive duration, such as 720h, or forever"},
+		{"census kept forever", []string{"--retain-census", "forever"}, 2, "retain-census"},
+		{"retention not a duration", []string{"--retain-events", "30d"}, 2, "retain-events"},
+		{"zero retention interval", []string{"--retention-interval", "0s"}, 2, "retention-interval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

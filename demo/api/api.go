@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -125,6 +126,10 @@ type Config struct {
 	// IdempotencyTTL and IdempotencyLease configure saved responses.
 	// Optional. Default values 24 hours and 1 minute.
 	IdempotencyTTL, IdempotencyLease time.Duration
+	// Retention says how long events, webhook deliveries and the census's
+	// counts are kept. Zero fields take their defaults (30 days for events
+	// and deliveries, 90 for the census).
+	Retention Retention
 }
 
 // HTTPLimits are the http.Server limits of Serve; slow or idle clients
@@ -199,6 +204,9 @@ type Server struct {
 	sampler  *shadow.Sampler
 	limits   HTTPLimits
 	metrics  http.Handler
+
+	// retention is Config.Retention with its defaults.
+	retention Retention
 }
 
 const accountKey = "verso.account"
@@ -225,7 +233,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("api: Config.DB is required")
 	}
-	s := &Server{db: cfg.DB, timeline: cfg.Timeline, log: cfg.Logger, now: cfg.Clock, Registry: cfg.Registry, limits: cfg.HTTP.withDefaults()}
+	s := &Server{db: cfg.DB, timeline: cfg.Timeline, log: cfg.Logger, now: cfg.Clock, Registry: cfg.Registry, limits: cfg.HTTP.withDefaults(),
+		retention: cfg.Retention.withDefaults()}
 	var err error
 	if s.timeline == nil {
 		if s.timeline, err = LoadDefaultTimeline(); err != nil {
@@ -263,7 +272,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.Accounts, err = accounts.New(ctx, cfg.DB, accounts.Options{Now: s.now}); err != nil {
 		return nil, err
 	}
-	if s.Pins, err = pins.NewSQLStore(ctx, cfg.DB, &pins.Options{Now: s.now}); err != nil {
+	if s.Pins, err = pins.NewSQLStore(ctx, cfg.DB, &pins.Options{Now: s.now, Retention: s.retention.Census}); err != nil {
 		return nil, err
 	}
 	s.Counter = pins.NewCounter(s.Pins)
@@ -503,18 +512,22 @@ func (s *Server) EnsureAccount(ctx context.Context) (acct accounts.Account, secr
 }
 
 // Serve serves on ln until ctx is cancelled, then shuts down gracefully:
-// requests in flight finish (up to grace), the webhook worker and the
-// idempotency sweeper stop.
+// requests in flight finish (up to grace), the webhook worker, the
+// idempotency sweeper and the retention of old data stop.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan struct{}, 3)
-	go func() { s.worker.Run(ctx); done <- struct{}{} }()
-	go func() { idempotency.Sweeper{Store: s.idem}.Run(ctx); done <- struct{}{} }()
-	go func() {
+	var bg sync.WaitGroup
+	start := func(f func()) {
+		bg.Add(1)
+		go func() { defer bg.Done(); f() }()
+	}
+	start(func() { s.worker.Run(ctx) })
+	start(func() { idempotency.Sweeper{Store: s.idem}.Run(ctx) })
+	start(func() {
 		s.Counter.Run(ctx, time.Minute, func(err error) { s.log.Warn("census: count requests", "err", err) })
-		done <- struct{}{}
-	}()
+	})
+	s.retain(ctx, start)
 	srv := &http.Server{Handler: s.Echo, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: s.limits.ReadHeaderTimeout, ReadTimeout: s.limits.ReadTimeout, WriteTimeout: s.limits.WriteTimeout,
 		IdleTimeout: s.limits.IdleTimeout, MaxHeaderBytes: s.limits.MaxHeaderBytes}
@@ -525,9 +538,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	select {
 	case err := <-errc:
 		cancel()
-		<-done
-		<-done
-		<-done
+		bg.Wait()
 		return err
 	case <-ctx.Done():
 	}
@@ -540,9 +551,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	if err != nil {
 		srv.Close() // the grace period is over: cut what is left
 	}
-	<-done
-	<-done
-	<-done
+	bg.Wait()
 	// Requests that finished during the shutdown are counted too.
 	if ferr := s.Counter.Flush(context.Background()); ferr != nil {
 		s.log.Warn("census: count requests", "err", ferr)
