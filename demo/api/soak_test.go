@@ -63,6 +63,12 @@ func TestSoakRetention(t *testing.T) {
 				require.NoError(t, err)
 				t.Cleanup(func() { db.Close() })
 				size = func() int64 { return fileSize(path) + fileSize(path+"-wal") }
+				retained = func() int64 {
+					var n int64
+					require.NoError(t, db.QueryRow(context.Background(), `SELECT COALESCE(SUM(pgsize), 0) FROM dbstat
+						WHERE name LIKE '%webhook_events%' OR name LIKE '%webhook_deliveries%'`).Scan(&n))
+					return n
+				}
 			} else {
 				db, _ = b.Open(t)
 				size = func() int64 {
