@@ -1,6 +1,7 @@
 package transform_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -568,6 +569,55 @@ func BenchmarkResolve(b *testing.B) {
 		for range b.N {
 			if dst, err = lp.AppendApply(dst[:0], body); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// FuzzResolve walks arbitrary bytes back with resolvers: it never panics,
+// valid JSON comes out valid with no placeholder left in it, and the
+// resolvers are called at most MaxResolveRounds times each.
+func FuzzResolve(f *testing.F) {
+	for _, s := range []string{
+		charge("ch_1", "", 1),
+		`{"object":"list","data":[` + charge("ch_1", "", 1) + `,{"id":"pi_1","object":"payment_intent"}]}`,
+		`{"id":"evt_1","object":"event","created":5,"data":{"object":{"id":"pi_1","object":"payment_intent"},"previous_attributes":{"amount":"1"}}}`,
+		`[{"object":"charge","id":7},{"object":"charge","id":"x\u0000y"},{"object":"charge","id":null}]`,
+		`{"object":"charge","id":"ch_1","refunds":"\u0000abc.0"}`, `{}`, `[]`, `"x"`,
+	} {
+		f.Add([]byte(s))
+	}
+	s := newFakeStore()
+	s.refunds["ch_1"] = []string{refund("re_1", "ch_1", 1)}
+	s.charges["pi_1"] = []string{charge("ch_1", "pi_1", 1), charge("ch_2", "pi_1", 9)}
+	e := resolveTimeline(f, s)
+	p, err := e.Plan(rvNewest, rvBase)
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		s.mu.Lock()
+		clear(s.calls)
+		s.mu.Unlock()
+		out, err := p.ApplyContext(context.Background(), body)
+		if err != nil {
+			if json.Valid(body) && e.Valid(body) == nil {
+				var te *transform.Error
+				if !errors.As(err, &te) {
+					t.Fatalf("valid JSON refused: %v\n%s", err, body)
+				}
+			}
+			return
+		}
+		if !json.Valid(out) {
+			t.Fatalf("invalid output:\nin:  %s\nout: %s", body, out)
+		}
+		if bytes.Contains(out, []byte(`\u0000`)) && !bytes.Contains(body, []byte(`\u0000`)) {
+			t.Fatalf("a placeholder is left:\nin:  %s\nout: %s", body, out)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for name, calls := range s.calls {
+			if len(calls) > transform.MaxResolveRounds {
+				t.Fatalf("%s called %d times", name, len(calls))
 			}
 		}
 	})
