@@ -767,6 +767,9 @@ func (d *doc) putBack(id, where string, s *object, op gates.Op, request bool) {
 		d.warnf(id, "removed: %s.%s is put back by custom %s; its schema is left open (give the op a schema)", where, op.Field, op.Func)
 		schema = newObject()
 		always = false
+	case op.Resolve != "" && op.Default == nil:
+		d.warnf(id, "removed: %s.%s is put back by resolver %s; its schema is left open (give the op a schema)", where, op.Field, op.Resolve)
+		schema = newObject()
 	default:
 		lit, err := decodeJSON(op.Default)
 		if err != nil {
