@@ -289,8 +289,7 @@ func runServe(e *env, args []string) error {
 		ClientIPHeader: *ipHeader, TrustedProxies: trusted, SeparateMetrics: *metricsAddr != "",
 		ShadowRate: *shadowRate, NearestVersion: *nearest, DefaultVersion: defVersion,
 		WebhooksAllowPrivate: *allowPrivate, Sealer: seal, HTTP: limits,
-		Webhooks: webhooks.Config{Backoff: webhooks.Backoff{Initial: *retryBase}, Concurrency: *hookConc},
-		Retention: retain,
+		Webhooks: webhooks.Config{Backoff: webhooks.Backoff{Initial: *retryBase}, Concurrency: *hookConc}, Retention: retain,
 	})
 	if err != nil {
 		return err
