@@ -242,3 +242,18 @@ func plainRun(b []byte, i int) int {
 	}
 	return i
 }
+
+// stopAt returns the index of the first quote, backslash or control
+// character from j on, eight bytes at a time, or -1 when there is none
+// before the last partial word. Small enough to inline, it spares the
+// walk's loops a call in the middle of their state.
+func stopAt(b []byte, j int) int {
+	for ; j+8 <= len(b); j += 8 {
+		x := binary.LittleEndian.Uint64(b[j:])
+		q, s := x^(lo8*'"'), x^(lo8*'\\')
+		if m := ((q-lo8)&^q | (s-lo8)&^s | (x-lo8*0x20)&^x) & hi8; m != 0 {
+			return j + bits.TrailingZeros64(m)>>3
+		}
+	}
+	return -1
+}

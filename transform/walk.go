@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"math/bits"
 	"slices"
 )
 
@@ -193,12 +192,11 @@ func (w *walker) array(i int) (int, error) {
 // walk's top plan applies to, or that the descent handed down in w.node
 // names; from its type member on, and its members before that parsed
 // again, an object whose type has a plan; not others, which it only
-// checks. Members of objects in arrays are not kept.
+// checks (see skim). Members of objects in arrays are not kept.
 func (w *walker) object(i int, inObject bool) (int, error) {
 	if err := w.enter(i); err != nil {
 		return i, err
 	}
-	b := w.src
 	srcStart := i
 	start := w.outPos(i)
 	rewrites := w.rewrites
@@ -210,14 +208,35 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 	if target || topLevel && w.top != nil {
 		node = node.merge(w.top.descent())
 	}
-	rec := node != nil
-	base := len(w.spans)
 	keptBase := len(w.kept)
+	at, n := i+1, 0 // the member to record from, and how many are before it
+	if node == nil {
+		j, tn, k, err := w.skim(i)
+		if err != nil || tn == nil {
+			w.depth--
+			w.kept = w.kept[:keptBase]
+			w.lastSub, w.lastSubn = -1, 0
+			return j, err
+		}
+		// A type member names a plan: record the members before it, and
+		// walk the rest recording.
+		node, at, n = tn, j, k
+		if n > 0 {
+			w.recordPrefix(srcStart, start, at, rewrites == w.rewrites)
+		}
+	}
+	return w.record(srcStart, start, at, n, node, inObject, rewrites, resMark, keptBase, topLevel, target)
+}
+
+// skim checks the object at b[i], walking the values in it, and records
+// nothing. When a type member names a type the plan rewrites, it stops at
+// the start of that member and returns its offset, the descent of the
+// type, and the number of members before it; else it returns the offset
+// just past the object.
+func (w *walker) skim(i int) (int, *descent, int, error) {
+	b := w.src
+	plan, qtype := w.plan, w.qtype
 	n := 0
-	typStart, typEnd := -1, -1 // in src
-	// d maps source offsets to output offsets (see outPos). Only walking
-	// an object or array value can change it: rewriting an object in it.
-	d := len(w.out) - w.mark
 	// The white space before a key, with the key's opening quote, is
 	// mostly the same for every member of an object (a line break and
 	// the indentation, or nothing): when it is at most seven bytes, ws
@@ -225,8 +244,97 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 	// with one comparison.
 	var ws, wsMask uint64
 	wsLen := 0
-	qtype := w.qtype
 	i++
+	for {
+		lo := i
+		if wsMask != 0 && i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:])&wsMask == ws {
+			i += wsLen
+		} else {
+			j := skipSpace(b, i)
+			if j >= len(b) {
+				return j, nil, 0, syntaxErr(b, j, "unterminated object")
+			}
+			if b[j] == '}' && n == 0 {
+				return j + 1, nil, 0, nil
+			}
+			if b[j] != '"' {
+				return j, nil, 0, syntaxErr(b, j, "want a string key in object")
+			}
+			if wsLen = j - i; wsLen < 8 && i+8 <= len(b) {
+				wsMask = 1<<(8*(wsLen+1)) - 1
+				ws = binary.LittleEndian.Uint64(b[i:]) & wsMask
+			} else {
+				wsMask = 0
+			}
+			i = j
+		}
+		keyStart := i
+		var err error
+		if k := stopAt(b, i+1); k >= 0 && b[k] == '"' {
+			i = k + 1
+		} else if i, err = scanString(b, i); err != nil {
+			return i, nil, 0, err
+		}
+		keyEnd := i
+		if j := afterColon(b, i); j >= 0 {
+			i = j
+		} else if i, err = colonSpace(b, i); err != nil {
+			return i, nil, 0, err
+		}
+		switch c := b[i]; {
+		case c == '"':
+			vs := i
+			if k := stopAt(b, i+1); k >= 0 && b[k] == '"' {
+				i = k + 1
+			} else if i, err = scanString(b, i); err != nil {
+				return i, nil, 0, err
+			}
+			if plan != nil && keyEnd-keyStart == len(qtype) && string(b[keyStart:keyEnd]) == qtype {
+				if tn := plan.typeDescent(b[vs+1 : i-1]); tn != nil {
+					return lo, tn, n, nil
+				}
+			}
+		case c == 'n' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:]) == nullWord:
+			i += 4
+		case c == 't' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:]) == trueWord:
+			i += 4
+		case c == 'f' && i+5 <= len(b) && binary.LittleEndian.Uint32(b[i+1:]) == alseWord:
+			i += 5
+		default:
+			if i, err = w.value(i, true); err != nil {
+				return i, nil, 0, err
+			}
+		}
+		n++
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return i, nil, 0, syntaxErr(b, i, "unterminated object")
+		}
+		if b[i] == ',' {
+			i++
+			continue
+		}
+		if b[i] != '}' {
+			return i, nil, 0, syntaxErr(b, i, "want ',' or '}' in object")
+		}
+		return i + 1, nil, 0, nil
+	}
+}
+
+// record walks the members of the object that starts at source offset
+// srcStart (output offset start) from the one at offset i on, n members
+// after the first, recording them for node, then rewrites the object when
+// a plan applies to it (see object).
+func (w *walker) record(srcStart, start, i, n int, node *descent, inObject bool, rewrites, resMark, keptBase int, topLevel, target bool) (int, error) {
+	b := w.src
+	qtype := w.qtype
+	base := len(w.spans) - n
+	typStart, typEnd := -1, -1 // in src
+	// d maps source offsets to output offsets (see outPos). Only walking
+	// an object or array value can change it: rewriting an object in it.
+	d := len(w.out) - w.mark
+	var ws, wsMask uint64 // as in skim
+	wsLen := 0
 	for {
 		seg := i + d
 		if wsMask != 0 && i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:])&wsMask == ws {
@@ -253,138 +361,80 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 		}
 		keyStart := i
 		var err error
-		// The key's closing quote, eight bytes at a time (see plainRun),
-		// here rather than in a call, which would spill the loop's state;
-		// escapes, control characters and the end of the input are left
-		// to scanString.
-		for j := i + 1; ; j += 8 {
-			if j+8 > len(b) {
-				i, err = scanString(b, i)
-				break
-			}
-			x := binary.LittleEndian.Uint64(b[j:])
-			q, s := x^(lo8*'"'), x^(lo8*'\\')
-			if m := ((q-lo8)&^q | (s-lo8)&^s | (x-lo8*0x20)&^x) & hi8; m != 0 {
-				if j += bits.TrailingZeros64(m) >> 3; b[j] == '"' {
-					i = j + 1
-				} else {
-					i, err = scanString(b, i)
-				}
-				break
-			}
-		}
-		if err != nil {
+		if k := stopAt(b, i+1); k >= 0 && b[k] == '"' {
+			i = k + 1
+		} else if i, err = scanString(b, i); err != nil {
 			return i, err
 		}
 		keyEnd := i
-		// Mostly ": " or ":", read in one word.
-		var sep uint32
-		if i+4 <= len(b) {
-			sep = binary.LittleEndian.Uint32(b[i:])
-		}
-		if sep&0xffff == ':'|' '<<8 && byte(sep>>16) > ' ' {
-			i += 2
-		} else if byte(sep) == ':' && byte(sep>>8) > ' ' {
-			i++
-		} else {
-			i = skipSpace(b, i)
-			if i >= len(b) || b[i] != ':' {
-				return i, syntaxErr(b, i, "want ':' after object key")
-			}
-			i = skipSpace(b, i+1)
-			if i >= len(b) {
-				return i, syntaxErr(b, i, "unterminated object")
-			}
+		if j := afterColon(b, i); j >= 0 {
+			i = j
+		} else if i, err = colonSpace(b, i); err != nil {
+			return i, err
 		}
 		c := b[i]
-		isType := c == '"' && keyEnd-keyStart == len(qtype) && string(b[keyStart:keyEnd]) == qtype
 		isObj := c == '{'
 		// Output offsets before the value: rewriting an object inside it
 		// moves them.
 		keyOut, keyEndOut, valStart := keyStart+d, keyEnd+d, i+d
-		if rec && c == '{' {
-			w.node = node.child(b[keyStart+1 : keyEnd-1])
-		}
 		if c == '"' {
-			// Most values are strings: no need to dispatch, and the same
-			// search as for keys.
-			for j := i + 1; ; j += 8 {
-				if j+8 > len(b) {
-					i, err = scanString(b, i)
-					break
-				}
-				x := binary.LittleEndian.Uint64(b[j:])
-				q, s := x^(lo8*'"'), x^(lo8*'\\')
-				if m := ((q-lo8)&^q | (s-lo8)&^s | (x-lo8*0x20)&^x) & hi8; m != 0 {
-					if j += bits.TrailingZeros64(m) >> 3; b[j] == '"' {
-						i = j + 1
-					} else {
-						i, err = scanString(b, i)
-					}
-					break
-				}
+			if k := stopAt(b, i+1); k >= 0 && b[k] == '"' {
+				i = k + 1
+			} else if i, err = scanString(b, i); err != nil {
+				return i, err
+			}
+			if keyEnd-keyStart == len(qtype) && string(b[keyStart:keyEnd]) == qtype && w.plan != nil {
+				typStart, typEnd = valStart-d+1, i-1
+				node = node.merge(w.plan.typeDescent(b[typStart:typEnd]))
 			}
 		} else if c == 'n' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:]) == nullWord {
-			// Nor for literals, the next most.
 			i += 4
 		} else if c == 't' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:]) == trueWord {
 			i += 4
 		} else if c == 'f' && i+5 <= len(b) && binary.LittleEndian.Uint32(b[i+1:]) == alseWord {
 			i += 5
-		} else if topLevel && w.topKey != "" && (c == '[' && w.topEach || c == '{' && !w.topEach) &&
-			string(b[keyStart+1:keyEnd-1]) == w.topKey {
-			w.inTop, w.sawTop, w.topDepth = true, true, 2
-			if w.topEach {
-				w.topDepth = 3
-			}
-			i, err = w.value(i, true)
-			w.inTop = false
-			d = len(w.out) - w.mark
 		} else {
-			i, err = w.value(i, true)
-			if c == '{' || c == '[' {
-				d = len(w.out) - w.mark
+			if isObj {
+				w.node = node.child(b[keyStart+1 : keyEnd-1])
 			}
-		}
-		if err != nil {
-			return i, err
+			if topLevel && w.topKey != "" && (c == '[' && w.topEach || c == '{' && !w.topEach) &&
+				string(b[keyStart+1:keyEnd-1]) == w.topKey {
+				w.inTop, w.sawTop, w.topDepth = true, true, 2
+				if w.topEach {
+					w.topDepth = 3
+				}
+				i, err = w.value(i, true)
+				w.inTop = false
+			} else {
+				i, err = w.value(i, true)
+			}
+			if err != nil {
+				return i, err
+			}
+			d = len(w.out) - w.mark
 		}
 		n++
 		valEnd := i + d
-		if isType && w.plan != nil {
-			typStart, typEnd = valStart-d+1, i-1
-			if tn := w.plan.typeDescent(b[typStart:typEnd]); tn != nil {
-				if !rec {
-					w.recordPrefix(srcStart, start, seg-d, rewrites == w.rewrites)
-					rec = true
-				}
-				node = node.merge(tn)
-			}
+		i = skipSpace(b, i)
+		k := len(w.spans)
+		if k == cap(w.spans) {
+			w.spans = slices.Grow(w.spans, 1)
 		}
-		if rec {
-			i = skipSpace(b, i)
-			k := len(w.spans)
-			if k == cap(w.spans) {
-				w.spans = slices.Grow(w.spans, 1)
-			}
-			w.spans = w.spans[:k+1]
-			// Field by field, in place: a composite literal is built on
-			// the stack and copied, which stalls on store forwarding.
-			m := &w.spans[k]
-			// In the object's own bytes: it may be rewritten, or
-			// stepped into, on its own.
-			m.lo, m.ks, m.ke = int32(seg-start), int32(keyOut-start), int32(keyEndOut-start)
-			m.vs, m.ve, m.hi = int32(valStart-start), int32(valEnd-start), int32(i+d-start)
-			m.fp = uint32(keyEnd-keyStart)<<24 | uint32(b[keyStart+1])<<16 | uint32(b[keyEnd-2])<<8 | uint32(b[(keyStart+keyEnd)>>1])
-			m.sub, m.subn = -1, 0
-			if isObj {
-				m.sub, m.subn = w.lastSub, w.lastSubn
-			}
-			m.obj, m.arr, m.ext = 0, 0, 0
-			m.dead, m.dirty = false, false
-		} else {
-			i = skipSpace(b, i)
+		w.spans = w.spans[:k+1]
+		// Field by field, in place: a composite literal is built on the
+		// stack and copied, which stalls on store forwarding.
+		m := &w.spans[k]
+		// In the object's own bytes: it may be rewritten, or stepped
+		// into, on its own.
+		m.lo, m.ks, m.ke = int32(seg-start), int32(keyOut-start), int32(keyEndOut-start)
+		m.vs, m.ve, m.hi = int32(valStart-start), int32(valEnd-start), int32(i+d-start)
+		m.fp = uint32(keyEnd-keyStart)<<24 | uint32(b[keyStart+1])<<16 | uint32(b[keyEnd-2])<<8 | uint32(b[(keyStart+keyEnd)>>1])
+		m.sub, m.subn = -1, 0
+		if isObj {
+			m.sub, m.subn = w.lastSub, w.lastSubn
 		}
+		m.obj, m.arr, m.ext = 0, 0, 0
+		m.dead, m.dirty = false, false
 		if i >= len(b) {
 			return i, syntaxErr(b, i, "unterminated object")
 		}
@@ -399,11 +449,6 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 		break
 	}
 	w.depth--
-	if !rec {
-		w.kept = w.kept[:keptBase]
-		w.lastSub, w.lastSubn = -1, 0
-		return i, nil
-	}
 	if i+d-start > math.MaxInt32 {
 		w.spans = w.spans[:base]
 		return i, fmt.Errorf("%w: an object of more than %d bytes at offset %d", ErrTooLarge, math.MaxInt32, srcStart)
@@ -433,6 +478,35 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 		w.lastSub, w.lastSubn = -1, 0
 	}
 	w.spans = w.spans[:base]
+	return i, nil
+}
+
+// afterColon returns the offset of the value after the ':' that follows
+// an object's key, which ends at b[i], when they are ": " or ":" (read in
+// one word), else -1: then colonSpace says.
+func afterColon(b []byte, i int) int {
+	if i+4 > len(b) {
+		return -1
+	}
+	sep := binary.LittleEndian.Uint32(b[i:])
+	if sep&0xffff == ':'|' '<<8 && byte(sep>>16) > ' ' {
+		return i + 2
+	}
+	if byte(sep) == ':' && byte(sep>>8) > ' ' {
+		return i + 1
+	}
+	return -1
+}
+
+func colonSpace(b []byte, i int) (int, error) {
+	i = skipSpace(b, i)
+	if i >= len(b) || b[i] != ':' {
+		return i, syntaxErr(b, i, "want ':' after object key")
+	}
+	i = skipSpace(b, i+1)
+	if i >= len(b) {
+		return i, syntaxErr(b, i, "unterminated object")
+	}
 	return i, nil
 }
 
