@@ -391,25 +391,37 @@ func (m *Versioning) finish(req *http.Request, bw *backWriter, v, cand versions.
 	}
 	body := bw.buf.Bytes()
 	h := bw.w.Header()
-	if len(body) == 0 {
+	if bw.n == 0 {
 		bw.w.WriteHeader(bw.status)
 		return bw.status, 0
 	}
 	if enc := h.Get("Content-Encoding"); enc != "" && enc != "identity" {
 		return m.renderFailed(req, bw.w, v, fmt.Errorf("server: a JSON response encoded as %q cannot be walked back: put compression outside the versioning middleware", enc))
 	}
+	if bw.trailing {
+		return m.renderFailed(req, bw.w, v, fmt.Errorf("%w: data after the top-level value", transform.ErrSyntax))
+	}
 	metrics := m.config.Metrics
-	var start time.Time
-	if metrics != nil {
-		start = time.Now()
-	}
-	out, err := bw.plan.AppendApplyContext(req.Context(), bw.out[:0], body)
-	bw.out = out
-	if metrics != nil {
-		metrics.Walk(DirectionResponse, len(body), time.Since(start), err)
-	}
-	if err != nil {
-		return m.renderFailed(req, bw.w, v, err)
+	out := bw.out
+	if bw.walked {
+		// Walked as the handler wrote it (see backWriter).
+		if metrics != nil {
+			metrics.Walk(DirectionResponse, int(bw.n), bw.walkTime, nil)
+		}
+	} else {
+		var start time.Time
+		if metrics != nil {
+			start = time.Now()
+		}
+		var err error
+		out, err = bw.plan.AppendApplyContext(req.Context(), bw.out[:0], body)
+		bw.out = out
+		if metrics != nil {
+			metrics.Walk(DirectionResponse, len(body), time.Since(start), err)
+		}
+		if err != nil {
+			return m.renderFailed(req, bw.w, v, err)
+		}
 	}
 	h["Content-Length"] = []string{strconv.Itoa(len(out))}
 	bw.w.WriteHeader(bw.status)

@@ -152,7 +152,7 @@ func (m *Versioning) respond(w http.ResponseWriter, req *http.Request, vi int, s
 		m.served(req.Context(), vi, source, account, status)
 		return
 	}
-	bw := getBackWriter(w, plan, m.config.MaxResponseBytes)
+	bw := getBackWriter(w, req, plan, m.config.MaxResponseBytes, m.config.Shadow != nil, m.config.Metrics != nil)
 	// A panic leaves bw unreturned to its pool and nothing buffered sent:
 	// the recovery handler outside answers on w.
 	h.ServeHTTP(bw, req)

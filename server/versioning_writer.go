@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/verso-api/verso/transform"
 )
@@ -15,30 +17,48 @@ import (
 var errResponseTooLarge = errors.New("server: response too large to render in the client's version")
 
 // backWriter is the response writer of a request served at an older
-// version. It buffers a JSON response until the handler (and the error
+// version. It holds a JSON response back until the handler (and the error
 // handler) are done, so that the middleware can walk it back in one pass
 // and fix its Content-Length. A response that is not JSON, has no body, or
 // has a status whose plan changes nothing (a success where only error
 // bodies changed, an error where no change touches them) is passed
 // through as it is written.
+//
+// Most handlers write a JSON body in one Write. When the first Write holds
+// a whole JSON value, it is walked there and then into out, which finish
+// sends: the handler's bytes are read once and copied nowhere but into
+// the body the client gets. What a handler writes after a whole value may
+// only be white space (an encoder's newline), else the body is not JSON
+// and finish refuses it as it would have. Any other body is buffered and
+// walked by finish.
 type backWriter struct {
 	w    http.ResponseWriter // the writer the middleware replaced
 	plan *transform.Plan
 	max  int64
+	req  *http.Request // for the context of resolvers
+	// raw tells that finish needs the body as the handler wrote it (for
+	// the shadow sampler), so it is buffered, never walked in Write.
+	raw bool
 
 	wroteHeader bool
 	passthrough bool
 	overflow    bool
 	status      int
+	n           int64 // body bytes the handler wrote
 	buf         bytes.Buffer
 	out         []byte // the walked body, reused between responses
+	// walked tells that out holds the walk of the body written so far;
+	// trailing, that something other than white space followed it.
+	walked, trailing bool
+	walkTime         time.Duration // how long it took, when timed
+	timed            bool
 }
 
 var backWriters = sync.Pool{New: func() any { return new(backWriter) }}
 
-func getBackWriter(w http.ResponseWriter, plan *transform.Plan, max int64) *backWriter {
+func getBackWriter(w http.ResponseWriter, req *http.Request, plan *transform.Plan, max int64, raw, timed bool) *backWriter {
 	bw := backWriters.Get().(*backWriter)
-	bw.w, bw.plan, bw.max = w, plan, max
+	bw.w, bw.req, bw.plan, bw.max, bw.raw, bw.timed = w, req, plan, max, raw, timed
 	return bw
 }
 
@@ -76,7 +96,7 @@ func (bw *backWriter) WriteHeader(code int) {
 	}
 }
 
-// Write buffers a JSON body, or passes any other through.
+// Write walks or buffers a JSON body, or passes any other through.
 func (bw *backWriter) Write(p []byte) (int, error) {
 	if !bw.wroteHeader {
 		bw.WriteHeader(http.StatusOK)
@@ -84,11 +104,64 @@ func (bw *backWriter) Write(p []byte) (int, error) {
 	if bw.passthrough {
 		return bw.w.Write(p)
 	}
-	if bw.overflow || int64(bw.buf.Len())+int64(len(p)) > bw.max {
+	if bw.overflow || bw.n+int64(len(p)) > bw.max {
 		bw.overflow = true
 		return 0, errResponseTooLarge
 	}
+	bw.n += int64(len(p))
+	switch {
+	case bw.walked:
+		if !bw.trailing && isSpace(p) {
+			bw.out = append(bw.out, p...)
+		} else {
+			bw.trailing = true
+		}
+		return len(p), nil
+	case bw.n == int64(len(p)) && !bw.raw && bw.whole(p):
+		var start time.Time
+		if bw.timed {
+			start = time.Now()
+		}
+		out, err := bw.plan.AppendApplyContext(bw.req.Context(), bw.out[:0], p)
+		if err == nil {
+			if bw.timed {
+				bw.walkTime = time.Since(start)
+			}
+			bw.out, bw.walked = out, true
+			return len(p), nil
+		}
+		// Not a whole value after all, or one the walk refuses: finish
+		// walks the whole body and says why.
+	}
 	return bw.buf.Write(p)
+}
+
+// whole reports whether p, the first bytes a handler writes, looks like a
+// whole JSON object or array: the length the handler declared, else an
+// opening and a closing bracket. A reverse proxy copies a long body in
+// chunks: a chunk that only looks whole costs one scan of it.
+func (bw *backWriter) whole(p []byte) bool {
+	if cl := bw.w.Header().Get("Content-Length"); cl != "" {
+		return cl == strconv.Itoa(len(p))
+	}
+	i, j := 0, len(p)-1
+	for i < j && p[i] <= ' ' {
+		i++
+	}
+	for j > i && p[j] <= ' ' {
+		j--
+	}
+	return i < j && (p[i] == '{' && p[j] == '}' || p[i] == '[' && p[j] == ']')
+}
+
+// isSpace reports whether p is only JSON white space.
+func isSpace(p []byte) bool {
+	for _, c := range p {
+		if c != ' ' && c != '\n' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
 }
 
 // Flush flushes a response passed through; a buffered one is sent when the
