@@ -517,40 +517,33 @@ func quoteKey(k string) []byte {
 }
 
 // appendObject writes the object. Runs of members that did not change are
-// copied from the raw bytes in one piece, commas included.
+// copied from the raw bytes in one piece, commas included; finding a run
+// calls nothing, so its loop keeps its state in registers.
 func (p *domPool) appendObject(b []byte, o *object) []byte {
 	b = append(b, '{')
-	n := 0
-	runLo, runHi, prev := -1, -1, -2 // in raw
-	for i := range o.members {
-		m := &o.members[i]
+	ms := o.members
+	n := 0 // members written
+	for i := 0; i < len(ms); {
+		m := &ms[i]
 		if m.dead {
+			i++
 			continue
-		}
-		if m.clean() {
-			if runLo >= 0 && prev == i-1 {
-				runHi = int(m.hi)
-			} else {
-				if runLo >= 0 {
-					b = append(b, o.raw[runLo:runHi]...)
-				}
-				if n > 0 {
-					b = append(b, ',')
-				}
-				runLo, runHi = int(m.lo), int(m.hi)
-			}
-			prev = i
-			n++
-			continue
-		}
-		if runLo >= 0 {
-			b = append(b, o.raw[runLo:runHi]...)
-			runLo = -1
 		}
 		if n > 0 {
 			b = append(b, ',')
 		}
+		if m.clean() {
+			j := i + 1
+			for j < len(ms) && !ms[j].dead && ms[j].clean() {
+				j++
+			}
+			b = append(b, o.raw[m.lo:ms[j-1].hi]...)
+			n += j - i
+			i = j
+			continue
+		}
 		n++
+		i++
 		if m.lo >= 0 {
 			b = p.appendChanged(b, o, m)
 			continue
@@ -566,10 +559,6 @@ func (p *domPool) appendObject(b []byte, o *object) []byte {
 		default:
 			b = append(b, o.valOf(m)...)
 		}
-		b = append(b, o.postOf(m)...)
-	}
-	if runLo >= 0 {
-		b = append(b, o.raw[runLo:runHi]...)
 	}
 	b = append(b, o.tail...)
 	return append(b, '}')

@@ -551,6 +551,10 @@ func (w *walker) rewrite(srcStart, start, end, base int, p, p2 *objPlan, event, 
 	// Room for added members, which are appended to w.spans[base:].
 	w.spans = slices.Grow(w.spans, 16)
 	o := w.dom.fromMembers(obj, w.spans[base:])
+	if p != nil && len(p.steps) > tabAfter {
+		// Its lookups will need the table: build it at once.
+		o.index()
+	}
 	var err error
 	if p != nil {
 		if o, err = p.apply(&w.dom, o); err != nil {
