@@ -18,7 +18,7 @@ import (
 
 // costRounds is how many times BenchmarkCost runs each case per iteration,
 // taking turns, so that one run with -benchtime 1x gives steady ratios.
-const costRounds = 41
+const costRounds = 61
 
 // BenchmarkCost states what versioning costs in gjson.Valid scans of the
 // same body, measured in one run with the cases taking turns (a round runs
