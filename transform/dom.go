@@ -86,13 +86,6 @@ func (o *object) valOf(m *member) []byte {
 	return o.raw[m.vs:m.ve]
 }
 
-func (o *object) postOf(m *member) []byte {
-	if m.lo < 0 {
-		return nil
-	}
-	return o.raw[m.ve:m.hi]
-}
-
 // ext returns the ext of m, making one from its raw bytes if needed.
 func (o *object) ext(m *member) *mext {
 	if m.ext == 0 {
