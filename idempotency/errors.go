@@ -36,9 +36,10 @@ var (
 	// ErrBodyTooLarge: the body is over Config.MaxBodyBytes (413); it is
 	// apierror.ErrBodyTooLarge too.
 	ErrBodyTooLarge = apierror.ErrBodyTooLarge.With("The request body is too large.")
-	// ErrUnreadableBody: the request body could not be read (400).
-	ErrUnreadableBody = apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, "request_body_unreadable",
-		"The request body could not be read.")
+	// ErrUnreadableBody: the request body could not be read (400). It is
+	// apierror.ErrBodyUnreadable; a body slower than the server's read
+	// timeout is apierror.ErrTimeout (408) instead.
+	ErrUnreadableBody = apierror.ErrBodyUnreadable
 	// ErrStore: the Store failed to claim the key (503 with Retry-After);
 	// it is apierror.ErrUnavailable too. The cause is the store's error.
 	ErrStore = apierror.ErrUnavailable.With("The idempotency key could not be checked; retry the request.")

@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -340,7 +339,7 @@ func (m *mw) params(r *http.Request) (string, error) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, m.MaxBodyBytes+1))
 		r.Body.Close()
 		if err != nil {
-			return "", readError(err)
+			return "", apierror.FromBodyRead(err)
 		}
 		if int64(len(body)) > m.MaxBodyBytes {
 			return "", ErrBodyTooLarge.With(fmt.Sprintf("The request body is larger than %d bytes.", m.MaxBodyBytes))
@@ -362,22 +361,6 @@ func (m *mw) params(r *http.Request) (string, error) {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// readError is the error for a request body that could not be read: a 408
-// for a client too slow to send it, the error itself when it is already
-// an API error or a body over a limit, a 400 otherwise.
-func readError(err error) error {
-	var ne net.Error
-	var mbe *http.MaxBytesError
-	var ae *apierror.Error
-	switch {
-	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
-		return apierror.ErrTimeout.Wrap(err)
-	case errors.As(err, &mbe), errors.As(err, &ae):
-		return apierror.From(err)
-	}
-	return ErrUnreadableBody.Wrap(err)
 }
 
 // formBody reports whether a request of content type ct has a body that

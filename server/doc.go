@@ -92,7 +92,10 @@
 // value that cannot be converted forward gets 400 (ErrInvalidBody,
 // ErrInvalidParam naming the parameter); a field sent under both its old
 // and its new name 400 parameters_exclusive (ErrParamConflict); a body
-// over Config.MaxBodyBytes 413 (ErrBodyTooLarge). A response that cannot
+// over Config.MaxBodyBytes 413 (ErrBodyTooLarge); a body the client sends
+// slower than the server's read timeout 408 (apierror.ErrTimeout), and one
+// that breaks off 400 (apierror.ErrBodyUnreadable), as
+// apierror.FromBodyRead tells them apart. A response that cannot
 // be walked back (a value that cannot be converted, JSON that is not
 // valid, a compressed or oversized body) is replaced by a 500 (ErrRender)
 // and logged; nothing half-written reaches the client.

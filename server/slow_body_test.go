@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -49,4 +50,35 @@ func TestSlowBody(t *testing.T) {
 	}
 	assert.NotContains(t, logs.String(), "level=ERROR", logs.String())
 	assert.False(t, strings.Contains(logs.String(), "status=500"), logs.String())
+}
+
+// TestBrokenBody sends a body the middleware walks forward in a chunked
+// encoding that breaks off, to every form of the middleware over HTTP, and
+// checks the client gets 400 request_body_unreadable (apierror.FromBodyRead),
+// as the idempotency middleware and the demo answer the same body, and
+// nothing is logged at level error.
+func TestBrokenBody(t *testing.T) {
+	logger, logs := logBuffer()
+	for name, h := range forms(t, server.Config{Engine: stripe(t), Logger: logger}) {
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		for _, ct := range []string{"application/json", "application/x-www-form-urlencoded"} {
+			t.Run(name+"/"+ct, func(t *testing.T) {
+				c, err := net.Dial("tcp", srv.Listener.Addr().String())
+				require.NoError(t, err)
+				defer c.Close()
+				require.NoError(t, c.SetDeadline(time.Now().Add(60*time.Second)))
+				_, err = io.WriteString(c, "POST /v1/customers HTTP/1.1\r\nHost: a\r\nStripe-Version: 2017-01-27\r\nContent-Type: "+ct+
+					"\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"acc\r\nzz\r\n")
+				require.NoError(t, err)
+				res, err := http.ReadResponse(bufio.NewReader(c), nil)
+				require.NoError(t, err)
+				b, _ := io.ReadAll(res.Body)
+				require.Equal(t, http.StatusBadRequest, res.StatusCode, string(b))
+				assert.Equal(t, "request_body_unreadable", gjson.GetBytes(b, "error.code").String(), string(b))
+				assert.Equal(t, "2017-01-27", res.Header.Get("Stripe-Version"))
+			})
+		}
+	}
+	assert.NotContains(t, logs.String(), "level=ERROR", logs.String())
 }

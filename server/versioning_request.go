@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 
@@ -100,21 +98,13 @@ func (m *Versioning) walkForm(form string, v versions.Version, method, path stri
 	return out, err
 }
 
-// readBody reads a request body of at most max bytes.
+// readBody reads a request body of at most max bytes. An error reading
+// it is the client's (apierror.FromBodyRead): 408 for a body slower than
+// the server's read timeout, 413 over a limit, else 400.
 func readBody(r io.Reader, max int64) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
-		var mbe *http.MaxBytesError
-		var ne net.Error
-		switch {
-		case errors.As(err, &mbe):
-			return nil, tooLarge(mbe.Limit)
-		case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
-			// The client sent its body slower than the server's read
-			// timeout: its fault, a 408, not a 5xx.
-			return nil, apierror.ErrTimeout.Wrap(err)
-		}
-		return nil, ErrInvalidBody.Wrap(err).With("The request body could not be read.")
+		return nil, apierror.FromBodyRead(err)
 	}
 	if int64(len(body)) > max {
 		return nil, tooLarge(max)

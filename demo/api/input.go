@@ -2,14 +2,10 @@ package api
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -65,7 +61,7 @@ func strictInput(maxBody int64) echo.MiddlewareFunc {
 			}
 			raw, err := io.ReadAll(io.LimitReader(req.Body, maxBody+1))
 			if err != nil {
-				return readError(err)
+				return apierror.FromBodyRead(err)
 			}
 			req.Body = readCloser{io.MultiReader(bytes.NewReader(raw), req.Body), req.Body}
 			if int64(len(raw)) > maxBody {
@@ -159,27 +155,3 @@ func checkJSONDepth(r gjson.Result, param string, depth int) error {
 	}
 	return nil
 }
-
-// readError is the error for a request body that could not be read: 408
-// for a client too slow to send it (the server's read timeout ran out),
-// the error itself when it is already an API error or a body over a
-// limit, 400 otherwise (the client went away or sent a broken body).
-// None of them is the server's fault: none is a 5xx.
-func readError(err error) error {
-	var ne net.Error
-	var mbe *http.MaxBytesError
-	var ae *apierror.Error
-	switch {
-	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
-		return apierror.ErrTimeout.Wrap(err)
-	case errors.As(err, &mbe):
-		return apierror.ErrBodyTooLarge.Wrap(err)
-	case errors.As(err, &ae):
-		return err
-	}
-	return errUnreadableBody.Wrap(err)
-}
-
-// errUnreadableBody is a request body that ended early or broke off.
-var errUnreadableBody = apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, "request_body_unreadable",
-	"The request body could not be read: it ended before its length, or its encoding is broken.")

@@ -80,7 +80,7 @@ func readParams(c echo.Context) (*params, error) {
 	// other type reaches the handler unread, so bound it here too.
 	raw, err := io.ReadAll(io.LimitReader(req.Body, maxParamBytes+1))
 	if err != nil {
-		return nil, readError(err)
+		return nil, apierror.FromBodyRead(err)
 	}
 	if len(raw) > maxParamBytes {
 		return nil, apierror.ErrBodyTooLarge.With(fmt.Sprintf("The request body is larger than %d bytes.", maxParamBytes))
