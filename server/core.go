@@ -319,6 +319,9 @@ func (m *Versioning) version(ctx context.Context, header, account string) (int, 
 	return i, SourcePin, nil
 }
 
+// pinTimeout bounds the pin made once a request was answered.
+const pinTimeout = 5 * time.Second
+
 // served ends a request answered with status at list[vi]: it pins an
 // account that had none when the answer was a success (credentials the
 // handler refused, or a failure, make no pin), counts the request's usage
@@ -332,8 +335,11 @@ func (m *Versioning) served(ctx context.Context, vi int, source Source, account 
 		source = SourceDefault
 		if status < 400 {
 			// The answer is written: the client going away now must not
-			// cancel the pin.
-			_, created, err := m.config.Pins.PinIfAbsent(context.WithoutCancel(ctx), account, m.list[vi])
+			// cancel the pin, but a store that does not answer must not
+			// hold the request either.
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pinTimeout)
+			_, created, err := m.config.Pins.PinIfAbsent(pctx, account, m.list[vi])
+			cancel()
 			switch {
 			case err != nil:
 				m.config.Logger.ErrorContext(ctx, "verso: pin store failed", "account", account, "error", err)
