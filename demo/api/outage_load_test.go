@@ -191,6 +191,9 @@ func underLoad(t *testing.T, a *app, script func(*load)) {
 	l.waitFor("requests before the cut", func() bool { mu.Lock(); defer mu.Unlock(); return len(outcomes) >= 100 })
 	script(l)
 	l.stop()
+	// A connection the client dialled for a request it then cancelled is
+	// new to the server, which waits for it at shutdown: close them.
+	client.CloseIdleConnections()
 
 	byStatus := map[string]int{}
 	unavailable := 0
