@@ -19,7 +19,9 @@
 //	         `resolve`r: a Go function (RegisterResolver) that fetches the
 //	         value for every object of a response at once, such as the
 //	         refunds of every charge of a list in one query (`default`
-//	         backs it up too)
+//	         backs it up too). Walking a request forward drops it, unless
+//	         `from` names a field by keys alone: the value moves there
+//	         (an old client's `card` is the newer `source`)
 //	retype   the field changed JSON type (integer <-> string, number <-> decimal string)
 //	enum     enum values were renamed (`was: {new: old}`)
 //	nest     the new version holds `fields` (every member when omitted)
@@ -46,7 +48,9 @@
 // responses look:
 //
 //	endpoint_added    the new version has the endpoint; older versions answer 404
-//	endpoint_removed  the new version dropped it: served to older versions, 404 from it on
+//	endpoint_removed  the new version dropped it: served to older versions, 404 from it on.
+//	         The mapping form may carry the endpoint's OpenAPI `operation`, so
+//	         that older versions' documents list it when the newest lacks it
 //	endpoint_moved    the new version serves at `endpoint` what older versions had at `was`
 //	status            the new version answers `code` where older ones answered `was`
 //	header_rename     the new version sends response header `name`; older ones called it `was`

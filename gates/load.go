@@ -378,7 +378,7 @@ var opKeys = map[Kind][]string{
 	KindCustom:          {"func"},
 	KindBehavior:        {},
 	KindEndpointAdded:   {"endpoint"},
-	KindEndpointRemoved: {"endpoint"},
+	KindEndpointRemoved: {"endpoint", "operation"},
 	KindEndpointMoved:   {"endpoint", "was"},
 	KindStatus:          {"code", "was"},
 	KindHeaderRename:    {"name", "was"},
@@ -475,6 +475,15 @@ func (l *loader) op(n *yaml.Node, id string) (Op, bool) {
 		op.Func = field("func")
 	case KindEndpointAdded, KindEndpointRemoved:
 		op.Endpoint = l.endpointKey(m, kn, "endpoint", name, id)
+		if on, ok := m["operation"]; ok {
+			if on.Kind != yaml.MappingNode {
+				l.errs.add(l.pos(on), id, "%s: operation: want a mapping (the endpoint's OpenAPI operation object), got %s", name, kindName(on))
+			} else if raw, err := nodeJSON(on, 0); err != nil {
+				l.errs.add(l.pos(on), id, "%s: operation: %v", name, err)
+			} else {
+				op.Operation = raw
+			}
+		}
 	case KindEndpointMoved:
 		op.Endpoint = l.endpointKey(m, kn, "endpoint", name, id)
 		op.WasEndpoint = l.endpointKey(m, kn, "was", name, id)

@@ -58,6 +58,28 @@ func TestLoadRemovedSchema(t *testing.T) {
 	assert.Contains(t, list[1].Error(), `a: added: schema belongs to removed ops only`)
 }
 
+func TestLoadRemovedEndpointOperation(t *testing.T) {
+	y := base + "  - version: 2019-10-17\n    changes:\n      - id: a\n        description: d\n        ops:\n          - endpoint_removed: \"GET /v1/a\"\n          - endpoint_removed:\n              endpoint: \"GET /v1/recipients/{id}\"\n              operation: {operationId: GetRecipient, summary: Retrieve a recipient., responses: {\"200\": {description: The recipient.}}}\n  - version: 2015-01-01\n"
+	tl, err := gates.Load("t.yaml", []byte(y), nil)
+	require.NoError(t, err)
+	c, _ := tl.Change("a")
+	assert.Nil(t, c.Ops[0].Operation, "the string form carries no operation")
+	assert.Equal(t, "GET /v1/recipients/{id}", c.Ops[1].Endpoint.String())
+	assert.Equal(t, `{"operationId":"GetRecipient","summary":"Retrieve a recipient.","responses":{"200":{"description":"The recipient."}}}`, string(c.Ops[1].Operation), "key order kept")
+	op := gates.EndpointRemoved("GET /v1/a").WithOperation(map[string]any{"summary": "s"})
+	assert.Equal(t, `{"summary":"s"}`, string(op.Operation))
+	_, err = gates.NewTimeline(gates.Spec{Versions: []gates.Version{
+		{ID: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Resources: []string{"x"},
+			Ops: []gates.Op{gates.EndpointRemoved("GET /v1/a").WithOperation([]int{1}), gates.Added("y").WithOperation(map[string]any{})}}}},
+		{ID: versions.MustParse("2019-01-01")},
+	}}, nil)
+	var list gates.ErrorList
+	require.ErrorAs(t, err, &list)
+	require.Len(t, list, 2)
+	assert.Contains(t, list[0].Error(), `a: endpoint_removed: operation of "GET /v1/a": want a mapping`)
+	assert.Contains(t, list[1].Error(), `a: added: operation belongs to endpoint_removed ops only`)
+}
+
 func TestLoadErrors(t *testing.T) {
 	tests := []struct {
 		name string

@@ -164,6 +164,12 @@ type Op struct {
 	// optional; generated OpenAPI documents use it for the put-back field
 	// instead of guessing a schema from Default.
 	Schema json.RawMessage
+	// Operation is the OpenAPI operation object of the endpoint an
+	// endpoint_removed op drops, as the older versions documented it. It
+	// is optional; generated OpenAPI documents list it at the versions
+	// that still serve the endpoint when the newest document no longer
+	// has it.
+	Operation json.RawMessage
 	// Func names the registered function of a custom op or a removed op
 	// with `custom`.
 	Func string
@@ -218,7 +224,9 @@ func RemovedDefault(field string, def any) Op {
 }
 
 // RemovedFrom declares a field the newer version dropped; walking back
-// copies it from the path from.
+// copies it from the path from. Walking a request forward moves the
+// field to from when from names a field by keys alone (no index), as a
+// rename does.
 func RemovedFrom(field, from string) Op { return Op{Kind: KindRemoved, Field: field, From: from} }
 
 // WithSchema returns op with Schema set to the JSON encoding of schema, the
@@ -289,6 +297,18 @@ func EndpointAdded(endpoint string) Op {
 // 404 on it.
 func EndpointRemoved(endpoint string) Op {
 	return Op{Kind: KindEndpointRemoved, Endpoint: parseLoose(endpoint)}
+}
+
+// WithOperation returns op with Operation set to the JSON encoding of
+// operation, the OpenAPI operation object of the endpoint an
+// endpoint_removed op drops.
+func (op Op) WithOperation(operation any) Op {
+	raw, err := json.Marshal(operation)
+	if err != nil {
+		raw = []byte("null") // reported by validation: not a mapping
+	}
+	op.Operation = raw
+	return op
 }
 
 // EndpointMoved declares that the newer version serves at endpoint what the

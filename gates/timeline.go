@@ -437,6 +437,9 @@ func checkOp(op *Op, pos Pos, id string, funcs *Registry, withoutGo string, errs
 	if op.Schema != nil && op.Kind != KindRemoved {
 		errs.add(pos, id, "%s: schema belongs to removed ops only", name)
 	}
+	if op.Operation != nil && op.Kind != KindEndpointRemoved {
+		errs.add(pos, id, "%s: operation belongs to endpoint_removed ops only", name)
+	}
 	switch op.Kind {
 	case KindRename:
 		needPath("field", op.Field)
@@ -518,6 +521,9 @@ func checkOp(op *Op, pos Pos, id string, funcs *Registry, withoutGo string, errs
 	case KindBehavior:
 	case KindEndpointAdded, KindEndpointRemoved:
 		checkOpEndpoint(pos, id, name, "endpoint", op.Endpoint, errs)
+		if op.Operation != nil && !isJSONObject(op.Operation) {
+			errs.add(pos, id, "%s: operation of %q: want a mapping (the endpoint's OpenAPI operation object)", name, op.Endpoint)
+		}
 	case KindEndpointMoved:
 		okNew := checkOpEndpoint(pos, id, name, "endpoint", op.Endpoint, errs)
 		okOld := checkOpEndpoint(pos, id, name, "was", op.WasEndpoint, errs)

@@ -26,6 +26,7 @@ func TestConflicts(t *testing.T) {
 		{"rename into an object", []gates.Op{gates.Rename("address.city", "city")}, `{"city":"Lyon","address":{"city":"Paris"}}`, "city=Lyon&address[city]=Paris", "city", "address[city]"},
 		{"rename inside an object", []gates.Op{gates.Rename("billing.zip", "billing.postcode")}, `{"billing":{"postcode":"1","zip":"2"}}`, "billing[postcode]=1&billing[zip]=2", "billing[postcode]", "billing[zip]"},
 		{"rename in an array's element", []gates.Op{gates.Rename("items[].price", "items[].plan")}, `{"items":[{"price":"p"},{"plan":"a","price":"b"}]}`, "items[0][price]=p&items[1][plan]=a&items[1][price]=b", "items[1][plan]", "items[1][price]"},
+		{"removed from another field", []gates.Op{gates.RemovedFrom("card", "source")}, `{"card":"tok_a","source":"tok_b"}`, "card=tok_a&source=tok_b", "card", "source"},
 		{"nest", []gates.Op{gates.Nest("location", "city")}, `{"city":"Lyon","location":{"city":"Paris"}}`, "city=Lyon&location[city]=Paris", "city", "location[city]"},
 		{"nest every member", []gates.Op{gates.Nest("meta")}, `{"a":1,"meta":{"a":2}}`, "a=1&meta[a]=2", "a", "meta[a]"},
 		{"collapse to an id field", []gates.Op{gates.Collapse("author", "").WithIDField("author_id")}, `{"author":"u_1","author_id":"u_2"}`, "author=u_1&author_id=u_2", "author", "author_id"},

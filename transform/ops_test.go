@@ -108,6 +108,26 @@ func TestOps(t *testing.T) {
 			op:   gates.RemovedFrom("card", "source"),
 			now:  `{"object":"thing","source":{"id":"card_1","object":"card"}}`,
 			was:  `{"object":"thing","source":{"id":"card_1","object":"card"},"card":{"id":"card_1","object":"card"}}`,
+			// An old client's request names the field the newer version
+			// takes at from.
+			req: `{"card":"tok_visa","amount":5}`,
+			up:  `{"source":"tok_visa","amount":5}`,
+		},
+		{
+			name: "removed from a nested path",
+			op:   gates.RemovedFrom("card", "payment.source"),
+			now:  `{"object":"thing","payment":{"source":"tok"}}`,
+			was:  `{"object":"thing","payment":{"source":"tok"},"card":"tok"}`,
+			req:  `{"card":"tok_visa"}`,
+			up:   `{"payment":{"source":"tok_visa"}}`,
+		},
+		{
+			name: "removed from an array element is dropped from requests",
+			op:   gates.RemovedFrom("assignee", "assignees.0").WithDefault(nil),
+			now:  `{"object":"thing","assignees":["a"]}`,
+			was:  `{"object":"thing","assignees":["a"],"assignee":"a"}`,
+			req:  `{"assignee":"b"}`,
+			up:   `{}`,
 		},
 		{
 			name: "removed from an absent path does nothing",

@@ -439,6 +439,26 @@ func compileOp(funcs *gates.Registry, op gates.Op, resource string, back, req bo
 				return s, true, nil
 			}
 			s.kind, s.fn = stepCustom, fn
+		case !back && req && plainPath(op.From):
+			// An old client sending the field means the value the newer
+			// version takes at from: a request walks it there, like a
+			// rename (refused when both are sent).
+			ss, ds := parsePath(op.Field), parsePath(op.From)
+			n := 0
+			for n < len(ss)-1 && n < len(ds)-1 && ss[n] == ds[n] {
+				n++
+			}
+			for _, x := range append(ss[n:len(ss)-1:len(ss)-1], ds[n:len(ds)-1]...) {
+				if x.each {
+					s.kind = stepDrop
+					return s, true, nil
+				}
+			}
+			s.kind = stepRename
+			s.parent, s.from, s.dst = ss[:n], ss[n:], ds[n:]
+			s.qdst = quoteKey(s.dst[len(s.dst)-1].key)
+			s.oldParam, s.newParam = formParam(s.from), formParam(s.dst)
+			return s, true, nil
 		case !back:
 			s.kind = stepDrop
 		case op.From != "":
@@ -501,6 +521,20 @@ func compileOp(funcs *gates.Registry, op gates.Op, resource string, back, req bo
 		s.qdst = quoteKey(s.dst[len(s.dst)-1].key)
 	}
 	return s, true, nil
+}
+
+// plainPath reports whether a removed op's from path names one field by
+// keys alone (no array index), so that a request can send a value there.
+func plainPath(from string) bool {
+	if from == "" || gates.CheckFromPath(from) != nil {
+		return false
+	}
+	for _, k := range gates.SplitFromPath(from) {
+		if _, err := strconv.Atoi(k); err == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // errorWrapper returns the member of an error body that holds the error's
