@@ -17,7 +17,12 @@ var methods = []string{"get", "put", "post", "delete", "options", "head", "patch
 // versions newer than to, and to's deprecation.
 func (d *doc) applyLifecycle(tl *gates.Timeline, to versions.Version, info *object) {
 	paths := d.root.child("paths")
+	if paths == nil && hasEndpointRemoved(tl) {
+		paths = newObject()
+		d.root.set("paths", paths)
+	}
 	if paths != nil {
+		d.addRemoved(tl, to, paths)
 		d.addMoved(tl, to, paths)
 		for _, p := range append([]string(nil), paths.keys...) {
 			item := paths.child(p)
@@ -82,10 +87,12 @@ func (d *doc) addMoved(tl *gates.Timeline, to versions.Version, paths *object) {
 				if !r.Moved {
 					continue
 				}
-				item := paths.child(r.Path)
+				item := d.pathItem(paths, r.Path)
 				src := item.child(strings.ToLower(r.Method))
 				if src == nil {
-					d.warnf(c.ID, "%s: %s %s is not in the document", op.Kind, r.Method, r.Path)
+					d.version = v.ID
+					d.disagreeAt(op.Pos, c.ID, "endpoint "+op.WasEndpoint.String(),
+						"%s: cannot be documented at %s: the document has no %s %s to copy it from", op.Kind, to, r.Method, template(r.Path))
 					continue
 				}
 				dst := paths.child(old)
@@ -104,6 +111,98 @@ func (d *doc) addMoved(tl *gates.Timeline, to versions.Version, paths *object) {
 			}
 		}
 	}
+}
+
+// hasEndpointRemoved reports whether the timeline removes an endpoint.
+func hasEndpointRemoved(tl *gates.Timeline) bool {
+	for _, v := range tl.List() {
+		for _, c := range v.Changes {
+			for _, op := range c.Ops {
+				if op.Kind == gates.KindEndpointRemoved {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// pathItem returns the path item of paths whose template matches path
+// ("/v1/x/:id" or "/v1/x/{id}"), whatever its parameters' names.
+func (d *doc) pathItem(paths *object, path string) *object {
+	if item := paths.child(template(path)); item != nil {
+		return item
+	}
+	for _, p := range paths.keys {
+		if pathMatches(path, p) {
+			return paths.child(p)
+		}
+	}
+	return nil
+}
+
+// addRemoved lists each endpoint removed after to, and served at to, that
+// the document no longer has, with the operation its endpoint_removed op
+// carries; one that carries none cannot be documented, which is a
+// disagreement.
+func (d *doc) addRemoved(tl *gates.Timeline, to versions.Version, paths *object) {
+	for _, v := range tl.Between(to, tl.Newest()) {
+		for _, c := range v.Changes {
+			for _, op := range c.Ops {
+				if op.Kind != gates.KindEndpointRemoved {
+					continue
+				}
+				method := strings.ToLower(op.Endpoint.Method)
+				if tl.Route(to, op.Endpoint.Method, op.Endpoint.Path).Absent || d.pathItem(paths, op.Endpoint.Path).child(method) != nil {
+					continue
+				}
+				if op.Operation == nil {
+					d.version = v.ID
+					d.disagreeAt(op.Pos, c.ID, "endpoint "+op.Endpoint.String(),
+						"endpoint_removed: cannot be documented at %s: the document has no %s and the op carries no operation (give it one: {endpoint: ..., operation: {...}})", to, op.Endpoint)
+					continue
+				}
+				o, err := decodeJSON(op.Operation)
+				operation, ok := o.(*object)
+				if err != nil || !ok {
+					d.warnf(c.ID, "endpoint_removed: operation of %s: not an object", op.Endpoint)
+					continue
+				}
+				item := d.pathItem(paths, op.Endpoint.Path)
+				if item == nil {
+					item = newObject()
+					if params := pathParams(op.Endpoint.Path, operation); len(params) > 0 {
+						item.set("parameters", params)
+					}
+					paths.set(template(op.Endpoint.Path), item)
+				}
+				item.set(method, operation)
+			}
+		}
+	}
+}
+
+// pathParams declares the parameters of a path template that an
+// operation does not declare itself, as strings.
+func pathParams(path string, operation *object) []any {
+	var out []any
+	for _, seg := range strings.Split(template(path), "/") {
+		name, ok := strings.CutPrefix(seg, "{")
+		if !ok {
+			continue
+		}
+		name = strings.TrimSuffix(name, "}")
+		declared := false
+		for _, x := range operation.list("parameters") {
+			if p, ok := x.(*object); ok && p.str("in") == "path" && p.str("name") == name {
+				declared = true
+			}
+		}
+		if !declared {
+			out = append(out, obj("name", name, "in", "path", "required", true, "schema", obj("type", "string")))
+		}
+	}
+	return out
 }
 
 // template turns "/v1/customers/:id" into "/v1/customers/{id}".

@@ -182,6 +182,7 @@ func DeriveWithOptions(spec []byte, tl *gates.Timeline, to versions.Version, opt
 	}
 	info.set("version", to.String())
 	d.applyLifecycle(tl, to, info)
+	d.declareHeaders(tl, to)
 	out, err := encode(root)
 	if err != nil {
 		return nil, fmt.Errorf("openapi: encode: %w", err)
@@ -308,6 +309,11 @@ type doc struct {
 	disagreements []Disagreement
 	conflicts     []string
 	typeField     string // the timeline's type field, which a nest of every member leaves
+	quiet         bool   // applying to a variant of a resource's schema: no disagreements
+	// The reference's documented objects: their anchors by schema, and
+	// their names.
+	anchors map[*object]string
+	names   []objectSchema
 }
 
 func (d *doc) warnf(id, format string, args ...any) {
@@ -315,6 +321,9 @@ func (d *doc) warnf(id, format string, args ...any) {
 }
 
 func (d *doc) disagree(id, where, format string, args ...any) {
+	if d.quiet {
+		return // a variant lacks what the engine would not find either
+	}
 	d.disagreeAt(d.op.Pos, id, where, format, args...)
 }
 
@@ -328,32 +337,6 @@ func (d *doc) disagreeAt(pos gates.Pos, id, where, format string, args ...any) {
 		}
 	}
 	d.disagreements = append(d.disagreements, n)
-}
-
-// resourceSchemas returns the schemas of a resource, by x-resourceId or
-// name, in name order.
-func (d *doc) resourceSchemas(resource string) []*object {
-	if d.schemas == nil {
-		return nil
-	}
-	names := slices.Clone(d.schemas.keys)
-	sort.Strings(names)
-	var byID, byName []*object
-	for _, n := range names {
-		s := d.schemas.child(n)
-		if s == nil {
-			continue
-		}
-		if id := s.str("x-resourceId"); id == resource {
-			byID = append(byID, s)
-		} else if n == resource && id == "" {
-			byName = append(byName, s)
-		}
-	}
-	if len(byID) > 0 {
-		return byID
-	}
-	return byName
 }
 
 // resolve follows $ref within the document.
@@ -573,14 +556,21 @@ func (d *doc) apply(id, resource string, op gates.Op) {
 		d.applyError(id, op)
 		return
 	}
-	schemas := d.resourceSchemas(resource)
+	schemas, variants := d.resourceSchemas(resource)
 	if len(schemas) == 0 {
-		d.disagreeAt(d.changePos, id, resource, "no schema for the resource (x-resourceId or components.schemas.%s)", resource)
+		d.disagreeAt(d.changePos, id, resource, "no schema for the resource (x-resourceId, components.schemas.%s, or a schema whose %q is %q)", resource, d.typeFieldName(), resource)
 		return
 	}
 	for _, s := range schemas {
 		d.applyTo(id, resource, s, op, false)
 	}
+	// The engine walks every object of the type, a deleted one too: its
+	// schema follows, where the op finds what it names.
+	d.quiet = true
+	for _, s := range variants {
+		d.applyTo(id, resource, s, op, false)
+	}
+	d.quiet = false
 }
 
 // applyTo applies one op to the schema s, of a resource or (request) of a
@@ -718,9 +708,16 @@ func delete1(h *object, key string) {
 // puts it back: with a default (or a from field that is itself required),
 // at a level that is always there.
 func (d *doc) putBack(id, where string, s *object, op gates.Op, request bool) {
+	if d.quiet && op.Default == nil && op.Resolve == "" && op.From != "" {
+		if fs, _ := d.fromSchema(s, op.From); fs == nil {
+			return // the engine finds nothing to copy in such an object
+		}
+	}
 	h, key, levelsRequired := d.field(s, op.Field, true)
 	if h == nil {
-		d.warnf(id, "removed: cannot place %s.%s in the schema", where, op.Field)
+		if !d.quiet {
+			d.warnf(id, "removed: cannot place %s.%s in the schema", where, op.Field)
+		}
 		return
 	}
 	always := !request && levelsRequired
@@ -1145,7 +1142,8 @@ func (d *doc) errorSchemas() []*object {
 			out = append(out, s)
 		}
 	}
-	for _, s := range d.resourceSchemas(gates.ErrorResource) {
+	primary, _ := d.resourceSchemas(gates.ErrorResource)
+	for _, s := range primary {
 		add(s)
 	}
 	responses := func(rs *object) {

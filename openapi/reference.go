@@ -1,15 +1,17 @@
 package openapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	htmltemplate "html/template"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
 )
 
@@ -97,6 +99,9 @@ type Object struct {
 	// Changes are the changes at this version or older that touch the
 	// resource: what made it look like this.
 	Changes []ChangeLink
+	// Example is an object of the type as this version returns it
+	// (indented JSON), when AddExamples was given one.
+	Example string
 }
 
 // Field is one property of an object or request body, or a parameter.
@@ -105,6 +110,13 @@ type Field struct {
 	Required, Nullable      bool
 	// Enum lists the allowed values, if the schema lists them.
 	Enum []string
+	// Link is the anchor of the object the field holds (its id, or the
+	// object when expanded; a list or an array of them), when the page
+	// documents that object.
+	Link string
+	// Fields are the attributes of an object the field holds (of an
+	// array's items), when the page does not document that object apart.
+	Fields []Field
 }
 
 // Endpoint is one operation.
@@ -128,7 +140,7 @@ func NewReference(derived []byte, tl *gates.Timeline, v versions.Version, links 
 	if err != nil {
 		return nil, err
 	}
-	d := &doc{root: root}
+	d := &doc{root: root, typeField: tl.TypeField()}
 	d.schemas = root.child("components").child("schemas")
 	stable := tl.NewestStable()
 	r := &Reference{API: tl.API(), Version: v, Newest: v == stable, Stable: stable, Preview: v.IsPreview(), OpenAPI: links.OpenAPI(v)}
@@ -149,6 +161,16 @@ func NewReference(derived []byte, tl *gates.Timeline, v versions.Version, links 
 		r.Versions = append(r.Versions, VersionLink{Version: x, URL: links.Version(x), Current: x == v, Preview: x.IsPreview()})
 	}
 	byResource := map[string][]ChangeLink{}
+	var resources []string
+	for _, gv := range tl.List() {
+		for _, c := range gv.Changes {
+			for _, res := range c.Resources {
+				if !slices.Contains(resources, res) {
+					resources = append(resources, res)
+				}
+			}
+		}
+	}
 	for _, gv := range tl.List() {
 		if gv.ID.After(v) {
 			continue
@@ -164,18 +186,18 @@ func NewReference(derived []byte, tl *gates.Timeline, v versions.Version, links 
 			}
 		}
 	}
-	if d.schemas != nil {
-		names := slices.Clone(d.schemas.keys)
-		sort.Strings(names)
-		for _, n := range names {
-			s := d.schemas.child(n)
-			id := s.str("x-resourceId")
-			if id == "" {
-				continue
-			}
-			r.Objects = append(r.Objects, Object{Name: id, Description: s.str("description"), Anchor: "object-" + id,
-				Fields: d.fields(s), Changes: byResource[id]})
-		}
+	objs := d.objectSchemas(resources)
+	if len(objs) == 0 {
+		return nil, fmt.Errorf("openapi: %w: no schema in components.schemas has an x-resourceId, the name of a resource of the timeline, or a %q property whose enum or const holds one type; mark each object's schema with x-resourceId: NAME", ErrNoObjects, d.typeFieldName())
+	}
+	d.anchors = map[*object]string{}
+	for _, o := range objs {
+		d.anchors[o.schema] = "object-" + o.name
+		d.names = append(d.names, o)
+	}
+	for _, o := range objs {
+		r.Objects = append(r.Objects, Object{Name: o.name, Description: o.schema.str("description"), Anchor: "object-" + o.name,
+			Fields: d.fields(o.schema, 0), Changes: byResource[o.name]})
 	}
 	if paths := root.child("paths"); paths != nil {
 		for _, p := range paths.keys {
@@ -193,7 +215,7 @@ func NewReference(derived []byte, tl *gates.Timeline, v versions.Version, links 
 						if pm == nil {
 							continue
 						}
-						f := d.field1(pm.str("name"), d.resolve(pm.get("schema")), pm.get("required") == true)
+						f := d.field1(pm.str("name"), pm.get("schema"), pm.get("required") == true, 0)
 						f.Description = pm.str("description") + f.Description
 						f.Type += " (" + pm.str("in") + ")"
 						e.Parameters = append(e.Parameters, f)
@@ -201,7 +223,7 @@ func NewReference(derived []byte, tl *gates.Timeline, v versions.Version, links 
 				}
 				if body := d.resolve(op.get("requestBody")); body != nil {
 					if content := body.child("content"); content != nil && len(content.keys) > 0 {
-						e.Body = d.fields(d.resolve(content.child(content.keys[0]).get("schema")))
+						e.Body = d.fields(d.resolve(content.child(content.keys[0]).get("schema")), 0)
 					}
 				}
 				if resp := op.child("responses"); resp != nil {
@@ -229,17 +251,20 @@ func NewReference(derived []byte, tl *gates.Timeline, v versions.Version, links 
 	return r, nil
 }
 
+// maxFieldDepth bounds how deeply the reference nests attributes.
+const maxFieldDepth = 6
+
 // fields lists the properties of an object schema, following $ref and
 // allOf.
-func (d *doc) fields(s *object) []Field {
+func (d *doc) fields(s *object, depth int) []Field {
 	s = d.object(d.resolve(s))
-	if s == nil {
+	if s == nil || depth > maxFieldDepth {
 		return nil
 	}
 	var out []Field
 	props := s.child("properties")
 	for _, k := range props.keysOrNil() {
-		out = append(out, d.field1(k, d.resolve(props.get(k)), isRequired(s, k)))
+		out = append(out, d.field1(k, props.get(k), isRequired(s, k), depth))
 	}
 	return out
 }
@@ -251,20 +276,81 @@ func (o *object) keysOrNil() []string {
 	return o.keys
 }
 
-// field1 describes one property.
-func (d *doc) field1(name string, s *object, required bool) Field {
+// field1 describes one property, its schema v as the document has it
+// (a $ref, or the schema).
+func (d *doc) field1(name string, v any, required bool, depth int) Field {
 	f := Field{Name: name, Required: required}
+	s := d.resolve(v)
 	if s == nil {
 		f.Type = "any"
 		return f
 	}
 	f.Description = s.str("description")
-	f.Nullable = s.get("nullable") == true
-	f.Type = d.typeName(s)
-	for _, e := range s.list("enum") {
+	if f.Description == "" {
+		if raw, ok := v.(*object); ok {
+			f.Description = raw.str("description")
+		}
+	}
+	f.Nullable = s.get("nullable") == true || slices.Contains(s.list("type"), any("null"))
+	f.Type = d.typeName(v)
+	enum := s.list("enum")
+	if items := d.resolve(s.get("items")); enum == nil && items != nil {
+		enum = items.list("enum")
+	}
+	for _, e := range enum {
 		f.Enum = append(f.Enum, fmt.Sprint(e))
 	}
+	f.Link, f.Fields = d.holds(s, depth)
 	return f
+}
+
+// holds returns the anchor of the documented object a property's schema
+// s holds (itself, an anyOf member, a list's or an array's items), or
+// else the attributes of the undocumented object it holds.
+func (d *doc) holds(s *object, depth int) (string, []Field) {
+	if s == nil || depth >= maxFieldDepth {
+		return "", nil
+	}
+	if a := d.anchors[s]; a != "" {
+		return a, nil
+	}
+	if typeOf(s) == "array" {
+		return d.holds(d.resolve(s.get("items")), depth)
+	}
+	for _, comb := range []string{"anyOf", "oneOf", "allOf"} {
+		for _, x := range s.list(comb) {
+			m := d.resolve(x)
+			if a := d.anchors[m]; a != "" {
+				return a, nil
+			}
+		}
+	}
+	o := d.object(s)
+	if o == nil {
+		return "", nil
+	}
+	if a := d.anchors[o]; a != "" {
+		return a, nil
+	}
+	if e := d.listItems(o); e != nil {
+		if a := d.anchors[e]; a != "" {
+			return a, nil
+		}
+	}
+	return "", d.fields(o, depth+1)
+}
+
+// listItems returns the items schema of a list object's schema (an
+// object whose type field is "list" and whose data is an array), or nil.
+func (d *doc) listItems(o *object) *object {
+	if d.typeOfSchema(o) != "list" {
+		return nil
+	}
+	data := d.resolve(o.child("properties").get("data"))
+	if data == nil || typeOf(data) != "array" {
+		return nil
+	}
+	return d.resolve(data.get("items"))
 }
 
 // typeName says what a schema holds: "string", "integer", "array of
@@ -282,6 +368,11 @@ func (d *doc) typeNameDepth(v any, depth int) string {
 		t := d.resolve(s)
 		if id := t.str("x-resourceId"); id != "" {
 			return id
+		}
+		for _, o := range d.names {
+			if o.schema == t {
+				return o.name
+			}
 		}
 		if t != nil && t.has("properties") && t.child("properties").child("object").list("enum") != nil {
 			if e := t.child("properties").child("object").list("enum"); len(e) == 1 && e[0] == "list" {
@@ -325,11 +416,46 @@ func (d *doc) typeNameDepth(v any, depth int) string {
 	return t
 }
 
+// AddExamples sets the example of each object the reference documents
+// that samples holds one of: samples maps an object type to an object of
+// that type in the newest version's schema, which e renders at the
+// reference's version, as the API would answer it. Types the reference
+// does not document are left out.
+func (r *Reference) AddExamples(e *transform.Engine, samples map[string][]byte) error {
+	for i := range r.Objects {
+		o := &r.Objects[i]
+		body, ok := samples[o.Name]
+		if !ok {
+			continue
+		}
+		out, err := e.Back(body, r.Version)
+		if err != nil {
+			return fmt.Errorf("openapi: example %s at %s: %w", o.Name, r.Version, err)
+		}
+		var b bytes.Buffer
+		if err := json.Indent(&b, out, "", "  "); err != nil {
+			return fmt.Errorf("openapi: example %s: %w", o.Name, err)
+		}
+		o.Example = b.String()
+	}
+	return nil
+}
+
+// fieldTable is one table of fields as the page template renders it: its
+// heading and the word marking a required field.
+type fieldTable struct {
+	Fields     []Field
+	Head, Mark string
+}
+
 // HTML writes the reference as one self-contained page.
 func (r *Reference) HTML(w io.Writer) error { return referencePage.Execute(w, r) }
 
 var referencePage = htmltemplate.Must(htmltemplate.New("reference").Funcs(htmltemplate.FuncMap{
 	"lower": strings.ToLower,
+	"fieldTable": func(fields []Field, head, mark string) fieldTable {
+		return fieldTable{Fields: fields, Head: head, Mark: mark}
+	},
 	"code": func(s string) htmltemplate.HTML {
 		parts := strings.Split(s, "`")
 		if len(parts)%2 == 0 {
@@ -390,6 +516,10 @@ ul.changes{padding-left:1.2rem}
 .banner.deprecated{background:var(--redbg);border:1px solid #fecdca}
 .search input{font:inherit;padding:.3rem .5rem;border:1px solid var(--line);border-radius:4px;width:min(100%,22rem)}
 [hidden]{display:none!important}
+details.attrs{margin:.3rem 0 0}
+details.attrs summary,details.example summary{cursor:pointer;color:var(--muted);font-size:.88rem}
+details.attrs table{margin:.2rem 0 0 .2rem;border-left:2px solid var(--line)}
+details.example pre{background:var(--code);padding:.8rem;border-radius:6px;overflow:auto;font-size:.85rem;max-height:28rem}
 @media (max-width:52rem){.layout{display:flex;flex-direction:column}nav.toc{order:-1;align-self:stretch;position:static;height:auto;max-height:40vh;border-right:0;border-bottom:1px solid var(--line);padding:1rem}main{padding:1.5rem 1rem}
 table,thead,tbody,tr,td{display:block;width:100%}thead{display:none}td{border:0;padding:.1rem 0}tr{border-bottom:1px solid var(--line);padding:.4rem 0}}
 </style>
@@ -434,14 +564,13 @@ table,thead,tbody,tr,td{display:block;width:100%}thead{display:none}td{border:0;
 <section id="{{.Anchor}}">
 <h2>The <code>{{.Name}}</code> object</h2>
 {{- if .Description}}<p>{{code .Description}}</p>{{end}}
-<table>
-<thead><tr><th>Field</th><th>Type</th><th>Description</th></tr></thead>
-<tbody>
-{{- range .Fields}}
-<tr><td class="name"><code>{{.Name}}</code>{{if .Required}} <span class="req">always</span>{{end}}</td><td class="type">{{.Type}}{{if .Nullable}}, nullable{{end}}{{if .Enum}}: {{range $i, $e := .Enum}}{{if $i}}, {{end}}<code>{{$e}}</code>{{end}}{{end}}</td><td>{{code .Description}}</td></tr>
+{{template "fields" (fieldTable .Fields "Field" "always")}}
+{{- if .Example}}
+<details class="example">
+<summary>Example <code>{{.Name}}</code> at {{$.Version}}</summary>
+<pre><code>{{.Example}}</code></pre>
+</details>
 {{- end}}
-</tbody>
-</table>
 {{- if .Changes}}
 <p class="meta">Shaped by: {{range $i, $c := .Changes}}{{if $i}}, {{end}}<a href="{{$c.URL}}"><code>{{$c.ID}}</code></a> ({{$c.Version}}){{end}}.</p>
 {{- end}}
@@ -453,24 +582,10 @@ table,thead,tbody,tr,td{display:block;width:100%}thead{display:none}td{border:0;
 <h3><span class="method">{{.Method}}</span> <code>{{.Path}}</code></h3>
 {{- if .Summary}}<p>{{code .Summary}}</p>{{end}}
 {{- if .Parameters}}
-<table>
-<thead><tr><th>Parameter</th><th>Type</th><th>Description</th></tr></thead>
-<tbody>
-{{- range .Parameters}}
-<tr><td class="name"><code>{{.Name}}</code>{{if .Required}} <span class="req">required</span>{{end}}</td><td class="type">{{.Type}}</td><td>{{code .Description}}</td></tr>
-{{- end}}
-</tbody>
-</table>
+{{template "fields" (fieldTable .Parameters "Parameter" "required")}}
 {{- end}}
 {{- if .Body}}
-<table>
-<thead><tr><th>Body parameter</th><th>Type</th><th>Description</th></tr></thead>
-<tbody>
-{{- range .Body}}
-<tr><td class="name"><code>{{.Name}}</code>{{if .Required}} <span class="req">required</span>{{end}}</td><td class="type">{{.Type}}{{if .Enum}}: {{range $i, $e := .Enum}}{{if $i}}, {{end}}<code>{{$e}}</code>{{end}}{{end}}</td><td>{{code .Description}}</td></tr>
-{{- end}}
-</tbody>
-</table>
+{{template "fields" (fieldTable .Body "Body parameter" "required")}}
 {{- end}}
 {{- if .Returns}}<p class="meta">Returns: {{if .ReturnsAnchor}}<a href="#{{.ReturnsAnchor}}">{{.Returns}}</a>{{else}}{{.Returns}}{{end}}</p>{{end}}
 </section>
@@ -498,7 +613,10 @@ table,thead,tbody,tr,td{display:block;width:100%}thead{display:none}td{border:0;
   q.addEventListener("input", function () {
     var words = q.value.toLowerCase().split(/\s+/).filter(Boolean);
     document.querySelectorAll("main section, main tbody tr").forEach(function (el) { el.hidden = false; });
-    if (!words.length) return;
+    if (!words.length) {
+      document.querySelectorAll("main details.attrs").forEach(function (d) { d.open = false; });
+      return;
+    }
     document.querySelectorAll("main section").forEach(function (sec) {
       var rows = sec.querySelectorAll("tbody tr"), any = false;
       var head = (sec.querySelector("h2, h3") || {}).textContent || "";
@@ -510,9 +628,27 @@ table,thead,tbody,tr,td{display:block;width:100%}thead{display:none}td{border:0;
       });
       sec.hidden = !(headHit || any);
     });
+    document.querySelectorAll("main details.attrs").forEach(function (d) {
+      d.open = !!d.querySelector("tbody tr:not([hidden])") && !d.closest("[hidden]");
+    });
   });
 })();
 </script>
 </body>
 </html>
+{{- define "fields"}}
+<table>
+<thead><tr><th>{{.Head}}</th><th>Type</th><th>Description</th></tr></thead>
+<tbody>
+{{- range .Fields}}
+<tr><td class="name"><code>{{.Name}}</code>{{if .Required}} <span class="req">{{$.Mark}}</span>{{end}}</td><td class="type">{{if .Link}}<a href="#{{.Link}}">{{.Type}}</a>{{else}}{{.Type}}{{end}}{{if .Nullable}}, nullable{{end}}{{if .Enum}}: {{range $i, $e := .Enum}}{{if $i}}, {{end}}<code>{{$e}}</code>{{end}}{{end}}</td><td>{{code .Description}}
+{{- if .Fields}}
+<details class="attrs"><summary>{{len .Fields}} attributes of <code>{{.Name}}</code></summary>
+{{- template "fields" (fieldTable .Fields "Attribute" $.Mark)}}
+</details>
+{{- end}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- end}}
 `
