@@ -15,6 +15,10 @@ func TestDocsCommands(t *testing.T) {
 	dir := t.TempDir()
 	notSpec := filepath.Join(dir, "not.json")
 	require.NoError(t, os.WriteFile(notSpec, []byte(`{"swagger":"2.0"}`), 0o644))
+	removedTL := filepath.Join(dir, "removed.yaml")
+	require.NoError(t, os.WriteFile(removedTL, []byte("versions:\n  - version: 2020-01-01\n    changes:\n      - id: recipients_removed\n        description: Recipients are removed.\n        ops:\n          - endpoint_removed: \"GET /v1/recipients/{id}\"\n  - version: 2019-01-01\n"), 0o644))
+	removedSpec := filepath.Join(dir, "removed.json")
+	require.NoError(t, os.WriteFile(removedSpec, []byte(`{"openapi":"3.0.3","info":{"title":"R","version":"2020-01-01"},"paths":{}}`), 0o644))
 	badSamples := filepath.Join(dir, "bad.jsonl")
 	require.NoError(t, os.WriteFile(badSamples, []byte("{\"object\":\"customer\"}\nnot json\n"), 0o644))
 	tests := []struct {
@@ -36,6 +40,7 @@ func TestDocsCommands(t *testing.T) {
 		{"openapi", []string{"openapi", "-f", "../../testdata/stripe.yaml", "--spec", "../../openapi/testdata/spec.json", "--to", "2019-10-17"}, "", 0, []string{`"openapi"`, `"2019-10-17"`}, ""},
 		{"openapi reports disagreements", []string{"openapi", "-f", "../../testdata/stripe.yaml", "--spec", "../../openapi/testdata/spec.json", "--to", "2014-12-22"}, "", 0, []string{`"default_card"`}, "disagreement: ../../testdata/stripe.yaml:105:9: customer_sources (2015-02-18): endpoint POST /v1/customers: no request body"},
 		{"openapi check", []string{"openapi", "-f", "../../testdata/stripe.yaml", "--spec", "../../openapi/testdata/spec.json", "--check"}, "", 1, []string{"customer_sources (2015-02-18): POST /v1/customers/{customer} (application/x-www-form-urlencoded): rename: sources is not in the schema"}, "disagrees with the timeline in"},
+		{"openapi check a removed endpoint it cannot document", []string{"openapi", "-f", removedTL, "--spec", removedSpec, "--check"}, "", 1, []string{"removed.yaml:7:13: recipients_removed (2020-01-01): endpoint GET /v1/recipients/{id}: endpoint_removed: cannot be documented at 2019-01-01"}, "disagrees with the timeline in 1 places"},
 		{"openapi check with to", []string{"openapi", "-f", tl, "--spec", notSpec, "--check", "--to", "2019-10-17"}, "", 2, nil, "leave out --to"},
 		{"openapi not a spec", []string{"openapi", "-f", tl, "--spec", notSpec, "--to", "2019-10-17"}, "", 1, nil, "not.json"},
 		{"openapi unknown version", []string{"openapi", "-f", tl, "--spec", notSpec, "--to", "2019-10-18"}, "", 1, nil, "unknown version"},
@@ -70,14 +75,14 @@ func TestDocsCommands(t *testing.T) {
 
 func TestDocsSite(t *testing.T) {
 	out := t.TempDir()
-	code, stdout, stderr := runCLI(t, "", "docs", "-f", "../../demo/api/timeline.yaml", "--spec", "../../demo/api/openapi.yaml", "--out", out)
+	code, stdout, stderr := runCLI(t, "", "docs", "-f", "../../demo/api/timeline.yaml", "--spec", "../../demo/api/openapi.yaml", "--out", out, "--samples", "../../changelog/samples")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "wrote the reference of 42 versions")
 	assert.Regexp(t, `disagreement: \.\./\.\./demo/api/timeline\.yaml:[0-9]+:[0-9]+: customer_sources \(2015-02-18\): POST /v1/customers \(application/x-www-form-urlencoded\): rename: sources is not in the schema`, stderr)
 	for name, want := range map[string][]string{
 		"index.html":                     []string{"(the newest stable version", `<a href="2014-12-22.html">2014-12-22</a>`, `<a href="openapi-2026-11-18.endive.json">`},
 		"guide-2014-12-22.html":          []string{"Upgrading from 2014-12-22 to 2026-11-18.endive"},
-		"2014-12-22.html":                []string{"<code>account_balance</code>", `aria-current="page">2014-12-22`},
+		"2014-12-22.html":                []string{"<code>account_balance</code>", `aria-current="page">2014-12-22`, `<summary>Example <code>charge</code> at 2014-12-22</summary>`, `&#34;status&#34;: &#34;paid&#34;`},
 		"2019-10-17.html":                []string{`<a href="changelog.html#change-customer_balance"><code>customer_balance</code></a>`},
 		"openapi-2016-07-06.json":        []string{`"version": "2016-07-06"`},
 		"changelog.html":                 []string{`id="change-customer_balance"`, `<a href="guide-2019-10-17.html">`},
@@ -96,4 +101,10 @@ func TestDocsSite(t *testing.T) {
 	code, _, stderr = runCLI(t, "", "docs", "-f", "../../demo/api/timeline.yaml", "--out", out)
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "--spec")
+	// A document whose objects cannot be told apart is refused, saying why.
+	bare := filepath.Join(t.TempDir(), "bare.json")
+	require.NoError(t, os.WriteFile(bare, []byte(`{"openapi":"3.0.3","info":{"title":"T","version":"9999-12-31.preview"},"paths":{},"components":{"schemas":{"Thing":{"type":"object"}}}}`), 0o644))
+	code, _, stderr = runCLI(t, "", "docs", "-f", "../../demo/api/timeline.yaml", "--spec", bare, "--out", t.TempDir())
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "no object schemas: no schema in components.schemas has an x-resourceId")
 }

@@ -9,11 +9,12 @@ import (
 
 	"github.com/verso-api/verso/changelog"
 	"github.com/verso-api/verso/openapi"
+	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
 )
 
 func init() {
-	register(&command{name: "docs", summary: "write a static API reference site, one page per version", run: runDocs, usage: `Usage: verso docs -f TIMELINE --spec openapi.json --out DIR [--keep-existing]
+	register(&command{name: "docs", summary: "write a static API reference site, one page per version", run: runDocs, usage: `Usage: verso docs -f TIMELINE --spec openapi.json --out DIR [--samples PATH] [--keep-existing]
 
 Writes the API reference of every version of the timeline as a static site:
 DIR/V.html for each version V (objects with their fields and types,
@@ -26,11 +27,19 @@ DIR/changelog.html. The same pages "verso serve" answers at /docs.
 Warnings and disagreements between the document and the timeline go to
 standard error.
 
+Objects are the schemas of components.schemas with an x-resourceId, or
+named like a resource of the timeline, or whose "object" property (the
+timeline's type field) holds one value; a document with none is refused.
+With --samples (a directory of .json files or a JSON-lines file of
+newest-schema objects), each object shows an example rendered at the
+page's version, and the guides show examples too.
+
 Flags:
   -f, --timeline FILE   the YAML timeline (required)
   --stub-custom         accept custom ops whose Go functions are not here (they change nothing)
   --spec FILE           the newest version's OpenAPI document (required)
   --out DIR             where to write the site (created if missing)
+  --samples PATH        sample objects for the examples
   --keep-existing       keep a property a rename would overwrite
 `})
 }
@@ -41,6 +50,7 @@ func runDocs(e *env, args []string) error {
 	spec := fs.String("spec", "", "")
 	out := fs.String("out", "", "")
 	keep := fs.Bool("keep-existing", false, "")
+	samplesPath := fs.String("samples", "", "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -59,6 +69,19 @@ func runDocs(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var samples []changelog.Sample
+	examples := map[string][]byte{}
+	if *samplesPath != "" {
+		if samples, err = changelog.LoadSamples(*samplesPath); err != nil {
+			return err
+		}
+		for _, s := range samples {
+			if _, ok := examples[s.Type]; !ok && s.Type != "" {
+				examples[s.Type] = s.Body
+			}
+		}
+	}
+	engine := transform.New(tl, nil)
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
@@ -89,6 +112,9 @@ func runDocs(e *env, args []string) error {
 		}
 		ref, err := openapi.NewReference(r.JSON, tl, v, openapi.Links{})
 		if err != nil {
+			return fmt.Errorf("%s: %w", *spec, err)
+		}
+		if err := ref.AddExamples(engine, examples); err != nil {
 			return err
 		}
 		var page bytes.Buffer
@@ -104,7 +130,7 @@ func runDocs(e *env, args []string) error {
 			}
 		}
 		if v.Before(tl.NewestStable()) {
-			g, err := changelog.UpgradeGuide(tl, nil, v, tl.NewestStable(), nil)
+			g, err := changelog.UpgradeGuide(tl, engine, v, tl.NewestStable(), samples)
 			if err != nil {
 				return err
 			}

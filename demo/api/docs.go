@@ -106,7 +106,8 @@ func (s *Server) openAPI(c echo.Context, sp *specs) error {
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, doc)
 }
 
-// reference serves the API reference of ?version=: objects, endpoints, a
+// reference serves the API reference of ?version=: objects (each with an
+// example rendered at the version from the demo's samples), endpoints, a
 // version picker and links to the changelog.
 func (s *Server) reference(c echo.Context, sp *specs) error {
 	v, err := s.docsVersion(c)
@@ -124,6 +125,13 @@ func (s *Server) reference(c echo.Context, sp *specs) error {
 		Guide:   guideURL,
 	})
 	if err != nil {
+		return s.failPage(c, err)
+	}
+	examples := map[string][]byte{}
+	for _, sm := range s.guideSamples() {
+		examples[sm.Type] = sm.Body
+	}
+	if err := ref.AddExamples(s.Engine, examples); err != nil {
 		return s.failPage(c, err)
 	}
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
