@@ -22,7 +22,7 @@ if [ -z "$browser" ]; then
 fi
 
 go build -o "$out/verso" ./cmd/verso
-"$out/verso" docs -f demo/api/timeline.yaml --spec demo/api/openapi.yaml --out "$out/site" 2>/dev/null
+"$out/verso" docs -f demo/api/timeline.yaml --spec demo/api/openapi.yaml --samples changelog/samples --out "$out/site" 2>/dev/null
 "$out/verso" changelog -f demo/api/timeline.yaml --guide --from 2014-12-22 --format html \
   --samples changelog/samples > "$out/site/guide.html"
 

@@ -23,15 +23,21 @@ func TestTypesFollowTheVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	balance := -500
-	cus, err := old.CreateCustomerWithFormdataBodyWithResponse(ctx, v2014_12_22.CreateCustomerFormdataRequestBody{AccountBalance: &balance})
+	cus, err := old.CreateCustomerWithFormdataBodyWithResponse(ctx, nil, v2014_12_22.CreateCustomerFormdataRequestBody{AccountBalance: &balance})
 	if err != nil || cus.JSON200 == nil {
 		t.Fatalf("%v %s", err, cus.Body)
 	}
-	// 2014-12-22 calls it account_balance, and has cards.
-	if cus.JSON200.AccountBalance != -500 || cus.JSON200.Cards.Object == nil {
+	// 2014-12-22 calls it account_balance, and has cards: a list of Card.
+	var cards []v2014_12_22.Card = cus.JSON200.Cards.Data
+	if cus.JSON200.AccountBalance != -500 || cus.JSON200.Cards.Object != v2014_12_22.CustomerCardsObjectList || cards == nil {
 		t.Errorf("2014-12-22 customer: %s", cus.Body)
 	}
-	ch, err := old.CreateChargeWithFormdataBodyWithResponse(ctx, v2014_12_22.CreateChargeFormdataRequestBody{Amount: 2000, Currency: "usd", Source: &visa})
+	// Its deletion answers what its schema says.
+	del, err := old.DeleteCustomerWithResponse(ctx, cus.JSON200.Id, nil)
+	if err != nil || del.JSON200 == nil || !del.JSON200.Deleted || del.JSON200.Cards.Object != v2014_12_22.DeletedCustomerCardsObjectList {
+		t.Fatalf("%v %s", err, del.Body)
+	}
+	ch, err := old.CreateChargeWithFormdataBodyWithResponse(ctx, nil, v2014_12_22.CreateChargeFormdataRequestBody{Amount: 2000, Currency: "usd", Source: &visa})
 	if err != nil || ch.JSON200 == nil {
 		t.Fatalf("%v %s", err, ch.Body)
 	}
@@ -43,7 +49,7 @@ func TestTypesFollowTheVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch2, err := acacia.CreateChargeWithFormdataBodyWithResponse(ctx, v2025_02_24_acacia.CreateChargeFormdataRequestBody{Amount: 1500, Currency: "eur", Source: &visa})
+	ch2, err := acacia.CreateChargeWithFormdataBodyWithResponse(ctx, nil, v2025_02_24_acacia.CreateChargeFormdataRequestBody{Amount: 1500, Currency: "eur", Source: &visa})
 	if err != nil || ch2.JSON200 == nil {
 		t.Fatalf("%v %s", err, ch2.Body)
 	}
@@ -56,7 +62,7 @@ func TestTypesFollowTheVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := preview.RetrieveChargeWithResponse(ctx, ch2.JSON200.Id)
+	got, err := preview.RetrieveChargeWithResponse(ctx, ch2.JSON200.Id, nil)
 	if err != nil || got.JSON200 == nil {
 		t.Fatalf("%v %s", err, got.Body)
 	}

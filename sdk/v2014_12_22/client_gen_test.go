@@ -14,12 +14,13 @@ import (
 func TestClient(t *testing.T) {
 	url, key := sdktest.Start(t)
 	ctx := context.Background()
-	c, err := v2014_12_22.NewClientWithResponses(url, v2014_12_22.WithRequestEditorFn(sdktest.Auth(key, "2014-12-22")))
+	c, err := v2014_12_22.NewClientWithResponses(url, v2014_12_22.WithRequestEditorFn(sdktest.Key(key)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	version := v2014_12_22.StripeVersion("2014-12-22")
 	email := "jenny@example.com"
-	created, err := c.CreateCustomerWithFormdataBodyWithResponse(ctx, v2014_12_22.CreateCustomerFormdataRequestBody{Email: &email})
+	created, err := c.CreateCustomerWithFormdataBodyWithResponse(ctx, &v2014_12_22.CreateCustomerParams{StripeVersion: &version}, v2014_12_22.CreateCustomerFormdataRequestBody{Email: &email})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func TestClient(t *testing.T) {
 		t.Errorf("served version %q, want 2014-12-22", got)
 	}
 	id := created.JSON200.Id
-	got, err := c.RetrieveCustomerWithResponse(ctx, id)
+	got, err := c.RetrieveCustomerWithResponse(ctx, id, &v2014_12_22.RetrieveCustomerParams{StripeVersion: &version})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,14 +39,14 @@ func TestClient(t *testing.T) {
 		t.Fatalf("retrieve: %d %s", got.StatusCode(), got.Body)
 	}
 	limit := 10
-	list, err := c.ListCustomersWithResponse(ctx, &v2014_12_22.ListCustomersParams{Limit: &limit})
+	list, err := c.ListCustomersWithResponse(ctx, &v2014_12_22.ListCustomersParams{Limit: &limit, StripeVersion: &version})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if list.JSON200 == nil || len(list.JSON200.Data) != 1 || list.JSON200.Data[0].Id != id {
 		t.Fatalf("list: %d %s", list.StatusCode(), list.Body)
 	}
-	missing, err := c.RetrieveCustomerWithResponse(ctx, "cus_missing")
+	missing, err := c.RetrieveCustomerWithResponse(ctx, "cus_missing", &v2014_12_22.RetrieveCustomerParams{StripeVersion: &version})
 	if err != nil {
 		t.Fatal(err)
 	}

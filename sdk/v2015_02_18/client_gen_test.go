@@ -14,12 +14,13 @@ import (
 func TestClient(t *testing.T) {
 	url, key := sdktest.Start(t)
 	ctx := context.Background()
-	c, err := v2015_02_18.NewClientWithResponses(url, v2015_02_18.WithRequestEditorFn(sdktest.Auth(key, "2015-02-18")))
+	c, err := v2015_02_18.NewClientWithResponses(url, v2015_02_18.WithRequestEditorFn(sdktest.Key(key)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	version := v2015_02_18.StripeVersion("2015-02-18")
 	email := "jenny@example.com"
-	created, err := c.CreateCustomerWithFormdataBodyWithResponse(ctx, v2015_02_18.CreateCustomerFormdataRequestBody{Email: &email})
+	created, err := c.CreateCustomerWithFormdataBodyWithResponse(ctx, &v2015_02_18.CreateCustomerParams{StripeVersion: &version}, v2015_02_18.CreateCustomerFormdataRequestBody{Email: &email})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func TestClient(t *testing.T) {
 		t.Errorf("served version %q, want 2015-02-18", got)
 	}
 	id := created.JSON200.Id
-	got, err := c.RetrieveCustomerWithResponse(ctx, id)
+	got, err := c.RetrieveCustomerWithResponse(ctx, id, &v2015_02_18.RetrieveCustomerParams{StripeVersion: &version})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,14 +39,14 @@ func TestClient(t *testing.T) {
 		t.Fatalf("retrieve: %d %s", got.StatusCode(), got.Body)
 	}
 	limit := 10
-	list, err := c.ListCustomersWithResponse(ctx, &v2015_02_18.ListCustomersParams{Limit: &limit})
+	list, err := c.ListCustomersWithResponse(ctx, &v2015_02_18.ListCustomersParams{Limit: &limit, StripeVersion: &version})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if list.JSON200 == nil || len(list.JSON200.Data) != 1 || list.JSON200.Data[0].Id != id {
 		t.Fatalf("list: %d %s", list.StatusCode(), list.Body)
 	}
-	missing, err := c.RetrieveCustomerWithResponse(ctx, "cus_missing")
+	missing, err := c.RetrieveCustomerWithResponse(ctx, "cus_missing", &v2015_02_18.RetrieveCustomerParams{StripeVersion: &version})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,48 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ApiVersionPinHistoryKind.
+const (
+	Pin      ApiVersionPinHistoryKind = "pin"
+	Retire   ApiVersionPinHistoryKind = "retire"
+	Rollback ApiVersionPinHistoryKind = "rollback"
+	Set      ApiVersionPinHistoryKind = "set"
+	Upgrade  ApiVersionPinHistoryKind = "upgrade"
+)
+
+// Valid indicates whether the value is a known member of the ApiVersionPinHistoryKind enum.
+func (e ApiVersionPinHistoryKind) Valid() bool {
+	switch e {
+	case Pin:
+		return true
+	case Retire:
+		return true
+	case Rollback:
+		return true
+	case Set:
+		return true
+	case Upgrade:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiVersionPinObject.
+const (
+	ApiVersionPinObjectApiVersionPin ApiVersionPinObject = "api_version_pin"
+)
+
+// Valid indicates whether the value is a known member of the ApiVersionPinObject enum.
+func (e ApiVersionPinObject) Valid() bool {
+	switch e {
+	case ApiVersionPinObjectApiVersionPin:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CardObject.
 const (
 	CardObjectCard CardObject = "card"
@@ -126,6 +168,117 @@ func (e CustomerObject) Valid() bool {
 	}
 }
 
+// Defines values for CustomerSourcesObject.
+const (
+	CustomerSourcesObjectList CustomerSourcesObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the CustomerSourcesObject enum.
+func (e CustomerSourcesObject) Valid() bool {
+	switch e {
+	case CustomerSourcesObjectList:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomerSubscriptionsDataObject.
+const (
+	CustomerSubscriptionsDataObjectSubscription CustomerSubscriptionsDataObject = "subscription"
+)
+
+// Valid indicates whether the value is a known member of the CustomerSubscriptionsDataObject enum.
+func (e CustomerSubscriptionsDataObject) Valid() bool {
+	switch e {
+	case CustomerSubscriptionsDataObjectSubscription:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomerSubscriptionsDataStatus.
+const (
+	CustomerSubscriptionsDataStatusActive            CustomerSubscriptionsDataStatus = "active"
+	CustomerSubscriptionsDataStatusCanceled          CustomerSubscriptionsDataStatus = "canceled"
+	CustomerSubscriptionsDataStatusIncomplete        CustomerSubscriptionsDataStatus = "incomplete"
+	CustomerSubscriptionsDataStatusIncompleteExpired CustomerSubscriptionsDataStatus = "incomplete_expired"
+	CustomerSubscriptionsDataStatusPastDue           CustomerSubscriptionsDataStatus = "past_due"
+	CustomerSubscriptionsDataStatusPaused            CustomerSubscriptionsDataStatus = "paused"
+	CustomerSubscriptionsDataStatusTrialing          CustomerSubscriptionsDataStatus = "trialing"
+	CustomerSubscriptionsDataStatusUnpaid            CustomerSubscriptionsDataStatus = "unpaid"
+)
+
+// Valid indicates whether the value is a known member of the CustomerSubscriptionsDataStatus enum.
+func (e CustomerSubscriptionsDataStatus) Valid() bool {
+	switch e {
+	case CustomerSubscriptionsDataStatusActive:
+		return true
+	case CustomerSubscriptionsDataStatusCanceled:
+		return true
+	case CustomerSubscriptionsDataStatusIncomplete:
+		return true
+	case CustomerSubscriptionsDataStatusIncompleteExpired:
+		return true
+	case CustomerSubscriptionsDataStatusPastDue:
+		return true
+	case CustomerSubscriptionsDataStatusPaused:
+		return true
+	case CustomerSubscriptionsDataStatusTrialing:
+		return true
+	case CustomerSubscriptionsDataStatusUnpaid:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomerSubscriptionsObject.
+const (
+	CustomerSubscriptionsObjectList CustomerSubscriptionsObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the CustomerSubscriptionsObject enum.
+func (e CustomerSubscriptionsObject) Valid() bool {
+	switch e {
+	case CustomerSubscriptionsObjectList:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomerTaxIdsDataObject.
+const (
+	CustomerTaxIdsDataObjectTaxId CustomerTaxIdsDataObject = "tax_id"
+)
+
+// Valid indicates whether the value is a known member of the CustomerTaxIdsDataObject enum.
+func (e CustomerTaxIdsDataObject) Valid() bool {
+	switch e {
+	case CustomerTaxIdsDataObjectTaxId:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomerTaxIdsObject.
+const (
+	CustomerTaxIdsObjectList CustomerTaxIdsObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the CustomerTaxIdsObject enum.
+func (e CustomerTaxIdsObject) Valid() bool {
+	switch e {
+	case CustomerTaxIdsObjectList:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DeletedCustomerObject.
 const (
 	DeletedCustomerObjectCustomer DeletedCustomerObject = "customer"
@@ -135,6 +288,132 @@ const (
 func (e DeletedCustomerObject) Valid() bool {
 	switch e {
 	case DeletedCustomerObjectCustomer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedCustomerSourcesObject.
+const (
+	DeletedCustomerSourcesObjectList DeletedCustomerSourcesObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the DeletedCustomerSourcesObject enum.
+func (e DeletedCustomerSourcesObject) Valid() bool {
+	switch e {
+	case DeletedCustomerSourcesObjectList:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedCustomerSubscriptionsDataObject.
+const (
+	DeletedCustomerSubscriptionsDataObjectSubscription DeletedCustomerSubscriptionsDataObject = "subscription"
+)
+
+// Valid indicates whether the value is a known member of the DeletedCustomerSubscriptionsDataObject enum.
+func (e DeletedCustomerSubscriptionsDataObject) Valid() bool {
+	switch e {
+	case DeletedCustomerSubscriptionsDataObjectSubscription:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedCustomerSubscriptionsDataStatus.
+const (
+	DeletedCustomerSubscriptionsDataStatusActive            DeletedCustomerSubscriptionsDataStatus = "active"
+	DeletedCustomerSubscriptionsDataStatusCanceled          DeletedCustomerSubscriptionsDataStatus = "canceled"
+	DeletedCustomerSubscriptionsDataStatusIncomplete        DeletedCustomerSubscriptionsDataStatus = "incomplete"
+	DeletedCustomerSubscriptionsDataStatusIncompleteExpired DeletedCustomerSubscriptionsDataStatus = "incomplete_expired"
+	DeletedCustomerSubscriptionsDataStatusPastDue           DeletedCustomerSubscriptionsDataStatus = "past_due"
+	DeletedCustomerSubscriptionsDataStatusPaused            DeletedCustomerSubscriptionsDataStatus = "paused"
+	DeletedCustomerSubscriptionsDataStatusTrialing          DeletedCustomerSubscriptionsDataStatus = "trialing"
+	DeletedCustomerSubscriptionsDataStatusUnpaid            DeletedCustomerSubscriptionsDataStatus = "unpaid"
+)
+
+// Valid indicates whether the value is a known member of the DeletedCustomerSubscriptionsDataStatus enum.
+func (e DeletedCustomerSubscriptionsDataStatus) Valid() bool {
+	switch e {
+	case DeletedCustomerSubscriptionsDataStatusActive:
+		return true
+	case DeletedCustomerSubscriptionsDataStatusCanceled:
+		return true
+	case DeletedCustomerSubscriptionsDataStatusIncomplete:
+		return true
+	case DeletedCustomerSubscriptionsDataStatusIncompleteExpired:
+		return true
+	case DeletedCustomerSubscriptionsDataStatusPastDue:
+		return true
+	case DeletedCustomerSubscriptionsDataStatusPaused:
+		return true
+	case DeletedCustomerSubscriptionsDataStatusTrialing:
+		return true
+	case DeletedCustomerSubscriptionsDataStatusUnpaid:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedCustomerSubscriptionsObject.
+const (
+	DeletedCustomerSubscriptionsObjectList DeletedCustomerSubscriptionsObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the DeletedCustomerSubscriptionsObject enum.
+func (e DeletedCustomerSubscriptionsObject) Valid() bool {
+	switch e {
+	case DeletedCustomerSubscriptionsObjectList:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedCustomerTaxIdsDataObject.
+const (
+	DeletedCustomerTaxIdsDataObjectTaxId DeletedCustomerTaxIdsDataObject = "tax_id"
+)
+
+// Valid indicates whether the value is a known member of the DeletedCustomerTaxIdsDataObject enum.
+func (e DeletedCustomerTaxIdsDataObject) Valid() bool {
+	switch e {
+	case DeletedCustomerTaxIdsDataObjectTaxId:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedCustomerTaxIdsObject.
+const (
+	DeletedCustomerTaxIdsObjectList DeletedCustomerTaxIdsObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the DeletedCustomerTaxIdsObject enum.
+func (e DeletedCustomerTaxIdsObject) Valid() bool {
+	switch e {
+	case DeletedCustomerTaxIdsObjectList:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedWebhookEndpointObject.
+const (
+	DeletedWebhookEndpointObjectWebhookEndpoint DeletedWebhookEndpointObject = "webhook_endpoint"
+)
+
+// Valid indicates whether the value is a known member of the DeletedWebhookEndpointObject enum.
+func (e DeletedWebhookEndpointObject) Valid() bool {
+	switch e {
+	case DeletedWebhookEndpointObjectWebhookEndpoint:
 		return true
 	default:
 		return false
@@ -339,6 +618,156 @@ func (e RefundListObject) Valid() bool {
 	}
 }
 
+// Defines values for WebhookDeliveryObject.
+const (
+	WebhookDeliveryObjectWebhookDelivery WebhookDeliveryObject = "webhook_delivery"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryObject enum.
+func (e WebhookDeliveryObject) Valid() bool {
+	switch e {
+	case WebhookDeliveryObjectWebhookDelivery:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryStatus.
+const (
+	WebhookDeliveryStatusDelivered WebhookDeliveryStatus = "delivered"
+	WebhookDeliveryStatusFailed    WebhookDeliveryStatus = "failed"
+	WebhookDeliveryStatusPending   WebhookDeliveryStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
+func (e WebhookDeliveryStatus) Valid() bool {
+	switch e {
+	case WebhookDeliveryStatusDelivered:
+		return true
+	case WebhookDeliveryStatusFailed:
+		return true
+	case WebhookDeliveryStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryListObject.
+const (
+	WebhookDeliveryListObjectList WebhookDeliveryListObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryListObject enum.
+func (e WebhookDeliveryListObject) Valid() bool {
+	switch e {
+	case WebhookDeliveryListObjectList:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEndpointObject.
+const (
+	WebhookEndpointObjectWebhookEndpoint WebhookEndpointObject = "webhook_endpoint"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointObject enum.
+func (e WebhookEndpointObject) Valid() bool {
+	switch e {
+	case WebhookEndpointObjectWebhookEndpoint:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEndpointSignatureScheme.
+const (
+	WebhookEndpointSignatureSchemeStandard WebhookEndpointSignatureScheme = "standard"
+	WebhookEndpointSignatureSchemeStripe   WebhookEndpointSignatureScheme = "stripe"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointSignatureScheme enum.
+func (e WebhookEndpointSignatureScheme) Valid() bool {
+	switch e {
+	case WebhookEndpointSignatureSchemeStandard:
+		return true
+	case WebhookEndpointSignatureSchemeStripe:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEndpointStatus.
+const (
+	Disabled WebhookEndpointStatus = "disabled"
+	Enabled  WebhookEndpointStatus = "enabled"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointStatus enum.
+func (e WebhookEndpointStatus) Valid() bool {
+	switch e {
+	case Disabled:
+		return true
+	case Enabled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEndpointListObject.
+const (
+	WebhookEndpointListObjectList WebhookEndpointListObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointListObject enum.
+func (e WebhookEndpointListObject) Valid() bool {
+	switch e {
+	case WebhookEndpointListObjectList:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookTestObject.
+const (
+	WebhookTestObjectWebhookTest WebhookTestObject = "webhook_test"
+)
+
+// Valid indicates whether the value is a known member of the WebhookTestObject enum.
+func (e WebhookTestObject) Valid() bool {
+	switch e {
+	case WebhookTestObjectWebhookTest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreatePaymentIntentFormdataBodyPaymentMethodTypes.
+const (
+	CreatePaymentIntentFormdataBodyPaymentMethodTypesCard CreatePaymentIntentFormdataBodyPaymentMethodTypes = "card"
+	CreatePaymentIntentFormdataBodyPaymentMethodTypesLink CreatePaymentIntentFormdataBodyPaymentMethodTypes = "link"
+)
+
+// Valid indicates whether the value is a known member of the CreatePaymentIntentFormdataBodyPaymentMethodTypes enum.
+func (e CreatePaymentIntentFormdataBodyPaymentMethodTypes) Valid() bool {
+	switch e {
+	case CreatePaymentIntentFormdataBodyPaymentMethodTypesCard:
+		return true
+	case CreatePaymentIntentFormdataBodyPaymentMethodTypesLink:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CreateRefundFormdataBodyReason.
 const (
 	CreateRefundFormdataBodyReasonDuplicate           CreateRefundFormdataBodyReason = "duplicate"
@@ -359,6 +788,74 @@ func (e CreateRefundFormdataBodyReason) Valid() bool {
 		return false
 	}
 }
+
+// Defines values for CreateWebhookEndpointFormdataBodySignatureScheme.
+const (
+	CreateWebhookEndpointFormdataBodySignatureSchemeStandard CreateWebhookEndpointFormdataBodySignatureScheme = "standard"
+	CreateWebhookEndpointFormdataBodySignatureSchemeStripe   CreateWebhookEndpointFormdataBodySignatureScheme = "stripe"
+)
+
+// Valid indicates whether the value is a known member of the CreateWebhookEndpointFormdataBodySignatureScheme enum.
+func (e CreateWebhookEndpointFormdataBodySignatureScheme) Valid() bool {
+	switch e {
+	case CreateWebhookEndpointFormdataBodySignatureSchemeStandard:
+		return true
+	case CreateWebhookEndpointFormdataBodySignatureSchemeStripe:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListWebhookDeliveriesParamsStatus.
+const (
+	ListWebhookDeliveriesParamsStatusDelivered ListWebhookDeliveriesParamsStatus = "delivered"
+	ListWebhookDeliveriesParamsStatusFailed    ListWebhookDeliveriesParamsStatus = "failed"
+	ListWebhookDeliveriesParamsStatusPending   ListWebhookDeliveriesParamsStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the ListWebhookDeliveriesParamsStatus enum.
+func (e ListWebhookDeliveriesParamsStatus) Valid() bool {
+	switch e {
+	case ListWebhookDeliveriesParamsStatusDelivered:
+		return true
+	case ListWebhookDeliveriesParamsStatusFailed:
+		return true
+	case ListWebhookDeliveriesParamsStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// ApiVersionPin The version an account is pinned to, which requests without a version header get.
+type ApiVersionPin struct {
+	History []struct {
+		At   int                      `json:"at"`
+		From *string                  `json:"from"`
+		Kind ApiVersionPinHistoryKind `json:"kind"`
+		To   string                   `json:"to"`
+	} `json:"history"`
+	MovedAt  *int                `json:"moved_at"`
+	Object   ApiVersionPinObject `json:"object"`
+	PinnedAt int                 `json:"pinned_at"`
+
+	// PreviousVersion The version before the last upgrade or rollback.
+	PreviousVersion *string `json:"previous_version"`
+
+	// RollbackUntil Until when the last move can be rolled back.
+	RollbackUntil *int `json:"rollback_until"`
+
+	// SupportedVersions Every version of the API, newest first.
+	SupportedVersions []string `json:"supported_versions"`
+	Version           string   `json:"version"`
+}
+
+// ApiVersionPinHistoryKind defines model for ApiVersionPin.History.Kind.
+type ApiVersionPinHistoryKind string
+
+// ApiVersionPinObject defines model for ApiVersionPin.Object.
+type ApiVersionPinObject string
 
 // Card A card.
 type Card struct {
@@ -498,25 +995,63 @@ type Customer struct {
 	Name     *string        `json:"name,omitempty"`
 	Object   CustomerObject `json:"object"`
 	Phone    *string        `json:"phone,omitempty"`
-	Sources  struct {
-		Data    *[]interface{} `json:"data,omitempty"`
-		HasMore *bool          `json:"has_more,omitempty"`
-		Object  *string        `json:"object,omitempty"`
+
+	// Sources The customer's payment sources (its cards).
+	Sources struct {
+		Data    []Card                `json:"data"`
+		HasMore bool                  `json:"has_more"`
+		Object  CustomerSourcesObject `json:"object"`
+		Url     *string               `json:"url,omitempty"`
 	} `json:"sources"`
+
+	// Subscriptions The customer's subscriptions.
 	Subscriptions struct {
-		Data    *[]interface{} `json:"data,omitempty"`
-		HasMore *bool          `json:"has_more,omitempty"`
-		Object  *string        `json:"object,omitempty"`
+		Data []struct {
+			Id     string                          `json:"id"`
+			Object CustomerSubscriptionsDataObject `json:"object"`
+			Status CustomerSubscriptionsDataStatus `json:"status"`
+		} `json:"data"`
+		HasMore bool                        `json:"has_more"`
+		Object  CustomerSubscriptionsObject `json:"object"`
+		Url     *string                     `json:"url,omitempty"`
 	} `json:"subscriptions"`
+
+	// TaxIds The customer's tax ids.
 	TaxIds struct {
-		Data    *[]interface{} `json:"data,omitempty"`
-		HasMore *bool          `json:"has_more,omitempty"`
-		Object  *string        `json:"object,omitempty"`
+		Data []struct {
+			Id     string                   `json:"id"`
+			Object CustomerTaxIdsDataObject `json:"object"`
+
+			// Type The type of the tax id (eu_vat, us_ein, ...).
+			Type  string `json:"type"`
+			Value string `json:"value"`
+		} `json:"data"`
+		HasMore bool                 `json:"has_more"`
+		Object  CustomerTaxIdsObject `json:"object"`
+		Url     *string              `json:"url,omitempty"`
 	} `json:"tax_ids"`
 }
 
 // CustomerObject defines model for Customer.Object.
 type CustomerObject string
+
+// CustomerSourcesObject defines model for Customer.Sources.Object.
+type CustomerSourcesObject string
+
+// CustomerSubscriptionsDataObject defines model for Customer.Subscriptions.Data.Object.
+type CustomerSubscriptionsDataObject string
+
+// CustomerSubscriptionsDataStatus defines model for Customer.Subscriptions.Data.Status.
+type CustomerSubscriptionsDataStatus string
+
+// CustomerSubscriptionsObject defines model for Customer.Subscriptions.Object.
+type CustomerSubscriptionsObject string
+
+// CustomerTaxIdsDataObject defines model for Customer.TaxIds.Data.Object.
+type CustomerTaxIdsDataObject string
+
+// CustomerTaxIdsObject defines model for Customer.TaxIds.Object.
+type CustomerTaxIdsObject string
 
 // CustomerList defines model for customer_list.
 type CustomerList = ListOfCustomers
@@ -524,7 +1059,12 @@ type CustomerList = ListOfCustomers
 // CustomerParams defines model for customer_params.
 type CustomerParams struct {
 	// Balance The customer's balance in minor units.
-	Balance       *int    `json:"balance,omitempty"`
+	Balance *int `json:"balance,omitempty"`
+
+	// Currency Three-letter ISO currency code of the customer's balance.
+	Currency *string `json:"currency,omitempty"`
+
+	// DefaultSource The id of one of the customer's cards, to charge when a charge names the customer and no source.
 	DefaultSource *string `json:"default_source,omitempty"`
 	Description   *string `json:"description,omitempty"`
 	Email         *string `json:"email,omitempty"`
@@ -540,10 +1080,73 @@ type DeletedCustomer struct {
 	Deleted bool                  `json:"deleted"`
 	Id      string                `json:"id"`
 	Object  DeletedCustomerObject `json:"object"`
+
+	// Sources The customer's payment sources (its cards).
+	Sources struct {
+		Data    []Card                       `json:"data"`
+		HasMore bool                         `json:"has_more"`
+		Object  DeletedCustomerSourcesObject `json:"object"`
+		Url     *string                      `json:"url,omitempty"`
+	} `json:"sources"`
+
+	// Subscriptions The customer's subscriptions.
+	Subscriptions struct {
+		Data []struct {
+			Id     string                                 `json:"id"`
+			Object DeletedCustomerSubscriptionsDataObject `json:"object"`
+			Status DeletedCustomerSubscriptionsDataStatus `json:"status"`
+		} `json:"data"`
+		HasMore bool                               `json:"has_more"`
+		Object  DeletedCustomerSubscriptionsObject `json:"object"`
+		Url     *string                            `json:"url,omitempty"`
+	} `json:"subscriptions"`
+
+	// TaxIds The customer's tax ids.
+	TaxIds struct {
+		Data []struct {
+			Id     string                          `json:"id"`
+			Object DeletedCustomerTaxIdsDataObject `json:"object"`
+
+			// Type The type of the tax id (eu_vat, us_ein, ...).
+			Type  string `json:"type"`
+			Value string `json:"value"`
+		} `json:"data"`
+		HasMore bool                        `json:"has_more"`
+		Object  DeletedCustomerTaxIdsObject `json:"object"`
+		Url     *string                     `json:"url,omitempty"`
+	} `json:"tax_ids"`
 }
 
 // DeletedCustomerObject defines model for DeletedCustomer.Object.
 type DeletedCustomerObject string
+
+// DeletedCustomerSourcesObject defines model for DeletedCustomer.Sources.Object.
+type DeletedCustomerSourcesObject string
+
+// DeletedCustomerSubscriptionsDataObject defines model for DeletedCustomer.Subscriptions.Data.Object.
+type DeletedCustomerSubscriptionsDataObject string
+
+// DeletedCustomerSubscriptionsDataStatus defines model for DeletedCustomer.Subscriptions.Data.Status.
+type DeletedCustomerSubscriptionsDataStatus string
+
+// DeletedCustomerSubscriptionsObject defines model for DeletedCustomer.Subscriptions.Object.
+type DeletedCustomerSubscriptionsObject string
+
+// DeletedCustomerTaxIdsDataObject defines model for DeletedCustomer.TaxIds.Data.Object.
+type DeletedCustomerTaxIdsDataObject string
+
+// DeletedCustomerTaxIdsObject defines model for DeletedCustomer.TaxIds.Object.
+type DeletedCustomerTaxIdsObject string
+
+// DeletedWebhookEndpoint defines model for deleted_webhook_endpoint.
+type DeletedWebhookEndpoint struct {
+	Deleted bool                         `json:"deleted"`
+	Id      string                       `json:"id"`
+	Object  DeletedWebhookEndpointObject `json:"object"`
+}
+
+// DeletedWebhookEndpointObject defines model for DeletedWebhookEndpoint.Object.
+type DeletedWebhookEndpointObject string
 
 // DescriptionParams defines model for description_params.
 type DescriptionParams struct {
@@ -732,11 +1335,123 @@ type RefundList struct {
 // RefundListObject defines model for RefundList.Object.
 type RefundListObject string
 
+// WebhookDelivery One event's delivery to one webhook endpoint, retried until it succeeds or gives up.
+type WebhookDelivery struct {
+	Attempts       int     `json:"attempts"`
+	Created        *int    `json:"created,omitempty"`
+	Event          *string `json:"event,omitempty"`
+	Id             string  `json:"id"`
+	LastError      *string `json:"last_error,omitempty"`
+	LastHttpStatus *int    `json:"last_http_status,omitempty"`
+
+	// NextAttemptAt When the next attempt is due, while the delivery is pending.
+	NextAttemptAt   *int                  `json:"next_attempt_at,omitempty"`
+	Object          WebhookDeliveryObject `json:"object"`
+	Status          WebhookDeliveryStatus `json:"status"`
+	WebhookEndpoint *string               `json:"webhook_endpoint,omitempty"`
+}
+
+// WebhookDeliveryObject defines model for WebhookDelivery.Object.
+type WebhookDeliveryObject string
+
+// WebhookDeliveryStatus defines model for WebhookDelivery.Status.
+type WebhookDeliveryStatus string
+
+// WebhookDeliveryList defines model for webhook_delivery_list.
+type WebhookDeliveryList struct {
+	Data    []WebhookDelivery         `json:"data"`
+	HasMore bool                      `json:"has_more"`
+	Object  WebhookDeliveryListObject `json:"object"`
+	Url     string                    `json:"url"`
+}
+
+// WebhookDeliveryListObject defines model for WebhookDeliveryList.Object.
+type WebhookDeliveryListObject string
+
+// WebhookEndpoint Where the account's events are posted, signed, in the endpoint's version.
+type WebhookEndpoint struct {
+	// ApiVersion The version the endpoint's events are rendered in.
+	ApiVersion  string  `json:"api_version"`
+	Created     int     `json:"created"`
+	Description *string `json:"description"`
+
+	// EnabledEvents The event types sent, or * for every one.
+	EnabledEvents []string              `json:"enabled_events"`
+	Id            string                `json:"id"`
+	Livemode      bool                  `json:"livemode"`
+	Object        WebhookEndpointObject `json:"object"`
+
+	// PreviousSecretExpiresAt When the secret replaced by the last roll stops signing, while it still does.
+	PreviousSecretExpiresAt *int `json:"previous_secret_expires_at,omitempty"`
+
+	// Secret The signing secret: only in the answers that create or roll it.
+	Secret          *string                        `json:"secret,omitempty"`
+	SignatureScheme WebhookEndpointSignatureScheme `json:"signature_scheme"`
+	Status          WebhookEndpointStatus          `json:"status"`
+	Url             string                         `json:"url"`
+}
+
+// WebhookEndpointObject defines model for WebhookEndpoint.Object.
+type WebhookEndpointObject string
+
+// WebhookEndpointSignatureScheme defines model for WebhookEndpoint.SignatureScheme.
+type WebhookEndpointSignatureScheme string
+
+// WebhookEndpointStatus defines model for WebhookEndpoint.Status.
+type WebhookEndpointStatus string
+
+// WebhookEndpointList defines model for webhook_endpoint_list.
+type WebhookEndpointList struct {
+	Data    []WebhookEndpoint         `json:"data"`
+	HasMore bool                      `json:"has_more"`
+	Object  WebhookEndpointListObject `json:"object"`
+	Url     string                    `json:"url"`
+}
+
+// WebhookEndpointListObject defines model for WebhookEndpointList.Object.
+type WebhookEndpointListObject string
+
+// WebhookTest What a webhook endpoint's receiver answered to a test event.
+type WebhookTest struct {
+	// ApiVersion The version the event was rendered in.
+	ApiVersion      string            `json:"api_version"`
+	Delivered       bool              `json:"delivered"`
+	Error           *string           `json:"error"`
+	Event           string            `json:"event"`
+	HttpStatus      *int              `json:"http_status"`
+	Object          WebhookTestObject `json:"object"`
+	WebhookEndpoint string            `json:"webhook_endpoint"`
+}
+
+// WebhookTestObject defines model for WebhookTest.Object.
+type WebhookTestObject string
+
+// StripeVersion defines model for Stripe-Version.
+type StripeVersion = string
+
 // CustomerFilter defines model for customer_filter.
 type CustomerFilter = string
 
 // EndingBefore defines model for ending_before.
 type EndingBefore = string
+
+// ExpandCharge defines model for expand_charge.
+type ExpandCharge = []string
+
+// ExpandChargeList defines model for expand_charge_list.
+type ExpandChargeList = []string
+
+// ExpandPaymentIntent defines model for expand_payment_intent.
+type ExpandPaymentIntent = []string
+
+// ExpandPaymentIntentList defines model for expand_payment_intent_list.
+type ExpandPaymentIntentList = []string
+
+// ExpandRefund defines model for expand_refund.
+type ExpandRefund = []string
+
+// ExpandRefundList defines model for expand_refund_list.
+type ExpandRefundList = []string
 
 // Id defines model for id.
 type Id = string
@@ -747,8 +1462,35 @@ type Limit = int
 // StartingAfter defines model for starting_after.
 type StartingAfter = string
 
+// RetrieveAPIVersionParams defines parameters for RetrieveAPIVersion.
+type RetrieveAPIVersionParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// UpgradeAPIVersionFormdataBody defines parameters for UpgradeAPIVersion.
+type UpgradeAPIVersionFormdataBody struct {
+	// Version A version of this API newer than the account's.
+	Version string `form:"version" json:"version"`
+}
+
+// UpgradeAPIVersionParams defines parameters for UpgradeAPIVersion.
+type UpgradeAPIVersionParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// RollbackAPIVersionParams defines parameters for RollbackAPIVersion.
+type RollbackAPIVersionParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
 // ListChargesParams defines parameters for ListCharges.
 type ListChargesParams struct {
+	// Expand Fields of each charge to expand, under data: data.customer, data.payment_intent, data.refunds.
+	Expand *ExpandChargeList `form:"expand[],omitempty" json:"expand[],omitempty"`
+
 	// Limit How many objects to return (1 to 100).
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -760,6 +1502,9 @@ type ListChargesParams struct {
 
 	// Customer Only objects of this customer.
 	Customer *CustomerFilter `form:"customer,omitempty" json:"customer,omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
 }
 
 // CreateChargeFormdataBody defines parameters for CreateCharge.
@@ -779,6 +1524,33 @@ type CreateChargeFormdataBody struct {
 	Source *string `form:"source,omitempty" json:"source,omitempty"`
 }
 
+// CreateChargeParams defines parameters for CreateCharge.
+type CreateChargeParams struct {
+	// Expand Fields to expand from an id into the object: customer, payment_intent, refunds (and paths through them: payment_intent.customer).
+	Expand *ExpandCharge `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// RetrieveChargeParams defines parameters for RetrieveCharge.
+type RetrieveChargeParams struct {
+	// Expand Fields to expand from an id into the object: customer, payment_intent, refunds (and paths through them: payment_intent.customer).
+	Expand *ExpandCharge `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// UpdateChargeParams defines parameters for UpdateCharge.
+type UpdateChargeParams struct {
+	// Expand Fields to expand from an id into the object: customer, payment_intent, refunds (and paths through them: payment_intent.customer).
+	Expand *ExpandCharge `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
 // ListCustomersParams defines parameters for ListCustomers.
 type ListCustomersParams struct {
 	// Limit How many objects to return (1 to 100).
@@ -792,12 +1564,51 @@ type ListCustomersParams struct {
 
 	// Email Only customers with this email.
 	Email *string `form:"email,omitempty" json:"email,omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// CreateCustomerParams defines parameters for CreateCustomer.
+type CreateCustomerParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// DeleteCustomerParams defines parameters for DeleteCustomer.
+type DeleteCustomerParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// RetrieveCustomerParams defines parameters for RetrieveCustomer.
+type RetrieveCustomerParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// UpdateCustomerParams defines parameters for UpdateCustomer.
+type UpdateCustomerParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// ListSourcesParams defines parameters for ListSources.
+type ListSourcesParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
 }
 
 // CreateSourceFormdataBody defines parameters for CreateSource.
 type CreateSourceFormdataBody struct {
 	// Source A test token, such as tok_visa.
 	Source string `form:"source" json:"source"`
+}
+
+// CreateSourceParams defines parameters for CreateSource.
+type CreateSourceParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
 }
 
 // ListEventsParams defines parameters for ListEvents.
@@ -808,10 +1619,22 @@ type ListEventsParams struct {
 	// StartingAfter A cursor; the id of the last object of the previous page.
 	StartingAfter *StartingAfter `form:"starting_after,omitempty" json:"starting_after,omitempty"`
 	Type          *string        `form:"type,omitempty" json:"type,omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// RetrieveEventParams defines parameters for RetrieveEvent.
+type RetrieveEventParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
 }
 
 // ListPaymentIntentsParams defines parameters for ListPaymentIntents.
 type ListPaymentIntentsParams struct {
+	// Expand Fields of each payment intent to expand, under data: data.customer, data.latest_charge.
+	Expand *ExpandPaymentIntentList `form:"expand[],omitempty" json:"expand[],omitempty"`
+
 	// Limit How many objects to return (1 to 100).
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -823,21 +1646,49 @@ type ListPaymentIntentsParams struct {
 
 	// Customer Only objects of this customer.
 	Customer *CustomerFilter `form:"customer,omitempty" json:"customer,omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
 }
 
 // CreatePaymentIntentFormdataBody defines parameters for CreatePaymentIntent.
 type CreatePaymentIntentFormdataBody struct {
 	// Amount Amount in minor units (a string of digits from 9999-12-31.preview on).
-	Amount      int     `form:"amount" json:"amount"`
+	Amount int `form:"amount" json:"amount"`
+
+	// Confirm Confirm the intent now with payment_method.
 	Confirm     *bool   `form:"confirm,omitempty" json:"confirm,omitempty"`
 	Currency    string  `form:"currency" json:"currency"`
 	Customer    *string `form:"customer,omitempty" json:"customer,omitempty"`
 	Description *string `form:"description,omitempty" json:"description,omitempty"`
 
 	// Metadata Key-value pairs for your own use.
-	Metadata           *Metadata `form:"metadata,omitempty" json:"metadata,omitempty"`
-	PaymentMethod      *string   `form:"payment_method,omitempty" json:"payment_method,omitempty"`
-	PaymentMethodTypes *[]string `form:"payment_method_types,omitempty" json:"payment_method_types,omitempty"`
+	Metadata      *Metadata `form:"metadata,omitempty" json:"metadata,omitempty"`
+	PaymentMethod *string   `form:"payment_method,omitempty" json:"payment_method,omitempty"`
+
+	// PaymentMethodTypes The payment method types the intent accepts. Default: card (before 2023-08-16), else those enabled for the account.
+	PaymentMethodTypes *[]CreatePaymentIntentFormdataBodyPaymentMethodTypes `form:"payment_method_types,omitempty" json:"payment_method_types,omitempty"`
+}
+
+// CreatePaymentIntentParams defines parameters for CreatePaymentIntent.
+type CreatePaymentIntentParams struct {
+	// Expand Fields to expand from an id into the object: customer, latest_charge (and paths through them: latest_charge.customer).
+	Expand *ExpandPaymentIntent `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// CreatePaymentIntentFormdataBodyPaymentMethodTypes defines parameters for CreatePaymentIntent.
+type CreatePaymentIntentFormdataBodyPaymentMethodTypes string
+
+// RetrievePaymentIntentParams defines parameters for RetrievePaymentIntent.
+type RetrievePaymentIntentParams struct {
+	// Expand Fields to expand from an id into the object: customer, latest_charge (and paths through them: latest_charge.customer).
+	Expand *ExpandPaymentIntent `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
 }
 
 // UpdatePaymentIntentFormdataBody defines parameters for UpdatePaymentIntent.
@@ -849,13 +1700,34 @@ type UpdatePaymentIntentFormdataBody struct {
 	Metadata *Metadata `form:"metadata,omitempty" json:"metadata,omitempty"`
 }
 
+// UpdatePaymentIntentParams defines parameters for UpdatePaymentIntent.
+type UpdatePaymentIntentParams struct {
+	// Expand Fields to expand from an id into the object: customer, latest_charge (and paths through them: latest_charge.customer).
+	Expand *ExpandPaymentIntent `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
 // ConfirmPaymentIntentFormdataBody defines parameters for ConfirmPaymentIntent.
 type ConfirmPaymentIntentFormdataBody struct {
 	PaymentMethod *string `form:"payment_method,omitempty" json:"payment_method,omitempty"`
 }
 
+// ConfirmPaymentIntentParams defines parameters for ConfirmPaymentIntent.
+type ConfirmPaymentIntentParams struct {
+	// Expand Fields to expand from an id into the object: customer, latest_charge (and paths through them: latest_charge.customer).
+	Expand *ExpandPaymentIntent `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
 // ListRefundsParams defines parameters for ListRefunds.
 type ListRefundsParams struct {
+	// Expand Fields of each refund to expand, under data: data.charge, data.payment_intent.
+	Expand *ExpandRefundList `form:"expand[],omitempty" json:"expand[],omitempty"`
+
 	// Limit How many objects to return (1 to 100).
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -866,6 +1738,9 @@ type ListRefundsParams struct {
 	EndingBefore  *EndingBefore `form:"ending_before,omitempty" json:"ending_before,omitempty"`
 	Charge        *string       `form:"charge,omitempty" json:"charge,omitempty"`
 	PaymentIntent *string       `form:"payment_intent,omitempty" json:"payment_intent,omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
 }
 
 // CreateRefundFormdataBody defines parameters for CreateRefund.
@@ -879,8 +1754,170 @@ type CreateRefundFormdataBody struct {
 	Reason        *CreateRefundFormdataBodyReason `form:"reason,omitempty" json:"reason,omitempty"`
 }
 
+// CreateRefundParams defines parameters for CreateRefund.
+type CreateRefundParams struct {
+	// Expand Fields to expand from an id into the object: charge, payment_intent (and paths through them: charge.customer).
+	Expand *ExpandRefund `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
 // CreateRefundFormdataBodyReason defines parameters for CreateRefund.
 type CreateRefundFormdataBodyReason string
+
+// RetrieveRefundParams defines parameters for RetrieveRefund.
+type RetrieveRefundParams struct {
+	// Expand Fields to expand from an id into the object: charge, payment_intent (and paths through them: charge.customer).
+	Expand *ExpandRefund `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// UpdateRefundFormdataBody defines parameters for UpdateRefund.
+type UpdateRefundFormdataBody struct {
+	// Metadata Key-value pairs for your own use.
+	Metadata *Metadata `form:"metadata,omitempty" json:"metadata,omitempty"`
+}
+
+// UpdateRefundParams defines parameters for UpdateRefund.
+type UpdateRefundParams struct {
+	// Expand Fields to expand from an id into the object: charge, payment_intent (and paths through them: charge.customer).
+	Expand *ExpandRefund `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// ResendWebhookDeliveryParams defines parameters for ResendWebhookDelivery.
+type ResendWebhookDeliveryParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// RetryWebhookDeliveryParams defines parameters for RetryWebhookDelivery.
+type RetryWebhookDeliveryParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// ListWebhookEndpointsParams defines parameters for ListWebhookEndpoints.
+type ListWebhookEndpointsParams struct {
+	// Limit How many objects to return (1 to 100).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// StartingAfter A cursor; the id of the last object of the previous page.
+	StartingAfter *StartingAfter `form:"starting_after,omitempty" json:"starting_after,omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// CreateWebhookEndpointFormdataBody defines parameters for CreateWebhookEndpoint.
+type CreateWebhookEndpointFormdataBody struct {
+	// ApiVersion The version events are rendered in. Default: the account's version.
+	ApiVersion  *string `form:"api_version,omitempty" json:"api_version,omitempty"`
+	Description *string `form:"description,omitempty" json:"description,omitempty"`
+
+	// EnabledEvents The event types sent (customer.created), or * for every one.
+	EnabledEvents []string `form:"enabled_events" json:"enabled_events"`
+
+	// SignatureScheme stripe (Stripe-Signature, the default) or standard (the Standard Webhooks headers).
+	SignatureScheme *CreateWebhookEndpointFormdataBodySignatureScheme `form:"signature_scheme,omitempty" json:"signature_scheme,omitempty"`
+
+	// Url The absolute https (or http) URL events are posted to.
+	Url string `form:"url" json:"url"`
+}
+
+// CreateWebhookEndpointParams defines parameters for CreateWebhookEndpoint.
+type CreateWebhookEndpointParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// CreateWebhookEndpointFormdataBodySignatureScheme defines parameters for CreateWebhookEndpoint.
+type CreateWebhookEndpointFormdataBodySignatureScheme string
+
+// DeleteWebhookEndpointParams defines parameters for DeleteWebhookEndpoint.
+type DeleteWebhookEndpointParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// RetrieveWebhookEndpointParams defines parameters for RetrieveWebhookEndpoint.
+type RetrieveWebhookEndpointParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// UpdateWebhookEndpointFormdataBody defines parameters for UpdateWebhookEndpoint.
+type UpdateWebhookEndpointFormdataBody struct {
+	ApiVersion  *string `form:"api_version,omitempty" json:"api_version,omitempty"`
+	Description *string `form:"description,omitempty" json:"description,omitempty"`
+
+	// Disabled true stops deliveries (they wait); false sends them again.
+	Disabled      *bool     `form:"disabled,omitempty" json:"disabled,omitempty"`
+	EnabledEvents *[]string `form:"enabled_events,omitempty" json:"enabled_events,omitempty"`
+	Url           *string   `form:"url,omitempty" json:"url,omitempty"`
+}
+
+// UpdateWebhookEndpointParams defines parameters for UpdateWebhookEndpoint.
+type UpdateWebhookEndpointParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Limit How many objects to return (1 to 100).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// StartingAfter A cursor; the id of the last object of the previous page.
+	StartingAfter *StartingAfter `form:"starting_after,omitempty" json:"starting_after,omitempty"`
+
+	// Status Only deliveries in this state.
+	Status *ListWebhookDeliveriesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// ListWebhookDeliveriesParamsStatus defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParamsStatus string
+
+// RollWebhookEndpointSecretFormdataBody defines parameters for RollWebhookEndpointSecret.
+type RollWebhookEndpointSecretFormdataBody struct {
+	// ExpiresIn Seconds the old secret keeps signing (default 86400).
+	ExpiresIn *int `form:"expires_in,omitempty" json:"expires_in,omitempty"`
+}
+
+// RollWebhookEndpointSecretParams defines parameters for RollWebhookEndpointSecret.
+type RollWebhookEndpointSecretParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// TestWebhookEndpointFormdataBody defines parameters for TestWebhookEndpoint.
+type TestWebhookEndpointFormdataBody struct {
+	// ApiVersion The version to render the event in. Default: the endpoint's.
+	ApiVersion *string `form:"api_version,omitempty" json:"api_version,omitempty"`
+
+	// Event The id of a stored event to send.
+	Event *string `form:"event,omitempty" json:"event,omitempty"`
+
+	// Type Or the type of a sample event to send (customer.created).
+	Type *string `form:"type,omitempty" json:"type,omitempty"`
+}
+
+// TestWebhookEndpointParams defines parameters for TestWebhookEndpoint.
+type TestWebhookEndpointParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// UpgradeAPIVersionFormdataRequestBody defines body for UpgradeAPIVersion for application/x-www-form-urlencoded ContentType.
+type UpgradeAPIVersionFormdataRequestBody UpgradeAPIVersionFormdataBody
 
 // CreateChargeFormdataRequestBody defines body for CreateCharge for application/x-www-form-urlencoded ContentType.
 type CreateChargeFormdataRequestBody CreateChargeFormdataBody
@@ -910,7 +1947,19 @@ type ConfirmPaymentIntentFormdataRequestBody ConfirmPaymentIntentFormdataBody
 type CreateRefundFormdataRequestBody CreateRefundFormdataBody
 
 // UpdateRefundFormdataRequestBody defines body for UpdateRefund for application/x-www-form-urlencoded ContentType.
-type UpdateRefundFormdataRequestBody = DescriptionParams
+type UpdateRefundFormdataRequestBody UpdateRefundFormdataBody
+
+// CreateWebhookEndpointFormdataRequestBody defines body for CreateWebhookEndpoint for application/x-www-form-urlencoded ContentType.
+type CreateWebhookEndpointFormdataRequestBody CreateWebhookEndpointFormdataBody
+
+// UpdateWebhookEndpointFormdataRequestBody defines body for UpdateWebhookEndpoint for application/x-www-form-urlencoded ContentType.
+type UpdateWebhookEndpointFormdataRequestBody UpdateWebhookEndpointFormdataBody
+
+// RollWebhookEndpointSecretFormdataRequestBody defines body for RollWebhookEndpointSecret for application/x-www-form-urlencoded ContentType.
+type RollWebhookEndpointSecretFormdataRequestBody RollWebhookEndpointSecretFormdataBody
+
+// TestWebhookEndpointFormdataRequestBody defines body for TestWebhookEndpoint for application/x-www-form-urlencoded ContentType.
+type TestWebhookEndpointFormdataRequestBody TestWebhookEndpointFormdataBody
 
 // AsChargeCustomer0 returns the union data inside the Charge_Customer as a ChargeCustomer0
 func (t Charge_Customer) AsChargeCustomer0() (ChargeCustomer0, error) {
@@ -1296,6 +2345,30 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// RetrieveAPIVersion The version the account is pinned to and its history (pinning it to the newest stable version first if it has none).
+	//
+	// Corresponds with GET /v1/account/api_version (the `RetrieveAPIVersion` operationId).
+	RetrieveAPIVersion(ctx context.Context, params *RetrieveAPIVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpgradeAPIVersionWithBody Move the account to a newer version; it can roll back within 72 hours.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+	UpgradeAPIVersionWithBody(ctx context.Context, params *UpgradeAPIVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpgradeAPIVersionWithFormdataBody Move the account to a newer version; it can roll back within 72 hours.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+	UpgradeAPIVersionWithFormdataBody(ctx context.Context, params *UpgradeAPIVersionParams, body UpgradeAPIVersionFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RollbackAPIVersion Move the account back to its previous version, within 72 hours of the upgrade.
+	//
+	// Corresponds with POST /v1/account/api_version/rollback (the `RollbackAPIVersion` operationId).
+	RollbackAPIVersion(ctx context.Context, params *RollbackAPIVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListCharges List charges, newest first.
 	//
 	// Corresponds with GET /v1/charges (the `ListCharges` operationId).
@@ -1306,33 +2379,33 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-	CreateChargeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateChargeWithBody(ctx context.Context, params *CreateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateChargeWithFormdataBody Charge a card.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-	CreateChargeWithFormdataBody(ctx context.Context, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateChargeWithFormdataBody(ctx context.Context, params *CreateChargeParams, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetrieveCharge Retrieve a charge.
 	//
 	// Corresponds with GET /v1/charges/{id} (the `RetrieveCharge` operationId).
-	RetrieveCharge(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RetrieveCharge(ctx context.Context, id Id, params *RetrieveChargeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateChargeWithBody Update a charge's description and metadata.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-	UpdateChargeWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateChargeWithBody(ctx context.Context, id Id, params *UpdateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateChargeWithFormdataBody Update a charge's description and metadata.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-	UpdateChargeWithFormdataBody(ctx context.Context, id Id, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateChargeWithFormdataBody(ctx context.Context, id Id, params *UpdateChargeParams, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListCustomers List customers, newest first.
 	//
@@ -1344,57 +2417,57 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-	CreateCustomerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateCustomerWithBody(ctx context.Context, params *CreateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateCustomerWithFormdataBody Create a customer.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-	CreateCustomerWithFormdataBody(ctx context.Context, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateCustomerWithFormdataBody(ctx context.Context, params *CreateCustomerParams, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteCustomer Delete a customer.
 	//
 	// Corresponds with DELETE /v1/customers/{id} (the `DeleteCustomer` operationId).
-	DeleteCustomer(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteCustomer(ctx context.Context, id Id, params *DeleteCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetrieveCustomer Retrieve a customer.
 	//
 	// Corresponds with GET /v1/customers/{id} (the `RetrieveCustomer` operationId).
-	RetrieveCustomer(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RetrieveCustomer(ctx context.Context, id Id, params *RetrieveCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCustomerWithBody Update a customer; parameters left out are left unchanged.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-	UpdateCustomerWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateCustomerWithBody(ctx context.Context, id Id, params *UpdateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCustomerWithFormdataBody Update a customer; parameters left out are left unchanged.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-	UpdateCustomerWithFormdataBody(ctx context.Context, id Id, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateCustomerWithFormdataBody(ctx context.Context, id Id, params *UpdateCustomerParams, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSources List a customer's sources (before 2015-02-18, its cards at /v1/customers/{id}/cards).
 	//
 	// Corresponds with GET /v1/customers/{id}/sources (the `ListSources` operationId).
-	ListSources(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListSources(ctx context.Context, id Id, params *ListSourcesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSourceWithBody Add a card to a customer from a test token.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-	CreateSourceWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateSourceWithBody(ctx context.Context, id Id, params *CreateSourceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSourceWithFormdataBody Add a card to a customer from a test token.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-	CreateSourceWithFormdataBody(ctx context.Context, id Id, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateSourceWithFormdataBody(ctx context.Context, id Id, params *CreateSourceParams, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListEvents List events, newest first.
 	//
@@ -1404,7 +2477,7 @@ type ClientInterface interface {
 	// RetrieveEvent Retrieve an event.
 	//
 	// Corresponds with GET /v1/events/{id} (the `RetrieveEvent` operationId).
-	RetrieveEvent(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RetrieveEvent(ctx context.Context, id Id, params *RetrieveEventParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPaymentIntents List payment intents, newest first.
 	//
@@ -1416,47 +2489,47 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-	CreatePaymentIntentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreatePaymentIntentWithBody(ctx context.Context, params *CreatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreatePaymentIntentWithFormdataBody Create a payment intent.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-	CreatePaymentIntentWithFormdataBody(ctx context.Context, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreatePaymentIntentWithFormdataBody(ctx context.Context, params *CreatePaymentIntentParams, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetrievePaymentIntent Retrieve a payment intent.
 	//
 	// Corresponds with GET /v1/payment_intents/{id} (the `RetrievePaymentIntent` operationId).
-	RetrievePaymentIntent(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RetrievePaymentIntent(ctx context.Context, id Id, params *RetrievePaymentIntentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdatePaymentIntentWithBody Update a payment intent.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-	UpdatePaymentIntentWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdatePaymentIntentWithBody(ctx context.Context, id Id, params *UpdatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdatePaymentIntentWithFormdataBody Update a payment intent.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-	UpdatePaymentIntentWithFormdataBody(ctx context.Context, id Id, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdatePaymentIntentWithFormdataBody(ctx context.Context, id Id, params *UpdatePaymentIntentParams, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConfirmPaymentIntentWithBody Confirm a payment intent with a payment method.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-	ConfirmPaymentIntentWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ConfirmPaymentIntentWithBody(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConfirmPaymentIntentWithFormdataBody Confirm a payment intent with a payment method.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-	ConfirmPaymentIntentWithFormdataBody(ctx context.Context, id Id, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ConfirmPaymentIntentWithFormdataBody(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRefunds List refunds, newest first.
 	//
@@ -1468,33 +2541,183 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-	CreateRefundWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateRefundWithBody(ctx context.Context, params *CreateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateRefundWithFormdataBody Refund a charge or a payment intent, in full or in part.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-	CreateRefundWithFormdataBody(ctx context.Context, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateRefundWithFormdataBody(ctx context.Context, params *CreateRefundParams, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetrieveRefund Retrieve a refund.
 	//
 	// Corresponds with GET /v1/refunds/{id} (the `RetrieveRefund` operationId).
-	RetrieveRefund(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RetrieveRefund(ctx context.Context, id Id, params *RetrieveRefundParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateRefundWithBody Update a refund's metadata.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-	UpdateRefundWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateRefundWithBody(ctx context.Context, id Id, params *UpdateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateRefundWithFormdataBody Update a refund's metadata.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-	UpdateRefundWithFormdataBody(ctx context.Context, id Id, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateRefundWithFormdataBody(ctx context.Context, id Id, params *UpdateRefundParams, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResendWebhookDelivery Attempt a delivery again now (the same as retry).
+	//
+	// Corresponds with POST /v1/webhook_deliveries/{id}/resend (the `ResendWebhookDelivery` operationId).
+	ResendWebhookDelivery(ctx context.Context, id Id, params *ResendWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryWebhookDelivery Attempt a delivery again now.
+	//
+	// Corresponds with POST /v1/webhook_deliveries/{id}/retry (the `RetryWebhookDelivery` operationId).
+	RetryWebhookDelivery(ctx context.Context, id Id, params *RetryWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListWebhookEndpoints List the account's webhook endpoints, newest first.
+	//
+	// Corresponds with GET /v1/webhook_endpoints (the `ListWebhookEndpoints` operationId).
+	ListWebhookEndpoints(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateWebhookEndpointWithBody Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpointWithBody(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateWebhookEndpointWithFormdataBody Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpointWithFormdataBody(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteWebhookEndpoint Delete a webhook endpoint; its pending deliveries are dropped.
+	//
+	// Corresponds with DELETE /v1/webhook_endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+	DeleteWebhookEndpoint(ctx context.Context, id Id, params *DeleteWebhookEndpointParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetrieveWebhookEndpoint Retrieve a webhook endpoint.
+	//
+	// Corresponds with GET /v1/webhook_endpoints/{id} (the `RetrieveWebhookEndpoint` operationId).
+	RetrieveWebhookEndpoint(ctx context.Context, id Id, params *RetrieveWebhookEndpointParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateWebhookEndpointWithBody Update a webhook endpoint; parameters left out are left unchanged.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+	UpdateWebhookEndpointWithBody(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateWebhookEndpointWithFormdataBody Update a webhook endpoint; parameters left out are left unchanged.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+	UpdateWebhookEndpointWithFormdataBody(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, body UpdateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListWebhookDeliveries List a webhook endpoint's deliveries, newest first.
+	//
+	// Corresponds with GET /v1/webhook_endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+	ListWebhookDeliveries(ctx context.Context, id Id, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RollWebhookEndpointSecretWithBody Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+	RollWebhookEndpointSecretWithBody(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RollWebhookEndpointSecretWithFormdataBody Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+	RollWebhookEndpointSecretWithFormdataBody(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, body RollWebhookEndpointSecretFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TestWebhookEndpointWithBody Send one event to a webhook endpoint now and say how its receiver answered.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+	TestWebhookEndpointWithBody(ctx context.Context, id Id, params *TestWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TestWebhookEndpointWithFormdataBody Send one event to a webhook endpoint now and say how its receiver answered.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+	TestWebhookEndpointWithFormdataBody(ctx context.Context, id Id, params *TestWebhookEndpointParams, body TestWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// RetrieveAPIVersion The version the account is pinned to and its history (pinning it to the newest stable version first if it has none).
+//
+// Corresponds with GET /v1/account/api_version (the `RetrieveAPIVersion` operationId).
+func (c *Client) RetrieveAPIVersion(ctx context.Context, params *RetrieveAPIVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveAPIVersionRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpgradeAPIVersionWithBody Move the account to a newer version; it can roll back within 72 hours.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+func (c *Client) UpgradeAPIVersionWithBody(ctx context.Context, params *UpgradeAPIVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpgradeAPIVersionRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpgradeAPIVersionWithFormdataBody Move the account to a newer version; it can roll back within 72 hours.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+func (c *Client) UpgradeAPIVersionWithFormdataBody(ctx context.Context, params *UpgradeAPIVersionParams, body UpgradeAPIVersionFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpgradeAPIVersionRequestWithFormdataBody(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RollbackAPIVersion Move the account back to its previous version, within 72 hours of the upgrade.
+//
+// Corresponds with POST /v1/account/api_version/rollback (the `RollbackAPIVersion` operationId).
+func (c *Client) RollbackAPIVersion(ctx context.Context, params *RollbackAPIVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRollbackAPIVersionRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // ListCharges List charges, newest first.
@@ -1517,8 +2740,8 @@ func (c *Client) ListCharges(ctx context.Context, params *ListChargesParams, req
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-func (c *Client) CreateChargeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateChargeRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateChargeWithBody(ctx context.Context, params *CreateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateChargeRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1534,8 +2757,8 @@ func (c *Client) CreateChargeWithBody(ctx context.Context, contentType string, b
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-func (c *Client) CreateChargeWithFormdataBody(ctx context.Context, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateChargeRequestWithFormdataBody(c.Server, body)
+func (c *Client) CreateChargeWithFormdataBody(ctx context.Context, params *CreateChargeParams, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateChargeRequestWithFormdataBody(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1549,8 +2772,8 @@ func (c *Client) CreateChargeWithFormdataBody(ctx context.Context, body CreateCh
 // RetrieveCharge Retrieve a charge.
 //
 // Corresponds with GET /v1/charges/{id} (the `RetrieveCharge` operationId).
-func (c *Client) RetrieveCharge(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrieveChargeRequest(c.Server, id)
+func (c *Client) RetrieveCharge(ctx context.Context, id Id, params *RetrieveChargeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveChargeRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1566,8 +2789,8 @@ func (c *Client) RetrieveCharge(ctx context.Context, id Id, reqEditors ...Reques
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-func (c *Client) UpdateChargeWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateChargeRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) UpdateChargeWithBody(ctx context.Context, id Id, params *UpdateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateChargeRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1583,8 +2806,8 @@ func (c *Client) UpdateChargeWithBody(ctx context.Context, id Id, contentType st
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-func (c *Client) UpdateChargeWithFormdataBody(ctx context.Context, id Id, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateChargeRequestWithFormdataBody(c.Server, id, body)
+func (c *Client) UpdateChargeWithFormdataBody(ctx context.Context, id Id, params *UpdateChargeParams, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateChargeRequestWithFormdataBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1615,8 +2838,8 @@ func (c *Client) ListCustomers(ctx context.Context, params *ListCustomersParams,
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-func (c *Client) CreateCustomerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCustomerRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateCustomerWithBody(ctx context.Context, params *CreateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCustomerRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1632,8 +2855,8 @@ func (c *Client) CreateCustomerWithBody(ctx context.Context, contentType string,
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-func (c *Client) CreateCustomerWithFormdataBody(ctx context.Context, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCustomerRequestWithFormdataBody(c.Server, body)
+func (c *Client) CreateCustomerWithFormdataBody(ctx context.Context, params *CreateCustomerParams, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCustomerRequestWithFormdataBody(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1647,8 +2870,8 @@ func (c *Client) CreateCustomerWithFormdataBody(ctx context.Context, body Create
 // DeleteCustomer Delete a customer.
 //
 // Corresponds with DELETE /v1/customers/{id} (the `DeleteCustomer` operationId).
-func (c *Client) DeleteCustomer(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteCustomerRequest(c.Server, id)
+func (c *Client) DeleteCustomer(ctx context.Context, id Id, params *DeleteCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCustomerRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1662,8 +2885,8 @@ func (c *Client) DeleteCustomer(ctx context.Context, id Id, reqEditors ...Reques
 // RetrieveCustomer Retrieve a customer.
 //
 // Corresponds with GET /v1/customers/{id} (the `RetrieveCustomer` operationId).
-func (c *Client) RetrieveCustomer(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrieveCustomerRequest(c.Server, id)
+func (c *Client) RetrieveCustomer(ctx context.Context, id Id, params *RetrieveCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveCustomerRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1679,8 +2902,8 @@ func (c *Client) RetrieveCustomer(ctx context.Context, id Id, reqEditors ...Requ
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-func (c *Client) UpdateCustomerWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCustomerRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) UpdateCustomerWithBody(ctx context.Context, id Id, params *UpdateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCustomerRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1696,8 +2919,8 @@ func (c *Client) UpdateCustomerWithBody(ctx context.Context, id Id, contentType 
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-func (c *Client) UpdateCustomerWithFormdataBody(ctx context.Context, id Id, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCustomerRequestWithFormdataBody(c.Server, id, body)
+func (c *Client) UpdateCustomerWithFormdataBody(ctx context.Context, id Id, params *UpdateCustomerParams, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCustomerRequestWithFormdataBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1711,8 +2934,8 @@ func (c *Client) UpdateCustomerWithFormdataBody(ctx context.Context, id Id, body
 // ListSources List a customer's sources (before 2015-02-18, its cards at /v1/customers/{id}/cards).
 //
 // Corresponds with GET /v1/customers/{id}/sources (the `ListSources` operationId).
-func (c *Client) ListSources(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListSourcesRequest(c.Server, id)
+func (c *Client) ListSources(ctx context.Context, id Id, params *ListSourcesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSourcesRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1728,8 +2951,8 @@ func (c *Client) ListSources(ctx context.Context, id Id, reqEditors ...RequestEd
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-func (c *Client) CreateSourceWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateSourceRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) CreateSourceWithBody(ctx context.Context, id Id, params *CreateSourceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSourceRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1745,8 +2968,8 @@ func (c *Client) CreateSourceWithBody(ctx context.Context, id Id, contentType st
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-func (c *Client) CreateSourceWithFormdataBody(ctx context.Context, id Id, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateSourceRequestWithFormdataBody(c.Server, id, body)
+func (c *Client) CreateSourceWithFormdataBody(ctx context.Context, id Id, params *CreateSourceParams, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSourceRequestWithFormdataBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1775,8 +2998,8 @@ func (c *Client) ListEvents(ctx context.Context, params *ListEventsParams, reqEd
 // RetrieveEvent Retrieve an event.
 //
 // Corresponds with GET /v1/events/{id} (the `RetrieveEvent` operationId).
-func (c *Client) RetrieveEvent(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrieveEventRequest(c.Server, id)
+func (c *Client) RetrieveEvent(ctx context.Context, id Id, params *RetrieveEventParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveEventRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1807,8 +3030,8 @@ func (c *Client) ListPaymentIntents(ctx context.Context, params *ListPaymentInte
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-func (c *Client) CreatePaymentIntentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreatePaymentIntentRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreatePaymentIntentWithBody(ctx context.Context, params *CreatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePaymentIntentRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1824,8 +3047,8 @@ func (c *Client) CreatePaymentIntentWithBody(ctx context.Context, contentType st
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-func (c *Client) CreatePaymentIntentWithFormdataBody(ctx context.Context, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreatePaymentIntentRequestWithFormdataBody(c.Server, body)
+func (c *Client) CreatePaymentIntentWithFormdataBody(ctx context.Context, params *CreatePaymentIntentParams, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePaymentIntentRequestWithFormdataBody(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1839,8 +3062,8 @@ func (c *Client) CreatePaymentIntentWithFormdataBody(ctx context.Context, body C
 // RetrievePaymentIntent Retrieve a payment intent.
 //
 // Corresponds with GET /v1/payment_intents/{id} (the `RetrievePaymentIntent` operationId).
-func (c *Client) RetrievePaymentIntent(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrievePaymentIntentRequest(c.Server, id)
+func (c *Client) RetrievePaymentIntent(ctx context.Context, id Id, params *RetrievePaymentIntentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrievePaymentIntentRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1856,8 +3079,8 @@ func (c *Client) RetrievePaymentIntent(ctx context.Context, id Id, reqEditors ..
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-func (c *Client) UpdatePaymentIntentWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdatePaymentIntentRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) UpdatePaymentIntentWithBody(ctx context.Context, id Id, params *UpdatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePaymentIntentRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1873,8 +3096,8 @@ func (c *Client) UpdatePaymentIntentWithBody(ctx context.Context, id Id, content
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-func (c *Client) UpdatePaymentIntentWithFormdataBody(ctx context.Context, id Id, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdatePaymentIntentRequestWithFormdataBody(c.Server, id, body)
+func (c *Client) UpdatePaymentIntentWithFormdataBody(ctx context.Context, id Id, params *UpdatePaymentIntentParams, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePaymentIntentRequestWithFormdataBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1890,8 +3113,8 @@ func (c *Client) UpdatePaymentIntentWithFormdataBody(ctx context.Context, id Id,
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-func (c *Client) ConfirmPaymentIntentWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewConfirmPaymentIntentRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) ConfirmPaymentIntentWithBody(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmPaymentIntentRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1907,8 +3130,8 @@ func (c *Client) ConfirmPaymentIntentWithBody(ctx context.Context, id Id, conten
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-func (c *Client) ConfirmPaymentIntentWithFormdataBody(ctx context.Context, id Id, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewConfirmPaymentIntentRequestWithFormdataBody(c.Server, id, body)
+func (c *Client) ConfirmPaymentIntentWithFormdataBody(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmPaymentIntentRequestWithFormdataBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1939,8 +3162,8 @@ func (c *Client) ListRefunds(ctx context.Context, params *ListRefundsParams, req
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-func (c *Client) CreateRefundWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateRefundRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateRefundWithBody(ctx context.Context, params *CreateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRefundRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1956,8 +3179,8 @@ func (c *Client) CreateRefundWithBody(ctx context.Context, contentType string, b
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-func (c *Client) CreateRefundWithFormdataBody(ctx context.Context, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateRefundRequestWithFormdataBody(c.Server, body)
+func (c *Client) CreateRefundWithFormdataBody(ctx context.Context, params *CreateRefundParams, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRefundRequestWithFormdataBody(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1971,8 +3194,8 @@ func (c *Client) CreateRefundWithFormdataBody(ctx context.Context, body CreateRe
 // RetrieveRefund Retrieve a refund.
 //
 // Corresponds with GET /v1/refunds/{id} (the `RetrieveRefund` operationId).
-func (c *Client) RetrieveRefund(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrieveRefundRequest(c.Server, id)
+func (c *Client) RetrieveRefund(ctx context.Context, id Id, params *RetrieveRefundParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveRefundRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1988,8 +3211,8 @@ func (c *Client) RetrieveRefund(ctx context.Context, id Id, reqEditors ...Reques
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-func (c *Client) UpdateRefundWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateRefundRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) UpdateRefundWithBody(ctx context.Context, id Id, params *UpdateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRefundRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2005,8 +3228,8 @@ func (c *Client) UpdateRefundWithBody(ctx context.Context, id Id, contentType st
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-func (c *Client) UpdateRefundWithFormdataBody(ctx context.Context, id Id, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateRefundRequestWithFormdataBody(c.Server, id, body)
+func (c *Client) UpdateRefundWithFormdataBody(ctx context.Context, id Id, params *UpdateRefundParams, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRefundRequestWithFormdataBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2015,6 +3238,371 @@ func (c *Client) UpdateRefundWithFormdataBody(ctx context.Context, id Id, body U
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// ResendWebhookDelivery Attempt a delivery again now (the same as retry).
+//
+// Corresponds with POST /v1/webhook_deliveries/{id}/resend (the `ResendWebhookDelivery` operationId).
+func (c *Client) ResendWebhookDelivery(ctx context.Context, id Id, params *ResendWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResendWebhookDeliveryRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryWebhookDelivery Attempt a delivery again now.
+//
+// Corresponds with POST /v1/webhook_deliveries/{id}/retry (the `RetryWebhookDelivery` operationId).
+func (c *Client) RetryWebhookDelivery(ctx context.Context, id Id, params *RetryWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryWebhookDeliveryRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListWebhookEndpoints List the account's webhook endpoints, newest first.
+//
+// Corresponds with GET /v1/webhook_endpoints (the `ListWebhookEndpoints` operationId).
+func (c *Client) ListWebhookEndpoints(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWebhookEndpointsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateWebhookEndpointWithBody Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *Client) CreateWebhookEndpointWithBody(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateWebhookEndpointRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateWebhookEndpointWithFormdataBody Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *Client) CreateWebhookEndpointWithFormdataBody(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateWebhookEndpointRequestWithFormdataBody(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteWebhookEndpoint Delete a webhook endpoint; its pending deliveries are dropped.
+//
+// Corresponds with DELETE /v1/webhook_endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+func (c *Client) DeleteWebhookEndpoint(ctx context.Context, id Id, params *DeleteWebhookEndpointParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteWebhookEndpointRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetrieveWebhookEndpoint Retrieve a webhook endpoint.
+//
+// Corresponds with GET /v1/webhook_endpoints/{id} (the `RetrieveWebhookEndpoint` operationId).
+func (c *Client) RetrieveWebhookEndpoint(ctx context.Context, id Id, params *RetrieveWebhookEndpointParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveWebhookEndpointRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateWebhookEndpointWithBody Update a webhook endpoint; parameters left out are left unchanged.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+func (c *Client) UpdateWebhookEndpointWithBody(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateWebhookEndpointRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateWebhookEndpointWithFormdataBody Update a webhook endpoint; parameters left out are left unchanged.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+func (c *Client) UpdateWebhookEndpointWithFormdataBody(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, body UpdateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateWebhookEndpointRequestWithFormdataBody(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListWebhookDeliveries List a webhook endpoint's deliveries, newest first.
+//
+// Corresponds with GET /v1/webhook_endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+func (c *Client) ListWebhookDeliveries(ctx context.Context, id Id, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWebhookDeliveriesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RollWebhookEndpointSecretWithBody Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+func (c *Client) RollWebhookEndpointSecretWithBody(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRollWebhookEndpointSecretRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RollWebhookEndpointSecretWithFormdataBody Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+func (c *Client) RollWebhookEndpointSecretWithFormdataBody(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, body RollWebhookEndpointSecretFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRollWebhookEndpointSecretRequestWithFormdataBody(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TestWebhookEndpointWithBody Send one event to a webhook endpoint now and say how its receiver answered.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+func (c *Client) TestWebhookEndpointWithBody(ctx context.Context, id Id, params *TestWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestWebhookEndpointRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TestWebhookEndpointWithFormdataBody Send one event to a webhook endpoint now and say how its receiver answered.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+func (c *Client) TestWebhookEndpointWithFormdataBody(ctx context.Context, id Id, params *TestWebhookEndpointParams, body TestWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestWebhookEndpointRequestWithFormdataBody(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NewRetrieveAPIVersionRequest constructs an http.Request for the RetrieveAPIVersion method
+func NewRetrieveAPIVersionRequest(server string, params *RetrieveAPIVersionParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/account/api_version")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpgradeAPIVersionRequestWithFormdataBody calls the generic UpgradeAPIVersion builder with application/x-www-form-urlencoded body
+func NewUpgradeAPIVersionRequestWithFormdataBody(server string, params *UpgradeAPIVersionParams, body UpgradeAPIVersionFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpgradeAPIVersionRequestWithBody(server, params, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpgradeAPIVersionRequestWithBody constructs an http.Request for the UpgradeAPIVersion method, with any body, and a specified content type
+func NewUpgradeAPIVersionRequestWithBody(server string, params *UpgradeAPIVersionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/account/api_version")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRollbackAPIVersionRequest constructs an http.Request for the RollbackAPIVersion method
+func NewRollbackAPIVersionRequest(server string, params *RollbackAPIVersionParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/account/api_version/rollback")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
 }
 
 // NewListChargesRequest constructs an http.Request for the ListCharges method
@@ -2044,6 +3632,18 @@ func NewListChargesRequest(server string, params *ListChargesParams) (*http.Requ
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Limit != nil {
 
@@ -2104,22 +3704,37 @@ func NewListChargesRequest(server string, params *ListChargesParams) (*http.Requ
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewCreateChargeRequestWithFormdataBody calls the generic CreateCharge builder with application/x-www-form-urlencoded body
-func NewCreateChargeRequestWithFormdataBody(server string, body CreateChargeFormdataRequestBody) (*http.Request, error) {
+func NewCreateChargeRequestWithFormdataBody(server string, params *CreateChargeParams, body CreateChargeFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewCreateChargeRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+	return NewCreateChargeRequestWithBody(server, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewCreateChargeRequestWithBody constructs an http.Request for the CreateCharge method, with any body, and a specified content type
-func NewCreateChargeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateChargeRequestWithBody(server string, params *CreateChargeParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2137,6 +3752,33 @@ func NewCreateChargeRequestWithBody(server string, contentType string, body io.R
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -2144,11 +3786,26 @@ func NewCreateChargeRequestWithBody(server string, contentType string, body io.R
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewRetrieveChargeRequest constructs an http.Request for the RetrieveCharge method
-func NewRetrieveChargeRequest(server string, id Id) (*http.Request, error) {
+func NewRetrieveChargeRequest(server string, id Id, params *RetrieveChargeParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2171,6 +3828,33 @@ func NewRetrieveChargeRequest(server string, id Id) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -2178,22 +3862,37 @@ func NewRetrieveChargeRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateChargeRequestWithFormdataBody calls the generic UpdateCharge builder with application/x-www-form-urlencoded body
-func NewUpdateChargeRequestWithFormdataBody(server string, id Id, body UpdateChargeFormdataRequestBody) (*http.Request, error) {
+func NewUpdateChargeRequestWithFormdataBody(server string, id Id, params *UpdateChargeParams, body UpdateChargeFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewUpdateChargeRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+	return NewUpdateChargeRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewUpdateChargeRequestWithBody constructs an http.Request for the UpdateCharge method, with any body, and a specified content type
-func NewUpdateChargeRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateChargeRequestWithBody(server string, id Id, params *UpdateChargeParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2218,12 +3917,54 @@ func NewUpdateChargeRequestWithBody(server string, id Id, contentType string, bo
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -2315,22 +4056,37 @@ func NewListCustomersRequest(server string, params *ListCustomersParams) (*http.
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewCreateCustomerRequestWithFormdataBody calls the generic CreateCustomer builder with application/x-www-form-urlencoded body
-func NewCreateCustomerRequestWithFormdataBody(server string, body CreateCustomerFormdataRequestBody) (*http.Request, error) {
+func NewCreateCustomerRequestWithFormdataBody(server string, params *CreateCustomerParams, body CreateCustomerFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewCreateCustomerRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+	return NewCreateCustomerRequestWithBody(server, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewCreateCustomerRequestWithBody constructs an http.Request for the CreateCustomer method, with any body, and a specified content type
-func NewCreateCustomerRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateCustomerRequestWithBody(server string, params *CreateCustomerParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2355,11 +4111,26 @@ func NewCreateCustomerRequestWithBody(server string, contentType string, body io
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewDeleteCustomerRequest constructs an http.Request for the DeleteCustomer method
-func NewDeleteCustomerRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteCustomerRequest(server string, id Id, params *DeleteCustomerParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2389,11 +4160,26 @@ func NewDeleteCustomerRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewRetrieveCustomerRequest constructs an http.Request for the RetrieveCustomer method
-func NewRetrieveCustomerRequest(server string, id Id) (*http.Request, error) {
+func NewRetrieveCustomerRequest(server string, id Id, params *RetrieveCustomerParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2421,24 +4207,39 @@ func NewRetrieveCustomerRequest(server string, id Id) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
 	}
 
 	return req, nil
 }
 
 // NewUpdateCustomerRequestWithFormdataBody calls the generic UpdateCustomer builder with application/x-www-form-urlencoded body
-func NewUpdateCustomerRequestWithFormdataBody(server string, id Id, body UpdateCustomerFormdataRequestBody) (*http.Request, error) {
+func NewUpdateCustomerRequestWithFormdataBody(server string, id Id, params *UpdateCustomerParams, body UpdateCustomerFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewUpdateCustomerRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+	return NewUpdateCustomerRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewUpdateCustomerRequestWithBody constructs an http.Request for the UpdateCustomer method, with any body, and a specified content type
-func NewUpdateCustomerRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateCustomerRequestWithBody(server string, id Id, params *UpdateCustomerParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2470,11 +4271,26 @@ func NewUpdateCustomerRequestWithBody(server string, id Id, contentType string, 
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewListSourcesRequest constructs an http.Request for the ListSources method
-func NewListSourcesRequest(server string, id Id) (*http.Request, error) {
+func NewListSourcesRequest(server string, id Id, params *ListSourcesParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2504,22 +4320,37 @@ func NewListSourcesRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewCreateSourceRequestWithFormdataBody calls the generic CreateSource builder with application/x-www-form-urlencoded body
-func NewCreateSourceRequestWithFormdataBody(server string, id Id, body CreateSourceFormdataRequestBody) (*http.Request, error) {
+func NewCreateSourceRequestWithFormdataBody(server string, id Id, params *CreateSourceParams, body CreateSourceFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewCreateSourceRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+	return NewCreateSourceRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewCreateSourceRequestWithBody constructs an http.Request for the CreateSource method, with any body, and a specified content type
-func NewCreateSourceRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateSourceRequestWithBody(server string, id Id, params *CreateSourceParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2550,6 +4381,21 @@ func NewCreateSourceRequestWithBody(server string, id Id, contentType string, bo
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -2629,11 +4475,26 @@ func NewListEventsRequest(server string, params *ListEventsParams) (*http.Reques
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewRetrieveEventRequest constructs an http.Request for the RetrieveEvent method
-func NewRetrieveEventRequest(server string, id Id) (*http.Request, error) {
+func NewRetrieveEventRequest(server string, id Id, params *RetrieveEventParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2661,6 +4522,21 @@ func NewRetrieveEventRequest(server string, id Id) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -2693,6 +4569,18 @@ func NewListPaymentIntentsRequest(server string, params *ListPaymentIntentsParam
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Limit != nil {
 
@@ -2753,22 +4641,37 @@ func NewListPaymentIntentsRequest(server string, params *ListPaymentIntentsParam
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewCreatePaymentIntentRequestWithFormdataBody calls the generic CreatePaymentIntent builder with application/x-www-form-urlencoded body
-func NewCreatePaymentIntentRequestWithFormdataBody(server string, body CreatePaymentIntentFormdataRequestBody) (*http.Request, error) {
+func NewCreatePaymentIntentRequestWithFormdataBody(server string, params *CreatePaymentIntentParams, body CreatePaymentIntentFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewCreatePaymentIntentRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+	return NewCreatePaymentIntentRequestWithBody(server, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewCreatePaymentIntentRequestWithBody constructs an http.Request for the CreatePaymentIntent method, with any body, and a specified content type
-func NewCreatePaymentIntentRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreatePaymentIntentRequestWithBody(server string, params *CreatePaymentIntentParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2786,6 +4689,33 @@ func NewCreatePaymentIntentRequestWithBody(server string, contentType string, bo
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -2793,11 +4723,26 @@ func NewCreatePaymentIntentRequestWithBody(server string, contentType string, bo
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewRetrievePaymentIntentRequest constructs an http.Request for the RetrievePaymentIntent method
-func NewRetrievePaymentIntentRequest(server string, id Id) (*http.Request, error) {
+func NewRetrievePaymentIntentRequest(server string, id Id, params *RetrievePaymentIntentParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2820,6 +4765,33 @@ func NewRetrievePaymentIntentRequest(server string, id Id) (*http.Request, error
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -2827,22 +4799,37 @@ func NewRetrievePaymentIntentRequest(server string, id Id) (*http.Request, error
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdatePaymentIntentRequestWithFormdataBody calls the generic UpdatePaymentIntent builder with application/x-www-form-urlencoded body
-func NewUpdatePaymentIntentRequestWithFormdataBody(server string, id Id, body UpdatePaymentIntentFormdataRequestBody) (*http.Request, error) {
+func NewUpdatePaymentIntentRequestWithFormdataBody(server string, id Id, params *UpdatePaymentIntentParams, body UpdatePaymentIntentFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewUpdatePaymentIntentRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+	return NewUpdatePaymentIntentRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewUpdatePaymentIntentRequestWithBody constructs an http.Request for the UpdatePaymentIntent method, with any body, and a specified content type
-func NewUpdatePaymentIntentRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdatePaymentIntentRequestWithBody(server string, id Id, params *UpdatePaymentIntentParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2867,6 +4854,33 @@ func NewUpdatePaymentIntentRequestWithBody(server string, id Id, contentType str
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -2874,22 +4888,37 @@ func NewUpdatePaymentIntentRequestWithBody(server string, id Id, contentType str
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewConfirmPaymentIntentRequestWithFormdataBody calls the generic ConfirmPaymentIntent builder with application/x-www-form-urlencoded body
-func NewConfirmPaymentIntentRequestWithFormdataBody(server string, id Id, body ConfirmPaymentIntentFormdataRequestBody) (*http.Request, error) {
+func NewConfirmPaymentIntentRequestWithFormdataBody(server string, id Id, params *ConfirmPaymentIntentParams, body ConfirmPaymentIntentFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewConfirmPaymentIntentRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+	return NewConfirmPaymentIntentRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewConfirmPaymentIntentRequestWithBody constructs an http.Request for the ConfirmPaymentIntent method, with any body, and a specified content type
-func NewConfirmPaymentIntentRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewConfirmPaymentIntentRequestWithBody(server string, id Id, params *ConfirmPaymentIntentParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2914,12 +4943,54 @@ func NewConfirmPaymentIntentRequestWithBody(server string, id Id, contentType st
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -2951,6 +5022,18 @@ func NewListRefundsRequest(server string, params *ListRefundsParams) (*http.Requ
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Limit != nil {
 
@@ -3023,22 +5106,37 @@ func NewListRefundsRequest(server string, params *ListRefundsParams) (*http.Requ
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewCreateRefundRequestWithFormdataBody calls the generic CreateRefund builder with application/x-www-form-urlencoded body
-func NewCreateRefundRequestWithFormdataBody(server string, body CreateRefundFormdataRequestBody) (*http.Request, error) {
+func NewCreateRefundRequestWithFormdataBody(server string, params *CreateRefundParams, body CreateRefundFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewCreateRefundRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+	return NewCreateRefundRequestWithBody(server, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewCreateRefundRequestWithBody constructs an http.Request for the CreateRefund method, with any body, and a specified content type
-func NewCreateRefundRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateRefundRequestWithBody(server string, params *CreateRefundParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -3056,6 +5154,33 @@ func NewCreateRefundRequestWithBody(server string, contentType string, body io.R
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -3063,11 +5188,26 @@ func NewCreateRefundRequestWithBody(server string, contentType string, body io.R
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewRetrieveRefundRequest constructs an http.Request for the RetrieveRefund method
-func NewRetrieveRefundRequest(server string, id Id) (*http.Request, error) {
+func NewRetrieveRefundRequest(server string, id Id, params *RetrieveRefundParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3083,6 +5223,454 @@ func NewRetrieveRefundRequest(server string, id Id) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/v1/refunds/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpdateRefundRequestWithFormdataBody calls the generic UpdateRefund builder with application/x-www-form-urlencoded body
+func NewUpdateRefundRequestWithFormdataBody(server string, id Id, params *UpdateRefundParams, body UpdateRefundFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateRefundRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateRefundRequestWithBody constructs an http.Request for the UpdateRefund method, with any body, and a specified content type
+func NewUpdateRefundRequestWithBody(server string, id Id, params *UpdateRefundParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/refunds/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewResendWebhookDeliveryRequest constructs an http.Request for the ResendWebhookDelivery method
+func NewResendWebhookDeliveryRequest(server string, id Id, params *ResendWebhookDeliveryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_deliveries/%s/resend", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRetryWebhookDeliveryRequest constructs an http.Request for the RetryWebhookDelivery method
+func NewRetryWebhookDeliveryRequest(server string, id Id, params *RetryWebhookDeliveryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_deliveries/%s/retry", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListWebhookEndpointsRequest constructs an http.Request for the ListWebhookEndpoints method
+func NewListWebhookEndpointsRequest(server string, params *ListWebhookEndpointsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartingAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "starting_after", *params.StartingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateWebhookEndpointRequestWithFormdataBody calls the generic CreateWebhookEndpoint builder with application/x-www-form-urlencoded body
+func NewCreateWebhookEndpointRequestWithFormdataBody(server string, params *CreateWebhookEndpointParams, body CreateWebhookEndpointFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateWebhookEndpointRequestWithBody(server, params, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateWebhookEndpointRequestWithBody constructs an http.Request for the CreateWebhookEndpoint method, with any body, and a specified content type
+func NewCreateWebhookEndpointRequestWithBody(server string, params *CreateWebhookEndpointParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteWebhookEndpointRequest constructs an http.Request for the DeleteWebhookEndpoint method
+func NewDeleteWebhookEndpointRequest(server string, id Id, params *DeleteWebhookEndpointParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRetrieveWebhookEndpointRequest constructs an http.Request for the RetrieveWebhookEndpoint method
+func NewRetrieveWebhookEndpointRequest(server string, id Id, params *RetrieveWebhookEndpointParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -3097,22 +5685,37 @@ func NewRetrieveRefundRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
-// NewUpdateRefundRequestWithFormdataBody calls the generic UpdateRefund builder with application/x-www-form-urlencoded body
-func NewUpdateRefundRequestWithFormdataBody(server string, id Id, body UpdateRefundFormdataRequestBody) (*http.Request, error) {
+// NewUpdateWebhookEndpointRequestWithFormdataBody calls the generic UpdateWebhookEndpoint builder with application/x-www-form-urlencoded body
+func NewUpdateWebhookEndpointRequestWithFormdataBody(server string, id Id, params *UpdateWebhookEndpointParams, body UpdateWebhookEndpointFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewUpdateRefundRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+	return NewUpdateWebhookEndpointRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
-// NewUpdateRefundRequestWithBody constructs an http.Request for the UpdateRefund method, with any body, and a specified content type
-func NewUpdateRefundRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+// NewUpdateWebhookEndpointRequestWithBody constructs an http.Request for the UpdateWebhookEndpoint method, with any body, and a specified content type
+func NewUpdateWebhookEndpointRequestWithBody(server string, id Id, params *UpdateWebhookEndpointParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3127,7 +5730,7 @@ func NewUpdateRefundRequestWithBody(server string, id Id, contentType string, bo
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/v1/refunds/%s", pathParam0)
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -3143,6 +5746,245 @@ func NewUpdateRefundRequestWithBody(server string, id Id, contentType string, bo
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListWebhookDeliveriesRequest constructs an http.Request for the ListWebhookDeliveries method
+func NewListWebhookDeliveriesRequest(server string, id Id, params *ListWebhookDeliveriesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints/%s/deliveries", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartingAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "starting_after", *params.StartingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRollWebhookEndpointSecretRequestWithFormdataBody calls the generic RollWebhookEndpointSecret builder with application/x-www-form-urlencoded body
+func NewRollWebhookEndpointSecretRequestWithFormdataBody(server string, id Id, params *RollWebhookEndpointSecretParams, body RollWebhookEndpointSecretFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewRollWebhookEndpointSecretRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewRollWebhookEndpointSecretRequestWithBody constructs an http.Request for the RollWebhookEndpointSecret method, with any body, and a specified content type
+func NewRollWebhookEndpointSecretRequestWithBody(server string, id Id, params *RollWebhookEndpointSecretParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints/%s/roll_secret", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewTestWebhookEndpointRequestWithFormdataBody calls the generic TestWebhookEndpoint builder with application/x-www-form-urlencoded body
+func NewTestWebhookEndpointRequestWithFormdataBody(server string, id Id, params *TestWebhookEndpointParams, body TestWebhookEndpointFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewTestWebhookEndpointRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewTestWebhookEndpointRequestWithBody constructs an http.Request for the TestWebhookEndpoint method, with any body, and a specified content type
+func NewTestWebhookEndpointRequestWithBody(server string, id Id, params *TestWebhookEndpointParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints/%s/test", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -3191,6 +6033,34 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// RetrieveAPIVersionWithResponse The version the account is pinned to and its history (pinning it to the newest stable version first if it has none).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/account/api_version (the `RetrieveAPIVersion` operationId).
+	RetrieveAPIVersionWithResponse(ctx context.Context, params *RetrieveAPIVersionParams, reqEditors ...RequestEditorFn) (*RetrieveAPIVersionResponse, error)
+
+	// UpgradeAPIVersionWithBodyWithResponse Move the account to a newer version; it can roll back within 72 hours.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+	UpgradeAPIVersionWithBodyWithResponse(ctx context.Context, params *UpgradeAPIVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpgradeAPIVersionResponse, error)
+
+	// UpgradeAPIVersionWithFormdataBodyWithResponse Move the account to a newer version; it can roll back within 72 hours.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+	UpgradeAPIVersionWithFormdataBodyWithResponse(ctx context.Context, params *UpgradeAPIVersionParams, body UpgradeAPIVersionFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpgradeAPIVersionResponse, error)
+
+	// RollbackAPIVersionWithResponse Move the account back to its previous version, within 72 hours of the upgrade.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/account/api_version/rollback (the `RollbackAPIVersion` operationId).
+	RollbackAPIVersionWithResponse(ctx context.Context, params *RollbackAPIVersionParams, reqEditors ...RequestEditorFn) (*RollbackAPIVersionResponse, error)
+
 	// ListChargesWithResponse List charges, newest first.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3203,35 +6073,35 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-	CreateChargeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error)
+	CreateChargeWithBodyWithResponse(ctx context.Context, params *CreateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error)
 
 	// CreateChargeWithFormdataBodyWithResponse Charge a card.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-	CreateChargeWithFormdataBodyWithResponse(ctx context.Context, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error)
+	CreateChargeWithFormdataBodyWithResponse(ctx context.Context, params *CreateChargeParams, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error)
 
 	// RetrieveChargeWithResponse Retrieve a charge.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/charges/{id} (the `RetrieveCharge` operationId).
-	RetrieveChargeWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveChargeResponse, error)
+	RetrieveChargeWithResponse(ctx context.Context, id Id, params *RetrieveChargeParams, reqEditors ...RequestEditorFn) (*RetrieveChargeResponse, error)
 
 	// UpdateChargeWithBodyWithResponse Update a charge's description and metadata.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-	UpdateChargeWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error)
+	UpdateChargeWithBodyWithResponse(ctx context.Context, id Id, params *UpdateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error)
 
 	// UpdateChargeWithFormdataBodyWithResponse Update a charge's description and metadata.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-	UpdateChargeWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error)
+	UpdateChargeWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateChargeParams, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error)
 
 	// ListCustomersWithResponse List customers, newest first.
 	//
@@ -3245,63 +6115,63 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-	CreateCustomerWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error)
+	CreateCustomerWithBodyWithResponse(ctx context.Context, params *CreateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error)
 
 	// CreateCustomerWithFormdataBodyWithResponse Create a customer.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-	CreateCustomerWithFormdataBodyWithResponse(ctx context.Context, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error)
+	CreateCustomerWithFormdataBodyWithResponse(ctx context.Context, params *CreateCustomerParams, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error)
 
 	// DeleteCustomerWithResponse Delete a customer.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /v1/customers/{id} (the `DeleteCustomer` operationId).
-	DeleteCustomerWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteCustomerResponse, error)
+	DeleteCustomerWithResponse(ctx context.Context, id Id, params *DeleteCustomerParams, reqEditors ...RequestEditorFn) (*DeleteCustomerResponse, error)
 
 	// RetrieveCustomerWithResponse Retrieve a customer.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/customers/{id} (the `RetrieveCustomer` operationId).
-	RetrieveCustomerWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveCustomerResponse, error)
+	RetrieveCustomerWithResponse(ctx context.Context, id Id, params *RetrieveCustomerParams, reqEditors ...RequestEditorFn) (*RetrieveCustomerResponse, error)
 
 	// UpdateCustomerWithBodyWithResponse Update a customer; parameters left out are left unchanged.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-	UpdateCustomerWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error)
+	UpdateCustomerWithBodyWithResponse(ctx context.Context, id Id, params *UpdateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error)
 
 	// UpdateCustomerWithFormdataBodyWithResponse Update a customer; parameters left out are left unchanged.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-	UpdateCustomerWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error)
+	UpdateCustomerWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateCustomerParams, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error)
 
 	// ListSourcesWithResponse List a customer's sources (before 2015-02-18, its cards at /v1/customers/{id}/cards).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/customers/{id}/sources (the `ListSources` operationId).
-	ListSourcesWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*ListSourcesResponse, error)
+	ListSourcesWithResponse(ctx context.Context, id Id, params *ListSourcesParams, reqEditors ...RequestEditorFn) (*ListSourcesResponse, error)
 
 	// CreateSourceWithBodyWithResponse Add a card to a customer from a test token.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-	CreateSourceWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error)
+	CreateSourceWithBodyWithResponse(ctx context.Context, id Id, params *CreateSourceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error)
 
 	// CreateSourceWithFormdataBodyWithResponse Add a card to a customer from a test token.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-	CreateSourceWithFormdataBodyWithResponse(ctx context.Context, id Id, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error)
+	CreateSourceWithFormdataBodyWithResponse(ctx context.Context, id Id, params *CreateSourceParams, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error)
 
 	// ListEventsWithResponse List events, newest first.
 	//
@@ -3315,7 +6185,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/events/{id} (the `RetrieveEvent` operationId).
-	RetrieveEventWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveEventResponse, error)
+	RetrieveEventWithResponse(ctx context.Context, id Id, params *RetrieveEventParams, reqEditors ...RequestEditorFn) (*RetrieveEventResponse, error)
 
 	// ListPaymentIntentsWithResponse List payment intents, newest first.
 	//
@@ -3329,49 +6199,49 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-	CreatePaymentIntentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error)
+	CreatePaymentIntentWithBodyWithResponse(ctx context.Context, params *CreatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error)
 
 	// CreatePaymentIntentWithFormdataBodyWithResponse Create a payment intent.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-	CreatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error)
+	CreatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, params *CreatePaymentIntentParams, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error)
 
 	// RetrievePaymentIntentWithResponse Retrieve a payment intent.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/payment_intents/{id} (the `RetrievePaymentIntent` operationId).
-	RetrievePaymentIntentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrievePaymentIntentResponse, error)
+	RetrievePaymentIntentWithResponse(ctx context.Context, id Id, params *RetrievePaymentIntentParams, reqEditors ...RequestEditorFn) (*RetrievePaymentIntentResponse, error)
 
 	// UpdatePaymentIntentWithBodyWithResponse Update a payment intent.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-	UpdatePaymentIntentWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error)
+	UpdatePaymentIntentWithBodyWithResponse(ctx context.Context, id Id, params *UpdatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error)
 
 	// UpdatePaymentIntentWithFormdataBodyWithResponse Update a payment intent.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-	UpdatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error)
+	UpdatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdatePaymentIntentParams, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error)
 
 	// ConfirmPaymentIntentWithBodyWithResponse Confirm a payment intent with a payment method.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-	ConfirmPaymentIntentWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error)
+	ConfirmPaymentIntentWithBodyWithResponse(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error)
 
 	// ConfirmPaymentIntentWithFormdataBodyWithResponse Confirm a payment intent with a payment method.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-	ConfirmPaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error)
+	ConfirmPaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error)
 
 	// ListRefundsWithResponse List refunds, newest first.
 	//
@@ -3385,35 +6255,329 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-	CreateRefundWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error)
+	CreateRefundWithBodyWithResponse(ctx context.Context, params *CreateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error)
 
 	// CreateRefundWithFormdataBodyWithResponse Refund a charge or a payment intent, in full or in part.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-	CreateRefundWithFormdataBodyWithResponse(ctx context.Context, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error)
+	CreateRefundWithFormdataBodyWithResponse(ctx context.Context, params *CreateRefundParams, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error)
 
 	// RetrieveRefundWithResponse Retrieve a refund.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/refunds/{id} (the `RetrieveRefund` operationId).
-	RetrieveRefundWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveRefundResponse, error)
+	RetrieveRefundWithResponse(ctx context.Context, id Id, params *RetrieveRefundParams, reqEditors ...RequestEditorFn) (*RetrieveRefundResponse, error)
 
 	// UpdateRefundWithBodyWithResponse Update a refund's metadata.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-	UpdateRefundWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error)
+	UpdateRefundWithBodyWithResponse(ctx context.Context, id Id, params *UpdateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error)
 
 	// UpdateRefundWithFormdataBodyWithResponse Update a refund's metadata.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-	UpdateRefundWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error)
+	UpdateRefundWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateRefundParams, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error)
+
+	// ResendWebhookDeliveryWithResponse Attempt a delivery again now (the same as retry).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_deliveries/{id}/resend (the `ResendWebhookDelivery` operationId).
+	ResendWebhookDeliveryWithResponse(ctx context.Context, id Id, params *ResendWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*ResendWebhookDeliveryResponse, error)
+
+	// RetryWebhookDeliveryWithResponse Attempt a delivery again now.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_deliveries/{id}/retry (the `RetryWebhookDelivery` operationId).
+	RetryWebhookDeliveryWithResponse(ctx context.Context, id Id, params *RetryWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*RetryWebhookDeliveryResponse, error)
+
+	// ListWebhookEndpointsWithResponse List the account's webhook endpoints, newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/webhook_endpoints (the `ListWebhookEndpoints` operationId).
+	ListWebhookEndpointsWithResponse(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResponse, error)
+
+	// CreateWebhookEndpointWithBodyWithResponse Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error)
+
+	// CreateWebhookEndpointWithFormdataBodyWithResponse Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpointWithFormdataBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error)
+
+	// DeleteWebhookEndpointWithResponse Delete a webhook endpoint; its pending deliveries are dropped.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/webhook_endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+	DeleteWebhookEndpointWithResponse(ctx context.Context, id Id, params *DeleteWebhookEndpointParams, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error)
+
+	// RetrieveWebhookEndpointWithResponse Retrieve a webhook endpoint.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/webhook_endpoints/{id} (the `RetrieveWebhookEndpoint` operationId).
+	RetrieveWebhookEndpointWithResponse(ctx context.Context, id Id, params *RetrieveWebhookEndpointParams, reqEditors ...RequestEditorFn) (*RetrieveWebhookEndpointResponse, error)
+
+	// UpdateWebhookEndpointWithBodyWithResponse Update a webhook endpoint; parameters left out are left unchanged.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+	UpdateWebhookEndpointWithBodyWithResponse(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error)
+
+	// UpdateWebhookEndpointWithFormdataBodyWithResponse Update a webhook endpoint; parameters left out are left unchanged.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+	UpdateWebhookEndpointWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, body UpdateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error)
+
+	// ListWebhookDeliveriesWithResponse List a webhook endpoint's deliveries, newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/webhook_endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+	ListWebhookDeliveriesWithResponse(ctx context.Context, id Id, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResponse, error)
+
+	// RollWebhookEndpointSecretWithBodyWithResponse Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+	RollWebhookEndpointSecretWithBodyWithResponse(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RollWebhookEndpointSecretResponse, error)
+
+	// RollWebhookEndpointSecretWithFormdataBodyWithResponse Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+	RollWebhookEndpointSecretWithFormdataBodyWithResponse(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, body RollWebhookEndpointSecretFormdataRequestBody, reqEditors ...RequestEditorFn) (*RollWebhookEndpointSecretResponse, error)
+
+	// TestWebhookEndpointWithBodyWithResponse Send one event to a webhook endpoint now and say how its receiver answered.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+	TestWebhookEndpointWithBodyWithResponse(ctx context.Context, id Id, params *TestWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TestWebhookEndpointResponse, error)
+
+	// TestWebhookEndpointWithFormdataBodyWithResponse Send one event to a webhook endpoint now and say how its receiver answered.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+	TestWebhookEndpointWithFormdataBodyWithResponse(ctx context.Context, id Id, params *TestWebhookEndpointParams, body TestWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*TestWebhookEndpointResponse, error)
+}
+
+// RetrieveAPIVersionResponse200Headers the declared response headers of an HTTP 200 response for RetrieveAPIVersion
+type RetrieveAPIVersionResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetrieveAPIVersionResponseDefaultHeaders the declared response headers of an HTTP default response for RetrieveAPIVersion
+type RetrieveAPIVersionResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type RetrieveAPIVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiVersionPin
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrieveAPIVersionResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetrieveAPIVersionResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetrieveAPIVersionResponse) GetJSON200() *ApiVersionPin {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RetrieveAPIVersionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RetrieveAPIVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetrieveAPIVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetrieveAPIVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetrieveAPIVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpgradeAPIVersionResponse200Headers the declared response headers of an HTTP 200 response for UpgradeAPIVersion
+type UpgradeAPIVersionResponse200Headers struct {
+	StripeVersion *string
+}
+
+// UpgradeAPIVersionResponseDefaultHeaders the declared response headers of an HTTP default response for UpgradeAPIVersion
+type UpgradeAPIVersionResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type UpgradeAPIVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiVersionPin
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpgradeAPIVersionResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpgradeAPIVersionResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpgradeAPIVersionResponse) GetJSON200() *ApiVersionPin {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r UpgradeAPIVersionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpgradeAPIVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpgradeAPIVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpgradeAPIVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpgradeAPIVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RollbackAPIVersionResponse200Headers the declared response headers of an HTTP 200 response for RollbackAPIVersion
+type RollbackAPIVersionResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RollbackAPIVersionResponseDefaultHeaders the declared response headers of an HTTP default response for RollbackAPIVersion
+type RollbackAPIVersionResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type RollbackAPIVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiVersionPin
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RollbackAPIVersionResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RollbackAPIVersionResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RollbackAPIVersionResponse) GetJSON200() *ApiVersionPin {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RollbackAPIVersionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RollbackAPIVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RollbackAPIVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RollbackAPIVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RollbackAPIVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListChargesResponse200Headers the declared response headers of an HTTP 200 response for ListCharges
+type ListChargesResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListChargesResponseDefaultHeaders the declared response headers of an HTTP default response for ListCharges
+type ListChargesResponseDefaultHeaders struct {
+	StripeVersion *string
 }
 
 type ListChargesResponse struct {
@@ -3423,6 +6587,10 @@ type ListChargesResponse struct {
 	JSON200 *ChargeList
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListChargesResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListChargesResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3464,6 +6632,16 @@ func (r ListChargesResponse) ContentType() string {
 	return ""
 }
 
+// CreateChargeResponse200Headers the declared response headers of an HTTP 200 response for CreateCharge
+type CreateChargeResponse200Headers struct {
+	StripeVersion *string
+}
+
+// CreateChargeResponseDefaultHeaders the declared response headers of an HTTP default response for CreateCharge
+type CreateChargeResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type CreateChargeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3471,6 +6649,10 @@ type CreateChargeResponse struct {
 	JSON200 *Charge
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateChargeResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateChargeResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3512,6 +6694,16 @@ func (r CreateChargeResponse) ContentType() string {
 	return ""
 }
 
+// RetrieveChargeResponse200Headers the declared response headers of an HTTP 200 response for RetrieveCharge
+type RetrieveChargeResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetrieveChargeResponseDefaultHeaders the declared response headers of an HTTP default response for RetrieveCharge
+type RetrieveChargeResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type RetrieveChargeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3519,6 +6711,10 @@ type RetrieveChargeResponse struct {
 	JSON200 *Charge
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrieveChargeResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetrieveChargeResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3560,6 +6756,16 @@ func (r RetrieveChargeResponse) ContentType() string {
 	return ""
 }
 
+// UpdateChargeResponse200Headers the declared response headers of an HTTP 200 response for UpdateCharge
+type UpdateChargeResponse200Headers struct {
+	StripeVersion *string
+}
+
+// UpdateChargeResponseDefaultHeaders the declared response headers of an HTTP default response for UpdateCharge
+type UpdateChargeResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type UpdateChargeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3567,6 +6773,10 @@ type UpdateChargeResponse struct {
 	JSON200 *Charge
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateChargeResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdateChargeResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3608,6 +6818,16 @@ func (r UpdateChargeResponse) ContentType() string {
 	return ""
 }
 
+// ListCustomersResponse200Headers the declared response headers of an HTTP 200 response for ListCustomers
+type ListCustomersResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListCustomersResponseDefaultHeaders the declared response headers of an HTTP default response for ListCustomers
+type ListCustomersResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type ListCustomersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3615,6 +6835,10 @@ type ListCustomersResponse struct {
 	JSON200 *CustomerList
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCustomersResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListCustomersResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3656,6 +6880,16 @@ func (r ListCustomersResponse) ContentType() string {
 	return ""
 }
 
+// CreateCustomerResponse200Headers the declared response headers of an HTTP 200 response for CreateCustomer
+type CreateCustomerResponse200Headers struct {
+	StripeVersion *string
+}
+
+// CreateCustomerResponseDefaultHeaders the declared response headers of an HTTP default response for CreateCustomer
+type CreateCustomerResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type CreateCustomerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3663,6 +6897,10 @@ type CreateCustomerResponse struct {
 	JSON200 *Customer
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateCustomerResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateCustomerResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3704,6 +6942,16 @@ func (r CreateCustomerResponse) ContentType() string {
 	return ""
 }
 
+// DeleteCustomerResponse200Headers the declared response headers of an HTTP 200 response for DeleteCustomer
+type DeleteCustomerResponse200Headers struct {
+	StripeVersion *string
+}
+
+// DeleteCustomerResponseDefaultHeaders the declared response headers of an HTTP default response for DeleteCustomer
+type DeleteCustomerResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type DeleteCustomerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3711,6 +6959,10 @@ type DeleteCustomerResponse struct {
 	JSON200 *DeletedCustomer
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DeleteCustomerResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *DeleteCustomerResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3752,6 +7004,16 @@ func (r DeleteCustomerResponse) ContentType() string {
 	return ""
 }
 
+// RetrieveCustomerResponse200Headers the declared response headers of an HTTP 200 response for RetrieveCustomer
+type RetrieveCustomerResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetrieveCustomerResponseDefaultHeaders the declared response headers of an HTTP default response for RetrieveCustomer
+type RetrieveCustomerResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type RetrieveCustomerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3759,6 +7021,10 @@ type RetrieveCustomerResponse struct {
 	JSON200 *Customer
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrieveCustomerResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetrieveCustomerResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3800,6 +7066,16 @@ func (r RetrieveCustomerResponse) ContentType() string {
 	return ""
 }
 
+// UpdateCustomerResponse200Headers the declared response headers of an HTTP 200 response for UpdateCustomer
+type UpdateCustomerResponse200Headers struct {
+	StripeVersion *string
+}
+
+// UpdateCustomerResponseDefaultHeaders the declared response headers of an HTTP default response for UpdateCustomer
+type UpdateCustomerResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type UpdateCustomerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3807,6 +7083,10 @@ type UpdateCustomerResponse struct {
 	JSON200 *Customer
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateCustomerResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdateCustomerResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3848,6 +7128,16 @@ func (r UpdateCustomerResponse) ContentType() string {
 	return ""
 }
 
+// ListSourcesResponse200Headers the declared response headers of an HTTP 200 response for ListSources
+type ListSourcesResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListSourcesResponseDefaultHeaders the declared response headers of an HTTP default response for ListSources
+type ListSourcesResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type ListSourcesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3855,6 +7145,10 @@ type ListSourcesResponse struct {
 	JSON200 *CardList
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListSourcesResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListSourcesResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3896,6 +7190,16 @@ func (r ListSourcesResponse) ContentType() string {
 	return ""
 }
 
+// CreateSourceResponse200Headers the declared response headers of an HTTP 200 response for CreateSource
+type CreateSourceResponse200Headers struct {
+	StripeVersion *string
+}
+
+// CreateSourceResponseDefaultHeaders the declared response headers of an HTTP default response for CreateSource
+type CreateSourceResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type CreateSourceResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3903,6 +7207,10 @@ type CreateSourceResponse struct {
 	JSON200 *Card
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateSourceResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateSourceResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3944,6 +7252,16 @@ func (r CreateSourceResponse) ContentType() string {
 	return ""
 }
 
+// ListEventsResponse200Headers the declared response headers of an HTTP 200 response for ListEvents
+type ListEventsResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListEventsResponseDefaultHeaders the declared response headers of an HTTP default response for ListEvents
+type ListEventsResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type ListEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3951,6 +7269,10 @@ type ListEventsResponse struct {
 	JSON200 *EventList
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListEventsResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListEventsResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3992,6 +7314,16 @@ func (r ListEventsResponse) ContentType() string {
 	return ""
 }
 
+// RetrieveEventResponse200Headers the declared response headers of an HTTP 200 response for RetrieveEvent
+type RetrieveEventResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetrieveEventResponseDefaultHeaders the declared response headers of an HTTP default response for RetrieveEvent
+type RetrieveEventResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type RetrieveEventResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3999,6 +7331,10 @@ type RetrieveEventResponse struct {
 	JSON200 *Event
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrieveEventResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetrieveEventResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4040,6 +7376,16 @@ func (r RetrieveEventResponse) ContentType() string {
 	return ""
 }
 
+// ListPaymentIntentsResponse200Headers the declared response headers of an HTTP 200 response for ListPaymentIntents
+type ListPaymentIntentsResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListPaymentIntentsResponseDefaultHeaders the declared response headers of an HTTP default response for ListPaymentIntents
+type ListPaymentIntentsResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type ListPaymentIntentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4047,6 +7393,10 @@ type ListPaymentIntentsResponse struct {
 	JSON200 *PaymentIntentList
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListPaymentIntentsResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListPaymentIntentsResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4088,6 +7438,16 @@ func (r ListPaymentIntentsResponse) ContentType() string {
 	return ""
 }
 
+// CreatePaymentIntentResponse200Headers the declared response headers of an HTTP 200 response for CreatePaymentIntent
+type CreatePaymentIntentResponse200Headers struct {
+	StripeVersion *string
+}
+
+// CreatePaymentIntentResponseDefaultHeaders the declared response headers of an HTTP default response for CreatePaymentIntent
+type CreatePaymentIntentResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type CreatePaymentIntentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4095,6 +7455,10 @@ type CreatePaymentIntentResponse struct {
 	JSON200 *PaymentIntent
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreatePaymentIntentResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreatePaymentIntentResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4136,6 +7500,16 @@ func (r CreatePaymentIntentResponse) ContentType() string {
 	return ""
 }
 
+// RetrievePaymentIntentResponse200Headers the declared response headers of an HTTP 200 response for RetrievePaymentIntent
+type RetrievePaymentIntentResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetrievePaymentIntentResponseDefaultHeaders the declared response headers of an HTTP default response for RetrievePaymentIntent
+type RetrievePaymentIntentResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type RetrievePaymentIntentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4143,6 +7517,10 @@ type RetrievePaymentIntentResponse struct {
 	JSON200 *PaymentIntent
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrievePaymentIntentResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetrievePaymentIntentResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4184,6 +7562,16 @@ func (r RetrievePaymentIntentResponse) ContentType() string {
 	return ""
 }
 
+// UpdatePaymentIntentResponse200Headers the declared response headers of an HTTP 200 response for UpdatePaymentIntent
+type UpdatePaymentIntentResponse200Headers struct {
+	StripeVersion *string
+}
+
+// UpdatePaymentIntentResponseDefaultHeaders the declared response headers of an HTTP default response for UpdatePaymentIntent
+type UpdatePaymentIntentResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type UpdatePaymentIntentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4191,6 +7579,10 @@ type UpdatePaymentIntentResponse struct {
 	JSON200 *PaymentIntent
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdatePaymentIntentResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdatePaymentIntentResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4232,6 +7624,16 @@ func (r UpdatePaymentIntentResponse) ContentType() string {
 	return ""
 }
 
+// ConfirmPaymentIntentResponse200Headers the declared response headers of an HTTP 200 response for ConfirmPaymentIntent
+type ConfirmPaymentIntentResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ConfirmPaymentIntentResponseDefaultHeaders the declared response headers of an HTTP default response for ConfirmPaymentIntent
+type ConfirmPaymentIntentResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type ConfirmPaymentIntentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4239,6 +7641,10 @@ type ConfirmPaymentIntentResponse struct {
 	JSON200 *PaymentIntent
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ConfirmPaymentIntentResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ConfirmPaymentIntentResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4280,6 +7686,16 @@ func (r ConfirmPaymentIntentResponse) ContentType() string {
 	return ""
 }
 
+// ListRefundsResponse200Headers the declared response headers of an HTTP 200 response for ListRefunds
+type ListRefundsResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListRefundsResponseDefaultHeaders the declared response headers of an HTTP default response for ListRefunds
+type ListRefundsResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type ListRefundsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4287,6 +7703,10 @@ type ListRefundsResponse struct {
 	JSON200 *RefundList
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRefundsResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListRefundsResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4328,6 +7748,16 @@ func (r ListRefundsResponse) ContentType() string {
 	return ""
 }
 
+// CreateRefundResponse200Headers the declared response headers of an HTTP 200 response for CreateRefund
+type CreateRefundResponse200Headers struct {
+	StripeVersion *string
+}
+
+// CreateRefundResponseDefaultHeaders the declared response headers of an HTTP default response for CreateRefund
+type CreateRefundResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type CreateRefundResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4335,6 +7765,10 @@ type CreateRefundResponse struct {
 	JSON200 *Refund
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateRefundResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateRefundResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4376,6 +7810,16 @@ func (r CreateRefundResponse) ContentType() string {
 	return ""
 }
 
+// RetrieveRefundResponse200Headers the declared response headers of an HTTP 200 response for RetrieveRefund
+type RetrieveRefundResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetrieveRefundResponseDefaultHeaders the declared response headers of an HTTP default response for RetrieveRefund
+type RetrieveRefundResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type RetrieveRefundResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4383,6 +7827,10 @@ type RetrieveRefundResponse struct {
 	JSON200 *Refund
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrieveRefundResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetrieveRefundResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4424,6 +7872,16 @@ func (r RetrieveRefundResponse) ContentType() string {
 	return ""
 }
 
+// UpdateRefundResponse200Headers the declared response headers of an HTTP 200 response for UpdateRefund
+type UpdateRefundResponse200Headers struct {
+	StripeVersion *string
+}
+
+// UpdateRefundResponseDefaultHeaders the declared response headers of an HTTP default response for UpdateRefund
+type UpdateRefundResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type UpdateRefundResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4431,6 +7889,10 @@ type UpdateRefundResponse struct {
 	JSON200 *Refund
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateRefundResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdateRefundResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4472,6 +7934,678 @@ func (r UpdateRefundResponse) ContentType() string {
 	return ""
 }
 
+// ResendWebhookDeliveryResponse200Headers the declared response headers of an HTTP 200 response for ResendWebhookDelivery
+type ResendWebhookDeliveryResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ResendWebhookDeliveryResponseDefaultHeaders the declared response headers of an HTTP default response for ResendWebhookDelivery
+type ResendWebhookDeliveryResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type ResendWebhookDeliveryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookDelivery
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ResendWebhookDeliveryResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ResendWebhookDeliveryResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResendWebhookDeliveryResponse) GetJSON200() *WebhookDelivery {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ResendWebhookDeliveryResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ResendWebhookDeliveryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResendWebhookDeliveryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResendWebhookDeliveryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResendWebhookDeliveryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RetryWebhookDeliveryResponse200Headers the declared response headers of an HTTP 200 response for RetryWebhookDelivery
+type RetryWebhookDeliveryResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetryWebhookDeliveryResponseDefaultHeaders the declared response headers of an HTTP default response for RetryWebhookDelivery
+type RetryWebhookDeliveryResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type RetryWebhookDeliveryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookDelivery
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetryWebhookDeliveryResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetryWebhookDeliveryResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetryWebhookDeliveryResponse) GetJSON200() *WebhookDelivery {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RetryWebhookDeliveryResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryWebhookDeliveryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryWebhookDeliveryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryWebhookDeliveryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryWebhookDeliveryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListWebhookEndpointsResponse200Headers the declared response headers of an HTTP 200 response for ListWebhookEndpoints
+type ListWebhookEndpointsResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListWebhookEndpointsResponseDefaultHeaders the declared response headers of an HTTP default response for ListWebhookEndpoints
+type ListWebhookEndpointsResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type ListWebhookEndpointsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpointList
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListWebhookEndpointsResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListWebhookEndpointsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWebhookEndpointsResponse) GetJSON200() *WebhookEndpointList {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListWebhookEndpointsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListWebhookEndpointsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListWebhookEndpointsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListWebhookEndpointsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListWebhookEndpointsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateWebhookEndpointResponse200Headers the declared response headers of an HTTP 200 response for CreateWebhookEndpoint
+type CreateWebhookEndpointResponse200Headers struct {
+	StripeVersion *string
+}
+
+// CreateWebhookEndpointResponseDefaultHeaders the declared response headers of an HTTP default response for CreateWebhookEndpoint
+type CreateWebhookEndpointResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type CreateWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpoint
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateWebhookEndpointResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateWebhookEndpointResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateWebhookEndpointResponse) GetJSON200() *WebhookEndpoint {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreateWebhookEndpointResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteWebhookEndpointResponse200Headers the declared response headers of an HTTP 200 response for DeleteWebhookEndpoint
+type DeleteWebhookEndpointResponse200Headers struct {
+	StripeVersion *string
+}
+
+// DeleteWebhookEndpointResponseDefaultHeaders the declared response headers of an HTTP default response for DeleteWebhookEndpoint
+type DeleteWebhookEndpointResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type DeleteWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedWebhookEndpoint
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DeleteWebhookEndpointResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *DeleteWebhookEndpointResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteWebhookEndpointResponse) GetJSON200() *DeletedWebhookEndpoint {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DeleteWebhookEndpointResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RetrieveWebhookEndpointResponse200Headers the declared response headers of an HTTP 200 response for RetrieveWebhookEndpoint
+type RetrieveWebhookEndpointResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetrieveWebhookEndpointResponseDefaultHeaders the declared response headers of an HTTP default response for RetrieveWebhookEndpoint
+type RetrieveWebhookEndpointResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type RetrieveWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpoint
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrieveWebhookEndpointResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetrieveWebhookEndpointResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetrieveWebhookEndpointResponse) GetJSON200() *WebhookEndpoint {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RetrieveWebhookEndpointResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RetrieveWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetrieveWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetrieveWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetrieveWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateWebhookEndpointResponse200Headers the declared response headers of an HTTP 200 response for UpdateWebhookEndpoint
+type UpdateWebhookEndpointResponse200Headers struct {
+	StripeVersion *string
+}
+
+// UpdateWebhookEndpointResponseDefaultHeaders the declared response headers of an HTTP default response for UpdateWebhookEndpoint
+type UpdateWebhookEndpointResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type UpdateWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpoint
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateWebhookEndpointResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdateWebhookEndpointResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateWebhookEndpointResponse) GetJSON200() *WebhookEndpoint {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r UpdateWebhookEndpointResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListWebhookDeliveriesResponse200Headers the declared response headers of an HTTP 200 response for ListWebhookDeliveries
+type ListWebhookDeliveriesResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListWebhookDeliveriesResponseDefaultHeaders the declared response headers of an HTTP default response for ListWebhookDeliveries
+type ListWebhookDeliveriesResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type ListWebhookDeliveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookDeliveryList
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListWebhookDeliveriesResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListWebhookDeliveriesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWebhookDeliveriesResponse) GetJSON200() *WebhookDeliveryList {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListWebhookDeliveriesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListWebhookDeliveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListWebhookDeliveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListWebhookDeliveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListWebhookDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RollWebhookEndpointSecretResponse200Headers the declared response headers of an HTTP 200 response for RollWebhookEndpointSecret
+type RollWebhookEndpointSecretResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RollWebhookEndpointSecretResponseDefaultHeaders the declared response headers of an HTTP default response for RollWebhookEndpointSecret
+type RollWebhookEndpointSecretResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type RollWebhookEndpointSecretResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpoint
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RollWebhookEndpointSecretResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RollWebhookEndpointSecretResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RollWebhookEndpointSecretResponse) GetJSON200() *WebhookEndpoint {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RollWebhookEndpointSecretResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RollWebhookEndpointSecretResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RollWebhookEndpointSecretResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RollWebhookEndpointSecretResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RollWebhookEndpointSecretResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// TestWebhookEndpointResponse200Headers the declared response headers of an HTTP 200 response for TestWebhookEndpoint
+type TestWebhookEndpointResponse200Headers struct {
+	StripeVersion *string
+}
+
+// TestWebhookEndpointResponseDefaultHeaders the declared response headers of an HTTP default response for TestWebhookEndpoint
+type TestWebhookEndpointResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type TestWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookTest
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *TestWebhookEndpointResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *TestWebhookEndpointResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TestWebhookEndpointResponse) GetJSON200() *WebhookTest {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r TestWebhookEndpointResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r TestWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TestWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TestWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TestWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RetrieveAPIVersionWithResponse The version the account is pinned to and its history (pinning it to the newest stable version first if it has none).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/account/api_version (the `RetrieveAPIVersion` operationId).
+func (c *ClientWithResponses) RetrieveAPIVersionWithResponse(ctx context.Context, params *RetrieveAPIVersionParams, reqEditors ...RequestEditorFn) (*RetrieveAPIVersionResponse, error) {
+	rsp, err := c.RetrieveAPIVersion(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetrieveAPIVersionResponse(rsp)
+}
+
+// UpgradeAPIVersionWithBodyWithResponse Move the account to a newer version; it can roll back within 72 hours.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+func (c *ClientWithResponses) UpgradeAPIVersionWithBodyWithResponse(ctx context.Context, params *UpgradeAPIVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpgradeAPIVersionResponse, error) {
+	rsp, err := c.UpgradeAPIVersionWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpgradeAPIVersionResponse(rsp)
+}
+
+// UpgradeAPIVersionWithFormdataBodyWithResponse Move the account to a newer version; it can roll back within 72 hours.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+func (c *ClientWithResponses) UpgradeAPIVersionWithFormdataBodyWithResponse(ctx context.Context, params *UpgradeAPIVersionParams, body UpgradeAPIVersionFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpgradeAPIVersionResponse, error) {
+	rsp, err := c.UpgradeAPIVersionWithFormdataBody(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpgradeAPIVersionResponse(rsp)
+}
+
+// RollbackAPIVersionWithResponse Move the account back to its previous version, within 72 hours of the upgrade.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/account/api_version/rollback (the `RollbackAPIVersion` operationId).
+func (c *ClientWithResponses) RollbackAPIVersionWithResponse(ctx context.Context, params *RollbackAPIVersionParams, reqEditors ...RequestEditorFn) (*RollbackAPIVersionResponse, error) {
+	rsp, err := c.RollbackAPIVersion(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRollbackAPIVersionResponse(rsp)
+}
+
 // ListChargesWithResponse List charges, newest first.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -4490,8 +8624,8 @@ func (c *ClientWithResponses) ListChargesWithResponse(ctx context.Context, param
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-func (c *ClientWithResponses) CreateChargeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error) {
-	rsp, err := c.CreateChargeWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateChargeWithBodyWithResponse(ctx context.Context, params *CreateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error) {
+	rsp, err := c.CreateChargeWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4503,8 +8637,8 @@ func (c *ClientWithResponses) CreateChargeWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-func (c *ClientWithResponses) CreateChargeWithFormdataBodyWithResponse(ctx context.Context, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error) {
-	rsp, err := c.CreateChargeWithFormdataBody(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateChargeWithFormdataBodyWithResponse(ctx context.Context, params *CreateChargeParams, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error) {
+	rsp, err := c.CreateChargeWithFormdataBody(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4516,8 +8650,8 @@ func (c *ClientWithResponses) CreateChargeWithFormdataBodyWithResponse(ctx conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/charges/{id} (the `RetrieveCharge` operationId).
-func (c *ClientWithResponses) RetrieveChargeWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveChargeResponse, error) {
-	rsp, err := c.RetrieveCharge(ctx, id, reqEditors...)
+func (c *ClientWithResponses) RetrieveChargeWithResponse(ctx context.Context, id Id, params *RetrieveChargeParams, reqEditors ...RequestEditorFn) (*RetrieveChargeResponse, error) {
+	rsp, err := c.RetrieveCharge(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4529,8 +8663,8 @@ func (c *ClientWithResponses) RetrieveChargeWithResponse(ctx context.Context, id
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-func (c *ClientWithResponses) UpdateChargeWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error) {
-	rsp, err := c.UpdateChargeWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateChargeWithBodyWithResponse(ctx context.Context, id Id, params *UpdateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error) {
+	rsp, err := c.UpdateChargeWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4542,8 +8676,8 @@ func (c *ClientWithResponses) UpdateChargeWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-func (c *ClientWithResponses) UpdateChargeWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error) {
-	rsp, err := c.UpdateChargeWithFormdataBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateChargeWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateChargeParams, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error) {
+	rsp, err := c.UpdateChargeWithFormdataBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4568,8 +8702,8 @@ func (c *ClientWithResponses) ListCustomersWithResponse(ctx context.Context, par
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-func (c *ClientWithResponses) CreateCustomerWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error) {
-	rsp, err := c.CreateCustomerWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateCustomerWithBodyWithResponse(ctx context.Context, params *CreateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error) {
+	rsp, err := c.CreateCustomerWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4581,8 +8715,8 @@ func (c *ClientWithResponses) CreateCustomerWithBodyWithResponse(ctx context.Con
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-func (c *ClientWithResponses) CreateCustomerWithFormdataBodyWithResponse(ctx context.Context, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error) {
-	rsp, err := c.CreateCustomerWithFormdataBody(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateCustomerWithFormdataBodyWithResponse(ctx context.Context, params *CreateCustomerParams, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error) {
+	rsp, err := c.CreateCustomerWithFormdataBody(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4594,8 +8728,8 @@ func (c *ClientWithResponses) CreateCustomerWithFormdataBodyWithResponse(ctx con
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /v1/customers/{id} (the `DeleteCustomer` operationId).
-func (c *ClientWithResponses) DeleteCustomerWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteCustomerResponse, error) {
-	rsp, err := c.DeleteCustomer(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteCustomerWithResponse(ctx context.Context, id Id, params *DeleteCustomerParams, reqEditors ...RequestEditorFn) (*DeleteCustomerResponse, error) {
+	rsp, err := c.DeleteCustomer(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4607,8 +8741,8 @@ func (c *ClientWithResponses) DeleteCustomerWithResponse(ctx context.Context, id
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/customers/{id} (the `RetrieveCustomer` operationId).
-func (c *ClientWithResponses) RetrieveCustomerWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveCustomerResponse, error) {
-	rsp, err := c.RetrieveCustomer(ctx, id, reqEditors...)
+func (c *ClientWithResponses) RetrieveCustomerWithResponse(ctx context.Context, id Id, params *RetrieveCustomerParams, reqEditors ...RequestEditorFn) (*RetrieveCustomerResponse, error) {
+	rsp, err := c.RetrieveCustomer(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4620,8 +8754,8 @@ func (c *ClientWithResponses) RetrieveCustomerWithResponse(ctx context.Context, 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-func (c *ClientWithResponses) UpdateCustomerWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error) {
-	rsp, err := c.UpdateCustomerWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateCustomerWithBodyWithResponse(ctx context.Context, id Id, params *UpdateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error) {
+	rsp, err := c.UpdateCustomerWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4633,8 +8767,8 @@ func (c *ClientWithResponses) UpdateCustomerWithBodyWithResponse(ctx context.Con
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-func (c *ClientWithResponses) UpdateCustomerWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error) {
-	rsp, err := c.UpdateCustomerWithFormdataBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateCustomerWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateCustomerParams, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error) {
+	rsp, err := c.UpdateCustomerWithFormdataBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4646,8 +8780,8 @@ func (c *ClientWithResponses) UpdateCustomerWithFormdataBodyWithResponse(ctx con
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/customers/{id}/sources (the `ListSources` operationId).
-func (c *ClientWithResponses) ListSourcesWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*ListSourcesResponse, error) {
-	rsp, err := c.ListSources(ctx, id, reqEditors...)
+func (c *ClientWithResponses) ListSourcesWithResponse(ctx context.Context, id Id, params *ListSourcesParams, reqEditors ...RequestEditorFn) (*ListSourcesResponse, error) {
+	rsp, err := c.ListSources(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4659,8 +8793,8 @@ func (c *ClientWithResponses) ListSourcesWithResponse(ctx context.Context, id Id
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-func (c *ClientWithResponses) CreateSourceWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error) {
-	rsp, err := c.CreateSourceWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateSourceWithBodyWithResponse(ctx context.Context, id Id, params *CreateSourceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error) {
+	rsp, err := c.CreateSourceWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4672,8 +8806,8 @@ func (c *ClientWithResponses) CreateSourceWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-func (c *ClientWithResponses) CreateSourceWithFormdataBodyWithResponse(ctx context.Context, id Id, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error) {
-	rsp, err := c.CreateSourceWithFormdataBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) CreateSourceWithFormdataBodyWithResponse(ctx context.Context, id Id, params *CreateSourceParams, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error) {
+	rsp, err := c.CreateSourceWithFormdataBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4698,8 +8832,8 @@ func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, params
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/events/{id} (the `RetrieveEvent` operationId).
-func (c *ClientWithResponses) RetrieveEventWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveEventResponse, error) {
-	rsp, err := c.RetrieveEvent(ctx, id, reqEditors...)
+func (c *ClientWithResponses) RetrieveEventWithResponse(ctx context.Context, id Id, params *RetrieveEventParams, reqEditors ...RequestEditorFn) (*RetrieveEventResponse, error) {
+	rsp, err := c.RetrieveEvent(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4724,8 +8858,8 @@ func (c *ClientWithResponses) ListPaymentIntentsWithResponse(ctx context.Context
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-func (c *ClientWithResponses) CreatePaymentIntentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error) {
-	rsp, err := c.CreatePaymentIntentWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreatePaymentIntentWithBodyWithResponse(ctx context.Context, params *CreatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error) {
+	rsp, err := c.CreatePaymentIntentWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4737,8 +8871,8 @@ func (c *ClientWithResponses) CreatePaymentIntentWithBodyWithResponse(ctx contex
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-func (c *ClientWithResponses) CreatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error) {
-	rsp, err := c.CreatePaymentIntentWithFormdataBody(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, params *CreatePaymentIntentParams, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error) {
+	rsp, err := c.CreatePaymentIntentWithFormdataBody(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4750,8 +8884,8 @@ func (c *ClientWithResponses) CreatePaymentIntentWithFormdataBodyWithResponse(ct
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/payment_intents/{id} (the `RetrievePaymentIntent` operationId).
-func (c *ClientWithResponses) RetrievePaymentIntentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrievePaymentIntentResponse, error) {
-	rsp, err := c.RetrievePaymentIntent(ctx, id, reqEditors...)
+func (c *ClientWithResponses) RetrievePaymentIntentWithResponse(ctx context.Context, id Id, params *RetrievePaymentIntentParams, reqEditors ...RequestEditorFn) (*RetrievePaymentIntentResponse, error) {
+	rsp, err := c.RetrievePaymentIntent(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4763,8 +8897,8 @@ func (c *ClientWithResponses) RetrievePaymentIntentWithResponse(ctx context.Cont
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-func (c *ClientWithResponses) UpdatePaymentIntentWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error) {
-	rsp, err := c.UpdatePaymentIntentWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdatePaymentIntentWithBodyWithResponse(ctx context.Context, id Id, params *UpdatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error) {
+	rsp, err := c.UpdatePaymentIntentWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4776,8 +8910,8 @@ func (c *ClientWithResponses) UpdatePaymentIntentWithBodyWithResponse(ctx contex
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-func (c *ClientWithResponses) UpdatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error) {
-	rsp, err := c.UpdatePaymentIntentWithFormdataBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdatePaymentIntentParams, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error) {
+	rsp, err := c.UpdatePaymentIntentWithFormdataBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4789,8 +8923,8 @@ func (c *ClientWithResponses) UpdatePaymentIntentWithFormdataBodyWithResponse(ct
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-func (c *ClientWithResponses) ConfirmPaymentIntentWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error) {
-	rsp, err := c.ConfirmPaymentIntentWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ConfirmPaymentIntentWithBodyWithResponse(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error) {
+	rsp, err := c.ConfirmPaymentIntentWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4802,8 +8936,8 @@ func (c *ClientWithResponses) ConfirmPaymentIntentWithBodyWithResponse(ctx conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-func (c *ClientWithResponses) ConfirmPaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error) {
-	rsp, err := c.ConfirmPaymentIntentWithFormdataBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) ConfirmPaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error) {
+	rsp, err := c.ConfirmPaymentIntentWithFormdataBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4828,8 +8962,8 @@ func (c *ClientWithResponses) ListRefundsWithResponse(ctx context.Context, param
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-func (c *ClientWithResponses) CreateRefundWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error) {
-	rsp, err := c.CreateRefundWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateRefundWithBodyWithResponse(ctx context.Context, params *CreateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error) {
+	rsp, err := c.CreateRefundWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4841,8 +8975,8 @@ func (c *ClientWithResponses) CreateRefundWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-func (c *ClientWithResponses) CreateRefundWithFormdataBodyWithResponse(ctx context.Context, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error) {
-	rsp, err := c.CreateRefundWithFormdataBody(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateRefundWithFormdataBodyWithResponse(ctx context.Context, params *CreateRefundParams, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error) {
+	rsp, err := c.CreateRefundWithFormdataBody(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4854,8 +8988,8 @@ func (c *ClientWithResponses) CreateRefundWithFormdataBodyWithResponse(ctx conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/refunds/{id} (the `RetrieveRefund` operationId).
-func (c *ClientWithResponses) RetrieveRefundWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveRefundResponse, error) {
-	rsp, err := c.RetrieveRefund(ctx, id, reqEditors...)
+func (c *ClientWithResponses) RetrieveRefundWithResponse(ctx context.Context, id Id, params *RetrieveRefundParams, reqEditors ...RequestEditorFn) (*RetrieveRefundResponse, error) {
+	rsp, err := c.RetrieveRefund(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4867,8 +9001,8 @@ func (c *ClientWithResponses) RetrieveRefundWithResponse(ctx context.Context, id
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-func (c *ClientWithResponses) UpdateRefundWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error) {
-	rsp, err := c.UpdateRefundWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateRefundWithBodyWithResponse(ctx context.Context, id Id, params *UpdateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error) {
+	rsp, err := c.UpdateRefundWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4880,12 +9014,362 @@ func (c *ClientWithResponses) UpdateRefundWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-func (c *ClientWithResponses) UpdateRefundWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error) {
-	rsp, err := c.UpdateRefundWithFormdataBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateRefundWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateRefundParams, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error) {
+	rsp, err := c.UpdateRefundWithFormdataBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseUpdateRefundResponse(rsp)
+}
+
+// ResendWebhookDeliveryWithResponse Attempt a delivery again now (the same as retry).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_deliveries/{id}/resend (the `ResendWebhookDelivery` operationId).
+func (c *ClientWithResponses) ResendWebhookDeliveryWithResponse(ctx context.Context, id Id, params *ResendWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*ResendWebhookDeliveryResponse, error) {
+	rsp, err := c.ResendWebhookDelivery(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResendWebhookDeliveryResponse(rsp)
+}
+
+// RetryWebhookDeliveryWithResponse Attempt a delivery again now.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_deliveries/{id}/retry (the `RetryWebhookDelivery` operationId).
+func (c *ClientWithResponses) RetryWebhookDeliveryWithResponse(ctx context.Context, id Id, params *RetryWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*RetryWebhookDeliveryResponse, error) {
+	rsp, err := c.RetryWebhookDelivery(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryWebhookDeliveryResponse(rsp)
+}
+
+// ListWebhookEndpointsWithResponse List the account's webhook endpoints, newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/webhook_endpoints (the `ListWebhookEndpoints` operationId).
+func (c *ClientWithResponses) ListWebhookEndpointsWithResponse(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResponse, error) {
+	rsp, err := c.ListWebhookEndpoints(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListWebhookEndpointsResponse(rsp)
+}
+
+// CreateWebhookEndpointWithBodyWithResponse Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *ClientWithResponses) CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error) {
+	rsp, err := c.CreateWebhookEndpointWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateWebhookEndpointResponse(rsp)
+}
+
+// CreateWebhookEndpointWithFormdataBodyWithResponse Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *ClientWithResponses) CreateWebhookEndpointWithFormdataBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error) {
+	rsp, err := c.CreateWebhookEndpointWithFormdataBody(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateWebhookEndpointResponse(rsp)
+}
+
+// DeleteWebhookEndpointWithResponse Delete a webhook endpoint; its pending deliveries are dropped.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/webhook_endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+func (c *ClientWithResponses) DeleteWebhookEndpointWithResponse(ctx context.Context, id Id, params *DeleteWebhookEndpointParams, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error) {
+	rsp, err := c.DeleteWebhookEndpoint(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteWebhookEndpointResponse(rsp)
+}
+
+// RetrieveWebhookEndpointWithResponse Retrieve a webhook endpoint.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/webhook_endpoints/{id} (the `RetrieveWebhookEndpoint` operationId).
+func (c *ClientWithResponses) RetrieveWebhookEndpointWithResponse(ctx context.Context, id Id, params *RetrieveWebhookEndpointParams, reqEditors ...RequestEditorFn) (*RetrieveWebhookEndpointResponse, error) {
+	rsp, err := c.RetrieveWebhookEndpoint(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetrieveWebhookEndpointResponse(rsp)
+}
+
+// UpdateWebhookEndpointWithBodyWithResponse Update a webhook endpoint; parameters left out are left unchanged.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+func (c *ClientWithResponses) UpdateWebhookEndpointWithBodyWithResponse(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error) {
+	rsp, err := c.UpdateWebhookEndpointWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateWebhookEndpointResponse(rsp)
+}
+
+// UpdateWebhookEndpointWithFormdataBodyWithResponse Update a webhook endpoint; parameters left out are left unchanged.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+func (c *ClientWithResponses) UpdateWebhookEndpointWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, body UpdateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error) {
+	rsp, err := c.UpdateWebhookEndpointWithFormdataBody(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateWebhookEndpointResponse(rsp)
+}
+
+// ListWebhookDeliveriesWithResponse List a webhook endpoint's deliveries, newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/webhook_endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Context, id Id, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResponse, error) {
+	rsp, err := c.ListWebhookDeliveries(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListWebhookDeliveriesResponse(rsp)
+}
+
+// RollWebhookEndpointSecretWithBodyWithResponse Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+func (c *ClientWithResponses) RollWebhookEndpointSecretWithBodyWithResponse(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RollWebhookEndpointSecretResponse, error) {
+	rsp, err := c.RollWebhookEndpointSecretWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRollWebhookEndpointSecretResponse(rsp)
+}
+
+// RollWebhookEndpointSecretWithFormdataBodyWithResponse Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+func (c *ClientWithResponses) RollWebhookEndpointSecretWithFormdataBodyWithResponse(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, body RollWebhookEndpointSecretFormdataRequestBody, reqEditors ...RequestEditorFn) (*RollWebhookEndpointSecretResponse, error) {
+	rsp, err := c.RollWebhookEndpointSecretWithFormdataBody(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRollWebhookEndpointSecretResponse(rsp)
+}
+
+// TestWebhookEndpointWithBodyWithResponse Send one event to a webhook endpoint now and say how its receiver answered.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+func (c *ClientWithResponses) TestWebhookEndpointWithBodyWithResponse(ctx context.Context, id Id, params *TestWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TestWebhookEndpointResponse, error) {
+	rsp, err := c.TestWebhookEndpointWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTestWebhookEndpointResponse(rsp)
+}
+
+// TestWebhookEndpointWithFormdataBodyWithResponse Send one event to a webhook endpoint now and say how its receiver answered.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+func (c *ClientWithResponses) TestWebhookEndpointWithFormdataBodyWithResponse(ctx context.Context, id Id, params *TestWebhookEndpointParams, body TestWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*TestWebhookEndpointResponse, error) {
+	rsp, err := c.TestWebhookEndpointWithFormdataBody(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTestWebhookEndpointResponse(rsp)
+}
+
+// ParseRetrieveAPIVersionResponse parses an HTTP response from a RetrieveAPIVersionWithResponse call
+func ParseRetrieveAPIVersionResponse(rsp *http.Response) (*RetrieveAPIVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetrieveAPIVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiVersionPin
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrieveAPIVersionResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetrieveAPIVersionResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpgradeAPIVersionResponse parses an HTTP response from a UpgradeAPIVersionWithResponse call
+func ParseUpgradeAPIVersionResponse(rsp *http.Response) (*UpgradeAPIVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpgradeAPIVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiVersionPin
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpgradeAPIVersionResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpgradeAPIVersionResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRollbackAPIVersionResponse parses an HTTP response from a RollbackAPIVersionWithResponse call
+func ParseRollbackAPIVersionResponse(rsp *http.Response) (*RollbackAPIVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RollbackAPIVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiVersionPin
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RollbackAPIVersionResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RollbackAPIVersionResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
 }
 
 // ParseListChargesResponse parses an HTTP response from a ListChargesWithResponse call
@@ -4916,6 +9400,29 @@ func ParseListChargesResponse(rsp *http.Response) (*ListChargesResponse, error) 
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListChargesResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListChargesResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -4951,6 +9458,29 @@ func ParseCreateChargeResponse(rsp *http.Response) (*CreateChargeResponse, error
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateChargeResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers CreateChargeResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -4982,6 +9512,29 @@ func ParseRetrieveChargeResponse(rsp *http.Response) (*RetrieveChargeResponse, e
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrieveChargeResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetrieveChargeResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5017,6 +9570,29 @@ func ParseUpdateChargeResponse(rsp *http.Response) (*UpdateChargeResponse, error
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateChargeResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpdateChargeResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5048,6 +9624,29 @@ func ParseListCustomersResponse(rsp *http.Response) (*ListCustomersResponse, err
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCustomersResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListCustomersResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5083,6 +9682,29 @@ func ParseCreateCustomerResponse(rsp *http.Response) (*CreateCustomerResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateCustomerResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers CreateCustomerResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5114,6 +9736,29 @@ func ParseDeleteCustomerResponse(rsp *http.Response) (*DeleteCustomerResponse, e
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DeleteCustomerResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers DeleteCustomerResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5149,6 +9794,29 @@ func ParseRetrieveCustomerResponse(rsp *http.Response) (*RetrieveCustomerRespons
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrieveCustomerResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetrieveCustomerResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5180,6 +9848,29 @@ func ParseUpdateCustomerResponse(rsp *http.Response) (*UpdateCustomerResponse, e
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateCustomerResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpdateCustomerResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5215,6 +9906,29 @@ func ParseListSourcesResponse(rsp *http.Response) (*ListSourcesResponse, error) 
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListSourcesResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListSourcesResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5246,6 +9960,29 @@ func ParseCreateSourceResponse(rsp *http.Response) (*CreateSourceResponse, error
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateSourceResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers CreateSourceResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5281,6 +10018,29 @@ func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListEventsResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListEventsResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5312,6 +10072,29 @@ func ParseRetrieveEventResponse(rsp *http.Response) (*RetrieveEventResponse, err
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrieveEventResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetrieveEventResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5347,6 +10130,29 @@ func ParseListPaymentIntentsResponse(rsp *http.Response) (*ListPaymentIntentsRes
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListPaymentIntentsResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListPaymentIntentsResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5378,6 +10184,29 @@ func ParseCreatePaymentIntentResponse(rsp *http.Response) (*CreatePaymentIntentR
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreatePaymentIntentResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers CreatePaymentIntentResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5413,6 +10242,29 @@ func ParseRetrievePaymentIntentResponse(rsp *http.Response) (*RetrievePaymentInt
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrievePaymentIntentResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetrievePaymentIntentResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5444,6 +10296,29 @@ func ParseUpdatePaymentIntentResponse(rsp *http.Response) (*UpdatePaymentIntentR
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdatePaymentIntentResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpdatePaymentIntentResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5479,6 +10354,29 @@ func ParseConfirmPaymentIntentResponse(rsp *http.Response) (*ConfirmPaymentInten
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ConfirmPaymentIntentResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ConfirmPaymentIntentResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5510,6 +10408,29 @@ func ParseListRefundsResponse(rsp *http.Response) (*ListRefundsResponse, error) 
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRefundsResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListRefundsResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5545,6 +10466,29 @@ func ParseCreateRefundResponse(rsp *http.Response) (*CreateRefundResponse, error
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateRefundResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers CreateRefundResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5578,6 +10522,29 @@ func ParseRetrieveRefundResponse(rsp *http.Response) (*RetrieveRefundResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrieveRefundResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetrieveRefundResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5609,6 +10576,589 @@ func ParseUpdateRefundResponse(rsp *http.Response) (*UpdateRefundResponse, error
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateRefundResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpdateRefundResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResendWebhookDeliveryResponse parses an HTTP response from a ResendWebhookDeliveryWithResponse call
+func ParseResendWebhookDeliveryResponse(rsp *http.Response) (*ResendWebhookDeliveryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResendWebhookDeliveryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookDelivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ResendWebhookDeliveryResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ResendWebhookDeliveryResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRetryWebhookDeliveryResponse parses an HTTP response from a RetryWebhookDeliveryWithResponse call
+func ParseRetryWebhookDeliveryResponse(rsp *http.Response) (*RetryWebhookDeliveryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryWebhookDeliveryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookDelivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetryWebhookDeliveryResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetryWebhookDeliveryResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListWebhookEndpointsResponse parses an HTTP response from a ListWebhookEndpointsWithResponse call
+func ParseListWebhookEndpointsResponse(rsp *http.Response) (*ListWebhookEndpointsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListWebhookEndpointsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpointList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListWebhookEndpointsResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListWebhookEndpointsResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateWebhookEndpointResponse parses an HTTP response from a CreateWebhookEndpointWithResponse call
+func ParseCreateWebhookEndpointResponse(rsp *http.Response) (*CreateWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateWebhookEndpointResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers CreateWebhookEndpointResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteWebhookEndpointResponse parses an HTTP response from a DeleteWebhookEndpointWithResponse call
+func ParseDeleteWebhookEndpointResponse(rsp *http.Response) (*DeleteWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedWebhookEndpoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DeleteWebhookEndpointResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers DeleteWebhookEndpointResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRetrieveWebhookEndpointResponse parses an HTTP response from a RetrieveWebhookEndpointWithResponse call
+func ParseRetrieveWebhookEndpointResponse(rsp *http.Response) (*RetrieveWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetrieveWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrieveWebhookEndpointResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetrieveWebhookEndpointResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateWebhookEndpointResponse parses an HTTP response from a UpdateWebhookEndpointWithResponse call
+func ParseUpdateWebhookEndpointResponse(rsp *http.Response) (*UpdateWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateWebhookEndpointResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpdateWebhookEndpointResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListWebhookDeliveriesResponse parses an HTTP response from a ListWebhookDeliveriesWithResponse call
+func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListWebhookDeliveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookDeliveryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListWebhookDeliveriesResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListWebhookDeliveriesResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRollWebhookEndpointSecretResponse parses an HTTP response from a RollWebhookEndpointSecretWithResponse call
+func ParseRollWebhookEndpointSecretResponse(rsp *http.Response) (*RollWebhookEndpointSecretResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RollWebhookEndpointSecretResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RollWebhookEndpointSecretResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RollWebhookEndpointSecretResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseTestWebhookEndpointResponse parses an HTTP response from a TestWebhookEndpointWithResponse call
+func ParseTestWebhookEndpointResponse(rsp *http.Response) (*TestWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TestWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookTest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers TestWebhookEndpointResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers TestWebhookEndpointResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil

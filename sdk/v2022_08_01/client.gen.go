@@ -15,6 +15,48 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ApiVersionPinHistoryKind.
+const (
+	Pin      ApiVersionPinHistoryKind = "pin"
+	Retire   ApiVersionPinHistoryKind = "retire"
+	Rollback ApiVersionPinHistoryKind = "rollback"
+	Set      ApiVersionPinHistoryKind = "set"
+	Upgrade  ApiVersionPinHistoryKind = "upgrade"
+)
+
+// Valid indicates whether the value is a known member of the ApiVersionPinHistoryKind enum.
+func (e ApiVersionPinHistoryKind) Valid() bool {
+	switch e {
+	case Pin:
+		return true
+	case Retire:
+		return true
+	case Rollback:
+		return true
+	case Set:
+		return true
+	case Upgrade:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiVersionPinObject.
+const (
+	ApiVersionPinObjectApiVersionPin ApiVersionPinObject = "api_version_pin"
+)
+
+// Valid indicates whether the value is a known member of the ApiVersionPinObject enum.
+func (e ApiVersionPinObject) Valid() bool {
+	switch e {
+	case ApiVersionPinObjectApiVersionPin:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CardObject.
 const (
 	CardObjectCard CardObject = "card"
@@ -135,6 +177,21 @@ const (
 func (e DeletedCustomerObject) Valid() bool {
 	switch e {
 	case DeletedCustomerObjectCustomer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedWebhookEndpointObject.
+const (
+	DeletedWebhookEndpointObjectWebhookEndpoint DeletedWebhookEndpointObject = "webhook_endpoint"
+)
+
+// Valid indicates whether the value is a known member of the DeletedWebhookEndpointObject enum.
+func (e DeletedWebhookEndpointObject) Valid() bool {
+	switch e {
+	case DeletedWebhookEndpointObjectWebhookEndpoint:
 		return true
 	default:
 		return false
@@ -339,6 +396,156 @@ func (e RefundListObject) Valid() bool {
 	}
 }
 
+// Defines values for WebhookDeliveryObject.
+const (
+	WebhookDeliveryObjectWebhookDelivery WebhookDeliveryObject = "webhook_delivery"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryObject enum.
+func (e WebhookDeliveryObject) Valid() bool {
+	switch e {
+	case WebhookDeliveryObjectWebhookDelivery:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryStatus.
+const (
+	WebhookDeliveryStatusDelivered WebhookDeliveryStatus = "delivered"
+	WebhookDeliveryStatusFailed    WebhookDeliveryStatus = "failed"
+	WebhookDeliveryStatusPending   WebhookDeliveryStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
+func (e WebhookDeliveryStatus) Valid() bool {
+	switch e {
+	case WebhookDeliveryStatusDelivered:
+		return true
+	case WebhookDeliveryStatusFailed:
+		return true
+	case WebhookDeliveryStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryListObject.
+const (
+	WebhookDeliveryListObjectList WebhookDeliveryListObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryListObject enum.
+func (e WebhookDeliveryListObject) Valid() bool {
+	switch e {
+	case WebhookDeliveryListObjectList:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEndpointObject.
+const (
+	WebhookEndpointObjectWebhookEndpoint WebhookEndpointObject = "webhook_endpoint"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointObject enum.
+func (e WebhookEndpointObject) Valid() bool {
+	switch e {
+	case WebhookEndpointObjectWebhookEndpoint:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEndpointSignatureScheme.
+const (
+	WebhookEndpointSignatureSchemeStandard WebhookEndpointSignatureScheme = "standard"
+	WebhookEndpointSignatureSchemeStripe   WebhookEndpointSignatureScheme = "stripe"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointSignatureScheme enum.
+func (e WebhookEndpointSignatureScheme) Valid() bool {
+	switch e {
+	case WebhookEndpointSignatureSchemeStandard:
+		return true
+	case WebhookEndpointSignatureSchemeStripe:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEndpointStatus.
+const (
+	Disabled WebhookEndpointStatus = "disabled"
+	Enabled  WebhookEndpointStatus = "enabled"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointStatus enum.
+func (e WebhookEndpointStatus) Valid() bool {
+	switch e {
+	case Disabled:
+		return true
+	case Enabled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEndpointListObject.
+const (
+	WebhookEndpointListObjectList WebhookEndpointListObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointListObject enum.
+func (e WebhookEndpointListObject) Valid() bool {
+	switch e {
+	case WebhookEndpointListObjectList:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookTestObject.
+const (
+	WebhookTestObjectWebhookTest WebhookTestObject = "webhook_test"
+)
+
+// Valid indicates whether the value is a known member of the WebhookTestObject enum.
+func (e WebhookTestObject) Valid() bool {
+	switch e {
+	case WebhookTestObjectWebhookTest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreatePaymentIntentFormdataBodyPaymentMethodTypes.
+const (
+	CreatePaymentIntentFormdataBodyPaymentMethodTypesCard CreatePaymentIntentFormdataBodyPaymentMethodTypes = "card"
+	CreatePaymentIntentFormdataBodyPaymentMethodTypesLink CreatePaymentIntentFormdataBodyPaymentMethodTypes = "link"
+)
+
+// Valid indicates whether the value is a known member of the CreatePaymentIntentFormdataBodyPaymentMethodTypes enum.
+func (e CreatePaymentIntentFormdataBodyPaymentMethodTypes) Valid() bool {
+	switch e {
+	case CreatePaymentIntentFormdataBodyPaymentMethodTypesCard:
+		return true
+	case CreatePaymentIntentFormdataBodyPaymentMethodTypesLink:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CreateRefundFormdataBodyReason.
 const (
 	CreateRefundFormdataBodyReasonDuplicate           CreateRefundFormdataBodyReason = "duplicate"
@@ -359,6 +566,74 @@ func (e CreateRefundFormdataBodyReason) Valid() bool {
 		return false
 	}
 }
+
+// Defines values for CreateWebhookEndpointFormdataBodySignatureScheme.
+const (
+	CreateWebhookEndpointFormdataBodySignatureSchemeStandard CreateWebhookEndpointFormdataBodySignatureScheme = "standard"
+	CreateWebhookEndpointFormdataBodySignatureSchemeStripe   CreateWebhookEndpointFormdataBodySignatureScheme = "stripe"
+)
+
+// Valid indicates whether the value is a known member of the CreateWebhookEndpointFormdataBodySignatureScheme enum.
+func (e CreateWebhookEndpointFormdataBodySignatureScheme) Valid() bool {
+	switch e {
+	case CreateWebhookEndpointFormdataBodySignatureSchemeStandard:
+		return true
+	case CreateWebhookEndpointFormdataBodySignatureSchemeStripe:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListWebhookDeliveriesParamsStatus.
+const (
+	ListWebhookDeliveriesParamsStatusDelivered ListWebhookDeliveriesParamsStatus = "delivered"
+	ListWebhookDeliveriesParamsStatusFailed    ListWebhookDeliveriesParamsStatus = "failed"
+	ListWebhookDeliveriesParamsStatusPending   ListWebhookDeliveriesParamsStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the ListWebhookDeliveriesParamsStatus enum.
+func (e ListWebhookDeliveriesParamsStatus) Valid() bool {
+	switch e {
+	case ListWebhookDeliveriesParamsStatusDelivered:
+		return true
+	case ListWebhookDeliveriesParamsStatusFailed:
+		return true
+	case ListWebhookDeliveriesParamsStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// ApiVersionPin The version an account is pinned to, which requests without a version header get.
+type ApiVersionPin struct {
+	History []struct {
+		At   int                      `json:"at"`
+		From *string                  `json:"from"`
+		Kind ApiVersionPinHistoryKind `json:"kind"`
+		To   string                   `json:"to"`
+	} `json:"history"`
+	MovedAt  *int                `json:"moved_at"`
+	Object   ApiVersionPinObject `json:"object"`
+	PinnedAt int                 `json:"pinned_at"`
+
+	// PreviousVersion The version before the last upgrade or rollback.
+	PreviousVersion *string `json:"previous_version"`
+
+	// RollbackUntil Until when the last move can be rolled back.
+	RollbackUntil *int `json:"rollback_until"`
+
+	// SupportedVersions Every version of the API, newest first.
+	SupportedVersions []string `json:"supported_versions"`
+	Version           string   `json:"version"`
+}
+
+// ApiVersionPinHistoryKind defines model for ApiVersionPin.History.Kind.
+type ApiVersionPinHistoryKind string
+
+// ApiVersionPinObject defines model for ApiVersionPin.Object.
+type ApiVersionPinObject string
 
 // Card A card.
 type Card struct {
@@ -509,7 +784,12 @@ type CustomerList = ListOfCustomers
 // CustomerParams defines model for customer_params.
 type CustomerParams struct {
 	// Balance The customer's balance in minor units.
-	Balance       *int    `json:"balance,omitempty"`
+	Balance *int `json:"balance,omitempty"`
+
+	// Currency Three-letter ISO currency code of the customer's balance.
+	Currency *string `json:"currency,omitempty"`
+
+	// DefaultSource The id of one of the customer's cards, to charge when a charge names the customer and no source.
 	DefaultSource *string `json:"default_source,omitempty"`
 	Description   *string `json:"description,omitempty"`
 	Email         *string `json:"email,omitempty"`
@@ -529,6 +809,16 @@ type DeletedCustomer struct {
 
 // DeletedCustomerObject defines model for DeletedCustomer.Object.
 type DeletedCustomerObject string
+
+// DeletedWebhookEndpoint defines model for deleted_webhook_endpoint.
+type DeletedWebhookEndpoint struct {
+	Deleted bool                         `json:"deleted"`
+	Id      string                       `json:"id"`
+	Object  DeletedWebhookEndpointObject `json:"object"`
+}
+
+// DeletedWebhookEndpointObject defines model for DeletedWebhookEndpoint.Object.
+type DeletedWebhookEndpointObject string
 
 // DescriptionParams defines model for description_params.
 type DescriptionParams struct {
@@ -717,11 +1007,123 @@ type RefundList struct {
 // RefundListObject defines model for RefundList.Object.
 type RefundListObject string
 
+// WebhookDelivery One event's delivery to one webhook endpoint, retried until it succeeds or gives up.
+type WebhookDelivery struct {
+	Attempts       int     `json:"attempts"`
+	Created        *int    `json:"created,omitempty"`
+	Event          *string `json:"event,omitempty"`
+	Id             string  `json:"id"`
+	LastError      *string `json:"last_error,omitempty"`
+	LastHttpStatus *int    `json:"last_http_status,omitempty"`
+
+	// NextAttemptAt When the next attempt is due, while the delivery is pending.
+	NextAttemptAt   *int                  `json:"next_attempt_at,omitempty"`
+	Object          WebhookDeliveryObject `json:"object"`
+	Status          WebhookDeliveryStatus `json:"status"`
+	WebhookEndpoint *string               `json:"webhook_endpoint,omitempty"`
+}
+
+// WebhookDeliveryObject defines model for WebhookDelivery.Object.
+type WebhookDeliveryObject string
+
+// WebhookDeliveryStatus defines model for WebhookDelivery.Status.
+type WebhookDeliveryStatus string
+
+// WebhookDeliveryList defines model for webhook_delivery_list.
+type WebhookDeliveryList struct {
+	Data    []WebhookDelivery         `json:"data"`
+	HasMore bool                      `json:"has_more"`
+	Object  WebhookDeliveryListObject `json:"object"`
+	Url     string                    `json:"url"`
+}
+
+// WebhookDeliveryListObject defines model for WebhookDeliveryList.Object.
+type WebhookDeliveryListObject string
+
+// WebhookEndpoint Where the account's events are posted, signed, in the endpoint's version.
+type WebhookEndpoint struct {
+	// ApiVersion The version the endpoint's events are rendered in.
+	ApiVersion  string  `json:"api_version"`
+	Created     int     `json:"created"`
+	Description *string `json:"description"`
+
+	// EnabledEvents The event types sent, or * for every one.
+	EnabledEvents []string              `json:"enabled_events"`
+	Id            string                `json:"id"`
+	Livemode      bool                  `json:"livemode"`
+	Object        WebhookEndpointObject `json:"object"`
+
+	// PreviousSecretExpiresAt When the secret replaced by the last roll stops signing, while it still does.
+	PreviousSecretExpiresAt *int `json:"previous_secret_expires_at,omitempty"`
+
+	// Secret The signing secret: only in the answers that create or roll it.
+	Secret          *string                        `json:"secret,omitempty"`
+	SignatureScheme WebhookEndpointSignatureScheme `json:"signature_scheme"`
+	Status          WebhookEndpointStatus          `json:"status"`
+	Url             string                         `json:"url"`
+}
+
+// WebhookEndpointObject defines model for WebhookEndpoint.Object.
+type WebhookEndpointObject string
+
+// WebhookEndpointSignatureScheme defines model for WebhookEndpoint.SignatureScheme.
+type WebhookEndpointSignatureScheme string
+
+// WebhookEndpointStatus defines model for WebhookEndpoint.Status.
+type WebhookEndpointStatus string
+
+// WebhookEndpointList defines model for webhook_endpoint_list.
+type WebhookEndpointList struct {
+	Data    []WebhookEndpoint         `json:"data"`
+	HasMore bool                      `json:"has_more"`
+	Object  WebhookEndpointListObject `json:"object"`
+	Url     string                    `json:"url"`
+}
+
+// WebhookEndpointListObject defines model for WebhookEndpointList.Object.
+type WebhookEndpointListObject string
+
+// WebhookTest What a webhook endpoint's receiver answered to a test event.
+type WebhookTest struct {
+	// ApiVersion The version the event was rendered in.
+	ApiVersion      string            `json:"api_version"`
+	Delivered       bool              `json:"delivered"`
+	Error           *string           `json:"error"`
+	Event           string            `json:"event"`
+	HttpStatus      *int              `json:"http_status"`
+	Object          WebhookTestObject `json:"object"`
+	WebhookEndpoint string            `json:"webhook_endpoint"`
+}
+
+// WebhookTestObject defines model for WebhookTest.Object.
+type WebhookTestObject string
+
+// StripeVersion defines model for Stripe-Version.
+type StripeVersion = string
+
 // CustomerFilter defines model for customer_filter.
 type CustomerFilter = string
 
 // EndingBefore defines model for ending_before.
 type EndingBefore = string
+
+// ExpandCharge defines model for expand_charge.
+type ExpandCharge = []string
+
+// ExpandChargeList defines model for expand_charge_list.
+type ExpandChargeList = []string
+
+// ExpandPaymentIntent defines model for expand_payment_intent.
+type ExpandPaymentIntent = []string
+
+// ExpandPaymentIntentList defines model for expand_payment_intent_list.
+type ExpandPaymentIntentList = []string
+
+// ExpandRefund defines model for expand_refund.
+type ExpandRefund = []string
+
+// ExpandRefundList defines model for expand_refund_list.
+type ExpandRefundList = []string
 
 // Id defines model for id.
 type Id = string
@@ -732,8 +1134,35 @@ type Limit = int
 // StartingAfter defines model for starting_after.
 type StartingAfter = string
 
+// RetrieveAPIVersionParams defines parameters for RetrieveAPIVersion.
+type RetrieveAPIVersionParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// UpgradeAPIVersionFormdataBody defines parameters for UpgradeAPIVersion.
+type UpgradeAPIVersionFormdataBody struct {
+	// Version A version of this API newer than the account's.
+	Version string `form:"version" json:"version"`
+}
+
+// UpgradeAPIVersionParams defines parameters for UpgradeAPIVersion.
+type UpgradeAPIVersionParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// RollbackAPIVersionParams defines parameters for RollbackAPIVersion.
+type RollbackAPIVersionParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
 // ListChargesParams defines parameters for ListCharges.
 type ListChargesParams struct {
+	// Expand Fields of each charge to expand, under data: data.customer, data.payment_intent, data.refunds.
+	Expand *ExpandChargeList `form:"expand[],omitempty" json:"expand[],omitempty"`
+
 	// Limit How many objects to return (1 to 100).
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -745,6 +1174,9 @@ type ListChargesParams struct {
 
 	// Customer Only objects of this customer.
 	Customer *CustomerFilter `form:"customer,omitempty" json:"customer,omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
 }
 
 // CreateChargeFormdataBody defines parameters for CreateCharge.
@@ -764,6 +1196,33 @@ type CreateChargeFormdataBody struct {
 	Source *string `form:"source,omitempty" json:"source,omitempty"`
 }
 
+// CreateChargeParams defines parameters for CreateCharge.
+type CreateChargeParams struct {
+	// Expand Fields to expand from an id into the object: customer, payment_intent, refunds (and paths through them: payment_intent.customer).
+	Expand *ExpandCharge `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// RetrieveChargeParams defines parameters for RetrieveCharge.
+type RetrieveChargeParams struct {
+	// Expand Fields to expand from an id into the object: customer, payment_intent, refunds (and paths through them: payment_intent.customer).
+	Expand *ExpandCharge `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// UpdateChargeParams defines parameters for UpdateCharge.
+type UpdateChargeParams struct {
+	// Expand Fields to expand from an id into the object: customer, payment_intent, refunds (and paths through them: payment_intent.customer).
+	Expand *ExpandCharge `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
 // ListCustomersParams defines parameters for ListCustomers.
 type ListCustomersParams struct {
 	// Limit How many objects to return (1 to 100).
@@ -777,12 +1236,51 @@ type ListCustomersParams struct {
 
 	// Email Only customers with this email.
 	Email *string `form:"email,omitempty" json:"email,omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// CreateCustomerParams defines parameters for CreateCustomer.
+type CreateCustomerParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// DeleteCustomerParams defines parameters for DeleteCustomer.
+type DeleteCustomerParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// RetrieveCustomerParams defines parameters for RetrieveCustomer.
+type RetrieveCustomerParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// UpdateCustomerParams defines parameters for UpdateCustomer.
+type UpdateCustomerParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// ListSourcesParams defines parameters for ListSources.
+type ListSourcesParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
 }
 
 // CreateSourceFormdataBody defines parameters for CreateSource.
 type CreateSourceFormdataBody struct {
 	// Source A test token, such as tok_visa.
 	Source string `form:"source" json:"source"`
+}
+
+// CreateSourceParams defines parameters for CreateSource.
+type CreateSourceParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
 }
 
 // ListEventsParams defines parameters for ListEvents.
@@ -793,10 +1291,22 @@ type ListEventsParams struct {
 	// StartingAfter A cursor; the id of the last object of the previous page.
 	StartingAfter *StartingAfter `form:"starting_after,omitempty" json:"starting_after,omitempty"`
 	Type          *string        `form:"type,omitempty" json:"type,omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// RetrieveEventParams defines parameters for RetrieveEvent.
+type RetrieveEventParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
 }
 
 // ListPaymentIntentsParams defines parameters for ListPaymentIntents.
 type ListPaymentIntentsParams struct {
+	// Expand Fields of each payment intent to expand, under data: data.customer, data.latest_charge.
+	Expand *ExpandPaymentIntentList `form:"expand[],omitempty" json:"expand[],omitempty"`
+
 	// Limit How many objects to return (1 to 100).
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -808,21 +1318,49 @@ type ListPaymentIntentsParams struct {
 
 	// Customer Only objects of this customer.
 	Customer *CustomerFilter `form:"customer,omitempty" json:"customer,omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
 }
 
 // CreatePaymentIntentFormdataBody defines parameters for CreatePaymentIntent.
 type CreatePaymentIntentFormdataBody struct {
 	// Amount Amount in minor units (a string of digits from 9999-12-31.preview on).
-	Amount      int     `form:"amount" json:"amount"`
+	Amount int `form:"amount" json:"amount"`
+
+	// Confirm Confirm the intent now with payment_method.
 	Confirm     *bool   `form:"confirm,omitempty" json:"confirm,omitempty"`
 	Currency    string  `form:"currency" json:"currency"`
 	Customer    *string `form:"customer,omitempty" json:"customer,omitempty"`
 	Description *string `form:"description,omitempty" json:"description,omitempty"`
 
 	// Metadata Key-value pairs for your own use.
-	Metadata           *Metadata `form:"metadata,omitempty" json:"metadata,omitempty"`
-	PaymentMethod      *string   `form:"payment_method,omitempty" json:"payment_method,omitempty"`
-	PaymentMethodTypes *[]string `form:"payment_method_types,omitempty" json:"payment_method_types,omitempty"`
+	Metadata      *Metadata `form:"metadata,omitempty" json:"metadata,omitempty"`
+	PaymentMethod *string   `form:"payment_method,omitempty" json:"payment_method,omitempty"`
+
+	// PaymentMethodTypes The payment method types the intent accepts. Default: card (before 2023-08-16), else those enabled for the account.
+	PaymentMethodTypes *[]CreatePaymentIntentFormdataBodyPaymentMethodTypes `form:"payment_method_types,omitempty" json:"payment_method_types,omitempty"`
+}
+
+// CreatePaymentIntentParams defines parameters for CreatePaymentIntent.
+type CreatePaymentIntentParams struct {
+	// Expand Fields to expand from an id into the object: customer, latest_charge (and paths through them: latest_charge.customer).
+	Expand *ExpandPaymentIntent `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// CreatePaymentIntentFormdataBodyPaymentMethodTypes defines parameters for CreatePaymentIntent.
+type CreatePaymentIntentFormdataBodyPaymentMethodTypes string
+
+// RetrievePaymentIntentParams defines parameters for RetrievePaymentIntent.
+type RetrievePaymentIntentParams struct {
+	// Expand Fields to expand from an id into the object: customer, latest_charge (and paths through them: latest_charge.customer).
+	Expand *ExpandPaymentIntent `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
 }
 
 // UpdatePaymentIntentFormdataBody defines parameters for UpdatePaymentIntent.
@@ -834,13 +1372,34 @@ type UpdatePaymentIntentFormdataBody struct {
 	Metadata *Metadata `form:"metadata,omitempty" json:"metadata,omitempty"`
 }
 
+// UpdatePaymentIntentParams defines parameters for UpdatePaymentIntent.
+type UpdatePaymentIntentParams struct {
+	// Expand Fields to expand from an id into the object: customer, latest_charge (and paths through them: latest_charge.customer).
+	Expand *ExpandPaymentIntent `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
 // ConfirmPaymentIntentFormdataBody defines parameters for ConfirmPaymentIntent.
 type ConfirmPaymentIntentFormdataBody struct {
 	PaymentMethod *string `form:"payment_method,omitempty" json:"payment_method,omitempty"`
 }
 
+// ConfirmPaymentIntentParams defines parameters for ConfirmPaymentIntent.
+type ConfirmPaymentIntentParams struct {
+	// Expand Fields to expand from an id into the object: customer, latest_charge (and paths through them: latest_charge.customer).
+	Expand *ExpandPaymentIntent `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
 // ListRefundsParams defines parameters for ListRefunds.
 type ListRefundsParams struct {
+	// Expand Fields of each refund to expand, under data: data.charge, data.payment_intent.
+	Expand *ExpandRefundList `form:"expand[],omitempty" json:"expand[],omitempty"`
+
 	// Limit How many objects to return (1 to 100).
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -851,6 +1410,9 @@ type ListRefundsParams struct {
 	EndingBefore  *EndingBefore `form:"ending_before,omitempty" json:"ending_before,omitempty"`
 	Charge        *string       `form:"charge,omitempty" json:"charge,omitempty"`
 	PaymentIntent *string       `form:"payment_intent,omitempty" json:"payment_intent,omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
 }
 
 // CreateRefundFormdataBody defines parameters for CreateRefund.
@@ -864,8 +1426,170 @@ type CreateRefundFormdataBody struct {
 	Reason        *CreateRefundFormdataBodyReason `form:"reason,omitempty" json:"reason,omitempty"`
 }
 
+// CreateRefundParams defines parameters for CreateRefund.
+type CreateRefundParams struct {
+	// Expand Fields to expand from an id into the object: charge, payment_intent (and paths through them: charge.customer).
+	Expand *ExpandRefund `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
 // CreateRefundFormdataBodyReason defines parameters for CreateRefund.
 type CreateRefundFormdataBodyReason string
+
+// RetrieveRefundParams defines parameters for RetrieveRefund.
+type RetrieveRefundParams struct {
+	// Expand Fields to expand from an id into the object: charge, payment_intent (and paths through them: charge.customer).
+	Expand *ExpandRefund `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// UpdateRefundFormdataBody defines parameters for UpdateRefund.
+type UpdateRefundFormdataBody struct {
+	// Metadata Key-value pairs for your own use.
+	Metadata *Metadata `form:"metadata,omitempty" json:"metadata,omitempty"`
+}
+
+// UpdateRefundParams defines parameters for UpdateRefund.
+type UpdateRefundParams struct {
+	// Expand Fields to expand from an id into the object: charge, payment_intent (and paths through them: charge.customer).
+	Expand *ExpandRefund `form:"expand[],omitempty" json:"expand[],omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// ResendWebhookDeliveryParams defines parameters for ResendWebhookDelivery.
+type ResendWebhookDeliveryParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// RetryWebhookDeliveryParams defines parameters for RetryWebhookDelivery.
+type RetryWebhookDeliveryParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// ListWebhookEndpointsParams defines parameters for ListWebhookEndpoints.
+type ListWebhookEndpointsParams struct {
+	// Limit How many objects to return (1 to 100).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// StartingAfter A cursor; the id of the last object of the previous page.
+	StartingAfter *StartingAfter `form:"starting_after,omitempty" json:"starting_after,omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// CreateWebhookEndpointFormdataBody defines parameters for CreateWebhookEndpoint.
+type CreateWebhookEndpointFormdataBody struct {
+	// ApiVersion The version events are rendered in. Default: the account's version.
+	ApiVersion  *string `form:"api_version,omitempty" json:"api_version,omitempty"`
+	Description *string `form:"description,omitempty" json:"description,omitempty"`
+
+	// EnabledEvents The event types sent (customer.created), or * for every one.
+	EnabledEvents []string `form:"enabled_events" json:"enabled_events"`
+
+	// SignatureScheme stripe (Stripe-Signature, the default) or standard (the Standard Webhooks headers).
+	SignatureScheme *CreateWebhookEndpointFormdataBodySignatureScheme `form:"signature_scheme,omitempty" json:"signature_scheme,omitempty"`
+
+	// Url The absolute https (or http) URL events are posted to.
+	Url string `form:"url" json:"url"`
+}
+
+// CreateWebhookEndpointParams defines parameters for CreateWebhookEndpoint.
+type CreateWebhookEndpointParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// CreateWebhookEndpointFormdataBodySignatureScheme defines parameters for CreateWebhookEndpoint.
+type CreateWebhookEndpointFormdataBodySignatureScheme string
+
+// DeleteWebhookEndpointParams defines parameters for DeleteWebhookEndpoint.
+type DeleteWebhookEndpointParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// RetrieveWebhookEndpointParams defines parameters for RetrieveWebhookEndpoint.
+type RetrieveWebhookEndpointParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// UpdateWebhookEndpointFormdataBody defines parameters for UpdateWebhookEndpoint.
+type UpdateWebhookEndpointFormdataBody struct {
+	ApiVersion  *string `form:"api_version,omitempty" json:"api_version,omitempty"`
+	Description *string `form:"description,omitempty" json:"description,omitempty"`
+
+	// Disabled true stops deliveries (they wait); false sends them again.
+	Disabled      *bool     `form:"disabled,omitempty" json:"disabled,omitempty"`
+	EnabledEvents *[]string `form:"enabled_events,omitempty" json:"enabled_events,omitempty"`
+	Url           *string   `form:"url,omitempty" json:"url,omitempty"`
+}
+
+// UpdateWebhookEndpointParams defines parameters for UpdateWebhookEndpoint.
+type UpdateWebhookEndpointParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Limit How many objects to return (1 to 100).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// StartingAfter A cursor; the id of the last object of the previous page.
+	StartingAfter *StartingAfter `form:"starting_after,omitempty" json:"starting_after,omitempty"`
+
+	// Status Only deliveries in this state.
+	Status *ListWebhookDeliveriesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// ListWebhookDeliveriesParamsStatus defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParamsStatus string
+
+// RollWebhookEndpointSecretFormdataBody defines parameters for RollWebhookEndpointSecret.
+type RollWebhookEndpointSecretFormdataBody struct {
+	// ExpiresIn Seconds the old secret keeps signing (default 86400).
+	ExpiresIn *int `form:"expires_in,omitempty" json:"expires_in,omitempty"`
+}
+
+// RollWebhookEndpointSecretParams defines parameters for RollWebhookEndpointSecret.
+type RollWebhookEndpointSecretParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// TestWebhookEndpointFormdataBody defines parameters for TestWebhookEndpoint.
+type TestWebhookEndpointFormdataBody struct {
+	// ApiVersion The version to render the event in. Default: the endpoint's.
+	ApiVersion *string `form:"api_version,omitempty" json:"api_version,omitempty"`
+
+	// Event The id of a stored event to send.
+	Event *string `form:"event,omitempty" json:"event,omitempty"`
+
+	// Type Or the type of a sample event to send (customer.created).
+	Type *string `form:"type,omitempty" json:"type,omitempty"`
+}
+
+// TestWebhookEndpointParams defines parameters for TestWebhookEndpoint.
+type TestWebhookEndpointParams struct {
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// UpgradeAPIVersionFormdataRequestBody defines body for UpgradeAPIVersion for application/x-www-form-urlencoded ContentType.
+type UpgradeAPIVersionFormdataRequestBody UpgradeAPIVersionFormdataBody
 
 // CreateChargeFormdataRequestBody defines body for CreateCharge for application/x-www-form-urlencoded ContentType.
 type CreateChargeFormdataRequestBody CreateChargeFormdataBody
@@ -895,7 +1619,19 @@ type ConfirmPaymentIntentFormdataRequestBody ConfirmPaymentIntentFormdataBody
 type CreateRefundFormdataRequestBody CreateRefundFormdataBody
 
 // UpdateRefundFormdataRequestBody defines body for UpdateRefund for application/x-www-form-urlencoded ContentType.
-type UpdateRefundFormdataRequestBody = DescriptionParams
+type UpdateRefundFormdataRequestBody UpdateRefundFormdataBody
+
+// CreateWebhookEndpointFormdataRequestBody defines body for CreateWebhookEndpoint for application/x-www-form-urlencoded ContentType.
+type CreateWebhookEndpointFormdataRequestBody CreateWebhookEndpointFormdataBody
+
+// UpdateWebhookEndpointFormdataRequestBody defines body for UpdateWebhookEndpoint for application/x-www-form-urlencoded ContentType.
+type UpdateWebhookEndpointFormdataRequestBody UpdateWebhookEndpointFormdataBody
+
+// RollWebhookEndpointSecretFormdataRequestBody defines body for RollWebhookEndpointSecret for application/x-www-form-urlencoded ContentType.
+type RollWebhookEndpointSecretFormdataRequestBody RollWebhookEndpointSecretFormdataBody
+
+// TestWebhookEndpointFormdataRequestBody defines body for TestWebhookEndpoint for application/x-www-form-urlencoded ContentType.
+type TestWebhookEndpointFormdataRequestBody TestWebhookEndpointFormdataBody
 
 // AsChargeCustomer0 returns the union data inside the Charge_Customer as a ChargeCustomer0
 func (t Charge_Customer) AsChargeCustomer0() (ChargeCustomer0, error) {
@@ -1281,6 +2017,30 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// RetrieveAPIVersion The version the account is pinned to and its history (pinning it to the newest stable version first if it has none).
+	//
+	// Corresponds with GET /v1/account/api_version (the `RetrieveAPIVersion` operationId).
+	RetrieveAPIVersion(ctx context.Context, params *RetrieveAPIVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpgradeAPIVersionWithBody Move the account to a newer version; it can roll back within 72 hours.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+	UpgradeAPIVersionWithBody(ctx context.Context, params *UpgradeAPIVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpgradeAPIVersionWithFormdataBody Move the account to a newer version; it can roll back within 72 hours.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+	UpgradeAPIVersionWithFormdataBody(ctx context.Context, params *UpgradeAPIVersionParams, body UpgradeAPIVersionFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RollbackAPIVersion Move the account back to its previous version, within 72 hours of the upgrade.
+	//
+	// Corresponds with POST /v1/account/api_version/rollback (the `RollbackAPIVersion` operationId).
+	RollbackAPIVersion(ctx context.Context, params *RollbackAPIVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListCharges List charges, newest first.
 	//
 	// Corresponds with GET /v1/charges (the `ListCharges` operationId).
@@ -1291,33 +2051,33 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-	CreateChargeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateChargeWithBody(ctx context.Context, params *CreateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateChargeWithFormdataBody Charge a card.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-	CreateChargeWithFormdataBody(ctx context.Context, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateChargeWithFormdataBody(ctx context.Context, params *CreateChargeParams, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetrieveCharge Retrieve a charge.
 	//
 	// Corresponds with GET /v1/charges/{id} (the `RetrieveCharge` operationId).
-	RetrieveCharge(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RetrieveCharge(ctx context.Context, id Id, params *RetrieveChargeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateChargeWithBody Update a charge's description and metadata.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-	UpdateChargeWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateChargeWithBody(ctx context.Context, id Id, params *UpdateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateChargeWithFormdataBody Update a charge's description and metadata.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-	UpdateChargeWithFormdataBody(ctx context.Context, id Id, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateChargeWithFormdataBody(ctx context.Context, id Id, params *UpdateChargeParams, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListCustomers List customers, newest first.
 	//
@@ -1329,57 +2089,57 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-	CreateCustomerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateCustomerWithBody(ctx context.Context, params *CreateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateCustomerWithFormdataBody Create a customer.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-	CreateCustomerWithFormdataBody(ctx context.Context, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateCustomerWithFormdataBody(ctx context.Context, params *CreateCustomerParams, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteCustomer Delete a customer.
 	//
 	// Corresponds with DELETE /v1/customers/{id} (the `DeleteCustomer` operationId).
-	DeleteCustomer(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteCustomer(ctx context.Context, id Id, params *DeleteCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetrieveCustomer Retrieve a customer.
 	//
 	// Corresponds with GET /v1/customers/{id} (the `RetrieveCustomer` operationId).
-	RetrieveCustomer(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RetrieveCustomer(ctx context.Context, id Id, params *RetrieveCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCustomerWithBody Update a customer; parameters left out are left unchanged.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-	UpdateCustomerWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateCustomerWithBody(ctx context.Context, id Id, params *UpdateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCustomerWithFormdataBody Update a customer; parameters left out are left unchanged.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-	UpdateCustomerWithFormdataBody(ctx context.Context, id Id, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateCustomerWithFormdataBody(ctx context.Context, id Id, params *UpdateCustomerParams, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSources List a customer's sources (before 2015-02-18, its cards at /v1/customers/{id}/cards).
 	//
 	// Corresponds with GET /v1/customers/{id}/sources (the `ListSources` operationId).
-	ListSources(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListSources(ctx context.Context, id Id, params *ListSourcesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSourceWithBody Add a card to a customer from a test token.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-	CreateSourceWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateSourceWithBody(ctx context.Context, id Id, params *CreateSourceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSourceWithFormdataBody Add a card to a customer from a test token.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-	CreateSourceWithFormdataBody(ctx context.Context, id Id, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateSourceWithFormdataBody(ctx context.Context, id Id, params *CreateSourceParams, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListEvents List events, newest first.
 	//
@@ -1389,7 +2149,7 @@ type ClientInterface interface {
 	// RetrieveEvent Retrieve an event.
 	//
 	// Corresponds with GET /v1/events/{id} (the `RetrieveEvent` operationId).
-	RetrieveEvent(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RetrieveEvent(ctx context.Context, id Id, params *RetrieveEventParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPaymentIntents List payment intents, newest first.
 	//
@@ -1401,47 +2161,47 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-	CreatePaymentIntentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreatePaymentIntentWithBody(ctx context.Context, params *CreatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreatePaymentIntentWithFormdataBody Create a payment intent.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-	CreatePaymentIntentWithFormdataBody(ctx context.Context, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreatePaymentIntentWithFormdataBody(ctx context.Context, params *CreatePaymentIntentParams, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetrievePaymentIntent Retrieve a payment intent.
 	//
 	// Corresponds with GET /v1/payment_intents/{id} (the `RetrievePaymentIntent` operationId).
-	RetrievePaymentIntent(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RetrievePaymentIntent(ctx context.Context, id Id, params *RetrievePaymentIntentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdatePaymentIntentWithBody Update a payment intent.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-	UpdatePaymentIntentWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdatePaymentIntentWithBody(ctx context.Context, id Id, params *UpdatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdatePaymentIntentWithFormdataBody Update a payment intent.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-	UpdatePaymentIntentWithFormdataBody(ctx context.Context, id Id, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdatePaymentIntentWithFormdataBody(ctx context.Context, id Id, params *UpdatePaymentIntentParams, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConfirmPaymentIntentWithBody Confirm a payment intent with a payment method.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-	ConfirmPaymentIntentWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ConfirmPaymentIntentWithBody(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConfirmPaymentIntentWithFormdataBody Confirm a payment intent with a payment method.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-	ConfirmPaymentIntentWithFormdataBody(ctx context.Context, id Id, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ConfirmPaymentIntentWithFormdataBody(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRefunds List refunds, newest first.
 	//
@@ -1453,33 +2213,183 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-	CreateRefundWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateRefundWithBody(ctx context.Context, params *CreateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateRefundWithFormdataBody Refund a charge or a payment intent, in full or in part.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-	CreateRefundWithFormdataBody(ctx context.Context, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateRefundWithFormdataBody(ctx context.Context, params *CreateRefundParams, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetrieveRefund Retrieve a refund.
 	//
 	// Corresponds with GET /v1/refunds/{id} (the `RetrieveRefund` operationId).
-	RetrieveRefund(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RetrieveRefund(ctx context.Context, id Id, params *RetrieveRefundParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateRefundWithBody Update a refund's metadata.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-	UpdateRefundWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateRefundWithBody(ctx context.Context, id Id, params *UpdateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateRefundWithFormdataBody Update a refund's metadata.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-	UpdateRefundWithFormdataBody(ctx context.Context, id Id, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateRefundWithFormdataBody(ctx context.Context, id Id, params *UpdateRefundParams, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResendWebhookDelivery Attempt a delivery again now (the same as retry).
+	//
+	// Corresponds with POST /v1/webhook_deliveries/{id}/resend (the `ResendWebhookDelivery` operationId).
+	ResendWebhookDelivery(ctx context.Context, id Id, params *ResendWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryWebhookDelivery Attempt a delivery again now.
+	//
+	// Corresponds with POST /v1/webhook_deliveries/{id}/retry (the `RetryWebhookDelivery` operationId).
+	RetryWebhookDelivery(ctx context.Context, id Id, params *RetryWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListWebhookEndpoints List the account's webhook endpoints, newest first.
+	//
+	// Corresponds with GET /v1/webhook_endpoints (the `ListWebhookEndpoints` operationId).
+	ListWebhookEndpoints(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateWebhookEndpointWithBody Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpointWithBody(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateWebhookEndpointWithFormdataBody Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpointWithFormdataBody(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteWebhookEndpoint Delete a webhook endpoint; its pending deliveries are dropped.
+	//
+	// Corresponds with DELETE /v1/webhook_endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+	DeleteWebhookEndpoint(ctx context.Context, id Id, params *DeleteWebhookEndpointParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetrieveWebhookEndpoint Retrieve a webhook endpoint.
+	//
+	// Corresponds with GET /v1/webhook_endpoints/{id} (the `RetrieveWebhookEndpoint` operationId).
+	RetrieveWebhookEndpoint(ctx context.Context, id Id, params *RetrieveWebhookEndpointParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateWebhookEndpointWithBody Update a webhook endpoint; parameters left out are left unchanged.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+	UpdateWebhookEndpointWithBody(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateWebhookEndpointWithFormdataBody Update a webhook endpoint; parameters left out are left unchanged.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+	UpdateWebhookEndpointWithFormdataBody(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, body UpdateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListWebhookDeliveries List a webhook endpoint's deliveries, newest first.
+	//
+	// Corresponds with GET /v1/webhook_endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+	ListWebhookDeliveries(ctx context.Context, id Id, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RollWebhookEndpointSecretWithBody Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+	RollWebhookEndpointSecretWithBody(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RollWebhookEndpointSecretWithFormdataBody Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+	RollWebhookEndpointSecretWithFormdataBody(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, body RollWebhookEndpointSecretFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TestWebhookEndpointWithBody Send one event to a webhook endpoint now and say how its receiver answered.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+	TestWebhookEndpointWithBody(ctx context.Context, id Id, params *TestWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TestWebhookEndpointWithFormdataBody Send one event to a webhook endpoint now and say how its receiver answered.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+	TestWebhookEndpointWithFormdataBody(ctx context.Context, id Id, params *TestWebhookEndpointParams, body TestWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// RetrieveAPIVersion The version the account is pinned to and its history (pinning it to the newest stable version first if it has none).
+//
+// Corresponds with GET /v1/account/api_version (the `RetrieveAPIVersion` operationId).
+func (c *Client) RetrieveAPIVersion(ctx context.Context, params *RetrieveAPIVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveAPIVersionRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpgradeAPIVersionWithBody Move the account to a newer version; it can roll back within 72 hours.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+func (c *Client) UpgradeAPIVersionWithBody(ctx context.Context, params *UpgradeAPIVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpgradeAPIVersionRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpgradeAPIVersionWithFormdataBody Move the account to a newer version; it can roll back within 72 hours.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+func (c *Client) UpgradeAPIVersionWithFormdataBody(ctx context.Context, params *UpgradeAPIVersionParams, body UpgradeAPIVersionFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpgradeAPIVersionRequestWithFormdataBody(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RollbackAPIVersion Move the account back to its previous version, within 72 hours of the upgrade.
+//
+// Corresponds with POST /v1/account/api_version/rollback (the `RollbackAPIVersion` operationId).
+func (c *Client) RollbackAPIVersion(ctx context.Context, params *RollbackAPIVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRollbackAPIVersionRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // ListCharges List charges, newest first.
@@ -1502,8 +2412,8 @@ func (c *Client) ListCharges(ctx context.Context, params *ListChargesParams, req
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-func (c *Client) CreateChargeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateChargeRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateChargeWithBody(ctx context.Context, params *CreateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateChargeRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1519,8 +2429,8 @@ func (c *Client) CreateChargeWithBody(ctx context.Context, contentType string, b
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-func (c *Client) CreateChargeWithFormdataBody(ctx context.Context, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateChargeRequestWithFormdataBody(c.Server, body)
+func (c *Client) CreateChargeWithFormdataBody(ctx context.Context, params *CreateChargeParams, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateChargeRequestWithFormdataBody(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1534,8 +2444,8 @@ func (c *Client) CreateChargeWithFormdataBody(ctx context.Context, body CreateCh
 // RetrieveCharge Retrieve a charge.
 //
 // Corresponds with GET /v1/charges/{id} (the `RetrieveCharge` operationId).
-func (c *Client) RetrieveCharge(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrieveChargeRequest(c.Server, id)
+func (c *Client) RetrieveCharge(ctx context.Context, id Id, params *RetrieveChargeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveChargeRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1551,8 +2461,8 @@ func (c *Client) RetrieveCharge(ctx context.Context, id Id, reqEditors ...Reques
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-func (c *Client) UpdateChargeWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateChargeRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) UpdateChargeWithBody(ctx context.Context, id Id, params *UpdateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateChargeRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1568,8 +2478,8 @@ func (c *Client) UpdateChargeWithBody(ctx context.Context, id Id, contentType st
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-func (c *Client) UpdateChargeWithFormdataBody(ctx context.Context, id Id, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateChargeRequestWithFormdataBody(c.Server, id, body)
+func (c *Client) UpdateChargeWithFormdataBody(ctx context.Context, id Id, params *UpdateChargeParams, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateChargeRequestWithFormdataBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1600,8 +2510,8 @@ func (c *Client) ListCustomers(ctx context.Context, params *ListCustomersParams,
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-func (c *Client) CreateCustomerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCustomerRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateCustomerWithBody(ctx context.Context, params *CreateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCustomerRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1617,8 +2527,8 @@ func (c *Client) CreateCustomerWithBody(ctx context.Context, contentType string,
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-func (c *Client) CreateCustomerWithFormdataBody(ctx context.Context, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCustomerRequestWithFormdataBody(c.Server, body)
+func (c *Client) CreateCustomerWithFormdataBody(ctx context.Context, params *CreateCustomerParams, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCustomerRequestWithFormdataBody(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1632,8 +2542,8 @@ func (c *Client) CreateCustomerWithFormdataBody(ctx context.Context, body Create
 // DeleteCustomer Delete a customer.
 //
 // Corresponds with DELETE /v1/customers/{id} (the `DeleteCustomer` operationId).
-func (c *Client) DeleteCustomer(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteCustomerRequest(c.Server, id)
+func (c *Client) DeleteCustomer(ctx context.Context, id Id, params *DeleteCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCustomerRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1647,8 +2557,8 @@ func (c *Client) DeleteCustomer(ctx context.Context, id Id, reqEditors ...Reques
 // RetrieveCustomer Retrieve a customer.
 //
 // Corresponds with GET /v1/customers/{id} (the `RetrieveCustomer` operationId).
-func (c *Client) RetrieveCustomer(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrieveCustomerRequest(c.Server, id)
+func (c *Client) RetrieveCustomer(ctx context.Context, id Id, params *RetrieveCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveCustomerRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1664,8 +2574,8 @@ func (c *Client) RetrieveCustomer(ctx context.Context, id Id, reqEditors ...Requ
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-func (c *Client) UpdateCustomerWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCustomerRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) UpdateCustomerWithBody(ctx context.Context, id Id, params *UpdateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCustomerRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1681,8 +2591,8 @@ func (c *Client) UpdateCustomerWithBody(ctx context.Context, id Id, contentType 
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-func (c *Client) UpdateCustomerWithFormdataBody(ctx context.Context, id Id, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCustomerRequestWithFormdataBody(c.Server, id, body)
+func (c *Client) UpdateCustomerWithFormdataBody(ctx context.Context, id Id, params *UpdateCustomerParams, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCustomerRequestWithFormdataBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1696,8 +2606,8 @@ func (c *Client) UpdateCustomerWithFormdataBody(ctx context.Context, id Id, body
 // ListSources List a customer's sources (before 2015-02-18, its cards at /v1/customers/{id}/cards).
 //
 // Corresponds with GET /v1/customers/{id}/sources (the `ListSources` operationId).
-func (c *Client) ListSources(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListSourcesRequest(c.Server, id)
+func (c *Client) ListSources(ctx context.Context, id Id, params *ListSourcesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSourcesRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1713,8 +2623,8 @@ func (c *Client) ListSources(ctx context.Context, id Id, reqEditors ...RequestEd
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-func (c *Client) CreateSourceWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateSourceRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) CreateSourceWithBody(ctx context.Context, id Id, params *CreateSourceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSourceRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1730,8 +2640,8 @@ func (c *Client) CreateSourceWithBody(ctx context.Context, id Id, contentType st
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-func (c *Client) CreateSourceWithFormdataBody(ctx context.Context, id Id, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateSourceRequestWithFormdataBody(c.Server, id, body)
+func (c *Client) CreateSourceWithFormdataBody(ctx context.Context, id Id, params *CreateSourceParams, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSourceRequestWithFormdataBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1760,8 +2670,8 @@ func (c *Client) ListEvents(ctx context.Context, params *ListEventsParams, reqEd
 // RetrieveEvent Retrieve an event.
 //
 // Corresponds with GET /v1/events/{id} (the `RetrieveEvent` operationId).
-func (c *Client) RetrieveEvent(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrieveEventRequest(c.Server, id)
+func (c *Client) RetrieveEvent(ctx context.Context, id Id, params *RetrieveEventParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveEventRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1792,8 +2702,8 @@ func (c *Client) ListPaymentIntents(ctx context.Context, params *ListPaymentInte
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-func (c *Client) CreatePaymentIntentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreatePaymentIntentRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreatePaymentIntentWithBody(ctx context.Context, params *CreatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePaymentIntentRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1809,8 +2719,8 @@ func (c *Client) CreatePaymentIntentWithBody(ctx context.Context, contentType st
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-func (c *Client) CreatePaymentIntentWithFormdataBody(ctx context.Context, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreatePaymentIntentRequestWithFormdataBody(c.Server, body)
+func (c *Client) CreatePaymentIntentWithFormdataBody(ctx context.Context, params *CreatePaymentIntentParams, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePaymentIntentRequestWithFormdataBody(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1824,8 +2734,8 @@ func (c *Client) CreatePaymentIntentWithFormdataBody(ctx context.Context, body C
 // RetrievePaymentIntent Retrieve a payment intent.
 //
 // Corresponds with GET /v1/payment_intents/{id} (the `RetrievePaymentIntent` operationId).
-func (c *Client) RetrievePaymentIntent(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrievePaymentIntentRequest(c.Server, id)
+func (c *Client) RetrievePaymentIntent(ctx context.Context, id Id, params *RetrievePaymentIntentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrievePaymentIntentRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1841,8 +2751,8 @@ func (c *Client) RetrievePaymentIntent(ctx context.Context, id Id, reqEditors ..
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-func (c *Client) UpdatePaymentIntentWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdatePaymentIntentRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) UpdatePaymentIntentWithBody(ctx context.Context, id Id, params *UpdatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePaymentIntentRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1858,8 +2768,8 @@ func (c *Client) UpdatePaymentIntentWithBody(ctx context.Context, id Id, content
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-func (c *Client) UpdatePaymentIntentWithFormdataBody(ctx context.Context, id Id, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdatePaymentIntentRequestWithFormdataBody(c.Server, id, body)
+func (c *Client) UpdatePaymentIntentWithFormdataBody(ctx context.Context, id Id, params *UpdatePaymentIntentParams, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePaymentIntentRequestWithFormdataBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1875,8 +2785,8 @@ func (c *Client) UpdatePaymentIntentWithFormdataBody(ctx context.Context, id Id,
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-func (c *Client) ConfirmPaymentIntentWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewConfirmPaymentIntentRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) ConfirmPaymentIntentWithBody(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmPaymentIntentRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1892,8 +2802,8 @@ func (c *Client) ConfirmPaymentIntentWithBody(ctx context.Context, id Id, conten
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-func (c *Client) ConfirmPaymentIntentWithFormdataBody(ctx context.Context, id Id, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewConfirmPaymentIntentRequestWithFormdataBody(c.Server, id, body)
+func (c *Client) ConfirmPaymentIntentWithFormdataBody(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmPaymentIntentRequestWithFormdataBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1924,8 +2834,8 @@ func (c *Client) ListRefunds(ctx context.Context, params *ListRefundsParams, req
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-func (c *Client) CreateRefundWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateRefundRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateRefundWithBody(ctx context.Context, params *CreateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRefundRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1941,8 +2851,8 @@ func (c *Client) CreateRefundWithBody(ctx context.Context, contentType string, b
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-func (c *Client) CreateRefundWithFormdataBody(ctx context.Context, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateRefundRequestWithFormdataBody(c.Server, body)
+func (c *Client) CreateRefundWithFormdataBody(ctx context.Context, params *CreateRefundParams, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRefundRequestWithFormdataBody(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1956,8 +2866,8 @@ func (c *Client) CreateRefundWithFormdataBody(ctx context.Context, body CreateRe
 // RetrieveRefund Retrieve a refund.
 //
 // Corresponds with GET /v1/refunds/{id} (the `RetrieveRefund` operationId).
-func (c *Client) RetrieveRefund(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrieveRefundRequest(c.Server, id)
+func (c *Client) RetrieveRefund(ctx context.Context, id Id, params *RetrieveRefundParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveRefundRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1973,8 +2883,8 @@ func (c *Client) RetrieveRefund(ctx context.Context, id Id, reqEditors ...Reques
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-func (c *Client) UpdateRefundWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateRefundRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) UpdateRefundWithBody(ctx context.Context, id Id, params *UpdateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRefundRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1990,8 +2900,8 @@ func (c *Client) UpdateRefundWithBody(ctx context.Context, id Id, contentType st
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-func (c *Client) UpdateRefundWithFormdataBody(ctx context.Context, id Id, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateRefundRequestWithFormdataBody(c.Server, id, body)
+func (c *Client) UpdateRefundWithFormdataBody(ctx context.Context, id Id, params *UpdateRefundParams, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRefundRequestWithFormdataBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2000,6 +2910,371 @@ func (c *Client) UpdateRefundWithFormdataBody(ctx context.Context, id Id, body U
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// ResendWebhookDelivery Attempt a delivery again now (the same as retry).
+//
+// Corresponds with POST /v1/webhook_deliveries/{id}/resend (the `ResendWebhookDelivery` operationId).
+func (c *Client) ResendWebhookDelivery(ctx context.Context, id Id, params *ResendWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResendWebhookDeliveryRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryWebhookDelivery Attempt a delivery again now.
+//
+// Corresponds with POST /v1/webhook_deliveries/{id}/retry (the `RetryWebhookDelivery` operationId).
+func (c *Client) RetryWebhookDelivery(ctx context.Context, id Id, params *RetryWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryWebhookDeliveryRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListWebhookEndpoints List the account's webhook endpoints, newest first.
+//
+// Corresponds with GET /v1/webhook_endpoints (the `ListWebhookEndpoints` operationId).
+func (c *Client) ListWebhookEndpoints(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWebhookEndpointsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateWebhookEndpointWithBody Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *Client) CreateWebhookEndpointWithBody(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateWebhookEndpointRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateWebhookEndpointWithFormdataBody Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *Client) CreateWebhookEndpointWithFormdataBody(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateWebhookEndpointRequestWithFormdataBody(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteWebhookEndpoint Delete a webhook endpoint; its pending deliveries are dropped.
+//
+// Corresponds with DELETE /v1/webhook_endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+func (c *Client) DeleteWebhookEndpoint(ctx context.Context, id Id, params *DeleteWebhookEndpointParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteWebhookEndpointRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetrieveWebhookEndpoint Retrieve a webhook endpoint.
+//
+// Corresponds with GET /v1/webhook_endpoints/{id} (the `RetrieveWebhookEndpoint` operationId).
+func (c *Client) RetrieveWebhookEndpoint(ctx context.Context, id Id, params *RetrieveWebhookEndpointParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveWebhookEndpointRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateWebhookEndpointWithBody Update a webhook endpoint; parameters left out are left unchanged.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+func (c *Client) UpdateWebhookEndpointWithBody(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateWebhookEndpointRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateWebhookEndpointWithFormdataBody Update a webhook endpoint; parameters left out are left unchanged.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+func (c *Client) UpdateWebhookEndpointWithFormdataBody(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, body UpdateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateWebhookEndpointRequestWithFormdataBody(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListWebhookDeliveries List a webhook endpoint's deliveries, newest first.
+//
+// Corresponds with GET /v1/webhook_endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+func (c *Client) ListWebhookDeliveries(ctx context.Context, id Id, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWebhookDeliveriesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RollWebhookEndpointSecretWithBody Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+func (c *Client) RollWebhookEndpointSecretWithBody(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRollWebhookEndpointSecretRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RollWebhookEndpointSecretWithFormdataBody Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+func (c *Client) RollWebhookEndpointSecretWithFormdataBody(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, body RollWebhookEndpointSecretFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRollWebhookEndpointSecretRequestWithFormdataBody(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TestWebhookEndpointWithBody Send one event to a webhook endpoint now and say how its receiver answered.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+func (c *Client) TestWebhookEndpointWithBody(ctx context.Context, id Id, params *TestWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestWebhookEndpointRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TestWebhookEndpointWithFormdataBody Send one event to a webhook endpoint now and say how its receiver answered.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+func (c *Client) TestWebhookEndpointWithFormdataBody(ctx context.Context, id Id, params *TestWebhookEndpointParams, body TestWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestWebhookEndpointRequestWithFormdataBody(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NewRetrieveAPIVersionRequest constructs an http.Request for the RetrieveAPIVersion method
+func NewRetrieveAPIVersionRequest(server string, params *RetrieveAPIVersionParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/account/api_version")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpgradeAPIVersionRequestWithFormdataBody calls the generic UpgradeAPIVersion builder with application/x-www-form-urlencoded body
+func NewUpgradeAPIVersionRequestWithFormdataBody(server string, params *UpgradeAPIVersionParams, body UpgradeAPIVersionFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpgradeAPIVersionRequestWithBody(server, params, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpgradeAPIVersionRequestWithBody constructs an http.Request for the UpgradeAPIVersion method, with any body, and a specified content type
+func NewUpgradeAPIVersionRequestWithBody(server string, params *UpgradeAPIVersionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/account/api_version")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRollbackAPIVersionRequest constructs an http.Request for the RollbackAPIVersion method
+func NewRollbackAPIVersionRequest(server string, params *RollbackAPIVersionParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/account/api_version/rollback")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
 }
 
 // NewListChargesRequest constructs an http.Request for the ListCharges method
@@ -2029,6 +3304,18 @@ func NewListChargesRequest(server string, params *ListChargesParams) (*http.Requ
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Limit != nil {
 
@@ -2089,22 +3376,37 @@ func NewListChargesRequest(server string, params *ListChargesParams) (*http.Requ
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewCreateChargeRequestWithFormdataBody calls the generic CreateCharge builder with application/x-www-form-urlencoded body
-func NewCreateChargeRequestWithFormdataBody(server string, body CreateChargeFormdataRequestBody) (*http.Request, error) {
+func NewCreateChargeRequestWithFormdataBody(server string, params *CreateChargeParams, body CreateChargeFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewCreateChargeRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+	return NewCreateChargeRequestWithBody(server, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewCreateChargeRequestWithBody constructs an http.Request for the CreateCharge method, with any body, and a specified content type
-func NewCreateChargeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateChargeRequestWithBody(server string, params *CreateChargeParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2122,6 +3424,33 @@ func NewCreateChargeRequestWithBody(server string, contentType string, body io.R
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -2129,11 +3458,26 @@ func NewCreateChargeRequestWithBody(server string, contentType string, body io.R
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewRetrieveChargeRequest constructs an http.Request for the RetrieveCharge method
-func NewRetrieveChargeRequest(server string, id Id) (*http.Request, error) {
+func NewRetrieveChargeRequest(server string, id Id, params *RetrieveChargeParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2156,6 +3500,33 @@ func NewRetrieveChargeRequest(server string, id Id) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -2163,22 +3534,37 @@ func NewRetrieveChargeRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateChargeRequestWithFormdataBody calls the generic UpdateCharge builder with application/x-www-form-urlencoded body
-func NewUpdateChargeRequestWithFormdataBody(server string, id Id, body UpdateChargeFormdataRequestBody) (*http.Request, error) {
+func NewUpdateChargeRequestWithFormdataBody(server string, id Id, params *UpdateChargeParams, body UpdateChargeFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewUpdateChargeRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+	return NewUpdateChargeRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewUpdateChargeRequestWithBody constructs an http.Request for the UpdateCharge method, with any body, and a specified content type
-func NewUpdateChargeRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateChargeRequestWithBody(server string, id Id, params *UpdateChargeParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2203,12 +3589,54 @@ func NewUpdateChargeRequestWithBody(server string, id Id, contentType string, bo
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -2300,22 +3728,37 @@ func NewListCustomersRequest(server string, params *ListCustomersParams) (*http.
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewCreateCustomerRequestWithFormdataBody calls the generic CreateCustomer builder with application/x-www-form-urlencoded body
-func NewCreateCustomerRequestWithFormdataBody(server string, body CreateCustomerFormdataRequestBody) (*http.Request, error) {
+func NewCreateCustomerRequestWithFormdataBody(server string, params *CreateCustomerParams, body CreateCustomerFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewCreateCustomerRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+	return NewCreateCustomerRequestWithBody(server, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewCreateCustomerRequestWithBody constructs an http.Request for the CreateCustomer method, with any body, and a specified content type
-func NewCreateCustomerRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateCustomerRequestWithBody(server string, params *CreateCustomerParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2340,11 +3783,26 @@ func NewCreateCustomerRequestWithBody(server string, contentType string, body io
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewDeleteCustomerRequest constructs an http.Request for the DeleteCustomer method
-func NewDeleteCustomerRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteCustomerRequest(server string, id Id, params *DeleteCustomerParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2374,11 +3832,26 @@ func NewDeleteCustomerRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewRetrieveCustomerRequest constructs an http.Request for the RetrieveCustomer method
-func NewRetrieveCustomerRequest(server string, id Id) (*http.Request, error) {
+func NewRetrieveCustomerRequest(server string, id Id, params *RetrieveCustomerParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2406,24 +3879,39 @@ func NewRetrieveCustomerRequest(server string, id Id) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
 	}
 
 	return req, nil
 }
 
 // NewUpdateCustomerRequestWithFormdataBody calls the generic UpdateCustomer builder with application/x-www-form-urlencoded body
-func NewUpdateCustomerRequestWithFormdataBody(server string, id Id, body UpdateCustomerFormdataRequestBody) (*http.Request, error) {
+func NewUpdateCustomerRequestWithFormdataBody(server string, id Id, params *UpdateCustomerParams, body UpdateCustomerFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewUpdateCustomerRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+	return NewUpdateCustomerRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewUpdateCustomerRequestWithBody constructs an http.Request for the UpdateCustomer method, with any body, and a specified content type
-func NewUpdateCustomerRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateCustomerRequestWithBody(server string, id Id, params *UpdateCustomerParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2455,11 +3943,26 @@ func NewUpdateCustomerRequestWithBody(server string, id Id, contentType string, 
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewListSourcesRequest constructs an http.Request for the ListSources method
-func NewListSourcesRequest(server string, id Id) (*http.Request, error) {
+func NewListSourcesRequest(server string, id Id, params *ListSourcesParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2489,22 +3992,37 @@ func NewListSourcesRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewCreateSourceRequestWithFormdataBody calls the generic CreateSource builder with application/x-www-form-urlencoded body
-func NewCreateSourceRequestWithFormdataBody(server string, id Id, body CreateSourceFormdataRequestBody) (*http.Request, error) {
+func NewCreateSourceRequestWithFormdataBody(server string, id Id, params *CreateSourceParams, body CreateSourceFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewCreateSourceRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+	return NewCreateSourceRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewCreateSourceRequestWithBody constructs an http.Request for the CreateSource method, with any body, and a specified content type
-func NewCreateSourceRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateSourceRequestWithBody(server string, id Id, params *CreateSourceParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2535,6 +4053,21 @@ func NewCreateSourceRequestWithBody(server string, id Id, contentType string, bo
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -2614,11 +4147,26 @@ func NewListEventsRequest(server string, params *ListEventsParams) (*http.Reques
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewRetrieveEventRequest constructs an http.Request for the RetrieveEvent method
-func NewRetrieveEventRequest(server string, id Id) (*http.Request, error) {
+func NewRetrieveEventRequest(server string, id Id, params *RetrieveEventParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2646,6 +4194,21 @@ func NewRetrieveEventRequest(server string, id Id) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -2678,6 +4241,18 @@ func NewListPaymentIntentsRequest(server string, params *ListPaymentIntentsParam
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Limit != nil {
 
@@ -2738,22 +4313,37 @@ func NewListPaymentIntentsRequest(server string, params *ListPaymentIntentsParam
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewCreatePaymentIntentRequestWithFormdataBody calls the generic CreatePaymentIntent builder with application/x-www-form-urlencoded body
-func NewCreatePaymentIntentRequestWithFormdataBody(server string, body CreatePaymentIntentFormdataRequestBody) (*http.Request, error) {
+func NewCreatePaymentIntentRequestWithFormdataBody(server string, params *CreatePaymentIntentParams, body CreatePaymentIntentFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewCreatePaymentIntentRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+	return NewCreatePaymentIntentRequestWithBody(server, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewCreatePaymentIntentRequestWithBody constructs an http.Request for the CreatePaymentIntent method, with any body, and a specified content type
-func NewCreatePaymentIntentRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreatePaymentIntentRequestWithBody(server string, params *CreatePaymentIntentParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2771,6 +4361,33 @@ func NewCreatePaymentIntentRequestWithBody(server string, contentType string, bo
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -2778,11 +4395,26 @@ func NewCreatePaymentIntentRequestWithBody(server string, contentType string, bo
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewRetrievePaymentIntentRequest constructs an http.Request for the RetrievePaymentIntent method
-func NewRetrievePaymentIntentRequest(server string, id Id) (*http.Request, error) {
+func NewRetrievePaymentIntentRequest(server string, id Id, params *RetrievePaymentIntentParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2805,6 +4437,33 @@ func NewRetrievePaymentIntentRequest(server string, id Id) (*http.Request, error
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -2812,22 +4471,37 @@ func NewRetrievePaymentIntentRequest(server string, id Id) (*http.Request, error
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdatePaymentIntentRequestWithFormdataBody calls the generic UpdatePaymentIntent builder with application/x-www-form-urlencoded body
-func NewUpdatePaymentIntentRequestWithFormdataBody(server string, id Id, body UpdatePaymentIntentFormdataRequestBody) (*http.Request, error) {
+func NewUpdatePaymentIntentRequestWithFormdataBody(server string, id Id, params *UpdatePaymentIntentParams, body UpdatePaymentIntentFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewUpdatePaymentIntentRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+	return NewUpdatePaymentIntentRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewUpdatePaymentIntentRequestWithBody constructs an http.Request for the UpdatePaymentIntent method, with any body, and a specified content type
-func NewUpdatePaymentIntentRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdatePaymentIntentRequestWithBody(server string, id Id, params *UpdatePaymentIntentParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2852,6 +4526,33 @@ func NewUpdatePaymentIntentRequestWithBody(server string, id Id, contentType str
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -2859,22 +4560,37 @@ func NewUpdatePaymentIntentRequestWithBody(server string, id Id, contentType str
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewConfirmPaymentIntentRequestWithFormdataBody calls the generic ConfirmPaymentIntent builder with application/x-www-form-urlencoded body
-func NewConfirmPaymentIntentRequestWithFormdataBody(server string, id Id, body ConfirmPaymentIntentFormdataRequestBody) (*http.Request, error) {
+func NewConfirmPaymentIntentRequestWithFormdataBody(server string, id Id, params *ConfirmPaymentIntentParams, body ConfirmPaymentIntentFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewConfirmPaymentIntentRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+	return NewConfirmPaymentIntentRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewConfirmPaymentIntentRequestWithBody constructs an http.Request for the ConfirmPaymentIntent method, with any body, and a specified content type
-func NewConfirmPaymentIntentRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewConfirmPaymentIntentRequestWithBody(server string, id Id, params *ConfirmPaymentIntentParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2899,12 +4615,54 @@ func NewConfirmPaymentIntentRequestWithBody(server string, id Id, contentType st
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -2936,6 +4694,18 @@ func NewListRefundsRequest(server string, params *ListRefundsParams) (*http.Requ
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Limit != nil {
 
@@ -3008,22 +4778,37 @@ func NewListRefundsRequest(server string, params *ListRefundsParams) (*http.Requ
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewCreateRefundRequestWithFormdataBody calls the generic CreateRefund builder with application/x-www-form-urlencoded body
-func NewCreateRefundRequestWithFormdataBody(server string, body CreateRefundFormdataRequestBody) (*http.Request, error) {
+func NewCreateRefundRequestWithFormdataBody(server string, params *CreateRefundParams, body CreateRefundFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewCreateRefundRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+	return NewCreateRefundRequestWithBody(server, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
 // NewCreateRefundRequestWithBody constructs an http.Request for the CreateRefund method, with any body, and a specified content type
-func NewCreateRefundRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateRefundRequestWithBody(server string, params *CreateRefundParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -3041,6 +4826,33 @@ func NewCreateRefundRequestWithBody(server string, contentType string, body io.R
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -3048,11 +4860,26 @@ func NewCreateRefundRequestWithBody(server string, contentType string, body io.R
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewRetrieveRefundRequest constructs an http.Request for the RetrieveRefund method
-func NewRetrieveRefundRequest(server string, id Id) (*http.Request, error) {
+func NewRetrieveRefundRequest(server string, id Id, params *RetrieveRefundParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3068,6 +4895,454 @@ func NewRetrieveRefundRequest(server string, id Id) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/v1/refunds/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpdateRefundRequestWithFormdataBody calls the generic UpdateRefund builder with application/x-www-form-urlencoded body
+func NewUpdateRefundRequestWithFormdataBody(server string, id Id, params *UpdateRefundParams, body UpdateRefundFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateRefundRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateRefundRequestWithBody constructs an http.Request for the UpdateRefund method, with any body, and a specified content type
+func NewUpdateRefundRequestWithBody(server string, id Id, params *UpdateRefundParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/refunds/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Expand != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expand[]", *params.Expand, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewResendWebhookDeliveryRequest constructs an http.Request for the ResendWebhookDelivery method
+func NewResendWebhookDeliveryRequest(server string, id Id, params *ResendWebhookDeliveryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_deliveries/%s/resend", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRetryWebhookDeliveryRequest constructs an http.Request for the RetryWebhookDelivery method
+func NewRetryWebhookDeliveryRequest(server string, id Id, params *RetryWebhookDeliveryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_deliveries/%s/retry", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListWebhookEndpointsRequest constructs an http.Request for the ListWebhookEndpoints method
+func NewListWebhookEndpointsRequest(server string, params *ListWebhookEndpointsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartingAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "starting_after", *params.StartingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateWebhookEndpointRequestWithFormdataBody calls the generic CreateWebhookEndpoint builder with application/x-www-form-urlencoded body
+func NewCreateWebhookEndpointRequestWithFormdataBody(server string, params *CreateWebhookEndpointParams, body CreateWebhookEndpointFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateWebhookEndpointRequestWithBody(server, params, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateWebhookEndpointRequestWithBody constructs an http.Request for the CreateWebhookEndpoint method, with any body, and a specified content type
+func NewCreateWebhookEndpointRequestWithBody(server string, params *CreateWebhookEndpointParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteWebhookEndpointRequest constructs an http.Request for the DeleteWebhookEndpoint method
+func NewDeleteWebhookEndpointRequest(server string, id Id, params *DeleteWebhookEndpointParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRetrieveWebhookEndpointRequest constructs an http.Request for the RetrieveWebhookEndpoint method
+func NewRetrieveWebhookEndpointRequest(server string, id Id, params *RetrieveWebhookEndpointParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -3082,22 +5357,37 @@ func NewRetrieveRefundRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
-// NewUpdateRefundRequestWithFormdataBody calls the generic UpdateRefund builder with application/x-www-form-urlencoded body
-func NewUpdateRefundRequestWithFormdataBody(server string, id Id, body UpdateRefundFormdataRequestBody) (*http.Request, error) {
+// NewUpdateWebhookEndpointRequestWithFormdataBody calls the generic UpdateWebhookEndpoint builder with application/x-www-form-urlencoded body
+func NewUpdateWebhookEndpointRequestWithFormdataBody(server string, id Id, params *UpdateWebhookEndpointParams, body UpdateWebhookEndpointFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewUpdateRefundRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+	return NewUpdateWebhookEndpointRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
 }
 
-// NewUpdateRefundRequestWithBody constructs an http.Request for the UpdateRefund method, with any body, and a specified content type
-func NewUpdateRefundRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+// NewUpdateWebhookEndpointRequestWithBody constructs an http.Request for the UpdateWebhookEndpoint method, with any body, and a specified content type
+func NewUpdateWebhookEndpointRequestWithBody(server string, id Id, params *UpdateWebhookEndpointParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3112,7 +5402,7 @@ func NewUpdateRefundRequestWithBody(server string, id Id, contentType string, bo
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/v1/refunds/%s", pathParam0)
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -3128,6 +5418,245 @@ func NewUpdateRefundRequestWithBody(server string, id Id, contentType string, bo
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListWebhookDeliveriesRequest constructs an http.Request for the ListWebhookDeliveries method
+func NewListWebhookDeliveriesRequest(server string, id Id, params *ListWebhookDeliveriesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints/%s/deliveries", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartingAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "starting_after", *params.StartingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRollWebhookEndpointSecretRequestWithFormdataBody calls the generic RollWebhookEndpointSecret builder with application/x-www-form-urlencoded body
+func NewRollWebhookEndpointSecretRequestWithFormdataBody(server string, id Id, params *RollWebhookEndpointSecretParams, body RollWebhookEndpointSecretFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewRollWebhookEndpointSecretRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewRollWebhookEndpointSecretRequestWithBody constructs an http.Request for the RollWebhookEndpointSecret method, with any body, and a specified content type
+func NewRollWebhookEndpointSecretRequestWithBody(server string, id Id, params *RollWebhookEndpointSecretParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints/%s/roll_secret", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewTestWebhookEndpointRequestWithFormdataBody calls the generic TestWebhookEndpoint builder with application/x-www-form-urlencoded body
+func NewTestWebhookEndpointRequestWithFormdataBody(server string, id Id, params *TestWebhookEndpointParams, body TestWebhookEndpointFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewTestWebhookEndpointRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewTestWebhookEndpointRequestWithBody constructs an http.Request for the TestWebhookEndpoint method, with any body, and a specified content type
+func NewTestWebhookEndpointRequestWithBody(server string, id Id, params *TestWebhookEndpointParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook_endpoints/%s/test", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -3176,6 +5705,34 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// RetrieveAPIVersionWithResponse The version the account is pinned to and its history (pinning it to the newest stable version first if it has none).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/account/api_version (the `RetrieveAPIVersion` operationId).
+	RetrieveAPIVersionWithResponse(ctx context.Context, params *RetrieveAPIVersionParams, reqEditors ...RequestEditorFn) (*RetrieveAPIVersionResponse, error)
+
+	// UpgradeAPIVersionWithBodyWithResponse Move the account to a newer version; it can roll back within 72 hours.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+	UpgradeAPIVersionWithBodyWithResponse(ctx context.Context, params *UpgradeAPIVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpgradeAPIVersionResponse, error)
+
+	// UpgradeAPIVersionWithFormdataBodyWithResponse Move the account to a newer version; it can roll back within 72 hours.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+	UpgradeAPIVersionWithFormdataBodyWithResponse(ctx context.Context, params *UpgradeAPIVersionParams, body UpgradeAPIVersionFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpgradeAPIVersionResponse, error)
+
+	// RollbackAPIVersionWithResponse Move the account back to its previous version, within 72 hours of the upgrade.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/account/api_version/rollback (the `RollbackAPIVersion` operationId).
+	RollbackAPIVersionWithResponse(ctx context.Context, params *RollbackAPIVersionParams, reqEditors ...RequestEditorFn) (*RollbackAPIVersionResponse, error)
+
 	// ListChargesWithResponse List charges, newest first.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3188,35 +5745,35 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-	CreateChargeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error)
+	CreateChargeWithBodyWithResponse(ctx context.Context, params *CreateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error)
 
 	// CreateChargeWithFormdataBodyWithResponse Charge a card.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-	CreateChargeWithFormdataBodyWithResponse(ctx context.Context, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error)
+	CreateChargeWithFormdataBodyWithResponse(ctx context.Context, params *CreateChargeParams, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error)
 
 	// RetrieveChargeWithResponse Retrieve a charge.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/charges/{id} (the `RetrieveCharge` operationId).
-	RetrieveChargeWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveChargeResponse, error)
+	RetrieveChargeWithResponse(ctx context.Context, id Id, params *RetrieveChargeParams, reqEditors ...RequestEditorFn) (*RetrieveChargeResponse, error)
 
 	// UpdateChargeWithBodyWithResponse Update a charge's description and metadata.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-	UpdateChargeWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error)
+	UpdateChargeWithBodyWithResponse(ctx context.Context, id Id, params *UpdateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error)
 
 	// UpdateChargeWithFormdataBodyWithResponse Update a charge's description and metadata.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-	UpdateChargeWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error)
+	UpdateChargeWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateChargeParams, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error)
 
 	// ListCustomersWithResponse List customers, newest first.
 	//
@@ -3230,63 +5787,63 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-	CreateCustomerWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error)
+	CreateCustomerWithBodyWithResponse(ctx context.Context, params *CreateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error)
 
 	// CreateCustomerWithFormdataBodyWithResponse Create a customer.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-	CreateCustomerWithFormdataBodyWithResponse(ctx context.Context, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error)
+	CreateCustomerWithFormdataBodyWithResponse(ctx context.Context, params *CreateCustomerParams, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error)
 
 	// DeleteCustomerWithResponse Delete a customer.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /v1/customers/{id} (the `DeleteCustomer` operationId).
-	DeleteCustomerWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteCustomerResponse, error)
+	DeleteCustomerWithResponse(ctx context.Context, id Id, params *DeleteCustomerParams, reqEditors ...RequestEditorFn) (*DeleteCustomerResponse, error)
 
 	// RetrieveCustomerWithResponse Retrieve a customer.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/customers/{id} (the `RetrieveCustomer` operationId).
-	RetrieveCustomerWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveCustomerResponse, error)
+	RetrieveCustomerWithResponse(ctx context.Context, id Id, params *RetrieveCustomerParams, reqEditors ...RequestEditorFn) (*RetrieveCustomerResponse, error)
 
 	// UpdateCustomerWithBodyWithResponse Update a customer; parameters left out are left unchanged.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-	UpdateCustomerWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error)
+	UpdateCustomerWithBodyWithResponse(ctx context.Context, id Id, params *UpdateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error)
 
 	// UpdateCustomerWithFormdataBodyWithResponse Update a customer; parameters left out are left unchanged.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-	UpdateCustomerWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error)
+	UpdateCustomerWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateCustomerParams, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error)
 
 	// ListSourcesWithResponse List a customer's sources (before 2015-02-18, its cards at /v1/customers/{id}/cards).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/customers/{id}/sources (the `ListSources` operationId).
-	ListSourcesWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*ListSourcesResponse, error)
+	ListSourcesWithResponse(ctx context.Context, id Id, params *ListSourcesParams, reqEditors ...RequestEditorFn) (*ListSourcesResponse, error)
 
 	// CreateSourceWithBodyWithResponse Add a card to a customer from a test token.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-	CreateSourceWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error)
+	CreateSourceWithBodyWithResponse(ctx context.Context, id Id, params *CreateSourceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error)
 
 	// CreateSourceWithFormdataBodyWithResponse Add a card to a customer from a test token.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-	CreateSourceWithFormdataBodyWithResponse(ctx context.Context, id Id, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error)
+	CreateSourceWithFormdataBodyWithResponse(ctx context.Context, id Id, params *CreateSourceParams, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error)
 
 	// ListEventsWithResponse List events, newest first.
 	//
@@ -3300,7 +5857,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/events/{id} (the `RetrieveEvent` operationId).
-	RetrieveEventWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveEventResponse, error)
+	RetrieveEventWithResponse(ctx context.Context, id Id, params *RetrieveEventParams, reqEditors ...RequestEditorFn) (*RetrieveEventResponse, error)
 
 	// ListPaymentIntentsWithResponse List payment intents, newest first.
 	//
@@ -3314,49 +5871,49 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-	CreatePaymentIntentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error)
+	CreatePaymentIntentWithBodyWithResponse(ctx context.Context, params *CreatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error)
 
 	// CreatePaymentIntentWithFormdataBodyWithResponse Create a payment intent.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-	CreatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error)
+	CreatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, params *CreatePaymentIntentParams, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error)
 
 	// RetrievePaymentIntentWithResponse Retrieve a payment intent.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/payment_intents/{id} (the `RetrievePaymentIntent` operationId).
-	RetrievePaymentIntentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrievePaymentIntentResponse, error)
+	RetrievePaymentIntentWithResponse(ctx context.Context, id Id, params *RetrievePaymentIntentParams, reqEditors ...RequestEditorFn) (*RetrievePaymentIntentResponse, error)
 
 	// UpdatePaymentIntentWithBodyWithResponse Update a payment intent.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-	UpdatePaymentIntentWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error)
+	UpdatePaymentIntentWithBodyWithResponse(ctx context.Context, id Id, params *UpdatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error)
 
 	// UpdatePaymentIntentWithFormdataBodyWithResponse Update a payment intent.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-	UpdatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error)
+	UpdatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdatePaymentIntentParams, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error)
 
 	// ConfirmPaymentIntentWithBodyWithResponse Confirm a payment intent with a payment method.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-	ConfirmPaymentIntentWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error)
+	ConfirmPaymentIntentWithBodyWithResponse(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error)
 
 	// ConfirmPaymentIntentWithFormdataBodyWithResponse Confirm a payment intent with a payment method.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-	ConfirmPaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error)
+	ConfirmPaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error)
 
 	// ListRefundsWithResponse List refunds, newest first.
 	//
@@ -3370,35 +5927,329 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-	CreateRefundWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error)
+	CreateRefundWithBodyWithResponse(ctx context.Context, params *CreateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error)
 
 	// CreateRefundWithFormdataBodyWithResponse Refund a charge or a payment intent, in full or in part.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-	CreateRefundWithFormdataBodyWithResponse(ctx context.Context, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error)
+	CreateRefundWithFormdataBodyWithResponse(ctx context.Context, params *CreateRefundParams, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error)
 
 	// RetrieveRefundWithResponse Retrieve a refund.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/refunds/{id} (the `RetrieveRefund` operationId).
-	RetrieveRefundWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveRefundResponse, error)
+	RetrieveRefundWithResponse(ctx context.Context, id Id, params *RetrieveRefundParams, reqEditors ...RequestEditorFn) (*RetrieveRefundResponse, error)
 
 	// UpdateRefundWithBodyWithResponse Update a refund's metadata.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-	UpdateRefundWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error)
+	UpdateRefundWithBodyWithResponse(ctx context.Context, id Id, params *UpdateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error)
 
 	// UpdateRefundWithFormdataBodyWithResponse Update a refund's metadata.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-	UpdateRefundWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error)
+	UpdateRefundWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateRefundParams, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error)
+
+	// ResendWebhookDeliveryWithResponse Attempt a delivery again now (the same as retry).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_deliveries/{id}/resend (the `ResendWebhookDelivery` operationId).
+	ResendWebhookDeliveryWithResponse(ctx context.Context, id Id, params *ResendWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*ResendWebhookDeliveryResponse, error)
+
+	// RetryWebhookDeliveryWithResponse Attempt a delivery again now.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_deliveries/{id}/retry (the `RetryWebhookDelivery` operationId).
+	RetryWebhookDeliveryWithResponse(ctx context.Context, id Id, params *RetryWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*RetryWebhookDeliveryResponse, error)
+
+	// ListWebhookEndpointsWithResponse List the account's webhook endpoints, newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/webhook_endpoints (the `ListWebhookEndpoints` operationId).
+	ListWebhookEndpointsWithResponse(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResponse, error)
+
+	// CreateWebhookEndpointWithBodyWithResponse Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error)
+
+	// CreateWebhookEndpointWithFormdataBodyWithResponse Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpointWithFormdataBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error)
+
+	// DeleteWebhookEndpointWithResponse Delete a webhook endpoint; its pending deliveries are dropped.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/webhook_endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+	DeleteWebhookEndpointWithResponse(ctx context.Context, id Id, params *DeleteWebhookEndpointParams, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error)
+
+	// RetrieveWebhookEndpointWithResponse Retrieve a webhook endpoint.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/webhook_endpoints/{id} (the `RetrieveWebhookEndpoint` operationId).
+	RetrieveWebhookEndpointWithResponse(ctx context.Context, id Id, params *RetrieveWebhookEndpointParams, reqEditors ...RequestEditorFn) (*RetrieveWebhookEndpointResponse, error)
+
+	// UpdateWebhookEndpointWithBodyWithResponse Update a webhook endpoint; parameters left out are left unchanged.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+	UpdateWebhookEndpointWithBodyWithResponse(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error)
+
+	// UpdateWebhookEndpointWithFormdataBodyWithResponse Update a webhook endpoint; parameters left out are left unchanged.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+	UpdateWebhookEndpointWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, body UpdateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error)
+
+	// ListWebhookDeliveriesWithResponse List a webhook endpoint's deliveries, newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/webhook_endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+	ListWebhookDeliveriesWithResponse(ctx context.Context, id Id, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResponse, error)
+
+	// RollWebhookEndpointSecretWithBodyWithResponse Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+	RollWebhookEndpointSecretWithBodyWithResponse(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RollWebhookEndpointSecretResponse, error)
+
+	// RollWebhookEndpointSecretWithFormdataBodyWithResponse Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+	RollWebhookEndpointSecretWithFormdataBodyWithResponse(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, body RollWebhookEndpointSecretFormdataRequestBody, reqEditors ...RequestEditorFn) (*RollWebhookEndpointSecretResponse, error)
+
+	// TestWebhookEndpointWithBodyWithResponse Send one event to a webhook endpoint now and say how its receiver answered.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+	TestWebhookEndpointWithBodyWithResponse(ctx context.Context, id Id, params *TestWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TestWebhookEndpointResponse, error)
+
+	// TestWebhookEndpointWithFormdataBodyWithResponse Send one event to a webhook endpoint now and say how its receiver answered.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+	TestWebhookEndpointWithFormdataBodyWithResponse(ctx context.Context, id Id, params *TestWebhookEndpointParams, body TestWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*TestWebhookEndpointResponse, error)
+}
+
+// RetrieveAPIVersionResponse200Headers the declared response headers of an HTTP 200 response for RetrieveAPIVersion
+type RetrieveAPIVersionResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetrieveAPIVersionResponseDefaultHeaders the declared response headers of an HTTP default response for RetrieveAPIVersion
+type RetrieveAPIVersionResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type RetrieveAPIVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiVersionPin
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrieveAPIVersionResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetrieveAPIVersionResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetrieveAPIVersionResponse) GetJSON200() *ApiVersionPin {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RetrieveAPIVersionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RetrieveAPIVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetrieveAPIVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetrieveAPIVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetrieveAPIVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpgradeAPIVersionResponse200Headers the declared response headers of an HTTP 200 response for UpgradeAPIVersion
+type UpgradeAPIVersionResponse200Headers struct {
+	StripeVersion *string
+}
+
+// UpgradeAPIVersionResponseDefaultHeaders the declared response headers of an HTTP default response for UpgradeAPIVersion
+type UpgradeAPIVersionResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type UpgradeAPIVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiVersionPin
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpgradeAPIVersionResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpgradeAPIVersionResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpgradeAPIVersionResponse) GetJSON200() *ApiVersionPin {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r UpgradeAPIVersionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpgradeAPIVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpgradeAPIVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpgradeAPIVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpgradeAPIVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RollbackAPIVersionResponse200Headers the declared response headers of an HTTP 200 response for RollbackAPIVersion
+type RollbackAPIVersionResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RollbackAPIVersionResponseDefaultHeaders the declared response headers of an HTTP default response for RollbackAPIVersion
+type RollbackAPIVersionResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type RollbackAPIVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApiVersionPin
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RollbackAPIVersionResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RollbackAPIVersionResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RollbackAPIVersionResponse) GetJSON200() *ApiVersionPin {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RollbackAPIVersionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RollbackAPIVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RollbackAPIVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RollbackAPIVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RollbackAPIVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListChargesResponse200Headers the declared response headers of an HTTP 200 response for ListCharges
+type ListChargesResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListChargesResponseDefaultHeaders the declared response headers of an HTTP default response for ListCharges
+type ListChargesResponseDefaultHeaders struct {
+	StripeVersion *string
 }
 
 type ListChargesResponse struct {
@@ -3408,6 +6259,10 @@ type ListChargesResponse struct {
 	JSON200 *ChargeList
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListChargesResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListChargesResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3449,6 +6304,16 @@ func (r ListChargesResponse) ContentType() string {
 	return ""
 }
 
+// CreateChargeResponse200Headers the declared response headers of an HTTP 200 response for CreateCharge
+type CreateChargeResponse200Headers struct {
+	StripeVersion *string
+}
+
+// CreateChargeResponseDefaultHeaders the declared response headers of an HTTP default response for CreateCharge
+type CreateChargeResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type CreateChargeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3456,6 +6321,10 @@ type CreateChargeResponse struct {
 	JSON200 *Charge
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateChargeResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateChargeResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3497,6 +6366,16 @@ func (r CreateChargeResponse) ContentType() string {
 	return ""
 }
 
+// RetrieveChargeResponse200Headers the declared response headers of an HTTP 200 response for RetrieveCharge
+type RetrieveChargeResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetrieveChargeResponseDefaultHeaders the declared response headers of an HTTP default response for RetrieveCharge
+type RetrieveChargeResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type RetrieveChargeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3504,6 +6383,10 @@ type RetrieveChargeResponse struct {
 	JSON200 *Charge
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrieveChargeResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetrieveChargeResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3545,6 +6428,16 @@ func (r RetrieveChargeResponse) ContentType() string {
 	return ""
 }
 
+// UpdateChargeResponse200Headers the declared response headers of an HTTP 200 response for UpdateCharge
+type UpdateChargeResponse200Headers struct {
+	StripeVersion *string
+}
+
+// UpdateChargeResponseDefaultHeaders the declared response headers of an HTTP default response for UpdateCharge
+type UpdateChargeResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type UpdateChargeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3552,6 +6445,10 @@ type UpdateChargeResponse struct {
 	JSON200 *Charge
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateChargeResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdateChargeResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3593,6 +6490,16 @@ func (r UpdateChargeResponse) ContentType() string {
 	return ""
 }
 
+// ListCustomersResponse200Headers the declared response headers of an HTTP 200 response for ListCustomers
+type ListCustomersResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListCustomersResponseDefaultHeaders the declared response headers of an HTTP default response for ListCustomers
+type ListCustomersResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type ListCustomersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3600,6 +6507,10 @@ type ListCustomersResponse struct {
 	JSON200 *CustomerList
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCustomersResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListCustomersResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3641,6 +6552,16 @@ func (r ListCustomersResponse) ContentType() string {
 	return ""
 }
 
+// CreateCustomerResponse200Headers the declared response headers of an HTTP 200 response for CreateCustomer
+type CreateCustomerResponse200Headers struct {
+	StripeVersion *string
+}
+
+// CreateCustomerResponseDefaultHeaders the declared response headers of an HTTP default response for CreateCustomer
+type CreateCustomerResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type CreateCustomerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3648,6 +6569,10 @@ type CreateCustomerResponse struct {
 	JSON200 *Customer
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateCustomerResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateCustomerResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3689,6 +6614,16 @@ func (r CreateCustomerResponse) ContentType() string {
 	return ""
 }
 
+// DeleteCustomerResponse200Headers the declared response headers of an HTTP 200 response for DeleteCustomer
+type DeleteCustomerResponse200Headers struct {
+	StripeVersion *string
+}
+
+// DeleteCustomerResponseDefaultHeaders the declared response headers of an HTTP default response for DeleteCustomer
+type DeleteCustomerResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type DeleteCustomerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3696,6 +6631,10 @@ type DeleteCustomerResponse struct {
 	JSON200 *DeletedCustomer
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DeleteCustomerResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *DeleteCustomerResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3737,6 +6676,16 @@ func (r DeleteCustomerResponse) ContentType() string {
 	return ""
 }
 
+// RetrieveCustomerResponse200Headers the declared response headers of an HTTP 200 response for RetrieveCustomer
+type RetrieveCustomerResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetrieveCustomerResponseDefaultHeaders the declared response headers of an HTTP default response for RetrieveCustomer
+type RetrieveCustomerResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type RetrieveCustomerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3744,6 +6693,10 @@ type RetrieveCustomerResponse struct {
 	JSON200 *Customer
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrieveCustomerResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetrieveCustomerResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3785,6 +6738,16 @@ func (r RetrieveCustomerResponse) ContentType() string {
 	return ""
 }
 
+// UpdateCustomerResponse200Headers the declared response headers of an HTTP 200 response for UpdateCustomer
+type UpdateCustomerResponse200Headers struct {
+	StripeVersion *string
+}
+
+// UpdateCustomerResponseDefaultHeaders the declared response headers of an HTTP default response for UpdateCustomer
+type UpdateCustomerResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type UpdateCustomerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3792,6 +6755,10 @@ type UpdateCustomerResponse struct {
 	JSON200 *Customer
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateCustomerResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdateCustomerResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3833,6 +6800,16 @@ func (r UpdateCustomerResponse) ContentType() string {
 	return ""
 }
 
+// ListSourcesResponse200Headers the declared response headers of an HTTP 200 response for ListSources
+type ListSourcesResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListSourcesResponseDefaultHeaders the declared response headers of an HTTP default response for ListSources
+type ListSourcesResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type ListSourcesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3840,6 +6817,10 @@ type ListSourcesResponse struct {
 	JSON200 *CardList
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListSourcesResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListSourcesResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3881,6 +6862,16 @@ func (r ListSourcesResponse) ContentType() string {
 	return ""
 }
 
+// CreateSourceResponse200Headers the declared response headers of an HTTP 200 response for CreateSource
+type CreateSourceResponse200Headers struct {
+	StripeVersion *string
+}
+
+// CreateSourceResponseDefaultHeaders the declared response headers of an HTTP default response for CreateSource
+type CreateSourceResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type CreateSourceResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3888,6 +6879,10 @@ type CreateSourceResponse struct {
 	JSON200 *Card
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateSourceResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateSourceResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3929,6 +6924,16 @@ func (r CreateSourceResponse) ContentType() string {
 	return ""
 }
 
+// ListEventsResponse200Headers the declared response headers of an HTTP 200 response for ListEvents
+type ListEventsResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListEventsResponseDefaultHeaders the declared response headers of an HTTP default response for ListEvents
+type ListEventsResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type ListEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3936,6 +6941,10 @@ type ListEventsResponse struct {
 	JSON200 *EventList
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListEventsResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListEventsResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3977,6 +6986,16 @@ func (r ListEventsResponse) ContentType() string {
 	return ""
 }
 
+// RetrieveEventResponse200Headers the declared response headers of an HTTP 200 response for RetrieveEvent
+type RetrieveEventResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetrieveEventResponseDefaultHeaders the declared response headers of an HTTP default response for RetrieveEvent
+type RetrieveEventResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type RetrieveEventResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3984,6 +7003,10 @@ type RetrieveEventResponse struct {
 	JSON200 *Event
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrieveEventResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetrieveEventResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4025,6 +7048,16 @@ func (r RetrieveEventResponse) ContentType() string {
 	return ""
 }
 
+// ListPaymentIntentsResponse200Headers the declared response headers of an HTTP 200 response for ListPaymentIntents
+type ListPaymentIntentsResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListPaymentIntentsResponseDefaultHeaders the declared response headers of an HTTP default response for ListPaymentIntents
+type ListPaymentIntentsResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type ListPaymentIntentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4032,6 +7065,10 @@ type ListPaymentIntentsResponse struct {
 	JSON200 *PaymentIntentList
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListPaymentIntentsResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListPaymentIntentsResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4073,6 +7110,16 @@ func (r ListPaymentIntentsResponse) ContentType() string {
 	return ""
 }
 
+// CreatePaymentIntentResponse200Headers the declared response headers of an HTTP 200 response for CreatePaymentIntent
+type CreatePaymentIntentResponse200Headers struct {
+	StripeVersion *string
+}
+
+// CreatePaymentIntentResponseDefaultHeaders the declared response headers of an HTTP default response for CreatePaymentIntent
+type CreatePaymentIntentResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type CreatePaymentIntentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4080,6 +7127,10 @@ type CreatePaymentIntentResponse struct {
 	JSON200 *PaymentIntent
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreatePaymentIntentResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreatePaymentIntentResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4121,6 +7172,16 @@ func (r CreatePaymentIntentResponse) ContentType() string {
 	return ""
 }
 
+// RetrievePaymentIntentResponse200Headers the declared response headers of an HTTP 200 response for RetrievePaymentIntent
+type RetrievePaymentIntentResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetrievePaymentIntentResponseDefaultHeaders the declared response headers of an HTTP default response for RetrievePaymentIntent
+type RetrievePaymentIntentResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type RetrievePaymentIntentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4128,6 +7189,10 @@ type RetrievePaymentIntentResponse struct {
 	JSON200 *PaymentIntent
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrievePaymentIntentResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetrievePaymentIntentResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4169,6 +7234,16 @@ func (r RetrievePaymentIntentResponse) ContentType() string {
 	return ""
 }
 
+// UpdatePaymentIntentResponse200Headers the declared response headers of an HTTP 200 response for UpdatePaymentIntent
+type UpdatePaymentIntentResponse200Headers struct {
+	StripeVersion *string
+}
+
+// UpdatePaymentIntentResponseDefaultHeaders the declared response headers of an HTTP default response for UpdatePaymentIntent
+type UpdatePaymentIntentResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type UpdatePaymentIntentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4176,6 +7251,10 @@ type UpdatePaymentIntentResponse struct {
 	JSON200 *PaymentIntent
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdatePaymentIntentResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdatePaymentIntentResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4217,6 +7296,16 @@ func (r UpdatePaymentIntentResponse) ContentType() string {
 	return ""
 }
 
+// ConfirmPaymentIntentResponse200Headers the declared response headers of an HTTP 200 response for ConfirmPaymentIntent
+type ConfirmPaymentIntentResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ConfirmPaymentIntentResponseDefaultHeaders the declared response headers of an HTTP default response for ConfirmPaymentIntent
+type ConfirmPaymentIntentResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type ConfirmPaymentIntentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4224,6 +7313,10 @@ type ConfirmPaymentIntentResponse struct {
 	JSON200 *PaymentIntent
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ConfirmPaymentIntentResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ConfirmPaymentIntentResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4265,6 +7358,16 @@ func (r ConfirmPaymentIntentResponse) ContentType() string {
 	return ""
 }
 
+// ListRefundsResponse200Headers the declared response headers of an HTTP 200 response for ListRefunds
+type ListRefundsResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListRefundsResponseDefaultHeaders the declared response headers of an HTTP default response for ListRefunds
+type ListRefundsResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type ListRefundsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4272,6 +7375,10 @@ type ListRefundsResponse struct {
 	JSON200 *RefundList
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRefundsResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListRefundsResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4313,6 +7420,16 @@ func (r ListRefundsResponse) ContentType() string {
 	return ""
 }
 
+// CreateRefundResponse200Headers the declared response headers of an HTTP 200 response for CreateRefund
+type CreateRefundResponse200Headers struct {
+	StripeVersion *string
+}
+
+// CreateRefundResponseDefaultHeaders the declared response headers of an HTTP default response for CreateRefund
+type CreateRefundResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type CreateRefundResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4320,6 +7437,10 @@ type CreateRefundResponse struct {
 	JSON200 *Refund
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateRefundResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateRefundResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4361,6 +7482,16 @@ func (r CreateRefundResponse) ContentType() string {
 	return ""
 }
 
+// RetrieveRefundResponse200Headers the declared response headers of an HTTP 200 response for RetrieveRefund
+type RetrieveRefundResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetrieveRefundResponseDefaultHeaders the declared response headers of an HTTP default response for RetrieveRefund
+type RetrieveRefundResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type RetrieveRefundResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4368,6 +7499,10 @@ type RetrieveRefundResponse struct {
 	JSON200 *Refund
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrieveRefundResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetrieveRefundResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4409,6 +7544,16 @@ func (r RetrieveRefundResponse) ContentType() string {
 	return ""
 }
 
+// UpdateRefundResponse200Headers the declared response headers of an HTTP 200 response for UpdateRefund
+type UpdateRefundResponse200Headers struct {
+	StripeVersion *string
+}
+
+// UpdateRefundResponseDefaultHeaders the declared response headers of an HTTP default response for UpdateRefund
+type UpdateRefundResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
 type UpdateRefundResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4416,6 +7561,10 @@ type UpdateRefundResponse struct {
 	JSON200 *Refund
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateRefundResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdateRefundResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4457,6 +7606,678 @@ func (r UpdateRefundResponse) ContentType() string {
 	return ""
 }
 
+// ResendWebhookDeliveryResponse200Headers the declared response headers of an HTTP 200 response for ResendWebhookDelivery
+type ResendWebhookDeliveryResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ResendWebhookDeliveryResponseDefaultHeaders the declared response headers of an HTTP default response for ResendWebhookDelivery
+type ResendWebhookDeliveryResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type ResendWebhookDeliveryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookDelivery
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ResendWebhookDeliveryResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ResendWebhookDeliveryResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResendWebhookDeliveryResponse) GetJSON200() *WebhookDelivery {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ResendWebhookDeliveryResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ResendWebhookDeliveryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResendWebhookDeliveryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResendWebhookDeliveryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResendWebhookDeliveryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RetryWebhookDeliveryResponse200Headers the declared response headers of an HTTP 200 response for RetryWebhookDelivery
+type RetryWebhookDeliveryResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetryWebhookDeliveryResponseDefaultHeaders the declared response headers of an HTTP default response for RetryWebhookDelivery
+type RetryWebhookDeliveryResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type RetryWebhookDeliveryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookDelivery
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetryWebhookDeliveryResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetryWebhookDeliveryResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetryWebhookDeliveryResponse) GetJSON200() *WebhookDelivery {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RetryWebhookDeliveryResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryWebhookDeliveryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryWebhookDeliveryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryWebhookDeliveryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryWebhookDeliveryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListWebhookEndpointsResponse200Headers the declared response headers of an HTTP 200 response for ListWebhookEndpoints
+type ListWebhookEndpointsResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListWebhookEndpointsResponseDefaultHeaders the declared response headers of an HTTP default response for ListWebhookEndpoints
+type ListWebhookEndpointsResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type ListWebhookEndpointsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpointList
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListWebhookEndpointsResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListWebhookEndpointsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWebhookEndpointsResponse) GetJSON200() *WebhookEndpointList {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListWebhookEndpointsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListWebhookEndpointsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListWebhookEndpointsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListWebhookEndpointsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListWebhookEndpointsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateWebhookEndpointResponse200Headers the declared response headers of an HTTP 200 response for CreateWebhookEndpoint
+type CreateWebhookEndpointResponse200Headers struct {
+	StripeVersion *string
+}
+
+// CreateWebhookEndpointResponseDefaultHeaders the declared response headers of an HTTP default response for CreateWebhookEndpoint
+type CreateWebhookEndpointResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type CreateWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpoint
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateWebhookEndpointResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateWebhookEndpointResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateWebhookEndpointResponse) GetJSON200() *WebhookEndpoint {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreateWebhookEndpointResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteWebhookEndpointResponse200Headers the declared response headers of an HTTP 200 response for DeleteWebhookEndpoint
+type DeleteWebhookEndpointResponse200Headers struct {
+	StripeVersion *string
+}
+
+// DeleteWebhookEndpointResponseDefaultHeaders the declared response headers of an HTTP default response for DeleteWebhookEndpoint
+type DeleteWebhookEndpointResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type DeleteWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedWebhookEndpoint
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DeleteWebhookEndpointResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *DeleteWebhookEndpointResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteWebhookEndpointResponse) GetJSON200() *DeletedWebhookEndpoint {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DeleteWebhookEndpointResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RetrieveWebhookEndpointResponse200Headers the declared response headers of an HTTP 200 response for RetrieveWebhookEndpoint
+type RetrieveWebhookEndpointResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetrieveWebhookEndpointResponseDefaultHeaders the declared response headers of an HTTP default response for RetrieveWebhookEndpoint
+type RetrieveWebhookEndpointResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type RetrieveWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpoint
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrieveWebhookEndpointResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetrieveWebhookEndpointResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetrieveWebhookEndpointResponse) GetJSON200() *WebhookEndpoint {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RetrieveWebhookEndpointResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RetrieveWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetrieveWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetrieveWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetrieveWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateWebhookEndpointResponse200Headers the declared response headers of an HTTP 200 response for UpdateWebhookEndpoint
+type UpdateWebhookEndpointResponse200Headers struct {
+	StripeVersion *string
+}
+
+// UpdateWebhookEndpointResponseDefaultHeaders the declared response headers of an HTTP default response for UpdateWebhookEndpoint
+type UpdateWebhookEndpointResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type UpdateWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpoint
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateWebhookEndpointResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdateWebhookEndpointResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateWebhookEndpointResponse) GetJSON200() *WebhookEndpoint {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r UpdateWebhookEndpointResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListWebhookDeliveriesResponse200Headers the declared response headers of an HTTP 200 response for ListWebhookDeliveries
+type ListWebhookDeliveriesResponse200Headers struct {
+	StripeVersion *string
+}
+
+// ListWebhookDeliveriesResponseDefaultHeaders the declared response headers of an HTTP default response for ListWebhookDeliveries
+type ListWebhookDeliveriesResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type ListWebhookDeliveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookDeliveryList
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListWebhookDeliveriesResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListWebhookDeliveriesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWebhookDeliveriesResponse) GetJSON200() *WebhookDeliveryList {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListWebhookDeliveriesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListWebhookDeliveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListWebhookDeliveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListWebhookDeliveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListWebhookDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RollWebhookEndpointSecretResponse200Headers the declared response headers of an HTTP 200 response for RollWebhookEndpointSecret
+type RollWebhookEndpointSecretResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RollWebhookEndpointSecretResponseDefaultHeaders the declared response headers of an HTTP default response for RollWebhookEndpointSecret
+type RollWebhookEndpointSecretResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type RollWebhookEndpointSecretResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpoint
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RollWebhookEndpointSecretResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RollWebhookEndpointSecretResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RollWebhookEndpointSecretResponse) GetJSON200() *WebhookEndpoint {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RollWebhookEndpointSecretResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RollWebhookEndpointSecretResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RollWebhookEndpointSecretResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RollWebhookEndpointSecretResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RollWebhookEndpointSecretResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// TestWebhookEndpointResponse200Headers the declared response headers of an HTTP 200 response for TestWebhookEndpoint
+type TestWebhookEndpointResponse200Headers struct {
+	StripeVersion *string
+}
+
+// TestWebhookEndpointResponseDefaultHeaders the declared response headers of an HTTP default response for TestWebhookEndpoint
+type TestWebhookEndpointResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type TestWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookTest
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *TestWebhookEndpointResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *TestWebhookEndpointResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TestWebhookEndpointResponse) GetJSON200() *WebhookTest {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r TestWebhookEndpointResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r TestWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TestWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TestWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TestWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RetrieveAPIVersionWithResponse The version the account is pinned to and its history (pinning it to the newest stable version first if it has none).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/account/api_version (the `RetrieveAPIVersion` operationId).
+func (c *ClientWithResponses) RetrieveAPIVersionWithResponse(ctx context.Context, params *RetrieveAPIVersionParams, reqEditors ...RequestEditorFn) (*RetrieveAPIVersionResponse, error) {
+	rsp, err := c.RetrieveAPIVersion(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetrieveAPIVersionResponse(rsp)
+}
+
+// UpgradeAPIVersionWithBodyWithResponse Move the account to a newer version; it can roll back within 72 hours.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+func (c *ClientWithResponses) UpgradeAPIVersionWithBodyWithResponse(ctx context.Context, params *UpgradeAPIVersionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpgradeAPIVersionResponse, error) {
+	rsp, err := c.UpgradeAPIVersionWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpgradeAPIVersionResponse(rsp)
+}
+
+// UpgradeAPIVersionWithFormdataBodyWithResponse Move the account to a newer version; it can roll back within 72 hours.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/account/api_version (the `UpgradeAPIVersion` operationId).
+func (c *ClientWithResponses) UpgradeAPIVersionWithFormdataBodyWithResponse(ctx context.Context, params *UpgradeAPIVersionParams, body UpgradeAPIVersionFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpgradeAPIVersionResponse, error) {
+	rsp, err := c.UpgradeAPIVersionWithFormdataBody(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpgradeAPIVersionResponse(rsp)
+}
+
+// RollbackAPIVersionWithResponse Move the account back to its previous version, within 72 hours of the upgrade.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/account/api_version/rollback (the `RollbackAPIVersion` operationId).
+func (c *ClientWithResponses) RollbackAPIVersionWithResponse(ctx context.Context, params *RollbackAPIVersionParams, reqEditors ...RequestEditorFn) (*RollbackAPIVersionResponse, error) {
+	rsp, err := c.RollbackAPIVersion(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRollbackAPIVersionResponse(rsp)
+}
+
 // ListChargesWithResponse List charges, newest first.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -4475,8 +8296,8 @@ func (c *ClientWithResponses) ListChargesWithResponse(ctx context.Context, param
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-func (c *ClientWithResponses) CreateChargeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error) {
-	rsp, err := c.CreateChargeWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateChargeWithBodyWithResponse(ctx context.Context, params *CreateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error) {
+	rsp, err := c.CreateChargeWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4488,8 +8309,8 @@ func (c *ClientWithResponses) CreateChargeWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/charges (the `CreateCharge` operationId).
-func (c *ClientWithResponses) CreateChargeWithFormdataBodyWithResponse(ctx context.Context, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error) {
-	rsp, err := c.CreateChargeWithFormdataBody(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateChargeWithFormdataBodyWithResponse(ctx context.Context, params *CreateChargeParams, body CreateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateChargeResponse, error) {
+	rsp, err := c.CreateChargeWithFormdataBody(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4501,8 +8322,8 @@ func (c *ClientWithResponses) CreateChargeWithFormdataBodyWithResponse(ctx conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/charges/{id} (the `RetrieveCharge` operationId).
-func (c *ClientWithResponses) RetrieveChargeWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveChargeResponse, error) {
-	rsp, err := c.RetrieveCharge(ctx, id, reqEditors...)
+func (c *ClientWithResponses) RetrieveChargeWithResponse(ctx context.Context, id Id, params *RetrieveChargeParams, reqEditors ...RequestEditorFn) (*RetrieveChargeResponse, error) {
+	rsp, err := c.RetrieveCharge(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4514,8 +8335,8 @@ func (c *ClientWithResponses) RetrieveChargeWithResponse(ctx context.Context, id
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-func (c *ClientWithResponses) UpdateChargeWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error) {
-	rsp, err := c.UpdateChargeWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateChargeWithBodyWithResponse(ctx context.Context, id Id, params *UpdateChargeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error) {
+	rsp, err := c.UpdateChargeWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4527,8 +8348,8 @@ func (c *ClientWithResponses) UpdateChargeWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/charges/{id} (the `UpdateCharge` operationId).
-func (c *ClientWithResponses) UpdateChargeWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error) {
-	rsp, err := c.UpdateChargeWithFormdataBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateChargeWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateChargeParams, body UpdateChargeFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateChargeResponse, error) {
+	rsp, err := c.UpdateChargeWithFormdataBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4553,8 +8374,8 @@ func (c *ClientWithResponses) ListCustomersWithResponse(ctx context.Context, par
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-func (c *ClientWithResponses) CreateCustomerWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error) {
-	rsp, err := c.CreateCustomerWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateCustomerWithBodyWithResponse(ctx context.Context, params *CreateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error) {
+	rsp, err := c.CreateCustomerWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4566,8 +8387,8 @@ func (c *ClientWithResponses) CreateCustomerWithBodyWithResponse(ctx context.Con
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers (the `CreateCustomer` operationId).
-func (c *ClientWithResponses) CreateCustomerWithFormdataBodyWithResponse(ctx context.Context, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error) {
-	rsp, err := c.CreateCustomerWithFormdataBody(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateCustomerWithFormdataBodyWithResponse(ctx context.Context, params *CreateCustomerParams, body CreateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error) {
+	rsp, err := c.CreateCustomerWithFormdataBody(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4579,8 +8400,8 @@ func (c *ClientWithResponses) CreateCustomerWithFormdataBodyWithResponse(ctx con
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /v1/customers/{id} (the `DeleteCustomer` operationId).
-func (c *ClientWithResponses) DeleteCustomerWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteCustomerResponse, error) {
-	rsp, err := c.DeleteCustomer(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteCustomerWithResponse(ctx context.Context, id Id, params *DeleteCustomerParams, reqEditors ...RequestEditorFn) (*DeleteCustomerResponse, error) {
+	rsp, err := c.DeleteCustomer(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4592,8 +8413,8 @@ func (c *ClientWithResponses) DeleteCustomerWithResponse(ctx context.Context, id
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/customers/{id} (the `RetrieveCustomer` operationId).
-func (c *ClientWithResponses) RetrieveCustomerWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveCustomerResponse, error) {
-	rsp, err := c.RetrieveCustomer(ctx, id, reqEditors...)
+func (c *ClientWithResponses) RetrieveCustomerWithResponse(ctx context.Context, id Id, params *RetrieveCustomerParams, reqEditors ...RequestEditorFn) (*RetrieveCustomerResponse, error) {
+	rsp, err := c.RetrieveCustomer(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4605,8 +8426,8 @@ func (c *ClientWithResponses) RetrieveCustomerWithResponse(ctx context.Context, 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-func (c *ClientWithResponses) UpdateCustomerWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error) {
-	rsp, err := c.UpdateCustomerWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateCustomerWithBodyWithResponse(ctx context.Context, id Id, params *UpdateCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error) {
+	rsp, err := c.UpdateCustomerWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4618,8 +8439,8 @@ func (c *ClientWithResponses) UpdateCustomerWithBodyWithResponse(ctx context.Con
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers/{id} (the `UpdateCustomer` operationId).
-func (c *ClientWithResponses) UpdateCustomerWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error) {
-	rsp, err := c.UpdateCustomerWithFormdataBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateCustomerWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateCustomerParams, body UpdateCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error) {
+	rsp, err := c.UpdateCustomerWithFormdataBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4631,8 +8452,8 @@ func (c *ClientWithResponses) UpdateCustomerWithFormdataBodyWithResponse(ctx con
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/customers/{id}/sources (the `ListSources` operationId).
-func (c *ClientWithResponses) ListSourcesWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*ListSourcesResponse, error) {
-	rsp, err := c.ListSources(ctx, id, reqEditors...)
+func (c *ClientWithResponses) ListSourcesWithResponse(ctx context.Context, id Id, params *ListSourcesParams, reqEditors ...RequestEditorFn) (*ListSourcesResponse, error) {
+	rsp, err := c.ListSources(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4644,8 +8465,8 @@ func (c *ClientWithResponses) ListSourcesWithResponse(ctx context.Context, id Id
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-func (c *ClientWithResponses) CreateSourceWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error) {
-	rsp, err := c.CreateSourceWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateSourceWithBodyWithResponse(ctx context.Context, id Id, params *CreateSourceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error) {
+	rsp, err := c.CreateSourceWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4657,8 +8478,8 @@ func (c *ClientWithResponses) CreateSourceWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/customers/{id}/sources (the `CreateSource` operationId).
-func (c *ClientWithResponses) CreateSourceWithFormdataBodyWithResponse(ctx context.Context, id Id, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error) {
-	rsp, err := c.CreateSourceWithFormdataBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) CreateSourceWithFormdataBodyWithResponse(ctx context.Context, id Id, params *CreateSourceParams, body CreateSourceFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error) {
+	rsp, err := c.CreateSourceWithFormdataBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4683,8 +8504,8 @@ func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, params
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/events/{id} (the `RetrieveEvent` operationId).
-func (c *ClientWithResponses) RetrieveEventWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveEventResponse, error) {
-	rsp, err := c.RetrieveEvent(ctx, id, reqEditors...)
+func (c *ClientWithResponses) RetrieveEventWithResponse(ctx context.Context, id Id, params *RetrieveEventParams, reqEditors ...RequestEditorFn) (*RetrieveEventResponse, error) {
+	rsp, err := c.RetrieveEvent(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4709,8 +8530,8 @@ func (c *ClientWithResponses) ListPaymentIntentsWithResponse(ctx context.Context
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-func (c *ClientWithResponses) CreatePaymentIntentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error) {
-	rsp, err := c.CreatePaymentIntentWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreatePaymentIntentWithBodyWithResponse(ctx context.Context, params *CreatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error) {
+	rsp, err := c.CreatePaymentIntentWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4722,8 +8543,8 @@ func (c *ClientWithResponses) CreatePaymentIntentWithBodyWithResponse(ctx contex
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents (the `CreatePaymentIntent` operationId).
-func (c *ClientWithResponses) CreatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error) {
-	rsp, err := c.CreatePaymentIntentWithFormdataBody(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, params *CreatePaymentIntentParams, body CreatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentIntentResponse, error) {
+	rsp, err := c.CreatePaymentIntentWithFormdataBody(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4735,8 +8556,8 @@ func (c *ClientWithResponses) CreatePaymentIntentWithFormdataBodyWithResponse(ct
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/payment_intents/{id} (the `RetrievePaymentIntent` operationId).
-func (c *ClientWithResponses) RetrievePaymentIntentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrievePaymentIntentResponse, error) {
-	rsp, err := c.RetrievePaymentIntent(ctx, id, reqEditors...)
+func (c *ClientWithResponses) RetrievePaymentIntentWithResponse(ctx context.Context, id Id, params *RetrievePaymentIntentParams, reqEditors ...RequestEditorFn) (*RetrievePaymentIntentResponse, error) {
+	rsp, err := c.RetrievePaymentIntent(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4748,8 +8569,8 @@ func (c *ClientWithResponses) RetrievePaymentIntentWithResponse(ctx context.Cont
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-func (c *ClientWithResponses) UpdatePaymentIntentWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error) {
-	rsp, err := c.UpdatePaymentIntentWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdatePaymentIntentWithBodyWithResponse(ctx context.Context, id Id, params *UpdatePaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error) {
+	rsp, err := c.UpdatePaymentIntentWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4761,8 +8582,8 @@ func (c *ClientWithResponses) UpdatePaymentIntentWithBodyWithResponse(ctx contex
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents/{id} (the `UpdatePaymentIntent` operationId).
-func (c *ClientWithResponses) UpdatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error) {
-	rsp, err := c.UpdatePaymentIntentWithFormdataBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdatePaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdatePaymentIntentParams, body UpdatePaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdatePaymentIntentResponse, error) {
+	rsp, err := c.UpdatePaymentIntentWithFormdataBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4774,8 +8595,8 @@ func (c *ClientWithResponses) UpdatePaymentIntentWithFormdataBodyWithResponse(ct
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-func (c *ClientWithResponses) ConfirmPaymentIntentWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error) {
-	rsp, err := c.ConfirmPaymentIntentWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ConfirmPaymentIntentWithBodyWithResponse(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error) {
+	rsp, err := c.ConfirmPaymentIntentWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4787,8 +8608,8 @@ func (c *ClientWithResponses) ConfirmPaymentIntentWithBodyWithResponse(ctx conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/payment_intents/{id}/confirm (the `ConfirmPaymentIntent` operationId).
-func (c *ClientWithResponses) ConfirmPaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error) {
-	rsp, err := c.ConfirmPaymentIntentWithFormdataBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) ConfirmPaymentIntentWithFormdataBodyWithResponse(ctx context.Context, id Id, params *ConfirmPaymentIntentParams, body ConfirmPaymentIntentFormdataRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPaymentIntentResponse, error) {
+	rsp, err := c.ConfirmPaymentIntentWithFormdataBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4813,8 +8634,8 @@ func (c *ClientWithResponses) ListRefundsWithResponse(ctx context.Context, param
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-func (c *ClientWithResponses) CreateRefundWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error) {
-	rsp, err := c.CreateRefundWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateRefundWithBodyWithResponse(ctx context.Context, params *CreateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error) {
+	rsp, err := c.CreateRefundWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4826,8 +8647,8 @@ func (c *ClientWithResponses) CreateRefundWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/refunds (the `CreateRefund` operationId).
-func (c *ClientWithResponses) CreateRefundWithFormdataBodyWithResponse(ctx context.Context, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error) {
-	rsp, err := c.CreateRefundWithFormdataBody(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateRefundWithFormdataBodyWithResponse(ctx context.Context, params *CreateRefundParams, body CreateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateRefundResponse, error) {
+	rsp, err := c.CreateRefundWithFormdataBody(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4839,8 +8660,8 @@ func (c *ClientWithResponses) CreateRefundWithFormdataBodyWithResponse(ctx conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/refunds/{id} (the `RetrieveRefund` operationId).
-func (c *ClientWithResponses) RetrieveRefundWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RetrieveRefundResponse, error) {
-	rsp, err := c.RetrieveRefund(ctx, id, reqEditors...)
+func (c *ClientWithResponses) RetrieveRefundWithResponse(ctx context.Context, id Id, params *RetrieveRefundParams, reqEditors ...RequestEditorFn) (*RetrieveRefundResponse, error) {
+	rsp, err := c.RetrieveRefund(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4852,8 +8673,8 @@ func (c *ClientWithResponses) RetrieveRefundWithResponse(ctx context.Context, id
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-func (c *ClientWithResponses) UpdateRefundWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error) {
-	rsp, err := c.UpdateRefundWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateRefundWithBodyWithResponse(ctx context.Context, id Id, params *UpdateRefundParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error) {
+	rsp, err := c.UpdateRefundWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4865,12 +8686,362 @@ func (c *ClientWithResponses) UpdateRefundWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/refunds/{id} (the `UpdateRefund` operationId).
-func (c *ClientWithResponses) UpdateRefundWithFormdataBodyWithResponse(ctx context.Context, id Id, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error) {
-	rsp, err := c.UpdateRefundWithFormdataBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateRefundWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateRefundParams, body UpdateRefundFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateRefundResponse, error) {
+	rsp, err := c.UpdateRefundWithFormdataBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseUpdateRefundResponse(rsp)
+}
+
+// ResendWebhookDeliveryWithResponse Attempt a delivery again now (the same as retry).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_deliveries/{id}/resend (the `ResendWebhookDelivery` operationId).
+func (c *ClientWithResponses) ResendWebhookDeliveryWithResponse(ctx context.Context, id Id, params *ResendWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*ResendWebhookDeliveryResponse, error) {
+	rsp, err := c.ResendWebhookDelivery(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResendWebhookDeliveryResponse(rsp)
+}
+
+// RetryWebhookDeliveryWithResponse Attempt a delivery again now.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_deliveries/{id}/retry (the `RetryWebhookDelivery` operationId).
+func (c *ClientWithResponses) RetryWebhookDeliveryWithResponse(ctx context.Context, id Id, params *RetryWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*RetryWebhookDeliveryResponse, error) {
+	rsp, err := c.RetryWebhookDelivery(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryWebhookDeliveryResponse(rsp)
+}
+
+// ListWebhookEndpointsWithResponse List the account's webhook endpoints, newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/webhook_endpoints (the `ListWebhookEndpoints` operationId).
+func (c *ClientWithResponses) ListWebhookEndpointsWithResponse(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResponse, error) {
+	rsp, err := c.ListWebhookEndpoints(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListWebhookEndpointsResponse(rsp)
+}
+
+// CreateWebhookEndpointWithBodyWithResponse Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *ClientWithResponses) CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error) {
+	rsp, err := c.CreateWebhookEndpointWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateWebhookEndpointResponse(rsp)
+}
+
+// CreateWebhookEndpointWithFormdataBodyWithResponse Create a webhook endpoint: its events are signed with the secret the answer carries (shown once) and rendered in its api_version.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *ClientWithResponses) CreateWebhookEndpointWithFormdataBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error) {
+	rsp, err := c.CreateWebhookEndpointWithFormdataBody(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateWebhookEndpointResponse(rsp)
+}
+
+// DeleteWebhookEndpointWithResponse Delete a webhook endpoint; its pending deliveries are dropped.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/webhook_endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+func (c *ClientWithResponses) DeleteWebhookEndpointWithResponse(ctx context.Context, id Id, params *DeleteWebhookEndpointParams, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error) {
+	rsp, err := c.DeleteWebhookEndpoint(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteWebhookEndpointResponse(rsp)
+}
+
+// RetrieveWebhookEndpointWithResponse Retrieve a webhook endpoint.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/webhook_endpoints/{id} (the `RetrieveWebhookEndpoint` operationId).
+func (c *ClientWithResponses) RetrieveWebhookEndpointWithResponse(ctx context.Context, id Id, params *RetrieveWebhookEndpointParams, reqEditors ...RequestEditorFn) (*RetrieveWebhookEndpointResponse, error) {
+	rsp, err := c.RetrieveWebhookEndpoint(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetrieveWebhookEndpointResponse(rsp)
+}
+
+// UpdateWebhookEndpointWithBodyWithResponse Update a webhook endpoint; parameters left out are left unchanged.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+func (c *ClientWithResponses) UpdateWebhookEndpointWithBodyWithResponse(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error) {
+	rsp, err := c.UpdateWebhookEndpointWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateWebhookEndpointResponse(rsp)
+}
+
+// UpdateWebhookEndpointWithFormdataBodyWithResponse Update a webhook endpoint; parameters left out are left unchanged.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints/{id} (the `UpdateWebhookEndpoint` operationId).
+func (c *ClientWithResponses) UpdateWebhookEndpointWithFormdataBodyWithResponse(ctx context.Context, id Id, params *UpdateWebhookEndpointParams, body UpdateWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error) {
+	rsp, err := c.UpdateWebhookEndpointWithFormdataBody(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateWebhookEndpointResponse(rsp)
+}
+
+// ListWebhookDeliveriesWithResponse List a webhook endpoint's deliveries, newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/webhook_endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Context, id Id, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResponse, error) {
+	rsp, err := c.ListWebhookDeliveries(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListWebhookDeliveriesResponse(rsp)
+}
+
+// RollWebhookEndpointSecretWithBodyWithResponse Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+func (c *ClientWithResponses) RollWebhookEndpointSecretWithBodyWithResponse(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RollWebhookEndpointSecretResponse, error) {
+	rsp, err := c.RollWebhookEndpointSecretWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRollWebhookEndpointSecretResponse(rsp)
+}
+
+// RollWebhookEndpointSecretWithFormdataBodyWithResponse Give a webhook endpoint a new secret; the old one keeps signing for expires_in seconds.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/roll_secret (the `RollWebhookEndpointSecret` operationId).
+func (c *ClientWithResponses) RollWebhookEndpointSecretWithFormdataBodyWithResponse(ctx context.Context, id Id, params *RollWebhookEndpointSecretParams, body RollWebhookEndpointSecretFormdataRequestBody, reqEditors ...RequestEditorFn) (*RollWebhookEndpointSecretResponse, error) {
+	rsp, err := c.RollWebhookEndpointSecretWithFormdataBody(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRollWebhookEndpointSecretResponse(rsp)
+}
+
+// TestWebhookEndpointWithBodyWithResponse Send one event to a webhook endpoint now and say how its receiver answered.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+func (c *ClientWithResponses) TestWebhookEndpointWithBodyWithResponse(ctx context.Context, id Id, params *TestWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TestWebhookEndpointResponse, error) {
+	rsp, err := c.TestWebhookEndpointWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTestWebhookEndpointResponse(rsp)
+}
+
+// TestWebhookEndpointWithFormdataBodyWithResponse Send one event to a webhook endpoint now and say how its receiver answered.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook_endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+func (c *ClientWithResponses) TestWebhookEndpointWithFormdataBodyWithResponse(ctx context.Context, id Id, params *TestWebhookEndpointParams, body TestWebhookEndpointFormdataRequestBody, reqEditors ...RequestEditorFn) (*TestWebhookEndpointResponse, error) {
+	rsp, err := c.TestWebhookEndpointWithFormdataBody(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTestWebhookEndpointResponse(rsp)
+}
+
+// ParseRetrieveAPIVersionResponse parses an HTTP response from a RetrieveAPIVersionWithResponse call
+func ParseRetrieveAPIVersionResponse(rsp *http.Response) (*RetrieveAPIVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetrieveAPIVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiVersionPin
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrieveAPIVersionResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetrieveAPIVersionResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpgradeAPIVersionResponse parses an HTTP response from a UpgradeAPIVersionWithResponse call
+func ParseUpgradeAPIVersionResponse(rsp *http.Response) (*UpgradeAPIVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpgradeAPIVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiVersionPin
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpgradeAPIVersionResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpgradeAPIVersionResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRollbackAPIVersionResponse parses an HTTP response from a RollbackAPIVersionWithResponse call
+func ParseRollbackAPIVersionResponse(rsp *http.Response) (*RollbackAPIVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RollbackAPIVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApiVersionPin
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RollbackAPIVersionResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RollbackAPIVersionResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
 }
 
 // ParseListChargesResponse parses an HTTP response from a ListChargesWithResponse call
@@ -4901,6 +9072,29 @@ func ParseListChargesResponse(rsp *http.Response) (*ListChargesResponse, error) 
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListChargesResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListChargesResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -4936,6 +9130,29 @@ func ParseCreateChargeResponse(rsp *http.Response) (*CreateChargeResponse, error
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateChargeResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers CreateChargeResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -4967,6 +9184,29 @@ func ParseRetrieveChargeResponse(rsp *http.Response) (*RetrieveChargeResponse, e
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrieveChargeResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetrieveChargeResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5002,6 +9242,29 @@ func ParseUpdateChargeResponse(rsp *http.Response) (*UpdateChargeResponse, error
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateChargeResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpdateChargeResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5033,6 +9296,29 @@ func ParseListCustomersResponse(rsp *http.Response) (*ListCustomersResponse, err
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCustomersResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListCustomersResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5068,6 +9354,29 @@ func ParseCreateCustomerResponse(rsp *http.Response) (*CreateCustomerResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateCustomerResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers CreateCustomerResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5099,6 +9408,29 @@ func ParseDeleteCustomerResponse(rsp *http.Response) (*DeleteCustomerResponse, e
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DeleteCustomerResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers DeleteCustomerResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5134,6 +9466,29 @@ func ParseRetrieveCustomerResponse(rsp *http.Response) (*RetrieveCustomerRespons
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrieveCustomerResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetrieveCustomerResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5165,6 +9520,29 @@ func ParseUpdateCustomerResponse(rsp *http.Response) (*UpdateCustomerResponse, e
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateCustomerResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpdateCustomerResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5200,6 +9578,29 @@ func ParseListSourcesResponse(rsp *http.Response) (*ListSourcesResponse, error) 
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListSourcesResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListSourcesResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5231,6 +9632,29 @@ func ParseCreateSourceResponse(rsp *http.Response) (*CreateSourceResponse, error
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateSourceResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers CreateSourceResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5266,6 +9690,29 @@ func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListEventsResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListEventsResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5297,6 +9744,29 @@ func ParseRetrieveEventResponse(rsp *http.Response) (*RetrieveEventResponse, err
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrieveEventResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetrieveEventResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5332,6 +9802,29 @@ func ParseListPaymentIntentsResponse(rsp *http.Response) (*ListPaymentIntentsRes
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListPaymentIntentsResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListPaymentIntentsResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5363,6 +9856,29 @@ func ParseCreatePaymentIntentResponse(rsp *http.Response) (*CreatePaymentIntentR
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreatePaymentIntentResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers CreatePaymentIntentResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5398,6 +9914,29 @@ func ParseRetrievePaymentIntentResponse(rsp *http.Response) (*RetrievePaymentInt
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrievePaymentIntentResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetrievePaymentIntentResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5429,6 +9968,29 @@ func ParseUpdatePaymentIntentResponse(rsp *http.Response) (*UpdatePaymentIntentR
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdatePaymentIntentResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpdatePaymentIntentResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5464,6 +10026,29 @@ func ParseConfirmPaymentIntentResponse(rsp *http.Response) (*ConfirmPaymentInten
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ConfirmPaymentIntentResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ConfirmPaymentIntentResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5495,6 +10080,29 @@ func ParseListRefundsResponse(rsp *http.Response) (*ListRefundsResponse, error) 
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRefundsResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListRefundsResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -5530,6 +10138,29 @@ func ParseCreateRefundResponse(rsp *http.Response) (*CreateRefundResponse, error
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateRefundResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers CreateRefundResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5563,6 +10194,29 @@ func ParseRetrieveRefundResponse(rsp *http.Response) (*RetrieveRefundResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrieveRefundResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetrieveRefundResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
 	return response, nil
 }
 
@@ -5594,6 +10248,589 @@ func ParseUpdateRefundResponse(rsp *http.Response) (*UpdateRefundResponse, error
 		}
 		response.JSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateRefundResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpdateRefundResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResendWebhookDeliveryResponse parses an HTTP response from a ResendWebhookDeliveryWithResponse call
+func ParseResendWebhookDeliveryResponse(rsp *http.Response) (*ResendWebhookDeliveryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResendWebhookDeliveryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookDelivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ResendWebhookDeliveryResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ResendWebhookDeliveryResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRetryWebhookDeliveryResponse parses an HTTP response from a RetryWebhookDeliveryWithResponse call
+func ParseRetryWebhookDeliveryResponse(rsp *http.Response) (*RetryWebhookDeliveryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryWebhookDeliveryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookDelivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetryWebhookDeliveryResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetryWebhookDeliveryResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListWebhookEndpointsResponse parses an HTTP response from a ListWebhookEndpointsWithResponse call
+func ParseListWebhookEndpointsResponse(rsp *http.Response) (*ListWebhookEndpointsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListWebhookEndpointsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpointList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListWebhookEndpointsResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListWebhookEndpointsResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateWebhookEndpointResponse parses an HTTP response from a CreateWebhookEndpointWithResponse call
+func ParseCreateWebhookEndpointResponse(rsp *http.Response) (*CreateWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateWebhookEndpointResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers CreateWebhookEndpointResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteWebhookEndpointResponse parses an HTTP response from a DeleteWebhookEndpointWithResponse call
+func ParseDeleteWebhookEndpointResponse(rsp *http.Response) (*DeleteWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedWebhookEndpoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DeleteWebhookEndpointResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers DeleteWebhookEndpointResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRetrieveWebhookEndpointResponse parses an HTTP response from a RetrieveWebhookEndpointWithResponse call
+func ParseRetrieveWebhookEndpointResponse(rsp *http.Response) (*RetrieveWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetrieveWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrieveWebhookEndpointResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetrieveWebhookEndpointResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateWebhookEndpointResponse parses an HTTP response from a UpdateWebhookEndpointWithResponse call
+func ParseUpdateWebhookEndpointResponse(rsp *http.Response) (*UpdateWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateWebhookEndpointResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpdateWebhookEndpointResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListWebhookDeliveriesResponse parses an HTTP response from a ListWebhookDeliveriesWithResponse call
+func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListWebhookDeliveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookDeliveryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListWebhookDeliveriesResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListWebhookDeliveriesResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRollWebhookEndpointSecretResponse parses an HTTP response from a RollWebhookEndpointSecretWithResponse call
+func ParseRollWebhookEndpointSecretResponse(rsp *http.Response) (*RollWebhookEndpointSecretResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RollWebhookEndpointSecretResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RollWebhookEndpointSecretResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RollWebhookEndpointSecretResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseTestWebhookEndpointResponse parses an HTTP response from a TestWebhookEndpointWithResponse call
+func ParseTestWebhookEndpointResponse(rsp *http.Response) (*TestWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TestWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookTest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers TestWebhookEndpointResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers TestWebhookEndpointResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil

@@ -14,12 +14,13 @@ import (
 func TestClient(t *testing.T) {
 	url, key := sdktest.Start(t)
 	ctx := context.Background()
-	c, err := v2026_11_18_endive.NewClientWithResponses(url, v2026_11_18_endive.WithRequestEditorFn(sdktest.Auth(key, "2026-11-18.endive")))
+	c, err := v2026_11_18_endive.NewClientWithResponses(url, v2026_11_18_endive.WithRequestEditorFn(sdktest.Key(key)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	version := v2026_11_18_endive.StripeVersion("2026-11-18.endive")
 	email := "jenny@example.com"
-	created, err := c.CreateCustomerWithFormdataBodyWithResponse(ctx, v2026_11_18_endive.CreateCustomerFormdataRequestBody{Email: &email})
+	created, err := c.CreateCustomerWithFormdataBodyWithResponse(ctx, &v2026_11_18_endive.CreateCustomerParams{StripeVersion: &version}, v2026_11_18_endive.CreateCustomerFormdataRequestBody{Email: &email})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func TestClient(t *testing.T) {
 		t.Errorf("served version %q, want 2026-11-18.endive", got)
 	}
 	id := created.JSON200.Id
-	got, err := c.RetrieveCustomerWithResponse(ctx, id)
+	got, err := c.RetrieveCustomerWithResponse(ctx, id, &v2026_11_18_endive.RetrieveCustomerParams{StripeVersion: &version})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,14 +39,14 @@ func TestClient(t *testing.T) {
 		t.Fatalf("retrieve: %d %s", got.StatusCode(), got.Body)
 	}
 	limit := 10
-	list, err := c.ListCustomersWithResponse(ctx, &v2026_11_18_endive.ListCustomersParams{Limit: &limit})
+	list, err := c.ListCustomersWithResponse(ctx, &v2026_11_18_endive.ListCustomersParams{Limit: &limit, StripeVersion: &version})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if list.JSON200 == nil || len(list.JSON200.Data) != 1 || list.JSON200.Data[0].Id != id {
 		t.Fatalf("list: %d %s", list.StatusCode(), list.Body)
 	}
-	missing, err := c.RetrieveCustomerWithResponse(ctx, "cus_missing")
+	missing, err := c.RetrieveCustomerWithResponse(ctx, "cus_missing", &v2026_11_18_endive.RetrieveCustomerParams{StripeVersion: &version})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,12 +14,13 @@ import (
 func TestClient(t *testing.T) {
 	url, key := sdktest.Start(t)
 	ctx := context.Background()
-	c, err := v9999_12_31_preview.NewClientWithResponses(url, v9999_12_31_preview.WithRequestEditorFn(sdktest.Auth(key, "9999-12-31.preview")))
+	c, err := v9999_12_31_preview.NewClientWithResponses(url, v9999_12_31_preview.WithRequestEditorFn(sdktest.Key(key)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	version := v9999_12_31_preview.StripeVersion("9999-12-31.preview")
 	email := "jenny@example.com"
-	created, err := c.CreateCustomerWithFormdataBodyWithResponse(ctx, v9999_12_31_preview.CreateCustomerFormdataRequestBody{Email: &email})
+	created, err := c.CreateCustomerWithFormdataBodyWithResponse(ctx, &v9999_12_31_preview.CreateCustomerParams{StripeVersion: &version}, v9999_12_31_preview.CreateCustomerFormdataRequestBody{Email: &email})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func TestClient(t *testing.T) {
 		t.Errorf("served version %q, want 9999-12-31.preview", got)
 	}
 	id := created.JSON200.Id
-	got, err := c.RetrieveCustomerWithResponse(ctx, id)
+	got, err := c.RetrieveCustomerWithResponse(ctx, id, &v9999_12_31_preview.RetrieveCustomerParams{StripeVersion: &version})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,14 +39,14 @@ func TestClient(t *testing.T) {
 		t.Fatalf("retrieve: %d %s", got.StatusCode(), got.Body)
 	}
 	limit := 10
-	list, err := c.ListCustomersWithResponse(ctx, &v9999_12_31_preview.ListCustomersParams{Limit: &limit})
+	list, err := c.ListCustomersWithResponse(ctx, &v9999_12_31_preview.ListCustomersParams{Limit: &limit, StripeVersion: &version})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if list.JSON200 == nil || len(list.JSON200.Data) != 1 || list.JSON200.Data[0].Id != id {
 		t.Fatalf("list: %d %s", list.StatusCode(), list.Body)
 	}
-	missing, err := c.RetrieveCustomerWithResponse(ctx, "cus_missing")
+	missing, err := c.RetrieveCustomerWithResponse(ctx, "cus_missing", &v9999_12_31_preview.RetrieveCustomerParams{StripeVersion: &version})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,3 +56,13 @@ func Auth(key, version string) func(context.Context, *http.Request) error {
 		return nil
 	}
 }
+
+// Key returns a request editor that authenticates with key and leaves the
+// version to the request: the generated clients take it as a parameter of
+// every operation.
+func Key(key string) func(context.Context, *http.Request) error {
+	return func(_ context.Context, r *http.Request) error {
+		r.Header.Set("Authorization", "Bearer "+key)
+		return nil
+	}
+}
