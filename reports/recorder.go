@@ -50,30 +50,81 @@ type RecorderOptions struct {
 // server.FiredRecorder: set it as server.Config.Fired (the proxy's too).
 // RecordDelivery records webhook deliveries. It is safe for concurrent
 // use.
+//
+// A request costs one map lookup (its account, version and endpoint) and
+// a counter per change that fired; names (the fields and endpoints of
+// each change) are worked out when flushing.
 type Recorder struct {
 	tl        *gates.Timeline
 	store     Store
 	opts      RecorderOptions
 	info      []changeInfo // by change index
 	endpoints []gates.Endpoint
+	epNames   []string // endpoints[i].String()
 	dropped   atomic.Int64
 
-	mu       sync.Mutex
-	changes  map[changeKey]*ChangeCount
-	traffic  map[trafficKey]*TrafficCount
-	patterns map[patternKey]string // router pattern -> template
+	mu         sync.Mutex
+	pending    map[trafficKey]*pendingTraffic
+	deliveries map[deliveryKey]*pendingDeliveries
+	patterns   map[patternKey]string // router pattern -> template
 }
 
 var _ server.FiredRecorder = (*Recorder)(nil)
-
-type changeKey struct{ account, change string }
-
-type patternKey struct{ method, pattern string }
 
 type trafficKey struct {
 	account  string
 	version  versions.Version
 	endpoint string
+}
+
+type deliveryKey struct{ account, eventType string }
+
+type patternKey struct{ method, pattern string }
+
+// pendingTraffic is what a Recorder holds of an account's requests at one
+// version and endpoint since its last flush.
+type pendingTraffic struct {
+	requests, header int64
+	first, last      int64 // Unix nanoseconds
+	changes          []tally
+}
+
+// pendingDeliveries is what a Recorder holds of an account's deliveries
+// of one event type since its last flush.
+type pendingDeliveries struct{ changes []tally }
+
+// tally counts one change: the requests and responses it altered (or the
+// deliveries it shaped), and when.
+type tally struct {
+	change      int // index in the timeline
+	req, resp   int64
+	n           int64 // exchanges (or deliveries) it fired in
+	first, last int64
+}
+
+// fire counts change i in ts.
+func fire(ts []tally, i int, req, resp bool, now int64) []tally {
+	k := -1
+	for j := range ts {
+		if ts[j].change == i {
+			k = j
+			break
+		}
+	}
+	if k < 0 {
+		ts = append(ts, tally{change: i, first: now})
+		k = len(ts) - 1
+	}
+	t := &ts[k]
+	if req {
+		t.req++
+	}
+	if resp {
+		t.resp++
+	}
+	t.n++
+	t.last = now
+	return ts
 }
 
 // maxPatterns bounds the router patterns whose templates are remembered.
@@ -138,6 +189,9 @@ func NewRecorder(tl *gates.Timeline, store Store, opts *RecorderOptions) (*Recor
 			}
 		}
 	}
+	for _, ep := range r.endpoints {
+		r.epNames = append(r.epNames, ep.String())
+	}
 	return r, nil
 }
 
@@ -173,8 +227,8 @@ func infoOf(c *gates.Change) changeInfo {
 }
 
 func (r *Recorder) reset() {
-	r.changes = map[changeKey]*ChangeCount{}
-	r.traffic = map[trafficKey]*TrafficCount{}
+	r.pending = map[trafficKey]*pendingTraffic{}
+	r.deliveries = map[deliveryKey]*pendingDeliveries{}
 }
 
 // Sample implements server.FiredRecorder: it reports whether to record a
@@ -183,8 +237,8 @@ func (r *Recorder) Sample() bool {
 	return r.opts.SampleRate >= 1 || rand.Float64() < r.opts.SampleRate
 }
 
-// Dropped returns how many counts were dropped since the recorder was
-// made because MaxPending was reached.
+// Dropped returns how many requests and deliveries were left out since
+// the recorder was made because MaxPending was reached.
 func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
 
 // Record implements server.FiredRecorder: it counts the request at its
@@ -193,118 +247,55 @@ func (r *Recorder) Record(x *server.Exchange) {
 	if x.Account == "" || x.Version.IsZero() {
 		return
 	}
-	now := r.opts.Now().UTC().Round(0)
+	now := r.opts.Now().UnixNano()
+	var ep string
+	if x.Pattern == "" {
+		ep = r.template(x.Method, x.Path)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ep := r.endpoint(x.Method, x.Path, x.Pattern)
-	r.countTraffic(x.Account, x.Version, ep, x.Source == server.SourceHeader, now)
+	if x.Pattern != "" {
+		ep = r.fromPattern(x.Method, x.Pattern)
+	}
+	k := trafficKey{x.Account, x.Version, ep}
+	p := r.pending[k]
+	if p == nil {
+		if len(r.pending)+len(r.deliveries) >= r.opts.MaxPending {
+			r.dropped.Add(1)
+			return
+		}
+		p = &pendingTraffic{first: now}
+		r.pending[k] = p
+	}
+	p.requests++
+	if x.Source == server.SourceHeader {
+		p.header++
+	}
+	p.last = now
 	for i := range x.Route.All() {
-		r.countChange(x, i, ep, now)
+		p.changes = r.fire(p.changes, x, i, now)
 	}
 	for i := range x.Request.All() {
 		if !x.Route.Has(i) {
-			r.countChange(x, i, ep, now)
+			p.changes = r.fire(p.changes, x, i, now)
 		}
 	}
 	for i := range x.Response.All() {
 		if !x.Route.Has(i) && !x.Request.Has(i) {
-			r.countChange(x, i, ep, now)
+			p.changes = r.fire(p.changes, x, i, now)
 		}
 	}
 }
 
-// countChange counts change i of x. r.mu is held.
-func (r *Recorder) countChange(x *server.Exchange, i int, ep string, now time.Time) {
+// fire counts change i of x in ts: in the request, the response or both.
+func (r *Recorder) fire(ts []tally, x *server.Exchange, i int, now int64) []tally {
 	if i >= len(r.info) {
-		return
+		return ts
 	}
 	in := &r.info[i]
-	c := r.change(x.Account, in.id, now)
-	if c == nil {
-		return
-	}
 	req := x.Request.Has(i) || x.Route.Has(i) && in.routeRequest
 	resp := x.Response.Has(i) || x.Route.Has(i) && in.routeResponse
-	if req {
-		c.Requests++
-		for _, f := range in.reqFields {
-			c.Fields[f]++
-		}
-	}
-	if resp {
-		c.Responses++
-		for _, f := range in.respFields {
-			c.Fields[f]++
-		}
-	}
-	c.Endpoints[ep]++
-}
-
-// change returns the pending count of an account's change, made when
-// there is room. r.mu is held.
-func (r *Recorder) change(account, id string, now time.Time) *ChangeCount {
-	k := changeKey{account, id}
-	c := r.changes[k]
-	if c == nil {
-		if len(r.changes)+len(r.traffic) >= r.opts.MaxPending {
-			r.dropped.Add(1)
-			return nil
-		}
-		c = &ChangeCount{Account: account, Change: id, First: now,
-			Endpoints: map[string]int64{}, Fields: map[string]int64{}, EventTypes: map[string]int64{}}
-		r.changes[k] = c
-	}
-	c.Last = now
-	return c
-}
-
-// countTraffic counts a request at v on ep. r.mu is held.
-func (r *Recorder) countTraffic(account string, v versions.Version, ep string, header bool, now time.Time) {
-	k := trafficKey{account, v, ep}
-	t := r.traffic[k]
-	if t == nil {
-		if len(r.changes)+len(r.traffic) >= r.opts.MaxPending {
-			r.dropped.Add(1)
-			return
-		}
-		t = &TrafficCount{Account: account, Version: v, Endpoint: ep, First: now}
-		r.traffic[k] = t
-	}
-	t.Requests++
-	if header {
-		t.Header++
-	}
-	t.Last = now
-}
-
-// endpoint returns the template of a request: the router's pattern, else
-// Options.Endpoint, else the timeline's endpoint it matches, else
-// Template. r.mu is held.
-func (r *Recorder) endpoint(method, path, pattern string) string {
-	if pattern != "" {
-		k := patternKey{method, pattern}
-		if t, ok := r.patterns[k]; ok {
-			return t
-		}
-		t := fromPattern(method, pattern)
-		if len(r.patterns) < maxPatterns {
-			r.patterns[k] = t
-		}
-		return t
-	}
-	if r.opts.Endpoint != nil {
-		return bound(r.opts.Endpoint(method, path))
-	}
-	m := method
-	if m == "HEAD" {
-		m = "GET"
-	}
-	for _, ep := range r.endpoints {
-		if ep.Method != "*" && ep.Match(m, path) {
-			return ep.String()
-		}
-	}
-	return Template(method, path)
+	return fire(ts, i, req, resp, now)
 }
 
 // RecordDelivery records a webhook delivery to account of an event of
@@ -314,59 +305,120 @@ func (r *Recorder) RecordDelivery(account, eventType string, fired *gates.Fired)
 	if account == "" || fired == nil || fired.Empty() {
 		return
 	}
-	now := r.opts.Now().UTC().Round(0)
+	now := r.opts.Now().UnixNano()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	k := deliveryKey{account, eventType}
+	d := r.deliveries[k]
+	if d == nil {
+		if len(r.pending)+len(r.deliveries) >= r.opts.MaxPending {
+			r.dropped.Add(1)
+			return
+		}
+		d = &pendingDeliveries{}
+		r.deliveries[k] = d
+	}
 	for i := range fired.All() {
-		if i >= len(r.info) {
-			continue
-		}
-		in := &r.info[i]
-		c := r.change(account, in.id, now)
-		if c == nil {
-			continue
-		}
-		c.Deliveries++
-		if eventType != "" {
-			c.EventTypes[eventType]++
-		}
-		for _, f := range in.respFields {
-			c.Fields[f]++
+		if i < len(r.info) {
+			d.changes = fire(d.changes, i, false, true, now)
 		}
 	}
 }
 
-// Flush adds what was gathered since the last flush to the store. On
-// error the counts are kept for the next flush.
-func (r *Recorder) Flush(ctx context.Context) error {
-	r.mu.Lock()
-	changes, traffic := r.changes, r.traffic
-	r.reset()
-	r.mu.Unlock()
-	if len(changes) == 0 && len(traffic) == 0 {
-		return nil
+// batch turns what is pending into a Batch: one ChangeCount per account
+// and change, its names worked out from the tallies.
+func (r *Recorder) batch(pending map[trafficKey]*pendingTraffic, deliveries map[deliveryKey]*pendingDeliveries) *Batch {
+	b := &Batch{Traffic: make([]TrafficCount, 0, len(pending))}
+	type key struct {
+		account string
+		change  int
 	}
-	b := &Batch{Changes: make([]ChangeCount, 0, len(changes)), Traffic: make([]TrafficCount, 0, len(traffic))}
-	for _, c := range changes {
+	counts := map[key]*ChangeCount{}
+	get := func(account string, t *tally) *ChangeCount {
+		k := key{account, t.change}
+		c := counts[k]
+		if c == nil {
+			c = &ChangeCount{Account: account, Change: r.info[t.change].id,
+				Endpoints: map[string]int64{}, Fields: map[string]int64{}, EventTypes: map[string]int64{}}
+			counts[k] = c
+		}
+		c.First = minTime(c.First, time.Unix(0, t.first).UTC())
+		c.Last = maxTime(c.Last, time.Unix(0, t.last).UTC())
+		return c
+	}
+	for k, p := range pending {
+		b.Traffic = append(b.Traffic, TrafficCount{Account: k.account, Version: k.version, Endpoint: k.endpoint,
+			Requests: p.requests, Header: p.header, First: time.Unix(0, p.first).UTC(), Last: time.Unix(0, p.last).UTC()})
+		for i := range p.changes {
+			t := &p.changes[i]
+			c := get(k.account, t)
+			in := &r.info[t.change]
+			c.Requests += t.req
+			c.Responses += t.resp
+			c.Endpoints[k.endpoint] += t.n
+			for _, f := range in.reqFields {
+				c.Fields[f] += t.req
+			}
+			for _, f := range in.respFields {
+				c.Fields[f] += t.resp
+			}
+		}
+	}
+	for k, d := range deliveries {
+		for i := range d.changes {
+			t := &d.changes[i]
+			c := get(k.account, t)
+			c.Deliveries += t.n
+			if k.eventType != "" {
+				c.EventTypes[k.eventType] += t.n
+			}
+			for _, f := range r.info[t.change].respFields {
+				c.Fields[f] += t.n
+			}
+		}
+	}
+	for _, c := range counts {
+		for name, n := range c.Fields {
+			if n == 0 {
+				delete(c.Fields, name)
+			}
+		}
 		b.Changes = append(b.Changes, *c)
 	}
-	for _, t := range traffic {
-		b.Traffic = append(b.Traffic, *t)
+	return b
+}
+
+// Flush adds what was gathered since the last flush to the store. On
+// error it is kept for the next flush.
+func (r *Recorder) Flush(ctx context.Context) error {
+	r.mu.Lock()
+	pending, deliveries := r.pending, r.deliveries
+	r.reset()
+	r.mu.Unlock()
+	if len(pending) == 0 && len(deliveries) == 0 {
+		return nil
 	}
-	if err := r.store.Add(ctx, b); err != nil {
+	if err := r.store.Add(ctx, r.batch(pending, deliveries)); err != nil {
 		r.mu.Lock()
-		for k, c := range changes {
-			r.merge(k, c)
-		}
-		for k, t := range traffic {
-			if cur := r.traffic[k]; cur != nil {
-				cur.Requests += t.Requests
-				cur.Header += t.Header
-				cur.First = minTime(cur.First, t.First)
-				cur.Last = maxTime(cur.Last, t.Last)
-			} else {
-				r.traffic[k] = t
+		for k, p := range pending {
+			cur := r.pending[k]
+			if cur == nil {
+				r.pending[k] = p
+				continue
 			}
+			cur.requests += p.requests
+			cur.header += p.header
+			cur.first = min(cur.first, p.first)
+			cur.last = max(cur.last, p.last)
+			cur.changes = mergeTallies(cur.changes, p.changes)
+		}
+		for k, d := range deliveries {
+			cur := r.deliveries[k]
+			if cur == nil {
+				r.deliveries[k] = d
+				continue
+			}
+			cur.changes = mergeTallies(cur.changes, d.changes)
 		}
 		r.mu.Unlock()
 		return err
@@ -374,23 +426,60 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	return nil
 }
 
-// merge puts back a count that could not be flushed. r.mu is held.
-func (r *Recorder) merge(k changeKey, c *ChangeCount) {
-	cur := r.changes[k]
-	if cur == nil {
-		r.changes[k] = c
-		return
-	}
-	cur.Requests += c.Requests
-	cur.Responses += c.Responses
-	cur.Deliveries += c.Deliveries
-	for _, p := range [][2]map[string]int64{{cur.Endpoints, c.Endpoints}, {cur.Fields, c.Fields}, {cur.EventTypes, c.EventTypes}} {
-		for name, n := range p[1] {
-			p[0][name] += n
+// mergeTallies adds the tallies of from to ts.
+func mergeTallies(ts, from []tally) []tally {
+	for _, f := range from {
+		found := false
+		for j := range ts {
+			if ts[j].change == f.change {
+				t := &ts[j]
+				t.req += f.req
+				t.resp += f.resp
+				t.n += f.n
+				t.first = min(t.first, f.first)
+				t.last = max(t.last, f.last)
+				found = true
+				break
+			}
+		}
+		if !found {
+			ts = append(ts, f)
 		}
 	}
-	cur.First = minTime(cur.First, c.First)
-	cur.Last = maxTime(cur.Last, c.Last)
+	return ts
+}
+
+// fromPattern returns the template of a router's pattern, remembered.
+// r.mu is held.
+func (r *Recorder) fromPattern(method, pattern string) string {
+	k := patternKey{method, pattern}
+	if t, ok := r.patterns[k]; ok {
+		return t
+	}
+	t := fromPattern(method, pattern)
+	if len(r.patterns) < maxPatterns {
+		r.patterns[k] = t
+	}
+	return t
+}
+
+// template returns the template of a request no router named:
+// Options.Endpoint's, else the timeline's endpoint it matches, else
+// Template's.
+func (r *Recorder) template(method, path string) string {
+	if r.opts.Endpoint != nil {
+		return bound(r.opts.Endpoint(method, path))
+	}
+	m := method
+	if m == "HEAD" {
+		m = "GET"
+	}
+	for i, ep := range r.endpoints {
+		if ep.Method != "*" && ep.Match(m, path) {
+			return r.epNames[i]
+		}
+	}
+	return Template(method, path)
 }
 
 // Run flushes every interval and prunes the store every

@@ -147,6 +147,17 @@ type Config struct {
 	// refuse).
 	// Optional. Default value time.Now.
 	Now func() time.Time
+
+	// Fired records which changes altered each request of an account and
+	// its response (*reports.Recorder gathers them into upgrade reports).
+	// For a request it samples, the walks report the changes that fired
+	// (gates.Fired sets, no allocation) and Fired.Record gets them with
+	// the account, the version and the route once the response is
+	// written. At the newest version nothing can fire: only requests that
+	// named it in the header are recorded there (a client trying it).
+	// Optional. Default value nil: nothing is recorded, and the walks
+	// report nothing.
+	Fired FiredRecorder
 }
 
 // PinStore is what the middleware asks of a pin store: an account's pin,

@@ -125,6 +125,9 @@ func New(config Config) (*Versioning, error) {
 	if isNil(config.Usage) {
 		config.Usage = nil
 	}
+	if isNil(config.Fired) {
+		config.Fired = nil
+	}
 	vt := tl.Versions()
 	m := &Versioning{
 		config:    config,
@@ -205,15 +208,20 @@ func (m *Versioning) setHeaders(h http.Header, vi int) {
 
 // route checks that the request's endpoint exists at list[vi] and that the
 // version is not past a sunset that refuses it, and returns what the
-// timeline says about the request.
-func (m *Versioning) route(req *http.Request, vi int) (gates.RouteDecision, error) {
+// timeline says about the request. With x, the endpoint, status and
+// header ops that apply are reported in x.Route.
+func (m *Versioning) route(req *http.Request, vi int, x *Exchange) (gates.RouteDecision, error) {
 	l := &m.life[vi]
 	if !l.refuseFrom.IsZero() && !m.config.Now().Before(l.refuseFrom) {
 		return gates.RouteDecision{}, ErrVersionSunset.With(fmt.Sprintf(
 			"API version %s was retired on %s. Upgrade to %s or newer: send the %s header with it, or upgrade your account's version.",
 			m.names[vi], l.sunsetDate.Format(time.DateOnly), l.successor, m.config.Header))
 	}
-	rd := m.tl.Route(m.list[vi], req.Method, req.URL.Path)
+	var fired *gates.Fired
+	if x != nil {
+		fired = &x.Route
+	}
+	rd := m.tl.RouteFired(m.list[vi], req.Method, req.URL.Path, fired)
 	if rd.Absent {
 		return rd, ErrNoRoute.With(fmt.Sprintf("Unrecognized request URL (%s: %s).",
 			apierror.Bound(req.Method), apierror.Bound(req.URL.Path)))
@@ -420,7 +428,7 @@ func (m *Versioning) finish(req *http.Request, bw *backWriter, v, cand versions.
 			start = time.Now()
 		}
 		var err error
-		out, err = bw.plan.AppendApplyContext(req.Context(), bw.out[:0], body)
+		out, err = bw.plan.AppendApplyContextFired(req.Context(), bw.out[:0], body, bw.fired)
 		bw.out = out
 		if metrics != nil {
 			metrics.Walk(DirectionResponse, len(body), time.Since(start), err)

@@ -102,15 +102,20 @@ func (m *Versioning) Serve(w http.ResponseWriter, r *http.Request, next http.Han
 	}
 	m.setHeaders(w.Header(), vi)
 	req := r.WithContext(gates.NewContext(ctx, m.tl, m.list[vi]))
-	rd, err := m.route(req, vi)
+	var x *Exchange
+	if m.config.Fired != nil && account != "" && (vi != 0 || source == SourceHeader) && m.config.Fired.Sample() {
+		x = getExchange()
+		x.Account, x.Version, x.Source, x.Method, x.Path = account, m.list[vi], source, r.Method, r.URL.Path
+	}
+	rd, err := m.route(req, vi, x)
 	if err != nil {
 		// The endpoint does not exist at the version: walked back as the
 		// router's own 404 would be, whatever the endpoint's changes.
-		m.fail(w, req, vi, source, account, m.plans[vi], err, writeError)
+		m.failRecorded(w, req, vi, source, account, m.plans[vi], err, writeError, x)
 		return
 	}
 	if r.ContentLength > m.config.MaxBodyBytes {
-		m.fail(w, req, vi, source, account, m.responsePlan(vi, req), tooLarge(m.config.MaxBodyBytes), writeError)
+		m.failRecorded(w, req, vi, source, account, m.responsePlan(vi, req), tooLarge(m.config.MaxBodyBytes), writeError, x)
 		return
 	}
 	if rd.Moved {
@@ -119,8 +124,8 @@ func (m *Versioning) Serve(w http.ResponseWriter, r *http.Request, next http.Han
 		req.URL, req.Method = &u, rd.Method
 	}
 	if vi != 0 {
-		if err := m.upgrade(req, m.list[vi]); err != nil {
-			m.fail(w, req, vi, source, account, m.responsePlan(vi, req), err, writeError)
+		if err := m.upgrade(req, m.list[vi], x); err != nil {
+			m.failRecorded(w, req, vi, source, account, m.responsePlan(vi, req), err, writeError, x)
 			return
 		}
 	}
@@ -131,17 +136,18 @@ func (m *Versioning) Serve(w http.ResponseWriter, r *http.Request, next http.Han
 	if m.config.Shadow != nil && m.config.ShadowCandidate != nil {
 		cand = m.config.ShadowCandidate(req, m.list[vi])
 	}
-	m.respond(w, req, vi, source, account, m.responsePlan(vi, req), rd, cand, next)
+	m.respond(w, req, vi, source, account, m.responsePlan(vi, req), rd, cand, next, x)
 }
 
 // respond runs h, walking what it writes back to list[vi] with plan
 // (passing it through when plan is nil), and ends the request (served:
-// the account's first pin, usage, metrics).
-func (m *Versioning) respond(w http.ResponseWriter, req *http.Request, vi int, source Source, account string, plan *transform.Plan, rd gates.RouteDecision, cand versions.Version, h http.Handler) {
+// the account's first pin, usage, metrics; with x, the changes that
+// fired).
+func (m *Versioning) respond(w http.ResponseWriter, req *http.Request, vi int, source Source, account string, plan *transform.Plan, rd gates.RouteDecision, cand versions.Version, h http.Handler, x *Exchange) {
 	if plan == nil {
 		// The newest version, or one whose responses the timeline does not
 		// change: the response streams through untouched.
-		if m.config.Metrics == nil && m.config.Usage == nil && source != SourceNewPin {
+		if m.config.Metrics == nil && m.config.Usage == nil && source != SourceNewPin && x == nil {
 			h.ServeHTTP(w, req)
 			return
 		}
@@ -150,9 +156,10 @@ func (m *Versioning) respond(w http.ResponseWriter, req *http.Request, vi int, s
 		status := rd.Status(sw.code())
 		putStatusWriter(sw)
 		m.served(req.Context(), vi, source, account, status)
+		m.record(x, req, status)
 		return
 	}
-	bw := getBackWriter(w, req, plan, m.config.MaxResponseBytes, m.config.Shadow != nil, m.config.Metrics != nil)
+	bw := getBackWriter(w, req, plan, m.config.MaxResponseBytes, m.config.Shadow != nil, m.config.Metrics != nil, x)
 	// A panic leaves bw unreturned to its pool and nothing buffered sent:
 	// the recovery handler outside answers on w.
 	h.ServeHTTP(bw, req)
@@ -161,13 +168,36 @@ func (m *Versioning) respond(w http.ResponseWriter, req *http.Request, vi int, s
 		status = bw.code()
 	}
 	putBackWriter(bw)
-	m.served(req.Context(), vi, source, account, rd.Status(status))
+	status = rd.Status(status)
+	m.served(req.Context(), vi, source, account, status)
+	m.record(x, req, status)
+}
+
+// record hands x, when not nil, to Config.Fired with the route that
+// served req (a ServeMux's pattern, echo's route path) and the status,
+// and returns x to its pool. A request answered 401 or 403 is not
+// recorded: its account may be one its credentials only claimed.
+func (m *Versioning) record(x *Exchange, req *http.Request, status int) {
+	if x == nil {
+		return
+	}
+	if status != http.StatusUnauthorized && status != http.StatusForbidden {
+		x.Pattern, x.Status = req.Pattern, status
+		m.config.Fired.Record(x)
+	}
+	putExchange(x)
 }
 
 // fail answers err with writeError at list[vi] (req carries the version
 // and the shape), walking the error body back with plan.
 func (m *Versioning) fail(w http.ResponseWriter, req *http.Request, vi int, source Source, account string, plan *transform.Plan, err error, writeError func(http.ResponseWriter, *http.Request, error)) {
-	m.respond(w, req, vi, source, account, plan, gates.RouteDecision{}, versions.Version{}, &errorResponse{err: err, write: writeError})
+	m.failRecorded(w, req, vi, source, account, plan, err, writeError, nil)
+}
+
+// failRecorded is fail recording, with x, the changes that fired: the
+// endpoint op that made the endpoint absent, the changes to error bodies.
+func (m *Versioning) failRecorded(w http.ResponseWriter, req *http.Request, vi int, source Source, account string, plan *transform.Plan, err error, writeError func(http.ResponseWriter, *http.Request, error), x *Exchange) {
+	m.respond(w, req, vi, source, account, plan, gates.RouteDecision{}, versions.Version{}, &errorResponse{err: err, write: writeError}, x)
 }
 
 // errorResponse is an http.Handler that writes an error.

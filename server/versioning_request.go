@@ -24,9 +24,13 @@ import (
 //
 // req is the middleware's own shallow copy of the client's request: its
 // URL is copied before the query string is changed.
-func (m *Versioning) upgrade(req *http.Request, v versions.Version) error {
+func (m *Versioning) upgrade(req *http.Request, v versions.Version, x *Exchange) error {
+	var fired *gates.Fired
+	if x != nil {
+		fired = &x.Request
+	}
 	if q := req.URL.RawQuery; q != "" {
-		nq, err := m.walkForm(q, v, req.Method, req.URL.Path)
+		nq, err := m.walkForm(q, v, req.Method, req.URL.Path, fired)
 		if err != nil {
 			return invalidBody("query string", err, v)
 		}
@@ -55,10 +59,10 @@ func (m *Versioning) upgrade(req *http.Request, v versions.Version) error {
 	}
 	var out []byte
 	if asJSON {
-		out, err = m.walkJSON(body, v, req.Method, req.URL.Path)
+		out, err = m.walkJSON(body, v, req.Method, req.URL.Path, fired)
 	} else {
 		var s string
-		s, err = m.walkForm(string(body), v, req.Method, req.URL.Path)
+		s, err = m.walkForm(string(body), v, req.Method, req.URL.Path, fired)
 		out = []byte(s)
 	}
 	if err != nil {
@@ -74,24 +78,24 @@ func (m *Versioning) upgrade(req *http.Request, v versions.Version) error {
 	return nil
 }
 
-func (m *Versioning) walkJSON(body []byte, v versions.Version, method, path string) ([]byte, error) {
+func (m *Versioning) walkJSON(body []byte, v versions.Version, method, path string, fired *gates.Fired) ([]byte, error) {
 	var start time.Time
 	if m.config.Metrics != nil {
 		start = time.Now()
 	}
-	out, err := m.config.Engine.Upgrade(body, v, method, path)
+	out, err := m.config.Engine.UpgradeFired(body, v, method, path, fired)
 	if m.config.Metrics != nil {
 		m.config.Metrics.Walk(DirectionRequest, len(body), time.Since(start), err)
 	}
 	return out, err
 }
 
-func (m *Versioning) walkForm(form string, v versions.Version, method, path string) (string, error) {
+func (m *Versioning) walkForm(form string, v versions.Version, method, path string, fired *gates.Fired) (string, error) {
 	var start time.Time
 	if m.config.Metrics != nil {
 		start = time.Now()
 	}
-	out, err := m.config.Engine.UpgradeForm(form, v, method, path)
+	out, err := m.config.Engine.UpgradeFormFired(form, v, method, path, fired)
 	if m.config.Metrics != nil {
 		m.config.Metrics.Walk(DirectionRequest, len(form), time.Since(start), err)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/transform"
 )
 
@@ -39,6 +40,9 @@ type backWriter struct {
 	// raw tells that finish needs the body as the handler wrote it (for
 	// the shadow sampler), so it is buffered, never walked in Write.
 	raw bool
+	// fired, when not nil, gets the changes the walk back fires
+	// (Config.Fired).
+	fired *gates.Fired
 
 	wroteHeader bool
 	passthrough bool
@@ -56,9 +60,12 @@ type backWriter struct {
 
 var backWriters = sync.Pool{New: func() any { return new(backWriter) }}
 
-func getBackWriter(w http.ResponseWriter, req *http.Request, plan *transform.Plan, max int64, raw, timed bool) *backWriter {
+func getBackWriter(w http.ResponseWriter, req *http.Request, plan *transform.Plan, max int64, raw, timed bool, x *Exchange) *backWriter {
 	bw := backWriters.Get().(*backWriter)
 	bw.w, bw.req, bw.plan, bw.max, bw.raw, bw.timed = w, req, plan, max, raw, timed
+	if x != nil {
+		bw.fired = &x.Response
+	}
 	return bw
 }
 
@@ -122,7 +129,7 @@ func (bw *backWriter) Write(p []byte) (int, error) {
 		if bw.timed {
 			start = time.Now()
 		}
-		out, err := bw.plan.AppendApplyContext(bw.req.Context(), bw.out[:0], p)
+		out, err := bw.plan.AppendApplyContextFired(bw.req.Context(), bw.out[:0], p, bw.fired)
 		if err == nil {
 			if bw.timed {
 				bw.walkTime = time.Since(start)

@@ -51,6 +51,16 @@ func (p *Plan) AppendApplyContext(ctx context.Context, dst, body []byte) ([]byte
 	return p.e.resolveWalk(ctx, dst, body, p, true, nil)
 }
 
+// AppendApplyContextFired is AppendApplyContext reporting in fired the
+// changes that altered something in body (see gates.Fired); a nil fired
+// reports nothing. The versioning middleware walks responses with it.
+func (p *Plan) AppendApplyContextFired(ctx context.Context, dst, body []byte, fired *gates.Fired) ([]byte, error) {
+	if !p.resolving {
+		return p.e.walkTo(dst, body, p, nil, true, false, fired, nil)
+	}
+	return p.e.resolveWalk(ctx, dst, body, p, true, fired)
+}
+
 // Resolves reports whether the plan puts some field back with a resolver,
 // so that walking it with ApplyContext may call resolvers.
 func (p *Plan) Resolves() bool { return p != nil && p.resolving }

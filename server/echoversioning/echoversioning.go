@@ -110,6 +110,11 @@ func (k *call) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		k.err = err
 		k.c.Error(err)
 	}
+	if r.Pattern == "" {
+		// The route that served r, for server.Config.Fired: the flow's
+		// own request, which it reads once this returns.
+		r.Pattern = k.c.Path()
+	}
 }
 
 // writeError answers the middleware's own errors with echo's
