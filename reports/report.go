@@ -370,8 +370,8 @@ func summary(r *Report) string {
 			r.BreakingAffectingYou, r.Breaking, plural(r.Breaking, "change", "changes"), verbS(r.BreakingAffectingYou))
 	}
 	if r.Unknown > 0 {
-		fmt.Fprintf(&b, " %d %s behaviour, which traffic does not show: check %s.",
-			r.Unknown, plural(r.Unknown, "change is one of", "changes are of"), plural(r.Unknown, "it", "them"))
+		fmt.Fprintf(&b, " %d behaviour %s no trace in traffic: check %s.",
+			r.Unknown, plural(r.Unknown, "change leaves", "changes leave"), plural(r.Unknown, "it", "them"))
 	}
 	total := r.Traffic.AtVersion.Requests + r.Traffic.AtTarget.Requests
 	for _, o := range r.Traffic.Other {
