@@ -1,0 +1,3 @@
+package reporthttp_test
+
+import _ "github.com/verso-api/verso/storage/drivers" // the tests open SQLite and PostgreSQL
