@@ -155,6 +155,16 @@ type Config struct {
 	// UserAgent is sent with every delivery.
 	// Optional. Default value "verso-webhooks/1".
 	UserAgent string
+	// Rendered, when set, is told of each delivery once: after its first
+	// attempt rendered the event (whatever the receiver answered), with
+	// the account of its endpoint, the event as stored (the newest
+	// schema; it must not be kept) and the version it was rendered in.
+	// Retries and test sends are not told. An upgrade report learns from
+	// it which changes shaped an account's deliveries
+	// (reports.Recorder.RecordDelivery). It runs on the worker's
+	// goroutine and must be quick.
+	// Optional. Default value nil.
+	Rendered func(account string, event []byte, v versions.Version)
 }
 
 // The defaults of Config's optional fields.
@@ -504,6 +514,9 @@ func (w *Worker) record(results <-chan attempt, recorded chan<- int) {
 // deliver makes one attempt at a claimed delivery and returns its outcome.
 func (w *Worker) deliver(ctx context.Context, j job) attempt {
 	status, err := w.send(ctx, &j.endpoint, j.body, j.endpoint.APIVersion, j.attempt)
+	if w.cfg.Rendered != nil && j.attempt == 1 && !errors.Is(err, ErrRender) {
+		w.cfg.Rendered(j.endpoint.Account, j.body, j.endpoint.APIVersion)
+	}
 	now := w.now()
 	if err != nil && ctx.Err() != nil {
 		// Stopping: the attempt was cut short by us, not the receiver.

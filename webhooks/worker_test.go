@@ -203,9 +203,21 @@ func testRetries(t *testing.T, db *storage.DB) {
 	m := newRecMetrics()
 	cfg := fastConfig(s)
 	cfg.Metrics = m
+	var (
+		renderedMu sync.Mutex
+		rendered   []string
+	)
+	cfg.Rendered = func(account string, event []byte, v versions.Version) {
+		renderedMu.Lock()
+		defer renderedMu.Unlock()
+		rendered = append(rendered, account+" "+gjson.GetBytes(event, "id").String()+" "+v.String())
+	}
 	w := mustWorker(t, cfg)
 	start(t, w)
 	eventually(t, "delivered", func() bool { return deliveryOf(t, s, "acct_r", ev.ID).State == StateDelivered })
+	renderedMu.Lock()
+	require.Equal(t, []string{"acct_r " + ev.ID + " " + vNew.String()}, rendered, "Rendered is told of the delivery once, not of its retries")
+	renderedMu.Unlock()
 	d := deliveryOf(t, s, "acct_r", ev.ID)
 	require.Equal(t, 4, d.Attempts, "delivered on the fourth attempt")
 	require.Equal(t, 200, d.LastStatus)
