@@ -28,6 +28,7 @@ import (
 	"github.com/verso-api/verso/prom"
 	"github.com/verso-api/verso/ratelimit"
 	"github.com/verso-api/verso/ratelimit/echoratelimit"
+	"github.com/verso-api/verso/reports"
 	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/server/echoversioning"
 	"github.com/verso-api/verso/shadow"
@@ -101,6 +102,11 @@ type Config struct {
 	// integrated against. Optional. Default value the zero Version: the
 	// newest stable version.
 	DefaultVersion versions.Version
+	// ReportSampleRate is the share of each account's requests whose
+	// changes are recorded for its upgrade report
+	// (reports.RecorderOptions.SampleRate). Optional. Default value 1:
+	// every request.
+	ReportSampleRate float64
 	// WebhooksAllowPrivate lets webhook endpoints name, and deliveries
 	// reach, loopback, private and link-local addresses: for local
 	// development only. Optional. Default value false.
@@ -185,7 +191,12 @@ type Server struct {
 	// Counter counts the requests served per version and account, for the
 	// census (verso pins): the versioning middleware's Usage; Serve flushes
 	// it to Pins every minute.
-	Counter  *pins.Counter
+	Counter *pins.Counter
+	// Recorder records which changes fired on each account's requests,
+	// responses and webhook deliveries, for its upgrade report; Serve
+	// flushes it to Evidence every minute.
+	Recorder *reports.Recorder
+	Evidence *reports.SQLStore
 	Webhooks *webhooks.SQLStore
 	Worker   *webhooks.Worker
 	Engine   *transform.Engine
@@ -202,6 +213,7 @@ type Server struct {
 	byType   map[string]*resource
 	expands  map[string]expandRoot
 	sampler  *shadow.Sampler
+	reporter *reports.Reporter
 	limits   HTTPLimits
 	metrics  http.Handler
 
@@ -276,6 +288,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.Counter = pins.NewCounter(s.Pins)
+	if s.Evidence, err = reports.NewSQLStore(ctx, cfg.DB, &reports.Options{Now: s.now}); err != nil {
+		return nil, err
+	}
+	if s.Recorder, err = reports.NewRecorder(s.timeline, s.Evidence, &reports.RecorderOptions{SampleRate: cfg.ReportSampleRate, Now: s.now}); err != nil {
+		return nil, err
+	}
+	if s.reporter, err = reports.NewReporter(s.timeline, s.Evidence, &reports.ReporterOptions{Engine: s.Engine}); err != nil {
+		return nil, err
+	}
 	if s.hooks, err = webhooks.NewSQLStore(ctx, cfg.DB, &webhooks.Options{Clock: s.now, AllowPrivate: cfg.WebhooksAllowPrivate, Sealer: cfg.Sealer}); err != nil {
 		return nil, err
 	}
@@ -290,6 +311,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return st.Pending, st.Oldest, err
 	})
 	wc.Renderer = s.renderEvent
+	wc.Rendered = s.deliveryShaped
 	if wc.Clock == nil {
 		wc.Clock = s.now
 	}
@@ -358,6 +380,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		NearestVersion: cfg.NearestVersion,
 		DefaultVersion: cfg.DefaultVersion,
 		Usage:          s.Counter,
+		Fired:          s.Recorder,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		Logger:         s.log,
 		Metrics:        prom.NewMetrics(s.Registry),
@@ -384,6 +407,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.routes(v1)
 	s.sourceRoutes(v1)
 	if err := s.pinRoutes(v1); err != nil {
+		return nil, err
+	}
+	if err := s.reportRoutes(v1, cfg.DefaultVersion); err != nil {
 		return nil, err
 	}
 	s.docsRoutes(e)
@@ -527,6 +553,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	start(func() {
 		s.Counter.Run(ctx, time.Minute, func(err error) { s.log.Warn("census: count requests", "err", err) })
 	})
+	start(func() {
+		s.Recorder.Run(ctx, time.Minute, func(err error) { s.log.Warn("upgrade reports: record", "err", err) })
+	})
 	s.retain(ctx, start)
 	srv := &http.Server{Handler: s.Echo, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: s.limits.ReadHeaderTimeout, ReadTimeout: s.limits.ReadTimeout, WriteTimeout: s.limits.WriteTimeout,
@@ -555,6 +584,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	// Requests that finished during the shutdown are counted too.
 	if ferr := s.Counter.Flush(context.Background()); ferr != nil {
 		s.log.Warn("census: count requests", "err", ferr)
+	}
+	if ferr := s.Recorder.Flush(context.Background()); ferr != nil {
+		s.log.Warn("upgrade reports: record", "err", ferr)
 	}
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)

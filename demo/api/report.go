@@ -1,0 +1,46 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/tidwall/gjson"
+
+	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/reports/reporthttp"
+	"github.com/verso-api/verso/versions"
+)
+
+// reportRoutes mounts the account's upgrade report (package reporthttp)
+// beside the pin endpoints: GET /v1/account/api_version/upgrade_report,
+// from the account's pin (def when it has none) to ?to=V, the newest
+// stable version by default; JSON, or the page with format=html.
+func (s *Server) reportRoutes(g *echo.Group, def versions.Version) error {
+	h, err := reporthttp.Config{
+		Reporter:       s.reporter,
+		Account:        func(r *http.Request) (string, error) { return accountFrom(r.Context()), nil },
+		Pins:           s.Pins,
+		DefaultVersion: def,
+		ChangelogURL:   "/changelog",
+		Logger:         s.log,
+	}.Handler()
+	if err != nil {
+		return err
+	}
+	g.GET("/account/api_version/upgrade_report", echo.WrapHandler(h))
+	return nil
+}
+
+// deliveryShaped records which changes shaped a webhook delivery of an
+// account's event, rendered in its endpoint's version (the worker's
+// Rendered hook: first attempts only).
+func (s *Server) deliveryShaped(account string, event []byte, v versions.Version) {
+	if n, ok := s.timeline.Versions().Nearest(v); ok {
+		v = n
+	}
+	var fired gates.Fired
+	if _, err := s.Engine.RenderFired(event, s.timeline.Newest(), v, &fired); err != nil {
+		return // the worker reported the failed rendering
+	}
+	s.Recorder.RecordDelivery(account, gjson.GetBytes(event, "type").Str, &fired)
+}
