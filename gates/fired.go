@@ -20,6 +20,9 @@ import (
 type Fired struct {
 	small [4]uint64
 	more  []uint64 // words past small, for timelines of more than 256 changes
+	// fields, when set (TrackFields), gets the field slots of the ops
+	// that fire.
+	fields *Fired
 }
 
 // Add puts the change at index i in the set.

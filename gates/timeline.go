@@ -128,6 +128,9 @@ type Timeline struct {
 	// change's index (ChangeIndex) is its position here.
 	changes   []*Change
 	changeIdx map[string]int
+	// slots are the field slots of the changes' body ops (FieldSlotAt).
+	slots   []FieldSlot
+	slotIdx map[slotKey]int
 }
 
 // Stubbed returns the custom functions and resolvers the timeline names
@@ -352,6 +355,7 @@ func build(spec Spec, funcs *Registry, withoutGo string, errs *ErrorList) *Timel
 			t.changes = append(t.changes, c)
 		}
 	}
+	t.compileSlots()
 	t.compileRoutes()
 	t.compileLifecycles()
 	return t

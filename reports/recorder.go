@@ -87,11 +87,14 @@ type pendingTraffic struct {
 	requests, header int64
 	first, last      int64 // Unix nanoseconds
 	changes          []tally
+	// fields tally the field slots that fired (tally.change is the slot),
+	// in requests and responses.
+	fields []tally
 }
 
 // pendingDeliveries is what a Recorder holds of an account's deliveries
 // of one event type since its last flush.
-type pendingDeliveries struct{ changes []tally }
+type pendingDeliveries struct{ changes, fields []tally }
 
 // tally counts one change: the requests and responses it altered (or the
 // deliveries it shaped), and when.
@@ -137,9 +140,6 @@ type changeInfo struct {
 	// request's route; routeResponse: status or header ops, which alter
 	// the response.
 	routeRequest, routeResponse bool
-	// respFields are the fields its body ops name in responses
-	// ("customer.balance"); reqFields in request bodies ("balance").
-	respFields, reqFields []string
 }
 
 // NewRecorder returns a Recorder for the changes of tl that flushes to
@@ -197,30 +197,12 @@ func NewRecorder(tl *gates.Timeline, store Store, opts *RecorderOptions) (*Recor
 
 func infoOf(c *gates.Change) changeInfo {
 	in := changeInfo{id: c.ID}
-	add := func(list []string, f string) []string {
-		for _, x := range list {
-			if x == f {
-				return list
-			}
-		}
-		return append(list, f)
-	}
 	for _, op := range c.Ops {
 		switch {
 		case op.Kind.Endpoint():
 			in.routeRequest = true
 		case op.Kind.Response():
 			in.routeResponse = true
-		case op.Kind.Body() && op.Field != "":
-			if len(c.Resources) == 0 {
-				in.respFields = add(in.respFields, op.Field)
-			}
-			for _, res := range c.Resources {
-				in.respFields = add(in.respFields, res+"."+op.Field)
-			}
-			if len(c.Endpoints) > 0 {
-				in.reqFields = add(in.reqFields, op.Field)
-			}
 		}
 	}
 	return in
@@ -285,6 +267,12 @@ func (r *Recorder) Record(x *server.Exchange) {
 			p.changes = r.fire(p.changes, x, i, now)
 		}
 	}
+	for i := range x.RequestFields.All() {
+		p.fields = fire(p.fields, i, true, false, now)
+	}
+	for i := range x.ResponseFields.All() {
+		p.fields = fire(p.fields, i, false, true, now)
+	}
 }
 
 // fire counts change i of x in ts: in the request, the response or both.
@@ -299,9 +287,16 @@ func (r *Recorder) fire(ts []tally, x *server.Exchange, i int, now int64) []tall
 }
 
 // RecordDelivery records a webhook delivery to account of an event of
-// type eventType, which the changes in fired shaped (rendered with
-// transform.Engine.RenderFired in the endpoint's version).
-func (r *Recorder) RecordDelivery(account, eventType string, fired *gates.Fired) {
+// type eventType, which the changes in fired shaped, and the field slots
+// in fields (nil for none) of their ops: rendered with
+// transform.Engine.RenderFired in the endpoint's version, fired tracking
+// fields (gates.Fired.TrackFields).
+//
+//	var fired, fields gates.Fired
+//	fired.TrackFields(&fields)
+//	body, err := engine.RenderFired(event, timeline.Newest(), endpointVersion, &fired)
+//	recorder.RecordDelivery(account, eventType, &fired, &fields)
+func (r *Recorder) RecordDelivery(account, eventType string, fired, fields *gates.Fired) {
 	if account == "" || fired == nil || fired.Empty() {
 		return
 	}
@@ -323,6 +318,11 @@ func (r *Recorder) RecordDelivery(account, eventType string, fired *gates.Fired)
 			d.changes = fire(d.changes, i, false, true, now)
 		}
 	}
+	if fields != nil {
+		for i := range fields.All() {
+			d.fields = fire(d.fields, i, false, true, now)
+		}
+	}
 }
 
 // batch turns what is pending into a Batch: one ChangeCount per account
@@ -334,6 +334,16 @@ func (r *Recorder) batch(pending map[trafficKey]*pendingTraffic, deliveries map[
 		change  int
 	}
 	counts := map[key]*ChangeCount{}
+	// field adds the count of a slot's tally to its change's fields.
+	field := func(account string, t *tally) {
+		s, ok := r.tl.FieldSlotAt(t.change)
+		if !ok || s.Field == "" {
+			return
+		}
+		if c := counts[key{account, s.Change}]; c != nil {
+			c.Fields[s.Name()] += t.n
+		}
+	}
 	get := func(account string, t *tally) *ChangeCount {
 		k := key{account, t.change}
 		c := counts[k]
@@ -352,16 +362,12 @@ func (r *Recorder) batch(pending map[trafficKey]*pendingTraffic, deliveries map[
 		for i := range p.changes {
 			t := &p.changes[i]
 			c := get(k.account, t)
-			in := &r.info[t.change]
 			c.Requests += t.req
 			c.Responses += t.resp
 			c.Endpoints[k.endpoint] += t.n
-			for _, f := range in.reqFields {
-				c.Fields[f] += t.req
-			}
-			for _, f := range in.respFields {
-				c.Fields[f] += t.resp
-			}
+		}
+		for i := range p.fields {
+			field(k.account, &p.fields[i])
 		}
 	}
 	for k, d := range deliveries {
@@ -372,17 +378,12 @@ func (r *Recorder) batch(pending map[trafficKey]*pendingTraffic, deliveries map[
 			if k.eventType != "" {
 				c.EventTypes[k.eventType] += t.n
 			}
-			for _, f := range r.info[t.change].respFields {
-				c.Fields[f] += t.n
-			}
+		}
+		for i := range d.fields {
+			field(k.account, &d.fields[i])
 		}
 	}
 	for _, c := range counts {
-		for name, n := range c.Fields {
-			if n == 0 {
-				delete(c.Fields, name)
-			}
-		}
 		b.Changes = append(b.Changes, *c)
 	}
 	return b
@@ -411,6 +412,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 			cur.first = min(cur.first, p.first)
 			cur.last = max(cur.last, p.last)
 			cur.changes = mergeTallies(cur.changes, p.changes)
+			cur.fields = mergeTallies(cur.fields, p.fields)
 		}
 		for k, d := range deliveries {
 			cur := r.deliveries[k]
@@ -419,6 +421,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 				continue
 			}
 			cur.changes = mergeTallies(cur.changes, d.changes)
+			cur.fields = mergeTallies(cur.fields, d.fields)
 		}
 		r.mu.Unlock()
 		return err

@@ -59,27 +59,53 @@ var (
 	v2024 = versions.MustParse("2024-04-01")
 )
 
-// exchange returns an Exchange with the changes named fired in its parts.
+// exchange returns an Exchange with the changes named fired in its parts,
+// each op of theirs on its first resource in a response, with no resource
+// in a request.
 func exchange(tl *gates.Timeline, account string, v versions.Version, method, path, pattern string, route, request, response []string) *server.Exchange {
 	x := &server.Exchange{Account: account, Version: v, Source: server.SourcePin, Method: method, Path: path, Pattern: pattern, Status: 200}
 	for _, id := range route {
 		x.Route.Add(tl.ChangeIndex(id))
 	}
 	for _, id := range request {
-		x.Request.Add(tl.ChangeIndex(id))
+		addOps(tl, &x.Request, &x.RequestFields, id, false)
 	}
 	for _, id := range response {
-		x.Response.Add(tl.ChangeIndex(id))
+		addOps(tl, &x.Response, &x.ResponseFields, id, true)
 	}
 	return x
 }
 
-func fired(tl *gates.Timeline, ids ...string) *gates.Fired {
-	var f gates.Fired
-	for _, id := range ids {
-		f.Add(tl.ChangeIndex(id))
+// addOps adds change id to fired, and the slots of its ops to fields.
+func addOps(tl *gates.Timeline, fired, fields *gates.Fired, id string, resource bool) {
+	ci := tl.ChangeIndex(id)
+	c := tl.ChangeAt(ci)
+	fired.Add(ci)
+	for oi := range c.Ops {
+		r := ""
+		if resource && len(c.Resources) > 0 {
+			r = c.Resources[0]
+		}
+		if s := tl.FieldSlotIndex(ci, oi, r); s >= 0 {
+			fields.Add(s)
+		}
 	}
-	return &f
+}
+
+// deliver records a delivery shaped by the changes ids.
+func deliver(tl *gates.Timeline, r *reports.Recorder, account, eventType string, ids ...string) {
+	f, fields := fired(tl, ids...)
+	r.RecordDelivery(account, eventType, f, fields)
+}
+
+// fired returns the changes ids, and the slots of their ops on their
+// first resource.
+func fired(tl *gates.Timeline, ids ...string) (*gates.Fired, *gates.Fired) {
+	var f, fields gates.Fired
+	for _, id := range ids {
+		addOps(tl, &f, &fields, id, true)
+	}
+	return &f, &fields
 }
 
 func TestRecorder(t *testing.T) {
@@ -98,9 +124,9 @@ func TestRecorder(t *testing.T) {
 	header.Source = server.SourceHeader
 	r.Record(header)
 	r.Record(exchange(tl, "", v2023, "GET", "/v1/customers/cus_1", "", nil, nil, []string{"customer_balance"})) // no account: nothing
-	r.RecordDelivery("acct_1", "charge.succeeded", fired(tl, "charge_status"))
-	r.RecordDelivery("acct_1", "charge.succeeded", fired(tl, "charge_status"))
-	r.RecordDelivery("acct_1", "customer.updated", fired(tl))
+	deliver(tl, r, "acct_1", "charge.succeeded", "charge_status")
+	deliver(tl, r, "acct_1", "charge.succeeded", "charge_status")
+	deliver(tl, r, "acct_1", "customer.updated")
 
 	e, err := store.Evidence(ctx, "acct_1")
 	require.NoError(t, err)
@@ -168,7 +194,7 @@ func TestRecorderKeepsWhatFailedToFlush(t *testing.T) {
 	require.NoError(t, err)
 	x := exchange(tl, "acct_1", v2023, "GET", "/v1/customers/cus_1", "", nil, nil, []string{"customer_balance"})
 	r.Record(x)
-	r.RecordDelivery("acct_1", "charge.succeeded", fired(tl, "charge_status"))
+	deliver(tl, r, "acct_1", "charge.succeeded", "charge_status")
 	require.Error(t, r.Flush(ctx))
 	r.Record(x)
 	store.fail = false
@@ -307,7 +333,7 @@ func TestReport(t *testing.T) {
 	}
 	rec.Record(exchange(tl, "acct_1", v2023, "POST", "/v1/customers", "POST /v1/customers", nil, []string{"customer_balance"}, []string{"customer_balance"}))
 	rec.Record(exchange(tl, "acct_1", v2023, "GET", "/v1/charges/ch_1", "GET /v1/charges/{id}", nil, nil, nil))
-	rec.RecordDelivery("acct_1", "charge.succeeded", fired(tl, "charge_status"))
+	deliver(tl, rec, "acct_1", "charge.succeeded", "charge_status")
 	tried := exchange(tl, "acct_1", v2024, "GET", "/v1/customers/cus_1", "GET /v1/customers/{id}", nil, nil, nil)
 	tried.Source = server.SourceHeader
 	rec.Record(tried)

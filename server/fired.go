@@ -52,14 +52,21 @@ type Exchange struct {
 	// since, a status or header changed on the way back.
 	Route gates.Fired
 	// Request holds the changes that altered the request's body or query
-	// string on its walk forward.
-	Request gates.Fired
+	// string on its walk forward, and RequestFields the field slots of
+	// their ops that did (gates.Timeline.FieldSlotAt).
+	Request, RequestFields gates.Fired
 	// Response holds the changes that altered the response body on its
-	// walk back.
-	Response gates.Fired
+	// walk back, and ResponseFields the field slots of their ops that
+	// did.
+	Response, ResponseFields gates.Fired
 }
 
-var exchanges = sync.Pool{New: func() any { return new(Exchange) }}
+var exchanges = sync.Pool{New: func() any {
+	x := new(Exchange)
+	x.Request.TrackFields(&x.RequestFields)
+	x.Response.TrackFields(&x.ResponseFields)
+	return x
+}}
 
 // getExchange returns an empty Exchange from the pool.
 func getExchange() *Exchange { return exchanges.Get().(*Exchange) }
@@ -70,6 +77,8 @@ func putExchange(x *Exchange) {
 	x.Account, x.Version, x.Source, x.Method, x.Path, x.Pattern, x.Status = "", versions.Version{}, 0, "", "", "", 0
 	x.Route.Reset()
 	x.Request.Reset()
+	x.RequestFields.Reset()
 	x.Response.Reset()
+	x.ResponseFields.Reset()
 	exchanges.Put(x)
 }

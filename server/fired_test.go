@@ -56,6 +56,7 @@ type got struct {
 	account, version, source, method, path, pattern string
 	status                                          int
 	route, request, response                        []string
+	requestFields, responseFields                   []string
 }
 
 func (e *exchanges) Sample() bool { return e.sample }
@@ -64,7 +65,7 @@ func (e *exchanges) Record(x *server.Exchange) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.got = append(e.got, got{x.Account, x.Version.String(), x.Source.String(), x.Method, x.Path, x.Pattern, x.Status,
-		ids(&x.Route), ids(&x.Request), ids(&x.Response)})
+		ids(&x.Route), ids(&x.Request), ids(&x.Response), slots(&x.RequestFields), slots(&x.ResponseFields)})
 }
 
 var firedTL *gates.Timeline
@@ -73,6 +74,15 @@ func ids(f *gates.Fired) []string {
 	out := []string{}
 	for i := range f.All() {
 		out = append(out, firedTL.ChangeAt(i).ID)
+	}
+	return out
+}
+
+func slots(f *gates.Fired) []string {
+	out := []string{}
+	for i := range f.All() {
+		s, _ := firedTL.FieldSlotAt(i)
+		out = append(out, s.Name())
 	}
 	return out
 }
@@ -144,21 +154,21 @@ func TestFiredRecorded(t *testing.T) {
 		httpPattern, echoPattern                   string
 	}{
 		{name: "rename in a response", method: "GET", path: "/v1/customers/cus_1", version: "2023-01-01", account: "acct_1",
-			want:        &got{status: 200, route: []string{}, request: []string{}, response: []string{"customer_balance"}},
+			want:        &got{status: 200, route: []string{}, request: []string{}, response: []string{"customer_balance"}, requestFields: []string{}, responseFields: []string{"customer.balance"}},
 			httpPattern: "GET /v1/customers/{id}", echoPattern: "/v1/customers/:id"},
 		{name: "rename in a request and its response, status changed", method: "POST", path: "/v1/customers", body: `{"account_balance":5}`, version: "2023-01-01", account: "acct_1",
-			want:        &got{status: 200, route: []string{"created_status"}, request: []string{"customer_balance"}, response: []string{"customer_balance"}},
+			want:        &got{status: 200, route: []string{"created_status"}, request: []string{"customer_balance"}, response: []string{"customer_balance"}, requestFields: []string{"balance"}, responseFields: []string{"customer.balance"}},
 			httpPattern: "POST /v1/customers", echoPattern: "/v1/customers"},
 		{name: "a request the rename does not touch", method: "POST", path: "/v1/customers", body: `{"name":"Ana"}`, version: "2024-03-01", account: "acct_1",
-			want:        &got{status: 200, route: []string{"created_status"}, request: []string{}, response: []string{}},
+			want:        &got{status: 200, route: []string{"created_status"}, request: []string{}, response: []string{}, requestFields: []string{}, responseFields: []string{}},
 			httpPattern: "POST /v1/customers", echoPattern: "/v1/customers"},
 		{name: "an endpoint moved", method: "GET", path: "/v1/customers/cus_1/cards", version: "2024-01-01", account: "acct_1",
-			want:        &got{status: 200, route: []string{"sources_moved"}, request: []string{}, response: []string{}},
+			want:        &got{status: 200, route: []string{"sources_moved"}, request: []string{}, response: []string{}, requestFields: []string{}, responseFields: []string{}},
 			httpPattern: "GET /v1/customers/{id}/sources", echoPattern: "/v1/customers/:id/cards"},
 		{name: "an endpoint absent", method: "GET", path: "/v1/customers/search", version: "2024-02-01", account: "acct_1",
-			want: &got{status: 404, route: []string{"customer_search"}, request: []string{}, response: []string{}}},
+			want: &got{status: 404, route: []string{"customer_search"}, request: []string{}, response: []string{}, requestFields: []string{}, responseFields: []string{}}},
 		{name: "the newest version named in the header", method: "GET", path: "/v1/customers/cus_1", version: "2024-04-01", account: "acct_1",
-			want:        &got{status: 200, route: []string{}, request: []string{}, response: []string{}},
+			want:        &got{status: 200, route: []string{}, request: []string{}, response: []string{}, requestFields: []string{}, responseFields: []string{}},
 			httpPattern: "GET /v1/customers/{id}", echoPattern: "/v1/customers/:id"},
 		{name: "no account", method: "GET", path: "/v1/customers/cus_1", version: "2023-01-01"},
 		{name: "the newest version by default", method: "GET", path: "/v1/customers/cus_1", account: "acct_1"},

@@ -178,3 +178,71 @@ func TestFiredNilIsPlain(t *testing.T) {
 	assert.Equal(t, []string{"customer_lists_not_expanded", "customer_balance", "customer_tax_info_removed", "customer_sources"}, f.IDs(e.Timeline()))
 	assert.False(t, bytes.Equal(in, got))
 }
+
+// TestFiredFields checks that a walk tracking fields reports the field
+// slot of each op that fired, on the resource it fired on: a change on
+// charges and payment intents that fired on a charge names the charge's
+// field only, and a request names its fields with no resource.
+func TestFiredFields(t *testing.T) {
+	tl, err := gates.Load("t.yaml", []byte(`versions:
+  - version: 2024-03-01
+    changes:
+      - id: invoice_removed
+        description: d
+        resources: [charge, payment_intent]
+        ops:
+          - removed: {field: invoice, default: null}
+          - removed: {field: receipt, default: null}
+  - version: 2024-02-01
+    changes:
+      - id: customer_balance
+        description: d
+        resources: [customer]
+        endpoints: ["POST /v1/customers"]
+        ops:
+          - rename: {field: balance, was: account_balance}
+          - rename: {field: phone, was: telephone}
+  - version: 2024-01-01
+`), nil)
+	require.NoError(t, err)
+	e := transform.New(tl, nil)
+	v := versions.MustParse("2024-01-01")
+	names := func(f *gates.Fired) []string {
+		out := []string{}
+		for i := range f.All() {
+			s, ok := tl.FieldSlotAt(i)
+			require.True(t, ok)
+			out = append(out, tl.ChangeAt(s.Change).ID+":"+s.Name())
+		}
+		return out
+	}
+	var fired, fields gates.Fired
+	fired.TrackFields(&fields)
+	_, err = e.RenderFired([]byte(`{"object":"list","data":[{"object":"charge","receipt":"r"},{"object":"customer","balance":1}]}`), tl.Newest(), v, &fired)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"invoice_removed", "customer_balance"}, fired.IDs(tl))
+	assert.Equal(t, []string{"invoice_removed:charge.invoice", "customer_balance:customer.balance"}, names(&fields),
+		"the charge's invoice put back (its receipt was there), the customer's balance renamed (it has no phone); never the payment intent's")
+
+	fired.Reset()
+	fields.Reset()
+	_, err = e.UpgradeFired([]byte(`{"telephone":"1"}`), v, "POST", "/v1/customers", &fired)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"customer_balance:phone"}, names(&fields), "a request's fields have no resource")
+
+	assert.Equal(t, -1, tl.FieldSlotIndex(0, 9, "charge"))
+	_, ok := tl.FieldSlotAt(tl.NumFieldSlots())
+	assert.False(t, ok)
+
+	// Tracking fields allocates nothing.
+	p, err := e.Plan(tl.Newest(), v)
+	require.NoError(t, err)
+	body := []byte(`{"object":"charge","receipt":"r"}`)
+	dst := make([]byte, 0, 256)
+	n := testing.AllocsPerRun(100, func() {
+		fired.Reset()
+		fields.Reset()
+		dst, _ = p.AppendApplyFired(dst[:0], body, &fired)
+	})
+	assert.Zero(t, n)
+}

@@ -280,11 +280,12 @@ func (e *Engine) compile(fi, ti int, set []uint64) (*Plan, error) {
 			}
 			c := info.c
 			onTop := set != nil && info.top && anyRoute(info.routes, set)
-			for oi := range c.Ops {
-				op := c.Ops[oi]
+			for k := range c.Ops {
+				oi := k // the op's index in the change, walked in reverse going back
 				if back {
-					op = c.Ops[len(c.Ops)-1-oi]
+					oi = len(c.Ops) - 1 - k
 				}
+				op := c.Ops[oi]
 				for _, r := range c.Resources {
 					s, ok, err := compileOp(e.tl.Funcs(), op, r, back, false)
 					if err != nil {
@@ -293,7 +294,7 @@ func (e *Engine) compile(fi, ti int, set []uint64) (*Plan, error) {
 					if !ok {
 						continue
 					}
-					s.change = info.idx
+					s.change, s.slot = info.idx, e.tl.FieldSlotIndex(info.idx, oi, r)
 					if s.kind == stepLift || s.kind == stepNest {
 						if r != gates.ErrorResource && s.members == nil {
 							s.keep = []byte(e.qtype)
@@ -316,7 +317,7 @@ func (e *Engine) compile(fi, ti int, set []uint64) (*Plan, error) {
 						return nil, fmt.Errorf("%s: %w", c.ID, err)
 					}
 					if ok {
-						s.change = info.idx
+						s.change, s.slot = info.idx, e.tl.FieldSlotIndex(info.idx, oi, "")
 						top.steps = append(top.steps, s)
 					}
 				}
@@ -359,7 +360,7 @@ func compileOp(funcs *gates.Registry, op gates.Op, resource string, back, req bo
 	if resource == "" {
 		name = op.Field
 	}
-	s := step{name: name, req: req && !back}
+	s := step{name: name, req: req && !back, slot: -1}
 	at := func(path string) {
 		segs := parsePath(path)
 		s.parent, s.key = segs[:len(segs)-1], segs[len(segs)-1].key

@@ -212,12 +212,12 @@ func (e *Engine) compileRequest(fi int, set []uint64) (*objPlan, error) {
 			if len(c.Resources) > 0 {
 				res = c.Resources[0]
 			}
-			for _, op := range c.Ops {
+			for oi, op := range c.Ops {
 				s, ok, err := compileOp(e.tl.Funcs(), op, res, false, true)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", c.ID, err)
 				}
-				s.change = info.idx
+				s.change, s.slot = info.idx, e.tl.FieldSlotIndex(info.idx, oi, "")
 				if s.kind == stepNest && res != "" && s.members == nil {
 					s.keep = []byte(e.qtype)
 				}

@@ -81,8 +81,10 @@ type step struct {
 	req bool
 	// oldParam and newParam name such fields as a form would.
 	oldParam, newParam string
-	// change is the index of the step's change, reported when it fires.
-	change int
+	// change is the index of the step's change, reported when it fires,
+	// and slot its field slot (gates.Timeline.FieldSlotIndex; -1 for
+	// none), reported when the walk tracks fields.
+	change, slot int
 	// resolver, rname and rtype are the resolver of a resolve step, its
 	// name and the type of the objects it is asked about.
 	resolver     gates.Resolver
@@ -229,7 +231,7 @@ func (p *objPlan) applyPartial(d *domPool, o *object) (*object, error) {
 // changes that fired.
 func (d *domPool) fire(s *step) {
 	if d.fired != nil {
-		d.fired.Add(s.change)
+		d.fired.AddField(s.change, s.slot)
 	}
 }
 

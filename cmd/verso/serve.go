@@ -56,6 +56,10 @@ Flags:
   --default-version V  the version served to a request naming none from an
                        account with no pin, which is then pinned to it
                        (default: the newest stable version)
+  --report-sample R    share of each account's requests whose changes are
+                       recorded for its upgrade report (default 1; GET
+                       /v1/account/api_version/upgrade_report, verso
+                       upgrade-report)
   --webhooks-allow-private
                        let webhook endpoints reach loopback, private and
                        link-local addresses (local development only)
@@ -181,6 +185,7 @@ func runServe(e *env, args []string) error {
 	proxies := fs.String("trusted-proxies", "", "")
 	metricsAddr := fs.String("metrics-addr", "", "")
 	shadowRate := fs.Float64("shadow-rate", 0, "")
+	reportSample := fs.Float64("report-sample", 1, "")
 	nearest := fs.Bool("nearest-version", false, "")
 	defaultVersion := fs.String("default-version", "", "")
 	allowPrivate := fs.Bool("webhooks-allow-private", false, "")
@@ -210,6 +215,9 @@ func runServe(e *env, args []string) error {
 			return usagef("--port %d is out of range", *port)
 		}
 		*addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(*port))
+	}
+	if *reportSample <= 0 || *reportSample > 1 {
+		return usagef("--report-sample must be above 0 and at most 1")
 	}
 	if *shadowRate < 0 || *shadowRate > 1 {
 		return usagef("--shadow-rate must be between 0 and 1")
@@ -287,7 +295,7 @@ func runServe(e *env, args []string) error {
 	s, db, err := openAPI(ctx, *dbURL, *tlPath, logger, api.Config{
 		KeyLimit: ratelimit.Per(*rate, time.Second), IPLimit: ratelimit.Per(*ipRate, time.Second),
 		ClientIPHeader: *ipHeader, TrustedProxies: trusted, SeparateMetrics: *metricsAddr != "",
-		ShadowRate: *shadowRate, NearestVersion: *nearest, DefaultVersion: defVersion,
+		ShadowRate: *shadowRate, NearestVersion: *nearest, DefaultVersion: defVersion, ReportSampleRate: *reportSample,
 		WebhooksAllowPrivate: *allowPrivate, Sealer: seal, HTTP: limits,
 		Webhooks: webhooks.Config{Backoff: webhooks.Backoff{Initial: *retryBase}, Concurrency: *hookConc}, Retention: retain,
 	})
@@ -316,7 +324,10 @@ func runServe(e *env, args []string) error {
 	tl := s.Engine.Timeline()
 	fmt.Fprintf(e.stdout, "verso: serving %s on http://%s (database %s)\n", orDefault(tl.API(), "the demo API"), ln.Addr(), db.Dialect)
 	fmt.Fprintf(e.stdout, "verso: %d versions, newest %s, base %s; header %s\n", tl.Versions().Len(), tl.Newest(), tl.Versions().Base(), tl.Header())
-	if tl.NewestStable() != tl.Newest() {
+	switch {
+	case !defVersion.IsZero():
+		fmt.Fprintf(e.stdout, "verso: a request with no %s header pins its account to %s (--default-version)\n", tl.Header(), defVersion)
+	case tl.NewestStable() != tl.Newest():
 		fmt.Fprintf(e.stdout, "verso: a request with no %s header pins its account to %s (newer versions are previews, served when asked for)\n", tl.Header(), tl.NewestStable())
 	}
 	if secret != "" {

@@ -42,9 +42,10 @@ var endpointParams = map[string][]string{
 	"GET /v1/events":     listParams("type"),
 	"GET /v1/events/:id": nil,
 
-	"GET /v1/account/api_version":           nil,
-	"POST /v1/account/api_version":          {"version"},
-	"POST /v1/account/api_version/rollback": nil,
+	"GET /v1/account/api_version":                nil,
+	"POST /v1/account/api_version":               {"version"},
+	"POST /v1/account/api_version/rollback":      nil,
+	"GET /v1/account/api_version/upgrade_report": {"to", "format"},
 }
 
 var customerParams = []string{"email", "name", "description", "phone", "default_source", "currency", "balance", "metadata"}

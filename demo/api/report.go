@@ -38,9 +38,10 @@ func (s *Server) deliveryShaped(account string, event []byte, v versions.Version
 	if n, ok := s.timeline.Versions().Nearest(v); ok {
 		v = n
 	}
-	var fired gates.Fired
+	var fired, fields gates.Fired
+	fired.TrackFields(&fields)
 	if _, err := s.Engine.RenderFired(event, s.timeline.Newest(), v, &fired); err != nil {
 		return // the worker reported the failed rendering
 	}
-	s.Recorder.RecordDelivery(account, gjson.GetBytes(event, "type").Str, &fired)
+	s.Recorder.RecordDelivery(account, gjson.GetBytes(event, "type").Str, &fired, &fields)
 }

@@ -77,6 +77,9 @@ func TestUpgradeReport(t *testing.T) {
 		assert.Equal(t, int64(3), bal.Get("evidence.responses").Int(), "the created, read and listed customer")
 		assert.ElementsMatch(t, []any{"POST /v1/customers", "GET /v1/customers/:id", "GET /v1/customers"}, names(bal.Get("evidence.endpoints")), "templates, never ids")
 		assert.Contains(t, bal.Get("what_to_do").String(), "Read `customer.balance` instead of `customer.account_balance`.")
+		assert.Equal(t, []any{"charge.invoice"}, names(r.get(`items.#(id=="charge_invoice_removed").evidence.fields`)),
+			"the charges' invoice put back, not the payment intents'")
+		assert.ElementsMatch(t, []any{"charge.status"}, names(r.get(`items.#(id=="charge_status_succeeded").evidence.fields`)))
 		assert.NotContains(t, r.body, id, "no identifier is kept")
 		assert.NotContains(t, r.body, "ana@example.com", "no value is kept")
 		assert.Regexp(t, `^\d+ of \d+ breaking changes touch your integration\.`, r.get("summary").String())

@@ -132,7 +132,7 @@ type reportJSON struct {
 	}
 	Items []struct {
 		ID         string
-		AffectsYou any `json:"affects_you"`
+		AffectsYou any   `json:"affects_you"`
 		Tried      int64 `json:"tried_at_target"`
 		Evidence   *struct {
 			Requests, Responses int64
@@ -206,6 +206,21 @@ func TestReportOverHTTP(t *testing.T) {
 					require.Zero(t, it.Tried, "no charge was read at the target")
 				case "payment_intent_latest_charge":
 					require.Nil(t, it.Evidence)
+				case "amount_as_string":
+					// The change is on charges, refunds and payment
+					// intents: the evidence names what fired.
+					var fields []string
+					for _, f := range it.Evidence.Fields {
+						fields = append(fields, f.Name)
+					}
+					require.ElementsMatch(t, []string{"charge.amount"}, fields, "the charges read; a form's amount is a string already")
+				case "customer_sources":
+					var fields []string
+					for _, f := range it.Evidence.Fields {
+						fields = append(fields, f.Name)
+					}
+					require.ElementsMatch(t, []string{"customer.default_source", "customer.sources"}, fields,
+						"sources is put back (customer_lists_not_expanded) before it is renamed cards")
 				}
 			}
 			require.NotContains(t, string(body), "cus_NffrFeUfNV2Hib", "no identifier is kept")
