@@ -22,6 +22,8 @@ import (
 	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/pins/pinhttp"
+	"github.com/verso-api/verso/reports"
+	"github.com/verso-api/verso/reports/reporthttp"
 	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
@@ -85,6 +87,13 @@ type Config struct {
 	// Optional. Default value pinhttp.DefaultPath, /v1/account/api_version.
 	PinPath string
 
+	// Reports, with the pin endpoints (Pins and AuthCheck), makes the
+	// proxy answer each account's upgrade report at PinPath +
+	// "/upgrade_report" (package reporthttp), from the evidence that
+	// Fired (a *reports.Recorder into the same store) records.
+	// Optional. Default value nil: no report endpoint.
+	Reports *reports.Reporter
+
 	// RollbackWindow is the pin store's rollback window, for the pin
 	// endpoints. Optional. Default value pins.DefaultRollbackWindow.
 	RollbackWindow time.Duration
@@ -119,6 +128,10 @@ type Proxy struct {
 	rp       *httputil.ReverseProxy
 	pinPaths [2]string
 	pins     http.Handler
+	// report answers the upgrade report at reportPath; nil without
+	// Config.Reports.
+	report     http.Handler
+	reportPath string
 	auth     *authCheck
 	newest   versions.Version
 	// plans holds the walk back to each version on an endpoint no change
@@ -265,6 +278,21 @@ func (config Config) Handler() (*Proxy, error) {
 			return nil, fmt.Errorf("proxy: %w", err)
 		}
 		p.pins, p.pinPaths = ph, [2]string{config.PinPath, config.PinPath + "/rollback"}
+		if config.Reports != nil {
+			p.reportPath = config.PinPath + "/upgrade_report"
+			if p.report, err = (reporthttp.Config{
+				Reporter:       config.Reports,
+				Account:        p.account,
+				Pins:           store,
+				DefaultVersion: config.DefaultVersion,
+				Path:           p.reportPath,
+				ChangelogURL:   config.ChangelogURL,
+				ErrorHandler:   config.ErrorHandler,
+				Logger:         config.Logger,
+			}).Handler(); err != nil {
+				return nil, fmt.Errorf("proxy: %w", err)
+			}
+		}
 	}
 	vc := config.Config
 	vc.Header = p.header
@@ -309,6 +337,12 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	if p.pins != nil && (r.URL.Path == p.pinPaths[0] || r.URL.Path == p.pinPaths[1]) {
 		if p.checkAuth(w, r) == nil {
 			p.pins.ServeHTTP(w, r)
+		}
+		return
+	}
+	if p.report != nil && r.URL.Path == p.reportPath {
+		if p.checkAuth(w, r) == nil {
+			p.report.ServeHTTP(w, r)
 		}
 		return
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/verso-api/verso/pins/pinhttp"
 	"github.com/verso-api/verso/prom"
 	"github.com/verso-api/verso/proxy"
+	"github.com/verso-api/verso/reports"
 	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/storage"
 	"github.com/verso-api/verso/transform"
@@ -49,8 +50,10 @@ SHA-256 of the Authorization header: credentials are never stored.
 
 With --auth-check, a request the upstream answers 2xx only for valid
 credentials, the proxy answers the pin endpoints itself (GET and POST
-/v1/account/api_version version=..., POST /v1/account/api_version/rollback)
-once the upstream has accepted the caller's credentials for it. Without
+/v1/account/api_version version=..., POST /v1/account/api_version/rollback,
+and the account's upgrade report, GET
+/v1/account/api_version/upgrade_report?to=V) once the upstream has
+accepted the caller's credentials for it. Without
 it, nothing proves who may read or move a pin: the proxy does not answer
 them (they reach the upstream) and says so when it starts.
 
@@ -71,6 +74,9 @@ Flags:
                        as "GET /v1/me"; enables the pin endpoints
   --pin-path P         where the pin endpoints answer (default
                        /v1/account/api_version)
+  --report-sample R    share of each account's requests whose changes are
+                       recorded for its upgrade report, kept in --db
+                       (default 1; 0 records nothing)
   --metrics-addr A     serve Prometheus /metrics on this address (default: none)
   --changelog-url U    responses in a deprecated version carry
                        Link: <U#vVERSION>; rel="deprecation" (default: none)
@@ -98,6 +104,7 @@ func runProxy(e *env, args []string) error {
 	dbURL := fs.String("db", "", "")
 	accountHeader := fs.String("account-header", "", "")
 	pinPath := fs.String("pin-path", pinhttp.DefaultPath, "")
+	reportSample := fs.Float64("report-sample", 1, "")
 	authCheck := fs.String("auth-check", "", "")
 	defaultVersion := fs.String("default-version", "", "")
 	metricsAddr := fs.String("metrics-addr", "", "")
@@ -129,6 +136,9 @@ func runProxy(e *env, args []string) error {
 		if d <= 0 {
 			return usagef("the timeouts must be positive durations, such as 30s")
 		}
+	}
+	if *reportSample < 0 || *reportSample > 1 {
+		return usagef("--report-sample must be between 0 and 1")
 	}
 	if *maxBody <= 0 || *maxResponse <= 0 {
 		return usagef("--max-body-bytes and --max-response-bytes must be positive")
@@ -182,6 +192,7 @@ func runProxy(e *env, args []string) error {
 		UpstreamTimeout: *upstreamTimeout,
 	}
 	where := "in memory"
+	var evidence reports.Store = reports.NewMemoryStore(nil)
 	if *dbURL != "" {
 		db, err := storage.Open(ctx, *dbURL)
 		if err != nil {
@@ -189,6 +200,9 @@ func runProxy(e *env, args []string) error {
 		}
 		defer db.Close()
 		if cfg.Pins, err = pins.NewSQLStore(ctx, db, nil); err != nil {
+			return err
+		}
+		if evidence, err = reports.NewSQLStore(ctx, db, nil); err != nil {
 			return err
 		}
 		if *accountHeader == "" {
@@ -215,6 +229,27 @@ func runProxy(e *env, args []string) error {
 		stopCounting()
 		<-counted
 	}()
+	// The changes that fire on each account's traffic, for its upgrade
+	// report: flushed and pruned as the counts are.
+	if *reportSample > 0 {
+		recorder, err := reports.NewRecorder(tl, evidence, &reports.RecorderOptions{SampleRate: *reportSample})
+		if err != nil {
+			return err
+		}
+		if cfg.Reports, err = reports.NewReporter(tl, evidence, &reports.ReporterOptions{Engine: cfg.Engine}); err != nil {
+			return err
+		}
+		cfg.Fired = recorder
+		recorded := make(chan struct{})
+		go func() {
+			recorder.Run(countCtx, time.Minute, func(err error) { logger.Warn("verso: recording changes", "error", err) })
+			close(recorded)
+		}()
+		defer func() {
+			stopCounting()
+			<-recorded
+		}()
+	}
 
 	var msrv *http.Server
 	if *metricsAddr != "" {
@@ -254,6 +289,9 @@ func runProxy(e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "verso: a request naming no version, from an account with no pin, gets %s (--default-version)\n", def)
 	if p.ServesPins() {
 		fmt.Fprintf(e.stdout, "verso: pin endpoints at %s, for callers the upstream accepts on %s\n", *pinPath, *authCheck)
+		if cfg.Reports != nil {
+			fmt.Fprintf(e.stdout, "verso: upgrade reports at %s/upgrade_report (changes recorded for %g of each account's requests, kept 30 days)\n", *pinPath, *reportSample)
+		}
 	} else {
 		fmt.Fprintf(e.stdout, "verso: the pin endpoints (%s) are off: give --auth-check \"GET /v1/me\", a request the upstream answers 2xx only for valid credentials, to serve them\n", *pinPath)
 	}
