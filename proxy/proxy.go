@@ -132,8 +132,8 @@ type Proxy struct {
 	// Config.Reports.
 	report     http.Handler
 	reportPath string
-	auth     *authCheck
-	newest   versions.Version
+	auth       *authCheck
+	newest     versions.Version
 	// plans holds the walk back to each version on an endpoint no change
 	// scopes its ops to; nil when that walk changes nothing whatever the
 	// status, so the answer streams through (as the middleware decides).

@@ -95,7 +95,8 @@ func testUpgradeReport(t *testing.T, upstream string, b storagetest.Backend) {
 		require.NoError(t, json.Unmarshal([]byte(it.Get("affects_you").Raw), &v))
 		affects[it.Get("id").String()] = v
 	}
-	assert.Equal(t, map[string]any{"task_title": true, "task_status_open": true, "task_priority_as_string": true, "task_labels": true}, affects)
+	assert.Equal(t, map[string]any{"task_title": true, "task_status_open": true, "task_priority_as_string": true, "task_labels": true,
+		"task_owner_embedded": false}, affects, "the client's tasks have no owner")
 	title := r.get(`items.#(id=="task_title")`)
 	assert.Equal(t, int64(1), title.Get("evidence.requests").Int(), "the task created with name")
 	assert.Equal(t, int64(2), title.Get("evidence.responses").Int())
@@ -104,7 +105,7 @@ func testUpgradeReport(t *testing.T, upstream string, b storagetest.Backend) {
 	assert.Equal(t, int64(1), r.get("traffic.at_target.requests").Int())
 	assert.NotContains(t, r.body, id)
 	assert.NotContains(t, r.body, "Write the report")
-	assert.Equal(t, "3 of 3 breaking changes touch your integration. You already sent 1 request at "+v2024+".", r.get("summary").String(), "task_labels is not breaking")
+	assert.Equal(t, "3 of 4 breaking changes touch your integration. You already sent 1 request at "+v2024+".", r.get("summary").String(), "task_labels is not breaking")
 
 	page := do(t, base, request{method: "GET", path: "/v1/account/api_version/upgrade_report?format=html", header: key})
 	require.Equal(t, 200, page.status, page.body)

@@ -43,7 +43,7 @@ func TestBackWriterWalksAWholeWrite(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
 			rec.Header().Set("Content-Type", "application/json")
-			bw := getBackWriter(rec, httptest.NewRequest("GET", "/", nil), plan, 1<<20, tt.raw, false)
+			bw := getBackWriter(rec, httptest.NewRequest("GET", "/", nil), plan, 1<<20, tt.raw, false, nil)
 			defer putBackWriter(bw)
 			for _, s := range tt.writes {
 				if _, err := bw.Write([]byte(s)); err != nil {
