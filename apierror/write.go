@@ -26,7 +26,10 @@ func ShapeFrom(ctx context.Context) Shape {
 // Write answers err on w in the shape of r's context (ShapeFrom): an
 // *Error with its status, headers and fields, anything else as From makes
 // it. HEAD requests get the status and headers alone. 5xx errors are
-// logged with their cause at level error, on slog.Default.
+// logged with their cause on slog.Default: at level warn for a 503 (a
+// dependency away, such as a database outage, which would otherwise log
+// an error per request), at level error for the others; 4xx are not
+// logged.
 //
 //	apierror.Write(w, r, ErrNoSuchUser.With("No such user: 'u_9'").WithParam("id"))
 func Write(w http.ResponseWriter, r *http.Request, err error) {
@@ -39,7 +42,7 @@ func WriteShape(w http.ResponseWriter, r *http.Request, err error, shape Shape) 
 }
 
 // NewWriter returns Write logging 5xx errors to logger (nil means
-// slog.Default()): the signature of the error handlers of verso's
+// slog.Default()) at Write's levels: the signature of the error handlers of verso's
 // middlewares (server.Config.ErrorHandler and the like).
 func NewWriter(logger *slog.Logger) func(w http.ResponseWriter, r *http.Request, err error) {
 	return func(w http.ResponseWriter, r *http.Request, err error) {
@@ -56,7 +59,7 @@ func write(w http.ResponseWriter, r *http.Request, err error, shape Shape, logge
 		if logger == nil {
 			logger = slog.Default()
 		}
-		logger.ErrorContext(r.Context(), "request failed",
+		logger.Log(r.Context(), logLevel(e.Status), "request failed",
 			"method", r.Method, "path", r.URL.Path, "status", e.Status, "error", err)
 	}
 	body := shape.Marshal(e)
@@ -72,4 +75,14 @@ func write(w http.ResponseWriter, r *http.Request, err error, shape Shape, logge
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
+}
+
+// logLevel is the level a 5xx answer of status is logged at: warn for a
+// 503, which retrying later cures and which an outage answers to every
+// request, error for the others.
+func logLevel(status int) slog.Level {
+	if status == http.StatusServiceUnavailable {
+		return slog.LevelWarn
+	}
+	return slog.LevelError
 }

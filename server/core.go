@@ -314,7 +314,7 @@ func (m *Versioning) version(ctx context.Context, header, account string) (int, 
 		return m.deflt, SourceNewPin, nil
 	}
 	if err != nil {
-		m.config.Logger.ErrorContext(ctx, "verso: pin store failed", "account", account, "error", err)
+		m.config.Logger.WarnContext(ctx, "verso: pin store failed", "account", account, "error", err)
 		return 0, 0, ErrPinStore.Wrap(err)
 	}
 	i := m.vt.Index(p.Version)

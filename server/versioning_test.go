@@ -714,6 +714,11 @@ func TestPinStoreFailure(t *testing.T) {
 	if !strings.Contains(logs.String(), "database is down") {
 		t.Errorf("not logged: %s", logs)
 	}
+	// A store away answers every request 503: a warning each, not an
+	// error (an outage would flood the log at level error).
+	if strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("logged at level error, or not at warn: %s", logs)
+	}
 	// With a header the store is not asked.
 	rec = do(e, "GET", "/v1/customers/cus_1", "", "", "Authorization", "Bearer key_acct_x", "Stripe-Version", "2017-01-27")
 	if rec.Code != 200 {

@@ -275,7 +275,7 @@ func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &ue):
 		err = ErrParam.With(ue.msg).Wrap(err)
 	default:
-		h.cfg.Logger.ErrorContext(r.Context(), "webhooks: api", "method", r.Method, "path", r.URL.Path, "err", err)
+		h.cfg.Logger.WarnContext(r.Context(), "webhooks: api", "method", r.Method, "path", r.URL.Path, "err", err)
 		err = ErrStore.Wrap(err)
 	}
 	h.cfg.ErrorHandler(w, r, err)

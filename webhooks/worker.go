@@ -332,6 +332,7 @@ type run struct {
 	held, inflight    int
 	unrecorded        int // claimed and outcome not yet written
 	claiming          bool
+	failures          int // claims failed in a row (logClaim)
 	claimed           chan []job
 	sent              chan job
 	results           chan attempt
@@ -377,12 +378,30 @@ func (r *run) claim(ctx context.Context) bool {
 	go func() {
 		now := r.w.now()
 		jobs, err := r.w.store.claim(ctx, now, now.Add(r.w.cfg.Lease), newID("lease_"), c)
-		if err != nil && ctx.Err() == nil {
-			r.w.log.Error("webhooks: claim deliveries", "err", err)
+		if ctx.Err() == nil {
+			r.logClaim(err)
 		}
 		r.claimed <- jobs
 	}()
 	return true
+}
+
+// logClaim logs the claims that fail once when they start failing, and
+// once when a claim succeeds again with how many failed in between, not
+// at every poll while the store is away. Claims run one at a time, each
+// started after the previous one's result was taken, so failures needs
+// no lock.
+func (r *run) logClaim(err error) {
+	switch {
+	case err != nil:
+		r.failures++
+		if r.failures == 1 {
+			r.w.log.Error("webhooks: claim deliveries: failing; logged again when a claim succeeds", "err", err)
+		}
+	case r.failures > 0:
+		r.w.log.Warn("webhooks: claim deliveries: recovered", "failed_claims", r.failures)
+		r.failures = 0
+	}
 }
 
 // take holds freshly claimed deliveries.
