@@ -72,9 +72,10 @@
 // both connections are freed. At other versions the answer streams; the
 // upstream's connection may stay silent for at most that long, then the
 // answer is cut and the connections closed. A client body that cannot be
-// read (a malformed chunked encoding) is the client's fault: 400, never a
-// 502 blaming the upstream; one of unknown length is bounded by
-// Config.MaxBodyBytes like one that declares it (413). A Connection
+// read (a malformed chunked encoding) is the client's fault: 400
+// (apierror.ErrBodyUnreadable), never a 502 blaming the upstream; one of
+// unknown length is bounded by Config.MaxBodyBytes like one that declares
+// it (413). A Connection
 // header may not name the headers the proxy relies on and forwards end to
 // end (Authorization, Cookie, Content-Type, Content-Length,
 // Content-Encoding, the version and account headers): 400; an upstream's

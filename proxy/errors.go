@@ -32,11 +32,6 @@ var (
 	// Config.UpstreamTimeout (504).
 	ErrUpstreamTimeout = apierror.New(http.StatusGatewayTimeout, apierror.TypeAPI, CodeUpstreamTimeout,
 		"The API server behind this proxy did not answer in time. Please retry the request.")
-	// ErrBodyUnreadable: the client's request body could not be read (a
-	// malformed chunked encoding, a body shorter than its Content-Length):
-	// 400, the client's fault, never blamed on the upstream.
-	ErrBodyUnreadable = apierror.New(http.StatusBadRequest, apierror.TypeInvalidRequest, server.CodeBodyInvalid,
-		"The request body could not be read.")
 	// ErrUpgradeRefused: a request to switch protocols (Upgrade:
 	// websocket, h2c) at a version whose walk changes bodies, or any h2c
 	// upgrade: what passes over the new protocol is not walked (400).
@@ -69,13 +64,10 @@ func (p *Proxy) upstreamError(w http.ResponseWriter, outreq *http.Request, err e
 	var e *apierror.Error
 	switch {
 	case x != nil && x.clientErr() != nil:
-		cerr := x.clientErr()
-		var mbe *http.MaxBytesError
-		if errors.As(cerr, &mbe) {
-			e = apierror.From(cerr)
-		} else {
-			e = ErrBodyUnreadable.Wrap(cerr)
-		}
+		// The client's fault, never blamed on the upstream: 400
+		// (apierror.ErrBodyUnreadable: a malformed chunked encoding, a body
+		// shorter than its length), 413 over MaxBodyBytes, 408 too slow.
+		e = apierror.FromBodyRead(x.clientErr())
 	case errors.Is(err, errTooLarge):
 		log.ErrorContext(ctx, "verso: response could not be rendered in the client's version",
 			"method", outreq.Method, "path", outreq.URL.Path, "version", server.VersionOf(outreq).String(), "error", err)

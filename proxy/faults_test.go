@@ -91,7 +91,7 @@ func testFaults(t *testing.T, up *url.URL, store pins.Store, salt []byte) {
 					"\r\nContent-Type: " + c.ctype + "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\nzz\r\n"
 				res, body := rawRequest(t, base, raw)
 				require.Equal(t, 400, res.StatusCode, body)
-				assert.Equal(t, "body_invalid", gjson.Get(body, "error.code").String(), body)
+				assert.Equal(t, "request_body_unreadable", gjson.Get(body, "error.code").String(), body)
 				assert.Equal(t, "invalid_request_error", gjson.Get(body, "error.type").String())
 			})
 		}
