@@ -244,5 +244,7 @@ func TestFiredFields(t *testing.T) {
 		fields.Reset()
 		dst, _ = p.AppendApplyFired(dst[:0], body, &fired)
 	})
-	assert.Zero(t, n)
+	if !raceEnabled {
+		assert.Zero(t, n)
+	}
 }
