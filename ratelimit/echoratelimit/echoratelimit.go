@@ -42,41 +42,32 @@ func Middleware(limit ratelimit.Limit) echo.MiddlewareFunc {
 // *echo.HTTPError of Identifier with echo's error handler, and the
 // middleware's own errors in the API's shape (apierror.Write).
 func New(config ratelimit.Config) (echo.MiddlewareFunc, error) {
+	var a *echohttp.Adapter // the adapter, made once the middleware is
 	if config.Identifier == nil {
-		config.Identifier = clientAddr
-	}
-	if config.Route == nil {
-		config.Route = route
+		config.Identifier = func(r *http.Request) (string, error) { return clientAddr(a.Echo(r), r) }
 	}
 	if config.ErrorHandler == nil {
 		config.ErrorHandler = echohttp.WriteError
 	}
+	// A nil Route stays nil: ratelimit.RoutePath reads r.Pattern, which
+	// the adapter sets to echo's route path.
 	mw, err := config.ToMiddleware()
 	if err != nil {
 		return nil, err
 	}
-	return echohttp.Wrap(mw), nil
+	a = echohttp.New(mw)
+	return a.Middleware, nil
 }
 
-// clientAddr is the request's client address as the echo server's
-// IPExtractor gives it.
-func clientAddr(r *http.Request) (string, error) {
-	c := echohttp.Context(r)
-	if c == nil || c.Echo() == nil || c.Echo().IPExtractor == nil {
+// clientAddr is the request's client address as the IPExtractor of e,
+// the echo server serving r, gives it.
+func clientAddr(e *echo.Echo, r *http.Request) (string, error) {
+	if e == nil || e.IPExtractor == nil {
 		return ratelimit.ClientAddr(r)
 	}
-	ip := c.Echo().IPExtractor(r)
+	ip := e.IPExtractor(r)
 	if ip == "" {
 		return "", ratelimit.ErrNoAddress
 	}
 	return ratelimit.ClientKey(ip), nil
-}
-
-// route is the echo route path of the request, or its URL path before
-// routing.
-func route(r *http.Request) string {
-	if c := echohttp.Context(r); c != nil && c.Path() != "" {
-		return c.Path()
-	}
-	return r.URL.Path
 }

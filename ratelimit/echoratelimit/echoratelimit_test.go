@@ -87,3 +87,35 @@ func TestAdapter(t *testing.T) {
 	}
 	require.Panics(t, func() { echoratelimit.Middleware(ratelimit.Limit{Rate: -1}) })
 }
+
+// TestTwoServers serves one limiter from two echo servers, one that
+// believes X-Forwarded-For (its IPExtractor) and one that does not: each
+// request is counted under the address its own server vouches for.
+func TestTwoServers(t *testing.T) {
+	limit, err := echoratelimit.New(ratelimit.Config{Default: ratelimit.Limit{Rate: 1, Burst: 1},
+		Store: ratelimit.NewMemoryStore(&ratelimit.Options{Clock: func() time.Time { return time.Unix(0, 0) }})})
+	require.NoError(t, err)
+	newEcho := func(xff bool) *echo.Echo {
+		e := echo.New()
+		if xff {
+			e.IPExtractor = echo.ExtractIPFromXFFHeader()
+		}
+		e.Use(limit)
+		e.GET("/", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+		return e
+	}
+	trusting, plain := newEcho(true), newEcho(false)
+	get := func(e *echo.Echo, from string) int {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.RemoteAddr = "10.0.0.9:1234" // a proxy echo trusts by default
+		req.Header.Set("X-Forwarded-For", from)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	assert.Equal(t, 204, get(trusting, "203.0.113.1"), "first from .1")
+	assert.Equal(t, 204, get(plain, "203.0.113.1"), "first from 10.0.0.9, whatever it forwards")
+	assert.Equal(t, 204, get(trusting, "203.0.113.2"), "first from .2")
+	assert.Equal(t, 429, get(plain, "203.0.113.3"), "10.0.0.9 again")
+	assert.Equal(t, 429, get(trusting, "203.0.113.1"), ".1 again")
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package echohttp_test
+
+const raceEnabled = false
