@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
 
 	"github.com/verso-api/verso/demo/api"
 	"github.com/verso-api/verso/openapi"
@@ -27,6 +28,7 @@ import (
 // validator checks responses against one version's derived document.
 type validator struct {
 	router routers.Router
+	url    string
 }
 
 func newValidator(t *testing.T, a *app, v versions.Version) *validator {
@@ -41,7 +43,7 @@ func newValidator(t *testing.T, a *app, v versions.Version) *validator {
 	doc.Servers = openapi3.Servers{{URL: a.url}}
 	router, err := gorillamux.NewRouter(doc)
 	require.NoError(t, err)
-	return &validator{router: router}
+	return &validator{router: router, url: a.url}
 }
 
 // check validates one response of the demo against the document.
@@ -122,12 +124,49 @@ func TestResponsesFitTheDerivedDocuments(t *testing.T) {
 			ev := call("GET", "/v1/events?limit=5", "")
 			call("GET", "/v1/events/"+ev.get("data.0.id").String(), "")
 
+			// Webhook endpoints and the account's version are documented too.
+			we := call("POST", "/v1/webhook_endpoints", "url=https://example.com/hook&enabled_events[]=charge.dispute.created&api_version="+ver)
+			require.Equal(t, 200, we.status, we.body)
+			weid := we.get("id").String()
+			call("GET", "/v1/webhook_endpoints/"+weid, "")
+			call("POST", "/v1/webhook_endpoints/"+weid, "description=orders&disabled=true")
+			call("GET", "/v1/webhook_endpoints?limit=2", "")
+			call("POST", "/v1/webhook_endpoints/"+weid+"/roll_secret", "expires_in=60")
+			call("GET", "/v1/webhook_endpoints/"+weid+"/deliveries", "")
+			call("POST", "/v1/webhook_endpoints/"+weid+"/test", "type=customer.created")
+			call("DELETE", "/v1/webhook_endpoints/"+weid, "")
+			call("GET", "/v1/account/api_version", "")
+
 			// Errors fit the error schema.
 			assert.Equal(t, 404, call("GET", "/v1/customers/cus_missing", "").status)
 			assert.Equal(t, 400, call("POST", "/v1/charges", "currency=usd").status)
-			call("DELETE", "/v1/customers/"+cid, "")
+			// What a deleted customer leaves behind is what its schema
+			// lists, no more (a deleted customer is walked back like any
+			// other: its schema follows).
+			del := call("DELETE", "/v1/customers/"+cid, "")
+			props := vd.schemaProperties(t, "DELETE", "/v1/customers/"+cid)
+			del.get("@this").ForEach(func(k, _ gjson.Result) bool {
+				assert.Contains(t, props, k.String(), "the deleted customer at %s carries %s, which its schema lacks: %s", ver, k, del.body)
+				return true
+			})
 		})
 	}
+}
+
+// schemaProperties returns the properties of the 200 response's schema of
+// an operation.
+func (vd *validator) schemaProperties(t *testing.T, method, path string) []string {
+	t.Helper()
+	req, err := http.NewRequest(method, vd.url+path, nil)
+	require.NoError(t, err)
+	route, _, err := vd.router.FindRoute(req)
+	require.NoError(t, err)
+	s := route.Operation.Responses.Status(200).Value.Content.Get("application/json").Schema.Value
+	var out []string
+	for k := range s.Properties {
+		out = append(out, k)
+	}
+	return out
 }
 
 // TestDemoDocumentAgreesWithTimeline checks the demo's OpenAPI document
