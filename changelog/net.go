@@ -131,6 +131,9 @@ func todo(op gates.Op, resource string) string {
 		}
 		return fmt.Sprintf("Read %s instead of %s.", q(op.Field), q(op.Was))
 	case gates.KindRemoved:
+		if request && op.MovesRequests() {
+			return fmt.Sprintf("Send %s instead of %s.", q(op.From), q(op.Field))
+		}
 		if request {
 			return fmt.Sprintf("Stop sending %s.", q(op.Field))
 		}

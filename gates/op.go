@@ -229,6 +229,22 @@ func RemovedDefault(field string, def any) Op {
 // rename does.
 func RemovedFrom(field, from string) Op { return Op{Kind: KindRemoved, Field: field, From: from} }
 
+// MovesRequests reports whether walking a request forward moves a removed
+// op's field to From: when From names a field by keys alone (no array
+// index), an older client's value is the one the newer version takes
+// there.
+func (op Op) MovesRequests() bool {
+	if op.Kind != KindRemoved || op.From == "" || CheckFromPath(op.From) != nil {
+		return false
+	}
+	for _, k := range SplitFromPath(op.From) {
+		if isIndex(k) {
+			return false
+		}
+	}
+	return true
+}
+
 // WithSchema returns op with Schema set to the JSON encoding of schema, the
 // OpenAPI schema of the field a removed op puts back.
 func (op Op) WithSchema(schema any) Op {

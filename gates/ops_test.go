@@ -143,3 +143,21 @@ func TestDescribeReshapingOps(t *testing.T) {
 	assert.Equal(t, []string{"a.meta", "a.x", "a.y"}, gates.Nest("a.meta", "x", "y").Fields())
 	assert.Equal(t, []string{"author", "author_id"}, gates.Collapse("author", "").WithIDField("author_id").Fields())
 }
+
+func TestMovesRequests(t *testing.T) {
+	for _, tc := range []struct {
+		op   gates.Op
+		want bool
+	}{
+		{gates.RemovedFrom("card", "source"), true},
+		{gates.RemovedFrom("card", "payment.source"), true},
+		{gates.RemovedFrom("assignee", "assignees.0"), false},
+		{gates.RemovedFrom("login", "assignees[0].login"), false},
+		{gates.RemovedDefault("card", nil), false},
+		{gates.Rename("source", "card"), false},
+	} {
+		if got := tc.op.MovesRequests(); got != tc.want {
+			t.Errorf("%s %s from %q: MovesRequests() = %v, want %v", tc.op.Kind, tc.op.Field, tc.op.From, got, tc.want)
+		}
+	}
+}

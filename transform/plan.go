@@ -440,7 +440,7 @@ func compileOp(funcs *gates.Registry, op gates.Op, resource string, back, req bo
 				return s, true, nil
 			}
 			s.kind, s.fn = stepCustom, fn
-		case !back && req && plainPath(op.From):
+		case !back && req && op.MovesRequests():
 			// An old client sending the field means the value the newer
 			// version takes at from: a request walks it there, like a
 			// rename (refused when both are sent).
@@ -522,20 +522,6 @@ func compileOp(funcs *gates.Registry, op gates.Op, resource string, back, req bo
 		s.qdst = quoteKey(s.dst[len(s.dst)-1].key)
 	}
 	return s, true, nil
-}
-
-// plainPath reports whether a removed op's from path names one field by
-// keys alone (no array index), so that a request can send a value there.
-func plainPath(from string) bool {
-	if from == "" || gates.CheckFromPath(from) != nil {
-		return false
-	}
-	for _, k := range gates.SplitFromPath(from) {
-		if _, err := strconv.Atoi(k); err == nil {
-			return false
-		}
-	}
-	return true
 }
 
 // errorWrapper returns the member of an error body that holds the error's

@@ -77,7 +77,7 @@ func TestDocsPages(t *testing.T) {
 		{name: "guide", method: "GET", path: "/changelog/guide?from=2019-10-17&to=2022-11-15", status: 200, ctype: "text/html",
 			want: []string{"Upgrading from 2019-10-17 to 2022-11-15", "What to do:", "Example <code>customer.json</code>"}},
 		{name: "guide to newest", method: "GET", path: "/changelog/guide?from=2014-12-22&format=md", status: 200, ctype: "text/markdown",
-			want: []string{"Upgrading from 2014-12-22 to " + stable}, absent: []string{newest}},
+			want: []string{"Upgrading from 2014-12-22 to " + stable, "**What to do:** Send `source` instead of `card`."}, absent: []string{newest, "Stop sending `card`"}},
 		{name: "guide head", method: "HEAD", path: "/changelog/guide?from=2019-10-17", status: 200, ctype: "text/html"},
 		{name: "guide needs from", method: "GET", path: "/changelog/guide?format=json", status: 400, ctype: "application/json",
 			want: []string{`"param":"from"`}},
