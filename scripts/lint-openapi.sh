@@ -13,14 +13,13 @@ mkdir -p "$out/site"
 go build -o "$out/verso" ./cmd/verso
 "$out/verso" docs -f demo/api/timeline.yaml --spec demo/api/openapi.yaml --out "$out/site" >/dev/null 2>&1
 redocly=scripts/redocly/node_modules/.bin/redocly
-fail=0 n=0
-for doc in "$out"/site/openapi-*.json; do
-  n=$((n + 1))
-  if ! "$redocly" lint --format=summary "$doc" >"$out/lint.txt" 2>&1; then
-    echo "lint-openapi: $(basename "$doc"):" >&2
-    grep -E "^error|error " "$out/lint.txt" >&2 || cat "$out/lint.txt" >&2
-    fail=1
-  fi
-done
-echo "lint-openapi: $n documents, $([ $fail = 0 ] && echo "0 errors" || echo "errors above")"
-exit $fail
+docs=("$out"/site/openapi-*.json)
+# One run for every document: a run per document spent most of its time
+# starting Node.js (2m45s against 5s for the 42 documents, at load 17).
+if "$redocly" lint --format=summary "${docs[@]}" >"$out/lint.txt" 2>&1; then
+  echo "lint-openapi: ${#docs[@]} documents, 0 errors"
+  exit 0
+fi
+echo "lint-openapi: errors:" >&2
+grep -E "^validating |^error " "$out/lint.txt" | grep -B1 "^error" >&2 || cat "$out/lint.txt" >&2
+exit 1
