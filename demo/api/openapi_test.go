@@ -25,6 +25,14 @@ import (
 	"github.com/verso-api/verso/versions"
 )
 
+func init() {
+	// The upgrade report's page is HTML: a string, as its schema says.
+	openapi3filter.RegisterBodyDecoder("text/html", func(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+		b, err := io.ReadAll(body)
+		return string(b), err
+	})
+}
+
 // validator checks responses against one version's derived document.
 type validator struct {
 	router routers.Router
@@ -136,6 +144,9 @@ func TestResponsesFitTheDerivedDocuments(t *testing.T) {
 			call("POST", "/v1/webhook_endpoints/"+weid+"/test", "type=customer.created")
 			call("DELETE", "/v1/webhook_endpoints/"+weid, "")
 			call("GET", "/v1/account/api_version", "")
+			call("GET", "/v1/account/api_version/upgrade_report", "")
+			call("GET", "/v1/account/api_version/upgrade_report?to="+newest, "")
+			call("GET", "/v1/account/api_version/upgrade_report?format=html", "")
 
 			// Errors fit the error schema.
 			assert.Equal(t, 404, call("GET", "/v1/customers/cus_missing", "").status)

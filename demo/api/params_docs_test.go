@@ -143,6 +143,8 @@ func (f *paramFixture) value(t *testing.T, version, method, path, name string, s
 		return one(version)
 	case "version":
 		return one(newest) // the pin's upgrade: newer than the account's
+	case "to":
+		return one(stable) // the upgrade report's target: the account's version or newer
 	case "event":
 		return one(f.event)
 	case "type":
