@@ -645,6 +645,36 @@ func (e RefundListObject) Valid() bool {
 	}
 }
 
+// Defines values for UpgradeReportItemsAffectsYou1.
+const (
+	Unknown UpgradeReportItemsAffectsYou1 = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the UpgradeReportItemsAffectsYou1 enum.
+func (e UpgradeReportItemsAffectsYou1) Valid() bool {
+	switch e {
+	case Unknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpgradeReportObject.
+const (
+	UpgradeReportObjectUpgradeReport UpgradeReportObject = "upgrade_report"
+)
+
+// Valid indicates whether the value is a known member of the UpgradeReportObject enum.
+func (e UpgradeReportObject) Valid() bool {
+	switch e {
+	case UpgradeReportObjectUpgradeReport:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookDeliveryObject.
 const (
 	WebhookDeliveryObjectWebhookDelivery WebhookDeliveryObject = "webhook_delivery"
@@ -771,6 +801,24 @@ const (
 func (e WebhookTestObject) Valid() bool {
 	switch e {
 	case WebhookTestObjectWebhookTest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RetrieveUpgradeReportParamsFormat.
+const (
+	Html RetrieveUpgradeReportParamsFormat = "html"
+	Json RetrieveUpgradeReportParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the RetrieveUpgradeReportParamsFormat enum.
+func (e RetrieveUpgradeReportParamsFormat) Valid() bool {
+	switch e {
+	case Html:
+		return true
+	case Json:
 		return true
 	default:
 		return false
@@ -1224,6 +1272,12 @@ type ListOfCustomersObject string
 // Metadata Key-value pairs for your own use.
 type Metadata map[string]string
 
+// NameCount defines model for name_count.
+type NameCount struct {
+	Count int    `json:"count"`
+	Name  string `json:"name"`
+}
+
 // PaymentIntent A payment from creation to success.
 type PaymentIntent struct {
 	// Amount Amount in minor units (a string of digits from 9999-12-31.preview on).
@@ -1347,6 +1401,91 @@ type RefundList struct {
 
 // RefundListObject defines model for RefundList.Object.
 type RefundListObject string
+
+// UpgradeReport What moving an account from its version to another would change for it.
+type UpgradeReport struct {
+	Account              string `json:"account"`
+	AffectingYou         int    `json:"affecting_you"`
+	Breaking             int    `json:"breaking"`
+	BreakingAffectingYou int    `json:"breaking_affecting_you"`
+	Changes              int    `json:"changes"`
+
+	// Items The changes, oldest first.
+	Items *[]struct {
+		// AffectsYou Whether the change touched the account's traffic; unknown for a behaviour change.
+		AffectsYou      UpgradeReport_Items_AffectsYou `json:"affects_you"`
+		Behavior        bool                           `json:"behavior"`
+		Breaking        bool                           `json:"breaking"`
+		ChangelogAnchor string                         `json:"changelog_anchor"`
+		Description     string                         `json:"description"`
+		Evidence        *struct {
+			Endpoints         *[]NameCount `json:"endpoints,omitempty"`
+			EventTypes        *[]NameCount `json:"event_types,omitempty"`
+			Fields            *[]NameCount `json:"fields,omitempty"`
+			FirstSeen         *int         `json:"first_seen,omitempty"`
+			LastSeen          *int         `json:"last_seen,omitempty"`
+			OtherEndpoints    *int         `json:"other_endpoints,omitempty"`
+			OtherEventTypes   *int         `json:"other_event_types,omitempty"`
+			Requests          *int         `json:"requests,omitempty"`
+			Responses         *int         `json:"responses,omitempty"`
+			WebhookDeliveries *int         `json:"webhook_deliveries,omitempty"`
+		} `json:"evidence"`
+		Id            string    `json:"id"`
+		TriedAtTarget int       `json:"tried_at_target"`
+		Version       string    `json:"version"`
+		WhatToDo      *[]string `json:"what_to_do"`
+	} `json:"items"`
+	Object UpgradeReportObject `json:"object"`
+
+	// Since The start of the window the evidence covers (Unix time).
+	Since   int    `json:"since"`
+	Summary string `json:"summary"`
+
+	// To The version it would move to.
+	To      string `json:"to"`
+	Traffic struct {
+		// AtTarget The account's traffic at one version in the report's window.
+		AtTarget UpgradeTraffic `json:"at_target"`
+
+		// AtVersion The account's traffic at one version in the report's window.
+		AtVersion UpgradeTraffic    `json:"at_version"`
+		Other     *[]UpgradeTraffic `json:"other"`
+	} `json:"traffic"`
+
+	// Unknown The behaviour changes no body shows.
+	Unknown int `json:"unknown"`
+
+	// Version The account's version.
+	Version    string `json:"version"`
+	WindowDays int    `json:"window_days"`
+}
+
+// UpgradeReportItemsAffectsYou0 defines model for UpgradeReport.Items.AffectsYou.0.
+type UpgradeReportItemsAffectsYou0 = bool
+
+// UpgradeReportItemsAffectsYou1 defines model for UpgradeReport.Items.AffectsYou.1.
+type UpgradeReportItemsAffectsYou1 string
+
+// UpgradeReport_Items_AffectsYou Whether the change touched the account's traffic; unknown for a behaviour change.
+type UpgradeReport_Items_AffectsYou struct {
+	union json.RawMessage
+}
+
+// UpgradeReportObject defines model for UpgradeReport.Object.
+type UpgradeReportObject string
+
+// UpgradeTraffic The account's traffic at one version in the report's window.
+type UpgradeTraffic struct {
+	Endpoints *[]NameCount `json:"endpoints"`
+	FirstSeen *int         `json:"first_seen"`
+
+	// Header The requests that named the version in their header.
+	Header         int    `json:"header"`
+	LastSeen       *int   `json:"last_seen"`
+	OtherEndpoints int    `json:"other_endpoints"`
+	Requests       int    `json:"requests"`
+	Version        string `json:"version"`
+}
 
 // WebhookDelivery One event's delivery to one webhook endpoint, retried until it succeeds or gives up.
 type WebhookDelivery struct {
@@ -1498,6 +1637,21 @@ type RollbackAPIVersionParams struct {
 	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
 	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
 }
+
+// RetrieveUpgradeReportParams defines parameters for RetrieveUpgradeReport.
+type RetrieveUpgradeReportParams struct {
+	// To The version to move to. Default: the newest stable version.
+	To *string `form:"to,omitempty" json:"to,omitempty"`
+
+	// Format json (the default) or html, a page for people.
+	Format *RetrieveUpgradeReportParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// StripeVersion The version of the API to answer in: a date (YYYY-MM-DD), and for some a release name after a dot (2024-09-30.acacia). Without it, the version the account is pinned to. Each version has its own document: this one describes info.version.
+	StripeVersion *StripeVersion `json:"Stripe-Version,omitempty"`
+}
+
+// RetrieveUpgradeReportParamsFormat defines parameters for RetrieveUpgradeReport.
+type RetrieveUpgradeReportParamsFormat string
 
 // ListChargesParams defines parameters for ListCharges.
 type ListChargesParams struct {
@@ -2322,6 +2476,68 @@ func (t *Refund_PaymentIntent) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsUpgradeReportItemsAffectsYou0 returns the union data inside the UpgradeReport_Items_AffectsYou as a UpgradeReportItemsAffectsYou0
+func (t UpgradeReport_Items_AffectsYou) AsUpgradeReportItemsAffectsYou0() (UpgradeReportItemsAffectsYou0, error) {
+	var body UpgradeReportItemsAffectsYou0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpgradeReportItemsAffectsYou0 overwrites any union data inside the UpgradeReport_Items_AffectsYou as the provided UpgradeReportItemsAffectsYou0
+func (t *UpgradeReport_Items_AffectsYou) FromUpgradeReportItemsAffectsYou0(v UpgradeReportItemsAffectsYou0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpgradeReportItemsAffectsYou0 performs a merge with any union data inside the UpgradeReport_Items_AffectsYou, using the provided UpgradeReportItemsAffectsYou0
+func (t *UpgradeReport_Items_AffectsYou) MergeUpgradeReportItemsAffectsYou0(v UpgradeReportItemsAffectsYou0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpgradeReportItemsAffectsYou1 returns the union data inside the UpgradeReport_Items_AffectsYou as a UpgradeReportItemsAffectsYou1
+func (t UpgradeReport_Items_AffectsYou) AsUpgradeReportItemsAffectsYou1() (UpgradeReportItemsAffectsYou1, error) {
+	var body UpgradeReportItemsAffectsYou1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpgradeReportItemsAffectsYou1 overwrites any union data inside the UpgradeReport_Items_AffectsYou as the provided UpgradeReportItemsAffectsYou1
+func (t *UpgradeReport_Items_AffectsYou) FromUpgradeReportItemsAffectsYou1(v UpgradeReportItemsAffectsYou1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpgradeReportItemsAffectsYou1 performs a merge with any union data inside the UpgradeReport_Items_AffectsYou, using the provided UpgradeReportItemsAffectsYou1
+func (t *UpgradeReport_Items_AffectsYou) MergeUpgradeReportItemsAffectsYou1(v UpgradeReportItemsAffectsYou1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t UpgradeReport_Items_AffectsYou) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *UpgradeReport_Items_AffectsYou) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
 
@@ -2419,6 +2635,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/account/api_version/rollback (the `RollbackAPIVersion` operationId).
 	RollbackAPIVersion(ctx context.Context, params *RollbackAPIVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetrieveUpgradeReport What moving the account from its version to another would change for it: every change between them, whether each touched the account's own requests, responses and webhook deliveries lately, and what to do.
+	//
+	// Corresponds with GET /v1/account/api_version/upgrade_report (the `RetrieveUpgradeReport` operationId).
+	RetrieveUpgradeReport(ctx context.Context, params *RetrieveUpgradeReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListCharges List charges, newest first.
 	//
@@ -2761,6 +2982,21 @@ func (c *Client) UpgradeAPIVersionWithFormdataBody(ctx context.Context, params *
 // Corresponds with POST /v1/account/api_version/rollback (the `RollbackAPIVersion` operationId).
 func (c *Client) RollbackAPIVersion(ctx context.Context, params *RollbackAPIVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRollbackAPIVersionRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetrieveUpgradeReport What moving the account from its version to another would change for it: every change between them, whether each touched the account's own requests, responses and webhook deliveries lately, and what to do.
+//
+// Corresponds with GET /v1/account/api_version/upgrade_report (the `RetrieveUpgradeReport` operationId).
+func (c *Client) RetrieveUpgradeReport(ctx context.Context, params *RetrieveUpgradeReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveUpgradeReportRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3634,6 +3870,87 @@ func NewRollbackAPIVersionRequest(server string, params *RollbackAPIVersionParam
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.StripeVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Stripe-Version", *params.StripeVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Stripe-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRetrieveUpgradeReportRequest constructs an http.Request for the RetrieveUpgradeReport method
+func NewRetrieveUpgradeReportRequest(server string, params *RetrieveUpgradeReportParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/account/api_version/upgrade_report")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -6112,6 +6429,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/account/api_version/rollback (the `RollbackAPIVersion` operationId).
 	RollbackAPIVersionWithResponse(ctx context.Context, params *RollbackAPIVersionParams, reqEditors ...RequestEditorFn) (*RollbackAPIVersionResponse, error)
 
+	// RetrieveUpgradeReportWithResponse What moving the account from its version to another would change for it: every change between them, whether each touched the account's own requests, responses and webhook deliveries lately, and what to do.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/account/api_version/upgrade_report (the `RetrieveUpgradeReport` operationId).
+	RetrieveUpgradeReportWithResponse(ctx context.Context, params *RetrieveUpgradeReportParams, reqEditors ...RequestEditorFn) (*RetrieveUpgradeReportResponse, error)
+
 	// ListChargesWithResponse List charges, newest first.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -6615,6 +6939,68 @@ func (r RollbackAPIVersionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RollbackAPIVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RetrieveUpgradeReportResponse200Headers the declared response headers of an HTTP 200 response for RetrieveUpgradeReport
+type RetrieveUpgradeReportResponse200Headers struct {
+	StripeVersion *string
+}
+
+// RetrieveUpgradeReportResponseDefaultHeaders the declared response headers of an HTTP default response for RetrieveUpgradeReport
+type RetrieveUpgradeReportResponseDefaultHeaders struct {
+	StripeVersion *string
+}
+
+type RetrieveUpgradeReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UpgradeReport
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetrieveUpgradeReportResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetrieveUpgradeReportResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetrieveUpgradeReportResponse) GetJSON200() *UpgradeReport {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RetrieveUpgradeReportResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RetrieveUpgradeReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetrieveUpgradeReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetrieveUpgradeReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetrieveUpgradeReportResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8657,6 +9043,19 @@ func (c *ClientWithResponses) RollbackAPIVersionWithResponse(ctx context.Context
 	return ParseRollbackAPIVersionResponse(rsp)
 }
 
+// RetrieveUpgradeReportWithResponse What moving the account from its version to another would change for it: every change between them, whether each touched the account's own requests, responses and webhook deliveries lately, and what to do.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/account/api_version/upgrade_report (the `RetrieveUpgradeReport` operationId).
+func (c *ClientWithResponses) RetrieveUpgradeReportWithResponse(ctx context.Context, params *RetrieveUpgradeReportParams, reqEditors ...RequestEditorFn) (*RetrieveUpgradeReportResponse, error) {
+	rsp, err := c.RetrieveUpgradeReport(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetrieveUpgradeReportResponse(rsp)
+}
+
 // ListChargesWithResponse List charges, newest first.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9410,6 +9809,65 @@ func ParseRollbackAPIVersionResponse(rsp *http.Response) (*RollbackAPIVersionRes
 		response.Headers200 = &headers
 	case true:
 		var headers RollbackAPIVersionResponseDefaultHeaders
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRetrieveUpgradeReportResponse parses an HTTP response from a RetrieveUpgradeReportWithResponse call
+func ParseRetrieveUpgradeReportResponse(rsp *http.Response) (*RetrieveUpgradeReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetrieveUpgradeReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UpgradeReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/html) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetrieveUpgradeReportResponse200Headers
+		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.StripeVersion = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetrieveUpgradeReportResponseDefaultHeaders
 		if values := rsp.Header.Values("Stripe-Version"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Stripe-Version", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
