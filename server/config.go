@@ -162,7 +162,7 @@ type Config struct {
 
 // PinStore is what the middleware asks of a pin store: an account's pin,
 // and pinning an account that has none. Every pins.Store is one; the full
-// stores (pins.NewMemory, pins.New) keep their conformance suite.
+// stores (pins.NewMemoryStore, pins.NewSQLStore) keep their conformance suite.
 type PinStore interface {
 	// Get returns the account's pin, or an error wrapping
 	// pins.ErrNotPinned when it has none.

@@ -81,8 +81,8 @@ type Config struct {
 	RateLimits ratelimit.Store
 	// MaxBodyBytes bounds request bodies. Optional. Default value 1 MiB.
 	MaxBodyBytes int64
-	// Webhooks configures the delivery worker; Store, Renderer, Logger and
-	// Registerer are filled in. Optional.
+	// Webhooks configures the delivery worker; Store, Renderer, Rendered,
+	// Logger and Metrics are filled in, and Clock when nil. Optional.
 	Webhooks webhooks.Config
 	// ShadowRate, when above zero, is the share of responses served in an
 	// old version that are also rendered in the newest in the background,
