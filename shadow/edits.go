@@ -159,8 +159,9 @@ type Uncovered struct {
 
 // needs lists what samples must hold to cover the edits: for each op of
 // each side of an edit, the field it is about, at the version where it
-// exists (the change's version for the newer name, the version below it
-// for an older name or a put-back field), for each of its resources.
+// exists (the change's version for the newer name or a nest's wrapper,
+// the version below it for an older name, a put-back field or the
+// members a nest names), for each of its resources.
 // Behaviour ops and request-only changes need nothing.
 func needs(es []Edit, oldTL, newTL *gates.Timeline, shared map[versions.Version]bool) []need {
 	var out []need
@@ -202,6 +203,15 @@ func needs(es []Edit, oldTL, newTL *gates.Timeline, shared map[versions.Version]
 					case gates.KindRemoved:
 						if hasPrev {
 							add(need{ei, r, op.Field, prev})
+						}
+					case gates.KindNest:
+						// The wrapper, and the members it names where
+						// they were before it: beside it.
+						add(need{ei, r, op.Field, sd.v})
+						if hasPrev {
+							for _, m := range op.Fields()[1:] {
+								add(need{ei, r, m, prev})
+							}
 						}
 					default:
 						add(need{ei, r, op.Field, sd.v})
@@ -279,14 +289,24 @@ var arrayIndex = regexp.MustCompile(`\[[0-9]+\]`)
 func fieldPath(rel string) string { return arrayIndex.ReplaceAllString(rel, "[]") }
 
 // touches reports whether the op is about the field path of a difference
-// (the field, something inside it, or an object holding it).
+// (the field, something inside it, or an object holding it). A nest op
+// that moves every member of its wrapper names none of them, and before
+// it they are fields beside the wrapper: it touches every path in the
+// object holding the wrapper.
 func touches(op gates.Op, path string) bool {
 	if op.Kind == gates.KindCustom {
 		return true
 	}
+	b := strings.ReplaceAll(path, "[]", "")
+	within := func(a string) bool { return a == b || strings.HasPrefix(b, a+".") || strings.HasPrefix(a, b+".") || b == "" }
+	if op.Kind == gates.KindNest && len(op.Members) == 0 {
+		i := strings.LastIndexByte(op.Field, '.')
+		if i < 0 || within(strings.ReplaceAll(op.Field[:i], "[]", "")) {
+			return true
+		}
+	}
 	for _, f := range op.Fields() {
-		a, b := strings.ReplaceAll(f, "[]", ""), strings.ReplaceAll(path, "[]", "")
-		if a == b || strings.HasPrefix(b, a+".") || strings.HasPrefix(a, b+".") || b == "" {
+		if within(strings.ReplaceAll(f, "[]", "")) {
 			return true
 		}
 	}
