@@ -298,7 +298,9 @@ func touches(op gates.Op, path string) bool {
 		return true
 	}
 	b := strings.ReplaceAll(path, "[]", "")
-	within := func(a string) bool { return a == b || strings.HasPrefix(b, a+".") || strings.HasPrefix(a, b+".") || b == "" }
+	within := func(a string) bool {
+		return a == b || strings.HasPrefix(b, a+".") || strings.HasPrefix(a, b+".") || b == ""
+	}
 	if op.Kind == gates.KindNest && len(op.Members) == 0 {
 		i := strings.LastIndexByte(op.Field, '.')
 		if i < 0 || within(strings.ReplaceAll(op.Field[:i], "[]", "")) {
