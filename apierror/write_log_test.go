@@ -5,27 +5,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/verso-api/verso/apierror"
+	"github.com/verso-api/verso/internal/logtest"
 )
-
-// records is a slog.Handler that keeps what it is given.
-type records struct {
-	mu  sync.Mutex
-	got []slog.Record
-}
-
-func (h *records) Enabled(context.Context, slog.Level) bool { return true }
-func (h *records) Handle(_ context.Context, r slog.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.got = append(h.got, r)
-	return nil
-}
-func (h *records) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *records) WithGroup(string) slog.Handler      { return h }
 
 // TestWriteLogLevels checks what an answered error logs: nothing for a
 // 4xx, a warning for a 503 (an outage answers one to every request),
@@ -48,16 +32,17 @@ func TestWriteLogLevels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := &records{}
-			write := apierror.NewWriter(slog.New(h))
+			logger, h := logtest.New()
+			write := apierror.NewWriter(logger)
 			write(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/v1/x", nil), tt.err)
+			got := h.Records("")
 			switch {
-			case !tt.logs && len(h.got) != 0:
-				t.Errorf("logged %d records, want none", len(h.got))
-			case tt.logs && len(h.got) != 1:
-				t.Errorf("logged %d records, want 1", len(h.got))
-			case tt.logs && h.got[0].Level != tt.want:
-				t.Errorf("logged at %v, want %v", h.got[0].Level, tt.want)
+			case !tt.logs && len(got) != 0:
+				t.Errorf("logged %d records, want none", len(got))
+			case tt.logs && len(got) != 1:
+				t.Errorf("logged %d records, want 1", len(got))
+			case tt.logs && got[0].Level != tt.want:
+				t.Errorf("logged at %v, want %v", got[0].Level, tt.want)
 			}
 		})
 	}
@@ -66,18 +51,19 @@ func TestWriteLogLevels(t *testing.T) {
 // TestWriteLogsOnDefault checks Write and WriteShape log on slog.Default
 // at the same levels.
 func TestWriteLogsOnDefault(t *testing.T) {
-	h := &records{}
+	logger, h := logtest.New()
 	old := slog.Default()
-	slog.SetDefault(slog.New(h))
+	slog.SetDefault(logger)
 	t.Cleanup(func() { slog.SetDefault(old) })
 	r := httptest.NewRequest(http.MethodGet, "/v1/x", nil)
 	apierror.Write(httptest.NewRecorder(), r, apierror.ErrUnavailable)
 	apierror.WriteShape(httptest.NewRecorder(), r, apierror.ErrInternal, apierror.Shape{})
 	apierror.Write(httptest.NewRecorder(), r, apierror.ErrNotFound)
-	if len(h.got) != 2 {
-		t.Fatalf("logged %d records, want 2", len(h.got))
+	got := h.Records("")
+	if len(got) != 2 {
+		t.Fatalf("logged %d records, want 2", len(got))
 	}
-	if h.got[0].Level != slog.LevelWarn || h.got[1].Level != slog.LevelError {
-		t.Errorf("levels %v, %v; want WARN, ERROR", h.got[0].Level, h.got[1].Level)
+	if got[0].Level != slog.LevelWarn || got[1].Level != slog.LevelError {
+		t.Errorf("levels %v, %v; want WARN, ERROR", got[0].Level, got[1].Level)
 	}
 }

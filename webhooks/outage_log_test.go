@@ -5,46 +5,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/verso-api/verso/apierror"
+	"github.com/verso-api/verso/internal/logtest"
 	"github.com/verso-api/verso/storage"
 	"github.com/verso-api/verso/versions"
 )
-
-// logRecords is a slog.Handler that keeps the records it is given.
-type logRecords struct {
-	mu  sync.Mutex
-	got []slog.Record
-}
-
-func (h *logRecords) Enabled(context.Context, slog.Level) bool { return true }
-func (h *logRecords) Handle(_ context.Context, r slog.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.got = append(h.got, r.Clone())
-	return nil
-}
-func (h *logRecords) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *logRecords) WithGroup(string) slog.Handler      { return h }
-
-// claims returns the records about claiming deliveries.
-func (h *logRecords) claims() []slog.Record {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []slog.Record
-	for _, r := range h.got {
-		if strings.HasPrefix(r.Message, "webhooks: claim deliveries") {
-			out = append(out, r)
-		}
-	}
-	return out
-}
 
 // TestWorkerLogsOutageOnce takes the deliveries table away under a running
 // worker, so that every poll's claim fails, and checks the worker logs one
@@ -56,10 +26,10 @@ func TestWorkerLogsOutageOnce(t *testing.T) {
 		ctx := context.Background()
 		db := open(t)
 		s := newStore(t, db, nil)
-		logs := &logRecords{}
+		logger, logs := logtest.New()
 		var ticks atomic.Int64 // the worker reads the clock at least once per poll
 		cfg := fastConfig(s)
-		cfg.Logger = slog.New(logs)
+		cfg.Logger = logger
 		cfg.Clock = func() time.Time { ticks.Add(1); return time.Now() }
 		rc := newReceiver(t, nil)
 		_, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_o", URL: rc.URL, EnabledEvents: []string{"*"}, APIVersion: vNew})
@@ -77,9 +47,9 @@ func TestWorkerLogsOutageOnce(t *testing.T) {
 			require.NoError(t, s.RecordEvent(ctx, nil, ev))
 			w.Notify()
 			eventually(t, "the event delivered after the outage", func() bool { return len(rc.requests()) == outage })
-			eventually(t, "the recovery logged", func() bool { return len(logs.claims()) == 2*outage })
+			eventually(t, "the recovery logged", func() bool { return len(logs.Records("webhooks: claim deliveries")) == 2*outage })
 
-			got := logs.claims()[2*(outage-1):]
+			got := logs.Records("webhooks: claim deliveries")[2*(outage-1):]
 			require.Equal(t, slog.LevelError, got[0].Level, got[0].Message)
 			require.Contains(t, got[0].Message, "failing")
 			require.Equal(t, slog.LevelWarn, got[1].Level, got[1].Message)
@@ -94,7 +64,7 @@ func TestWorkerLogsOutageOnce(t *testing.T) {
 			require.GreaterOrEqual(t, failed, int64(10), "a dozen polls or more failed during the outage")
 		}
 		time.Sleep(20 * time.Millisecond) // a few more polls, all succeeding
-		require.Len(t, logs.claims(), 4, "nothing more is logged while claims succeed")
+		require.Len(t, logs.Records("webhooks: claim deliveries"), 4, "nothing more is logged while claims succeed")
 	})
 }
 
@@ -115,8 +85,7 @@ func away(t *testing.T, db *storage.DB, on bool) {
 func TestHandlersLogOutageAsWarning(t *testing.T) {
 	forEachDB(t, func(t *testing.T, open opener) {
 		db := open(t)
-		logs := &logRecords{}
-		logger := slog.New(logs)
+		logger, logs := logtest.New()
 		h, err := NewHandlers(HandlersConfig{
 			Store:        newStore(t, db, nil),
 			Account:      func(*http.Request) string { return "acct_o" },
@@ -136,10 +105,8 @@ func TestHandlersLogOutageAsWarning(t *testing.T) {
 			require.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
 			require.NotEmpty(t, res.Header.Get("Retry-After"))
 		}
-		logs.mu.Lock()
-		defer logs.mu.Unlock()
-		require.NotEmpty(t, logs.got)
-		for _, r := range logs.got {
+		require.NotEmpty(t, logs.Records(""))
+		for _, r := range logs.Records("") {
 			require.Equal(t, slog.LevelWarn, r.Level, r.Message)
 		}
 	})

@@ -2,14 +2,11 @@ package api_test
 
 import (
 	"bufio"
-	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,45 +15,9 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/verso-api/verso/demo/api"
+	"github.com/verso-api/verso/internal/logtest"
 	"github.com/verso-api/verso/storage/storagetest"
 )
-
-// logRecords is a slog.Handler that keeps the level and message of every
-// record, for tests that check how something was logged.
-type logRecords struct {
-	mu      sync.Mutex
-	records []slog.Record
-}
-
-func (l *logRecords) Enabled(context.Context, slog.Level) bool { return true }
-func (l *logRecords) Handle(_ context.Context, r slog.Record) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.records = append(l.records, r.Clone())
-	return nil
-}
-func (l *logRecords) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *logRecords) WithGroup(string) slog.Handler      { return l }
-
-// at returns the records at level or above, as "message attr=value ...".
-func (l *logRecords) at(level slog.Level) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, r := range l.records {
-		if r.Level < level {
-			continue
-		}
-		var b strings.Builder
-		b.WriteString(r.Message)
-		r.Attrs(func(a slog.Attr) bool {
-			fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
-			return true
-		})
-		out = append(out, b.String())
-	}
-	return out
-}
 
 // rawRequest writes head (a request line and headers, without the blank
 // line that ends them) and then body one byte at a time, every gap,
@@ -97,7 +58,7 @@ func rawRequest(t *testing.T, addr, head, body string, gap time.Duration) (*http
 // as a 4xx, not a 5xx.
 func TestSlowBody(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
-		logs := &logRecords{}
+		logs := &logtest.Recorder{}
 		a := start(t, b, api.Config{Logger: slog.New(logs), HTTP: api.HTTPLimits{ReadTimeout: 500 * time.Millisecond}})
 		addr := strings.TrimPrefix(a.url, "http://")
 		for _, tt := range []struct{ name, path, ctype, version string }{
@@ -123,8 +84,8 @@ func TestSlowBody(t *testing.T) {
 				assert.Equal(t, "request_timeout", gjson.Get(body, "error.code").String(), body)
 			})
 		}
-		assert.Empty(t, logs.at(slog.LevelError), "a slow client is logged as an error")
-		assert.NotEmpty(t, logs.at(slog.LevelInfo), "nothing logged")
+		assert.Empty(t, logs.At(slog.LevelError), "a slow client is logged as an error")
+		assert.NotEmpty(t, logs.At(slog.LevelInfo), "nothing logged")
 		l := a.do(t, a.key, "GET", "/v1/customers", "", "")
 		require.Equal(t, 200, l.status, l.body)
 		assert.Empty(t, l.get("data").Array(), "a slow request was written: %s", l.body)
