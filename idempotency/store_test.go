@@ -2,7 +2,6 @@ package idempotency_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -24,7 +23,7 @@ func TestSQLiteStore(t *testing.T) {
 }
 
 func TestPostgresStore(t *testing.T) {
-	postgresURL(t)
+	storagetest.PostgresBase(t) // skips without PostgreSQL
 	idemtest.Run(t, idemtest.Backend{Open: openPostgres, Reopen: reopenSQL})
 }
 
@@ -66,7 +65,7 @@ func openSQLite(t *testing.T) idemtest.Opened {
 }
 
 func openPostgres(t *testing.T) idemtest.Opened {
-	return openSQL(t, postgresSchema(t, postgresURL(t)))
+	return openSQL(t, storagetest.PostgresURL(t))
 }
 
 // openSQL opens the database at u and a store on it, both closed at the end
@@ -87,14 +86,3 @@ func reopenSQL(t *testing.T, o idemtest.Opened) idemtest.Opened {
 	require.NoError(t, o.DB.Close())
 	return openSQL(t, o.DB.URL)
 }
-
-func postgresURL(t testing.TB) string {
-	u := os.Getenv("VERSO_TEST_POSTGRES_URL")
-	if u == "" {
-		t.Skip("VERSO_TEST_POSTGRES_URL is unset: skipping the PostgreSQL tests (.ci/run sets it)")
-	}
-	return u
-}
-
-// postgresSchema gives the test a PostgreSQL schema of its own.
-func postgresSchema(t testing.TB, base string) string { return storagetest.Schema(t, base) }

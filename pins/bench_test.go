@@ -3,12 +3,12 @@ package pins_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/pins/pinstest"
+	"github.com/verso-api/verso/storage/storagetest"
 )
 
 // BenchmarkGet measures the lookup the versioning middleware makes on every
@@ -23,11 +23,7 @@ func BenchmarkGet(b *testing.B) {
 			return openSQL(b, filepath.Join(b.TempDir(), "pins.db"), nil)
 		}},
 		{"postgres", func(b *testing.B) pins.Store {
-			u := os.Getenv("VERSO_TEST_POSTGRES_URL")
-			if u == "" {
-				b.Skip("VERSO_TEST_POSTGRES_URL is unset")
-			}
-			return openSQL(b, postgresSchema(b, u), nil)
+			return openSQL(b, storagetest.PostgresURL(b), nil)
 		}},
 	}
 	accounts := make([]string, 100)

@@ -2,7 +2,6 @@ package pins_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -26,10 +25,10 @@ func TestSQLite(t *testing.T) {
 }
 
 func TestPostgres(t *testing.T) {
-	base := postgresURL(t)
+	base := storagetest.PostgresBase(t)
 	pinstest.Run(t, pinstest.Backend{
 		Open: func(t *testing.T, opts *pins.Options) pins.Store {
-			return openSQL(t, postgresSchema(t, base), opts)
+			return openSQL(t, storagetest.Schema(t, base), opts)
 		},
 		Reopen: reopenSQL,
 	})
@@ -68,14 +67,3 @@ func reopenSQL(t *testing.T, s pins.Store, opts *pins.Options) pins.Store {
 	require.NoError(t, db.Close())
 	return openSQL(t, db.URL, opts)
 }
-
-func postgresURL(t testing.TB) string {
-	u := os.Getenv("VERSO_TEST_POSTGRES_URL")
-	if u == "" {
-		t.Skip("VERSO_TEST_POSTGRES_URL is unset: skipping the PostgreSQL tests (.ci/run sets it)")
-	}
-	return u
-}
-
-// postgresSchema gives the test a PostgreSQL schema of its own.
-func postgresSchema(t testing.TB, base string) string { return storagetest.Schema(t, base) }

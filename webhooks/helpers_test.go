@@ -2,12 +2,8 @@ package webhooks
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +12,7 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 	"github.com/verso-api/verso/storage"
+	"github.com/verso-api/verso/storage/storagetest"
 	"github.com/verso-api/verso/versions"
 )
 
@@ -69,29 +66,7 @@ func openDB(t testing.TB, url string) *storage.DB {
 
 // openPostgres opens the test server in a schema of its own, so that runs
 // and packages sharing the database never see each other's deliveries.
-func openPostgres(t testing.TB) *storage.DB {
-	url := os.Getenv("VERSO_TEST_POSTGRES_URL")
-	if url == "" {
-		t.Skip("VERSO_TEST_POSTGRES_URL is unset: skipping the PostgreSQL run (.ci/run sets it)")
-	}
-	ctx := context.Background()
-	admin := openDB(t, url)
-	var raw [6]byte
-	rand.Read(raw[:])
-	schema := "webhooks_test_" + hex.EncodeToString(raw[:])
-	_, err := admin.Exec(ctx, `CREATE SCHEMA `+schema)
-	require.NoError(t, err)
-	t.Cleanup(func() { admin.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`) })
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	db, err := storage.Open(ctx, url+sep+"search_path="+schema)
-	require.NoError(t, err)
-	// Closed before the schema is dropped (cleanups run last-in first-out).
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+func openPostgres(t testing.TB) *storage.DB { return openDB(t, storagetest.PostgresURL(t)) }
 
 func newStore(t testing.TB, db *storage.DB, clock func() time.Time) *SQLStore {
 	s, err := NewSQLStore(context.Background(), db, &Options{Clock: clock, AllowPrivate: true})

@@ -52,11 +52,19 @@ func (b Backend) Open(t testing.TB) (*storage.DB, string) {
 // whose connections use it. It skips t when EnvPostgres is unset.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
+	return Schema(t, PostgresBase(t))
+}
+
+// PostgresBase returns the PostgreSQL URL of EnvPostgres, shared by every
+// test (Schema gives one a schema of its own there). It skips t when
+// EnvPostgres is unset.
+func PostgresBase(t testing.TB) string {
+	t.Helper()
 	base := os.Getenv(EnvPostgres)
 	if base == "" {
 		t.Skip(EnvPostgres + " is unset: skipping the PostgreSQL test (.ci/run sets it)")
 	}
-	return Schema(t, base)
+	return base
 }
 
 // Schema creates a schema for t in the PostgreSQL database at base,
