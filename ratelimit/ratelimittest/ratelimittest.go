@@ -18,28 +18,12 @@ import (
 // T0 is the time the suite's clocks start at.
 var T0 = time.Date(2024, 9, 30, 12, 0, 0, 0, time.UTC)
 
-// Clock is a clock that moves only when told; safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// Clock is a clock that moves only when told, safe for concurrent use:
+// Now reads it, Advance moves it forward.
+type Clock = suite.Clock
 
-// NewClock returns a Clock at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// NewClock returns a clock stopped at t.
+func NewClock(t time.Time) *Clock { return suite.NewClock(t) }
 
 // Factory opens stores for one test: New returns a store reading clock;
 // stores from one Factory share their buckets when Shared is true (two
