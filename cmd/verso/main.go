@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -146,6 +147,26 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// subcommand returns the subcommand args start with, one of subs, and
+// parses fs's flags after it, refusing any other argument: `verso keys
+// create --db verso.db`.
+func subcommand(fs *flag.FlagSet, args []string, subs ...string) (string, error) {
+	if len(args) == 0 || !slices.Contains(subs, args[0]) {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return "", flag.ErrHelp
+		}
+		return "", usagef("want '%s'", strings.Join(subs, "' or '"))
+	}
+	pos, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return "", err
+	}
+	if len(pos) > 0 {
+		return "", usagef("unexpected argument %q", pos[0])
+	}
+	return args[0], nil
 }
 
 // readInput reads FILE, or standard input when there is no file or it is "-".

@@ -85,6 +85,12 @@ func TestCLI(t *testing.T) {
 		{"unknown command", "", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
 		{"no command", "", nil, 2, "", "Commands:"},
 		{"help", "", []string{"render", "--help"}, 0, "", ""},
+		{"keys without its subcommand", "", []string{"keys"}, 2, "", "want 'create' or 'list'"},
+		{"accounts, another subcommand", "", []string{"accounts", "delete"}, 2, "", "want 'create' or 'list'"},
+		{"accounts, an argument after", "", []string{"accounts", "list", "extra"}, 2, "", `unexpected argument "extra"`},
+		{"webhooks without send", "", []string{"webhooks", "--db", "x"}, 2, "", "want 'send'"},
+		{"webhooks send, an argument after", "", []string{"webhooks", "send", "x"}, 2, "", `unexpected argument "x"`},
+		{"keys help", "", []string{"keys", "--help"}, 0, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -359,22 +359,12 @@ func openAdmin(ctx context.Context, e *env, dbURL string) (*api.Server, *storage
 }
 
 func runKeys(e *env, args []string) error {
-	if len(args) == 0 || (args[0] != "create" && args[0] != "list") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return flag.ErrHelp
-		}
-		return usagef("want 'create' or 'list'")
-	}
-	sub := args[0]
 	fs := flag.NewFlagSet("keys", flag.ContinueOnError)
 	dbURL := fs.String("db", "verso.db", "")
 	account := fs.String("account", "", "")
-	pos, err := parseFlags(fs, args[1:])
+	sub, err := subcommand(fs, args, "create", "list")
 	if err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	ctx := context.Background()
 	s, db, err := openAdmin(ctx, e, *dbURL)
@@ -419,22 +409,12 @@ func runKeys(e *env, args []string) error {
 }
 
 func runAccounts(e *env, args []string) error {
-	if len(args) == 0 || (args[0] != "create" && args[0] != "list") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return flag.ErrHelp
-		}
-		return usagef("want 'create' or 'list'")
-	}
-	sub := args[0]
 	fs := flag.NewFlagSet("accounts", flag.ContinueOnError)
 	dbURL := fs.String("db", "verso.db", "")
 	name := fs.String("name", "Account", "")
-	pos, err := parseFlags(fs, args[1:])
+	sub, err := subcommand(fs, args, "create", "list")
 	if err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	ctx := context.Background()
 	s, db, err := openAdmin(ctx, e, *dbURL)

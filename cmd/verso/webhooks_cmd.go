@@ -32,12 +32,6 @@ Flags:
 }
 
 func runWebhooks(e *env, args []string) error {
-	if len(args) == 0 || args[0] != "send" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return flag.ErrHelp
-		}
-		return usagef("want 'send'")
-	}
 	fs := flag.NewFlagSet("webhooks send", flag.ContinueOnError)
 	endpoint := fs.String("endpoint", "", "")
 	version := fs.String("version", "", "")
@@ -48,13 +42,10 @@ func runWebhooks(e *env, args []string) error {
 	tlPath := fs.String("timeline", "", "")
 	allowPrivate := fs.Bool("webhooks-allow-private", false, "")
 	keyFile := fs.String("secrets-key-file", "", "")
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
+	if _, err := subcommand(fs, args, "send"); err != nil {
 		return err
 	}
 	switch {
-	case len(pos) > 0:
-		return usagef("unexpected argument %q", pos[0])
 	case *endpoint == "":
 		return usagef("missing --endpoint")
 	case (*eventID == "") == (*typ == ""):
