@@ -161,6 +161,7 @@ type Plan struct {
 	// values is then the plan that walks the values resolvers return.
 	resolving bool
 	values    *Plan
+	resolvers []string // the names of the resolvers its steps call
 }
 
 // Types returns the object types the plan changes, sorted.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -65,6 +66,17 @@ func (p *Plan) AppendApplyContextFired(ctx context.Context, dst, body []byte, fi
 // so that walking it with ApplyContext may call resolvers.
 func (p *Plan) Resolves() bool { return p != nil && p.resolving }
 
+// ResolvesWith reports whether walking with the plan may call the
+// resolver registered as name. A handler that can fetch what the resolver
+// will be asked for along with its own query (the refunds of the charges
+// it lists, in the same statement) may then do so, and give the resolver
+// the rows through the request's context.
+//
+//	if p, _ := engine.Plan(newest, clientVersion); p.ResolvesWith("charge_refunds") { ... }
+func (p *Plan) ResolvesWith(name string) bool {
+	return p != nil && p.resolving && slices.Contains(p.resolvers, name)
+}
+
 // noteResolvers marks the plan, and its plan for error bodies, as
 // resolving when one of their steps puts a field back with a resolver,
 // and gives each the plan that walks resolved values: the same types,
@@ -74,25 +86,30 @@ func (p *Plan) noteResolvers() {
 		if q == nil || q.resolving {
 			continue
 		}
-		has := q.top != nil && q.top.resolves()
-		for _, op := range q.types {
-			has = has || op.resolves()
+		var names []string
+		if q.top != nil {
+			names = q.top.resolvers(names)
 		}
-		if has {
-			q.resolving = true
-			q.values = &Plan{e: q.e, From: q.From, To: q.To, types: q.types, hasPartial: q.hasPartial, resolving: true}
+		for _, op := range q.types {
+			names = op.resolvers(names)
+		}
+		if len(names) > 0 {
+			q.resolving, q.resolvers = true, names
+			q.values = &Plan{e: q.e, From: q.From, To: q.To, types: q.types, hasPartial: q.hasPartial, resolving: true, resolvers: names}
 			q.values.values = q.values
 		}
 	}
 }
 
-func (p *objPlan) resolves() bool {
+// resolvers appends to names those of the resolvers p's steps call that
+// names lacks.
+func (p *objPlan) resolvers(names []string) []string {
 	for i := range p.steps {
-		if p.steps[i].kind == stepResolve {
-			return true
+		if s := &p.steps[i]; s.kind == stepResolve && !slices.Contains(names, s.rname) {
+			names = append(names, s.rname)
 		}
 	}
-	return false
+	return names
 }
 
 // compileResolve fills in the step of a removed op with a resolver,

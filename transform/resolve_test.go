@@ -374,6 +374,39 @@ func known(s *fakeStore, field, id string) bool {
 	return hasKey(s.charges, id)
 }
 
+// TestResolvesWith: a plan names the resolvers its walk may call, those
+// of the changes between its versions only.
+func TestResolvesWith(t *testing.T) {
+	e := resolveTimeline(t, newFakeStore())
+	tests := []struct {
+		from, to versions.Version
+		want     []string // of charge_refunds, payment_intent_charges
+	}{
+		{rvNewest, rvOld, []string{"charge_refunds", "payment_intent_charges"}},
+		{rvNewest, rvBase, []string{"charge_refunds", "payment_intent_charges"}},
+		{rvMiddle, rvOld, []string{"charge_refunds", "payment_intent_charges"}},
+		{rvNewest, rvMiddle, nil}, // a change is in effect at its own version
+		{rvOld, rvBase, nil},
+		{rvNewest, rvNewest, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.from.String()+"-"+tt.to.String(), func(t *testing.T) {
+			p, err := e.Plan(tt.from, tt.to)
+			require.NoError(t, err)
+			var got []string
+			for _, name := range []string{"charge_refunds", "payment_intent_charges", "unknown"} {
+				if p.ResolvesWith(name) {
+					got = append(got, name)
+				}
+			}
+			assert.Equal(t, tt.want, got)
+			assert.Equal(t, len(tt.want) > 0, p.Resolves())
+		})
+	}
+	var none *transform.Plan
+	assert.False(t, none.ResolvesWith("charge_refunds"))
+}
+
 func TestResolveErrors(t *testing.T) {
 	body := []byte(`{"object":"list","data":[` + charge("ch_1", "", 1) + `]}`)
 	tests := []struct {

@@ -1,13 +1,16 @@
 package api_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
 
 	"github.com/verso-api/verso/demo/api"
+	"github.com/verso-api/verso/ratelimit"
 	"github.com/verso-api/verso/storage/storagetest"
 )
 
@@ -88,5 +91,101 @@ func TestOldVersionsSeeRealData(t *testing.T) {
 		assert.Equal(t, rfID, refunded.get("data.0.data.object.refunds.data.0.id").String(), refunded.body)
 		newestEv := a.do(t, a.key, "GET", "/v1/events?type=charge.refunded", stable, "")
 		assert.False(t, newestEv.get("data.0.data.object.refunds").Exists(), newestEv.body)
+	})
+}
+
+// TestRelatedListsWithTheirObjects: the lists an old version embeds,
+// fetched with the charges and payment intents a request lists or
+// retrieves, are those the newest version expands (expand[]=refunds asks
+// the database on its own), on every page of a list, forwards and back.
+func TestRelatedListsWithTheirObjects(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		db, _ := b.Open(t)
+		a := startOn(t, db, api.Config{KeyLimit: ratelimit.Per(1_000_000, time.Hour)})
+		// 12 payment intents; the charges of 4 of them refunded, 10
+		// refunds in all.
+		charges, intents := seedPayments(t, a, 12, 4, 10)
+		// A customer's two charges, one refunded: a list filtered by
+		// customer has no bound, and leaves its refunds to the resolver.
+		cus := a.do(t, a.key, "POST", "/v1/customers", newest, "email=jenny%40example.com")
+		require.Equal(t, 200, cus.status, cus.body)
+		var theirs []string
+		for range 2 {
+			c := a.do(t, a.key, "POST", "/v1/charges", newest, "amount=2000&currency=usd&source=tok_visa&customer="+cus.get("id").String())
+			require.Equal(t, 200, c.status, c.body)
+			theirs = append(theirs, c.get("id").String())
+		}
+		rf := a.do(t, a.key, "POST", "/v1/refunds", newest, "amount=7&charge="+theirs[0])
+		require.Equal(t, 200, rf.status, rf.body)
+		ids := func(r gjson.Result) []string {
+			var out []string
+			for _, v := range r.Array() {
+				out = append(out, v.String())
+			}
+			return out
+		}
+		// refunds returns, by charge, the ids of its refunds as the newest
+		// version expands them.
+		refunds := map[string][]string{}
+		all := a.do(t, a.key, "GET", "/v1/charges?limit=100&expand[]=data.refunds", newest, "")
+		require.Equal(t, 200, all.status, all.body)
+		for _, ch := range all.get("data").Array() {
+			refunds[ch.Get("id").String()] = ids(ch.Get("refunds.data.#.id"))
+		}
+		require.Len(t, refunds, 14)
+		n := 0
+		for _, rs := range refunds {
+			n += len(rs)
+		}
+		require.Equal(t, 11, n)
+
+		for _, v := range []string{oldest, "2022-08-01"} {
+			t.Run(v, func(t *testing.T) {
+				for _, path := range []string{
+					"/v1/charges?limit=14",
+					"/v1/charges?limit=5",
+					"/v1/charges?limit=5&starting_after=" + charges[4],
+					"/v1/charges?limit=3&ending_before=" + charges[10],
+					"/v1/charges?limit=3&customer=" + cus.get("id").String(), // a filter: the resolver asks
+				} {
+					r := a.do(t, a.key, "GET", path, v, "")
+					require.Equal(t, 200, r.status, r.body)
+					items := r.get("data").Array()
+					require.NotEmpty(t, items, path)
+					for _, ch := range items {
+						id := ch.Get("id").String()
+						assert.Equal(t, refunds[id], ids(ch.Get("refunds.data.#.id")), "%s: %s", path, id)
+						assert.Equal(t, int64(len(refunds[id])), ch.Get("refunds.total_count").Int(), "%s: %s", path, id)
+					}
+				}
+				for _, id := range []string{charges[0], charges[11], theirs[0]} {
+					r := a.do(t, a.key, "GET", "/v1/charges/"+id, v, "")
+					require.Equal(t, 200, r.status, r.body)
+					assert.Equal(t, refunds[id], ids(r.get("refunds.data.#.id")), id)
+				}
+				for _, path := range []string{"/v1/payment_intents?limit=12", "/v1/payment_intents/" + intents[11]} {
+					r := a.do(t, a.key, "GET", path, v, "")
+					require.Equal(t, 200, r.status, r.body)
+					pis := r.get("data").Array()
+					if !r.get("data").Exists() {
+						pis = []gjson.Result{gjson.Parse(r.body)}
+					}
+					for _, pi := range pis {
+						require.Equal(t, int64(1), pi.Get("charges.total_count").Int(), pi.Raw)
+						ch := pi.Get("charges.data.0")
+						assert.Equal(t, refunds[ch.Get("id").String()], ids(ch.Get("refunds.data.#.id")), pi.Get("id").String())
+					}
+				}
+				missing := a.do(t, a.key, "GET", "/v1/charges/ch_missing", v, "")
+				assert.Equal(t, 404, missing.status, missing.body)
+			})
+		}
+
+		// has_children is set exactly on the objects others name as their
+		// parent.
+		var wrong int
+		require.NoError(t, db.QueryRow(context.Background(), `SELECT COUNT(*) FROM verso_objects AS p
+			WHERE (p.has_children <> 0) <> EXISTS (SELECT 1 FROM verso_objects AS c WHERE c.account = p.account AND c.parent = p.id)`).Scan(&wrong))
+		assert.Zero(t, wrong)
 	})
 }

@@ -248,7 +248,15 @@ func (s *Server) retrieve(c echo.Context, r *resource) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
-	body, err := s.objects.get(ctx, s.db, account, r.typ, id)
+	var body []byte
+	if s.wantsKids(c, r.typ) {
+		var k known
+		if body, k, err = s.objects.getKids(ctx, account, r.typ, id); err == nil {
+			scopeOf(ctx).learn(k)
+		}
+	} else {
+		body, err = s.objects.get(ctx, s.db, account, r.typ, id)
+	}
 	if errors.Is(err, errNotFound) {
 		return notFound(r.typ, id)
 	}
@@ -289,7 +297,10 @@ func (s *Server) list(c echo.Context, r *resource) error {
 		}
 	}
 	account := accountOf(c)
-	items, more, err := s.objects.list(ctx, account, r.typ, limit, after, before, filter)
+	items, more, k, err := s.objects.list(ctx, account, r.typ, limit, after, before, filter, s.wantsKids(c, r.typ))
+	if k != nil {
+		scopeOf(ctx).learn(k)
+	}
 	if errors.Is(err, errNotFound) {
 		param := "starting_after"
 		if before != "" {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 
 	"github.com/tidwall/gjson"
 
@@ -66,6 +67,67 @@ func (o *objects) get(ctx context.Context, q querier, account, typ, id string) (
 	return []byte(body), nil
 }
 
+// getKidsPostgres reads an object (kind 0) and its children (kind 1):
+// its id, account and type, then the account, the children's type and the
+// id again.
+const getKidsPostgres = `SELECT 0 AS kind, id, has_children, '' AS parent, seq, created, body FROM verso_objects
+	WHERE id = ? AND account = ? AND type = ?
+	UNION ALL
+	SELECT 1, id, has_children, parent, seq, created, body FROM verso_objects
+	WHERE account = ? AND type = ? AND parent = ?
+	ORDER BY kind`
+
+// listKidsPostgres turns page, list's query of a page of objects (their
+// id, has_children and body, in the order order), into one that reads
+// them (kind 0) and the children of those that have some (kind 1), for
+// page's arguments, then the account and the children's type. The
+// children are looked up by the parent index, all at once.
+func listKidsPostgres(page, order string) string {
+	return `WITH p AS (SELECT seq, ` + strings.TrimPrefix(page, `SELECT `) + `)
+	SELECT 0 AS kind, id, has_children, '' AS parent, seq, 0 AS created, body FROM p
+	UNION ALL
+	SELECT 1, c.id, c.has_children, c.parent, c.seq, c.created, c.body FROM verso_objects AS c
+	WHERE c.account = ? AND c.type = ? AND c.parent = ANY(ARRAY(SELECT id FROM p WHERE has_children <> 0))
+	ORDER BY kind,` + strings.TrimPrefix(order, ` ORDER BY`)
+}
+
+// getKids is get for an object of a type others belong to (childType),
+// with them: on PostgreSQL in the same statement, on SQLite in a second
+// one when it has some.
+func (o *objects) getKids(ctx context.Context, account, typ, id string) ([]byte, known, error) {
+	var items []page
+	var k known
+	if o.db.Dialect == storage.Postgres {
+		rows, err := o.db.Query(ctx, getKidsPostgres, id, account, typ, account, childType[typ], id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if items, k, err = pageChildren(rows, typ); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		var it page
+		var has int64
+		var body string
+		err := o.db.QueryRow(ctx, `SELECT id, has_children, body FROM verso_objects WHERE id = ? AND account = ? AND type = ?`,
+			id, account, typ).Scan(&it.id, &has, &body)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, err
+		}
+		if err == nil {
+			it.body, it.hasChildren = []byte(body), has != 0
+			items = append(items, it)
+		}
+		if k, err = o.withChildren(ctx, o.db, account, typ, items); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(items) == 0 {
+		return nil, nil, errNotFound
+	}
+	return items[0].body, k, nil
+}
+
 // getForUpdate reads an object inside a transaction that will write it.
 func (o *objects) getForUpdate(ctx context.Context, tx *storage.Tx, account, typ, id string) ([]byte, error) {
 	q := `SELECT body FROM verso_objects WHERE id = ? AND account = ? AND type = ?`
@@ -83,41 +145,73 @@ func (o *objects) getForUpdate(ctx context.Context, tx *storage.Tx, account, typ
 	return []byte(body), nil
 }
 
-// insert stores a new object; seq orders lists (ties broken by id).
+// insert stores a new object; seq orders lists (ties broken by id). An
+// object of a type others belong to is stored knowing whether some
+// already name it (stored first in the same transaction); its parent, if
+// any, is marked as having children.
 func (o *objects) insert(ctx context.Context, tx *storage.Tx, account, typ, id string, created, seq int64, body []byte) error {
-	_, err := tx.Exec(ctx, `INSERT INTO verso_objects (id, account, type, created, seq, body, parent) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		id, account, typ, created, seq, string(body), parentOf(typ, body))
+	parent := parentOf(typ, body)
+	args := []any{id, account, typ, created, seq, string(body), parent}
+	q := `INSERT INTO verso_objects (id, account, type, created, seq, body, parent, has_children) VALUES (?, ?, ?, ?, ?, ?, ?, 0)`
+	if kid := childType[typ]; kid != "" {
+		q = `INSERT INTO verso_objects (id, account, type, created, seq, body, parent, has_children) VALUES (?, ?, ?, ?, ?, ?, ?,
+			CASE WHEN EXISTS (SELECT 1 FROM verso_objects WHERE account = ? AND type = ? AND parent = ?) THEN 1 ELSE 0 END)`
+		args = append(args, account, kid, id)
+	}
+	if _, err := tx.Exec(ctx, q, args...); err != nil {
+		return err
+	}
+	return markParent(ctx, tx, account, parent)
+}
+
+// markParent sets has_children on the object parent (none when ""). It is
+// never cleared: at worst, an object whose children all went costs a
+// lookup that finds none.
+func markParent(ctx context.Context, tx *storage.Tx, account, parent string) error {
+	if parent == "" {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `UPDATE verso_objects SET has_children = 1 WHERE id = ? AND account = ? AND has_children = 0`, parent, account)
 	return err
 }
 
 func (o *objects) update(ctx context.Context, tx *storage.Tx, account, id string, body []byte) error {
+	parent := parentOf(gjson.GetBytes(body, "object").String(), body)
 	res, err := tx.Exec(ctx, `UPDATE verso_objects SET body = ?, parent = ? WHERE id = ? AND account = ?`,
-		string(body), parentOf(gjson.GetBytes(body, "object").String(), body), id, account)
+		string(body), parent, id, account)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return errNotFound
 	}
-	return nil
+	return markParent(ctx, tx, account, parent)
 }
 
 // list returns up to limit objects, newest first, and whether there are
 // more: after the object startingAfter when it is set (more: older ones),
 // or before the object endingBefore (more: newer ones), at most one of
 // them. filter, when not nil, keeps the objects it returns true for.
-func (o *objects) list(ctx context.Context, account, typ string, limit int, startingAfter, endingBefore string, filter func([]byte) bool) ([][]byte, bool, error) {
+// With kids, and no filter (a page of a bounded size), it also returns
+// the children of the objects (see known), fetched in the same statement
+// on PostgreSQL.
+func (o *objects) list(ctx context.Context, account, typ string, limit int, startingAfter, endingBefore string, filter func([]byte) bool, kids bool) ([][]byte, bool, known, error) {
+	kids = kids && filter == nil && childType[typ] != ""
 	args := []any{account, typ}
-	q := `SELECT body FROM verso_objects WHERE account = ? AND type = ?`
+	cols := `body`
+	if kids {
+		cols = `id, has_children, body`
+	}
+	q := `SELECT ` + cols + ` FROM verso_objects WHERE account = ? AND type = ?`
 	order := ` ORDER BY seq DESC, id DESC`
 	if cursor := startingAfter + endingBefore; cursor != "" {
 		var seq int64
 		err := o.db.QueryRow(ctx, `SELECT seq FROM verso_objects WHERE id = ? AND account = ? AND type = ?`, cursor, account, typ).Scan(&seq)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, false, errNotFound
+			return nil, false, nil, errNotFound
 		}
 		if err != nil {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 		if startingAfter != "" {
 			q += ` AND (seq < ? OR (seq = ? AND id < ?))`
@@ -131,9 +225,12 @@ func (o *objects) list(ctx context.Context, account, typ string, limit int, star
 	if filter == nil {
 		q += fmt.Sprintf(` LIMIT %d`, limit+1)
 	}
+	if kids {
+		return o.listKids(ctx, account, typ, limit, q, order, args, endingBefore != "")
+	}
 	rows, err := o.db.Query(ctx, q, args...)
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	defer rows.Close()
 	var out [][]byte
@@ -141,7 +238,7 @@ func (o *objects) list(ctx context.Context, account, typ string, limit int, star
 	for rows.Next() {
 		var body string
 		if err := rows.Scan(&body); err != nil {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 		b := []byte(body)
 		if filter != nil && !filter(b) {
@@ -154,12 +251,67 @@ func (o *objects) list(ctx context.Context, account, typ string, limit int, star
 		out = append(out, b)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	if endingBefore != "" {
 		slices.Reverse(out)
 	}
-	return out, more, nil
+	return out, more, nil, nil
+}
+
+// listKids runs list's query q (its ORDER BY order, its arguments args),
+// which selects the id, has_children and body of a page of objects, with
+// their children: on PostgreSQL in the same statement, on SQLite in a
+// second one for the objects that have some.
+func (o *objects) listKids(ctx context.Context, account, typ string, limit int, q, order string, args []any, reverse bool) ([][]byte, bool, known, error) {
+	var items []page
+	var k known
+	if o.db.Dialect == storage.Postgres {
+		rows, err := o.db.Query(ctx, listKidsPostgres(q, order), append(args, account, childType[typ])...)
+		if err != nil {
+			return nil, false, nil, err
+		}
+		if items, k, err = pageChildren(rows, typ); err != nil {
+			return nil, false, nil, err
+		}
+	} else {
+		rows, err := o.db.Query(ctx, q, args...)
+		if err != nil {
+			return nil, false, nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var it page
+			var has int64
+			var body string
+			if err := rows.Scan(&it.id, &has, &body); err != nil {
+				return nil, false, nil, err
+			}
+			it.body, it.hasChildren = []byte(body), has != 0
+			items = append(items, it)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, false, nil, err
+		}
+		rows.Close()
+		// Not the children of the object past the page, read to tell
+		// whether there are more.
+		if k, err = o.withChildren(ctx, o.db, account, typ, items[:min(limit, len(items))]); err != nil {
+			return nil, false, nil, err
+		}
+	}
+	more := len(items) > limit
+	if more {
+		items = items[:limit]
+	}
+	out := make([][]byte, len(items))
+	for i, it := range items {
+		out[i] = it.body
+	}
+	if reverse {
+		slices.Reverse(out)
+	}
+	return out, more, k, nil
 }
 
 const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -9,9 +9,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/labstack/echo/v4"
 	"github.com/tidwall/gjson"
 
 	"github.com/verso-api/verso/gates"
+	"github.com/verso-api/verso/server/echoversioning"
 	"github.com/verso-api/verso/storage"
 )
 
@@ -34,15 +36,31 @@ import (
 // Objects are related by a column of their own, parent (a refund's
 // charge, a charge's payment intent, a card's customer), indexed with the
 // account and type, so a related list is an index range, never a scan of
-// the account.
+// the account. A second column, has_children, is set on an object once
+// another names it as its parent (and never cleared), so that objects
+// that never had any (most charges have no refund) cost no lookup.
 //
-// Limits: webhook deliveries are rendered outside any request, so there
-// these fields keep their defaults. Responses replayed from the
-// idempotency store go through the walk like any other and get them.
+// A handler that lists or retrieves charges or payment intents for a
+// version whose walk calls their resolver fetches their children in the
+// same statement on PostgreSQL (on SQLite, where a statement costs no
+// round trip, in a second one, and only for the objects that have
+// children), and leaves them in the request's scope: the resolver then
+// answers from there, and asks the database only about the objects the
+// handler did not fetch (the charges of payment intents, expanded
+// objects, events' objects). A response still costs at most one query
+// per resolver and round.
+//
+// Webhook deliveries resolve with the endpoint's account, as of each
+// event's time (renderEvent). Responses replayed from the idempotency
+// store go through the walk like any other and get them.
 
 // parentField names, per type, the member that holds the id of the object
 // it belongs to.
 var parentField = map[string]string{"refund": "charge", "charge": "payment_intent", "card": "customer"}
+
+// childType names, per type, the type of the objects that belong to it:
+// parentField the other way round.
+var childType = map[string]string{"charge": "refund", "payment_intent": "charge", "customer": "card"}
 
 // parentOf returns the id of the object an object of type typ belongs to,
 // "" for none.
@@ -70,7 +88,17 @@ func migrateParent(ctx context.Context, db *storage.DB) error {
 				return err
 			}
 		}
-		_, err = tx.Exec(ctx, `CREATE INDEX IF NOT EXISTS verso_objects_parent ON verso_objects (account, type, parent, seq)`)
+		if _, err = tx.Exec(ctx, `CREATE INDEX IF NOT EXISTS verso_objects_parent ON verso_objects (account, type, parent, seq)`); err != nil {
+			return err
+		}
+		if has, err = tx.HasColumn(ctx, "verso_objects", "has_children"); err != nil || has {
+			return err
+		}
+		if err := tx.AddColumns(ctx, "verso_objects", "has_children INTEGER NOT NULL DEFAULT 0"); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE verso_objects SET has_children = 1
+			WHERE id IN (SELECT parent FROM verso_objects WHERE parent <> '')`)
 		return err
 	})
 }
@@ -115,6 +143,8 @@ type child struct {
 	seq, created int64
 	id           string
 	body         []byte
+	// hasChildren tells that objects may belong to it in turn.
+	hasChildren bool
 }
 
 // The queries of children, by dialect. Neither orders its rows: asked to,
@@ -123,9 +153,9 @@ type child struct {
 // up; children sorts each parent's few objects itself. CROSS JOIN makes
 // SQLite look each parent up in the order written.
 const (
-	childrenPostgres = `SELECT parent, seq, id, created, body FROM verso_objects
+	childrenPostgres = `SELECT parent, seq, id, created, has_children, body FROM verso_objects
 		WHERE account = ? AND type = ? AND parent = ANY(?)`
-	childrenSQLite = `SELECT o.parent, o.seq, o.id, o.created, o.body FROM json_each(?) AS p CROSS JOIN verso_objects AS o
+	childrenSQLite = `SELECT o.parent, o.seq, o.id, o.created, o.has_children, o.body FROM json_each(?) AS p CROSS JOIN verso_objects AS o
 		WHERE o.account = ? AND o.type = ? AND o.parent = p.value`
 )
 
@@ -150,25 +180,123 @@ func (o *objects) children(ctx context.Context, q listQuerier, account, typ stri
 	defer rows.Close()
 	for rows.Next() {
 		var parent, id, body string
-		var seq, created int64
-		if err := rows.Scan(&parent, &seq, &id, &created, &body); err != nil {
+		var seq, created, kids int64
+		if err := rows.Scan(&parent, &seq, &id, &created, &kids, &body); err != nil {
 			return nil, err
 		}
-		out[parent] = append(out[parent], child{seq: seq, id: id, created: created, body: []byte(body)})
+		out[parent] = append(out[parent], child{seq: seq, id: id, created: created, body: []byte(body), hasChildren: kids != 0})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	for _, cs := range out {
-		// Newest first, as lists are.
-		slices.SortFunc(cs, func(a, b child) int {
-			if c := cmp.Compare(b.seq, a.seq); c != 0 {
-				return c
-			}
-			return strings.Compare(b.id, a.id)
-		})
+		sortChildren(cs)
 	}
 	return out, nil
+}
+
+// sortChildren puts a parent's children newest first, as lists are.
+func sortChildren(cs []child) {
+	slices.SortFunc(cs, func(a, b child) int {
+		if c := cmp.Compare(b.seq, a.seq); c != 0 {
+			return c
+		}
+		return strings.Compare(b.id, a.id)
+	})
+}
+
+// known is what a handler learned of objects' children along with its own
+// query, for the resolvers: by the children's type and the parent's id,
+// every child of that parent, newest first; a parent with none is there
+// with none. A parent that is not there is unknown.
+type known map[string]map[string][]child
+
+// add records that parent has the children cs, of type kid, and what is
+// known of theirs: none, for a child no object ever named as its parent.
+func (k known) add(kid, parent string, cs []child) {
+	k.put(kid, parent, cs)
+	if grand := childType[kid]; grand != "" {
+		for _, c := range cs {
+			if !c.hasChildren {
+				k.put(grand, c.id, nil)
+			}
+		}
+	}
+}
+
+func (k known) put(typ, parent string, cs []child) {
+	m := k[typ]
+	if m == nil {
+		m = map[string][]child{}
+		k[typ] = m
+	}
+	m[parent] = cs
+}
+
+// page is one object of a list, or the object retrieved, read with what
+// the walk's resolvers need to know of it.
+type page struct {
+	id          string
+	body        []byte
+	hasChildren bool
+}
+
+// withChildren fetches the children (of childType[typ]) of the objects in
+// items that have some, and returns what that tells of every one of them:
+// on SQLite, the statement after the handler's. PostgreSQL's statements
+// fetch them in the same statement (see pageChildren).
+func (o *objects) withChildren(ctx context.Context, q listQuerier, account, typ string, items []page) (known, error) {
+	k := known{}
+	var ids []string
+	for _, it := range items {
+		if it.hasChildren {
+			ids = append(ids, it.id)
+		}
+	}
+	kids, err := o.children(ctx, q, account, childType[typ], ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		k.add(childType[typ], it.id, kids[it.id])
+	}
+	return k, nil
+}
+
+// pageChildren reads the rows of a PostgreSQL statement that returns the
+// objects it looks for (kind 0: id, has_children, body, in their order)
+// and their children (kind 1: id, has_children, parent, seq, created,
+// body), and returns the objects and what they tell of each one's
+// children.
+func pageChildren(rows *sql.Rows, typ string) ([]page, known, error) {
+	defer rows.Close()
+	var items []page
+	var kids map[string][]child
+	for rows.Next() {
+		var kind, seq, created, has int64
+		var id, parent, body string
+		if err := rows.Scan(&kind, &id, &has, &parent, &seq, &created, &body); err != nil {
+			return nil, nil, err
+		}
+		if kind == 0 {
+			items = append(items, page{id: id, body: []byte(body), hasChildren: has != 0})
+			continue
+		}
+		if kids == nil {
+			kids = map[string][]child{}
+		}
+		kids[parent] = append(kids[parent], child{seq: seq, id: id, created: created, body: []byte(body), hasChildren: has != 0})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	k := known{}
+	for _, it := range items {
+		cs := kids[it.id]
+		sortChildren(cs)
+		k.add(childType[typ], it.id, cs)
+	}
+	return items, k, nil
 }
 
 // related returns the account's objects of type typ that belong to id,
@@ -222,6 +350,26 @@ func plainString(s string) bool {
 	return true
 }
 
+// resolverOf names, by type, the resolver that puts back the list of the
+// objects belonging to one (childType) that older versions embedded.
+var resolverOf = map[string]string{"charge": "charge_refunds", "payment_intent": "payment_intent_charges"}
+
+// wantsKids reports whether walking the response to c's request back to
+// its version calls the resolver of the children of objects of type typ,
+// so that the handler fetches them along with the objects.
+func (s *Server) wantsKids(c echo.Context, typ string) bool {
+	name, ok := resolverOf[typ]
+	if !ok || scopeOf(c.Request().Context()) == nil {
+		return false
+	}
+	v := echoversioning.VersionOf(c)
+	if v.IsZero() {
+		return false
+	}
+	p, err := s.Engine.Plan(s.timeline.Newest(), v)
+	return err == nil && p.ResolvesWith(name)
+}
+
 // Funcs returns a registry with the Go functions the demo's timeline
 // names: the resolvers charge_refunds and payment_intent_charges, which
 // put back, for every object of a response at once, the lists 2022-11-15
@@ -233,8 +381,8 @@ func plainString(s string) bool {
 func Funcs() *gates.Registry {
 	reg := gates.NewRegistry()
 	for name, fn := range map[string]gates.Resolver{
-		"charge_refunds":         relatedResolver("refund", func(id string) string { return "/v1/charges/" + id + "/refunds" }),
-		"payment_intent_charges": relatedResolver("charge", func(id string) string { return "/v1/charges?payment_intent=" + id }),
+		resolverOf["charge"]:         relatedResolver("refund", func(id string) string { return "/v1/charges/" + id + "/refunds" }),
+		resolverOf["payment_intent"]: relatedResolver("charge", func(id string) string { return "/v1/charges?payment_intent=" + id }),
 	} {
 		if err := reg.RegisterResolver(name, fn); err != nil {
 			panic(err) // constant names, registered once on a new registry
@@ -243,12 +391,35 @@ func Funcs() *gates.Registry {
 	return reg
 }
 
-// scope is what the demo's resolvers need of a request: its account and
-// the store.
+// scope is what the demo's resolvers need of a request: its account, the
+// store, and the children the handler fetched along with its objects.
 type scope struct {
 	objects *objects
 	db      *storage.DB
 	account string
+	known   known
+}
+
+// learn keeps what a handler's query told of its objects' children for
+// the resolvers.
+func (sc *scope) learn(k known) {
+	if sc == nil {
+		return
+	}
+	if sc.known == nil {
+		sc.known = k
+		return
+	}
+	for typ, m := range k {
+		for parent, cs := range m {
+			sc.known.put(typ, parent, cs)
+		}
+	}
+}
+
+func scopeOf(ctx context.Context) *scope {
+	sc, _ := ctx.Value(scopeKey{}).(*scope)
+	return sc
 }
 
 type scopeKey struct{}
@@ -258,27 +429,42 @@ func withScope(ctx context.Context, sc *scope) context.Context {
 }
 
 // relatedResolver resolves, for each object, the list of the account's
-// objects of type typ that belong to it, with the url url(id): all of them
-// in one query. An object found in an event gets the list as it was when
-// the event happened.
+// objects of type typ that belong to it, with the url url(id): those the
+// handler fetched already (scope.known), the others in one query. An
+// object found in an event gets the list as it was when the event
+// happened.
 func relatedResolver(typ string, url func(id string) string) gates.Resolver {
 	return func(ctx context.Context, refs []gates.Ref) ([]json.RawMessage, error) {
 		out := make([]json.RawMessage, len(refs))
-		sc, ok := ctx.Value(scopeKey{}).(*scope)
-		if !ok {
+		sc := scopeOf(ctx)
+		if sc == nil {
 			return out, nil
 		}
-		ids := make([]string, 0, len(refs))
-		seen := make(map[string]bool, len(refs))
+		have := sc.known[typ]
+		kids := make(map[string][]child, len(refs))
+		var ids []string
 		for _, r := range refs {
-			if !seen[r.ID] {
-				seen[r.ID] = true
+			if _, seen := kids[r.ID]; seen {
+				continue
+			}
+			cs, ok := have[r.ID]
+			if !ok {
 				ids = append(ids, r.ID)
 			}
+			kids[r.ID] = cs
 		}
-		kids, err := sc.objects.children(ctx, sc.db, sc.account, typ, ids)
+		asked, err := sc.objects.children(ctx, sc.db, sc.account, typ, ids)
 		if err != nil {
 			return nil, err
+		}
+		if len(ids) > 0 {
+			k := known{}
+			for _, id := range ids {
+				kids[id] = asked[id]
+				k.add(typ, id, asked[id])
+			}
+			// The next round may ask about these children's own.
+			sc.learn(k)
 		}
 		for i, r := range refs {
 			items := [][]byte{}

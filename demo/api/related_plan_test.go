@@ -26,6 +26,12 @@ func TestRelatedQueriesUseIndexes(t *testing.T) {
 			o, err := newObjects(ctx, db)
 			require.NoError(t, err)
 			require.NoError(t, db.InTx(ctx, func(tx *storage.Tx) error {
+				for i := range 500 {
+					body := fmt.Sprintf(`{"id":"ch_%d","object":"charge"}`, i)
+					if err := o.insert(ctx, tx, "acct_1", "charge", fmt.Sprintf("ch_%d", i), int64(i), int64(i), []byte(body)); err != nil {
+						return err
+					}
+				}
 				for i := range 3000 {
 					body := fmt.Sprintf(`{"id":"re_%d","object":"refund","charge":"ch_%d"}`, i, i%500)
 					if err := o.insert(ctx, tx, "acct_1", "refund", fmt.Sprintf("re_%d", i), int64(i), int64(i), []byte(body)); err != nil {
@@ -48,9 +54,21 @@ func TestRelatedQueriesUseIndexes(t *testing.T) {
 				require.NoError(t, err)
 				plans = append(plans, explain(t, db, "EXPLAIN "+childrenPostgres, "acct_1", "refund", ids))
 				assert.Contains(t, plans[1], "Index Cond: ((account = 'acct_1'::text) AND (type = 'refund'::text) AND (parent = ANY (", plans[1])
-				for _, p := range plans {
+				// A page of charges with their refunds, in one statement.
+				order := ` ORDER BY seq DESC, id DESC`
+				page := `SELECT id, has_children, body FROM verso_objects WHERE account = ? AND type = ?` + order + ` LIMIT 101`
+				plans = append(plans, explain(t, db, "EXPLAIN "+listKidsPostgres(page, order), "acct_1", "charge", "acct_1", "refund"),
+					explain(t, db, "EXPLAIN "+getKidsPostgres, "ch_1", "acct_1", "charge", "acct_1", "refund", "ch_1"))
+				assert.Contains(t, plans[2], "Index Cond: ((account = 'acct_1'::text) AND (type = 'refund'::text) AND (parent = ANY (", plans[2])
+				assert.Contains(t, plans[3], "Index Cond: ((account = 'acct_1'::text) AND (type = 'refund'::text) AND (parent = 'ch_1'::text))", plans[3])
+				for i, p := range plans {
 					assert.NotContains(t, p, "Seq Scan", p)
-					assert.NotContains(t, p, "Filter", p)
+					if i < 2 {
+						// The objects looked for are all that is read; with
+						// children, an object found by its key is checked,
+						// and the page for those that have some.
+						assert.NotContains(t, p, "Filter", p)
+					}
 				}
 			} else {
 				js, _ := json.Marshal(ids)
@@ -130,10 +148,56 @@ func TestParentMigration(t *testing.T) {
 				require.Len(t, got, 1, parent)
 				assert.Contains(t, string(got[0]), `"id":"`+want+`"`)
 			}
+			assert.Equal(t, []string{"ch_1"}, withChildren(t, db), "the one stored object another names")
 			_, err = newObjects(ctx, db)
 			require.NoError(t, err, "opening again migrates nothing")
 		})
 	}
+}
+
+// TestChildrenFlagMigration: a store made before has_children existed (it
+// had parent) gets it set on every object another names, on both stores.
+func TestChildrenFlagMigration(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db, _ := b.Open(t)
+			require.NoError(t, db.Migrate(ctx, `CREATE TABLE verso_objects (
+				id TEXT PRIMARY KEY, account TEXT NOT NULL, type TEXT NOT NULL,
+				created BIGINT NOT NULL, seq BIGINT NOT NULL, body TEXT NOT NULL,
+				parent TEXT NOT NULL DEFAULT '')`))
+			for i, row := range [][3]string{
+				{"pi_1", "payment_intent", ""},
+				{"ch_1", "charge", "pi_1"},
+				{"ch_2", "charge", ""},
+				{"re_1", "refund", "ch_1"},
+				{"re_2", "refund", "ch_1"},
+				{"cus_1", "customer", ""},
+			} {
+				_, err := db.Exec(ctx, `INSERT INTO verso_objects (id, account, type, created, seq, body, parent) VALUES (?, 'a', ?, ?, ?, '{}', ?)`, row[0], row[1], i, i, row[2])
+				require.NoError(t, err)
+			}
+			_, err := newObjects(ctx, db)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"ch_1", "pi_1"}, withChildren(t, db))
+		})
+	}
+}
+
+// withChildren returns the ids of the objects whose has_children is set.
+func withChildren(t *testing.T, db *storage.DB) []string {
+	t.Helper()
+	rows, err := db.Query(context.Background(), `SELECT id FROM verso_objects WHERE has_children <> 0 ORDER BY id`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		require.NoError(t, rows.Scan(&id))
+		ids = append(ids, id)
+	}
+	require.NoError(t, rows.Err())
+	return ids
 }
 
 // BenchmarkChildren: one query for the refunds of 100 charges, one of
