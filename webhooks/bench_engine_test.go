@@ -1,12 +1,14 @@
 package webhooks
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/transform"
+	"github.com/verso-api/verso/versions"
 	"github.com/verso-api/verso/webhooks/signature"
 )
 
@@ -20,7 +22,7 @@ func BenchmarkRenderAndSignEngine(b *testing.B) {
 	}
 	eng := transform.New(tl, nil)
 	s := newStore(b, openDB(b, ":memory:"), nil)
-	w, err := NewWorker(Config{Store: s, Renderer: eng.Back})
+	w, err := NewWorker(Config{Store: s, Renderer: back(eng)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -37,7 +39,7 @@ func BenchmarkRenderAndSignEngine(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				for i := range eps {
-					out, err := w.render(benchEvent, eps[i].APIVersion)
+					out, err := w.render(context.Background(), eps[i].Account, benchEvent, eps[i].APIVersion)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -46,5 +48,13 @@ func BenchmarkRenderAndSignEngine(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 		})
+	}
+}
+
+// back renders with the engine, as a program whose timeline names no
+// resolvers does.
+func back(e *transform.Engine) Renderer {
+	return func(_ context.Context, _ string, event []byte, to versions.Version) ([]byte, error) {
+		return e.Back(event, to)
 	}
 }

@@ -61,7 +61,7 @@ func BenchmarkRenderAndSign(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				for i := range eps {
-					out, err := w.render(benchEvent, eps[i].APIVersion)
+					out, err := w.render(context.Background(), eps[i].Account, benchEvent, eps[i].APIVersion)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -165,7 +165,7 @@ func benchWorkerOn(b *testing.B, db *storage.DB, endpoints, nodes int) {
 		}
 	}
 	want := n * endpoints
-	cfg := Config{Store: s, Renderer: eng.Back, PollInterval: 20 * time.Millisecond,
+	cfg := Config{Store: s, Renderer: back(eng), PollInterval: 20 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	workers := []*Worker{mustWorker(b, cfg)}
 	for range nodes - 1 {

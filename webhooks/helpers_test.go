@@ -24,7 +24,7 @@ var (
 
 // fakeRender stands in for the transform engine: before 2019-10-17 a
 // customer's balance was called account_balance.
-func fakeRender(event []byte, to versions.Version) ([]byte, error) {
+func fakeRender(_ context.Context, _ string, event []byte, to versions.Version) ([]byte, error) {
 	if !to.Before(versions.MustParse("2019-10-17")) {
 		return event, nil
 	}

@@ -24,10 +24,17 @@ import (
 )
 
 // Renderer renders a stored event, in the newest schema, in the API
-// version to. The transform engine provides it; it must be safe for
-// concurrent use. The worker sets the "api_version" field of what it
-// returns to to.
-type Renderer func(event []byte, to versions.Version) ([]byte, error)
+// version to, for a delivery to an endpoint of account. ctx is the
+// delivery's: a renderer whose walk calls resolvers (a removed field put
+// back from the account's data) passes it on, with the account, as
+// transform.Plan.ApplyContext takes it. The transform engine provides the
+// walk; a renderer must be safe for concurrent use. The worker sets the
+// "api_version" field of what it returns to to.
+//
+//	Renderer: func(ctx context.Context, account string, event []byte, to versions.Version) ([]byte, error) {
+//		return engine.Back(event, to)
+//	},
+type Renderer func(ctx context.Context, account string, event []byte, to versions.Version) ([]byte, error)
 
 // Headers the worker sends with every delivery besides the signature.
 const (
@@ -596,9 +603,10 @@ func (e *renderError) userMessage() string {
 	return "cannot render the event in " + e.v.String() + ": " + e.err.Error()
 }
 
-// render renders the event in v and stamps it with v.
-func (w *Worker) render(event []byte, v versions.Version) ([]byte, error) {
-	out, err := w.cfg.Renderer(event, v)
+// render renders the event in v for a delivery to an endpoint of account,
+// and stamps it with v.
+func (w *Worker) render(ctx context.Context, account string, event []byte, v versions.Version) ([]byte, error) {
+	out, err := w.cfg.Renderer(ctx, account, event, v)
 	if err != nil {
 		return nil, &renderError{v: v, err: err}
 	}
@@ -616,7 +624,7 @@ func (w *Worker) render(event []byte, v versions.Version) ([]byte, error) {
 // It returns an *AttemptError when the receiver did not take the event.
 func (w *Worker) send(ctx context.Context, ep *Endpoint, event []byte, v versions.Version, attempt int) (int, error) {
 	start := time.Now()
-	body, err := w.render(event, v)
+	body, err := w.render(ctx, ep.Account, event, v)
 	if err != nil {
 		w.m.Attempt(ResultRenderError, time.Since(start))
 		return 0, err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 	"github.com/verso-api/verso/storage"
 	"github.com/verso-api/verso/versions"
 	"github.com/verso-api/verso/webhooks/signature"
@@ -138,7 +139,60 @@ func TestWorker(t *testing.T) {
 		t.Run("one account's slow endpoints do not hold up another account", func(t *testing.T) { testAccountFairness(t, open(t)) })
 		t.Run("failed after max age, then resent", func(t *testing.T) { testMaxAgeAndResend(t, open(t)) })
 		t.Run("test send at another version", func(t *testing.T) { testSendTest(t, open(t)) })
+		t.Run("the renderer gets the account and the context", func(t *testing.T) { testRendererContext(t, open(t)) })
 	})
+}
+
+// testRendererContext: the Renderer renders each delivery for its
+// endpoint's account, with the context Run was given (a test send, with
+// the caller's).
+func testRendererContext(t *testing.T, db *storage.DB) {
+	type key struct{}
+	ctx := context.WithValue(context.Background(), key{}, "the caller's")
+	s := newStore(t, db, nil)
+	rc := newReceiver(t, nil)
+	eps := map[string]*Endpoint{}
+	for _, acct := range []string{"acct_a", "acct_b"} {
+		ep, err := s.CreateEndpoint(ctx, EndpointParams{Account: acct, URL: rc.URL + "/" + acct, EnabledEvents: []string{"*"}, APIVersion: vNew})
+		require.NoError(t, err)
+		eps[acct] = ep
+		ev := customerEvent(acct, "customer.created", 1)
+		ev.ID = NewEventID()
+		require.NoError(t, s.RecordEvent(ctx, nil, ev))
+	}
+	cfg := fastConfig(s)
+	cfg.Renderer = func(ctx context.Context, account string, event []byte, to versions.Version) ([]byte, error) {
+		out, err := sjson.SetBytes(event, "data.object.rendered_for", account)
+		if err != nil {
+			return nil, err
+		}
+		return sjson.SetBytes(out, "data.object.context", ctx.Value(key{}))
+	}
+	w := mustWorker(t, cfg)
+	run, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "Run's"))
+	done := make(chan error, 1)
+	go func() { done <- w.Run(run) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	eventually(t, "both accounts' events delivered", func() bool { return len(rc.requests()) == 2 })
+	seen := map[string]bool{}
+	for _, r := range rc.requests() {
+		acct := gjson.GetBytes(r.body, "data.object.rendered_for").String()
+		seen[acct] = true
+		require.NoError(t, signature.Verify(r.body, r.header.Get(signature.Header), eps[acct].Secret, 0), "rendered for %s, sent to its endpoint", acct)
+		require.Equal(t, "Run's", gjson.GetBytes(r.body, "data.object.context").String())
+	}
+	require.Equal(t, map[string]bool{"acct_a": true, "acct_b": true}, seen)
+
+	res, err := w.SendTest(ctx, "acct_b", eps["acct_b"].ID, []byte(`{"type":"customer.created","data":{"object":{"id":"cus_1","object":"customer"}}}`), vNew)
+	require.NoError(t, err)
+	require.Equal(t, 200, res.Status)
+	eventually(t, "the test send arrived", func() bool { return len(rc.requests()) == 3 })
+	last := rc.requests()[2]
+	require.Equal(t, "acct_b", gjson.GetBytes(last.body, "data.object.rendered_for").String())
+	require.Equal(t, "the caller's", gjson.GetBytes(last.body, "data.object.context").String())
 }
 
 func testEachVersion(t *testing.T, db *storage.DB) {
@@ -595,7 +649,7 @@ func testSendTest(t *testing.T, db *storage.DB) {
 		require.ErrorIs(t, err, ErrNotFound)
 		_, err = w.SendTest(ctx, "acct_s", ep.ID, []byte(`[1]`), vNew)
 		require.ErrorIs(t, err, ErrInvalid)
-		refusing := mustWorker(t, Config{Store: s, Renderer: func([]byte, versions.Version) ([]byte, error) {
+		refusing := mustWorker(t, Config{Store: s, Renderer: func(context.Context, string, []byte, versions.Version) ([]byte, error) {
 			return nil, errors.New("unsupported version")
 		}})
 		_, err = refusing.SendTestEvent(ctx, "acct_s", ep.ID, ev.ID, vNew)

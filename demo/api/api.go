@@ -456,12 +456,18 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 // renderEvent renders a stored event in an endpoint's version, or, for a
 // version the timeline does not list (accepted under NearestVersion), in
 // the nearest older one: the shapes are the same by definition, and the
-// worker then sets the event's api_version to the endpoint's.
-func (s *Server) renderEvent(event []byte, to versions.Version) ([]byte, error) {
+// worker then sets the event's api_version to the endpoint's. The
+// resolvers read the endpoint's account, as they read a request's: an
+// old version's webhook shows a charge's refunds, as of the event.
+func (s *Server) renderEvent(ctx context.Context, account string, event []byte, to versions.Version) ([]byte, error) {
 	if n, ok := s.timeline.Versions().Nearest(to); ok {
 		to = n
 	}
-	return s.Engine.Back(event, to)
+	p, err := s.Engine.Plan(s.timeline.Newest(), to)
+	if err != nil {
+		return nil, err
+	}
+	return p.ApplyContext(withScope(ctx, &scope{objects: s.objects, db: s.db, account: account}), event)
 }
 
 // authenticate reads "Authorization: Bearer sk_test_..." and puts the

@@ -2,6 +2,11 @@ package api_test
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -187,5 +192,55 @@ func TestRelatedListsWithTheirObjects(t *testing.T) {
 		require.NoError(t, db.QueryRow(context.Background(), `SELECT COUNT(*) FROM verso_objects AS p
 			WHERE (p.has_children <> 0) <> EXISTS (SELECT 1 FROM verso_objects AS c WHERE c.account = p.account AND c.parent = p.id)`).Scan(&wrong))
 		assert.Zero(t, wrong)
+	})
+}
+
+// TestWebhooksSeeRealData: webhook deliveries to an endpoint on an old
+// version carry the related lists of the endpoint's account, as they were
+// when each event happened, as the API's responses do.
+func TestWebhooksSeeRealData(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		var clock atomic.Int64
+		clock.Store(time.Now().Unix())
+		a := start(t, b, api.Config{WebhooksAllowPrivate: true, Clock: func() time.Time { return time.Unix(clock.Load(), 0) }})
+		recv := make(chan []byte, 10)
+		rs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			recv <- body
+		})}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		go rs.Serve(ln)
+		defer rs.Close()
+		ep := a.do(t, a.key, "POST", "/v1/webhook_endpoints", "", url.Values{"url": {"http://" + ln.Addr().String()},
+			"enabled_events[]": {"payment_intent.succeeded", "charge.refunded"}, "api_version": {oldest}}.Encode())
+		require.Equal(t, 200, ep.status, ep.body)
+
+		pi := a.do(t, a.key, "POST", "/v1/payment_intents", newest, "amount=1500&currency=usd&confirm=true&payment_method=tok_visa")
+		require.Equal(t, 200, pi.status, pi.body)
+		chID := pi.get("latest_charge").String()
+		clock.Add(60) // the refund a minute after the payment
+		rf := a.do(t, a.key, "POST", "/v1/refunds", newest, "amount=400&charge="+chID)
+		require.Equal(t, 200, rf.status, rf.body)
+
+		got := map[string]gjson.Result{}
+		for len(got) < 2 {
+			select {
+			case body := <-recv:
+				ev := gjson.ParseBytes(body)
+				require.Equal(t, oldest, ev.Get("api_version").String())
+				got[ev.Get("type").String()] = ev.Get("data.object")
+			case <-time.After(10 * time.Second):
+				t.Fatalf("only %d deliveries", len(got))
+			}
+		}
+		paid := got["payment_intent.succeeded"]
+		assert.Equal(t, int64(1), paid.Get("charges.total_count").Int(), paid.Raw)
+		assert.Equal(t, chID, paid.Get("charges.data.0.id").String(), paid.Raw)
+		assert.Equal(t, int64(0), paid.Get("charges.data.0.refunds.total_count").Int(), "no refund yet when the payment succeeded: %s", paid.Raw)
+		refunded := got["charge.refunded"]
+		assert.Equal(t, int64(1), refunded.Get("refunds.total_count").Int(), refunded.Raw)
+		assert.Equal(t, rf.get("id").String(), refunded.Get("refunds.data.0.id").String(), refunded.Raw)
+		assert.Equal(t, int64(400), refunded.Get("refunds.data.0.amount").Int(), "walked back: an integer")
 	})
 }

@@ -373,11 +373,11 @@ func (s *Server) wantsKids(c echo.Context, typ string) bool {
 // Funcs returns a registry with the Go functions the demo's timeline
 // names: the resolvers charge_refunds and payment_intent_charges, which
 // put back, for every object of a response at once, the lists 2022-11-15
-// stopped embedding. They read the request's account and the database
-// from the context the demo's authentication gives each request; called
-// outside such a request (a webhook delivery, verso render) they know
-// nothing, so the ops' defaults are put back. Load a custom timeline that
-// names them with gates.Options{Funcs: api.Funcs()}.
+// stopped embedding. They read the account and the database from the
+// context the demo gives each request (its authentication) and each
+// webhook delivery (the endpoint's account); called outside both (verso
+// render) they know nothing, so the ops' defaults are put back. Load a
+// custom timeline that names them with gates.Options{Funcs: api.Funcs()}.
 func Funcs() *gates.Registry {
 	reg := gates.NewRegistry()
 	for name, fn := range map[string]gates.Resolver{

@@ -134,7 +134,7 @@ func New(ctx context.Context, cfg Config) (*API, error) {
 	if a.hooks, err = webhooks.NewSQLStore(ctx, cfg.DB, &webhooks.Options{AllowPrivate: cfg.AllowPrivateWebhooks, Clock: cfg.Clock}); err != nil {
 		return nil, err
 	}
-	if a.Worker, err = webhooks.NewWorker(webhooks.Config{Store: a.hooks, Renderer: engine.Back, Backoff: cfg.Backoff, Logger: cfg.Logger}); err != nil {
+	if a.Worker, err = webhooks.NewWorker(webhooks.Config{Store: a.hooks, Renderer: render(engine), Backoff: cfg.Backoff, Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
 	endpoints, err := webhooks.NewHandlers(webhooks.HandlersConfig{
@@ -190,6 +190,15 @@ func New(ctx context.Context, cfg Config) (*API, error) {
 	// their errors are in the API's shape and walked back too.
 	a.Handler = a.authenticate(versioning(limit(idem(mux))))
 	return a, nil
+}
+
+// render renders a stored event in an endpoint's version. The example's
+// timeline names no resolvers, so the delivery's context and account do
+// not matter.
+func render(engine *transform.Engine) webhooks.Renderer {
+	return func(_ context.Context, _ string, event []byte, to versions.Version) ([]byte, error) {
+		return engine.Back(event, to)
+	}
 }
 
 // Run delivers webhooks until ctx is done.
