@@ -28,6 +28,9 @@ type Guide struct {
 	Endpoints []EndpointSection `json:"endpoints"`
 	// Other holds changes that name no resource and no endpoint.
 	Other []Step `json:"other"`
+	// Report, when set, is the address of the reader's own upgrade
+	// report (package reports): which of these changes its traffic met.
+	Report string `json:"report,omitempty"`
 }
 
 // ResourceSection is what changes in one object type.

@@ -284,6 +284,9 @@ const pageTemplates = `
 <header>
 <h1>{{title .API (printf "Upgrading from %s to %s" .From .To)}}</h1>
 <p>{{summary .}}</p>
+{{- if .Report}}
+<p class="report">Which of these changes touch your own integration? <a href="{{.Report}}">Your upgrade report</a> tells, measured on your account's traffic.</p>
+{{- end}}
 </header>
 {{- $g := .}}
 {{- range .Resources}}

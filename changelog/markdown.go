@@ -56,6 +56,9 @@ func (g *Guide) Markdown(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# %s\n\n", title(g.API, fmt.Sprintf("Upgrading from %s to %s", g.From, g.To)))
 	g.summary(bw, func(v string) string { return v })
+	if g.Report != "" {
+		fmt.Fprintf(bw, "\nWhich of these changes touch your own integration? [Your upgrade report](%s) tells, measured on your account's traffic.\n", g.Report)
+	}
 	if len(g.Resources) > 0 {
 		bw.WriteString("\n## By resource\n")
 	}

@@ -82,6 +82,23 @@ func (f *Fired) Empty() bool {
 	return true
 }
 
+// Equal reports whether f and g hold the same changes.
+func (f *Fired) Equal(g *Fired) bool {
+	if f.small != g.small {
+		return false
+	}
+	a, b := f.more, g.more
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	for i, w := range a {
+		if i < len(b) && w != b[i] || i >= len(b) && w != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Reset empties the set, keeping its storage.
 func (f *Fired) Reset() {
 	f.small = [4]uint64{}

@@ -91,3 +91,23 @@ func TestRouteFiredAllocs(t *testing.T) {
 	})
 	assert.Zero(t, n)
 }
+
+func TestFiredEqual(t *testing.T) {
+	var a, b gates.Fired
+	assert.True(t, a.Equal(&b))
+	a.Add(3)
+	assert.False(t, a.Equal(&b))
+	b.Add(3)
+	assert.True(t, a.Equal(&b))
+	a.Add(300)
+	assert.False(t, a.Equal(&b))
+	assert.False(t, b.Equal(&a))
+	b.Add(300)
+	assert.True(t, a.Equal(&b))
+	a.Reset()
+	a.Add(3)
+	var c gates.Fired
+	c.Add(3)
+	assert.True(t, a.Equal(&c), "storage kept by Reset is no difference")
+	assert.True(t, c.Equal(&a))
+}

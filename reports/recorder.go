@@ -51,9 +51,9 @@ type RecorderOptions struct {
 // RecordDelivery records webhook deliveries. It is safe for concurrent
 // use.
 //
-// A request costs one map lookup (its account, version and endpoint) and
-// a counter per change that fired; names (the fields and endpoints of
-// each change) are worked out when flushing.
+// A request costs one map lookup (its account, version and route) and a
+// counter per change that fired; names (the endpoint templates, and the
+// fields and endpoints of each change) are worked out when flushing.
 type Recorder struct {
 	tl        *gates.Timeline
 	store     Store
@@ -66,20 +66,20 @@ type Recorder struct {
 	mu         sync.Mutex
 	pending    map[trafficKey]*pendingTraffic
 	deliveries map[deliveryKey]*pendingDeliveries
-	patterns   map[patternKey]string // router pattern -> template
 }
 
 var _ server.FiredRecorder = (*Recorder)(nil)
 
+// trafficKey is an account, a version and a route: a router's pattern
+// and the request's method (pattern set), else an endpoint template.
 type trafficKey struct {
-	account  string
-	version  versions.Version
-	endpoint string
+	account       string
+	version       versions.Version
+	method, route string
+	pattern       bool
 }
 
 type deliveryKey struct{ account, eventType string }
-
-type patternKey struct{ method, pattern string }
 
 // pendingTraffic is what a Recorder holds of an account's requests at one
 // version and endpoint since its last flush.
@@ -90,6 +90,14 @@ type pendingTraffic struct {
 	// fields tally the field slots that fired (tally.change is the slot),
 	// in requests and responses.
 	fields []tally
+	// sig holds the sets of the last exchange (route, request, response,
+	// request fields, response fields), and repeats how many exchanges
+	// since sigAt had those sets and are not tallied yet: a route mostly
+	// fires the same changes, and comparing five sets costs less than
+	// tallying them.
+	sig          [5]gates.Fired
+	repeats      int64
+	sigAt, sigTo int64
 }
 
 // pendingDeliveries is what a Recorder holds of an account's deliveries
@@ -105,33 +113,38 @@ type tally struct {
 	first, last int64
 }
 
-// fire counts change i in ts.
-func fire(ts []tally, i int, req, resp bool, now int64) []tally {
+// fire counts n exchanges (or deliveries), between first and last, in
+// which change i fired, in ts. at is where to look first, and is set past
+// where i was: the changes of an exchange come in increasing order, and
+// the same route mostly fires the same changes, so that ts is walked once.
+func fire(ts []tally, i int, req, resp bool, n, first, last int64, at *int) []tally {
 	k := -1
-	for j := range ts {
-		if ts[j].change == i {
-			k = j
-			break
+	if *at < len(ts) && ts[*at].change == i {
+		k = *at
+	} else {
+		for j := range ts {
+			if ts[j].change == i {
+				k = j
+				break
+			}
 		}
 	}
 	if k < 0 {
-		ts = append(ts, tally{change: i, first: now})
+		ts = append(ts, tally{change: i, first: first})
 		k = len(ts) - 1
 	}
 	t := &ts[k]
 	if req {
-		t.req++
+		t.req += n
 	}
 	if resp {
-		t.resp++
+		t.resp += n
 	}
-	t.n++
-	t.last = now
+	t.n += n
+	t.first, t.last = min(t.first, first), max(t.last, last)
+	*at = k + 1
 	return ts
 }
-
-// maxPatterns bounds the router patterns whose templates are remembered.
-const maxPatterns = 4096
 
 // changeInfo is what the recorder needs to know of one change.
 type changeInfo struct {
@@ -167,7 +180,7 @@ func NewRecorder(tl *gates.Timeline, store Store, opts *RecorderOptions) (*Recor
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	r := &Recorder{tl: tl, store: store, opts: o, patterns: map[patternKey]string{}}
+	r := &Recorder{tl: tl, store: store, opts: o}
 	r.reset()
 	seen := map[gates.Endpoint]bool{}
 	r.info = make([]changeInfo, tl.NumChanges())
@@ -230,16 +243,12 @@ func (r *Recorder) Record(x *server.Exchange) {
 		return
 	}
 	now := r.opts.Now().UnixNano()
-	var ep string
+	k := trafficKey{account: x.Account, version: x.Version, method: x.Method, route: x.Pattern, pattern: true}
 	if x.Pattern == "" {
-		ep = r.template(x.Method, x.Path)
+		k.method, k.route, k.pattern = "", r.template(x.Method, x.Path), false
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if x.Pattern != "" {
-		ep = r.fromPattern(x.Method, x.Pattern)
-	}
-	k := trafficKey{x.Account, x.Version, ep}
 	p := r.pending[k]
 	if p == nil {
 		if len(r.pending)+len(r.deliveries) >= r.opts.MaxPending {
@@ -254,36 +263,61 @@ func (r *Recorder) Record(x *server.Exchange) {
 		p.header++
 	}
 	p.last = now
-	for i := range x.Route.All() {
-		p.changes = r.fire(p.changes, x, i, now)
+	if p.repeats > 0 && p.sig[0].Equal(&x.Route) && p.sig[1].Equal(&x.Request) && p.sig[2].Equal(&x.Response) &&
+		p.sig[3].Equal(&x.RequestFields) && p.sig[4].Equal(&x.ResponseFields) {
+		p.repeats++
+		p.sigTo = now
+		return
 	}
-	for i := range x.Request.All() {
-		if !x.Route.Has(i) {
-			p.changes = r.fire(p.changes, x, i, now)
-		}
+	r.fold(p)
+	for i, f := range [...]*gates.Fired{&x.Route, &x.Request, &x.Response, &x.RequestFields, &x.ResponseFields} {
+		p.sig[i].Reset()
+		p.sig[i].Union(f)
 	}
-	for i := range x.Response.All() {
-		if !x.Route.Has(i) && !x.Request.Has(i) {
-			p.changes = r.fire(p.changes, x, i, now)
-		}
-	}
-	for i := range x.RequestFields.All() {
-		p.fields = fire(p.fields, i, true, false, now)
-	}
-	for i := range x.ResponseFields.All() {
-		p.fields = fire(p.fields, i, false, true, now)
-	}
+	p.repeats, p.sigAt, p.sigTo = 1, now, now
 }
 
-// fire counts change i of x in ts: in the request, the response or both.
-func (r *Recorder) fire(ts []tally, x *server.Exchange, i int, now int64) []tally {
-	if i >= len(r.info) {
-		return ts
+// fold tallies the exchanges p holds as repeats of its sets: each change
+// once, in the parts it altered (the route's changes: endpoint ops alter
+// the request, status and header ops the response; then the request's,
+// then the response's), and each field slot. r.mu is held, or p is no
+// longer shared.
+func (r *Recorder) fold(p *pendingTraffic) {
+	n, first, last := p.repeats, p.sigAt, p.sigTo
+	if n == 0 {
+		return
 	}
-	in := &r.info[i]
-	req := x.Request.Has(i) || x.Route.Has(i) && in.routeRequest
-	resp := x.Response.Has(i) || x.Route.Has(i) && in.routeResponse
-	return fire(ts, i, req, resp, now)
+	p.repeats = 0
+	routeSet, reqSet, respSet := &p.sig[0], &p.sig[1], &p.sig[2]
+	at := 0
+	route, req := !routeSet.Empty(), !reqSet.Empty()
+	if route {
+		for i := range routeSet.All() {
+			if i < len(r.info) {
+				in := &r.info[i]
+				p.changes = fire(p.changes, i, in.routeRequest || reqSet.Has(i), in.routeResponse || respSet.Has(i), n, first, last, &at)
+			}
+		}
+	}
+	if req {
+		for i := range reqSet.All() {
+			if i < len(r.info) && !(route && routeSet.Has(i)) {
+				p.changes = fire(p.changes, i, true, respSet.Has(i), n, first, last, &at)
+			}
+		}
+	}
+	for i := range respSet.All() {
+		if i < len(r.info) && !(route && routeSet.Has(i)) && !(req && reqSet.Has(i)) {
+			p.changes = fire(p.changes, i, false, true, n, first, last, &at)
+		}
+	}
+	at = 0
+	for i := range p.sig[3].All() {
+		p.fields = fire(p.fields, i, true, false, n, first, last, &at)
+	}
+	for i := range p.sig[4].All() {
+		p.fields = fire(p.fields, i, false, true, n, first, last, &at)
+	}
 }
 
 // RecordDelivery records a webhook delivery to account of an event of
@@ -313,14 +347,16 @@ func (r *Recorder) RecordDelivery(account, eventType string, fired, fields *gate
 		d = &pendingDeliveries{}
 		r.deliveries[k] = d
 	}
+	at := 0
 	for i := range fired.All() {
 		if i < len(r.info) {
-			d.changes = fire(d.changes, i, false, true, now)
+			d.changes = fire(d.changes, i, false, true, 1, now, now, &at)
 		}
 	}
 	if fields != nil {
+		at = 0
 		for i := range fields.All() {
-			d.fields = fire(d.fields, i, false, true, now)
+			d.fields = fire(d.fields, i, false, true, 1, now, now, &at)
 		}
 	}
 }
@@ -356,15 +392,40 @@ func (r *Recorder) batch(pending map[trafficKey]*pendingTraffic, deliveries map[
 		c.Last = maxTime(c.Last, time.Unix(0, t.last).UTC())
 		return c
 	}
+	// Routes become templates here: two patterns may name one.
+	type tkey struct {
+		account  string
+		version  versions.Version
+		endpoint string
+	}
+	traffic := map[tkey]*TrafficCount{}
+	templates := map[[2]string]string{}
 	for k, p := range pending {
-		b.Traffic = append(b.Traffic, TrafficCount{Account: k.account, Version: k.version, Endpoint: k.endpoint,
-			Requests: p.requests, Header: p.header, First: time.Unix(0, p.first).UTC(), Last: time.Unix(0, p.last).UTC()})
+		r.fold(p)
+		ep := k.route
+		if k.pattern {
+			ep = templates[[2]string{k.method, k.route}]
+			if ep == "" {
+				ep = fromPattern(k.method, k.route)
+				templates[[2]string{k.method, k.route}] = ep
+			}
+		}
+		first, last := time.Unix(0, p.first).UTC(), time.Unix(0, p.last).UTC()
+		tk := tkey{k.account, k.version, ep}
+		if tc := traffic[tk]; tc != nil {
+			tc.Requests += p.requests
+			tc.Header += p.header
+			tc.First, tc.Last = minTime(tc.First, first), maxTime(tc.Last, last)
+		} else {
+			traffic[tk] = &TrafficCount{Account: k.account, Version: k.version, Endpoint: ep,
+				Requests: p.requests, Header: p.header, First: first, Last: last}
+		}
 		for i := range p.changes {
 			t := &p.changes[i]
 			c := get(k.account, t)
 			c.Requests += t.req
 			c.Responses += t.resp
-			c.Endpoints[k.endpoint] += t.n
+			c.Endpoints[ep] += t.n
 		}
 		for i := range p.fields {
 			field(k.account, &p.fields[i])
@@ -385,6 +446,9 @@ func (r *Recorder) batch(pending map[trafficKey]*pendingTraffic, deliveries map[
 	}
 	for _, c := range counts {
 		b.Changes = append(b.Changes, *c)
+	}
+	for _, tc := range traffic {
+		b.Traffic = append(b.Traffic, *tc)
 	}
 	return b
 }
@@ -450,20 +514,6 @@ func mergeTallies(ts, from []tally) []tally {
 		}
 	}
 	return ts
-}
-
-// fromPattern returns the template of a router's pattern, remembered.
-// r.mu is held.
-func (r *Recorder) fromPattern(method, pattern string) string {
-	k := patternKey{method, pattern}
-	if t, ok := r.patterns[k]; ok {
-		return t
-	}
-	t := fromPattern(method, pattern)
-	if len(r.patterns) < maxPatterns {
-		r.patterns[k] = t
-	}
-	return t
 }
 
 // template returns the template of a request no router named:

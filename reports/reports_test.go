@@ -403,3 +403,37 @@ func TestAffectsJSON(t *testing.T) {
 	var a reports.Affects
 	require.Error(t, a.UnmarshalJSON([]byte(`"maybe"`)))
 }
+
+// TestRecorderRepeats checks the tallies of exchanges on one route that
+// fire the same changes, then others, then the same again: each counted
+// once, whatever the order.
+func TestRecorderRepeats(t *testing.T) {
+	tl := timeline(t)
+	store := reports.NewMemoryStore(nil)
+	r, err := reports.NewRecorder(tl, store, nil)
+	require.NoError(t, err)
+	get := func(route, request, response []string) {
+		r.Record(exchange(tl, "acct_1", v2023, "GET", "/v1/customers/cus_1", "GET /v1/customers/{id}", route, request, response))
+	}
+	for range 3 {
+		get(nil, nil, []string{"customer_balance"})
+	}
+	get([]string{"customer_cards"}, nil, []string{"customer_balance"})
+	get(nil, nil, nil)
+	get(nil, nil, nil)
+	get(nil, nil, []string{"customer_balance"})
+	get(nil, []string{"customer_balance"}, []string{"customer_balance", "charge_status"})
+	require.NoError(t, r.Flush(ctx))
+	get(nil, nil, []string{"customer_balance"}) // after a flush, a new tally
+	require.NoError(t, r.Flush(ctx))
+	e, err := store.Evidence(ctx, "acct_1")
+	require.NoError(t, err)
+	bal := e.Changes["customer_balance"]
+	require.Equal(t, int64(1), bal.Requests)
+	require.Equal(t, int64(7), bal.Responses)
+	require.Equal(t, []reports.Name{{Name: "GET /v1/customers/:id", Count: 7}}, bal.Endpoints)
+	require.Equal(t, []reports.Name{{Name: "customer.balance", Count: 7}, {Name: "balance", Count: 1}}, bal.Fields)
+	require.Equal(t, int64(1), e.Changes["customer_cards"].Requests)
+	require.Equal(t, int64(1), e.Changes["charge_status"].Responses)
+	require.Equal(t, int64(9), e.Traffic[0].Requests)
+}

@@ -482,8 +482,10 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if !ok || key == "" {
+			// WWW-Authenticate, as Stripe sends it: a browser opening a
+			// page of the API (the upgrade report) asks for the key.
 			return apierror.New(http.StatusUnauthorized, apierror.TypeInvalidRequest, "api_key_required",
-				"You did not provide an API key. Send it as 'Authorization: Bearer sk_test_...'.")
+				"You did not provide an API key. Send it as 'Authorization: Bearer sk_test_...'.").WithHeader("WWW-Authenticate", `Basic realm="Stripe-like Payments"`)
 		}
 		if !cleanText(key) {
 			return apierror.New(http.StatusUnauthorized, apierror.TypeInvalidRequest, "api_key_invalid",

@@ -250,6 +250,7 @@ func (s *Server) guide(c echo.Context) error {
 	if err != nil {
 		return s.failDoc(c, rangeError(err))
 	}
+	g.Report = "/v1/account/api_version/upgrade_report?format=html&to=" + url.QueryEscape(to.String())
 	return writeDoc(c, g, format)
 }
 

@@ -101,6 +101,15 @@ func TestUpgradeReport(t *testing.T) {
 		require.Equal(t, 200, page.status, page.body)
 		assert.True(t, strings.HasPrefix(page.header.Get("Content-Type"), "text/html"))
 		assert.Contains(t, page.body, `href="/changelog#change-customer_balance"`)
+
+		// The upgrade guide links the report, and a browser without the
+		// key is asked for it, as Stripe asks.
+		code, _, guide := a.page(t, "GET", "/changelog/guide?from="+oldest)
+		require.Equal(t, 200, code)
+		assert.Contains(t, guide, `<a href="/v1/account/api_version/upgrade_report?format=html&amp;to=`+stable+`">Your upgrade report</a>`)
+		anon := a.do(t, "", "GET", "/v1/account/api_version/upgrade_report?format=html", "", "")
+		assert.Equal(t, 401, anon.status)
+		assert.Equal(t, `Basic realm="Stripe-like Payments"`, anon.header.Get("WWW-Authenticate"))
 	})
 }
 
