@@ -9,11 +9,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/pins"
+	"github.com/verso-api/verso/reports"
+	"github.com/verso-api/verso/reports/reporthttp"
 	"github.com/verso-api/verso/server"
 	"github.com/verso-api/verso/server/echoversioning"
 	"github.com/verso-api/verso/server/servertest"
@@ -26,7 +29,7 @@ import (
 // what the sample leaves to the reader as its arguments, so that the
 // compiler checks them; TestSamples checks README.md holds nothing else.
 // They are compiled, not run (they serve, or need a database).
-var _ = []any{netHTTPSample, echoSample, servertestSample, resolverSample, firedSample}
+var _ = []any{netHTTPSample, echoSample, servertestSample, resolverSample, firedSample, reportsSample}
 
 var update = flag.Bool("update", false, "unused: servertestSample's flag")
 
@@ -80,4 +83,16 @@ func firedSample(tl *gates.Timeline, plan *transform.Plan, buf, body []byte, v v
 	d := tl.RouteFired(v, r.Method, r.URL.Path, &fired)      // endpoint, status and header ops
 	fmt.Println(fired.IDs(tl))                               // [customer_balance customer_sources]
 	return d, out, err
+}
+
+func reportsSample(ctx context.Context, db *storage.DB, timeline *gates.Timeline, engine *transform.Engine,
+	account func(*http.Request) (string, error), pinStore pins.Store, mux *http.ServeMux, api http.Handler) {
+	store, _ := reports.NewSQLStore(ctx, db, nil)
+	recorder, _ := reports.NewRecorder(timeline, store, nil)
+	go recorder.Run(ctx, time.Minute, nil)
+	versioning, _ := server.Config{Engine: engine, Account: account, Pins: pinStore, Fired: recorder}.ToMiddleware()
+	reporter, _ := reports.NewReporter(timeline, store, nil)
+	report, _ := reporthttp.Config{Reporter: reporter, Account: account, Pins: pinStore}.Handler()
+	mux.Handle("GET /v1/account/api_version/upgrade_report", report)
+	mux.Handle("/v1/", versioning(api))
 }
