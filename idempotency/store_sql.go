@@ -37,7 +37,7 @@ func NewSQLStore(ctx context.Context, db *storage.DB, opts *Options) (*SQLStore,
 	if opts != nil && opts.Table != "" {
 		table = opts.Table
 	}
-	if !validTable(table) {
+	if !storage.ValidTable(table) {
 		return nil, fmt.Errorf("idempotency: invalid table name %q", table)
 	}
 	blob := "BLOB"
@@ -82,19 +82,6 @@ func NewSQLStore(ctx context.Context, db *storage.DB, opts *Options) (*SQLStore,
 		sweep:   `DELETE FROM ` + table + ` WHERE expires_at <= ?`,
 	}
 	return s, nil
-}
-
-func validTable(s string) bool {
-	if s == "" || len(s) > 48 || (s[0] >= '0' && s[0] <= '9') {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // Claim implements Store. It reads the key first; every decision that hands

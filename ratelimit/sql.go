@@ -45,7 +45,7 @@ func NewSQLStore(ctx context.Context, db *storage.DB, opts *Options) (*SQLStore,
 	if o.Table == "" {
 		o.Table = DefaultTable
 	}
-	if !validTable(o.Table) {
+	if !storage.ValidTable(o.Table) {
 		return nil, fmt.Errorf("ratelimit: invalid table name %q", o.Table)
 	}
 	if o.Clock == nil {
@@ -81,19 +81,6 @@ func NewSQLStore(ctx context.Context, db *storage.DB, opts *Options) (*SQLStore,
 	s.sweep = `DELETE FROM ` + t + ` WHERE full_at <= ?`
 	s.nextSweep.Store(o.Clock().Add(o.IdleTimeout).UnixMicro())
 	return s, nil
-}
-
-func validTable(s string) bool {
-	if s == "" || len(s) > 48 || (s[0] >= '0' && s[0] <= '9') {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // Take implements Store.
