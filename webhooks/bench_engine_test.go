@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/transform"
@@ -33,20 +32,7 @@ func BenchmarkRenderAndSignEngine(b *testing.B) {
 			for i := range eps {
 				eps[i] = Endpoint{ID: "we_" + strconv.Itoa(i), APIVersion: all[len(all)-1-i], Secret: signature.NewSecret()}
 			}
-			now := time.Unix(1700000000, 0)
-			b.SetBytes(int64(len(benchEvent) * n))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				for i := range eps {
-					out, err := w.render(context.Background(), eps[i].Account, benchEvent, eps[i].APIVersion)
-					if err != nil {
-						b.Fatal(err)
-					}
-					_ = signature.Sign(eps[i].Secret, now, out)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			benchRenderAndSign(b, w, eps)
 		})
 	}
 }

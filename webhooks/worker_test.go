@@ -391,22 +391,33 @@ func testRestart(t *testing.T, db *storage.DB) {
 	require.Zero(t, st.Pending)
 }
 
-func testFairness(t *testing.T, db *storage.DB) {
-	ctx := context.Background()
-	s := newStore(t, db, nil)
-	var inflight, most atomic.Int32
-	hang := make(chan struct{})
-	slow := newReceiver(t, func(_ int, r *http.Request) int {
-		n := inflight.Add(1)
-		defer inflight.Add(-1)
-		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+// hanging counts the requests a receiver from newHanging holds: in flight
+// now, and the most at once. Each hangs until hang is closed or its
+// request is cancelled, then answers 503.
+type hanging struct {
+	inflight, most atomic.Int32
+	hang           chan struct{}
+}
+
+func newHanging(t *testing.T) (*receiver, *hanging) {
+	h := &hanging{hang: make(chan struct{})}
+	return newReceiver(t, func(_ int, r *http.Request) int {
+		n := h.inflight.Add(1)
+		defer h.inflight.Add(-1)
+		for m := h.most.Load(); n > m && !h.most.CompareAndSwap(m, n); m = h.most.Load() {
 		}
 		select {
-		case <-hang:
+		case <-h.hang:
 		case <-r.Context().Done():
 		}
 		return http.StatusServiceUnavailable
-	})
+	}), h
+}
+
+func testFairness(t *testing.T, db *storage.DB) {
+	ctx := context.Background()
+	s := newStore(t, db, nil)
+	slow, h := newHanging(t)
 	fast := newReceiver(t, nil)
 	_, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_f", URL: slow.URL, EnabledEvents: []string{"*"}, APIVersion: vNew})
 	require.NoError(t, err)
@@ -424,9 +435,9 @@ func testFairness(t *testing.T, db *storage.DB) {
 	cfg.Timeout = time.Minute
 	start(t, mustWorker(t, cfg))
 	eventually(t, "the fast endpoint gets all its events", func() bool { return len(fast.distinctIDs()) == 20 })
-	require.LessOrEqual(t, most.Load(), int32(2), "the slow endpoint never holds more than PerEndpoint slots")
-	require.Equal(t, int32(2), inflight.Load(), "the slow endpoint is still hanging")
-	close(hang)
+	require.LessOrEqual(t, h.most.Load(), int32(2), "the slow endpoint never holds more than PerEndpoint slots")
+	require.Equal(t, int32(2), h.inflight.Load(), "the slow endpoint is still hanging")
+	close(h.hang)
 }
 
 func testMaxAgeAndResend(t *testing.T, db *storage.DB) {
@@ -728,19 +739,7 @@ func TestBackoff(t *testing.T) {
 func testAccountFairness(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	s := newStore(t, db, nil)
-	var inflight, most atomic.Int32
-	hang := make(chan struct{})
-	slow := newReceiver(t, func(_ int, r *http.Request) int {
-		n := inflight.Add(1)
-		defer inflight.Add(-1)
-		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-		}
-		select {
-		case <-hang:
-		case <-r.Context().Done():
-		}
-		return http.StatusServiceUnavailable
-	})
+	slow, h := newHanging(t)
 	for i := range 8 {
 		_, err := s.CreateEndpoint(ctx, EndpointParams{Account: "acct_slow", URL: slow.URL + "/" + strconv.Itoa(i), EnabledEvents: []string{"*"}, APIVersion: vNew})
 		require.NoError(t, err)
@@ -759,9 +758,9 @@ func testAccountFairness(t *testing.T, db *storage.DB) {
 	cfg.Timeout = time.Minute
 	start(t, mustWorker(t, cfg))
 	eventually(t, "the healthy account gets all its events", func() bool { return len(healthy.distinctIDs()) == 30 })
-	require.LessOrEqual(t, most.Load(), int32(8), "the slow account never holds more than PerAccount slots")
-	require.Equal(t, int32(8), inflight.Load(), "the slow account's endpoints are still hanging")
-	close(hang)
+	require.LessOrEqual(t, h.most.Load(), int32(8), "the slow account never holds more than PerAccount slots")
+	require.Equal(t, int32(8), h.inflight.Load(), "the slow account's endpoints are still hanging")
+	close(h.hang)
 }
 
 // TestTwoNodes runs two workers, each with its own connection pool as two
