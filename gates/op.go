@@ -422,7 +422,7 @@ func (op Op) Describe(resource string) string {
 		}
 		return fmt.Sprintf("%s is removed (older versions return `%s`).", q(op.Field), string(op.Default))
 	case KindRetype:
-		return fmt.Sprintf("%s is now %s (was %s).", q(op.Field), article(op.NowType), article(op.WasType))
+		return fmt.Sprintf("%s is now %s (was %s).", q(op.Field), op.NowType.Noun(), op.WasType.Noun())
 	case KindEnum:
 		parts := make([]string, len(op.Values))
 		for i, v := range op.Values {
@@ -456,16 +456,4 @@ func (op Op) Describe(resource string) string {
 		return fmt.Sprintf("The `%s` response header is new.", op.Header)
 	}
 	return ""
-}
-
-func article(t Type) string {
-	switch t {
-	case Integer:
-		return "an integer"
-	case Number:
-		return "a number"
-	case Decimal:
-		return "a decimal string"
-	}
-	return "a string"
 }
