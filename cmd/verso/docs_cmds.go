@@ -115,12 +115,8 @@ func runChangelog(e *env, args []string) error {
 	format := fs.String("format", "md", "")
 	guide := fs.Bool("guide", false, "")
 	samplesPath := fs.String("samples", "", "")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := flagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if err := checkFormat(*format, "md", "json", "html"); err != nil {
 		return err
@@ -169,12 +165,8 @@ func runOpenAPI(e *env, args []string) error {
 	to := fs.String("to", "", "")
 	keep := fs.Bool("keep-existing", false, "")
 	check := fs.Bool("check", false, "")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := flagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if *spec == "" {
 		return usagef("missing --spec FILE")

@@ -51,12 +51,8 @@ func runDocs(e *env, args []string) error {
 	out := fs.String("out", "", "")
 	keep := fs.Bool("keep-existing", false, "")
 	samplesPath := fs.String("samples", "", "")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := flagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if *spec == "" || *out == "" {
 		return usagef("want --spec FILE and --out DIR")

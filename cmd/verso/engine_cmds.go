@@ -319,12 +319,8 @@ func runCheck(e *env, args []string) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	file := timelineFlag(e, fs)
 	all := fs.Bool("all", false, "")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := flagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	tl, err := loadTimeline(file)
 	if err != nil {
@@ -430,12 +426,8 @@ func printLifecycle(e *env, tl *gates.Timeline) {
 func runVersions(e *env, args []string) error {
 	fs := flag.NewFlagSet("versions", flag.ContinueOnError)
 	file := timelineFlag(e, fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := flagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	tl, err := loadTimeline(file)
 	if err != nil {

@@ -159,14 +159,22 @@ func subcommand(fs *flag.FlagSet, args []string, subs ...string) (string, error)
 		}
 		return "", usagef("want '%s'", strings.Join(subs, "' or '"))
 	}
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
+	if err := flagsOnly(fs, args[1:]); err != nil {
 		return "", err
 	}
-	if len(pos) > 0 {
-		return "", usagef("unexpected argument %q", pos[0])
-	}
 	return args[0], nil
+}
+
+// flagsOnly parses args as fs's flags, refusing any positional argument.
+func flagsOnly(fs *flag.FlagSet, args []string) error {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	return nil
 }
 
 // readInput reads FILE, or standard input when there is no file or it is "-".

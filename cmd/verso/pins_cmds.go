@@ -69,12 +69,8 @@ func runPinsSet(e *env, args []string) error {
 	account := fs.String("account", "", "")
 	auth := fs.String("authorization", "", "")
 	file := timelineFlag(e, fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := flagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if (*account == "") == (*auth == "") {
 		return usagef("give one of --account A and --authorization VALUE")

@@ -118,12 +118,8 @@ func runProxy(e *env, args []string) error {
 	writeTimeout := fs.Duration("write-timeout", 120*time.Second, "")
 	idleTimeout := fs.Duration("idle-timeout", 120*time.Second, "")
 	logFormat := fs.String("log-format", "text", "")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := flagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if *upstream == "" {
 		return usagef("missing --upstream URL")

@@ -54,12 +54,8 @@ func runUpgradeReport(e *env, args []string) error {
 	def := fs.String("default-version", "", "")
 	format := fs.String("format", "json", "")
 	file := timelineFlag(e, fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := flagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if (*account == "") == (*auth == "") {
 		return usagef("give one of --account A and --authorization VALUE")

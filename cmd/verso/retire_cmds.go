@@ -94,17 +94,14 @@ func runPins(e *env, args []string) error {
 	vflag := fs.String("version", "", "")
 	limit := fs.Int("limit", 50, "")
 	file := timelineFlag(e, fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := flagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if *since <= 0 {
 		return usagef("--since must be positive")
 	}
 	var tl *gates.Timeline
+	var err error
 	if file.path != "" {
 		tl, err = loadTimeline(file)
 	} else {
@@ -234,12 +231,8 @@ func runRetire(e *env, args []string) error {
 	window := fs.Duration("window", 30*24*time.Hour, "")
 	allowTraffic := fs.Bool("allow-traffic", false, "")
 	allowUncovered := fs.Bool("allow-uncovered", false, "")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := flagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if *vflag == "" {
 		return usagef("missing --version V")

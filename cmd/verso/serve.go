@@ -203,12 +203,8 @@ func runServe(e *env, args []string) error {
 	fs.DurationVar(&limits.WriteTimeout, "write-timeout", d.WriteTimeout, "")
 	fs.DurationVar(&limits.IdleTimeout, "idle-timeout", d.IdleTimeout, "")
 	fs.IntVar(&limits.MaxHeaderBytes, "max-header-bytes", d.MaxHeaderBytes, "")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := flagsOnly(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if *port != 0 {
 		if *port < 0 || *port > 65535 {
@@ -227,6 +223,7 @@ func runServe(e *env, args []string) error {
 	}
 	var defVersion versions.Version
 	if *defaultVersion != "" {
+		var err error
 		if defVersion, err = versions.Parse(*defaultVersion); err != nil {
 			return usagef("--default-version: %v", err)
 		}
