@@ -19,7 +19,8 @@
 // A Recorder (server.Config.Fired) keeps, in memory, one entry per
 // account, version served and endpoint template: a request costs one map
 // lookup and a counter per change that fired. Webhook deliveries come in
-// through RecordDelivery (webhooks.Config.Rendered). Flush, every minute
+// through RecordDelivery (from a webhooks.Renderer, on a delivery's first
+// attempt: webhooks.FirstAttempt). Flush, every minute
 // from Run, turns the entries into a Batch and adds it to a Store in one
 // transaction; Run prunes the store every hour.
 //

@@ -36,6 +36,18 @@ import (
 //	},
 type Renderer func(ctx context.Context, account string, event []byte, to versions.Version) ([]byte, error)
 
+// firstAttemptKey marks the context of a delivery's first attempt.
+type firstAttemptKey struct{}
+
+// FirstAttempt reports whether ctx, the context a Renderer gets, is that
+// of a delivery's first attempt: false for its retries and for test sends
+// (SendTest). A renderer that counts deliveries (which changes shaped an
+// account's events, for its upgrade report) counts each once.
+func FirstAttempt(ctx context.Context) bool {
+	first, _ := ctx.Value(firstAttemptKey{}).(bool)
+	return first
+}
+
 // Headers the worker sends with every delivery besides the signature.
 const (
 	EventIDHeader = "Verso-Event-Id"         // the event id, stable across retries
@@ -162,16 +174,6 @@ type Config struct {
 	// UserAgent is sent with every delivery.
 	// Optional. Default value "verso-webhooks/1".
 	UserAgent string
-	// Rendered, when set, is told of each delivery once: after its first
-	// attempt rendered the event (whatever the receiver answered), with
-	// the account of its endpoint, the event as stored (the newest
-	// schema; it must not be kept) and the version it was rendered in.
-	// Retries and test sends are not told. An upgrade report learns from
-	// it which changes shaped an account's deliveries
-	// (reports.Recorder.RecordDelivery). It runs on the worker's
-	// goroutine and must be quick.
-	// Optional. Default value nil.
-	Rendered func(account string, event []byte, v versions.Version)
 }
 
 // The defaults of Config's optional fields.
@@ -539,10 +541,11 @@ func (w *Worker) record(results <-chan attempt, recorded chan<- int) {
 
 // deliver makes one attempt at a claimed delivery and returns its outcome.
 func (w *Worker) deliver(ctx context.Context, j job) attempt {
-	status, err := w.send(ctx, &j.endpoint, j.body, j.endpoint.APIVersion, j.attempt)
-	if w.cfg.Rendered != nil && j.attempt == 1 && !errors.Is(err, ErrRender) {
-		w.cfg.Rendered(j.endpoint.Account, j.body, j.endpoint.APIVersion)
+	sctx := ctx
+	if j.attempt == 1 {
+		sctx = context.WithValue(ctx, firstAttemptKey{}, true)
 	}
+	status, err := w.send(sctx, &j.endpoint, j.body, j.endpoint.APIVersion, j.attempt)
 	now := w.now()
 	if err != nil && ctx.Err() != nil {
 		// Stopping: the attempt was cut short by us, not the receiver.

@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -261,16 +262,20 @@ func testRetries(t *testing.T, db *storage.DB) {
 		renderedMu sync.Mutex
 		rendered   []string
 	)
-	cfg.Rendered = func(account string, event []byte, v versions.Version) {
+	cfg.Renderer = func(ctx context.Context, account string, event []byte, v versions.Version) ([]byte, error) {
 		renderedMu.Lock()
 		defer renderedMu.Unlock()
-		rendered = append(rendered, account+" "+gjson.GetBytes(event, "id").String()+" "+v.String())
+		rendered = append(rendered, fmt.Sprintf("%s %s first=%t", account, v, FirstAttempt(ctx)))
+		return fakeRender(ctx, account, event, v)
 	}
 	w := mustWorker(t, cfg)
 	start(t, w)
 	eventually(t, "delivered", func() bool { return deliveryOf(t, s, "acct_r", ev.ID).State == StateDelivered })
 	renderedMu.Lock()
-	require.Equal(t, []string{"acct_r " + ev.ID + " " + vNew.String()}, rendered, "Rendered is told of the delivery once, not of its retries")
+	first := "acct_r " + vNew.String() + " first=true"
+	retry := "acct_r " + vNew.String() + " first=false"
+	require.Equal(t, []string{first, retry, retry, retry}, rendered, "FirstAttempt tells the first attempt from its retries")
+	require.False(t, FirstAttempt(ctx))
 	renderedMu.Unlock()
 	d := deliveryOf(t, s, "acct_r", ev.ID)
 	require.Equal(t, 4, d.Attempts, "delivered on the fourth attempt")
@@ -600,7 +605,20 @@ func testSendTest(t *testing.T, db *storage.DB) {
 	require.NoError(t, s.RecordEvent(ctx, nil, ev))
 	stored, err := s.GetEvent(ctx, "acct_s", ev.ID)
 	require.NoError(t, err)
-	w := mustWorker(t, fastConfig(s)) // never started: test sends need no Run
+	cfg := fastConfig(s)
+	var firsts atomic.Int32
+	cfg.Renderer = func(ctx context.Context, account string, event []byte, v versions.Version) ([]byte, error) {
+		if FirstAttempt(ctx) {
+			firsts.Add(1)
+		}
+		return fakeRender(ctx, account, event, v)
+	}
+	w := mustWorker(t, cfg) // never started: test sends need no Run
+	t.Cleanup(func() {
+		if n := firsts.Load(); n != 0 {
+			t.Errorf("%d test sends were taken for a delivery's first attempt", n)
+		}
+	})
 
 	tests := []struct {
 		name       string

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/tidwall/gjson"
 
 	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/demo/accounts"
@@ -81,7 +82,7 @@ type Config struct {
 	RateLimits ratelimit.Store
 	// MaxBodyBytes bounds request bodies. Optional. Default value 1 MiB.
 	MaxBodyBytes int64
-	// Webhooks configures the delivery worker; Store, Renderer, Rendered,
+	// Webhooks configures the delivery worker; Store, Renderer,
 	// Logger and Metrics are filled in, and Clock when nil. Optional.
 	Webhooks webhooks.Config
 	// ShadowRate, when above zero, is the share of responses served in an
@@ -311,7 +312,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return st.Pending, st.Oldest, err
 	})
 	wc.Renderer = s.renderEvent
-	wc.Rendered = s.deliveryShaped
 	if wc.Clock == nil {
 		wc.Clock = s.now
 	}
@@ -467,7 +467,19 @@ func (s *Server) renderEvent(ctx context.Context, account string, event []byte, 
 	if err != nil {
 		return nil, err
 	}
-	return p.ApplyContext(withScope(ctx, &scope{objects: s.objects, db: s.db, account: account}), event)
+	sctx := withScope(ctx, &scope{objects: s.objects, db: s.db, account: account})
+	if !webhooks.FirstAttempt(ctx) {
+		return p.ApplyContext(sctx, event)
+	}
+	// A delivery's first attempt: the changes that shaped it go into the
+	// account's upgrade report.
+	var fired, fields gates.Fired
+	fired.TrackFields(&fields)
+	out, err := p.AppendApplyContextFired(sctx, nil, event, &fired)
+	if err == nil {
+		s.Recorder.RecordDelivery(account, gjson.GetBytes(event, "type").Str, &fired, &fields)
+	}
+	return out, err
 }
 
 // authenticate reads "Authorization: Bearer sk_test_..." and puts the

@@ -4,9 +4,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/tidwall/gjson"
 
-	"github.com/verso-api/verso/gates"
 	"github.com/verso-api/verso/reports/reporthttp"
 	"github.com/verso-api/verso/versions"
 )
@@ -29,19 +27,4 @@ func (s *Server) reportRoutes(g *echo.Group, def versions.Version) error {
 	}
 	g.GET("/account/api_version/upgrade_report", echo.WrapHandler(h))
 	return nil
-}
-
-// deliveryShaped records which changes shaped a webhook delivery of an
-// account's event, rendered in its endpoint's version (the worker's
-// Rendered hook: first attempts only).
-func (s *Server) deliveryShaped(account string, event []byte, v versions.Version) {
-	if n, ok := s.timeline.Versions().Nearest(v); ok {
-		v = n
-	}
-	var fired, fields gates.Fired
-	fired.TrackFields(&fields)
-	if _, err := s.Engine.RenderFired(event, s.timeline.Newest(), v, &fired); err != nil {
-		return // the worker reported the failed rendering
-	}
-	s.Recorder.RecordDelivery(account, gjson.GetBytes(event, "type").Str, &fired, &fields)
 }

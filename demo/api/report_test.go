@@ -3,8 +3,14 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,6 +19,7 @@ import (
 	"github.com/verso-api/verso/demo/api"
 	"github.com/verso-api/verso/storage/storagetest"
 	"github.com/verso-api/verso/versions"
+	"github.com/verso-api/verso/webhooks"
 )
 
 // TestUpgradeReport is the demo of upgrade reports (issue 24.5): with
@@ -119,4 +126,43 @@ func names(list gjson.Result) []any {
 		out = append(out, e.Get("name").String())
 	}
 	return out
+}
+
+// TestUpgradeReportWebhooks: a webhook delivery rendered in an old
+// endpoint's version is evidence too, counted once per delivery (its
+// retries are not counted again), with its event type.
+func TestUpgradeReportWebhooks(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		a := start(t, b, api.Config{DefaultVersion: versions.MustParse(oldest), WebhooksAllowPrivate: true, // the receiver is on 127.0.0.1
+			Webhooks: webhooks.Config{Backoff: webhooks.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond}, PollInterval: 5 * time.Millisecond}})
+		key := a.newAccount(t)
+		var calls atomic.Int32
+		rs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			if calls.Add(1) == 1 {
+				w.WriteHeader(http.StatusInternalServerError) // the first attempt fails: retried
+			}
+		})}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		go rs.Serve(ln)
+		defer rs.Close()
+		ep := a.do(t, key, "POST", "/v1/webhook_endpoints", "", url.Values{"url": {"http://" + ln.Addr().String() + "/hook"},
+			"enabled_events[]": {"customer.created"}, "api_version": {oldest}}.Encode())
+		require.Equal(t, 200, ep.status, ep.body)
+		c := a.do(t, key, "POST", "/v1/customers", "", "email=ana%40example.com")
+		require.Equal(t, 200, c.status, c.body)
+		deadline := time.Now().Add(30 * time.Second)
+		for calls.Load() < 2 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		require.GreaterOrEqual(t, calls.Load(), int32(2), "delivered on a retry")
+		require.NoError(t, a.Recorder.Flush(context.Background()))
+		r := a.do(t, key, "GET", "/v1/account/api_version/upgrade_report", "", "")
+		require.Equal(t, 200, r.status, r.body)
+		bal := r.get(`items.#(id=="customer_balance").evidence`)
+		assert.Equal(t, int64(1), bal.Get("webhook_deliveries").Int(), "one delivery, two attempts: %s", bal.Raw)
+		assert.Equal(t, []any{"customer.created"}, names(bal.Get("event_types")))
+		assert.Contains(t, names(bal.Get("fields")), any("customer.balance"))
+	})
 }
