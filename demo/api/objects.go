@@ -264,7 +264,7 @@ func (o *objects) list(ctx context.Context, account, typ string, limit int, star
 // their children: on PostgreSQL in the same statement, on SQLite in a
 // second one for the objects that have some.
 func (o *objects) listKids(ctx context.Context, account, typ string, limit int, q, order string, args []any, reverse bool) ([][]byte, bool, known, error) {
-	var items []page
+	items := make([]page, 0, limit+1)
 	var k known
 	if o.db.Dialect == storage.Postgres {
 		rows, err := o.db.Query(ctx, listKidsPostgres(q, order), append(args, account, childType[typ])...)

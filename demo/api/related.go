@@ -157,6 +157,10 @@ const (
 		WHERE account = ? AND type = ? AND parent = ANY(?)`
 	childrenSQLite = `SELECT o.parent, o.seq, o.id, o.created, o.has_children, o.body FROM json_each(?) AS p CROSS JOIN verso_objects AS o
 		WHERE o.account = ? AND o.type = ? AND o.parent = p.value`
+	// childrenOne is the children of one parent, the usual case of a
+	// retrieval: simpler to compile.
+	childrenOne = `SELECT parent, seq, id, created, has_children, body FROM verso_objects
+		WHERE parent = ? AND account = ? AND type = ?`
 )
 
 // children returns, in one query, the account's objects of type typ that
@@ -168,9 +172,12 @@ func (o *objects) children(ctx context.Context, q listQuerier, account, typ stri
 	}
 	var rows *sql.Rows
 	var err error
-	if o.db.Dialect == storage.Postgres {
+	switch {
+	case len(parents) == 1:
+		rows, err = q.Query(ctx, childrenOne, parents[0], account, typ)
+	case o.db.Dialect == storage.Postgres:
 		rows, err = q.Query(ctx, childrenPostgres, account, typ, parents)
-	} else {
+	default:
 		ids, _ := json.Marshal(parents)
 		rows, err = q.Query(ctx, childrenSQLite, string(ids), account, typ)
 	}
@@ -257,6 +264,7 @@ func (o *objects) withChildren(ctx context.Context, q listQuerier, account, typ 
 	if err != nil {
 		return nil, err
 	}
+	k[childType[typ]] = make(map[string][]child, len(items))
 	for _, it := range items {
 		k.add(childType[typ], it.id, kids[it.id])
 	}
@@ -290,7 +298,7 @@ func pageChildren(rows *sql.Rows, typ string) ([]page, known, error) {
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
-	k := known{}
+	k := known{childType[typ]: make(map[string][]child, len(items))}
 	for _, it := range items {
 		cs := kids[it.id]
 		sortChildren(cs)
@@ -320,23 +328,33 @@ func embeddedList(url string, items [][]byte) []byte {
 	for _, it := range items {
 		n += len(it) + 1
 	}
-	b := make([]byte, 0, n)
-	b = append(b, `{"object":"list","url":`...)
-	if plainString(url) {
-		b = append(append(append(b, '"'), url...), '"')
-	} else {
-		u, _ := json.Marshal(url)
-		b = append(b, u...)
-	}
-	b = append(b, `,"has_more":false,"data":[`...)
+	b := appendListHead(make([]byte, 0, n), url, "", "")
 	for i, it := range items {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, it...)
 	}
+	return appendListTail(b, len(items))
+}
+
+// appendListHead appends the start of an embedded list whose url is
+// prefix+id+suffix, up to its first item.
+func appendListHead(b []byte, prefix, id, suffix string) []byte {
+	b = append(b, `{"object":"list","url":`...)
+	if plainString(prefix) && plainString(id) && plainString(suffix) {
+		b = append(append(append(append(append(b, '"'), prefix...), id...), suffix...), '"')
+	} else {
+		u, _ := json.Marshal(prefix + id + suffix)
+		b = append(b, u...)
+	}
+	return append(b, `,"has_more":false,"data":[`...)
+}
+
+// appendListTail ends an embedded list of n items.
+func appendListTail(b []byte, n int) []byte {
 	b = append(b, `],"total_count":`...)
-	b = strconv.AppendInt(b, int64(len(items)), 10)
+	b = strconv.AppendInt(b, int64(n), 10)
 	return append(b, '}')
 }
 
@@ -381,8 +399,8 @@ func (s *Server) wantsKids(c echo.Context, typ string) bool {
 func Funcs() *gates.Registry {
 	reg := gates.NewRegistry()
 	for name, fn := range map[string]gates.Resolver{
-		resolverOf["charge"]:         relatedResolver("refund", func(id string) string { return "/v1/charges/" + id + "/refunds" }),
-		resolverOf["payment_intent"]: relatedResolver("charge", func(id string) string { return "/v1/charges?payment_intent=" + id }),
+		resolverOf["charge"]:         relatedResolver("refund", "/v1/charges/", "/refunds"),
+		resolverOf["payment_intent"]: relatedResolver("charge", "/v1/charges?payment_intent=", ""),
 	} {
 		if err := reg.RegisterResolver(name, fn); err != nil {
 			panic(err) // constant names, registered once on a new registry
@@ -429,11 +447,11 @@ func withScope(ctx context.Context, sc *scope) context.Context {
 }
 
 // relatedResolver resolves, for each object, the list of the account's
-// objects of type typ that belong to it, with the url url(id): those the
-// handler fetched already (scope.known), the others in one query. An
-// object found in an event gets the list as it was when the event
-// happened.
-func relatedResolver(typ string, url func(id string) string) gates.Resolver {
+// objects of type typ that belong to it, with the url prefix+id+suffix:
+// those the handler fetched already (scope.known), the others in one
+// query. An object found in an event gets the list as it was when the
+// event happened. The values share one allocation.
+func relatedResolver(typ, prefix, suffix string) gates.Resolver {
 	return func(ctx context.Context, refs []gates.Ref) ([]json.RawMessage, error) {
 		out := make([]json.RawMessage, len(refs))
 		sc := scopeOf(ctx)
@@ -441,39 +459,54 @@ func relatedResolver(typ string, url func(id string) string) gates.Resolver {
 			return out, nil
 		}
 		have := sc.known[typ]
-		kids := make(map[string][]child, len(refs))
 		var ids []string
+		var asking map[string]bool
 		for _, r := range refs {
-			if _, seen := kids[r.ID]; seen {
+			if _, ok := have[r.ID]; ok || asking[r.ID] {
 				continue
 			}
-			cs, ok := have[r.ID]
-			if !ok {
-				ids = append(ids, r.ID)
+			if asking == nil {
+				asking = map[string]bool{}
 			}
-			kids[r.ID] = cs
-		}
-		asked, err := sc.objects.children(ctx, sc.db, sc.account, typ, ids)
-		if err != nil {
-			return nil, err
+			asking[r.ID] = true
+			ids = append(ids, r.ID)
 		}
 		if len(ids) > 0 {
+			asked, err := sc.objects.children(ctx, sc.db, sc.account, typ, ids)
+			if err != nil {
+				return nil, err
+			}
 			k := known{}
 			for _, id := range ids {
-				kids[id] = asked[id]
 				k.add(typ, id, asked[id])
 			}
 			// The next round may ask about these children's own.
 			sc.learn(k)
+			have = sc.known[typ]
 		}
+		n := 0
+		for _, r := range refs {
+			n += len(prefix) + len(r.ID) + len(suffix) + 96
+			for _, c := range have[r.ID] {
+				n += len(c.body) + 1
+			}
+		}
+		b := make([]byte, 0, n)
 		for i, r := range refs {
-			items := [][]byte{}
-			for _, c := range kids[r.ID] {
+			start := len(b)
+			b = appendListHead(b, prefix, r.ID, suffix)
+			items := 0
+			for _, c := range have[r.ID] {
 				if r.At == 0 || c.created <= r.At {
-					items = append(items, c.body)
+					if items > 0 {
+						b = append(b, ',')
+					}
+					b = append(b, c.body...)
+					items++
 				}
 			}
-			out[i] = embeddedList(url(r.ID), items)
+			b = appendListTail(b, items)
+			out[i] = b[start:len(b):len(b)]
 		}
 		return out, nil
 	}

@@ -61,6 +61,8 @@ func TestRelatedQueriesUseIndexes(t *testing.T) {
 					explain(t, db, "EXPLAIN "+getKidsPostgres, "ch_1", "acct_1", "charge", "acct_1", "refund", "ch_1"))
 				assert.Contains(t, plans[2], "Index Cond: ((account = 'acct_1'::text) AND (type = 'refund'::text) AND (parent = ANY (", plans[2])
 				assert.Contains(t, plans[3], "Index Cond: ((account = 'acct_1'::text) AND (type = 'refund'::text) AND (parent = 'ch_1'::text))", plans[3])
+				plans = append(plans, explain(t, db, "EXPLAIN "+childrenOne, "ch_1", "acct_1", "refund"))
+				assert.Contains(t, plans[4], "verso_objects_parent", plans[4])
 				for i, p := range plans {
 					assert.NotContains(t, p, "Seq Scan", p)
 					if i < 2 {
@@ -76,6 +78,8 @@ func TestRelatedQueriesUseIndexes(t *testing.T) {
 					explain(t, db, "EXPLAIN QUERY PLAN "+getManySQLite, string(js)))
 				assert.Contains(t, plans[0], "SEARCH o USING INDEX verso_objects_parent (account=? AND type=? AND parent=?)", plans[0])
 				assert.Contains(t, plans[1], "SEARCH o USING INDEX sqlite_autoindex_verso_objects_1 (id=?)", plans[1])
+				plans = append(plans, explain(t, db, "EXPLAIN QUERY PLAN "+childrenOne, "ch_1", "acct_1", "refund"))
+				assert.Contains(t, plans[2], "SEARCH verso_objects USING INDEX verso_objects_parent (account=? AND type=? AND parent=?)", plans[2])
 				for _, p := range plans {
 					assert.NotContains(t, p, "SCAN o", p)
 				}
