@@ -369,7 +369,9 @@ func (l *loader) date(n *yaml.Node, what string) time.Time {
 	return d
 }
 
-var opKeys = map[Kind][]string{
+// opKeys are the keys each kind's mapping allows, by kind (an array, not a
+// map: it needs no code to build at start-up).
+var opKeys = [...][]string{
 	KindRename:          {"field", "was"},
 	KindAdded:           {"field", "default"},
 	KindRemoved:         {"field", "default", "from", "custom", "resolve", "schema"},

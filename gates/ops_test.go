@@ -161,3 +161,29 @@ func TestMovesRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestRetypeConversions checks every pair of types a retype may name: any
+// two different types of integer, number, string and decimal convert, but
+// a string and a decimal string (both text), and nothing else does.
+func TestRetypeConversions(t *testing.T) {
+	types := []gates.Type{gates.Integer, gates.Number, gates.String, gates.Decimal, "boolean"}
+	for _, was := range types {
+		for _, now := range types {
+			text := func(t gates.Type) bool { return t == gates.String || t == gates.Decimal }
+			want := was != now && was != "boolean" && now != "boolean" && !(text(was) && text(now))
+			t.Run(string(was)+"_to_"+string(now), func(t *testing.T) {
+				_, err := gates.NewTimeline(gates.Spec{Versions: []gates.Version{
+					{ID: versions.MustParse("2020-01-01"), Changes: []gates.Change{{ID: "a", Description: "d", Resources: []string{"x"},
+						Ops: []gates.Op{gates.Retype("amount", was, now)}}}},
+					{ID: versions.MustParse("2019-01-01")},
+				}}, nil)
+				if want {
+					assert.NoError(t, err)
+					return
+				}
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "a: retype: cannot convert between "+string(was)+" and "+string(now))
+			})
+		}
+	}
+}

@@ -501,7 +501,7 @@ func checkOp(op *Op, pos Pos, id string, funcs *Registry, withoutGo string, errs
 		needPath("field", op.Field)
 		if op.WasType == "" || op.NowType == "" {
 			errs.add(pos, id, "retype: missing key %q", map[bool]string{true: "was", false: "now"}[op.WasType == ""])
-		} else if !retypePairs[[2]Type{op.WasType, op.NowType}] {
+		} else if !retypable(op.WasType, op.NowType) {
 			errs.add(pos, id, "retype: cannot convert between %s and %s (supported: integer, number, string, decimal)", op.WasType, op.NowType)
 		}
 	case KindEnum:
