@@ -16,8 +16,10 @@ const DefaultRollbackWindow = 72 * time.Hour
 
 // Errors returned by every Store.
 var (
-	// ErrNotPinned: the account has no pin yet.
-	ErrNotPinned = errors.New("pins: account is not pinned")
+	// ErrNotPinned: the account has no pin yet. It is
+	// versions.ErrNotPinned, which the versioning middleware matches
+	// without importing this package.
+	ErrNotPinned = versions.ErrNotPinned
 	// ErrNotNewer: Upgrade was asked for a version that is not newer than the pin.
 	ErrNotNewer = errors.New("pins: version is not newer than the pinned version")
 	// ErrNoPrevious: Rollback was asked but the pin has never moved, or was
@@ -31,21 +33,10 @@ var (
 	ErrZeroVersion = errors.New("pins: zero version")
 )
 
-// Pin is the API version an account is pinned to.
-type Pin struct {
-	Account string
-	// Version is the version the account is answered in when a request
-	// names none.
-	Version versions.Version
-	// PinnedAt is when the account was first pinned.
-	PinnedAt time.Time
-	// Previous is the version before the last upgrade, the one Rollback
-	// returns to. It is zero when the pin never moved or was rolled back.
-	Previous versions.Version
-	// MovedAt is when the pin last moved (upgrade or rollback); zero when it
-	// never moved.
-	MovedAt time.Time
-}
+// Pin is the API version an account is pinned to: versions.Pin, which
+// the versioning middleware reads (server.PinStore) without importing the
+// stores.
+type Pin = versions.Pin
 
 // Kind says what a Change did.
 type Kind string

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/verso-api/verso/apierror"
-	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
 )
@@ -165,11 +164,11 @@ type Config struct {
 // stores (pins.NewMemoryStore, pins.NewSQLStore) keep their conformance suite.
 type PinStore interface {
 	// Get returns the account's pin, or an error wrapping
-	// pins.ErrNotPinned when it has none.
-	Get(ctx context.Context, account string) (pins.Pin, error)
+	// versions.ErrNotPinned (pins.ErrNotPinned) when it has none.
+	Get(ctx context.Context, account string) (versions.Pin, error)
 	// PinIfAbsent pins the account to v unless it has a pin, atomically,
 	// and returns the pin it has and whether this call created it.
-	PinIfAbsent(ctx context.Context, account string, v versions.Version) (pins.Pin, bool, error)
+	PinIfAbsent(ctx context.Context, account string, v versions.Version) (versions.Pin, bool, error)
 }
 
 // Usage receives each request the middleware served: the version it was

@@ -12,7 +12,6 @@ import (
 
 	"github.com/verso-api/verso/apierror"
 	"github.com/verso-api/verso/gates"
-	"github.com/verso-api/verso/pins"
 	"github.com/verso-api/verso/transform"
 	"github.com/verso-api/verso/versions"
 )
@@ -310,7 +309,7 @@ func (m *Versioning) version(ctx context.Context, header, account string) (int, 
 		return m.deflt, SourceDefault, nil
 	}
 	p, err := m.config.Pins.Get(ctx, account)
-	if errors.Is(err, pins.ErrNotPinned) {
+	if errors.Is(err, versions.ErrNotPinned) {
 		return m.deflt, SourceNewPin, nil
 	}
 	if err != nil {

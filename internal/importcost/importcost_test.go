@@ -24,8 +24,9 @@ var core = []string{
 
 // forbidden are module paths the core must never pull in: web frameworks
 // (a net/http program imports no echo; the echo form of the middleware is
-// package server/echoversioning), SQL drivers, Prometheus, and verso's
-// own opt-in packages.
+// package server/echoversioning), SQL drivers and database/sql itself (the
+// middleware knows a pin as versions.Pin, not through the stores of
+// package pins), Prometheus, and verso's own opt-in packages.
 var forbidden = []string{
 	"github.com/labstack/",
 	"github.com/gin-gonic/",
@@ -43,8 +44,15 @@ var forbidden = []string{
 	"github.com/verso-api/verso/idempotency",
 	"github.com/verso-api/verso/ratelimit",
 	"github.com/verso-api/verso/demo/",
-	"github.com/verso-api/verso/storage/drivers",
+	"github.com/verso-api/verso/storage",
+	"github.com/verso-api/verso/pins",
 }
+
+// forbiddenExact are packages the core must not import, though it may
+// import packages under them: database/sql/driver holds the interfaces
+// versions.Version implements to be stored, database/sql the connection
+// pools and drivers' registry.
+var forbiddenExact = []string{"database/sql"}
 
 func goTool(t *testing.T) string {
 	t.Helper()
@@ -94,6 +102,9 @@ func TestCoreImports(t *testing.T) {
 				if strings.HasPrefix(d, f) {
 					t.Errorf("%s imports %s (through %s): the core must not", pkg, f, d)
 				}
+			}
+			if slices.Contains(forbiddenExact, d) {
+				t.Errorf("%s imports %s: the core must not", pkg, d)
 			}
 		}
 	}
