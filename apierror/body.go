@@ -29,14 +29,21 @@ func FromBodyRead(err error) *Error {
 	if err == nil {
 		return nil
 	}
-	var e *Error
-	var mbe *http.MaxBytesError
-	var te interface{ Timeout() bool }
-	switch {
-	case errors.As(err, &e), errors.As(err, &mbe):
+	if _, ok := errors.AsType[*Error](err); ok {
 		return From(err)
-	case errors.As(err, &te) && te.Timeout():
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return From(err)
+	}
+	if te, ok := errors.AsType[timeouter](err); ok && te.Timeout() {
 		return ErrTimeout.Wrap(err)
 	}
 	return ErrBodyUnreadable.Wrap(err)
+}
+
+// timeouter is an error that can say it is a timeout, as net.Error and
+// os.ErrDeadlineExceeded's errors do.
+type timeouter interface {
+	error
+	Timeout() bool
 }

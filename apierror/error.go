@@ -180,8 +180,7 @@ func From(err error) *Error {
 	if err == nil {
 		return nil
 	}
-	var e *Error
-	if errors.As(err, &e) {
+	if e, ok := errors.AsType[*Error](err); ok {
 		if e.Status < 400 || e.Status > 599 {
 			c := e.clone()
 			c.Status = http.StatusInternalServerError
@@ -189,8 +188,7 @@ func From(err error) *Error {
 		}
 		return e
 	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return ErrBodyTooLarge.Wrap(err).With("The request body is larger than " + strconv.FormatInt(mbe.Limit, 10) + " bytes.")
 	}
 	return ErrInternal.Wrap(err)

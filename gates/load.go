@@ -83,9 +83,8 @@ func (l *loader) pos(n *yaml.Node) Pos { return Pos{File: l.file, Line: n.Line, 
 
 func (l *loader) yamlErrPos(err error) Pos {
 	// yaml.v3 reports "yaml: line N: message".
-	var te *yaml.TypeError
 	msg := err.Error()
-	if errors.As(err, &te) && len(te.Errors) > 0 {
+	if te, ok := errors.AsType[*yaml.TypeError](err); ok && len(te.Errors) > 0 {
 		msg = te.Errors[0]
 	}
 	if i := strings.Index(msg, "line "); i >= 0 {

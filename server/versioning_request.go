@@ -126,13 +126,7 @@ func tooLarge(max int64) error {
 // its old and its new name, else ErrInvalidBody. What it repeats of the
 // request is bounded (apierror.Bound).
 func invalidBody(part string, err error, v versions.Version) error {
-	var (
-		perr *transform.ParamError
-		cerr *transform.ConflictError
-		terr *transform.Error
-	)
-	switch {
-	case errors.As(err, &perr):
+	if perr, ok := errors.AsType[*transform.ParamError](err); ok {
 		code := CodeParameterInvalid
 		if perr.Want == gates.Integer {
 			code = CodeParameterInvalidInteger
@@ -140,17 +134,21 @@ func invalidBody(part string, err error, v versions.Version) error {
 		return ErrInvalidParam.Wrap(err).WithCode(code).WithParam(apierror.Bound(perr.Param)).With(fmt.Sprintf(
 			"Invalid value for %s in the request %s: API version %s takes %s there, not %s.",
 			apierror.Bound(perr.Param), part, v, perr.Want.Noun(), apierror.Bound(perr.Got)))
-	case errors.As(err, &cerr):
+	}
+	if cerr, ok := errors.AsType[*transform.ConflictError](err); ok {
 		return ErrParamConflict.Wrap(err).WithParam(apierror.Bound(cerr.Old)).With(fmt.Sprintf(
 			"The request %s has both %s and %s, the old and the new name of one field: send only %s at API version %s.",
 			part, apierror.Bound(cerr.Old), apierror.Bound(cerr.New), apierror.Bound(cerr.Old), v))
+	}
+	switch {
 	case errors.Is(err, transform.ErrTooDeep):
 		return ErrInvalidBody.Wrap(err).With(fmt.Sprintf("The request %s is nested too deeply.", part))
 	case errors.Is(err, transform.ErrSyntax):
 		return ErrInvalidBody.Wrap(err).With(fmt.Sprintf("Invalid JSON in the request %s: %s.", part, apierror.Bound(err.Error())))
 	case errors.Is(err, transform.ErrForm):
 		return ErrInvalidBody.Wrap(err).With(fmt.Sprintf("Invalid form-encoded request %s: %s.", part, apierror.Bound(err.Error())))
-	case errors.As(err, &terr):
+	}
+	if terr, ok := errors.AsType[*transform.Error](err); ok {
 		return ErrInvalidBody.Wrap(err).With(fmt.Sprintf("Invalid value in the request %s: %s: %s.", part, apierror.Bound(terr.Field), apierror.Bound(terr.Msg)))
 	}
 	return ErrInvalidBody.Wrap(err).With(fmt.Sprintf("The request %s could not be read: %s.", part, apierror.Bound(err.Error())))
