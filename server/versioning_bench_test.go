@@ -112,36 +112,56 @@ func BenchmarkMiddleware(b *testing.B) {
 	}
 }
 
-// BenchmarkValid is gjson.Valid over testdata/charge.json: the yardstick
-// BenchmarkMiddleware's cost is stated in.
+// BenchmarkValid is gjson.Valid over testdata/charge.json and a list of
+// 100 of them: the yardstick BenchmarkMiddleware's and BenchmarkCost's
+// costs are stated in.
 func BenchmarkValid(b *testing.B) {
-	charge := chargeJSON(b)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(charge)))
-	for b.Loop() {
-		if !gjson.ValidBytes(charge) {
-			b.Fatal("invalid")
-		}
+	for _, bc := range costBodies(b) {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bc.body)))
+			for b.Loop() {
+				if !gjson.ValidBytes(bc.body) {
+					b.Fatal("invalid")
+				}
+			}
+		})
 	}
 }
 
-// BenchmarkWalkBack10 is the engine's share of BenchmarkMiddleware/back10:
-// the same walk into a reused buffer, as the middleware does, with no HTTP
-// around it.
+// BenchmarkWalkBack10 is the engine's share of BenchmarkMiddleware/back10
+// and BenchmarkCost's engine case: the same walk into a reused buffer, as
+// the middleware does, with no HTTP around it.
 func BenchmarkWalkBack10(b *testing.B) {
-	charge := chargeJSON(b)
 	p, err := benchTimeline(b).Plan(versions.MustParse("2025-10-01"), versions.MustParse("2024-12-01"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(charge)))
-	var out []byte
-	for b.Loop() {
-		if out, err = p.AppendApply(out[:0], charge); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range costBodies(b) {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bc.body)))
+			var out []byte
+			for b.Loop() {
+				if out, err = p.AppendApply(out[:0], bc.body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
+}
+
+// costBodies are the bodies BenchmarkCost measures: testdata/charge.json
+// and a list of 100 of them.
+func costBodies(tb testing.TB) []struct {
+	name string
+	body []byte
+} {
+	charge := chargeJSON(tb)
+	return []struct {
+		name string
+		body []byte
+	}{{"charge", charge}, {"list100", chargeList(charge, 100)}}
 }
 
 // TestNewestAddsNoBytePerBodyByte checks that at the newest version the

@@ -66,7 +66,7 @@ func (e *Engine) walkTo(dst, body []byte, p *Plan, req *objPlan, appendTo, form 
 	if appendTo {
 		w.out = dst
 	}
-	w.maxDepth, w.plan, w.qtype = e.maxDepth, p, e.qtype
+	w.maxDepth, w.plan, w.qtype, w.qword, w.qmask = e.maxDepth, p, e.qtype, e.qword, e.qmask
 	w.top, w.topKey, w.topEach, w.inTop, w.sawTop, w.topDepth = req, "", false, false, false, 0
 	w.dom.form = form
 	if p != nil {

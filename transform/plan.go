@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -35,9 +36,11 @@ type Engine struct {
 	maxDepth  int
 	typeField string
 	qtype     string // typeField quoted
-	listField string
-	vers      []verInfo // the timeline's versions, newest first
-	routes    router
+	// qword and qmask: see walker.
+	qword, qmask uint64
+	listField    string
+	vers         []verInfo // the timeline's versions, newest first
+	routes       router
 	// topScoped tells that some change scopes its response ops by
 	// endpoint; topRoutes are the routes such changes name.
 	topScoped bool
@@ -74,6 +77,14 @@ func New(tl *gates.Timeline, opts *Options) *Engine {
 		e.typeField = opts.TypeField
 	}
 	e.qtype = string(quoteKey(e.typeField))
+	if n := len(e.qtype); n <= 8 {
+		var word [8]byte
+		copy(word[:], e.qtype)
+		e.qword, e.qmask = binary.LittleEndian.Uint64(word[:]), 1<<(8*n)-1
+		if n == 8 {
+			e.qmask = math.MaxUint64
+		}
+	}
 	e.walkers.New = func() any { return new(walker) }
 	list := tl.List()
 	e.vers = make([]verInfo, len(list))

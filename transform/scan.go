@@ -54,10 +54,8 @@ func scanString(b []byte, i int) (int, error) {
 		var c byte
 		found := false
 		for i+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[i:])
-			q := x ^ (lo8 * '"')
-			s := x ^ (lo8 * '\\')
-			if m := ((q-lo8)&^q | (s-lo8)&^s | (x-lo8*0x20)&^x) & hi8; m != 0 {
+			x := binary.LittleEndian.Uint64(b[i : i+8])
+			if m := stops(x); m != 0 {
 				t := bits.TrailingZeros64(m) // the high bit of the byte
 				i += t >> 3
 				c, found = byte(x>>(t-7)), true
@@ -150,7 +148,7 @@ func scanLiteral(b []byte, i int, lit string) (int, error) {
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
 
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
+	for i < len(b) && b[i] <= ' ' && isSpace(b[i]) {
 		i++
 	}
 	return i
@@ -229,13 +227,7 @@ const (
 // word when there is none before it.
 func plainRun(b []byte, i int) int {
 	for i+8 <= len(b) {
-		x := binary.LittleEndian.Uint64(b[i:])
-		q := x ^ (lo8 * '"')
-		s := x ^ (lo8 * '\\')
-		// A byte is zero in q or s, or below 0x20 in x. Borrows may flag
-		// bytes above a flagged one, never below, so the lowest flag is
-		// exact.
-		if m := ((q-lo8)&^q | (s-lo8)&^s | (x-lo8*0x20)&^x) & hi8; m != 0 {
+		if m := stops(binary.LittleEndian.Uint64(b[i : i+8])); m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}
 		i += 8
@@ -249,11 +241,20 @@ func plainRun(b []byte, i int) int {
 // walk's loops a call in the middle of their state.
 func stopAt(b []byte, j int) int {
 	for ; j+8 <= len(b); j += 8 {
-		x := binary.LittleEndian.Uint64(b[j:])
-		q, s := x^(lo8*'"'), x^(lo8*'\\')
-		if m := ((q-lo8)&^q | (s-lo8)&^s | (x-lo8*0x20)&^x) & hi8; m != 0 {
+		if m := stops(binary.LittleEndian.Uint64(b[j : j+8])); m != 0 {
 			return j + bits.TrailingZeros64(m)>>3
 		}
 	}
 	return -1
+}
+
+// stops flags, in the high bit of its byte, each quote, backslash and
+// control character of the word x, and maybe bytes above the lowest
+// flagged one, never below: the lowest flag is exact. A byte is flagged
+// when it minus 1 borrows after an exclusive or with a quote or a
+// backslash, or it minus 0x20 does, and its own high bit is clear (bytes
+// of 0x80 and above are none of those, nor borrow).
+func stops(x uint64) uint64 {
+	q, s := x^(lo8*'"'), x^(lo8*'\\')
+	return ((q - lo8) | (s - lo8) | (x - lo8*0x20)) &^ x & hi8
 }

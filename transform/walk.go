@@ -27,6 +27,9 @@ type walker struct {
 
 	plan  *Plan  // the types to rewrite; nil when there are none
 	qtype string // the type field, quoted
+	// qword holds the first eight bytes of qtype, and qmask covers them,
+	// when qtype is at most eight bytes long.
+	qword, qmask uint64
 	// top is applied to the body's own object: the top-level one, or when
 	// it has a member topKey (an array of objects when topEach, else an
 	// object), the objects there; with topEach, also each object of a
@@ -211,7 +214,7 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 	keptBase := len(w.kept)
 	at, n := i+1, 0 // the member to record from, and how many are before it
 	if node == nil {
-		j, tn, k, err := w.skim(i)
+		j, tn, err := w.skim(i)
 		if err != nil || tn == nil {
 			w.depth--
 			w.kept = w.kept[:keptBase]
@@ -220,9 +223,11 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 		}
 		// A type member names a plan: record the members before it, and
 		// walk the rest recording.
-		node, at, n = tn, j, k
-		if n > 0 {
+		node, at = tn, j
+		if at > i+1 {
+			k := len(w.spans)
 			w.recordPrefix(srcStart, start, at, rewrites == w.rewrites)
+			n = len(w.spans) - k
 		}
 	}
 	return w.record(srcStart, start, at, n, node, inObject, rewrites, resMark, keptBase, topLevel, target)
@@ -230,13 +235,15 @@ func (w *walker) object(i int, inObject bool) (int, error) {
 
 // skim checks the object at b[i], walking the values in it, and records
 // nothing. When a type member names a type the plan rewrites, it stops at
-// the start of that member and returns its offset, the descent of the
-// type, and the number of members before it; else it returns the offset
-// just past the object.
-func (w *walker) skim(i int) (int, *descent, int, error) {
+// the start of that member and returns its offset and the descent of the
+// type; else it returns the offset just past the object.
+//
+// It is the loop most bytes of a body go through, so it keeps little
+// state, to keep it in registers across the calls it makes for nested
+// values: the type member is checked for in a branch of its own, and
+// where a member starts is worked out only there.
+func (w *walker) skim(i int) (int, *descent, error) {
 	b := w.src
-	plan, qtype := w.plan, w.qtype
-	n := 0
 	// The white space before a key, with the key's opening quote, is
 	// mostly the same for every member of an object (a line break and
 	// the indentation, or nothing): when it is at most seven bytes, ws
@@ -245,80 +252,140 @@ func (w *walker) skim(i int) (int, *descent, int, error) {
 	var ws, wsMask uint64
 	wsLen := 0
 	i++
+	if i < len(b) && b[i] != '"' {
+		j := skipSpace(b, i)
+		if j < len(b) && b[j] == '}' {
+			return j + 1, nil, nil
+		}
+		ws, wsMask, wsLen = spaceWord(b, i, j)
+		i = j
+	}
 	for {
-		lo := i
-		if wsMask != 0 && i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:])&wsMask == ws {
-			i += wsLen
-		} else {
-			j := skipSpace(b, i)
-			if j >= len(b) {
-				return j, nil, 0, syntaxErr(b, j, "unterminated object")
+		if i >= len(b) || b[i] != '"' {
+			if i >= len(b) {
+				return i, nil, syntaxErr(b, i, "unterminated object")
 			}
-			if b[j] == '}' && n == 0 {
-				return j + 1, nil, 0, nil
-			}
-			if b[j] != '"' {
-				return j, nil, 0, syntaxErr(b, j, "want a string key in object")
-			}
-			if wsLen = j - i; wsLen < 8 && i+8 <= len(b) {
-				wsMask = 1<<(8*(wsLen+1)) - 1
-				ws = binary.LittleEndian.Uint64(b[i:]) & wsMask
-			} else {
-				wsMask = 0
-			}
-			i = j
+			return i, nil, syntaxErr(b, i, "want a string key in object")
 		}
 		keyStart := i
 		var err error
 		if k := stopAt(b, i+1); k >= 0 && b[k] == '"' {
 			i = k + 1
 		} else if i, err = scanString(b, i); err != nil {
-			return i, nil, 0, err
+			return i, nil, err
 		}
-		keyEnd := i
-		if j := afterColon(b, i); j >= 0 {
-			i = j
-		} else if i, err = colonSpace(b, i); err != nil {
-			return i, nil, 0, err
-		}
-		switch c := b[i]; {
-		case c == '"':
-			vs := i
-			if k := stopAt(b, i+1); k >= 0 && b[k] == '"' {
-				i = k + 1
-			} else if i, err = scanString(b, i); err != nil {
-				return i, nil, 0, err
+		if i-keyStart == len(w.qtype) && w.isTypeKey(b, keyStart) {
+			j, tn, err := w.typeMember(i)
+			if err != nil || tn != nil {
+				return memberStart(b, keyStart), tn, err
 			}
-			if plan != nil && keyEnd-keyStart == len(qtype) && string(b[keyStart:keyEnd]) == qtype {
-				if tn := plan.typeDescent(b[vs+1 : i-1]); tn != nil {
-					return lo, tn, n, nil
+			i = j
+		} else {
+			if j := afterColon(b, i); j >= 0 {
+				i = j
+			} else if i, err = colonSpace(b, i); err != nil {
+				return i, nil, err
+			}
+			switch c := b[i]; {
+			case c == '"':
+				if k := stopAt(b, i+1); k >= 0 && b[k] == '"' {
+					i = k + 1
+				} else if i, err = scanString(b, i); err != nil {
+					return i, nil, err
+				}
+			case c == 'n' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:i+4]) == nullWord:
+				i += 4
+			case c == 't' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:i+4]) == trueWord:
+				i += 4
+			case c == 'f' && i+5 <= len(b) && binary.LittleEndian.Uint32(b[i+1:i+5]) == alseWord:
+				i += 5
+			default:
+				if i, err = w.value(i, true); err != nil {
+					return i, nil, err
 				}
 			}
-		case c == 'n' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:]) == nullWord:
-			i += 4
-		case c == 't' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:]) == trueWord:
-			i += 4
-		case c == 'f' && i+5 <= len(b) && binary.LittleEndian.Uint32(b[i+1:]) == alseWord:
-			i += 5
-		default:
-			if i, err = w.value(i, true); err != nil {
-				return i, nil, 0, err
-			}
 		}
-		n++
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return i, nil, 0, syntaxErr(b, i, "unterminated object")
-		}
-		if b[i] == ',' {
+		if i < len(b) && b[i] == ',' {
 			i++
-			continue
+		} else {
+			i = skipSpace(b, i)
+			if i >= len(b) {
+				return i, nil, syntaxErr(b, i, "unterminated object")
+			}
+			if b[i] == '}' {
+				return i + 1, nil, nil
+			}
+			if b[i] != ',' {
+				return i, nil, syntaxErr(b, i, "want ',' or '}' in object")
+			}
+			i++
 		}
-		if b[i] != '}' {
-			return i, nil, 0, syntaxErr(b, i, "want ',' or '}' in object")
+		if wsMask != 0 && i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:i+8])&wsMask == ws {
+			i += wsLen
+		} else if i < len(b) && b[i] != '"' {
+			j := skipSpace(b, i)
+			ws, wsMask, wsLen = spaceWord(b, i, j)
+			i = j
 		}
-		return i + 1, nil, 0, nil
 	}
+}
+
+// spaceWord returns the white space b[i:j] before a key with the key's
+// opening quote b[j], as a word and the mask that covers it, and the
+// length of the white space; a zero mask when they are more than eight
+// bytes.
+func spaceWord(b []byte, i, j int) (ws, mask uint64, n int) {
+	if n = j - i; n < 8 && i+8 <= len(b) {
+		mask = 1<<(8*(n+1)) - 1
+		ws = binary.LittleEndian.Uint64(b[i:i+8]) & mask
+	}
+	return ws, mask, n
+}
+
+// isTypeKey reports whether the key at b[ks:], as long as the quoted type
+// field, is the type field.
+func (w *walker) isTypeKey(b []byte, ks int) bool {
+	n := len(w.qtype)
+	if n <= 8 && ks+8 <= len(b) {
+		return binary.LittleEndian.Uint64(b[ks:ks+8])&w.qmask == w.qword
+	}
+	return string(b[ks:ks+n]) == w.qtype
+}
+
+// typeMember walks the value of a type member, whose key ends at b[i-1],
+// and returns the offset past it, or the descent of the type it names
+// when the plan rewrites that type.
+func (w *walker) typeMember(i int) (int, *descent, error) {
+	b := w.src
+	var err error
+	if j := afterColon(b, i); j >= 0 {
+		i = j
+	} else if i, err = colonSpace(b, i); err != nil {
+		return i, nil, err
+	}
+	if b[i] != '"' {
+		i, err = w.value(i, true)
+		return i, nil, err
+	}
+	vs := i
+	if i, err = scanString(b, i); err != nil {
+		return i, nil, err
+	}
+	if w.plan != nil {
+		if tn := w.plan.typeDescent(b[vs+1 : i-1]); tn != nil {
+			return i, tn, nil
+		}
+	}
+	return i, nil, nil
+}
+
+// memberStart returns the offset of the member whose key starts at b[ks]:
+// just past the '{' or ',' before the white space before the key.
+func memberStart(b []byte, ks int) int {
+	for ks > 0 && isSpace(b[ks-1]) {
+		ks--
+	}
+	return ks
 }
 
 // record walks the members of the object that starts at source offset
