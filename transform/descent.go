@@ -134,7 +134,7 @@ func (p *objPlan) descent() *descent {
 // An event's data.previous_attributes is walked with the plan of its
 // data.object, so the walk records all of an event.
 func (p *Plan) typeDescent(typ []byte) *descent {
-	if op := p.types[string(typ)]; op != nil {
+	if op := p.typePlan(typ); op != nil {
 		return op.descent()
 	}
 	if p.hasPartial && string(typ) == "event" {
@@ -143,10 +143,20 @@ func (p *Plan) typeDescent(typ []byte) *descent {
 	return nil
 }
 
+// maxByType is the number of types up to which typePlan compares them in
+// turn rather than hashing.
+const maxByType = 8
+
 // noteDescents works out the descents of the plan's object plans.
 func (p *Plan) noteDescents() {
-	for _, op := range p.types {
+	for name, op := range p.types {
 		op.desc = descentOf(op)
+		if !p.e.noFlat {
+			op.flat = flatOf(op)
+		}
+		if len(p.types) <= maxByType {
+			p.byType = append(p.byType, typePlan{name, op})
+		}
 	}
 	if p.top != nil {
 		p.top.desc = descentOf(p.top)

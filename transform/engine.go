@@ -93,6 +93,7 @@ func (e *Engine) walkTo(dst, body []byte, p *Plan, req *objPlan, appendTo, form 
 	}
 	w.src, w.out, w.plan, w.top, w.dom.fired, w.res, w.dom.res = nil, nil, nil, nil, nil, nil, nil
 	w.dom.release()
+	w.flat.release()
 	w.spans, w.kept = w.spans[:0], w.kept[:0]
 	// Members are 72 bytes: keep room for 16384.
 	if cap(w.spans) > 1<<14 {

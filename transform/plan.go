@@ -50,6 +50,9 @@ type Engine struct {
 	responses cache[*Plan]
 	requests  cache[*objPlan]
 	walkers   sync.Pool
+	// noFlat makes every plan rewrite objects with the DOM, for tests
+	// that compare flat programs with it.
+	noFlat bool
 }
 
 // verInfo is one version of the timeline with its changes' routes.
@@ -173,6 +176,37 @@ type Plan struct {
 	resolving bool
 	values    *Plan
 	resolvers []string // the names of the resolvers its steps call
+	// byType lists types' plans for typePlan when there are few.
+	byType []typePlan
+}
+
+// valuesOf returns p.values, or nil for a nil p.
+func (p *Plan) valuesOf() *Plan {
+	if p == nil {
+		return nil
+	}
+	return p.values
+}
+
+// typePlan is the plan of one object type.
+type typePlan struct {
+	name string
+	op   *objPlan
+}
+
+// typePlan returns the plan of the objects of type typ (a type field's
+// raw value), or nil. A few types are compared in turn, which costs less
+// than hashing the type.
+func (p *Plan) typePlan(typ []byte) *objPlan {
+	if p.byType != nil {
+		for i := range p.byType {
+			if t := &p.byType[i]; t.name == string(typ) {
+				return t.op
+			}
+		}
+		return nil
+	}
+	return p.types[string(typ)]
 }
 
 // Types returns the object types the plan changes, sorted.
@@ -351,6 +385,12 @@ func (e *Engine) compile(fi, ti int, set []uint64) (*Plan, error) {
 	}
 	p.noteResolvers()
 	p.noteDescents()
+	// The plans that share p's types share their list.
+	for _, q := range [...]*Plan{p.errs, p.values, p.errs.valuesOf()} {
+		if q != nil {
+			q.byType = p.byType
+		}
+	}
 	return p, nil
 }
 
@@ -512,6 +552,11 @@ func compileOp(funcs *gates.Registry, op gates.Op, resource string, back, req bo
 			kr, _ := json.Marshal(k)
 			tr, _ := json.Marshal(to)
 			s.enum[string(kr)] = tr
+		}
+		if len(s.enum) <= maxByType {
+			for k, v := range s.enum {
+				s.enumFrom, s.enumTo = append(s.enumFrom, []byte(k)), append(s.enumTo, v)
+			}
 		}
 	case gates.KindCustom:
 		f, ok := funcs.Lookup(op.Func)

@@ -62,8 +62,11 @@ type step struct {
 	// value must be of type was, and convert to now.
 	was, now gates.Type
 	enum     map[string][]byte // raw quoted value -> raw quoted value
-	fn       gates.Func
-	name     string // resource.field, for errors
+	// enumFrom and enumTo list enum's pairs when there are few, which
+	// enumOf compares in turn.
+	enumFrom, enumTo [][]byte
+	fn               gates.Func
+	name             string // resource.field, for errors
 	// members are the quoted members a nest moves (nil: every member);
 	// qid is the quoted member holding a collapsed object's id, and
 	// qalt the quoted member an expand moves the id to (nil: none).
@@ -113,6 +116,8 @@ type objPlan struct {
 	wrapper string
 	// desc is the descent of the steps, nil when not worked out.
 	desc *descent
+	// flat is the plan's flat program, nil when it has none.
+	flat *flatProg
 }
 
 // Error is a value a plan could not convert, naming the field.
@@ -353,12 +358,26 @@ func (d *domPool) do(o *object, s *step, from []byte) error {
 		if m.obj != 0 || m.arr != 0 {
 			return nil
 		}
-		if v, ok := s.enum[string(o.valOf(m))]; ok {
+		if v, ok := s.enumOf(o.valOf(m)); ok {
 			o.set(i, v)
 			d.fire(s)
 		}
 	}
 	return nil
+}
+
+// enumOf returns the value an enum step maps raw to.
+func (s *step) enumOf(raw []byte) ([]byte, bool) {
+	if s.enumFrom != nil {
+		for i, k := range s.enumFrom {
+			if string(k) == string(raw) {
+				return s.enumTo[i], true
+			}
+		}
+		return nil, false
+	}
+	v, ok := s.enum[string(raw)]
+	return v, ok
 }
 
 // custom runs a registered function on the object's bytes and parses what

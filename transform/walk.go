@@ -60,6 +60,9 @@ type walker struct {
 	pooled, direct bool
 	started        bool // out has been set up
 
+	// flat is what flat programs keep (see flatApply).
+	flat flatState
+
 	// res gets the fields resolve steps leave to resolvers; resMark is the
 	// number of its placeholders when the object being rewritten began.
 	res     *resolution
@@ -394,38 +397,48 @@ func memberStart(b []byte, ks int) int {
 // a plan applies to it (see object).
 func (w *walker) record(srcStart, start, i, n int, node *descent, inObject bool, rewrites, resMark, keptBase int, topLevel, target bool) (int, error) {
 	b := w.src
-	qtype := w.qtype
 	base := len(w.spans) - n
 	typStart, typEnd := -1, -1 // in src
-	// d maps source offsets to output offsets (see outPos). Only walking
-	// an object or array value can change it: rewriting an object in it.
-	d := len(w.out) - w.mark
+	// ds maps source offsets to offsets in the object's own output
+	// bytes (see outPos). Only walking an object or array value can
+	// change it: rewriting an object in it.
+	ds := len(w.out) - w.mark - start
 	var ws, wsMask uint64 // as in skim
 	wsLen := 0
-	for {
-		seg := i + d
-		if wsMask != 0 && i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:])&wsMask == ws {
-			i += wsLen
-		} else {
-			j := skipSpace(b, i)
-			if j >= len(b) {
-				return j, syntaxErr(b, j, "unterminated object")
-			}
-			if b[j] == '}' && n == 0 {
-				i = j + 1
-				break
-			}
-			if b[j] != '"' {
-				return j, syntaxErr(b, j, "want a string key in object")
-			}
-			if wsLen = j - i; wsLen < 8 && i+8 <= len(b) {
-				wsMask = 1<<(8*(wsLen+1)) - 1
-				ws = binary.LittleEndian.Uint64(b[i:]) & wsMask
-			} else {
-				wsMask = 0
-			}
-			i = j
+	lo := i // where the member starts
+	if i < len(b) && b[i] != '"' {
+		j := skipSpace(b, i)
+		if j < len(b) && b[j] == '}' && n == 0 {
+			i = j + 1
+			goto done
 		}
+		ws, wsMask, wsLen = spaceWord(b, i, j)
+		i = j
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			if i >= len(b) {
+				return i, syntaxErr(b, i, "unterminated object")
+			}
+			return i, syntaxErr(b, i, "want a string key in object")
+		}
+		// The member is written field by field as the walk finds them,
+		// in place: a composite literal is built on the stack and
+		// copied, which stalls on store forwarding; and what is
+		// written need not be kept in registers. Its offsets are in
+		// the object's own bytes: it may be rewritten, or stepped into,
+		// on its own. An object or array value is walked after it is
+		// added: the members it records go after it, and are gone when
+		// it returns.
+		k := len(w.spans)
+		if k == cap(w.spans) {
+			w.spans = slices.Grow(w.spans, 16)
+		}
+		w.spans = w.spans[:k+1]
+		m := &w.spans[k]
+		m.lo, m.ks = int32(lo+ds), int32(i+ds)
+		m.sub, m.subn, m.obj, m.arr, m.ext = -1, 0, 0, 0, 0
+		m.dead, m.dirty = false, false
 		keyStart := i
 		var err error
 		if k := stopAt(b, i+1); k >= 0 && b[k] == '"' {
@@ -433,90 +446,70 @@ func (w *walker) record(srcStart, start, i, n int, node *descent, inObject bool,
 		} else if i, err = scanString(b, i); err != nil {
 			return i, err
 		}
-		keyEnd := i
+		m.ke, m.fp = int32(i+ds), keyFP(b[keyStart:i])
+		isType := i-keyStart == len(w.qtype) && w.isTypeKey(b, keyStart)
 		if j := afterColon(b, i); j >= 0 {
 			i = j
 		} else if i, err = colonSpace(b, i); err != nil {
 			return i, err
 		}
-		c := b[i]
-		isObj := c == '{'
-		// Output offsets before the value: rewriting an object inside it
-		// moves them.
-		keyOut, keyEndOut, valStart := keyStart+d, keyEnd+d, i+d
-		if c == '"' {
+		m.vs = int32(i + ds)
+		switch c := b[i]; {
+		case c == '"':
+			vs := i
 			if k := stopAt(b, i+1); k >= 0 && b[k] == '"' {
 				i = k + 1
 			} else if i, err = scanString(b, i); err != nil {
 				return i, err
 			}
-			if keyEnd-keyStart == len(qtype) && string(b[keyStart:keyEnd]) == qtype && w.plan != nil {
-				typStart, typEnd = valStart-d+1, i-1
+			if isType && w.plan != nil {
+				typStart, typEnd = vs+1, i-1
 				node = node.merge(w.plan.typeDescent(b[typStart:typEnd]))
 			}
-		} else if c == 'n' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:]) == nullWord {
+		case c == 'n' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:i+4]) == nullWord:
 			i += 4
-		} else if c == 't' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:]) == trueWord {
+		case c == 't' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:i+4]) == trueWord:
 			i += 4
-		} else if c == 'f' && i+5 <= len(b) && binary.LittleEndian.Uint32(b[i+1:]) == alseWord {
+		case c == 'f' && i+5 <= len(b) && binary.LittleEndian.Uint32(b[i+1:i+5]) == alseWord:
 			i += 5
-		} else {
-			if isObj {
-				w.node = node.child(b[keyStart+1 : keyEnd-1])
-			}
-			if topLevel && w.topKey != "" && (c == '[' && w.topEach || c == '{' && !w.topEach) &&
-				string(b[keyStart+1:keyEnd-1]) == w.topKey {
-				w.inTop, w.sawTop, w.topDepth = true, true, 2
-				if w.topEach {
-					w.topDepth = 3
-				}
-				i, err = w.value(i, true)
-				w.inTop = false
-			} else {
-				i, err = w.value(i, true)
-			}
-			if err != nil {
+		default:
+			if i, err = w.recordValue(i, int(m.ks)-ds, int(m.ke)-ds, node, topLevel); err != nil {
 				return i, err
 			}
-			d = len(w.out) - w.mark
+			ds = len(w.out) - w.mark - start
+			m = &w.spans[k]
+			if c == '{' {
+				m.sub, m.subn = w.lastSub, w.lastSubn
+			}
 		}
-		n++
-		valEnd := i + d
-		i = skipSpace(b, i)
-		k := len(w.spans)
-		if k == cap(w.spans) {
-			w.spans = slices.Grow(w.spans, 1)
+		m.ve = int32(i + ds)
+		if i >= len(b) || b[i] != ',' {
+			i = skipSpace(b, i)
 		}
-		w.spans = w.spans[:k+1]
-		// Field by field, in place: a composite literal is built on the
-		// stack and copied, which stalls on store forwarding.
-		m := &w.spans[k]
-		// In the object's own bytes: it may be rewritten, or stepped
-		// into, on its own.
-		m.lo, m.ks, m.ke = int32(seg-start), int32(keyOut-start), int32(keyEndOut-start)
-		m.vs, m.ve, m.hi = int32(valStart-start), int32(valEnd-start), int32(i+d-start)
-		m.fp = uint32(keyEnd-keyStart)<<24 | uint32(b[keyStart+1])<<16 | uint32(b[keyEnd-2])<<8 | uint32(b[(keyStart+keyEnd)>>1])
-		m.sub, m.subn = -1, 0
-		if isObj {
-			m.sub, m.subn = w.lastSub, w.lastSubn
-		}
-		m.obj, m.arr, m.ext = 0, 0, 0
-		m.dead, m.dirty = false, false
+		m.hi = int32(i + ds)
 		if i >= len(b) {
 			return i, syntaxErr(b, i, "unterminated object")
 		}
-		if b[i] == ',' {
+		if b[i] != ',' {
+			if b[i] != '}' {
+				return i, syntaxErr(b, i, "want ',' or '}' in object")
+			}
 			i++
-			continue
-		}
-		if b[i] != '}' {
-			return i, syntaxErr(b, i, "want ',' or '}' in object")
+			break
 		}
 		i++
-		break
+		lo = i
+		if wsMask != 0 && i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:i+8])&wsMask == ws {
+			i += wsLen
+		} else if i < len(b) && b[i] != '"' {
+			j := skipSpace(b, i)
+			ws, wsMask, wsLen = spaceWord(b, i, j)
+			i = j
+		}
 	}
+done:
 	w.depth--
-	if i+d-start > math.MaxInt32 {
+	if i+ds > math.MaxInt32 {
 		w.spans = w.spans[:base]
 		return i, fmt.Errorf("%w: an object of more than %d bytes at offset %d", ErrTooLarge, math.MaxInt32, srcStart)
 	}
@@ -524,7 +517,7 @@ func (w *walker) record(srcStart, start, i, n int, node *descent, inObject bool,
 	event := false
 	if typStart >= 0 {
 		typ := b[typStart:typEnd]
-		p = w.plan.types[string(typ)]
+		p = w.plan.typePlan(typ)
 		event = string(typ) == "event" && w.plan.hasPartial
 	}
 	if target || topLevel && w.top != nil && !w.sawTop {
@@ -546,6 +539,29 @@ func (w *walker) record(srcStart, start, i, n int, node *descent, inObject bool,
 	}
 	w.spans = w.spans[:base]
 	return i, nil
+}
+
+// recordValue walks the object or array value at b[i] of the member whose
+// key is at b[keyStart:keyEnd], of an object record walks, into which the
+// walk steps with node: the top plan's member when the object is the top
+// level one.
+func (w *walker) recordValue(i, keyStart, keyEnd int, node *descent, topLevel bool) (int, error) {
+	b := w.src
+	c := b[i]
+	if c == '{' {
+		w.node = node.child(b[keyStart+1 : keyEnd-1])
+	}
+	if topLevel && w.topKey != "" && (c == '[' && w.topEach || c == '{' && !w.topEach) &&
+		string(b[keyStart+1:keyEnd-1]) == w.topKey {
+		w.inTop, w.sawTop, w.topDepth = true, true, 2
+		if w.topEach {
+			w.topDepth = 3
+		}
+		i, err := w.value(i, true)
+		w.inTop = false
+		return i, err
+	}
+	return w.value(i, true)
 }
 
 // afterColon returns the offset of the value after the ':' that follows
@@ -613,6 +629,11 @@ func (w *walker) rewrite(srcStart, start, end, base int, p, p2 *objPlan, event, 
 		w.flush(end)
 		obj = w.out[start:]
 	}
+	if p != nil && p.flat != nil && p2 == nil && !event {
+		if done, err := w.rewriteFlat(srcStart, start, end, base, p.flat, clean); done || err != nil {
+			return err
+		}
+	}
 	w.dom.reset()
 	w.dom.kept = w.kept
 	// Room for added members, which are appended to w.spans[base:].
@@ -657,6 +678,37 @@ func (w *walker) rewrite(srcStart, start, end, base int, p, p2 *objPlan, event, 
 	return nil
 }
 
+// rewriteFlat rewrites the object as rewrite does, with its plan's flat
+// program. It reports false when the object is left to the DOM.
+func (w *walker) rewriteFlat(srcStart, start, end, base int, prog *flatProg, clean bool) (bool, error) {
+	var (
+		out []byte
+		err error
+	)
+	if clean {
+		w.flush(srcStart)
+		out, err = w.flatApply(w.out, prog, w.src[srcStart:end], w.spans[base:], w.kept)
+		if err == nil {
+			w.out, w.mark = out, end
+		}
+	} else {
+		w.flush(end)
+		w.scratch, err = w.flatApply(w.scratch[:0], prog, w.out[start:], w.spans[base:], w.kept)
+		if err == nil {
+			w.out = append(w.out[:start], w.scratch...)
+		}
+	}
+	if err == errFlat {
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	w.rewrites++
+	w.changed = true
+	return true, nil
+}
+
 // previousAttributes walks an event's data.previous_attributes with the
 // plan of the type of its data.object, in partial mode: only the fields
 // present are touched, nothing is put back.
@@ -677,7 +729,7 @@ func (w *walker) previousAttributes(ev *object) error {
 	if len(tv) < 2 || tv[0] != '"' {
 		return nil
 	}
-	p := w.plan.types[string(tv[1:len(tv)-1])]
+	p := w.plan.typePlan(tv[1 : len(tv)-1])
 	if p == nil {
 		return nil
 	}

@@ -1,0 +1,576 @@
+package transform
+
+import (
+	"bytes"
+	"errors"
+)
+
+// A flat program applies an object type's plan with no DOM, when every
+// step of the plan renames a member in place, drops one, puts one back
+// (with a literal, or from a member of the object's own), converts one or
+// maps its value: the steps Stripe-like histories are mostly made of. It
+// finds the members the steps name once, from the members the walk
+// recorded, follows the steps on small records of what changed, and writes
+// the object in one pass. The result is byte for byte the DOM's
+// (objPlan.apply, then appendObject), changes fired included; an object it
+// cannot take (a key that appears twice, an object in the way that the
+// walk did not record) goes to the DOM.
+//
+// What it keeps per walk holds no pointers, so that writing it costs no
+// write barriers while the collector runs.
+
+// flatProg is the flat program of an objPlan.
+type flatProg struct {
+	objs []flatPath // objs[0] is the object the plan applies to
+	ops  []flatOp   // the plan's steps, in order
+}
+
+// flatPath is an object a flat program's steps apply to: the one walked,
+// or one under it, the value of member name of objs[parent].
+type flatPath struct {
+	parent, name int32
+	names        []string // the names steps look up in it, unquoted
+	fps          []uint32 // their nameFP
+	// tab holds, for each name, its index plus one, at flatSlot of its
+	// fingerprint or the next free slot after it; 0 ends a search.
+	tab [1 << flatTabBits]uint8
+}
+
+// flatTabBits sizes a flatPath's table, which holds at most half as many
+// names as it has slots.
+const flatTabBits = 6
+
+func flatSlot(fp uint32) uint32 { return (fp * 0x9e3779b1) >> (32 - flatTabBits) }
+
+// flatOp is one step of a flat program.
+type flatOp struct {
+	s        *step
+	obj      int32 // the object in objs it applies to
+	key, dst int32 // names of that object: the step's key (a rename's source), a rename's destination
+	src      int32 // a copy's source, a name of objs[0]; -1 for none
+}
+
+// index returns the index of name in the path's names, adding it.
+func (fp *flatPath) index(name string) int32 {
+	for i, n := range fp.names {
+		if n == name {
+			return int32(i)
+		}
+	}
+	fp.names = append(fp.names, name)
+	fp.fps = append(fp.fps, nameFP(name))
+	return int32(len(fp.names) - 1)
+}
+
+// lookup returns the index of the name whose quoted key is k, of
+// fingerprint f, or -1.
+func (fp *flatPath) lookup(k []byte, f uint32) int32 {
+	for h := flatSlot(f); ; h = (h + 1) & (1<<flatTabBits - 1) {
+		e := fp.tab[h]
+		if e == 0 {
+			return -1
+		}
+		if fp.fps[e-1] == f && keyIs(k, fp.names[e-1]) {
+			return int32(e) - 1
+		}
+	}
+}
+
+// child returns the index in p.objs of the object at member name of
+// objs[obj], adding it.
+func (p *flatProg) child(obj, name int32) int32 {
+	for i := range p.objs {
+		if o := &p.objs[i]; o.parent == obj && o.name == name {
+			return int32(i)
+		}
+	}
+	p.objs = append(p.objs, flatPath{parent: obj, name: name})
+	return int32(len(p.objs) - 1)
+}
+
+// flatOf returns the flat program of p, or nil when one of its steps needs
+// the DOM. Steps that apply to objects under the walked one are flat when
+// no step names the members holding those objects: then what the DOM
+// finds at a path does not change while the plan runs.
+func flatOf(p *objPlan) *flatProg {
+	if p.errs || len(p.steps) == 0 {
+		return nil
+	}
+	prog := &flatProg{objs: []flatPath{{parent: -1, name: -1}}}
+	type ref struct{ obj, name int32 }
+	heads, named := map[ref]bool{}, map[ref]bool{}
+	for i := range p.steps {
+		s := &p.steps[i]
+		if s.req || s.envelope {
+			return nil
+		}
+		key := s.key
+		switch s.kind {
+		case stepRename:
+			if len(s.from) != 1 || len(s.dst) != 1 || s.from[0].each || s.dst[0].each || s.from[0].key == s.dst[0].key {
+				return nil
+			}
+			key = s.from[0].key
+		case stepCopy:
+			if len(s.src) != 1 || s.src[0].idx >= 0 {
+				return nil
+			}
+		case stepConvert:
+			if s.was != "" {
+				return nil // a request's value is checked against its old type
+			}
+		case stepDrop, stepDefault, stepEnum:
+		default:
+			return nil
+		}
+		obj := int32(0)
+		for _, sg := range s.parent {
+			if sg.each {
+				return nil
+			}
+			n := prog.objs[obj].index(sg.key)
+			heads[ref{obj, n}] = true
+			obj = prog.child(obj, n)
+		}
+		op := flatOp{s: s, obj: obj, dst: -1, src: -1}
+		op.key = prog.objs[obj].index(key)
+		named[ref{obj, op.key}] = true
+		if s.kind == stepRename {
+			op.dst = prog.objs[obj].index(s.dst[0].key)
+			named[ref{obj, op.dst}] = true
+		}
+		if s.kind == stepCopy {
+			op.src = prog.objs[0].index(s.src[0].key)
+			named[ref{0, op.src}] = true
+		}
+		prog.ops = append(prog.ops, op)
+	}
+	for r := range named {
+		if heads[r] {
+			return nil
+		}
+	}
+	for i := range prog.objs {
+		o := &prog.objs[i]
+		if len(o.names) > 1<<(flatTabBits-1) {
+			return nil
+		}
+		for k, f := range o.fps {
+			h := flatSlot(f)
+			for o.tab[h] != 0 {
+				h = (h + 1) & (1<<flatTabBits - 1)
+			}
+			o.tab[h] = uint8(k + 1)
+		}
+	}
+	return prog
+}
+
+// errFlat tells that an object is left to the DOM.
+var errFlat = errors.New("transform: object left to the DOM")
+
+// flatState is what a walk keeps of the objects it applies flat programs
+// to, reused from one object to the next.
+type flatState struct {
+	objs  []flatObj // by path of the program: the object found there
+	ents  []flatEnt // members the steps found, and members they added
+	slots []int32   // per object, per name: the ent of the live member of that name, or -1
+	vals  []flatVal // values that changed
+	bytes []byte    // the bytes of converted and mapped values
+	// raw is the walked object's bytes, top its members and kept the
+	// members the walk kept of the objects in it.
+	raw       []byte
+	top, kept []member
+}
+
+// release drops what the state points to, and buffers grown large.
+func (f *flatState) release() {
+	f.raw, f.top, f.kept = nil, nil, nil
+	if cap(f.bytes) > 1<<16 {
+		f.bytes = nil
+	}
+	if cap(f.ents) > 1<<12 {
+		f.ents, f.slots, f.vals, f.objs = nil, nil, nil, nil
+	}
+}
+
+// flatObj is an object a flat program works on.
+type flatObj struct {
+	state    int8  // 0: not looked for; 1: found; -1: not there
+	kept     bool  // its members are in kept (else in top)
+	off, end int32 // its bytes in raw
+	mem, n   int32 // its members: n from mem in top or kept
+	// ent and nent delimit the ents of the members the steps found in
+	// it, in the order of the members; the ents of members added to it
+	// come after.
+	ent, nent int32
+	slot      int32 // its slots, from slot on
+}
+
+// members returns the members of o.
+func (f *flatState) members(o *flatObj) []member {
+	if o.kept {
+		return f.kept[o.mem : o.mem+o.n]
+	}
+	return f.top[o.mem : o.mem+o.n]
+}
+
+// flatEnt is a member of an object a flat program works on that a step
+// found (mem >= 0) or added.
+type flatEnt struct {
+	obj  int32 // the object, by path
+	mem  int32 // its index in the object's members; -1 for an added one
+	key  int32 // the op whose new key it has (qdst of a rename, qkey of an add); -1 for its own
+	val  int32 // its value in vals; -1 for its own
+	pre  int32 // an added member: the member whose white space it borrows; -1 for none
+	kid  int32 // the path of the object that is its value, when a step went there; -1 else
+	dead bool
+}
+
+// changed reports whether e is written otherwise than its bytes.
+func (e *flatEnt) changed() bool { return e.dead || e.key >= 0 || e.val >= 0 || e.kid >= 0 }
+
+// flatVal is a value that changed: bytes of flatState.bytes, of the
+// walked object's raw bytes, or an op's literal.
+type flatVal struct {
+	kind uint8
+	a, b int32
+}
+
+const (
+	valBytes = iota // bytes[a : a+b]
+	valRaw          // raw[a : a+b]
+	valLit          // ops[a].s.raw
+)
+
+// flatApply applies prog to the object raw, whose members the walk
+// recorded as top (offsets in raw) with the members of the objects in it
+// it kept in kept, and writes the result to b. It returns errFlat, with b
+// as it was, when the object is left to the DOM.
+func (w *walker) flatApply(b []byte, prog *flatProg, raw []byte, top, kept []member) ([]byte, error) {
+	f := &w.flat
+	f.raw, f.top, f.kept = raw, top, kept
+	f.objs = f.objs[:0]
+	for range prog.objs {
+		f.objs = append(f.objs, flatObj{})
+	}
+	f.ents, f.slots, f.vals, f.bytes = f.ents[:0], f.slots[:0], f.vals[:0], f.bytes[:0]
+	if !f.find(prog, 0) {
+		return b, errFlat
+	}
+	for k := range prog.ops {
+		op := &prog.ops[k]
+		if op.obj != 0 && !f.find(prog, op.obj) {
+			if f.objs[op.obj].state == 0 {
+				return b, errFlat
+			}
+			continue
+		}
+		if err := w.flatOp(prog, int32(k), op); err != nil {
+			return b, err
+		}
+	}
+	return f.write(b, prog, 0), nil
+}
+
+// find finds the object at path p, and tells whether it is there. A path
+// it cannot take is left with state 0.
+func (f *flatState) find(prog *flatProg, p int32) bool {
+	o := &f.objs[p]
+	if o.state != 0 {
+		return o.state > 0
+	}
+	path := &prog.objs[p]
+	if p == 0 {
+		o.off, o.end, o.mem, o.n = 0, int32(len(f.raw)), 0, int32(len(f.top))
+	} else {
+		if !f.find(prog, path.parent) {
+			if f.objs[path.parent].state < 0 {
+				o.state = -1
+			}
+			return false
+		}
+		po := &f.objs[path.parent]
+		e := f.slots[po.slot+path.name]
+		if e < 0 {
+			o.state = -1
+			return false
+		}
+		ent := &f.ents[e]
+		m := &f.members(po)[ent.mem]
+		if f.raw[po.off+m.vs] != '{' {
+			o.state = -1
+			return false
+		}
+		if m.sub < 0 {
+			return false // not recorded: the DOM parses it
+		}
+		ent.kid = p
+		o.off, o.end = po.off+m.vs, po.off+m.ve
+		o.kept, o.mem, o.n = true, m.sub, m.subn
+	}
+	o.ent, o.slot = int32(len(f.ents)), int32(len(f.slots))
+	for range path.names {
+		f.slots = append(f.slots, -1)
+	}
+	slots := f.slots[o.slot:]
+	raw := f.raw[o.off:o.end]
+	for k, m := range f.members(o) {
+		n := path.lookup(raw[m.ks:m.ke], m.fp)
+		if n < 0 {
+			continue
+		}
+		if slots[n] >= 0 {
+			return false // a key twice: the DOM finds the first live one
+		}
+		slots[n] = int32(len(f.ents))
+		f.ents = append(f.ents, flatEnt{obj: p, mem: int32(k), key: -1, val: -1, pre: -1, kid: -1})
+	}
+	o.nent = int32(len(f.ents)) - o.ent
+	o.state = 1
+	return true
+}
+
+// value returns the value of ent e.
+func (f *flatState) value(prog *flatProg, e int32) []byte {
+	ent := &f.ents[e]
+	if ent.val >= 0 {
+		v := &f.vals[ent.val]
+		switch v.kind {
+		case valBytes:
+			return f.bytes[v.a : v.a+v.b]
+		case valRaw:
+			return f.raw[v.a : v.a+v.b]
+		default:
+			return prog.ops[v.a].s.raw
+		}
+	}
+	o := &f.objs[ent.obj]
+	m := &f.members(o)[ent.mem]
+	return f.raw[o.off+m.vs : o.off+m.ve]
+}
+
+// set makes v the value of ent e, keeping a copy of its bytes.
+func (f *flatState) set(e int32, v []byte) {
+	f.vals = append(f.vals, flatVal{kind: valBytes, a: int32(len(f.bytes)), b: int32(len(v))})
+	f.bytes = append(f.bytes, v...)
+	f.ents[e].val = int32(len(f.vals) - 1)
+}
+
+// add adds a member to object p with the key of op k and the value val,
+// borrowing the white space of its last live member, and returns its ent.
+func (f *flatState) add(p, k, val int32) int32 {
+	o := &f.objs[p]
+	pre := int32(-1)
+	// The last live member is the last added one when there is one.
+	found := false
+	for e := int32(len(f.ents)) - 1; e >= o.ent+o.nent; e-- {
+		if a := &f.ents[e]; a.obj == p && a.mem < 0 && !a.dead {
+			pre, found = a.pre, true
+			break
+		}
+	}
+	if !found {
+		// Members no step found are live.
+		e := o.ent + o.nent - 1
+		for k := o.n - 1; k >= 0; k-- {
+			for e >= o.ent && f.ents[e].mem > k {
+				e--
+			}
+			if e < o.ent || f.ents[e].mem != k || !f.ents[e].dead {
+				pre = k
+				break
+			}
+		}
+	}
+	f.ents = append(f.ents, flatEnt{obj: p, mem: -1, key: k, val: val, pre: pre, kid: -1})
+	return int32(len(f.ents) - 1)
+}
+
+func (w *walker) flatOp(prog *flatProg, k int32, op *flatOp) error {
+	f := &w.flat
+	s := op.s
+	slots := f.slots[f.objs[op.obj].slot:]
+	i := slots[op.key]
+	switch s.kind {
+	case stepRename:
+		if i < 0 {
+			return nil
+		}
+		w.dom.fire(s)
+		if j := slots[op.dst]; j >= 0 {
+			f.ents[j].dead = true
+		}
+		f.ents[i].key = k
+		slots[op.dst], slots[op.key] = i, -1
+	case stepDrop:
+		if i >= 0 {
+			f.ents[i].dead = true
+			slots[op.key] = -1
+			w.dom.fire(s)
+		}
+	case stepDefault:
+		if i < 0 {
+			f.vals = append(f.vals, flatVal{kind: valLit, a: k})
+			slots[op.key] = f.add(op.obj, k, int32(len(f.vals)-1))
+			w.dom.fire(s)
+		}
+	case stepCopy:
+		var val int32
+		if j := f.slots[f.objs[0].slot+op.src]; j >= 0 {
+			if val = f.ents[j].val; val < 0 {
+				e := &f.ents[j]
+				o := &f.objs[e.obj]
+				m := &f.members(o)[e.mem]
+				f.vals = append(f.vals, flatVal{kind: valRaw, a: o.off + m.vs, b: m.ve - m.vs})
+				val = int32(len(f.vals) - 1)
+			}
+		} else if s.raw != nil {
+			f.vals = append(f.vals, flatVal{kind: valLit, a: k})
+			val = int32(len(f.vals) - 1)
+		} else {
+			return nil
+		}
+		if i < 0 {
+			slots[op.key] = f.add(op.obj, k, val)
+			w.dom.fire(s)
+		}
+	case stepConvert:
+		if i < 0 {
+			return nil
+		}
+		raw := f.value(prog, i)
+		v, err := s.conv(raw)
+		if err != nil {
+			return &Error{Field: s.name, Msg: err.Error()}
+		}
+		if w.dom.fired != nil && !bytes.Equal(v, raw) {
+			w.dom.fire(s)
+		}
+		f.set(i, v)
+	case stepEnum:
+		if i < 0 {
+			return nil
+		}
+		if v, ok := s.enumOf(f.value(prog, i)); ok {
+			f.set(i, v)
+			w.dom.fire(s)
+		}
+	}
+	return nil
+}
+
+// write appends the object at path p as appendObject writes its DOM. It
+// copies the raw bytes that did not change in as few pieces as it can:
+// between two changes, what lies between them in raw, commas included.
+func (f *flatState) write(b []byte, prog *flatProg, p int32) []byte {
+	o := &f.objs[p]
+	raw := f.raw[o.off:o.end]
+	ms := f.members(o)
+	n := int32(len(ms))
+	// The white space before '}' is written last: the last member ends
+	// at its value.
+	tail := raw[1 : len(raw)-1]
+	if n > 0 {
+		tail = raw[ms[n-1].ve:ms[n-1].hi]
+	}
+	// raw[rs:re] is written but not yet copied: the pieces of raw that
+	// follow each other are copied at once.
+	rs, re := int32(1), int32(1)
+	b = append(b, '{')
+	written := false
+	// piece writes raw[s:e], after the comma before it when written.
+	piece := func(s, e int32) {
+		if written {
+			if re == s-1 && raw[re] == ',' {
+				s--
+			} else {
+				b = append(b, raw[rs:re]...)
+				b = append(b, ',')
+				rs, re = s, s
+			}
+		}
+		if s != re {
+			b = append(b, raw[rs:re]...)
+			rs = s
+		}
+		re = e
+		written = true
+	}
+	put := func(x []byte) {
+		b = append(b, raw[rs:re]...)
+		b = append(b, x...)
+		rs, re = 0, 0
+	}
+	next := int32(0) // the first member not written yet
+	for e := o.ent; e < o.ent+o.nent; e++ {
+		ent := &f.ents[e]
+		if !ent.changed() {
+			continue
+		}
+		k := ent.mem
+		if k > next {
+			piece(ms[next].lo, ms[k-1].hi)
+		}
+		next = k + 1
+		if ent.dead {
+			continue
+		}
+		m := &ms[k]
+		hi := m.hi
+		if k == n-1 {
+			hi = m.ve
+		}
+		if ent.key >= 0 {
+			piece(m.lo, m.ks)
+			put(prog.ops[ent.key].s.qdst)
+			rs, re = m.ke, m.ke
+		} else {
+			piece(m.lo, m.ke)
+		}
+		switch {
+		case ent.kid >= 0:
+			re = m.vs
+			b = append(b, raw[rs:re]...)
+			b = f.write(b, prog, ent.kid)
+			rs, re = m.ve, hi
+		case ent.val < 0:
+			re = hi
+		default:
+			re = m.vs
+			put(f.value(prog, e))
+			rs, re = m.ve, hi
+		}
+	}
+	if next < n {
+		piece(ms[next].lo, ms[n-1].ve)
+	}
+	b = append(b, raw[rs:re]...)
+	for e := o.ent + o.nent; e < int32(len(f.ents)); e++ {
+		ent := &f.ents[e]
+		if ent.obj != p || ent.mem >= 0 || ent.dead {
+			continue
+		}
+		if written {
+			b = append(b, ',')
+		}
+		written = true
+		s := prog.ops[ent.key].s
+		key := s.qkey
+		if s.kind == stepRename {
+			key = s.qdst
+		}
+		if ent.pre >= 0 {
+			pm := &ms[ent.pre]
+			b = append(b, raw[pm.lo:pm.ks]...)
+			b = append(b, key...)
+			b = append(b, raw[pm.ke:pm.vs]...)
+		} else {
+			b = append(b, key...)
+			b = append(b, ':')
+		}
+		b = append(b, f.value(prog, e)...)
+	}
+	b = append(b, tail...)
+	return append(b, '}')
+}
