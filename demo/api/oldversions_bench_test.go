@@ -7,10 +7,13 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/tidwall/gjson"
 
 	"github.com/verso-api/verso/demo/api"
@@ -32,6 +35,13 @@ import (
 // (*-cpu-µs: the client's and the server's, and SQLite's, all in this
 // process; not PostgreSQL's).
 //
+// With VERSO_BENCH_LABELS set, each request's handling is labelled with
+// its version for a CPU profile, so that the server's share can be told
+// from the client's and split by version:
+//
+//	VERSO_BENCH_LABELS=1 go test -run '^$' -bench 'OldVersions/sqlite/seeded/list' -benchtime 6000x -cpuprofile cpu.out ./demo/api/
+//	go tool pprof -top -tagfocus version=2014-12-22 -focus 'Server..list$' cpu.out
+//
 // "plain" is an account with the 100 charges (payment intents) alone, one
 // of them refunded twice; "seeded" adds 400 payment intents and 2,998
 // refunds on their charges: 500 payment intents and 3,000 refunds in all.
@@ -51,6 +61,9 @@ func BenchmarkOldVersions(b *testing.B) {
 					unlimited := ratelimit.Per(1_000_000, time.Hour)
 					db, _ := be.Open(b)
 					a := startOn(b, db, api.Config{KeyLimit: unlimited, IPLimit: unlimited})
+					if os.Getenv("VERSO_BENCH_LABELS") != "" {
+						a.Echo.Pre(labelVersion)
+					}
 					if data.others > 0 {
 						seedPayments(b, a, data.others, data.others, data.refund)
 					}
@@ -169,4 +182,14 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// labelVersion runs each request with a profiler label naming the version
+// it asks for.
+func labelVersion(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var err error
+		pprof.Do(c.Request().Context(), pprof.Labels("version", c.Request().Header.Get("Stripe-Version")), func(context.Context) { err = next(c) })
+		return err
+	}
 }
