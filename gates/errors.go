@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"slices"
+	"sort"
 	"strings"
 )
 
@@ -46,10 +46,38 @@ func (l *ErrorList) add(pos Pos, change, format string, args ...any) {
 	*l = append(*l, &Error{Pos: pos, Change: change, Msg: fmt.Sprintf(format, args...)})
 }
 
+// sort orders the problems by position, keeping the order they were
+// found in at one position.
 func (l ErrorList) sort() {
-	slices.SortStableFunc(l, func(a, b *Error) int {
-		return cmp.Or(cmp.Compare(a.Pos.File, b.Pos.File), cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
-	})
+	idx := make([]int, len(l))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Sort(byPos{l, idx})
+}
+
+// byPos sorts problems by position, and by the order they were found in
+// (idx) at one position: sort.Sort, which every net/http program links,
+// is not stable, and a stable generic sort would be 3 KB more of an
+// embedder's binary.
+type byPos struct {
+	l   ErrorList
+	idx []int
+}
+
+func (s byPos) Len() int { return len(s.l) }
+
+func (s byPos) Less(i, j int) bool {
+	a, b := s.l[i].Pos, s.l[j].Pos
+	if c := cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col)); c != 0 {
+		return c < 0
+	}
+	return s.idx[i] < s.idx[j]
+}
+
+func (s byPos) Swap(i, j int) {
+	s.l[i], s.l[j] = s.l[j], s.l[i]
+	s.idx[i], s.idx[j] = s.idx[j], s.idx[i]
 }
 
 // Error prints the first problem and how many more there are.
