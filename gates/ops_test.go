@@ -187,3 +187,10 @@ func TestRetypeConversions(t *testing.T) {
 		}
 	}
 }
+
+func TestKindString(t *testing.T) {
+	assert.Equal(t, "rename", gates.KindRename.String())
+	assert.Equal(t, "collapse", gates.KindCollapse.String())
+	assert.Equal(t, "Kind(0)", gates.Kind(0).String())
+	assert.Equal(t, "Kind(200)", gates.Kind(200).String())
+}
