@@ -35,7 +35,7 @@ func toString(raw []byte) ([]byte, error) {
 		b = append(b, raw...)
 		return append(b, '"'), nil
 	}
-	return nil, fmt.Errorf("cannot convert %s to a string", describe(raw))
+	return nil, cannotConvert(raw, "a string")
 }
 
 func toInteger(raw []byte) ([]byte, error) {
@@ -49,17 +49,17 @@ func toInteger(raw []byte) ([]byte, error) {
 		}
 		n, ok := integerText(s)
 		if !ok {
-			return nil, fmt.Errorf("cannot convert %s to an integer", describe(raw))
+			return nil, cannotConvert(raw, "an integer")
 		}
 		return n, nil
 	case raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9':
 		n, ok := integerText(raw)
 		if !ok {
-			return nil, fmt.Errorf("cannot convert %s to an integer", describe(raw))
+			return nil, cannotConvert(raw, "an integer")
 		}
 		return n, nil
 	}
-	return nil, fmt.Errorf("cannot convert %s to an integer", describe(raw))
+	return nil, cannotConvert(raw, "an integer")
 }
 
 func toNumber(raw []byte) ([]byte, error) {
@@ -73,16 +73,16 @@ func toNumber(raw []byte) ([]byte, error) {
 		}
 		s = bytes.TrimSpace(s)
 		if len(s) == 0 {
-			return nil, fmt.Errorf("cannot convert %s to a number", describe(raw))
+			return nil, cannotConvert(raw, "a number")
 		}
 		if end, err := scanNumber(s, 0); err != nil || end != len(s) {
-			return nil, fmt.Errorf("cannot convert %s to a number", describe(raw))
+			return nil, cannotConvert(raw, "a number")
 		}
 		return s, nil
 	case raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9':
 		return raw, nil
 	}
-	return nil, fmt.Errorf("cannot convert %s to a number", describe(raw))
+	return nil, cannotConvert(raw, "a number")
 }
 
 // integerText checks that s is an integer, optionally signed, and returns
@@ -131,6 +131,12 @@ func unquote(raw []byte) ([]byte, error) {
 		return nil, errors.New("invalid string")
 	}
 	return s, nil
+}
+
+// cannotConvert is the error of a value a retype cannot convert to the
+// type whose noun is to ("an integer").
+func cannotConvert(raw []byte, to string) error {
+	return fmt.Errorf("cannot convert %s to %s", describe(raw), to)
 }
 
 func describe(raw []byte) string {
