@@ -204,34 +204,34 @@ type endpointEvent struct {
 func endpointEvents(vs []Version) (map[string][]endpointEvent, []string) {
 	events := map[string][]endpointEvent{}
 	var keys []string
-	add := func(e endpointEvent) {
-		k := endpointKey(e.endpoint)
-		if _, ok := events[k]; !ok {
-			keys = append(keys, k)
-		}
-		events[k] = append(events[k], e)
-	}
 	for i := len(vs) - 1; i >= 0; i-- {
 		v := vs[i]
 		for _, c := range v.Changes {
 			for _, op := range c.Ops {
+				if !op.Kind.Endpoint() {
+					continue
+				}
 				pos := op.Pos
 				if pos == (Pos{}) {
 					pos = c.Pos
 				}
+				// An addition or a removal is one event; a move, the
+				// removal of where it was and the addition of where it is.
+				var evs [2]endpointEvent
+				n := 0
 				ev := endpointEvent{at: v.ID, pos: pos, change: c.ID, op: op.Kind}
-				switch op.Kind {
-				case KindEndpointAdded:
-					ev.added, ev.endpoint = true, op.Endpoint
-					add(ev)
-				case KindEndpointRemoved:
-					ev.endpoint = op.Endpoint
-					add(ev)
-				case KindEndpointMoved:
-					ev.endpoint = op.WasEndpoint
-					add(ev)
-					ev.added, ev.endpoint = true, op.Endpoint
-					add(ev)
+				if op.Kind == KindEndpointMoved {
+					evs[n], n = ev, 1
+					evs[0].endpoint = op.WasEndpoint
+				}
+				ev.added, ev.endpoint = op.Kind != KindEndpointRemoved, op.Endpoint
+				evs[n], n = ev, n+1
+				for _, e := range evs[:n] {
+					k := endpointKey(e.endpoint)
+					if _, ok := events[k]; !ok {
+						keys = append(keys, k)
+					}
+					events[k] = append(events[k], e)
 				}
 			}
 		}
