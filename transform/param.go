@@ -47,18 +47,10 @@ func nestParam(param, key string, idx int) string {
 	if i := strings.IndexByte(head, '['); i >= 0 {
 		head, tail = head[:i], head[i:]
 	}
-	var b strings.Builder
-	b.WriteString(key)
 	if idx >= 0 {
-		b.WriteByte('[')
-		b.WriteString(strconv.Itoa(idx))
-		b.WriteByte(']')
+		key += "[" + strconv.Itoa(idx) + "]"
 	}
-	b.WriteByte('[')
-	b.WriteString(head)
-	b.WriteByte(']')
-	b.WriteString(tail)
-	return b.String()
+	return key + "[" + head + "]" + tail
 }
 
 // formParam writes a path of keys as a form parameter: "address[city]".
