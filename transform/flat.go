@@ -3,12 +3,15 @@ package transform
 import (
 	"bytes"
 	"errors"
+
+	"github.com/verso-api/verso/gates"
 )
 
 // A flat program applies an object type's plan with no DOM, when every
 // step of the plan renames a member in place, drops one, puts one back
-// (with a literal, or from a member of the object's own), converts one or
-// maps its value: the steps Stripe-like histories are mostly made of. It
+// (with a literal, from a member of the object's own, or from a resolver),
+// converts one or maps its value: the steps Stripe-like histories are
+// mostly made of. It
 // finds the members the steps name once, from the members the walk
 // recorded, follows the steps on small records of what changed, and writes
 // the object in one pass. The result is byte for byte the DOM's
@@ -47,7 +50,7 @@ type flatOp struct {
 	s        *step
 	obj      int32 // the object in objs it applies to
 	key, dst int32 // names of that object: the step's key (a rename's source), a rename's destination
-	src      int32 // a copy's source, a name of objs[0]; -1 for none
+	src      int32 // a copy's source, or a resolve step's id, a name of objs[0]; -1 for none
 }
 
 // index returns the index of name in the path's names, adding it.
@@ -119,7 +122,7 @@ func flatOf(p *objPlan) *flatProg {
 			if s.was != "" {
 				return nil // a request's value is checked against its old type
 			}
-		case stepDrop, stepDefault, stepEnum:
+		case stepDrop, stepDefault, stepEnum, stepResolve:
 		default:
 			return nil
 		}
@@ -139,8 +142,13 @@ func flatOf(p *objPlan) *flatProg {
 			op.dst = prog.objs[obj].index(s.dst[0].key)
 			named[ref{obj, op.dst}] = true
 		}
-		if s.kind == stepCopy {
+		switch s.kind {
+		case stepCopy:
 			op.src = prog.objs[0].index(s.src[0].key)
+			named[ref{0, op.src}] = true
+		case stepResolve:
+			// The walked object's id names it to the resolver.
+			op.src = prog.objs[0].index("id")
 			named[ref{0, op.src}] = true
 		}
 		prog.ops = append(prog.ops, op)
@@ -435,6 +443,24 @@ func (w *walker) flatOp(prog *flatProg, k int32, op *flatOp) error {
 			slots[op.key] = f.add(op.obj, k, val)
 			w.dom.fire(s)
 		}
+	case stepResolve:
+		// As domPool.resolve: a placeholder for the resolver's value,
+		// or the default when there is nothing to ask with.
+		if i >= 0 {
+			return nil
+		}
+		w.dom.fire(s)
+		f.vals = append(f.vals, flatVal{kind: valLit, a: k})
+		if r := w.res; r != nil && !r.final {
+			if j := f.slots[f.objs[0].slot+op.src]; j >= 0 {
+				if id, ok := idOf(f.value(prog, j)); ok {
+					ph := r.placeholder(pending{ref: gates.Ref{Type: s.rtype, ID: id}, name: s.rname, fn: s.resolver, def: s.raw})
+					f.vals[len(f.vals)-1] = flatVal{kind: valBytes, a: int32(len(f.bytes)), b: int32(len(ph))}
+					f.bytes = append(f.bytes, ph...)
+				}
+			}
+		}
+		slots[op.key] = f.add(op.obj, k, int32(len(f.vals)-1))
 	case stepConvert:
 		if i < 0 {
 			return nil

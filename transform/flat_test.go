@@ -1,6 +1,9 @@
 package transform
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand"
 	"slices"
@@ -19,7 +22,13 @@ var flatKeys = []string{"a", "b", "c", "amount", "n", "status", "x.a", "x.b", "x
 // sometimes one they do not.
 func flatOpOf(r *rand.Rand) gates.Op {
 	k := flatKeys[r.Intn(len(flatKeys))]
-	switch r.Intn(11) {
+	switch r.Intn(12) {
+	case 10:
+		op := gates.RemovedResolved(k, "things")
+		if r.Intn(2) == 0 {
+			op = op.WithDefault([]any{nil, 0, "s"}[r.Intn(3)])
+		}
+		return op
 	case 0:
 		return gates.Rename(k, flatKeys[r.Intn(len(flatKeys))])
 	case 1:
@@ -69,11 +78,35 @@ func flatTimeline(r *rand.Rand) *gates.Timeline {
 			}
 			vs = append(vs, v)
 		}
-		if tl, err := gates.NewTimeline(gates.Spec{Versions: vs}, nil); err == nil {
+		if tl, err := gates.NewTimeline(gates.Spec{Versions: vs}, &gates.Options{Funcs: flatFuncs}); err == nil {
 			return tl
 		}
 	}
 }
+
+// flatFuncs holds the resolver of the generated timelines' resolve ops,
+// things: for an id, nothing (the default) when it ends in 0, else a
+// thing that may need resolving in turn, or an error for the id "fail".
+var flatFuncs = func() *gates.Registry {
+	reg := gates.NewRegistry()
+	err := reg.RegisterResolver("things", func(_ context.Context, refs []gates.Ref) ([]json.RawMessage, error) {
+		out := make([]json.RawMessage, len(refs))
+		for i, ref := range refs {
+			switch {
+			case ref.ID == "fail":
+				return nil, errors.New("no things today")
+			case strings.HasSuffix(ref.ID, "0"):
+			default:
+				out[i] = json.RawMessage(fmt.Sprintf(`{"object":"thing","id":"%s0","a":"%d","status":"open","x":{"a":1}}`, ref.ID, len(ref.ID)))
+			}
+		}
+		return out, nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	return reg
+}()
 
 func flatValueOf(r *rand.Rand, depth int, sp string) string {
 	switch r.Intn(10) {
@@ -84,7 +117,7 @@ func flatValueOf(r *rand.Rand, depth int, sp string) string {
 	case 2:
 		return fmt.Sprintf(`"%d"`, r.Intn(100))
 	case 3:
-		return []string{`"open"`, `"done"`, `"x"`, `"1.50"`, `"0012"`, `1.25`, `"a\u0062"`}[r.Intn(7)]
+		return []string{`"open"`, `"done"`, `"x"`, `"1.50"`, `"0012"`, `1.25`, `"a\u0062"`, `"fail"`, `"i\"d"`}[r.Intn(9)]
 	case 4:
 		return "true"
 	case 5, 6:

@@ -260,7 +260,12 @@ func objectID(d *domPool, o *object) (string, bool) {
 	if i < 0 {
 		return "", false
 	}
-	v := d.value(o, &o.members[i])
+	return idOf(d.value(o, &o.members[i]))
+}
+
+// idOf returns the id an object's id member v holds: a string, or the
+// digits of a number.
+func idOf(v []byte) (string, bool) {
 	switch {
 	case len(v) >= 2 && v[0] == '"':
 		if bytes.IndexByte(v, '\\') < 0 {
