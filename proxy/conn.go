@@ -44,6 +44,33 @@ func (c *silentConn) Write(b []byte) (int, error) {
 	return c.Conn.Write(b)
 }
 
+// newTransport returns the proxy's default transport to an upstream of
+// scheme: connections that may stay silent for at most upstreamTimeout.
+// Over plain HTTP/1.1 a connection carries one exchange at a time, so an
+// upstream that sends no response headers is silent and gets cut by that
+// bound; the transport's own wait for response headers, a timer made and
+// stopped on every request, would only repeat it (and cost a few percent
+// of the proxy's CPU per request). Over https the upstream may speak
+// HTTP/2, whose connection carries other exchanges and is not silent when
+// one of them gets no answer: there the wait for response headers bounds
+// each request.
+func newTransport(scheme string, dialTimeout, upstreamTimeout time.Duration) *http.Transport {
+	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	t := &http.Transport{
+		DialContext:           silentDialer(dialer, upstreamTimeout),
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   512,
+		IdleConnTimeout:       min(90*time.Second, upstreamTimeout),
+		TLSHandshakeTimeout:   dialTimeout,
+		ExpectContinueTimeout: time.Second,
+	}
+	if scheme == "https" {
+		t.ResponseHeaderTimeout = upstreamTimeout
+	}
+	return t
+}
+
 // silentDialer dials connections that may stay silent for at most
 // timeout.
 func silentDialer(d *net.Dialer, timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {

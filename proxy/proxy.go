@@ -11,7 +11,6 @@ import (
 	"hash"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -191,17 +190,7 @@ func (config Config) Handler() (*Proxy, error) {
 		config.Logger = slog.Default()
 	}
 	if config.Transport == nil {
-		dialer := &net.Dialer{Timeout: config.DialTimeout, KeepAlive: 30 * time.Second}
-		config.Transport = &http.Transport{
-			DialContext:           silentDialer(dialer, config.UpstreamTimeout),
-			ForceAttemptHTTP2:     true,
-			MaxIdleConns:          512,
-			MaxIdleConnsPerHost:   512,
-			IdleConnTimeout:       min(90*time.Second, config.UpstreamTimeout),
-			TLSHandshakeTimeout:   config.DialTimeout,
-			ResponseHeaderTimeout: config.UpstreamTimeout,
-			ExpectContinueTimeout: time.Second,
-		}
+		config.Transport = newTransport(u.Scheme, config.DialTimeout, config.UpstreamTimeout)
 	}
 	p := &Proxy{config: config}
 	p.macs.New = func() any { return hmac.New(sha256.New, p.config.Salt) }
