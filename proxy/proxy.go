@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
@@ -150,7 +149,8 @@ type Proxy struct {
 	// needs are the request headers that the Connection header may not
 	// name: the proxy relies on them and forwards them end to end.
 	needs []string
-	macs  sync.Pool
+	// macs holds *accountHashers keyed with Config.Salt.
+	macs sync.Pool
 }
 
 // Handler validates config, fills in defaults and returns the proxy.
@@ -193,7 +193,7 @@ func (config Config) Handler() (*Proxy, error) {
 		config.Transport = newTransport(u.Scheme, config.DialTimeout, config.UpstreamTimeout)
 	}
 	p := &Proxy{config: config}
-	p.macs.New = func() any { return hmac.New(sha256.New, p.config.Salt) }
+	p.macs.New = func() any { return &accountHasher{mac: hmac.New(sha256.New, p.config.Salt)} }
 
 	tl := config.Engine.Timeline()
 	if tl == nil || tl.Versions() == nil {
@@ -416,10 +416,33 @@ func (p *Proxy) account(r *http.Request) (string, error) {
 // accountOf returns the account named by an Authorization header's value:
 // "auth_" and the first 128 bits of its HMAC-SHA-256, in hex.
 func (p *Proxy) accountOf(auth string) string {
-	mac := p.macs.Get().(hash.Hash)
-	s := hashAccount(mac, auth)
-	p.macs.Put(mac)
+	h := p.macs.Get().(*accountHasher)
+	s := h.account(auth)
+	if cap(h.in) > maxHasherInput {
+		h.in = nil
+	}
+	p.macs.Put(h)
 	return s
+}
+
+// maxHasherInput is the largest input buffer an accountHasher keeps for
+// the next request.
+const maxHasherInput = 1 << 10
+
+// accountHasher names accounts from Authorization headers, reusing its
+// buffers: the header's bytes and the sum, which would escape through the
+// hash.Hash interface, are allocated once per hasher, not per request.
+type accountHasher struct {
+	mac hash.Hash
+	in  []byte
+	sum [sha256.Size]byte
+}
+
+func (h *accountHasher) account(auth string) string {
+	h.mac.Reset()
+	h.in = append(h.in[:0], auth...)
+	_, _ = h.mac.Write(h.in)
+	return accountName(h.mac.Sum(h.sum[:0]))
 }
 
 // AccountOf returns the account the proxy names a request by when its
@@ -432,14 +455,11 @@ func (p *Proxy) accountOf(auth string) string {
 //	salt, _ := proxy.LoadSalt(ctx, db)
 //	account := proxy.AccountOf(salt, "Bearer sk_live_123")
 func AccountOf(salt []byte, authorization string) string {
-	return hashAccount(hmac.New(sha256.New, salt), authorization)
+	return (&accountHasher{mac: hmac.New(sha256.New, salt)}).account(authorization)
 }
 
-func hashAccount(mac hash.Hash, auth string) string {
-	mac.Reset()
-	_, _ = io.WriteString(mac, auth)
-	var sum [sha256.Size]byte
-	mac.Sum(sum[:0])
+// accountName returns "auth_" and the first 128 bits of sum, in hex.
+func accountName(sum []byte) string {
 	var out [5 + 32]byte
 	copy(out[:], "auth_")
 	hex.Encode(out[5:], sum[:16])

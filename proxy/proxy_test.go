@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -278,6 +281,27 @@ func TestAccountOf(t *testing.T) {
 		assert.Equal(t, want, proxy.AccountOf(salt, auth))
 	}
 	assert.NotEqual(t, proxy.AccountOf(salt, "a"), proxy.AccountOf([]byte("another salt, another account.."), "a"))
+}
+
+// TestAccountIsKeyedHash checks the account named by an Authorization
+// header against the HMAC-SHA-256 computed here: stored pins depend on it
+// staying the same. Headers of different lengths go through the same
+// proxy in turn, so that a hasher's reused buffers carry nothing over.
+func TestAccountIsKeyedHash(t *testing.T) {
+	salt := []byte("0123456789abcdef0123456789abcdef")
+	p, err := proxy.Config{Config: server.Config{Engine: loadEngine(t)}, Upstream: mustURL(t, "http://127.0.0.1:3000"), Salt: salt}.Handler()
+	require.NoError(t, err)
+	for _, auth := range []string{"Bearer " + strings.Repeat("k", 2000), "Bearer sk_test_123", "x", "Basic dXNlcjpwYXNz", "Bearer sk_test_123"} {
+		mac := hmac.New(sha256.New, salt)
+		mac.Write([]byte(auth))
+		want := "auth_" + hex.EncodeToString(mac.Sum(nil)[:16])
+		r := httptest.NewRequest("GET", "/v1/tasks", nil)
+		r.Header.Set("Authorization", auth)
+		got, err := p.Account(r)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "%.20s", auth)
+		assert.Equal(t, want, proxy.AccountOf(salt, auth))
+	}
 }
 
 // TestAuthCheckFaults checks the pin endpoints when the auth check cannot
