@@ -39,6 +39,8 @@ type exchange struct {
 	// buf holds an answer read in full to be walked back; body reads it.
 	buf  *bytes.Buffer
 	body bufBody
+	// limit bounds the reading of the answer into buf.
+	limit io.LimitedReader
 }
 
 type exchangeKey struct{}
@@ -195,7 +197,9 @@ func (x *exchange) readAnswer(res *http.Response, max int64) error {
 	if n := res.ContentLength; n > 0 && !gzipped {
 		x.buf.Grow(int(n) + bytes.MinRead)
 	}
-	n, err := x.buf.ReadFrom(io.LimitReader(src, max+1))
+	x.limit = io.LimitedReader{R: src, N: max + 1}
+	n, err := x.buf.ReadFrom(&x.limit)
+	x.limit.R = nil
 	if err != nil {
 		return corrupt(err)
 	}
@@ -206,7 +210,9 @@ func (x *exchange) readAnswer(res *http.Response, max int64) error {
 	x.body.b = x.buf.Bytes()
 	res.Body = &x.body
 	res.ContentLength = n
-	res.Header["Content-Length"] = []string{strconv.FormatInt(n, 10)}
+	if !hasLength(res.Header, n) {
+		res.Header["Content-Length"] = []string{strconv.FormatInt(n, 10)}
+	}
 	if gzipped {
 		delete(res.Header, "Content-Encoding")
 		if x.gz != nil {
@@ -214,6 +220,14 @@ func (x *exchange) readAnswer(res *http.Response, max int64) error {
 		}
 	}
 	return nil
+}
+
+// hasLength reports whether h's Content-Length is n, as the upstream sent
+// it for an answer in the clear: then it stays as it is.
+func hasLength(h http.Header, n int64) bool {
+	cl := h["Content-Length"]
+	var b [20]byte
+	return len(cl) == 1 && cl[0] == string(strconv.AppendInt(b[:0], n, 10))
 }
 
 // corrupt marks an error of the gzip format as errCorrupt.
