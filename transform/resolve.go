@@ -305,10 +305,20 @@ func (e *Engine) resolveWalk(ctx context.Context, dst, body []byte, p *Plan, app
 		}
 		return append([]byte(nil), out...), nil
 	}
-	if !appendTo {
-		dst = make([]byte, 0, len(out)+len(out)/2)
+	// Room for the result, so that it is allocated at most once: the
+	// walked body and every value, placeholders counted as well.
+	n := len(out)
+	for k := range r.ph {
+		if k < len(r.val) && r.val[k] != nil {
+			n += len(r.val[k])
+		} else {
+			n += len(r.ph[k].def)
+		}
 	}
-	return r.splice(dst, out, 0)
+	if !appendTo {
+		dst = nil
+	}
+	return r.splice(slices.Grow(dst, n), out, 0)
 }
 
 // rounds calls the resolvers for the placeholders written so far, each
