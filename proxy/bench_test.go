@@ -60,7 +60,7 @@ func TestMain(m *testing.M) {
 }
 
 // benchBody is what the benchmark's upstream answers: a list of tasks in
-// the newest schema of testdata/bench.yaml, 3 KB, each task touched by all
+// the newest schema of testdata/bench.yaml, 2.1 KB, each task touched by all
 // eight ops on the way back to the oldest version.
 func benchBody() []byte {
 	var b strings.Builder
@@ -285,7 +285,7 @@ const benchChunk = 500
 // BenchmarkProxyCPU measures the CPU time the proxy process spends per
 // request: verso's proxy at the newest version (by the version header,
 // and by an account's pin in memory) and at the oldest version of
-// testdata/bench.yaml, which walks each task of the 3 KB answer through
+// testdata/bench.yaml, which walks each task of the 2.1 KB answer through
 // eight ops, each against a plain httputil.ReverseProxy tuned alike (the
 // same connection pool, pooled copy buffers). Each proxy runs in its own
 // process, in front of an upstream in a third; the load, benchConns

@@ -107,7 +107,9 @@ type Config struct {
 	// freed. At other versions the answer streams to the client as it
 	// comes; the upstream's connection may then stay silent (no response
 	// headers, no byte of the body) for at most this long, after which
-	// the answer is cut and both connections closed.
+	// the answer is cut and both connections closed; over https, whose
+	// HTTP/2 connections carry other exchanges, the response headers are
+	// awaited for at most this long too.
 	// Optional. Default value DefaultUpstreamTimeout.
 	UpstreamTimeout time.Duration
 
