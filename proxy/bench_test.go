@@ -60,12 +60,12 @@ func TestMain(m *testing.M) {
 }
 
 // benchBody is what the benchmark's upstream answers: a list of tasks in
-// the newest schema of testdata/bench.yaml, 2.1 KB, each task touched by all
+// the newest schema of testdata/bench.yaml, 3.1 KB (18 tasks), each task touched by all
 // eight ops on the way back to the oldest version.
 func benchBody() []byte {
 	var b strings.Builder
 	b.WriteString(`{"object":"list","url":"/v1/tasks","has_more":false,"data":[`)
-	for i := range 12 {
+	for i := range 18 {
 		if i > 0 {
 			b.WriteByte(',')
 		}
@@ -285,7 +285,7 @@ const benchChunk = 500
 // BenchmarkProxyCPU measures the CPU time the proxy process spends per
 // request: verso's proxy at the newest version (by the version header,
 // and by an account's pin in memory) and at the oldest version of
-// testdata/bench.yaml, which walks each task of the 2.1 KB answer through
+// testdata/bench.yaml, which walks each task of the 3.1 KB answer through
 // eight ops, each against a plain httputil.ReverseProxy tuned alike (the
 // same connection pool, pooled copy buffers). Each proxy runs in its own
 // process, in front of an upstream in a third; the load, benchConns
