@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
@@ -251,4 +252,65 @@ func BenchmarkAppendApplyFired(b *testing.B) {
 			})
 		}
 	}
+}
+
+// denseBody is the answer of the proxy's CPU benchmark (proxy/bench_test.go
+// benchBody): a list of 18 small tasks, 3.1 KB, each of whose 9 members
+// the eight ops of ../proxy/testdata/bench.yaml touch or look for on the
+// way back to its oldest version.
+func denseBody() []byte {
+	var b strings.Builder
+	b.WriteString(`{"object":"list","url":"/v1/tasks","has_more":false,"data":[`)
+	for i := range 18 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"object":"task","id":"task_%04d","title":"Write release notes %d","priority":"%d","status":"open","owner":"usr_%03d","estimate":"%d.5","labels":["docs"],"due_at":17000%05d}`,
+			i, i, i%5, i, i%8, i)
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+// BenchmarkWalkBackDense walks the proxy benchmark's list of small objects
+// that every op touches back to the oldest version (walk), next to
+// gjson.Valid over the same bytes (valid): the ratio of the two is the
+// walk's cost per byte on such bodies.
+func BenchmarkWalkBackDense(b *testing.B) {
+	tl, err := gates.LoadFile("../proxy/testdata/bench.yaml", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := transform.New(tl, nil)
+	p, err := e.Plan(tl.Newest(), versions.MustParse("2022-01-01"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := denseBody()
+	out, err := p.AppendApply(nil, body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n := bytes.Count(out, []byte(`"archived":false`)); n != 18 || !gjson.ValidBytes(out) {
+		b.Fatalf("%d tasks walked back (want 18), or invalid JSON: %s", n, out)
+	}
+	b.Run("walk", func(b *testing.B) {
+		dst := make([]byte, 0, 2*len(body))
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if dst, err = p.AppendApply(dst[:0], body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("valid", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if !gjson.ValidBytes(body) {
+				b.Fatal("invalid")
+			}
+		}
+	})
 }
