@@ -2,7 +2,10 @@ package transform
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"math"
+	"slices"
 
 	"github.com/verso-api/verso/gates"
 )
@@ -32,11 +35,24 @@ type flatProg struct {
 // or one under it, the value of member name of objs[parent].
 type flatPath struct {
 	parent, name int32
-	names        []string // the names steps look up in it, unquoted
-	fps          []uint32 // their nameFP
+	names        []flatName // the names steps look up in it
+	none         []int32    // a -1 for each name: its slots when none is found
+	// filter has the bit flatSlot of each name's fingerprint set: a key
+	// whose bit is clear is none of them.
+	filter uint64
 	// tab holds, for each name, its index plus one, at flatSlot of its
 	// fingerprint or the next free slot after it; 0 ends a search.
 	tab [1 << flatTabBits]uint8
+}
+
+// flatName is a name a flat program looks up: its key, quoted, and the
+// first sixteen bytes of the key as two little-endian words with the
+// masks that cover them, when it is at most that long.
+type flatName struct {
+	name   string // unquoted
+	fp     uint32 // nameFP
+	n      int32  // the quoted key's length
+	w, msk [2]uint64
 }
 
 // flatTabBits sizes a flatPath's table, which holds at most half as many
@@ -55,26 +71,45 @@ type flatOp struct {
 
 // index returns the index of name in the path's names, adding it.
 func (fp *flatPath) index(name string) int32 {
-	for i, n := range fp.names {
-		if n == name {
+	for i := range fp.names {
+		if fp.names[i].name == name {
 			return int32(i)
 		}
 	}
-	fp.names = append(fp.names, name)
-	fp.fps = append(fp.fps, nameFP(name))
+	nm := flatName{name: name, fp: nameFP(name), n: int32(len(name) + 2)}
+	var q [16]byte
+	if k := copy(q[:], quoteKey(name)); k == len(name)+2 {
+		for i := range 2 {
+			nm.w[i] = binary.LittleEndian.Uint64(q[8*i:])
+			nm.msk[i] = 1<<(8*min(max(k-8*i, 0), 8)) - 1
+			if k-8*i >= 8 {
+				nm.msk[i] = math.MaxUint64
+			}
+		}
+	}
+	fp.names = append(fp.names, nm)
 	return int32(len(fp.names) - 1)
 }
 
-// lookup returns the index of the name whose quoted key is k, of
-// fingerprint f, or -1.
-func (fp *flatPath) lookup(k []byte, f uint32) int32 {
-	for h := flatSlot(f); ; h = (h + 1) & (1<<flatTabBits - 1) {
-		e := fp.tab[h]
+// lookup returns the index of the name that the key of m, a member of
+// raw, is, or -1; h is flatSlot of its fingerprint.
+func (fp *flatPath) lookup(raw []byte, m *member, h uint32) int32 {
+	for ; ; h = (h + 1) & (1<<flatTabBits - 1) {
+		e := int32(fp.tab[h])
 		if e == 0 {
 			return -1
 		}
-		if fp.fps[e-1] == f && keyIs(k, fp.names[e-1]) {
-			return int32(e) - 1
+		nm := &fp.names[e-1]
+		if nm.fp != m.fp || nm.n != m.ke-m.ks {
+			continue
+		}
+		if k := int(m.ks); nm.n <= 16 && k+16 <= len(raw) {
+			if binary.LittleEndian.Uint64(raw[k:k+8])&nm.msk[0] == nm.w[0] &&
+				binary.LittleEndian.Uint64(raw[k+8:k+16])&nm.msk[1] == nm.w[1] {
+				return e - 1
+			}
+		} else if keyIs(raw[m.ks:m.ke], nm.name) {
+			return e - 1
 		}
 	}
 }
@@ -163,8 +198,10 @@ func flatOf(p *objPlan) *flatProg {
 		if len(o.names) > 1<<(flatTabBits-1) {
 			return nil
 		}
-		for k, f := range o.fps {
-			h := flatSlot(f)
+		for k := range o.names {
+			o.none = append(o.none, -1)
+			h := flatSlot(o.names[k].fp)
+			o.filter |= 1 << h
 			for o.tab[h] != 0 {
 				h = (h + 1) & (1<<flatTabBits - 1)
 			}
@@ -318,23 +355,33 @@ func (f *flatState) find(prog *flatProg, p int32) bool {
 		o.kept, o.mem, o.n = true, m.sub, m.subn
 	}
 	o.ent, o.slot = int32(len(f.ents)), int32(len(f.slots))
-	for range path.names {
-		f.slots = append(f.slots, -1)
-	}
+	f.slots = append(f.slots, path.none...)
 	slots := f.slots[o.slot:]
 	raw := f.raw[o.off:o.end]
-	for k, m := range f.members(o) {
-		n := path.lookup(raw[m.ks:m.ke], m.fp)
+	ms := f.members(o)
+	ents := slices.Grow(f.ents, len(ms))
+	filter := path.filter
+	for k := range ms {
+		m := &ms[k]
+		h := flatSlot(m.fp)
+		if filter&(1<<h) == 0 {
+			continue
+		}
+		n := path.lookup(raw, m, h)
 		if n < 0 {
 			continue
 		}
 		if slots[n] >= 0 {
+			f.ents = ents
 			return false // a key twice: the DOM finds the first live one
 		}
-		slots[n] = int32(len(f.ents))
-		f.ents = append(f.ents, flatEnt{obj: p, mem: int32(k), key: -1, val: -1, pre: -1, kid: -1})
+		e := len(ents)
+		slots[n] = int32(e)
+		ents = ents[:e+1]
+		ents[e] = flatEnt{obj: p, mem: int32(k), key: -1, val: -1, pre: -1, kid: -1}
 	}
-	o.nent = int32(len(f.ents)) - o.ent
+	f.ents = ents
+	o.nent = int32(len(ents)) - o.ent
 	o.state = 1
 	return true
 }
@@ -486,101 +533,76 @@ func (w *walker) flatOp(prog *flatProg, k int32, op *flatOp) error {
 	return nil
 }
 
-// write appends the object at path p as appendObject writes its DOM. It
-// copies the raw bytes that did not change in as few pieces as it can:
-// between two changes, what lies between them in raw, commas included.
+// write appends the object at path p as appendObject writes its DOM:
+// the object's raw bytes with the changes made, copied in as few pieces
+// as there are changes.
 func (f *flatState) write(b []byte, prog *flatProg, p int32) []byte {
 	o := &f.objs[p]
 	raw := f.raw[o.off:o.end]
 	ms := f.members(o)
 	n := int32(len(ms))
-	// The white space before '}' is written last: the last member ends
-	// at its value.
-	tail := raw[1 : len(raw)-1]
+	// The members are written joined by commas, then the white space
+	// before '}': a member that is gone takes the comma before it with
+	// it, or the one after it when no member is written before it.
+	end := int32(1) // where members end and added ones go
 	if n > 0 {
-		tail = raw[ms[n-1].ve:ms[n-1].hi]
+		end = ms[n-1].ve
 	}
-	// raw[rs:re] is written but not yet copied: the pieces of raw that
-	// follow each other are copied at once.
-	rs, re := int32(1), int32(1)
-	b = append(b, '{')
-	written := false
-	// piece writes raw[s:e], after the comma before it when written.
-	piece := func(s, e int32) {
-		if written {
-			if re == s-1 && raw[re] == ',' {
-				s--
-			} else {
-				b = append(b, raw[rs:re]...)
-				b = append(b, ',')
-				rs, re = s, s
-			}
-		}
-		if s != re {
-			b = append(b, raw[rs:re]...)
-			rs = s
-		}
-		re = e
-		written = true
-	}
-	put := func(x []byte) {
-		b = append(b, raw[rs:re]...)
-		b = append(b, x...)
-		rs, re = 0, 0
-	}
-	next := int32(0) // the first member not written yet
+	pos := int32(0) // raw[:pos] is written
+	live := false   // some member is written
+	next := int32(0)
 	for e := o.ent; e < o.ent+o.nent; e++ {
 		ent := &f.ents[e]
 		if !ent.changed() {
 			continue
 		}
 		k := ent.mem
-		if k > next {
-			piece(ms[next].lo, ms[k-1].hi)
-		}
+		live = live || k > next
 		next = k + 1
+		m := &ms[k]
 		if ent.dead {
+			s, t := m.lo, end
+			switch {
+			case live:
+				s--
+				if k < n-1 {
+					t = m.hi
+				}
+			case k < n-1:
+				t = ms[k+1].lo
+			}
+			b = append(b, raw[pos:s]...)
+			pos = t
 			continue
 		}
-		m := &ms[k]
-		hi := m.hi
-		if k == n-1 {
-			hi = m.ve
-		}
+		live = true
 		if ent.key >= 0 {
-			piece(m.lo, m.ks)
-			put(prog.ops[ent.key].s.qdst)
-			rs, re = m.ke, m.ke
-		} else {
-			piece(m.lo, m.ke)
+			b = append(b, raw[pos:m.ks]...)
+			b = append(b, prog.ops[ent.key].s.qdst...)
+			pos = m.ke
 		}
 		switch {
 		case ent.kid >= 0:
-			re = m.vs
-			b = append(b, raw[rs:re]...)
+			b = append(b, raw[pos:m.vs]...)
 			b = f.write(b, prog, ent.kid)
-			rs, re = m.ve, hi
-		case ent.val < 0:
-			re = hi
-		default:
-			re = m.vs
-			put(f.value(prog, e))
-			rs, re = m.ve, hi
+			pos = m.ve
+		case ent.val >= 0:
+			b = append(b, raw[pos:m.vs]...)
+			b = append(b, f.value(prog, e)...)
+			pos = m.ve
 		}
 	}
-	if next < n {
-		piece(ms[next].lo, ms[n-1].ve)
-	}
-	b = append(b, raw[rs:re]...)
+	live = live || next < n
+	b = append(b, raw[pos:end]...)
 	for e := o.ent + o.nent; e < int32(len(f.ents)); e++ {
 		ent := &f.ents[e]
 		if ent.obj != p || ent.mem >= 0 || ent.dead {
 			continue
 		}
-		if written {
+		if live {
 			b = append(b, ',')
 		}
-		written = true
+		live = true
 		s := prog.ops[ent.key].s
 		key := s.qkey
 		if s.kind == stepRename {
@@ -597,6 +619,5 @@ func (f *flatState) write(b []byte, prog *flatProg, p int32) []byte {
 		}
 		b = append(b, f.value(prog, e)...)
 	}
-	b = append(b, tail...)
-	return append(b, '}')
+	return append(b, raw[end:]...)
 }

@@ -371,7 +371,9 @@ func (w *walker) typeMember(i int) (int, *descent, error) {
 		return i, nil, err
 	}
 	vs := i
-	if i, err = scanString(b, i); err != nil {
+	if k := stopAt(b, i+1); k >= 0 && b[k] == '"' {
+		i = k + 1
+	} else if i, err = scanString(b, i); err != nil {
 		return i, nil, err
 	}
 	if w.plan != nil {
@@ -398,116 +400,11 @@ func memberStart(b []byte, ks int) int {
 func (w *walker) record(srcStart, start, i, n int, node *descent, inObject bool, rewrites, resMark, keptBase int, topLevel, target bool) (int, error) {
 	b := w.src
 	base := len(w.spans) - n
-	typStart, typEnd := -1, -1 // in src
-	// ds maps source offsets to offsets in the object's own output
-	// bytes (see outPos). Only walking an object or array value can
-	// change it: rewriting an object in it.
+	i, node, typStart, typEnd, err := w.recordMembers(i, start, node, topLevel, n == 0)
+	if err != nil {
+		return i, err
+	}
 	ds := len(w.out) - w.mark - start
-	var ws, wsMask uint64 // as in skim
-	wsLen := 0
-	lo := i // where the member starts
-	if i < len(b) && b[i] != '"' {
-		j := skipSpace(b, i)
-		if j < len(b) && b[j] == '}' && n == 0 {
-			i = j + 1
-			goto done
-		}
-		ws, wsMask, wsLen = spaceWord(b, i, j)
-		i = j
-	}
-	for {
-		if i >= len(b) || b[i] != '"' {
-			if i >= len(b) {
-				return i, syntaxErr(b, i, "unterminated object")
-			}
-			return i, syntaxErr(b, i, "want a string key in object")
-		}
-		// The member is written field by field as the walk finds them,
-		// in place: a composite literal is built on the stack and
-		// copied, which stalls on store forwarding; and what is
-		// written need not be kept in registers. Its offsets are in
-		// the object's own bytes: it may be rewritten, or stepped into,
-		// on its own. An object or array value is walked after it is
-		// added: the members it records go after it, and are gone when
-		// it returns.
-		k := len(w.spans)
-		if k == cap(w.spans) {
-			w.spans = slices.Grow(w.spans, 16)
-		}
-		w.spans = w.spans[:k+1]
-		m := &w.spans[k]
-		m.lo, m.ks = int32(lo+ds), int32(i+ds)
-		m.sub, m.subn, m.obj, m.arr, m.ext = -1, 0, 0, 0, 0
-		m.dead, m.dirty = false, false
-		keyStart := i
-		var err error
-		if k := stopAt(b, i+1); k >= 0 && b[k] == '"' {
-			i = k + 1
-		} else if i, err = scanString(b, i); err != nil {
-			return i, err
-		}
-		m.ke, m.fp = int32(i+ds), keyFP(b[keyStart:i])
-		isType := i-keyStart == len(w.qtype) && w.isTypeKey(b, keyStart)
-		if j := afterColon(b, i); j >= 0 {
-			i = j
-		} else if i, err = colonSpace(b, i); err != nil {
-			return i, err
-		}
-		m.vs = int32(i + ds)
-		switch c := b[i]; {
-		case c == '"':
-			vs := i
-			if k := stopAt(b, i+1); k >= 0 && b[k] == '"' {
-				i = k + 1
-			} else if i, err = scanString(b, i); err != nil {
-				return i, err
-			}
-			if isType && w.plan != nil {
-				typStart, typEnd = vs+1, i-1
-				node = node.merge(w.plan.typeDescent(b[typStart:typEnd]))
-			}
-		case c == 'n' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:i+4]) == nullWord:
-			i += 4
-		case c == 't' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:i+4]) == trueWord:
-			i += 4
-		case c == 'f' && i+5 <= len(b) && binary.LittleEndian.Uint32(b[i+1:i+5]) == alseWord:
-			i += 5
-		default:
-			if i, err = w.recordValue(i, int(m.ks)-ds, int(m.ke)-ds, node, topLevel); err != nil {
-				return i, err
-			}
-			ds = len(w.out) - w.mark - start
-			m = &w.spans[k]
-			if c == '{' {
-				m.sub, m.subn = w.lastSub, w.lastSubn
-			}
-		}
-		m.ve = int32(i + ds)
-		if i >= len(b) || b[i] != ',' {
-			i = skipSpace(b, i)
-		}
-		m.hi = int32(i + ds)
-		if i >= len(b) {
-			return i, syntaxErr(b, i, "unterminated object")
-		}
-		if b[i] != ',' {
-			if b[i] != '}' {
-				return i, syntaxErr(b, i, "want ',' or '}' in object")
-			}
-			i++
-			break
-		}
-		i++
-		lo = i
-		if wsMask != 0 && i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:i+8])&wsMask == ws {
-			i += wsLen
-		} else if i < len(b) && b[i] != '"' {
-			j := skipSpace(b, i)
-			ws, wsMask, wsLen = spaceWord(b, i, j)
-			i = j
-		}
-	}
-done:
 	w.depth--
 	if i+ds > math.MaxInt32 {
 		w.spans = w.spans[:base]
@@ -539,6 +436,138 @@ done:
 	}
 	w.spans = w.spans[:base]
 	return i, nil
+}
+
+// recordMembers walks the members of the object that starts at source
+// offset start in the output, from the one at offset i on, and adds each
+// to w.spans (see record), stepping into object values with node. It
+// returns the offset past the object, node merged with the descent of
+// the type its type member names, and where that type is in src (-1 when
+// no type member names a type the plan has).
+func (w *walker) recordMembers(i, start int, node *descent, topLevel, empty bool) (_ int, _ *descent, typStart, typEnd int, _ error) {
+	b := w.src
+	typStart, typEnd = -1, -1
+	// ds maps source offsets to offsets in the object's own output
+	// bytes (see outPos). Only walking an object or array value can
+	// change it: rewriting an object in it.
+	ds := len(w.out) - w.mark - start
+	var ws, wsMask uint64 // as in skim
+	wsLen := 0
+	lo := i // where the member starts
+	// spans is w.spans, which the loop does not write back for each
+	// member: a slice stored in the walker costs a write barrier check.
+	spans := w.spans
+	if i < len(b) && b[i] != '"' {
+		j := skipSpace(b, i)
+		if j < len(b) && b[j] == '}' && empty {
+			w.spans = spans
+			return j + 1, node, typStart, typEnd, nil
+		}
+		ws, wsMask, wsLen = spaceWord(b, i, j)
+		i = j
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			if i >= len(b) {
+				w.spans = spans
+				return i, node, typStart, typEnd, syntaxErr(b, i, "unterminated object")
+			}
+			w.spans = spans
+			return i, node, typStart, typEnd, syntaxErr(b, i, "want a string key in object")
+		}
+		// The member is written field by field as the walk finds them,
+		// in place: a composite literal is built on the stack and
+		// copied, which stalls on store forwarding; and what is
+		// written need not be kept in registers. Its offsets are in
+		// the object's own bytes: it may be rewritten, or stepped into,
+		// on its own. An object or array value is walked after it is
+		// added: the members it records go after it, and are gone when
+		// it returns.
+		k := len(spans)
+		if k == cap(spans) {
+			spans = slices.Grow(spans, 16)
+		}
+		spans = spans[:k+1]
+		m := &spans[k]
+		m.lo, m.ks = int32(lo+ds), int32(i+ds)
+		m.sub, m.subn, m.obj, m.arr, m.ext = -1, 0, 0, 0, 0
+		m.dead, m.dirty = false, false
+		keyStart := i
+		var err error
+		if k := stopAt(b, i+1); k >= 0 && b[k] == '"' {
+			i = k + 1
+		} else if i, err = scanString(b, i); err != nil {
+			w.spans = spans
+			return i, node, typStart, typEnd, err
+		}
+		m.ke, m.fp = int32(i+ds), keyFP(b[keyStart:i])
+		isType := i-keyStart == len(w.qtype) && w.isTypeKey(b, keyStart)
+		if j := afterColon(b, i); j >= 0 {
+			i = j
+		} else if i, err = colonSpace(b, i); err != nil {
+			w.spans = spans
+			return i, node, typStart, typEnd, err
+		}
+		m.vs = int32(i + ds)
+		switch c := b[i]; {
+		case c == '"':
+			vs := i
+			if k := stopAt(b, i+1); k >= 0 && b[k] == '"' {
+				i = k + 1
+			} else if i, err = scanString(b, i); err != nil {
+				w.spans = spans
+				return i, node, typStart, typEnd, err
+			}
+			if isType && w.plan != nil {
+				typStart, typEnd = vs+1, i-1
+				node = node.merge(w.plan.typeDescent(b[typStart:typEnd]))
+			}
+		case c == 'n' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:i+4]) == nullWord:
+			i += 4
+		case c == 't' && i+4 <= len(b) && binary.LittleEndian.Uint32(b[i:i+4]) == trueWord:
+			i += 4
+		case c == 'f' && i+5 <= len(b) && binary.LittleEndian.Uint32(b[i+1:i+5]) == alseWord:
+			i += 5
+		default:
+			w.spans = spans
+			if i, err = w.recordValue(i, int(m.ks)-ds, int(m.ke)-ds, node, topLevel); err != nil {
+				w.spans = spans
+				return i, node, typStart, typEnd, err
+			}
+			ds = len(w.out) - w.mark - start
+			spans = w.spans
+			m = &spans[k]
+			if c == '{' {
+				m.sub, m.subn = w.lastSub, w.lastSubn
+			}
+		}
+		m.ve = int32(i + ds)
+		if i >= len(b) || b[i] != ',' {
+			i = skipSpace(b, i)
+		}
+		m.hi = int32(i + ds)
+		if i >= len(b) {
+			w.spans = spans
+			return i, node, typStart, typEnd, syntaxErr(b, i, "unterminated object")
+		}
+		if b[i] != ',' {
+			if b[i] != '}' {
+				w.spans = spans
+				return i, node, typStart, typEnd, syntaxErr(b, i, "want ',' or '}' in object")
+			}
+			w.spans = spans
+			return i + 1, node, typStart, typEnd, nil
+		}
+		i++
+		lo = i
+		if wsMask != 0 && i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:i+8])&wsMask == ws {
+			i += wsLen
+		} else if i < len(b) && b[i] != '"' {
+			j := skipSpace(b, i)
+			ws, wsMask, wsLen = spaceWord(b, i, j)
+			i = j
+		}
+	}
 }
 
 // recordValue walks the object or array value at b[i] of the member whose
