@@ -39,6 +39,9 @@ func toString(raw []byte) ([]byte, error) {
 }
 
 func toInteger(raw []byte) ([]byte, error) {
+	if d, ok := quotedDigits(raw); ok {
+		return d, nil // what the general case below returns, sooner
+	}
 	switch {
 	case isNull(raw):
 		return raw, nil
@@ -63,6 +66,9 @@ func toInteger(raw []byte) ([]byte, error) {
 }
 
 func toNumber(raw []byte) ([]byte, error) {
+	if n, ok := quotedNumber(raw); ok {
+		return n, nil // what the general case below returns, sooner
+	}
 	switch {
 	case isNull(raw):
 		return raw, nil
@@ -83,6 +89,41 @@ func toNumber(raw []byte) ([]byte, error) {
 		return raw, nil
 	}
 	return nil, cannotConvert(raw, "a number")
+}
+
+// quotedDigits returns the digits of raw when raw is a string of one or
+// more digits with no leading zero, or "0": what toInteger returns for
+// such a string, a slice of raw.
+func quotedDigits(raw []byte) ([]byte, bool) {
+	n := len(raw)
+	if n < 3 || raw[0] != '"' || raw[n-1] != '"' || raw[1] == '0' && n > 3 {
+		return nil, false
+	}
+	d := raw[1 : n-1]
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return nil, false
+		}
+	}
+	return d, true
+}
+
+// quotedNumber returns the text of raw when raw is a string holding just
+// a JSON number, with no escape nor white space: what toNumber returns
+// for such a string, a slice of raw.
+func quotedNumber(raw []byte) ([]byte, bool) {
+	n := len(raw)
+	if n < 3 || raw[0] != '"' || raw[n-1] != '"' {
+		return nil, false
+	}
+	s := raw[1 : n-1]
+	if c := s[0]; c != '-' && (c < '0' || c > '9') {
+		return nil, false
+	}
+	if end, err := scanNumber(s, 0); err != nil || end != len(s) {
+		return nil, false
+	}
+	return s, true
 }
 
 // integerText checks that s is an integer, optionally signed, and returns
