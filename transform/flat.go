@@ -29,6 +29,7 @@ import (
 type flatProg struct {
 	objs []flatPath // objs[0] is the object the plan applies to
 	ops  []flatOp   // the plan's steps, in order
+	none []int32    // a -1 for each name of each path: the slots when nothing is found
 }
 
 // flatPath is an object a flat program's steps apply to: the one walked,
@@ -36,7 +37,7 @@ type flatProg struct {
 type flatPath struct {
 	parent, name int32
 	names        []flatName // the names steps look up in it
-	none         []int32    // a -1 for each name: its slots when none is found
+	slot         int32      // where its names' slots start in a walk's slots
 	// filter has the bit flatSlot of each name's fingerprint set: a key
 	// whose bit is clear is none of them.
 	filter uint64
@@ -64,9 +65,11 @@ func flatSlot(fp uint32) uint32 { return (fp * 0x9e3779b1) >> (32 - flatTabBits)
 // flatOp is one step of a flat program.
 type flatOp struct {
 	s        *step
-	obj      int32 // the object in objs it applies to
-	key, dst int32 // names of that object: the step's key (a rename's source), a rename's destination
-	src      int32 // a copy's source, or a resolve step's id, a name of objs[0]; -1 for none
+	obj int32 // the object in objs it applies to
+	// The slots (see flatPath.slot) of names of that object: the step's
+	// key (a rename's source), and a rename's destination.
+	key, dst int32
+	src      int32 // the slot of a copy's source, or of a resolve step's id, a name of objs[0]; -1 for none
 }
 
 // index returns the index of name in the path's names, adding it.
@@ -198,14 +201,26 @@ func flatOf(p *objPlan) *flatProg {
 		if len(o.names) > 1<<(flatTabBits-1) {
 			return nil
 		}
+		o.slot = int32(len(prog.none))
 		for k := range o.names {
-			o.none = append(o.none, -1)
+			prog.none = append(prog.none, -1)
 			h := flatSlot(o.names[k].fp)
 			o.filter |= 1 << h
 			for o.tab[h] != 0 {
 				h = (h + 1) & (1<<flatTabBits - 1)
 			}
 			o.tab[h] = uint8(k + 1)
+		}
+	}
+	for i := range prog.ops {
+		op := &prog.ops[i]
+		slot := prog.objs[op.obj].slot
+		op.key += slot
+		if op.dst >= 0 {
+			op.dst += slot
+		}
+		if op.src >= 0 {
+			op.src += prog.objs[0].slot
 		}
 	}
 	return prog
@@ -219,7 +234,7 @@ var errFlat = errors.New("transform: object left to the DOM")
 type flatState struct {
 	objs  []flatObj // by path of the program: the object found there
 	ents  []flatEnt // members the steps found, and members they added
-	slots []int32   // per object, per name: the ent of the live member of that name, or -1
+	slots []int32   // per name of each path (see flatPath.slot): the ent of the live member of that name, or -1
 	vals  []flatVal // values that changed
 	bytes []byte    // the bytes of converted and mapped values
 	// raw is the walked object's bytes, top its members and kept the
@@ -249,7 +264,6 @@ type flatObj struct {
 	// it, in the order of the members; the ents of members added to it
 	// come after.
 	ent, nent int32
-	slot      int32 // its slots, from slot on
 }
 
 // members returns the members of o.
@@ -299,7 +313,8 @@ func (w *walker) flatApply(b []byte, prog *flatProg, raw []byte, top, kept []mem
 	for range prog.objs {
 		f.objs = append(f.objs, flatObj{})
 	}
-	f.ents, f.slots, f.vals, f.bytes = f.ents[:0], f.slots[:0], f.vals[:0], f.bytes[:0]
+	f.ents, f.vals, f.bytes = f.ents[:0], f.vals[:0], f.bytes[:0]
+	f.slots = append(f.slots[:0], prog.none...)
 	if !f.find(prog, 0) {
 		return b, errFlat
 	}
@@ -336,7 +351,7 @@ func (f *flatState) find(prog *flatProg, p int32) bool {
 			return false
 		}
 		po := &f.objs[path.parent]
-		e := f.slots[po.slot+path.name]
+		e := f.slots[prog.objs[path.parent].slot+path.name]
 		if e < 0 {
 			o.state = -1
 			return false
@@ -354,9 +369,8 @@ func (f *flatState) find(prog *flatProg, p int32) bool {
 		o.off, o.end = po.off+m.vs, po.off+m.ve
 		o.kept, o.mem, o.n = true, m.sub, m.subn
 	}
-	o.ent, o.slot = int32(len(f.ents)), int32(len(f.slots))
-	f.slots = append(f.slots, path.none...)
-	slots := f.slots[o.slot:]
+	o.ent = int32(len(f.ents))
+	slots := f.slots[path.slot : path.slot+int32(len(path.names))]
 	raw := f.raw[o.off:o.end]
 	ms := f.members(o)
 	ents := slices.Grow(f.ents, len(ms))
@@ -445,7 +459,7 @@ func (f *flatState) add(p, k, val int32) int32 {
 func (w *walker) flatOp(prog *flatProg, k int32, op *flatOp) error {
 	f := &w.flat
 	s := op.s
-	slots := f.slots[f.objs[op.obj].slot:]
+	slots := f.slots
 	i := slots[op.key]
 	switch s.kind {
 	case stepRename:
@@ -472,7 +486,7 @@ func (w *walker) flatOp(prog *flatProg, k int32, op *flatOp) error {
 		}
 	case stepCopy:
 		var val int32
-		if j := f.slots[f.objs[0].slot+op.src]; j >= 0 {
+		if j := slots[op.src]; j >= 0 {
 			if val = f.ents[j].val; val < 0 {
 				e := &f.ents[j]
 				o := &f.objs[e.obj]
@@ -499,7 +513,7 @@ func (w *walker) flatOp(prog *flatProg, k int32, op *flatOp) error {
 		w.dom.fire(s)
 		f.vals = append(f.vals, flatVal{kind: valLit, a: k})
 		if r := w.res; r != nil && !r.final {
-			if j := f.slots[f.objs[0].slot+op.src]; j >= 0 {
+			if j := slots[op.src]; j >= 0 {
 				if id, ok := idOf(f.value(prog, j)); ok {
 					ph := r.placeholder(pending{ref: gates.Ref{Type: s.rtype, ID: id}, name: s.rname, fn: s.resolver, def: s.raw})
 					f.vals[len(f.vals)-1] = flatVal{kind: valBytes, a: int32(len(f.bytes)), b: int32(len(ph))}
