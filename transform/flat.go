@@ -65,6 +65,7 @@ func flatSlot(fp uint32) uint32 { return (fp * 0x9e3779b1) >> (32 - flatTabBits)
 // flatOp is one step of a flat program.
 type flatOp struct {
 	s        *step
+	kind     stepKind // s.kind
 	obj int32 // the object in objs it applies to
 	// The slots (see flatPath.slot) of names of that object: the step's
 	// key (a rename's source), and a rename's destination.
@@ -173,7 +174,7 @@ func flatOf(p *objPlan) *flatProg {
 			heads[ref{obj, n}] = true
 			obj = prog.child(obj, n)
 		}
-		op := flatOp{s: s, obj: obj, dst: -1, src: -1}
+		op := flatOp{s: s, kind: s.kind, obj: obj, dst: -1, src: -1}
 		op.key = prog.objs[obj].index(key)
 		named[ref{obj, op.key}] = true
 		if s.kind == stepRename {
@@ -326,8 +327,29 @@ func (w *walker) flatApply(b []byte, prog *flatProg, raw []byte, top, kept []mem
 			}
 			continue
 		}
-		if err := w.flatOp(prog, int32(k), op); err != nil {
-			return b, err
+		// The steps most plans are made of are taken here, the others
+		// by flatOp.
+		slots := f.slots
+		switch i := slots[op.key]; op.kind {
+		case stepRename:
+			if i >= 0 {
+				w.dom.fire(op.s)
+				if j := slots[op.dst]; j >= 0 {
+					f.ents[j].dead = true
+				}
+				f.ents[i].key = int32(k)
+				slots[op.dst], slots[op.key] = i, -1
+			}
+		case stepDrop:
+			if i >= 0 {
+				f.ents[i].dead = true
+				slots[op.key] = -1
+				w.dom.fire(op.s)
+			}
+		default:
+			if err := w.flatOp(prog, int32(k), op); err != nil {
+				return b, err
+			}
 		}
 	}
 	return f.write(b, prog, 0), nil
@@ -456,28 +478,14 @@ func (f *flatState) add(p, k, val int32) int32 {
 	return int32(len(f.ents) - 1)
 }
 
+// flatOp follows op, the kth step of prog, but a rename or a drop (see
+// flatApply).
 func (w *walker) flatOp(prog *flatProg, k int32, op *flatOp) error {
 	f := &w.flat
 	s := op.s
 	slots := f.slots
 	i := slots[op.key]
 	switch s.kind {
-	case stepRename:
-		if i < 0 {
-			return nil
-		}
-		w.dom.fire(s)
-		if j := slots[op.dst]; j >= 0 {
-			f.ents[j].dead = true
-		}
-		f.ents[i].key = k
-		slots[op.dst], slots[op.key] = i, -1
-	case stepDrop:
-		if i >= 0 {
-			f.ents[i].dead = true
-			slots[op.key] = -1
-			w.dom.fire(s)
-		}
 	case stepDefault:
 		if i < 0 {
 			f.vals = append(f.vals, flatVal{kind: valLit, a: k})
