@@ -426,19 +426,24 @@ func (f *flatState) find(prog *flatProg, p int32) bool {
 func (f *flatState) value(prog *flatProg, e int32) []byte {
 	ent := &f.ents[e]
 	if ent.val >= 0 {
-		v := &f.vals[ent.val]
-		switch v.kind {
-		case valBytes:
-			return f.bytes[v.a : v.a+v.b]
-		case valRaw:
-			return f.raw[v.a : v.a+v.b]
-		default:
-			return prog.ops[v.a].s.raw
-		}
+		return f.val(prog, ent.val)
 	}
 	o := &f.objs[ent.obj]
 	m := &f.members(o)[ent.mem]
 	return f.raw[o.off+m.vs : o.off+m.ve]
+}
+
+// val returns the bytes of vals[i].
+func (f *flatState) val(prog *flatProg, i int32) []byte {
+	v := &f.vals[i]
+	switch v.kind {
+	case valBytes:
+		return f.bytes[v.a : v.a+v.b]
+	case valRaw:
+		return f.raw[v.a : v.a+v.b]
+	default:
+		return prog.ops[v.a].s.raw
+	}
 }
 
 // set makes v the value of ent e, keeping a copy of its bytes.
@@ -573,8 +578,12 @@ func (f *flatState) write(b []byte, prog *flatProg, p int32) []byte {
 	pos := int32(0) // raw[:pos] is written
 	live := false   // some member is written
 	next := int32(0)
-	for e := o.ent; e < o.ent+o.nent; e++ {
-		ent := &f.ents[e]
+	// What the loop reads is in locals: the appends to b could write
+	// anywhere, as far as the compiler knows.
+	ops, all := prog.ops, f.ents
+	found := all[o.ent : o.ent+o.nent]
+	for i := range found {
+		ent := &found[i]
 		if !ent.changed() {
 			continue
 		}
@@ -600,7 +609,7 @@ func (f *flatState) write(b []byte, prog *flatProg, p int32) []byte {
 		live = true
 		if ent.key >= 0 {
 			b = append(b, raw[pos:m.ks]...)
-			b = append(b, prog.ops[ent.key].s.qdst...)
+			b = append(b, ops[ent.key].s.qdst...)
 			pos = m.ke
 		}
 		switch {
@@ -610,14 +619,14 @@ func (f *flatState) write(b []byte, prog *flatProg, p int32) []byte {
 			pos = m.ve
 		case ent.val >= 0:
 			b = append(b, raw[pos:m.vs]...)
-			b = append(b, f.value(prog, e)...)
+			b = append(b, f.val(prog, ent.val)...)
 			pos = m.ve
 		}
 	}
 	live = live || next < n
 	b = append(b, raw[pos:end]...)
-	for e := o.ent + o.nent; e < int32(len(f.ents)); e++ {
-		ent := &f.ents[e]
+	for e := o.ent + o.nent; e < int32(len(all)); e++ {
+		ent := &all[e]
 		if ent.obj != p || ent.mem >= 0 || ent.dead {
 			continue
 		}
@@ -625,7 +634,7 @@ func (f *flatState) write(b []byte, prog *flatProg, p int32) []byte {
 			b = append(b, ',')
 		}
 		live = true
-		s := prog.ops[ent.key].s
+		s := ops[ent.key].s
 		key := s.qkey
 		if s.kind == stepRename {
 			key = s.qdst
@@ -639,7 +648,7 @@ func (f *flatState) write(b []byte, prog *flatProg, p int32) []byte {
 			b = append(b, key...)
 			b = append(b, ':')
 		}
-		b = append(b, f.value(prog, e)...)
+		b = append(b, f.val(prog, ent.val)...)
 	}
 	return append(b, raw[end:]...)
 }
