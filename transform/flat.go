@@ -414,7 +414,10 @@ func (f *flatState) find(prog *flatProg, p int32) bool {
 		e := len(ents)
 		slots[n] = int32(e)
 		ents = ents[:e+1]
-		ents[e] = flatEnt{obj: p, mem: int32(k), key: -1, val: -1, pre: -1, kid: -1}
+		// Field by field: a composite literal is built on the stack and
+		// copied.
+		ent := &ents[e]
+		ent.obj, ent.mem, ent.key, ent.val, ent.pre, ent.kid, ent.dead = p, int32(k), -1, -1, -1, -1, false
 	}
 	f.ents = ents
 	o.nent = int32(len(ents)) - o.ent
