@@ -64,9 +64,9 @@ func flatSlot(fp uint32) uint32 { return (fp * 0x9e3779b1) >> (32 - flatTabBits)
 
 // flatOp is one step of a flat program.
 type flatOp struct {
-	s        *step
-	kind     stepKind // s.kind
-	obj int32 // the object in objs it applies to
+	s    *step
+	kind stepKind // s.kind
+	obj  int32    // the object in objs it applies to
 	// The slots (see flatPath.slot) of names of that object: the step's
 	// key (a rename's source), and a rename's destination.
 	key, dst int32
