@@ -302,6 +302,10 @@ func (w *walker) skim(i int) (int, *descent, error) {
 				i += 4
 			case c == 'f' && i+5 <= len(b) && binary.LittleEndian.Uint32(b[i+1:i+5]) == alseWord:
 				i += 5
+			case c >= '0' && c <= '9' || c == '-':
+				if i, err = scanNumber(b, i); err != nil {
+					return i, nil, err
+				}
 			default:
 				if i, err = w.value(i, true); err != nil {
 					return i, nil, err
@@ -528,6 +532,11 @@ func (w *walker) recordMembers(i, start int, node *descent, topLevel, empty bool
 			i += 4
 		case c == 'f' && i+5 <= len(b) && binary.LittleEndian.Uint32(b[i+1:i+5]) == alseWord:
 			i += 5
+		case c >= '0' && c <= '9' || c == '-':
+			if i, err = scanNumber(b, i); err != nil {
+				w.spans = spans
+				return i, node, typStart, typEnd, err
+			}
 		default:
 			w.spans = spans
 			if i, err = w.recordValue(i, int(m.ks)-ds, int(m.ke)-ds, node, topLevel); err != nil {
