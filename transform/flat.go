@@ -319,8 +319,11 @@ func (w *walker) flatApply(b []byte, prog *flatProg, raw []byte, top, kept []mem
 	if !f.find(prog, 0) {
 		return b, errFlat
 	}
-	for k := range prog.ops {
-		op := &prog.ops[k]
+	// slots does not move while the steps run: it has a place for each
+	// name of each path.
+	ops, slots := prog.ops, f.slots
+	for k := range ops {
+		op := &ops[k]
 		if op.obj != 0 && !f.find(prog, op.obj) {
 			if f.objs[op.obj].state == 0 {
 				return b, errFlat
@@ -329,7 +332,6 @@ func (w *walker) flatApply(b []byte, prog *flatProg, raw []byte, top, kept []mem
 		}
 		// The steps most plans are made of are taken here, the others
 		// by flatOp.
-		slots := f.slots
 		switch i := slots[op.key]; op.kind {
 		case stepRename:
 			if i >= 0 {
