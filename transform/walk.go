@@ -404,7 +404,7 @@ func memberStart(b []byte, ks int) int {
 func (w *walker) record(srcStart, start, i, n int, node *descent, inObject bool, rewrites, resMark, keptBase int, topLevel, target bool) (int, error) {
 	b := w.src
 	base := len(w.spans) - n
-	i, node, typStart, typEnd, err := w.recordMembers(i, start, node, topLevel, n == 0)
+	i, typStart, typEnd, err := w.recordMembers(i, start, node, topLevel, n == 0)
 	if err != nil {
 		return i, err
 	}
@@ -444,11 +444,11 @@ func (w *walker) record(srcStart, start, i, n int, node *descent, inObject bool,
 
 // recordMembers walks the members of the object that starts at source
 // offset start in the output, from the one at offset i on, and adds each
-// to w.spans (see record), stepping into object values with node. It
-// returns the offset past the object, node merged with the descent of
-// the type its type member names, and where that type is in src (-1 when
-// no type member names a type the plan has).
-func (w *walker) recordMembers(i, start int, node *descent, topLevel, empty bool) (_ int, _ *descent, typStart, typEnd int, _ error) {
+// to w.spans (see record), stepping into object values with node, merged
+// with the descent of the type its type member names once it is found. It
+// returns the offset past the object and where that type is in src (-1
+// when no type member names a type the plan has).
+func (w *walker) recordMembers(i, start int, node *descent, topLevel, empty bool) (_ int, typStart, typEnd int, _ error) {
 	b := w.src
 	typStart, typEnd = -1, -1
 	// ds maps source offsets to offsets in the object's own output
@@ -465,7 +465,7 @@ func (w *walker) recordMembers(i, start int, node *descent, topLevel, empty bool
 		j := skipSpace(b, i)
 		if j < len(b) && b[j] == '}' && empty {
 			w.spans = spans
-			return j + 1, node, typStart, typEnd, nil
+			return j + 1, typStart, typEnd, nil
 		}
 		ws, wsMask, wsLen = spaceWord(b, i, j)
 		i = j
@@ -474,10 +474,10 @@ func (w *walker) recordMembers(i, start int, node *descent, topLevel, empty bool
 		if i >= len(b) || b[i] != '"' {
 			if i >= len(b) {
 				w.spans = spans
-				return i, node, typStart, typEnd, syntaxErr(b, i, "unterminated object")
+				return i, typStart, typEnd, syntaxErr(b, i, "unterminated object")
 			}
 			w.spans = spans
-			return i, node, typStart, typEnd, syntaxErr(b, i, "want a string key in object")
+			return i, typStart, typEnd, syntaxErr(b, i, "want a string key in object")
 		}
 		// The member is written field by field as the walk finds them,
 		// in place: a composite literal is built on the stack and
@@ -502,7 +502,7 @@ func (w *walker) recordMembers(i, start int, node *descent, topLevel, empty bool
 			i = k + 1
 		} else if i, err = scanString(b, i); err != nil {
 			w.spans = spans
-			return i, node, typStart, typEnd, err
+			return i, typStart, typEnd, err
 		}
 		m.ke, m.fp = int32(i+ds), keyFP(b[keyStart:i])
 		isType := i-keyStart == len(w.qtype) && w.isTypeKey(b, keyStart)
@@ -510,7 +510,7 @@ func (w *walker) recordMembers(i, start int, node *descent, topLevel, empty bool
 			i = j
 		} else if i, err = colonSpace(b, i); err != nil {
 			w.spans = spans
-			return i, node, typStart, typEnd, err
+			return i, typStart, typEnd, err
 		}
 		m.vs = int32(i + ds)
 		switch c := b[i]; {
@@ -520,7 +520,7 @@ func (w *walker) recordMembers(i, start int, node *descent, topLevel, empty bool
 				i = k + 1
 			} else if i, err = scanString(b, i); err != nil {
 				w.spans = spans
-				return i, node, typStart, typEnd, err
+				return i, typStart, typEnd, err
 			}
 			if isType && w.plan != nil {
 				typStart, typEnd = vs+1, i-1
@@ -535,13 +535,13 @@ func (w *walker) recordMembers(i, start int, node *descent, topLevel, empty bool
 		case c >= '0' && c <= '9' || c == '-':
 			if i, err = scanNumber(b, i); err != nil {
 				w.spans = spans
-				return i, node, typStart, typEnd, err
+				return i, typStart, typEnd, err
 			}
 		default:
 			w.spans = spans
 			if i, err = w.recordValue(i, int(m.ks)-ds, int(m.ke)-ds, node, topLevel); err != nil {
 				w.spans = spans
-				return i, node, typStart, typEnd, err
+				return i, typStart, typEnd, err
 			}
 			ds = len(w.out) - w.mark - start
 			spans = w.spans
@@ -557,15 +557,15 @@ func (w *walker) recordMembers(i, start int, node *descent, topLevel, empty bool
 		m.hi = int32(i + ds)
 		if i >= len(b) {
 			w.spans = spans
-			return i, node, typStart, typEnd, syntaxErr(b, i, "unterminated object")
+			return i, typStart, typEnd, syntaxErr(b, i, "unterminated object")
 		}
 		if b[i] != ',' {
 			if b[i] != '}' {
 				w.spans = spans
-				return i, node, typStart, typEnd, syntaxErr(b, i, "want ',' or '}' in object")
+				return i, typStart, typEnd, syntaxErr(b, i, "want ',' or '}' in object")
 			}
 			w.spans = spans
-			return i + 1, node, typStart, typEnd, nil
+			return i + 1, typStart, typEnd, nil
 		}
 		i++
 		lo = i
