@@ -48,7 +48,10 @@ func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 // profiling what verso adds to a reverse proxy; BenchmarkProxyCPU is the
 // figure to quote.
 func BenchmarkHandler(b *testing.B) {
-	body := benchBody()
+	body, err := benchBody()
+	if err != nil {
+		b.Fatal(err)
+	}
 	up, _ := url.Parse("http://127.0.0.1:1")
 	plain := &httputil.ReverseProxy{
 		Rewrite:    func(pr *httputil.ProxyRequest) { pr.SetURL(up); pr.SetXForwarded() },
